@@ -1,0 +1,164 @@
+import { resolve } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { formatIssue, isExpectedError, UsageError } from '../errors.js';
+import { isNotable, renderRunSummary } from '../report/terminal.js';
+import { writeRunJson } from '../report/json.js';
+import { gitInfo } from '../run/git.js';
+import { runSuite, type RunOutcome } from '../run/run-suite.js';
+import { validatePaths } from '../run/validate.js';
+import { loadSuite } from '../suite/load.js';
+import { createSqliteStore } from '../store/sqlite.js';
+import type { Store } from '../store/types.js';
+import type { TraceResult } from '../replay/types.js';
+import type { CliIo } from './io.js';
+import { createProgressReporter } from './progress.js';
+
+export const EXIT = { ok: 0, gateFailed: 1, usage: 2, internal: 3 } as const;
+
+const DEFAULT_DB = '.shadowgate/shadowgate.db';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
+  return n;
+}
+
+const dbOption = (io: CliIo) =>
+  new Option('--db <file>', 'SQLite store').env('SHADOWGATE_DB').default(io.env.SHADOWGATE_DB ?? DEFAULT_DB);
+
+/**
+ * Builds the command tree. Commands report their exit code through `setExit`;
+ * only cli/main.ts touches the process.
+ */
+export function createProgram(io: CliIo, setExit: (code: number) => void): Command {
+  const program = new Command('shadowgate')
+    .description('Replay recorded agent traces against a candidate with every tool mocked, and gate the release.')
+    .version('0.1.0')
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('run')
+    .description('replay suites against their candidate and report agreement, drift and cost (exit 1 when a gate fails)')
+    .argument('<suite...>', 'suite files (YAML)')
+    .option('--json <file>', 'write shadowgate.run/v1 results (several suites: one file each, named after the suite)')
+    .option('--concurrency <n>', 'traces replayed at once', positiveInt, 4)
+    .option('--trials <k>', 'run each trace k times (overrides the suite)', positiveInt)
+    .option('--resume <runId>', 'continue a stored run, running only the traces it lacks')
+    .option('--strict', 'any bad trace line is an error (exit 2) before anything runs')
+    .addOption(dbOption(io))
+    .action(async (suites: string[], opts: RunFlags) => setExit(await runCommand(io, suites, opts)));
+
+  program
+    .command('validate')
+    .description('check trace files, suites and tool catalogs; print every problem (exit 2 if any)')
+    .argument('<path...>', 'files or folders')
+    .action(async (paths: string[]) => {
+      const files = await validatePaths(paths, io.cwd);
+      let problems = 0;
+      for (const f of files) {
+        problems += f.issues.length;
+        const what = f.kind === 'traces' ? `${f.traces} trace(s)` : f.kind;
+        io.stdout.write(`${f.issues.length === 0 ? 'ok  ' : 'FAIL'} ${f.file} (${what})\n`);
+        for (const issue of f.issues) io.stdout.write(`     ${formatIssue(issue)}\n`);
+      }
+      io.stdout.write(`\n${files.length} file(s) checked, ${problems} problem(s)\n`);
+      setExit(problems === 0 && files.length > 0 ? EXIT.ok : EXIT.usage);
+    });
+
+  program
+    .command('runs')
+    .description('list the runs in the store, newest first')
+    .option('--suite <name>', 'only runs of this suite')
+    .option('--limit <n>', 'how many', positiveInt, 20)
+    .addOption(dbOption(io))
+    .action((opts: { suite?: string; limit: number; db: string }) => {
+      const store = createSqliteStore(resolve(io.cwd, opts.db));
+      try {
+        for (const run of store.listRuns({ suite: opts.suite, limit: opts.limit })) {
+          const summary = run.summary as { gate?: { verdict?: string }; counts?: { total?: number } } | null;
+          const state = run.finishedAt ? (summary?.gate?.verdict ?? 'finished') : `unfinished (${store.countResults(run.runId)} results; --resume ${run.runId})`;
+          io.stdout.write(`${run.runId}  ${run.suite}  ${run.candidate}  ${run.startedAt}  ${state}\n`);
+        }
+      } finally {
+        store.close();
+      }
+      setExit(EXIT.ok);
+    });
+
+  return program;
+}
+
+interface RunFlags {
+  json?: string;
+  concurrency: number;
+  trials?: number;
+  resume?: string;
+  strict?: boolean;
+  db: string;
+}
+
+async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags): Promise<number> {
+  if (opts.resume && suiteFiles.length > 1) throw new UsageError('--resume takes one suite', 'name the suite the run was made with');
+  const store: Store = createSqliteStore(resolve(io.cwd, opts.db));
+  let exit: number = EXIT.ok;
+  try {
+    for (const suiteFile of suiteFiles) {
+      const suite = await loadSuite(resolve(io.cwd, suiteFile));
+      const progress = createProgressReporter(io, suite.name);
+      let outcome: RunOutcome;
+      const notable: TraceResult[] = [];
+      try {
+        outcome = await runSuite(suite, {
+          store,
+          concurrency: opts.concurrency,
+          trials: opts.trials,
+          resume: opts.resume,
+          strict: opts.strict,
+          git: gitInfo(suite.file.replace(/[/\\][^/\\]*$/, '')),
+          cwd: io.cwd,
+          onProgress: (event) => {
+            progress.update(event);
+            if (event.result && notable.length < 5 && isNotable(event.result)) notable.push(event.result);
+          },
+        });
+      } finally {
+        progress.done();
+      }
+      io.stdout.write(`\n${renderRunSummary(outcome, notable)}`);
+      if (opts.json) {
+        const file = suiteFiles.length === 1 ? opts.json : opts.json.replace(/(\.json)?$/, `.${suite.name}.json`);
+        writeRunJson(resolve(io.cwd, file), outcome, store.results(outcome.meta.runId));
+        io.stdout.write(`  results: ${file}\n`);
+      }
+      if (outcome.gate.verdict !== 'pass') exit = EXIT.gateFailed;
+    }
+  } finally {
+    store.close();
+  }
+  return exit;
+}
+
+/** Runs the CLI on `argv` (user arguments only) and returns the exit code; never exits the process. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = createProgram(io, (c) => (code = c));
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help'
+        ? EXIT.ok
+        : EXIT.usage;
+    }
+    if (isExpectedError(error)) {
+      io.stderr.write(`error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
+      return EXIT.usage;
+    }
+    const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    io.stderr.write(`internal error: ${stack}\nThis is a bug in shadowgate; please report it with the command you ran.\n`);
+    return EXIT.internal;
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Every error shadowgate throws on purpose is a ShadowgateError with a stable
+ * code. Expected errors (bad input, bad config) are printed without a stack;
+ * InternalError and anything unknown are printed as bugs.
+ */
+export type ErrorCode =
+  | 'SG_CONFIG_INVALID'
+  | 'SG_INPUT_INVALID'
+  | 'SG_USAGE'
+  | 'SG_NOT_FOUND'
+  | 'SG_STORE'
+  | 'SG_OFF_TRACE'
+  | 'SG_BUDGET_EXCEEDED'
+  | 'SG_TOOL_FAILED'
+  | 'SG_INTERNAL';
+
+export class ShadowgateError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.hint = options.hint;
+  }
+}
+
+/** One problem in a user's file, located as precisely as we can. */
+export interface Issue {
+  file: string;
+  line?: number;
+  /** Dotted key path inside the record, e.g. `steps.2.args`. */
+  path?: string;
+  message: string;
+}
+
+export function formatIssue(issue: Issue): string {
+  const where = issue.line === undefined ? issue.file : `${issue.file}:${issue.line}`;
+  const path = issue.path ? ` ${issue.path}:` : '';
+  return `${where}:${path} ${issue.message}`;
+}
+
+/** A suite, tool catalog or other config file that does not validate. Lists every issue at once. */
+export class ConfigError extends ShadowgateError {
+  readonly issues: Issue[];
+  constructor(issues: Issue[], hint?: string) {
+    super('SG_CONFIG_INVALID', `invalid configuration:\n${issues.map((i) => `  ${formatIssue(i)}`).join('\n')}`, {
+      hint,
+    });
+    this.issues = issues;
+  }
+}
+
+/** Input data (traces, results files) that cannot be used. */
+export class InputError extends ShadowgateError {
+  readonly issues: Issue[];
+  constructor(issues: Issue[], hint?: string) {
+    super('SG_INPUT_INVALID', `invalid input:\n${issues.map((i) => `  ${formatIssue(i)}`).join('\n')}`, { hint });
+    this.issues = issues;
+  }
+}
+
+export class UsageError extends ShadowgateError {
+  constructor(message: string, hint?: string) {
+    super('SG_USAGE', message, { hint });
+  }
+}
+
+export class NotFoundError extends ShadowgateError {
+  constructor(message: string, hint?: string) {
+    super('SG_NOT_FOUND', message, { hint });
+  }
+}
+
+export class StoreError extends ShadowgateError {
+  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super('SG_STORE', message, options);
+  }
+}
+
+export class InternalError extends ShadowgateError {
+  constructor(message: string, cause?: unknown) {
+    super('SG_INTERNAL', message, { cause });
+  }
+}
+
+/** True for errors a user can fix (exit 2); false for bugs (exit 3). */
+/** Statuses a replay can stop a candidate with; thrown into candidate code. */
+export class ReplayStop extends ShadowgateError {}
+
+/** The candidate called a tool that has no recording, ack or stub: the trace ends `diverged`. */
+export class OffTraceError extends ReplayStop {
+  readonly tool: string;
+  constructor(tool: string, reason: string) {
+    super('SG_OFF_TRACE', `off-trace call of ${tool}: ${reason}`, {
+      hint: 'record this call in the trace, or give the tool a `stub` in the catalog, or use `mocks.match: by-order`',
+    });
+    this.tool = tool;
+  }
+}
+
+/** A budget (steps, wall time, tokens, cost) ran out: the trace ends `budget_exceeded`. */
+export class BudgetExceededError extends ReplayStop {
+  readonly budget: string;
+  constructor(budget: string, message: string) {
+    super('SG_BUDGET_EXCEEDED', message);
+    this.budget = budget;
+  }
+}
+
+/** The recorded call failed, so the mocked one fails the same way. The candidate may handle it. */
+export class ToolCallError extends ShadowgateError {
+  readonly tool: string;
+  readonly recordedError: unknown;
+  constructor(tool: string, recordedError: unknown) {
+    super('SG_TOOL_FAILED', `${tool} failed: ${typeof recordedError === 'string' ? recordedError : JSON.stringify(recordedError)}`);
+    this.tool = tool;
+    this.recordedError = recordedError;
+  }
+}
+
+export function isExpectedError(error: unknown): error is ShadowgateError {
+  return error instanceof ShadowgateError && error.code !== 'SG_INTERNAL';
+}

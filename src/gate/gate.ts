@@ -1,0 +1,89 @@
+import type { RunMetrics } from '../metrics/summary.js';
+import type { GateConfig } from '../suite/schema.js';
+
+export type Verdict = 'pass' | 'fail' | 'inconclusive';
+
+export interface GateCheck {
+  name: string;
+  value: number | null;
+  threshold: number;
+  status: Verdict;
+  reason: string;
+}
+
+export interface GateResult {
+  verdict: Verdict;
+  checks: GateCheck[];
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+/**
+ * The verdict of a run: every configured check with its value, threshold and
+ * reason. Any failing check fails the gate; otherwise any check that lacks the
+ * evidence to decide makes it inconclusive. No checks configured is a pass.
+ */
+export function evaluateGate(config: GateConfig, metrics: RunMetrics): GateResult {
+  const checks: GateCheck[] = [];
+  const atLeast = (name: string, value: number | null, min: number, what: string, missing: string) =>
+    checks.push(
+      value === null
+        ? { name, value, threshold: min, status: 'inconclusive', reason: missing }
+        : value >= min
+          ? { name, value, threshold: min, status: 'pass', reason: `${what} ${fmt(value)} ≥ ${fmt(min)}` }
+          : { name, value, threshold: min, status: 'fail', reason: `${what} ${fmt(value)} < ${fmt(min)}` },
+    );
+  const atMost = (name: string, value: number | null, max: number, what: string, missing: string, f = fmt) =>
+    checks.push(
+      value === null
+        ? { name, value, threshold: max, status: 'inconclusive', reason: missing }
+        : value <= max
+          ? { name, value, threshold: max, status: 'pass', reason: `${what} ${f(value)} ≤ ${f(max)}` }
+          : { name, value, threshold: max, status: 'fail', reason: `${what} ${f(value)} > ${f(max)}` },
+    );
+
+  for (const [name, rule, metric] of [
+    ['agreement', config.agreement, metrics.agreement],
+    ['effectsAgreement', config.effectsAgreement, metrics.effectsAgreement],
+  ] as const) {
+    if (!rule) continue;
+    const lower = rule.bound === 'lower';
+    const value = lower ? (metric.ci95?.[0] ?? null) : metric.rate;
+    const what = lower
+      ? `lower 95% bound of ${name} (${metric.successes}/${metric.n})`
+      : `${name} (${metric.successes}/${metric.n})`;
+    atLeast(name, value, rule.min, what, `no trace could be compared (n = 0)`);
+  }
+  if (config.errorRate) {
+    atMost('errorRate', metrics.errorRate, config.errorRate.max, 'error rate', 'no trace was run');
+  }
+  if (config.toolCallDrift) {
+    atMost('toolCallDrift', metrics.toolCallDrift.jsd, config.toolCallDrift.maxJsd, 'tool-call JSD', 'no tool calls on one side', (x) => x.toFixed(3));
+  }
+  if (config.costPerRunUsd) {
+    atMost('costPerRunUsd', metrics.cost.perRunUsd, config.costPerRunUsd.max, 'cost per run', 'no priced model usage', (x) => `$${x.toFixed(4)}`);
+  }
+  if (config.overrideRate) {
+    atMost('overrideRate', metrics.overrideRate.rate, config.overrideRate.max, 'override rate', 'no reviewed items: the override rate needs review verdicts');
+  }
+  if (config.regressions) {
+    checks.push({
+      name: 'regressions',
+      value: null,
+      threshold: config.regressions.max,
+      status: 'inconclusive',
+      reason: 'regressions are counted against a baseline run, which this version cannot take yet',
+    });
+  }
+
+  const verdict: Verdict = checks.some((c) => c.status === 'fail')
+    ? 'fail'
+    : checks.some((c) => c.status === 'inconclusive')
+      ? 'inconclusive'
+      : 'pass';
+  return { verdict, checks };
+}
+
+function fmt(x: number): string {
+  return x >= 0 && x <= 1 ? pct(x) : String(x);
+}

@@ -1,0 +1,50 @@
+// The library's public API: explicit exports only.
+export {
+  ShadowgateError,
+  ConfigError,
+  InputError,
+  UsageError,
+  NotFoundError,
+  StoreError,
+  InternalError,
+  OffTraceError,
+  BudgetExceededError,
+  ToolCallError,
+  formatIssue,
+  type Issue,
+  type ErrorCode,
+} from './errors.js';
+export {
+  TraceSchema,
+  StepSchema,
+  LlmStepSchema,
+  ToolStepSchema,
+  TRACE_SCHEMA_ID,
+  caseIdOf,
+  type Trace,
+  type Step,
+  type LlmStep,
+  type ToolStep,
+  type Action,
+  type Outcome,
+  type Phase,
+} from './trace/schema.js';
+export { ToolCatalogSchema, ToolDefinitionSchema, type ToolCatalog, type ToolDefinition, type EffectClass } from './trace/catalog.js';
+export { readTraceFile, parseTraceLine, type TraceLine } from './trace/reader.js';
+export { canonicalJson, callKey } from './trace/canonical.js';
+export { SuiteFileSchema, type SuiteConfig, type SuiteFile, type GateConfig } from './suite/schema.js';
+export { loadSuite, loadToolCatalog, type ResolvedSuite } from './suite/load.js';
+export type { ModelProvider, ModelRequest, ModelResponse, ModelCallContext, ChatMessage, ToolSpec } from './providers/types.js';
+export { createReplayProvider } from './providers/replay.js';
+export { PRICING_TABLE, priceOf, costOf, type Price } from './providers/pricing.js';
+export type { ModuleContext, ModuleCandidate } from './replay/candidates.js';
+export type { TraceResult, ResultStatus, Divergence } from './replay/types.js';
+export { wilsonInterval, jensenShannon, populationStabilityIndex, levenshtein, sequenceSimilarity, quantile } from './metrics/stats.js';
+export type { RunMetrics, RateMetric, Counts } from './metrics/summary.js';
+export { evaluateGate, type GateResult, type GateCheck, type Verdict } from './gate/gate.js';
+export type { Store, RunMeta, RunRecord } from './store/types.js';
+export { createSqliteStore } from './store/sqlite.js';
+export { createMemoryStore } from './store/memory.js';
+export { runSuite, type RunOptions, type RunOutcome } from './run/run-suite.js';
+export { writeRunJson, RUN_SCHEMA_ID } from './report/json.js';
+export { runCli } from './cli/program.js';

@@ -1,0 +1,143 @@
+import { DECIDED_STATUSES, type ResultStatus, type TraceResult } from '../replay/types.js';
+import { jensenShannon, populationStabilityIndex, quantile, wilsonInterval } from './stats.js';
+
+export interface RateMetric {
+  /** null when n = 0: no evidence. */
+  rate: number | null;
+  n: number;
+  successes: number;
+  ci95: [number, number] | null;
+}
+
+export interface Counts {
+  total: number;
+  completed: number;
+  escalated: number;
+  failed: number;
+  aborted: number;
+  diverged: number;
+  budgetExceeded: number;
+  errored: number;
+  unpaired: number;
+  /** Decided traces whose reference has no decision to compare with. */
+  noReference: number;
+}
+
+export interface RunMetrics {
+  agreement: RateMetric;
+  effectsAgreement: RateMetric;
+  toolCallDrift: {
+    jsd: number | null;
+    psi: number | null;
+    meanSequenceSimilarity: number | null;
+    perTool: Record<string, { reference: number; candidate: number; ratio: number | null }>;
+  };
+  overrideRate: RateMetric & { accepted: number; edited: number; rejected: number };
+  cost: {
+    totalUsd: number | null;
+    perRunUsd: number | null;
+    perCompletedUsd: number | null;
+    inputTokens: number;
+    outputTokens: number;
+    cachedInputTokens: number;
+    /** Traces whose model usage could not be priced (unknown model). */
+    unpriced: number;
+  };
+  latency: { p50Ms: number | null; p95Ms: number | null };
+  /** (errored + diverged + budget-stopped) / traces run: the share with no comparable outcome. */
+  errorRate: number | null;
+  escalationRate: number | null;
+  meanToolCalls: number | null;
+}
+
+const STATUS_COUNTER: Record<ResultStatus, keyof Counts> = {
+  completed: 'completed',
+  escalated: 'escalated',
+  failed: 'failed',
+  aborted: 'aborted',
+  diverged: 'diverged',
+  budget_exceeded: 'budgetExceeded',
+  error: 'errored',
+  unpaired: 'unpaired',
+};
+
+export function rateMetric(successes: number, n: number): RateMetric {
+  return { rate: n === 0 ? null : successes / n, n, successes, ci95: wilsonInterval(successes, n) };
+}
+
+/**
+ * Folds trace results into run metrics one at a time, so a run of any size is
+ * summarised without holding its results. Pure: no clock, no I/O.
+ */
+export function createMetricsAccumulator() {
+  const counts: Counts = {
+    total: 0, completed: 0, escalated: 0, failed: 0, aborted: 0,
+    diverged: 0, budgetExceeded: 0, errored: 0, unpaired: 0, noReference: 0,
+  };
+  let agree = 0, agreeN = 0, effects = 0, effectsN = 0;
+  let simSum = 0, simN = 0, toolCallSum = 0, ran = 0;
+  let costSum = 0, priced = 0, unpriced = 0, inputTokens = 0, outputTokens = 0, cachedInputTokens = 0;
+  const candidateTools: Record<string, number> = {};
+  const referenceTools: Record<string, number> = {};
+  const latencies: number[] = [];
+
+  return {
+    add(r: TraceResult): void {
+      counts.total++;
+      counts[STATUS_COUNTER[r.status]]++;
+      if (r.status === 'unpaired') return;
+      ran++;
+      if (DECIDED_STATUSES.includes(r.status) && r.agree === null) counts.noReference++;
+      if (r.agree !== null) { agreeN++; if (r.agree) agree++; }
+      if (r.effectsAgree !== null) { effectsN++; if (r.effectsAgree) effects++; }
+      if (r.sequenceSimilarity !== null) { simSum += r.sequenceSimilarity; simN++; }
+      for (const s of r.steps) if (s.type === 'tool') { candidateTools[s.name] = (candidateTools[s.name] ?? 0) + 1; toolCallSum++; }
+      for (const name of r.reference.tools) referenceTools[name] = (referenceTools[name] ?? 0) + 1;
+      if (r.costUsd !== null) { costSum += r.costUsd; priced++; }
+      else if (r.usage !== null) unpriced++;
+      if (r.usage) { inputTokens += r.usage.inputTokens; outputTokens += r.usage.outputTokens; cachedInputTokens += r.usage.cachedInputTokens; }
+      if (r.latencyMs !== null) latencies.push(r.latencyMs);
+    },
+
+    counts: (): Counts => ({ ...counts }),
+
+    finish(): RunMetrics {
+      const tools = [...new Set([...Object.keys(referenceTools), ...Object.keys(candidateTools)])].sort();
+      const perTool = Object.fromEntries(
+        tools.map((name) => {
+          const reference = referenceTools[name] ?? 0;
+          const candidate = candidateTools[name] ?? 0;
+          return [name, { reference, candidate, ratio: reference === 0 ? null : candidate / reference }];
+        }),
+      );
+      const completed = counts.completed + counts.escalated;
+      const noOutcome = counts.errored + counts.diverged + counts.budgetExceeded;
+      return {
+        agreement: rateMetric(agree, agreeN),
+        effectsAgreement: rateMetric(effects, effectsN),
+        toolCallDrift: {
+          jsd: jensenShannon(referenceTools, candidateTools),
+          psi: populationStabilityIndex(referenceTools, candidateTools),
+          meanSequenceSimilarity: simN === 0 ? null : simSum / simN,
+          perTool,
+        },
+        overrideRate: { ...rateMetric(0, 0), accepted: 0, edited: 0, rejected: 0 },
+        cost: {
+          totalUsd: priced === 0 ? null : costSum,
+          perRunUsd: priced === 0 ? null : costSum / priced,
+          perCompletedUsd: priced === 0 || completed === 0 ? null : costSum / completed,
+          inputTokens,
+          outputTokens,
+          cachedInputTokens,
+          unpriced,
+        },
+        latency: { p50Ms: quantile(latencies, 0.5), p95Ms: quantile(latencies, 0.95) },
+        errorRate: ran === 0 ? null : noOutcome / ran,
+        escalationRate: ran === 0 ? null : counts.escalated / ran,
+        meanToolCalls: ran === 0 ? null : toolCallSum / ran,
+      };
+    },
+  };
+}
+
+export type MetricsAccumulator = ReturnType<typeof createMetricsAccumulator>;

@@ -1,0 +1,32 @@
+import { ShadowgateError } from '../errors.js';
+import type { LlmStep } from '../trace/schema.js';
+import type { ModelCallContext, ModelProvider, ModelRequest, ModelResponse } from './types.js';
+
+/** The replay model has no recorded answer for this call: the candidate left the recorded path. */
+export class ReplayExhaustedError extends ShadowgateError {
+  constructor(traceId: string, callIndex: number) {
+    super('SG_NOT_FOUND', `trace ${traceId} has no recorded model step #${callIndex}`);
+  }
+}
+
+/**
+ * Answers the n-th model call of a replay with the n-th recorded model step of
+ * the trace: a tool loop on this provider reproduces the recorded agent.
+ */
+export function createReplayProvider(): ModelProvider {
+  return {
+    id: 'replay',
+    async complete(_request: ModelRequest, { trace, callIndex }: ModelCallContext): Promise<ModelResponse> {
+      const step = trace.steps.filter((s): s is LlmStep => s.type === 'llm')[callIndex];
+      if (!step) throw new ReplayExhaustedError(trace.id, callIndex);
+      return {
+        model: step.model,
+        text: step.output.text,
+        toolCalls: step.output.toolCalls ?? [],
+        usage: step.usage,
+        costUsd: step.costUsd,
+        latencyMs: step.latencyMs,
+      };
+    },
+  };
+}

@@ -1,0 +1,82 @@
+import { callKey } from '../trace/canonical.js';
+import type { ToolCatalog, ToolDefinition } from '../trace/catalog.js';
+import type { ToolStep, Trace } from '../trace/schema.js';
+import type { MockSource } from './types.js';
+
+export interface MockOptions {
+  /** `exact`: name and canonical arguments; `by-order`: exact, else the next unused recording of that tool. */
+  match: 'exact' | 'by-order';
+  /** Argument paths left out when matching. */
+  ignoreArgs: readonly string[];
+}
+
+export type MockAnswer =
+  | { kind: 'result'; source: Exclude<MockSource, 'off-trace'>; result: unknown; recorded?: ToolStep }
+  /** The recording of this call failed: the candidate gets the same failure. */
+  | { kind: 'error'; source: 'recording' | 'by-order'; error: unknown; recorded: ToolStep }
+  | { kind: 'off-trace'; reason: string };
+
+export interface MockToolbox {
+  tool(name: string): ToolDefinition | undefined;
+  /** Answers one call. Pure apart from marking recordings as used. */
+  call(name: string, args: Record<string, unknown>): MockAnswer;
+}
+
+/**
+ * Mocks every tool of the catalog for one trace. Nothing is ever executed: a
+ * call is answered from the recorded tool steps (each recording used once,
+ * then the last matching one again), else by the catalog (`ack` for a write,
+ * `stub` for any tool), else it is off-trace.
+ */
+export function createMockToolbox(trace: Trace, catalog: ToolCatalog, options: MockOptions): MockToolbox {
+  const tools = new Map(catalog.tools.map((t) => [t.name, t]));
+  const byKey = new Map<string, number[]>();
+  const byName = new Map<string, number[]>();
+  const recorded: ToolStep[] = [];
+  for (const step of trace.steps) {
+    if (step.type !== 'tool') continue;
+    const i = recorded.push(step) - 1;
+    push(byKey, callKey(step.name, step.args, options.ignoreArgs), i);
+    push(byName, step.name, i);
+  }
+  const used = new Set<number>();
+
+  const answer = (i: number, source: 'recording' | 'by-order'): MockAnswer => {
+    used.add(i);
+    const step = recorded[i]!;
+    return step.error !== undefined
+      ? { kind: 'error', source, error: step.error, recorded: step }
+      : { kind: 'result', source, result: step.result ?? null, recorded: step };
+  };
+
+  return {
+    tool: (name) => tools.get(name),
+    call(name, args) {
+      const tool = tools.get(name);
+      if (!tool) return { kind: 'off-trace', reason: `tool ${name} is not in the tool catalog` };
+      const exact = byKey.get(callKey(name, args, options.ignoreArgs)) ?? [];
+      const fresh = exact.find((i) => !used.has(i));
+      if (fresh !== undefined) return answer(fresh, 'recording');
+      if (options.match === 'by-order') {
+        const next = (byName.get(name) ?? []).find((i) => !used.has(i));
+        if (next !== undefined) return answer(next, 'by-order');
+      }
+      if (exact.length > 0) return answer(exact.at(-1)!, 'recording');
+      if (tool.effect !== 'read' && tool.ack !== undefined) return { kind: 'result', source: 'ack', result: tool.ack };
+      if (tool.stub !== undefined) return { kind: 'result', source: 'stub', result: tool.stub };
+      return {
+        kind: 'off-trace',
+        reason:
+          tool.effect === 'read'
+            ? `no recorded ${name} call matches these arguments, and the catalog has no stub for it`
+            : `no recorded ${name} call matches these arguments, and the catalog has no ack or stub for it`,
+      };
+    },
+  };
+}
+
+function push(map: Map<string, number[]>, key: string, value: number): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}

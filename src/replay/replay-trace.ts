@@ -1,0 +1,103 @@
+import { effectsAgree, effectsOf, decisionsAgree, findDivergence, referenceOf, toolNames, toolSequenceSimilarity, type DecisionComparator } from '../metrics/compare.js';
+import { stepCost, type CandidateOutcome } from './candidates.js';
+import type { Price } from '../providers/pricing.js';
+import type { ToolCatalog } from '../trace/catalog.js';
+import { caseIdOf, type Trace } from '../trace/schema.js';
+import { DECIDED_STATUSES, type TraceResult } from './types.js';
+
+export interface CompareOptions {
+  catalog: ToolCatalog;
+  reference: 'human' | 'recorded';
+  decision: DecisionComparator;
+  /** Argument paths that do not count when comparing effects and finding the divergence point. */
+  ignoreArgs: readonly string[];
+  pricing: Record<string, Price>;
+}
+
+/**
+ * Compares what a candidate did on a trace with the trace's reference and
+ * assembles the trace's result. Pure.
+ */
+export function buildResult(
+  trace: Trace,
+  trial: number,
+  outcome: CandidateOutcome,
+  source: { file: string; line: number },
+  options: CompareOptions,
+): TraceResult {
+  const reference = referenceOf(trace, options.reference, options.catalog);
+  const decided = DECIDED_STATUSES.includes(outcome.status);
+  const effects = effectsOf(outcome.steps, options.catalog);
+  const { costUsd, usage } = costAndUsage(outcome, options.pricing);
+  return {
+    traceId: trace.id,
+    caseId: caseIdOf(trace),
+    trial,
+    status: outcome.status,
+    agree: decided && reference.decision !== undefined ? decisionsAgree(outcome.decision, reference.decision, options.decision) : null,
+    effectsAgree: decided && reference.effects !== undefined ? effectsAgree(effects, reference.effects, options.ignoreArgs) : null,
+    sequenceSimilarity: toolSequenceSimilarity(outcome.steps, trace.steps),
+    divergence: findDivergence(outcome.steps, trace.steps, options.ignoreArgs),
+    costUsd,
+    latencyMs: outcome.latencyMs,
+    decision: outcome.decision ?? null,
+    effects,
+    usage,
+    error: outcome.error,
+    reference: { decision: reference.decision ?? null, tools: toolNames(trace.steps) },
+    source,
+    steps: outcome.steps,
+  };
+}
+
+/** A reference trace with no partner in a recorded candidate's set: listed, never compared. */
+export function unpairedResult(trace: Trace, trial: number, source: { file: string; line: number }): TraceResult {
+  return {
+    traceId: trace.id,
+    caseId: caseIdOf(trace),
+    trial,
+    status: 'unpaired',
+    agree: null,
+    effectsAgree: null,
+    sequenceSimilarity: null,
+    divergence: null,
+    costUsd: null,
+    latencyMs: null,
+    decision: null,
+    effects: [],
+    usage: null,
+    error: null,
+    reference: { decision: null, tools: toolNames(trace.steps) },
+    source,
+    steps: [],
+  };
+}
+
+/** A recorded candidate: its trace of the same case is its outcome. */
+export function recordedOutcome(candidate: Trace): CandidateOutcome {
+  const latencies = candidate.steps.map((s) => s.latencyMs).filter((x): x is number => x !== undefined);
+  const base = { steps: candidate.steps, latencyMs: latencies.length ? latencies.reduce((a, b) => a + b, 0) : null };
+  if (!candidate.outcome) {
+    return { ...base, status: 'error', decision: undefined, error: { code: 'RECORDING_HAS_NO_OUTCOME', message: `candidate trace ${candidate.id} has no outcome` } };
+  }
+  return { ...base, status: candidate.outcome.status, decision: candidate.outcome.decision, output: candidate.outcome.output, error: null };
+}
+
+function costAndUsage(outcome: CandidateOutcome, pricing: Record<string, Price>): Pick<TraceResult, 'costUsd' | 'usage'> {
+  let costUsd: number | null = 0;
+  let usage: TraceResult['usage'] = null;
+  let models = 0;
+  for (const step of outcome.steps) {
+    if (step.type !== 'llm') continue;
+    models++;
+    const cost = stepCost(step, step.costUsd, pricing);
+    costUsd = cost === null || costUsd === null ? null : costUsd + cost;
+    if (step.usage) {
+      usage ??= { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0 };
+      usage.inputTokens += step.usage.inputTokens;
+      usage.outputTokens += step.usage.outputTokens;
+      usage.cachedInputTokens += step.usage.cachedInputTokens ?? 0;
+    }
+  }
+  return { costUsd: models === 0 ? null : costUsd, usage };
+}

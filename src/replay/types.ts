@@ -1,0 +1,77 @@
+import type { Action, OutcomeStatus, Step } from '../trace/schema.js';
+
+/** How a trace's replay ended. The first four are the candidate's own outcome. */
+export type ResultStatus =
+  | OutcomeStatus
+  /** The candidate made a tool call with no recording and no stub: the replay could not go on. */
+  | 'diverged'
+  /** A budget (maxSteps, maxWallMs, maxTokens, maxCostUsd) stopped the candidate. */
+  | 'budget_exceeded'
+  /** The candidate (or the harness on this trace) failed: see `error`. */
+  | 'error'
+  /** A recorded candidate had no trace of this case: listed, never compared. */
+  | 'unpaired';
+
+/** The statuses in which the candidate reached a decision that can be compared. */
+export const DECIDED_STATUSES: readonly ResultStatus[] = ['completed', 'escalated', 'failed', 'aborted'];
+
+export interface CallRef {
+  name: string;
+  args: Record<string, unknown>;
+}
+
+/** Where the candidate first left the recorded path of tool calls. */
+export interface Divergence {
+  /** Index into the candidate's steps of the first differing tool call (its step count if it stopped early). */
+  stepIndex: number;
+  /** Index into the recorded trace's steps of the call it should have matched (its step count if the recording ended). */
+  recordedStepIndex: number;
+  /** The recorded call at that point, null when the recording had no more calls. */
+  recorded: CallRef | null;
+  /** The candidate's call at that point, null when the candidate made no more calls. */
+  candidate: CallRef | null;
+}
+
+/** How a mocked tool call was answered. */
+export type MockSource = 'recording' | 'by-order' | 'ack' | 'stub' | 'off-trace';
+
+/** A step the candidate took; tool steps say how the mock answered them. */
+export type CandidateStep = Step & { mock?: MockSource };
+
+export interface ResultError {
+  code: string;
+  message: string;
+  [key: string]: unknown;
+}
+
+/** What one candidate run on one trace produced, and how it compares with the reference. */
+export interface TraceResult {
+  traceId: string;
+  caseId: string;
+  trial: number;
+  status: ResultStatus;
+  /** null when the status is not a decided one, or the reference has no decision. */
+  agree: boolean | null;
+  effectsAgree: boolean | null;
+  sequenceSimilarity: number | null;
+  divergence: Divergence | null;
+  costUsd: number | null;
+  latencyMs: number | null;
+  decision: unknown;
+  effects: Action[];
+  usage: { inputTokens: number; outputTokens: number; cachedInputTokens: number } | null;
+  error: ResultError | null;
+  /** What the candidate was compared with, kept so that metrics can be recomputed from stored results. */
+  reference: {
+    decision: unknown;
+    /** Tool names of the recorded trace's tool steps, in order. */
+    tools: string[];
+  };
+  source: { file: string; line: number };
+  steps: CandidateStep[];
+}
+
+/** The key of one result within a run: trace id and trial. */
+export function resultKey(traceId: string, trial: number): string {
+  return `${traceId}#${trial}`;
+}

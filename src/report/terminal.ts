@@ -1,0 +1,80 @@
+import { formatIssue } from '../errors.js';
+import type { RunMetrics, RateMetric } from '../metrics/summary.js';
+import type { RunOutcome } from '../run/run-suite.js';
+import type { TraceResult } from '../replay/types.js';
+
+const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(1)}%`);
+const num = (x: number | null, digits = 3) => (x === null ? 'n/a' : x.toFixed(digits));
+const usd = (x: number | null) => (x === null ? 'n/a' : `$${x < 0.01 ? x.toFixed(5) : x.toFixed(4)}`);
+const ms = (x: number | null) => (x === null ? 'n/a' : x < 10 ? `${x.toFixed(2)} ms` : `${Math.round(x)} ms`);
+
+function rate(m: RateMetric): string {
+  if (m.rate === null) return 'n/a (no trace could be compared)';
+  const ci = m.ci95 ? `  95% CI [${pct(m.ci95[0])}, ${pct(m.ci95[1])}]` : '';
+  return `${pct(m.rate)}${ci}  (${m.successes}/${m.n})`;
+}
+
+function table(rows: [string, string][]): string[] {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`);
+}
+
+/** The run summary printed at the end of `shadowgate run`. Pure. */
+export function renderRunSummary(outcome: RunOutcome, notable: readonly TraceResult[] = []): string {
+  const { meta, counts: c, metrics: m, gate } = outcome;
+  const lines: string[] = [];
+  lines.push(`${meta.suite} · ${meta.phase} · ${meta.candidate} vs ${meta.reference} · run ${meta.runId}`);
+  const apart = [
+    ['escalated', c.escalated], ['failed', c.failed], ['aborted', c.aborted], ['diverged', c.diverged],
+    ['budget stopped', c.budgetExceeded], ['errored', c.errored], ['unpaired', c.unpaired], ['no reference', c.noReference],
+  ].filter(([, n]) => n !== 0).map(([k, n]) => `${n} ${k}`);
+  lines.push(
+    ...table([
+      ['traces', `${c.total}${outcome.resumed ? ` (${outcome.resumed} resumed)` : ''}: ${c.completed} completed${apart.length ? `, ${apart.join(', ')}` : ''}`],
+      ['agreement', rate(m.agreement)],
+      ['effects agreement', rate(m.effectsAgreement)],
+      ['tool-call drift', drift(m)],
+      ['cost', `${usd(m.cost.perRunUsd)} per run · ${usd(m.cost.perCompletedUsd)} per completed · ${usd(m.cost.totalUsd)} total${m.cost.unpriced ? ` (${m.cost.unpriced} unpriced)` : ''}`],
+      ['latency', `p50 ${ms(m.latency.p50Ms)} · p95 ${ms(m.latency.p95Ms)}`],
+      ['error rate', pct(m.errorRate)],
+    ]),
+  );
+  if (notable.length > 0) {
+    lines.push('', '  first traces that disagree or did not finish:');
+    for (const r of notable) lines.push(`    ${describeResult(r)}`);
+  }
+  if (outcome.issues.length > 0) {
+    lines.push('', `  ${outcome.issues.length} bad trace line(s) skipped:`);
+    for (const issue of outcome.issues.slice(0, 10)) lines.push(`    ${formatIssue(issue)}`);
+    if (outcome.issues.length > 10) lines.push(`    … and ${outcome.issues.length - 10} more (shadowgate validate lists all)`);
+  }
+  for (const w of outcome.warnings) lines.push('', `  warning: ${w}`);
+  lines.push('', `  gate: ${gate.verdict.toUpperCase()}`);
+  for (const check of gate.checks) {
+    const mark = check.status === 'pass' ? '✓' : check.status === 'fail' ? '✗' : '?';
+    lines.push(`    ${mark} ${check.name}: ${check.reason}`);
+  }
+  if (gate.checks.length === 0) lines.push('    (no gate checks configured)');
+  return `${lines.join('\n')}\n`;
+}
+
+function drift(m: RunMetrics): string {
+  const d = m.toolCallDrift;
+  return `JSD ${num(d.jsd)} · PSI ${num(d.psi)} · mean sequence similarity ${num(d.meanSequenceSimilarity)}`;
+}
+
+function describeResult(r: TraceResult): string {
+  const where = `${r.traceId} (${r.source.file}:${r.source.line})`;
+  if (r.status === 'diverged' || r.status === 'error' || r.status === 'budget_exceeded') {
+    return `${where}: ${r.status}${r.error ? `: ${r.error.message}` : ''}`;
+  }
+  const div = r.divergence
+    ? `; diverged at step ${r.divergence.stepIndex}: ${r.divergence.candidate?.name ?? '(stopped)'} where the recording has ${r.divergence.recorded?.name ?? '(nothing)'}`
+    : '';
+  return `${where}: decided ${JSON.stringify(r.decision)}, reference ${JSON.stringify(r.reference.decision)}${div}`;
+}
+
+/** The results worth a first look: disagreements and traces that did not finish. */
+export function isNotable(r: TraceResult): boolean {
+  return r.agree === false || r.status === 'diverged' || r.status === 'error' || r.status === 'budget_exceeded';
+}

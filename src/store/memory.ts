@@ -1,0 +1,111 @@
+import { StoreError } from '../errors.js';
+import type { TraceResult } from '../replay/types.js';
+import type { RunMeta, RunRecord, Store } from './types.js';
+
+/**
+ * A Store in process memory, for tests and dry runs. It behaves as the SQLite
+ * store does: values go through JSON on the way in and out (so callers cannot
+ * mutate stored data, and what survives is exactly what SQLite would keep), and
+ * writes are refused while a results() iteration is open.
+ */
+export function createMemoryStore(): Store {
+  // Map order is insertion order, which stands in for SQLite's rowid.
+  const runs = new Map<string, RunRecord>();
+  const results = new Map<string, Map<string, string>>();
+  let openCursors = 0;
+  const assertWritable = (): void => {
+    if (openCursors > 0) throw writeWhileReadingError();
+  };
+
+  return {
+    createRun(meta) {
+      assertWritable();
+      if (runs.has(meta.runId)) throw new StoreError(`run ${meta.runId} already exists in memory`);
+      runs.set(meta.runId, { ...pickMeta(copy(meta)), finishedAt: null, summary: null });
+      results.set(meta.runId, new Map());
+    },
+
+    getRun(runId) {
+      const run = runs.get(runId);
+      return run && copy(run);
+    },
+
+    listRuns({ suite, limit } = {}) {
+      const newestFirst = [...runs.values()]
+        .reverse()
+        .filter((run) => suite === undefined || run.suite === suite)
+        // Stable sort, so runs started at the same time stay newest-inserted first.
+        .sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
+      return copy(limit === undefined || limit < 0 ? newestFirst : newestFirst.slice(0, limit));
+    },
+
+    appendResult(runId, key, result) {
+      assertWritable();
+      const stored = results.get(runId);
+      if (!stored) throw new StoreError(`cannot append to unknown run ${runId}`);
+      if (stored.has(key)) throw new StoreError(`result ${key} is already stored for run ${runId}`);
+      stored.set(key, JSON.stringify(result));
+    },
+
+    resultKeys(runId) {
+      return new Set(results.get(runId)?.keys());
+    },
+
+    countResults(runId) {
+      return results.get(runId)?.size ?? 0;
+    },
+
+    *results(runId) {
+      openCursors++;
+      try {
+        for (const json of results.get(runId)?.values() ?? []) yield JSON.parse(json) as TraceResult;
+      } finally {
+        openCursors--;
+      }
+    },
+
+    finishRun(runId, finishedAt, summary) {
+      assertWritable();
+      const run = runs.get(runId);
+      if (!run) throw new StoreError(`cannot finish unknown run ${runId}`);
+      runs.set(runId, { ...run, finishedAt, summary: copy(summary ?? null) });
+    },
+
+    close() {},
+  };
+}
+
+/**
+ * better-sqlite3 cannot write while a cursor is open on its connection; both
+ * stores refuse with this same error so that tests on memory catch the misuse.
+ */
+export function writeWhileReadingError(): StoreError {
+  return new StoreError('cannot write to the store while a results() iteration is still open', {
+    hint: 'finish or break out of the loop over results() first, or collect them with Array.from',
+  });
+}
+
+function copy<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+/** Only the RunMeta fields, as SQLite keeps only its columns. */
+function pickMeta(meta: RunMeta): RunMeta {
+  const { runId, suite, suiteFile, suiteHash, candidateHash, candidate, model, promptVersion } = meta;
+  const { phase, reference, gitCommit, gitRef, startedAt } = meta;
+  return {
+    runId,
+    suite,
+    suiteFile,
+    suiteHash,
+    candidateHash,
+    candidate,
+    model,
+    promptVersion,
+    phase,
+    reference,
+    gitCommit,
+    gitRef,
+    startedAt,
+  };
+}

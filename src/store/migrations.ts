@@ -1,0 +1,83 @@
+import type { Database } from 'better-sqlite3';
+import { StoreError } from '../errors.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * The schema, one step at a time, in ascending version order. Append new
+ * steps; never edit a released one, since existing databases have applied it.
+ */
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'runs-and-results',
+    sql: `
+      CREATE TABLE runs (
+        run_id         TEXT PRIMARY KEY,
+        suite          TEXT NOT NULL,
+        suite_file     TEXT NOT NULL,
+        suite_hash     TEXT NOT NULL,
+        candidate_hash TEXT NOT NULL,
+        candidate      TEXT NOT NULL,
+        model          TEXT,
+        prompt_version TEXT,
+        phase          TEXT NOT NULL,
+        reference      TEXT NOT NULL,
+        git_commit     TEXT,
+        git_ref        TEXT,
+        started_at     TEXT NOT NULL,
+        finished_at    TEXT,
+        summary_json   TEXT
+      );
+      CREATE INDEX runs_by_suite ON runs (suite, started_at);
+
+      CREATE TABLE results (
+        run_id      TEXT NOT NULL REFERENCES runs (run_id),
+        key         TEXT NOT NULL,
+        seq         INTEGER NOT NULL,
+        trace_id    TEXT NOT NULL,
+        case_id     TEXT NOT NULL,
+        trial       INTEGER NOT NULL,
+        status      TEXT NOT NULL,
+        result_json TEXT NOT NULL,
+        PRIMARY KEY (run_id, key)
+      );
+      -- Serves results() in append order and the next seq for appendResult.
+      CREATE UNIQUE INDEX results_by_seq ON results (run_id, seq);
+    `,
+  },
+];
+
+/**
+ * Brings the database up to the latest schema. Pending steps run in one
+ * IMMEDIATE transaction, so two processes opening a fresh file cannot both
+ * apply them, and a failing step leaves the database as it was.
+ */
+export function migrate(db: Database, file: string): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+  )`);
+  const latest = migrations.reduce((max, step) => Math.max(max, step.version), 0);
+  const current = db.prepare('SELECT MAX(version) FROM schema_migrations').pluck();
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+
+  db.transaction(() => {
+    const version = (current.get() as number | null) ?? 0;
+    if (version > latest) {
+      throw new StoreError(`${file} has schema version ${version}, but this shadowgate knows only up to ${latest}`, {
+        hint: 'upgrade shadowgate, or pass --db to use another database',
+      });
+    }
+    for (const step of migrations) {
+      if (step.version <= version) continue;
+      db.exec(step.sql);
+      record.run(step.version, step.name, new Date().toISOString());
+    }
+  }).immediate();
+}

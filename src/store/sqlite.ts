@@ -1,0 +1,193 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { StoreError } from '../errors.js';
+import type { TraceResult } from '../replay/types.js';
+import { migrate } from './migrations.js';
+import { writeWhileReadingError } from './memory.js';
+import type { RunRecord, Store } from './types.js';
+
+const RUN_COLUMNS = `run_id AS runId, suite, suite_file AS suiteFile, suite_hash AS suiteHash,
+  candidate_hash AS candidateHash, candidate, model, prompt_version AS promptVersion, phase, reference,
+  git_commit AS gitCommit, git_ref AS gitRef, started_at AS startedAt, finished_at AS finishedAt,
+  summary_json AS summaryJson`;
+
+type RunRow = Omit<RunRecord, 'summary'> & { summaryJson: string | null };
+
+function toRecord({ summaryJson, ...row }: RunRow): RunRecord {
+  return { ...row, summary: summaryJson === null ? null : JSON.parse(summaryJson) };
+}
+
+export interface SqliteStoreOptions {
+  /**
+   * How long a write waits for another connection's lock before failing.
+   * @default 5000
+   */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * A Store in one SQLite file (or `:memory:`). Each write is its own autocommit
+ * statement, and WAL with synchronous=NORMAL makes it durable against the
+ * process being killed (not against power loss) without an fsync per result.
+ */
+export function createSqliteStore(file: string, options: SqliteStoreOptions = {}): Store {
+  const db = open(file, options.busyTimeoutMs ?? 5000);
+  const fail = (error: unknown): never => {
+    throw toStoreError(error, file) ?? error;
+  };
+
+  const insertRun = db.prepare(`INSERT INTO runs (run_id, suite, suite_file, suite_hash, candidate_hash,
+    candidate, model, prompt_version, phase, reference, git_commit, git_ref, started_at)
+    VALUES (@runId, @suite, @suiteFile, @suiteHash, @candidateHash, @candidate, @model, @promptVersion,
+    @phase, @reference, @gitCommit, @gitRef, @startedAt)`);
+  const selectRun = db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`);
+  // A negative LIMIT means no limit in SQLite.
+  const selectRuns = db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE (@suite IS NULL OR suite = @suite)
+    ORDER BY started_at DESC, rowid DESC LIMIT @limit`);
+  const updateRun = db.prepare('UPDATE runs SET finished_at = ?, summary_json = ? WHERE run_id = ?');
+  // seq is computed in the INSERT itself so that appending stays one atomic statement.
+  const insertResult = db.prepare(`INSERT INTO results (run_id, key, seq, trace_id, case_id, trial, status, result_json)
+    VALUES (@runId, @key, (SELECT COALESCE(MAX(seq), 0) + 1 FROM results WHERE run_id = @runId),
+    @traceId, @caseId, @trial, @status, @json)`);
+  const selectKeys = db.prepare('SELECT key FROM results WHERE run_id = ?').pluck();
+  const countRows = db.prepare('SELECT COUNT(*) FROM results WHERE run_id = ?').pluck();
+  const selectResults = db.prepare('SELECT result_json FROM results WHERE run_id = ? ORDER BY seq').pluck();
+
+  // better-sqlite3 refuses any write while an iterate() cursor is open on the
+  // connection; say so plainly instead of its TypeError.
+  let openCursors = 0;
+  const assertWritable = (): void => {
+    if (openCursors > 0) throw writeWhileReadingError();
+  };
+
+  return {
+    createRun(meta) {
+      assertWritable();
+      try {
+        insertRun.run(meta); // extra properties on meta are ignored by named binding
+      } catch (error) {
+        if (sqliteCode(error) === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+          throw new StoreError(`run ${meta.runId} already exists in ${file}`, { cause: error });
+        }
+        fail(error);
+      }
+    },
+
+    getRun(runId) {
+      try {
+        const row = selectRun.get(runId) as RunRow | undefined;
+        return row && toRecord(row);
+      } catch (error) {
+        return fail(error);
+      }
+    },
+
+    listRuns({ suite, limit } = {}) {
+      try {
+        const rows = selectRuns.all({ suite: suite ?? null, limit: limit ?? -1 }) as RunRow[];
+        return rows.map(toRecord);
+      } catch (error) {
+        return fail(error);
+      }
+    },
+
+    appendResult(runId, key, result) {
+      assertWritable();
+      const { traceId, caseId, trial, status } = result;
+      try {
+        insertResult.run({ runId, key, traceId, caseId, trial, status, json: JSON.stringify(result) });
+      } catch (error) {
+        const code = sqliteCode(error);
+        if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+          throw new StoreError(`result ${key} is already stored for run ${runId}`, { cause: error });
+        }
+        if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
+          throw new StoreError(`cannot append to unknown run ${runId}`, { cause: error });
+        }
+        fail(error);
+      }
+    },
+
+    resultKeys(runId) {
+      try {
+        return new Set(selectKeys.all(runId) as string[]);
+      } catch (error) {
+        return fail(error);
+      }
+    },
+
+    countResults(runId) {
+      try {
+        return countRows.get(runId) as number;
+      } catch (error) {
+        return fail(error);
+      }
+    },
+
+    *results(runId) {
+      openCursors++;
+      try {
+        for (const json of selectResults.iterate(runId) as IterableIterator<string>) {
+          yield JSON.parse(json) as TraceResult;
+        }
+      } catch (error) {
+        fail(error);
+      } finally {
+        openCursors--;
+      }
+    },
+
+    finishRun(runId, finishedAt, summary) {
+      assertWritable();
+      let changes: number;
+      try {
+        changes = updateRun.run(finishedAt, JSON.stringify(summary ?? null), runId).changes;
+      } catch (error) {
+        return fail(error);
+      }
+      if (changes === 0) throw new StoreError(`cannot finish unknown run ${runId}`);
+    },
+
+    close() {
+      db.close();
+    },
+  };
+}
+
+function open(file: string, busyTimeoutMs: number): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    // '' is SQLite's private temporary database: like ':memory:', no directory to create.
+    if (file !== ':memory:' && file !== '') mkdirSync(dirname(file), { recursive: true });
+    // Sets busy_timeout, so a brief lock by another process waits instead of failing.
+    db = new Database(file, { timeout: busyTimeoutMs });
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db, file);
+    return db;
+  } catch (error) {
+    db?.close();
+    if (error instanceof StoreError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw toStoreError(error, file) ?? new StoreError(`cannot open ${file}: ${message}`, { cause: error });
+  }
+}
+
+function sqliteCode(error: unknown): string | undefined {
+  return error instanceof Database.SqliteError ? error.code : undefined;
+}
+
+/** SQLite's own failures become StoreErrors; anything else (a misuse, a bug) is left as it is. */
+function toStoreError(error: unknown, file: string): StoreError | undefined {
+  const code = sqliteCode(error);
+  if (code === undefined) return undefined;
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return new StoreError(`${file} is locked (${code})`, {
+      hint: `another shadowgate process holds ${file}; pass --db or retry`,
+      cause: error,
+    });
+  }
+  return new StoreError(`${file}: ${(error as Error).message} (${code})`, { cause: error });
+}

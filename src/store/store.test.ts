@@ -1,0 +1,284 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StoreError } from '../errors.js';
+import { resultKey, type TraceResult } from '../replay/types.js';
+import { createMemoryStore } from './memory.js';
+import { migrations } from './migrations.js';
+import { createSqliteStore } from './sqlite.js';
+import type { RunMeta, Store } from './types.js';
+
+function aRun(overrides: Partial<RunMeta> = {}): RunMeta {
+  return {
+    runId: 'run-1',
+    suite: 'refund-triage',
+    suiteFile: 'suites/refund-triage.yaml',
+    suiteHash: 'suite-hash',
+    candidateHash: 'candidate-hash',
+    candidate: 'openai:gpt-4.1-mini',
+    model: 'gpt-4.1-mini',
+    promptVersion: 'v3',
+    phase: 'observe',
+    reference: 'human',
+    gitCommit: 'abc123',
+    gitRef: 'main',
+    startedAt: '2025-01-01T00:00:00.000Z',
+    ...overrides,
+  };
+}
+
+function aResult(traceId: string, trial = 0, overrides: Partial<TraceResult> = {}): TraceResult {
+  return {
+    traceId,
+    caseId: `case-${traceId}`,
+    trial,
+    status: 'completed',
+    agree: true,
+    effectsAgree: true,
+    sequenceSimilarity: 1,
+    divergence: null,
+    costUsd: 0.001,
+    latencyMs: 120,
+    decision: { action: 'refund', amount: 20 },
+    effects: [],
+    usage: { inputTokens: 100, outputTokens: 20, cachedInputTokens: 0 },
+    error: null,
+    reference: { decision: { action: 'refund', amount: 20 }, tools: ['lookup_order', 'refund'] },
+    source: { file: 'traces/refunds.jsonl', line: 1 },
+    steps: [],
+    ...overrides,
+  };
+}
+
+function append(store: Store, runId: string, result: TraceResult): void {
+  store.appendResult(runId, resultKey(result.traceId, result.trial), result);
+}
+
+/** A fresh temp directory per test, removed afterwards. */
+function useTempDir(): () => string {
+  let dir: string | undefined;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'shadowgate-store-'));
+  });
+  afterEach(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  return () => dir ?? '';
+}
+
+const tempDir = useTempDir();
+
+describe.each([
+  { name: 'sqlite :memory:', open: () => createSqliteStore(':memory:') },
+  { name: 'sqlite file', open: () => createSqliteStore(join(tempDir(), 'nested', 'shadowgate.db')) },
+  { name: 'memory', open: () => createMemoryStore() },
+])('Store contract: $name', ({ open }) => {
+  let store: Store;
+  beforeEach(() => {
+    store = open();
+  });
+  afterEach(() => {
+    store.close();
+  });
+
+  it('creates a run and reads it back as running', () => {
+    store.createRun(aRun({ model: null, gitRef: null }));
+    expect(store.getRun('run-1')).toEqual({
+      ...aRun({ model: null, gitRef: null }),
+      finishedAt: null,
+      summary: null,
+    });
+  });
+
+  it('refuses a second run with the same id', () => {
+    store.createRun(aRun());
+    expect(() => store.createRun(aRun())).toThrow(StoreError);
+  });
+
+  it('appends results and returns their keys, count and contents in append order', () => {
+    store.createRun(aRun());
+    const appended = [aResult('t-3'), aResult('t-1'), aResult('t-1', 1, { status: 'diverged', agree: null })];
+    for (const result of appended) append(store, 'run-1', result);
+
+    expect(store.resultKeys('run-1')).toEqual(new Set(['t-3#0', 't-1#0', 't-1#1']));
+    expect(store.countResults('run-1')).toBe(3);
+    expect([...store.results('run-1')]).toEqual(appended);
+  });
+
+  it('keeps results of different runs apart', () => {
+    store.createRun(aRun({ runId: 'a' }));
+    store.createRun(aRun({ runId: 'b' }));
+    append(store, 'a', aResult('t-1'));
+    append(store, 'b', aResult('t-2'));
+    expect([...store.results('b')]).toEqual([aResult('t-2')]);
+    expect(store.countResults('a')).toBe(1);
+  });
+
+  it('throws a StoreError on a duplicate append and keeps the first result', () => {
+    store.createRun(aRun());
+    append(store, 'run-1', aResult('t-1'));
+    expect(() => append(store, 'run-1', aResult('t-1', 0, { status: 'error' }))).toThrow(StoreError);
+    expect([...store.results('run-1')]).toEqual([aResult('t-1')]);
+  });
+
+  it('throws a StoreError when appending to an unknown run', () => {
+    expect(() => append(store, 'nope', aResult('t-1'))).toThrow(StoreError);
+  });
+
+  it('does not let callers mutate stored results', () => {
+    store.createRun(aRun());
+    const result = aResult('t-1');
+    append(store, 'run-1', result);
+    result.reference.tools.push('mutated');
+    const [read] = [...store.results('run-1')];
+    read?.reference.tools.push('mutated too');
+    expect([...store.results('run-1')]).toEqual([aResult('t-1')]);
+  });
+
+  it('refuses writes while a results() iteration is open, and allows them after', () => {
+    store.createRun(aRun());
+    append(store, 'run-1', aResult('t-1'));
+    append(store, 'run-1', aResult('t-2'));
+    const iterator = store.results('run-1');
+    iterator.next();
+    expect(() => append(store, 'run-1', aResult('t-3'))).toThrow(StoreError);
+    iterator.return?.();
+    append(store, 'run-1', aResult('t-3'));
+    expect(store.countResults('run-1')).toBe(3);
+  });
+
+  it('stores the summary and finish time of a finished run', () => {
+    store.createRun(aRun());
+    const summary = { counts: { completed: 3 }, gate: { pass: true } };
+    store.finishRun('run-1', '2025-01-01T00:05:00.000Z', summary);
+    expect(store.getRun('run-1')).toEqual({ ...aRun(), finishedAt: '2025-01-01T00:05:00.000Z', summary });
+  });
+
+  it('throws a StoreError when finishing an unknown run', () => {
+    expect(() => store.finishRun('nope', '2025-01-01T00:05:00.000Z', {})).toThrow(StoreError);
+  });
+
+  it('lists runs newest first, with a suite filter and a limit', () => {
+    store.createRun(aRun({ runId: 'old', startedAt: '2025-01-01T00:00:00.000Z' }));
+    store.createRun(aRun({ runId: 'new', startedAt: '2025-01-03T00:00:00.000Z' }));
+    store.createRun(aRun({ runId: 'other', suite: 'other', startedAt: '2025-01-02T00:00:00.000Z' }));
+    // Same start time as 'new': the one created later comes first.
+    store.createRun(aRun({ runId: 'new-2', startedAt: '2025-01-03T00:00:00.000Z' }));
+    const ids = (options?: { suite?: string; limit?: number }) => store.listRuns(options).map((r) => r.runId);
+
+    expect(ids()).toEqual(['new-2', 'new', 'other', 'old']);
+    expect(ids({ suite: 'refund-triage' })).toEqual(['new-2', 'new', 'old']);
+    expect(ids({ suite: 'refund-triage', limit: 2 })).toEqual(['new-2', 'new']);
+    expect(ids({ suite: 'missing' })).toEqual([]);
+    expect(store.listRuns({ limit: 1 })).toEqual([
+      { ...aRun({ runId: 'new-2', startedAt: '2025-01-03T00:00:00.000Z' }), finishedAt: null, summary: null },
+    ]);
+  });
+
+  it('returns undefined for an unknown run and nothing for its results', () => {
+    expect(store.getRun('nope')).toBeUndefined();
+    expect([...store.results('nope')]).toEqual([]);
+    expect(store.resultKeys('nope')).toEqual(new Set());
+    expect(store.countResults('nope')).toBe(0);
+  });
+});
+
+describe('SQLite store on a file', () => {
+  const dbFile = () => join(tempDir(), 'shadowgate.db');
+  const appliedMigrations = (file: string) => {
+    const db = new Database(file, { readonly: true });
+    try {
+      return db.prepare('SELECT version, name, applied_at AS appliedAt FROM schema_migrations ORDER BY version').all();
+    } finally {
+      db.close();
+    }
+  };
+
+  it('keeps runs and results across close and reopen', () => {
+    const first = createSqliteStore(dbFile());
+    first.createRun(aRun());
+    append(first, 'run-1', aResult('t-1'));
+    append(first, 'run-1', aResult('t-2'));
+    first.finishRun('run-1', '2025-01-01T00:05:00.000Z', { ok: true });
+    first.close();
+
+    const second = createSqliteStore(dbFile());
+    try {
+      expect(second.getRun('run-1')).toEqual({
+        ...aRun(),
+        finishedAt: '2025-01-01T00:05:00.000Z',
+        summary: { ok: true },
+      });
+      expect([...second.results('run-1')]).toEqual([aResult('t-1'), aResult('t-2')]);
+    } finally {
+      second.close();
+    }
+  });
+
+  it('records migrations and does not apply them again on reopen', () => {
+    createSqliteStore(dbFile()).close();
+    const applied = appliedMigrations(dbFile());
+    expect(applied).toEqual(
+      migrations.map(({ version, name }) => ({ version, name, appliedAt: expect.any(String) as unknown })),
+    );
+
+    createSqliteStore(dbFile()).close();
+    expect(appliedMigrations(dbFile())).toEqual(applied);
+  });
+
+  it('uses WAL journaling', () => {
+    const store = createSqliteStore(dbFile());
+    try {
+      const db = new Database(dbFile(), { readonly: true });
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      db.close();
+    } finally {
+      store.close();
+    }
+  });
+
+  it('refuses a database from a newer shadowgate with a StoreError and a hint', () => {
+    createSqliteStore(dbFile()).close();
+    const db = new Database(dbFile());
+    db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+      9999,
+      'from-the-future',
+      '2030-01-01T00:00:00.000Z',
+    );
+    db.close();
+
+    let caught: unknown;
+    try {
+      createSqliteStore(dbFile());
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(StoreError);
+    expect((caught as StoreError).message).toMatch(/schema version 9999/);
+    expect((caught as StoreError).hint).toBeTruthy();
+  });
+
+  it('reports a database locked by another connection as a StoreError with the --db hint', () => {
+    // A short wait keeps the test fast; the default is 5 s.
+    const store = createSqliteStore(dbFile(), { busyTimeoutMs: 50 });
+    store.createRun(aRun());
+    const other = new Database(dbFile());
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      let caught: unknown;
+      try {
+        append(store, 'run-1', aResult('t-1'));
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(StoreError);
+      expect((caught as StoreError).hint).toBe(`another shadowgate process holds ${dbFile()}; pass --db or retry`);
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+      store.close();
+    }
+  });
+});

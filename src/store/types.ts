@@ -1,0 +1,44 @@
+import type { TraceResult } from '../replay/types.js';
+
+export interface RunMeta {
+  runId: string;
+  suite: string;
+  suiteFile: string;
+  suiteHash: string;
+  candidateHash: string;
+  candidate: string;
+  model: string | null;
+  promptVersion: string | null;
+  phase: string;
+  reference: string;
+  gitCommit: string | null;
+  gitRef: string | null;
+  startedAt: string;
+}
+
+export interface RunRecord extends RunMeta {
+  finishedAt: string | null;
+  /** The finished run's counts, metrics and gate, as written by finishRun; null while running. */
+  summary: unknown;
+}
+
+/**
+ * Where runs and their per-trace results live. Every write is durable when the
+ * call returns: a process killed mid-run loses no result already appended.
+ * Two implementations (SQLite and memory) pass one contract test.
+ */
+export interface Store {
+  createRun(meta: RunMeta): void;
+  getRun(runId: string): RunRecord | undefined;
+  /** Newest first. */
+  listRuns(options?: { suite?: string; limit?: number }): RunRecord[];
+  /** Appends one result; appending the same (runId, key) twice replaces nothing and throws. */
+  appendResult(runId: string, key: string, result: TraceResult): void;
+  /** The keys of the results stored for a run. */
+  resultKeys(runId: string): Set<string>;
+  countResults(runId: string): number;
+  /** Results in the order they were appended, streamed. */
+  results(runId: string): IterableIterator<TraceResult>;
+  finishRun(runId: string, finishedAt: string, summary: unknown): void;
+  close(): void;
+}

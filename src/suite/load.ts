@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { glob } from 'tinyglobby';
+import { ConfigError, type Issue } from '../errors.js';
+import { parseModelSpec } from '../providers/registry.js';
+import { canonicalJson } from '../trace/canonical.js';
+import { ToolCatalogSchema, type ToolCatalog } from '../trace/catalog.js';
+import { SuiteFileSchema, type SuiteFile } from './schema.js';
+import { loadYamlFile } from './yaml.js';
+
+export type ResolvedCandidate =
+  | { kind: 'tool-loop'; model: string; baseURL?: string; prompt?: string; promptVersion?: string; decisionSchema?: Record<string, unknown> }
+  | { kind: 'module'; module: string }
+  | { kind: 'recorded'; traceFiles: string[] };
+
+/** A suite with every path made absolute, its files found and its catalog loaded. */
+export interface ResolvedSuite extends Omit<SuiteFile, 'candidate' | 'traces' | 'tools'> {
+  file: string;
+  traceFiles: string[];
+  catalogFile: string;
+  catalog: ToolCatalog;
+  candidate: ResolvedCandidate;
+  /** sha256 of the suite's definition and tool catalog. */
+  suiteHash: string;
+  /** sha256 of the candidate's definition and the files it runs (module, prompt). */
+  candidateHash: string;
+  /** What the candidate is, in a few words: `module:rules-v2.mjs`, `replay`. */
+  candidateLabel: string;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** Loads a suite file, validates it and everything it names, and reports every problem at once. */
+export async function loadSuite(file: string): Promise<ResolvedSuite> {
+  const suiteFile = resolve(file);
+  const raw = await loadYamlFile(suiteFile, SuiteFileSchema);
+  const dir = dirname(suiteFile);
+  const issues: Issue[] = [];
+  const problem = (path: string, message: string) => issues.push({ file: suiteFile, path, message });
+
+  const traceFiles = await findFiles(raw.traces, dir);
+  if (traceFiles.length === 0) problem('traces', `no file matches ${JSON.stringify(raw.traces)} (relative to ${dir})`);
+
+  const catalogFile = resolve(dir, raw.tools);
+  let catalog: ToolCatalog = { tools: [] };
+  if (!existsSync(catalogFile)) problem('tools', `tool catalog not found: ${catalogFile}`);
+  else {
+    try {
+      catalog = await loadToolCatalog(catalogFile);
+    } catch (error) {
+      if (error instanceof ConfigError) issues.push(...error.issues);
+      else throw error;
+    }
+  }
+
+  const candidate = await resolveCandidate(raw.candidate, dir, problem);
+  if (issues.length > 0) throw new ConfigError(issues, 'fix the listed keys; `shadowgate validate` checks a suite without running it');
+
+  const { candidate: _c, traces: _t, tools: _tools, ...rest } = raw;
+  const fileText = (p: string | undefined) => (p ? readFileSync(p, 'utf8') : '');
+  return {
+    ...rest,
+    file: suiteFile,
+    traceFiles,
+    catalogFile,
+    catalog,
+    candidate,
+    suiteHash: sha256(canonicalJson({ suite: raw, catalog })),
+    candidateHash: sha256(
+      canonicalJson({
+        candidate: raw.candidate,
+        module: candidate.kind === 'module' ? fileText(candidate.module) : undefined,
+        prompt: candidate.kind === 'tool-loop' ? fileText(candidate.prompt) : undefined,
+      }),
+    ),
+    candidateLabel:
+      candidate.kind === 'module'
+        ? `module:${basename(candidate.module)}`
+        : candidate.kind === 'recorded'
+          ? `recorded:${candidate.traceFiles.length} file(s)`
+          : candidate.model,
+  };
+}
+
+async function resolveCandidate(
+  c: SuiteFile['candidate'],
+  dir: string,
+  problem: (path: string, message: string) => void,
+): Promise<ResolvedCandidate> {
+  switch (c.kind) {
+    case 'module': {
+      const module = resolve(dir, c.module);
+      if (!existsSync(module)) problem('candidate.module', `module not found: ${module}`);
+      return { kind: 'module', module };
+    }
+    case 'recorded': {
+      const traceFiles = await findFiles(c.traces, dir);
+      if (traceFiles.length === 0) problem('candidate.traces', `no file matches ${JSON.stringify(c.traces)}`);
+      return { kind: 'recorded', traceFiles };
+    }
+    case 'tool-loop': {
+      const spec = parseModelSpec(c.model);
+      if (!spec.ok) problem('candidate.model', spec.message);
+      const prompt = c.prompt === undefined ? undefined : resolve(dir, c.prompt);
+      if (prompt && !existsSync(prompt)) problem('candidate.prompt', `prompt template not found: ${prompt}`);
+      const promptVersion = c.promptVersion ?? (prompt ? basename(prompt).replace(/\.hbs$/, '') : undefined);
+      return { ...c, prompt, promptVersion };
+    }
+  }
+}
+
+async function findFiles(patterns: string | string[], cwd: string): Promise<string[]> {
+  const list = Array.isArray(patterns) ? patterns : [patterns];
+  const files = await glob(list, { cwd, absolute: true, onlyFiles: true, expandDirectories: false });
+  return files.sort();
+}
+
+/** Loads and validates a tool catalog; duplicate tool names are an error. */
+export async function loadToolCatalog(file: string): Promise<ToolCatalog> {
+  const catalog = await loadYamlFile(file, ToolCatalogSchema);
+  const seen = new Set<string>();
+  const issues: Issue[] = [];
+  catalog.tools.forEach((tool, i) => {
+    if (seen.has(tool.name)) issues.push({ file, path: `tools.${i}.name`, message: `duplicate tool ${tool.name}` });
+    seen.add(tool.name);
+  });
+  if (issues.length > 0) throw new ConfigError(issues);
+  return catalog;
+}

@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import { PhaseSchema } from '../trace/schema.js';
+
+const Rate = z.number().min(0).max(1);
+const Globs = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+export const ToolLoopCandidateSchema = z.strictObject({
+  kind: z.literal('tool-loop'),
+  /** `provider:model` (`openai:gpt-4.1-mini`, `anthropic:claude-sonnet-4-5`) or `replay`. */
+  model: z.string().min(1),
+  /** Any OpenAI-compatible server. */
+  baseURL: z.string().url().optional(),
+  /** Handlebars template, rendered with `{ input, workflow }`. */
+  prompt: z.string().min(1).optional(),
+  /** @default the prompt file's name less `.hbs`, e.g. `triage.v4` */
+  promptVersion: z.string().min(1).optional(),
+  /** JSON Schema of the `final_decision` tool's arguments. */
+  decisionSchema: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const ModuleCandidateSchema = z.strictObject({
+  kind: z.literal('module'),
+  /** An ESM module exporting `run(input, ctx)`. */
+  module: z.string().min(1),
+});
+
+export const RecordedCandidateSchema = z.strictObject({
+  kind: z.literal('recorded'),
+  /** A second set of recorded traces, paired with the suite's by `caseId`. */
+  traces: Globs,
+});
+
+export const CandidateSchema = z.discriminatedUnion('kind', [
+  ToolLoopCandidateSchema,
+  ModuleCandidateSchema,
+  RecordedCandidateSchema,
+]);
+
+const PriceSchema = z.strictObject({
+  input: z.number().nonnegative(),
+  output: z.number().nonnegative(),
+  cachedInput: z.number().nonnegative().optional(),
+});
+
+const BoundSchema = z.enum(['lower', 'point']);
+
+export const GateConfigSchema = z.strictObject({
+  agreement: z.strictObject({ min: Rate, bound: BoundSchema.default('lower') }).optional(),
+  effectsAgreement: z.strictObject({ min: Rate, bound: BoundSchema.default('lower') }).optional(),
+  regressions: z.strictObject({ max: z.number().int().nonnegative() }).optional(),
+  toolCallDrift: z.strictObject({ maxJsd: Rate }).optional(),
+  overrideRate: z.strictObject({ max: Rate }).optional(),
+  costPerRunUsd: z.strictObject({ max: z.number().nonnegative() }).optional(),
+  errorRate: z.strictObject({ max: Rate }).optional(),
+});
+export type GateConfig = z.output<typeof GateConfigSchema>;
+
+/** A suite file as its author writes it. */
+export const SuiteFileSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'suite names are letters, digits, _ . -'),
+  description: z.string().optional(),
+  /** @default 'shadow' */
+  phase: PhaseSchema.default('shadow'),
+  /** Globs of JSONL trace files, relative to the suite file. */
+  traces: Globs,
+  /** Tool catalog (YAML), relative to the suite file. */
+  tools: z.string().min(1),
+  /** @default 'human' */
+  reference: z.enum(['human', 'recorded']).default('human'),
+  candidate: CandidateSchema,
+  /** USD per million tokens, by model name; overrides the bundled table. */
+  pricing: z.record(z.string(), PriceSchema).default({}),
+  compare: z
+    .strictObject({
+      decision: z
+        .strictObject({
+          /** Compare only these fields of an object decision. @default all of it */
+          fields: z.array(z.string().min(1)).min(1).optional(),
+          /** Absolute tolerance for numbers. @default 0 */
+          numericTolerance: z.number().nonnegative().default(0),
+        })
+        .default({ numericTolerance: 0 }),
+      effects: z
+        .strictObject({ ignoreArgs: z.array(z.string().min(1)).default([]) })
+        .default({ ignoreArgs: [] }),
+    })
+    .default({ decision: { numericTolerance: 0 }, effects: { ignoreArgs: [] } }),
+  /** How a candidate's tool call is matched to a recorded one. */
+  mocks: z
+    .strictObject({
+      /** `exact`: name and canonical arguments; `by-order`: exact, else the next unused recording of that tool. @default 'exact' */
+      match: z.enum(['exact', 'by-order']).default('exact'),
+      /** Argument paths left out when matching. @default [] */
+      ignoreArgs: z.array(z.string().min(1)).default([]),
+    })
+    .default({ match: 'exact', ignoreArgs: [] }),
+  /** @default 1 */
+  trials: z.number().int().min(1).max(100).default(1),
+  budgets: z
+    .strictObject({
+      maxSteps: z.number().int().positive().optional(),
+      maxTokens: z.number().int().positive().optional(),
+      maxCostUsd: z.number().positive().optional(),
+      maxWallMs: z.number().int().positive().optional(),
+    })
+    .default({}),
+  review: z
+    .strictObject({ sampleRate: Rate.default(0.1), seed: z.number().int().default(0) })
+    .optional(),
+  gate: GateConfigSchema.default({}),
+});
+
+export type SuiteConfig = z.input<typeof SuiteFileSchema>;
+export type SuiteFile = z.output<typeof SuiteFileSchema>;

@@ -1,0 +1,57 @@
+import { readFile } from 'node:fs/promises';
+import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError, NotFoundError, type Issue } from '../errors.js';
+import { zodIssues } from '../trace/zod-issues.js';
+
+/** Reads a YAML file and validates it; every problem is located by line and key path. */
+export async function loadYamlFile<S extends z.ZodType>(file: string, schema: S): Promise<z.output<S>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new NotFoundError(`cannot read ${file}: ${(cause as Error).message}`);
+  }
+  const result = parseYaml(text, file, schema);
+  if (!result.ok) throw new ConfigError(result.issues);
+  return result.value;
+}
+
+export function parseYaml<S extends z.ZodType>(
+  text: string,
+  file: string,
+  schema: S,
+): { ok: true; value: z.output<S> } | { ok: false; issues: Issue[] } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      issues: doc.errors.map((e) => ({
+        file,
+        line: e.linePos?.[0].line,
+        message: `invalid YAML: ${e.message.split('\n')[0]}`,
+      })),
+    };
+  }
+  const parsed = schema.safeParse(doc.toJS() ?? {});
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const lineOf = (path: readonly PropertyKey[], key?: string) => locate(doc, lineCounter, path, key);
+  return { ok: false, issues: zodIssues(parsed.error, file, lineOf) };
+}
+
+/** The line of the node at `path` (or of `key` inside it), else of its nearest ancestor. */
+function locate(doc: Document, lines: LineCounter, path: readonly PropertyKey[], key?: string): number | undefined {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth) as unknown[], true);
+    if (!node || typeof node !== 'object') continue;
+    if (key !== undefined && depth === path.length && isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
+      const offset = pair && isScalar(pair.key) ? pair.key.range?.[0] : undefined;
+      if (offset !== undefined) return lines.linePos(offset).line;
+    }
+    const range = (node as { range?: [number, number, number] }).range;
+    if (range) return lines.linePos(range[0]).line;
+  }
+  return undefined;
+}
