@@ -1,0 +1,180 @@
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, copyExample } from './helpers.js';
+
+let dir: string;
+let cleanup: () => void;
+beforeAll(() => ({ dir, cleanup } = copyExample()));
+afterAll(() => cleanup());
+
+const readJson = (file: string) => JSON.parse(readFileSync(join(dir, file), 'utf8'));
+
+describe('shadowgate run on the bundled example', () => {
+  it('passes the policy candidate (exit 0) and writes shadowgate.run/v1', async () => {
+    const { code, stdout } = await cli(dir, 'run', 'suites/refund-triage.yaml', '--json', 'out/policy.json', '--db', 'db/a.db');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/gate: PASS/);
+    const run = readJson('out/policy.json');
+    expect(Object.keys(run)).toEqual([
+      'schema', 'runId', 'suite', 'phase', 'candidate', 'reference', 'startedAt', 'finishedAt',
+      'git', 'pricingVersion', 'counts', 'metrics', 'gate', 'issues', 'warnings', 'results',
+    ]);
+    expect(run.schema).toBe('shadowgate.run/v1');
+    expect(run.phase).toBe('shadow');
+    expect(run.reference).toBe('human');
+    expect(Object.keys(run.metrics)).toEqual(expect.arrayContaining(['agreement', 'effectsAgreement', 'toolCallDrift', 'overrideRate', 'cost', 'latency']));
+    expect(Object.keys(run.metrics.agreement)).toEqual(['rate', 'n', 'successes', 'ci95']);
+    expect(Object.keys(run.metrics.toolCallDrift)).toEqual(['jsd', 'psi', 'meanSequenceSimilarity', 'perTool']);
+    expect(Object.keys(run.metrics.cost)).toEqual(expect.arrayContaining(['totalUsd', 'perRunUsd', 'perCompletedUsd', 'inputTokens', 'outputTokens']));
+    expect(Object.keys(run.metrics.latency)).toEqual(['p50Ms', 'p95Ms']);
+    // A rules module makes no model calls: its cost is unknown, not zero.
+    expect(run.metrics.cost.totalUsd).toBeNull();
+    expect(run.results).toHaveLength(run.counts.total);
+    expect(Object.keys(run.results[0]).slice(0, 9)).toEqual([
+      'traceId', 'caseId', 'status', 'agree', 'effectsAgree', 'sequenceSimilarity', 'divergence', 'costUsd', 'latencyMs',
+    ]);
+    expect(run.results[0].steps.length).toBeGreaterThan(0);
+    // The figures agree with the results they summarise.
+    const agreed = run.results.filter((r: { agree: boolean | null }) => r.agree === true).length;
+    expect(run.metrics.agreement.successes).toBe(agreed);
+    expect(run.gate.verdict).toBe('pass');
+    expect(run.gate.checks.map((c: { name: string; status: string }) => [c.name, c.status])).toEqual([
+      ['agreement', 'pass'],
+      ['errorRate', 'pass'],
+    ]);
+  });
+
+  it('fails the regression candidate (exit 1) on the agreement check, naming refunds above the limit', async () => {
+    const { code, stdout } = await cli(dir, 'run', 'suites/refund-triage-regression.yaml', '--json', 'out/regression.json', '--db', 'db/a.db');
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/gate: FAIL/);
+    const run = readJson('out/regression.json');
+    const agreement = run.gate.checks.find((c: { name: string }) => c.name === 'agreement');
+    expect(agreement.status).toBe('fail');
+    expect(agreement.value).toBeLessThan(agreement.threshold);
+    // Where the recorded agent escalated a large refund, the regression refunds instead, and
+    // the divergence point is that write.
+    const overLimit = run.results.filter(
+      (r: { decision: { action?: string; amount?: number } | null; reference: { tools: string[] } }) =>
+        r.decision?.action === 'refund' && (r.decision.amount ?? 0) > 500 && r.reference.tools.includes('escalate_to_human'),
+    );
+    expect(overLimit.length).toBeGreaterThan(0);
+    for (const r of overLimit) {
+      expect(r.divergence.candidate.name).toBe('issue_refund');
+      expect(r.divergence.recorded.name).toBe('escalate_to_human');
+    }
+  });
+
+  it('reproduces the recorded agent exactly with the replay model', async () => {
+    const { code } = await cli(dir, 'run', 'suites/refund-triage-replay.yaml', '--json', 'out/replay.json', '--db', 'db/a.db');
+    expect(code).toBe(0);
+    const run = readJson('out/replay.json');
+    expect(run.metrics.agreement.rate).toBe(1);
+    expect(run.metrics.effectsAgreement.rate).toBe(1);
+    expect(run.metrics.toolCallDrift.meanSequenceSimilarity).toBe(1);
+    expect(run.metrics.toolCallDrift.jsd).toBe(0);
+    expect(run.results.every((r: { divergence: unknown }) => r.divergence === null)).toBe(true);
+    // Cost comes from the recorded usage, priced by the bundled table.
+    expect(run.metrics.cost.totalUsd).toBeGreaterThan(0);
+    expect(run.metrics.cost.inputTokens).toBeGreaterThan(0);
+  });
+
+  it('pairs a recorded candidate by caseId and lists the unpaired traces apart', async () => {
+    const { code } = await cli(dir, 'run', 'suites/refund-triage-shadow-log.yaml', '--json', 'out/shadow.json', '--db', 'db/a.db');
+    expect(code).toBe(0);
+    const run = readJson('out/shadow.json');
+    const unpaired = run.results.filter((r: { status: string }) => r.status === 'unpaired');
+    expect(unpaired.length).toBe(run.counts.unpaired);
+    expect(unpaired.length).toBeGreaterThan(0);
+    expect(run.metrics.agreement.n).toBe(run.counts.total - run.counts.unpaired);
+    expect(unpaired.every((r: { agree: unknown }) => r.agree === null)).toBe(true);
+  });
+
+  it('stores every run with its git commit, suite hash and candidate hash', async () => {
+    const { code, stdout } = await cli(dir, 'runs', '--db', 'db/a.db');
+    expect(code).toBe(0);
+    expect(stdout.trim().split('\n')).toHaveLength(4);
+    const { createSqliteStore } = await import('../../src/store/sqlite.js');
+    const store = createSqliteStore(join(dir, 'db/a.db'));
+    const runs = store.listRuns();
+    store.close();
+    for (const run of runs) {
+      expect(run.suiteHash).toMatch(/^[0-9a-f]{64}$/);
+      expect(run.candidateHash).toMatch(/^[0-9a-f]{64}$/);
+      expect(run.finishedAt).not.toBeNull();
+    }
+  });
+});
+
+describe('bad input', () => {
+  it('exits 2 naming the file, line and key of a misspelled suite key', async () => {
+    const suite = readFileSync(join(dir, 'suites/refund-triage.yaml'), 'utf8').replace('  errorRate:', '  errorRat:');
+    writeFileSync(join(dir, 'suites/typo.yaml'), suite);
+    const line = suite.split('\n').findIndex((l) => l.includes('errorRat:')) + 1;
+    const { code, stderr } = await cli(dir, 'run', 'suites/typo.yaml', '--db', 'db/b.db');
+    rmSync(join(dir, 'suites/typo.yaml'));
+    expect(code).toBe(2);
+    expect(stderr).toContain(`suites/typo.yaml:${line}: gate.errorRat: unknown key`);
+    expect(stderr).not.toMatch(/at .*\.ts:\d+/); // an expected error prints no stack
+  });
+
+  it('runs the valid lines of a file with bad lines and reports each bad line; --strict exits 2', async () => {
+    const file = join(dir, 'traces/refund-triage/2026-w46.jsonl');
+    const before = readFileSync(file, 'utf8').trimEnd().split('\n').length;
+    appendFileSync(file, '{not json\n{"schema":"shadowgate.trace/v1","id":"x1","workflow":"refund-triage","input":{},"steps":"none"}\n');
+    try {
+      const loose = await cli(dir, 'run', 'suites/refund-triage.yaml', '--json', 'out/loose.json', '--db', 'db/c.db');
+      expect(loose.code).toBe(0);
+      expect(loose.stdout).toContain(`traces/refund-triage/2026-w46.jsonl:${before + 1}: invalid JSON`);
+      expect(loose.stdout).toContain(`traces/refund-triage/2026-w46.jsonl:${before + 2}: steps:`);
+      expect(readJson('out/loose.json').issues).toHaveLength(2);
+
+      const strict = await cli(dir, 'run', 'suites/refund-triage.yaml', '--strict', '--db', 'db/c.db');
+      expect(strict.code).toBe(2);
+      expect(strict.stderr).toContain(`2026-w46.jsonl:${before + 1}`);
+      expect(strict.stderr).toContain(`2026-w46.jsonl:${before + 2}`);
+
+      const validate = await cli(dir, 'validate', 'traces/refund-triage');
+      expect(validate.code).toBe(2);
+      expect(validate.stdout).toMatch(/2 problem\(s\)/);
+    } finally {
+      writeFileSync(file, readFileSync(file, 'utf8').split('\n').slice(0, before).join('\n') + '\n');
+    }
+  });
+
+  it('exits 2 for an unknown option and for a missing suite file', async () => {
+    expect((await cli(dir, 'run', 'suites/refund-triage.yaml', '--frobnicate')).code).toBe(2);
+    const missing = await cli(dir, 'run', 'suites/nope.yaml', '--db', 'db/d.db');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('nope.yaml');
+  });
+});
+
+describe('shadowgate validate', () => {
+  it('accepts the bundled traces, suites and tool catalog (exit 0)', async () => {
+    const { code, stdout } = await cli(dir, 'validate', 'suites', 'traces', 'fixtures/refund-triage/tools.yaml');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/0 problem\(s\)/);
+    expect(stdout).toContain('ok   fixtures/refund-triage/tools.yaml (tool catalog)');
+  });
+
+  it('prints every problem of a broken catalog, not only the first', async () => {
+    writeFileSync(
+      join(dir, 'bad-tools.yaml'),
+      'tools:\n  - name: a\n    effect: reed\n  - name: b\n    effect: read\n    paramters: {}\n',
+    );
+    const { code, stdout } = await cli(dir, 'validate', 'bad-tools.yaml');
+    expect(code).toBe(2);
+    expect(stdout).toContain('bad-tools.yaml:3: tools.0.effect:');
+    expect(stdout).toContain('bad-tools.yaml:6: tools.1.paramters: unknown key');
+  });
+});
+
+describe('help', () => {
+  it('lists every command with a one-line description', async () => {
+    const { code, stdout } = await cli(dir, '--help');
+    expect(code).toBe(0);
+    for (const command of ['run', 'validate', 'runs']) expect(stdout).toMatch(new RegExp(`\\n  ${command} .*\\S`));
+  });
+});
