@@ -15,7 +15,8 @@ export function wilsonInterval(successes: number, n: number, z = Z95): [number, 
   const denom = 1 + z2 / n;
   const centre = (p + z2 / (2 * n)) / denom;
   const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / denom;
-  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+  // At p = 0 or 1 the bound is exactly 0 or 1; floating point would give 0.9999999999999999.
+  return [successes === 0 ? 0 : Math.max(0, centre - half), successes === n ? 1 : Math.min(1, centre + half)];
 }
 
 /** Normalises counts over the union of keys of both distributions. */

@@ -1,11 +1,11 @@
-import { ShadowgateError } from '../errors.js';
+import { ReplayStop } from '../errors.js';
 import type { LlmStep } from '../trace/schema.js';
 import type { ModelCallContext, ModelProvider, ModelRequest, ModelResponse } from './types.js';
 
-/** The replay model has no recorded answer for this call: the candidate left the recorded path. */
-export class ReplayExhaustedError extends ShadowgateError {
+/** The replay model has no recorded answer for this call: the candidate left the recorded path (`diverged`). */
+export class ReplayExhaustedError extends ReplayStop {
   constructor(traceId: string, callIndex: number) {
-    super('SG_NOT_FOUND', `trace ${traceId} has no recorded model step #${callIndex}`);
+    super('SG_OFF_TRACE', `trace ${traceId} has no recorded model step #${callIndex}`);
   }
 }
 

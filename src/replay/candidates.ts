@@ -75,6 +75,8 @@ async function supervise(
   try {
     outcome = await Promise.race([body(controller.signal), deadline]);
   } catch (error) {
+    // A stop raised outside a mocked tool (a replay model with no more recorded steps) ends the run the same way.
+    if (error instanceof ReplayStop) session.halt(error);
     outcome = { status: 'error', decision: undefined, error: errorData(error, 'CANDIDATE_THREW') };
   } finally {
     clearTimeout(timer);

@@ -117,14 +117,6 @@ async function findFiles(patterns: string | string[], cwd: string): Promise<stri
 }
 
 /** Loads and validates a tool catalog; duplicate tool names are an error. */
-export async function loadToolCatalog(file: string): Promise<ToolCatalog> {
-  const catalog = await loadYamlFile(file, ToolCatalogSchema);
-  const seen = new Set<string>();
-  const issues: Issue[] = [];
-  catalog.tools.forEach((tool, i) => {
-    if (seen.has(tool.name)) issues.push({ file, path: `tools.${i}.name`, message: `duplicate tool ${tool.name}` });
-    seen.add(tool.name);
-  });
-  if (issues.length > 0) throw new ConfigError(issues);
-  return catalog;
+export function loadToolCatalog(file: string): Promise<ToolCatalog> {
+  return loadYamlFile(file, ToolCatalogSchema);
 }

@@ -25,9 +25,17 @@ export const ToolDefinitionSchema = z.strictObject({
 });
 export type ToolDefinition = z.infer<typeof ToolDefinitionSchema>;
 
-export const ToolCatalogSchema = z.strictObject({
-  tools: z.array(ToolDefinitionSchema).min(1),
-});
+export const ToolCatalogSchema = z
+  .strictObject({
+    tools: z.array(ToolDefinitionSchema).min(1),
+  })
+  .superRefine((catalog, ctx) => {
+    const seen = new Set<string>();
+    catalog.tools.forEach((tool, i) => {
+      if (seen.has(tool.name)) ctx.addIssue({ code: 'custom', path: ['tools', i, 'name'], message: `duplicate tool ${tool.name}` });
+      seen.add(tool.name);
+    });
+  });
 export type ToolCatalog = z.infer<typeof ToolCatalogSchema>;
 
 export function isWrite(effect: EffectClass): boolean {

@@ -19,7 +19,7 @@ export async function* readTraceFile(file: string): AsyncGenerator<TraceLine> {
   let line = 0;
   for await (const text of lines) {
     line++;
-    const parsed = parseTraceLine(text, file, line);
+    const parsed = parseTraceLine(line === 1 ? text.replace(/^\uFEFF/, '') : text, file, line);
     if (parsed) yield parsed;
   }
 }

@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { createMetricsAccumulator, rateMetric, type RunMetrics } from '../metrics/summary.js';
+import type { GateConfig } from '../suite/schema.js';
+import { evaluateGate } from './gate.js';
+
+/** Metrics of an empty run, with the figures a test is about set over them. */
+function metrics(overrides: Partial<RunMetrics> = {}): RunMetrics {
+  return { ...createMetricsAccumulator().finish(), ...overrides };
+}
+
+describe('evaluateGate', () => {
+  it('passes with no checks configured', () => {
+    expect(evaluateGate({}, metrics())).toEqual({ verdict: 'pass', checks: [] });
+  });
+
+  it('passes agreement on the lower bound when the bound clears the threshold', () => {
+    // 95/100: denom = 1 + 3.8415/100 = 1.038415, centre = (0.95 + 0.019207)/1.038415 = 0.933350,
+    // half = 1.96·√(0.000475 + 0.000096)/1.038415 = 0.045105 → lower 0.888245 ≥ 0.85
+    const m = metrics({ agreement: rateMetric(95, 100) });
+    expect(evaluateGate({ agreement: { min: 0.85, bound: 'lower' } }, m)).toEqual({
+      verdict: 'pass',
+      checks: [
+        {
+          name: 'agreement',
+          value: m.agreement.ci95![0],
+          threshold: 0.85,
+          status: 'pass',
+          reason: 'lower 95% bound of agreement (95/100) 88.8% ≥ 85.0%',
+        },
+      ],
+    });
+  });
+
+  it('judges the lower bound, not the point estimate: 9/10 fails a 0.85 lower bound but passes a 0.85 point', () => {
+    // 9/10 = 0.9 ≥ 0.85, but its Wilson lower bound is below: centre = (0.9 + 0.19207)/1.38415 = 0.788982,
+    // half = 1.96·√(0.009 + 0.009604)/1.38415 = 0.193141 → lower 0.595841 < 0.85
+    const m = metrics({ agreement: rateMetric(9, 10) });
+    expect(evaluateGate({ agreement: { min: 0.85, bound: 'lower' } }, m)).toEqual({
+      verdict: 'fail',
+      checks: [
+        {
+          name: 'agreement',
+          value: m.agreement.ci95![0],
+          threshold: 0.85,
+          status: 'fail',
+          reason: 'lower 95% bound of agreement (9/10) 59.6% < 85.0%',
+        },
+      ],
+    });
+    expect(evaluateGate({ agreement: { min: 0.85, bound: 'point' } }, m)).toEqual({
+      verdict: 'pass',
+      checks: [{ name: 'agreement', value: 0.9, threshold: 0.85, status: 'pass', reason: 'agreement (9/10) 90.0% ≥ 85.0%' }],
+    });
+  });
+
+  it('is inconclusive when nothing could be compared (n = 0)', () => {
+    expect(evaluateGate({ effectsAgreement: { min: 0.9, bound: 'lower' } }, metrics())).toEqual({
+      verdict: 'inconclusive',
+      checks: [{ name: 'effectsAgreement', value: null, threshold: 0.9, status: 'inconclusive', reason: 'no trace could be compared (n = 0)' }],
+    });
+  });
+
+  it('fails a maximum that is exceeded and passes one that is met exactly', () => {
+    const m = metrics({
+      errorRate: 0.05,
+      toolCallDrift: { jsd: 0.1, psi: 0.2, meanSequenceSimilarity: 0.9, perTool: {} },
+    });
+    expect(evaluateGate({ errorRate: { max: 0.02 }, toolCallDrift: { maxJsd: 0.1 } }, m)).toEqual({
+      verdict: 'fail',
+      checks: [
+        { name: 'errorRate', value: 0.05, threshold: 0.02, status: 'fail', reason: 'error rate 5.0% > 2.0%' },
+        { name: 'toolCallDrift', value: 0.1, threshold: 0.1, status: 'pass', reason: 'tool-call JSD 0.100 ≤ 0.100' },
+      ],
+    });
+  });
+
+  it('checks cost per run in dollars, inconclusive when nothing was priced', () => {
+    const priced = metrics({ cost: { ...metrics().cost, totalUsd: 0.3, perRunUsd: 0.03 } });
+    expect(evaluateGate({ costPerRunUsd: { max: 0.05 } }, priced).checks).toEqual([
+      { name: 'costPerRunUsd', value: 0.03, threshold: 0.05, status: 'pass', reason: 'cost per run $0.0300 ≤ $0.0500' },
+    ]);
+    expect(evaluateGate({ costPerRunUsd: { max: 0.05 } }, metrics())).toEqual({
+      verdict: 'inconclusive',
+      checks: [{ name: 'costPerRunUsd', value: null, threshold: 0.05, status: 'inconclusive', reason: 'no priced model usage' }],
+    });
+  });
+
+  it('any failing check fails the gate, even next to inconclusive ones', () => {
+    const m = metrics({ agreement: rateMetric(1, 10), errorRate: 0 });
+    const config: GateConfig = {
+      agreement: { min: 0.9, bound: 'point' }, // fail
+      effectsAgreement: { min: 0.9, bound: 'lower' }, // inconclusive: n = 0
+      errorRate: { max: 0.1 }, // pass
+    };
+    const result = evaluateGate(config, m);
+    expect(result.checks.map((c) => [c.name, c.status])).toEqual([
+      ['agreement', 'fail'],
+      ['effectsAgreement', 'inconclusive'],
+      ['errorRate', 'pass'],
+    ]);
+    expect(result.verdict).toBe('fail');
+  });
+
+  it('with no failure, any inconclusive check makes the gate inconclusive', () => {
+    const m = metrics({ agreement: rateMetric(10, 10), errorRate: 0 });
+    const result = evaluateGate({ agreement: { min: 0.5, bound: 'lower' }, errorRate: { max: 0.1 }, overrideRate: { max: 0.2 } }, m);
+    expect(result.checks.map((c) => [c.name, c.status])).toEqual([
+      ['agreement', 'pass'],
+      ['errorRate', 'pass'],
+      ['overrideRate', 'inconclusive'],
+    ]);
+    expect(result.verdict).toBe('inconclusive');
+  });
+
+  it('regressions cannot be judged without a baseline: inconclusive', () => {
+    expect(evaluateGate({ regressions: { max: 0 } }, metrics())).toEqual({
+      verdict: 'inconclusive',
+      checks: [
+        {
+          name: 'regressions',
+          value: null,
+          threshold: 0,
+          status: 'inconclusive',
+          reason: 'regressions are counted against a baseline run, which this version cannot take yet',
+        },
+      ],
+    });
+  });
+});

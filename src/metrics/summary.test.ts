@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { aResult, aTrace } from '../testing/builders.js';
+import { createMetricsAccumulator, rateMetric } from './summary.js';
+import { wilsonInterval } from './stats.js';
+
+const steps = (...names: string[]) => names.reduce((b, n) => b.withToolCall(n, {}), aTrace()).build().steps;
+
+describe('rateMetric', () => {
+  it('is null with no interval when n = 0', () => {
+    expect(rateMetric(0, 0)).toEqual({ rate: null, n: 0, successes: 0, ci95: null });
+  });
+
+  it('carries the rate and its Wilson interval', () => {
+    expect(rateMetric(8, 10)).toEqual({ rate: 0.8, n: 10, successes: 8, ci95: wilsonInterval(8, 10) });
+  });
+});
+
+describe('createMetricsAccumulator', () => {
+  it('with no results, every rate is null and no cost is made up', () => {
+    const acc = createMetricsAccumulator();
+    expect(acc.counts()).toEqual({
+      total: 0, completed: 0, escalated: 0, failed: 0, aborted: 0,
+      diverged: 0, budgetExceeded: 0, errored: 0, unpaired: 0, noReference: 0,
+    });
+    expect(acc.finish()).toEqual({
+      agreement: { rate: null, n: 0, successes: 0, ci95: null },
+      effectsAgreement: { rate: null, n: 0, successes: 0, ci95: null },
+      toolCallDrift: { jsd: null, psi: null, meanSequenceSimilarity: null, perTool: {} },
+      overrideRate: { rate: null, n: 0, successes: 0, ci95: null, accepted: 0, edited: 0, rejected: 0 },
+      cost: { totalUsd: null, perRunUsd: null, perCompletedUsd: null, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, unpriced: 0 },
+      latency: { p50Ms: null, p95Ms: null },
+      errorRate: null,
+      escalationRate: null,
+      meanToolCalls: null,
+    });
+  });
+
+  it('counts errored, diverged, budget-stopped and unpaired traces apart from agreement', () => {
+    const acc = createMetricsAccumulator();
+    acc.add(aResult('a', { agree: true, effectsAgree: true }));
+    acc.add(aResult('b', { agree: false, effectsAgree: true }));
+    acc.add(aResult('c', { status: 'escalated', agree: true, effectsAgree: null }));
+    acc.add(aResult('d', { status: 'error', agree: null, effectsAgree: null, sequenceSimilarity: 0 }));
+    acc.add(aResult('e', { status: 'diverged', agree: null, effectsAgree: null, sequenceSimilarity: 0.5 }));
+    acc.add(aResult('f', { status: 'budget_exceeded', agree: null, effectsAgree: null, sequenceSimilarity: 0.5 }));
+    acc.add(aResult('g', { status: 'unpaired', agree: null, effectsAgree: null, sequenceSimilarity: null }));
+    acc.add(aResult('h', { status: 'completed', agree: null, effectsAgree: null }));
+    expect(acc.counts()).toEqual({
+      total: 8, completed: 3, escalated: 1, failed: 0, aborted: 0,
+      diverged: 1, budgetExceeded: 1, errored: 1, unpaired: 1, noReference: 1,
+    });
+    const m = acc.finish();
+    // agreement over a, b, c only: 2/3
+    expect(m.agreement).toEqual(rateMetric(2, 3));
+    expect(m.effectsAgreement).toEqual(rateMetric(2, 2));
+    // 7 ran (g unpaired is not run); d, e, f have no outcome → 3/7; c escalated → 1/7
+    expect(m.errorRate).toBeCloseTo(3 / 7, 12);
+    expect(m.escalationRate).toBeCloseTo(1 / 7, 12);
+    // similarities of the 7 ran: 1 + 1 + 1 + 0 + 0.5 + 0.5 + 1 = 5 → 5/7
+    expect(m.toolCallDrift.meanSequenceSimilarity).toBeCloseTo(5 / 7, 12);
+  });
+
+  it('prices only what was priced: total, per run and per completed workflow', () => {
+    const acc = createMetricsAccumulator();
+    const usage = (i: number, o: number, c = 0) => ({ inputTokens: i, outputTokens: o, cachedInputTokens: c });
+    acc.add(aResult('a', { costUsd: 0.002, usage: usage(1000, 100, 400) }));
+    acc.add(aResult('b', { status: 'escalated', costUsd: 0.004, usage: usage(2000, 200) }));
+    acc.add(aResult('c', { status: 'error', costUsd: 0.003, usage: usage(500, 50) }));
+    acc.add(aResult('d', { costUsd: null, usage: usage(10, 1) })); // an unknown model
+    acc.add(aResult('e', { costUsd: null, usage: null })); // no model at all (a module)
+    expect(acc.finish().cost).toEqual({
+      totalUsd: expect.closeTo(0.009, 12), // 0.002 + 0.004 + 0.003
+      perRunUsd: expect.closeTo(0.003, 12), // 0.009 / 3 priced runs
+      perCompletedUsd: expect.closeTo(0.00225, 12), // 0.009 / 4 completed or escalated (a, b, d, e)
+      inputTokens: 3510, // 1000 + 2000 + 500 + 10
+      outputTokens: 351, // 100 + 200 + 50 + 1
+      cachedInputTokens: 400,
+      unpriced: 1,
+    });
+  });
+
+  it('cost is null when nothing was priced', () => {
+    const acc = createMetricsAccumulator();
+    acc.add(aResult('a', { costUsd: null, usage: { inputTokens: 10, outputTokens: 1, cachedInputTokens: 0 } }));
+    expect(acc.finish().cost).toEqual({
+      totalUsd: null, perRunUsd: null, perCompletedUsd: null, inputTokens: 10, outputTokens: 1, cachedInputTokens: 0, unpriced: 1,
+    });
+  });
+
+  it('compares the tool-name distributions: per-tool counts and ratios, JSD, PSI, mean tool calls', () => {
+    const acc = createMetricsAccumulator();
+    // reference: get_order ×2, issue_refund ×2; candidate: get_order ×2, issue_refund ×1, send_email ×1
+    acc.add(aResult('a', { steps: steps('get_order', 'issue_refund'), reference: { decision: null, tools: ['get_order', 'issue_refund'] } }));
+    acc.add(aResult('b', { steps: steps('get_order', 'send_email'), reference: { decision: null, tools: ['get_order', 'issue_refund'] } }));
+    const m = acc.finish();
+    expect(m.toolCallDrift.perTool).toEqual({
+      get_order: { reference: 2, candidate: 2, ratio: 1 },
+      issue_refund: { reference: 2, candidate: 1, ratio: 0.5 },
+      send_email: { reference: 0, candidate: 1, ratio: null },
+    });
+    // P = (½, ½, 0), Q = (½, ¼, ¼), M = (½, ⅜, ⅛)
+    // KL(P‖M) = ½·log2(½/½) + ½·log2(½/⅜) = ½·0.415037 = 0.207519
+    // KL(Q‖M) = ½·0 + ¼·log2(¼/⅜) + ¼·log2(¼/⅛) = ¼·(−0.584963) + ¼·1 = 0.103759
+    // JSD = ½·(0.207519 + 0.103759) = 0.155639
+    expect(m.toolCallDrift.jsd).toBeCloseTo(0.155639, 6);
+    // PSI of Q against P, empty categories floored at 1e-4:
+    // get_order (½ − ½)·ln(1) = 0; issue_refund (¼ − ½)·ln(¼/½) = 0.173287;
+    // send_email (¼ − 0.0001)·ln(¼/0.0001) = 0.2499·7.824046 = 1.955229 → 2.128516
+    expect(m.toolCallDrift.psi).toBeCloseTo(2.128516, 5);
+    expect(m.meanToolCalls).toBe(2);
+  });
+
+  it('takes latency quantiles over the traces that have one', () => {
+    const acc = createMetricsAccumulator();
+    for (const [id, ms] of [['a', 100], ['b', 300], ['c', null], ['d', 200]] as const) acc.add(aResult(id, { latencyMs: ms }));
+    // sorted [100, 200, 300]: p50 = 200; p95 at 2·0.95 = 1.9 → 200 + 100·0.9 = 290
+    const { latency } = acc.finish();
+    expect(latency.p50Ms).toBe(200);
+    expect(latency.p95Ms).toBeCloseTo(290, 10);
+  });
+
+  it('counts() is a copy: adding later does not change an earlier snapshot', () => {
+    const acc = createMetricsAccumulator();
+    const before = acc.counts();
+    acc.add(aResult('a'));
+    expect(before.total).toBe(0);
+    expect(acc.counts().total).toBe(1);
+  });
+});

@@ -1,0 +1,257 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, type Issue } from '../errors.js';
+import { aTrace } from '../testing/builders.js';
+import { loadSuite, loadToolCatalog } from './load.js';
+
+let dir: string;
+let cwd: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sg-suite-'));
+  cwd = process.cwd();
+  // A layout like the repo's: suites/, traces/, fixtures/ side by side.
+  await mkdir(join(dir, 'suites'));
+  await mkdir(join(dir, 'traces', 'refunds'), { recursive: true });
+  await mkdir(join(dir, 'fixtures'));
+  await writeFile(join(dir, 'traces', 'refunds', 'w1.jsonl'), `${JSON.stringify(aTrace('t1').build())}\n`);
+  await writeFile(join(dir, 'traces', 'refunds', 'w2.jsonl'), `${JSON.stringify(aTrace('t2').build())}\n`);
+  await writeFile(join(dir, 'fixtures', 'tools.yaml'), CATALOG);
+  await writeFile(join(dir, 'fixtures', 'agent.mjs'), 'export async function run() { return { decision: "deny" }; }\n');
+});
+afterEach(async () => {
+  process.chdir(cwd);
+  await rm(dir, { recursive: true, force: true });
+});
+
+const CATALOG = `tools:
+  - name: get_order
+    effect: read
+  - name: issue_refund
+    effect: write-irreversible
+    ack: { status: ok }
+`;
+
+async function writeSuite(text: string, name = 'suite.yaml'): Promise<string> {
+  const file = join(dir, 'suites', name);
+  await writeFile(file, text);
+  return file;
+}
+
+async function configIssues(promise: Promise<unknown>): Promise<Issue[]> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ConfigError);
+  return (error as ConfigError).issues;
+}
+
+const moduleSuite = (extra = '') => `name: refunds
+traces: ["../traces/refunds/*.jsonl"]
+tools: ../fixtures/tools.yaml
+candidate:
+  kind: module
+  module: ../fixtures/agent.mjs
+${extra}`;
+
+describe('loadSuite', () => {
+  it('resolves paths relative to the suite file and applies defaults', async () => {
+    const file = await writeSuite(moduleSuite());
+    process.chdir(join(dir, 'fixtures')); // the cwd must not matter
+    const suite = await loadSuite(file);
+    expect({
+      file: suite.file,
+      traceFiles: suite.traceFiles,
+      catalogFile: suite.catalogFile,
+      candidate: suite.candidate,
+      candidateLabel: suite.candidateLabel,
+      phase: suite.phase,
+      reference: suite.reference,
+      trials: suite.trials,
+      mocks: suite.mocks,
+      compare: suite.compare,
+      tools: suite.catalog.tools.map((t) => t.name),
+    }).toEqual({
+      file,
+      traceFiles: [join(dir, 'traces', 'refunds', 'w1.jsonl'), join(dir, 'traces', 'refunds', 'w2.jsonl')],
+      catalogFile: join(dir, 'fixtures', 'tools.yaml'),
+      candidate: { kind: 'module', module: join(dir, 'fixtures', 'agent.mjs') },
+      candidateLabel: 'module:agent.mjs',
+      phase: 'shadow',
+      reference: 'human',
+      trials: 1,
+      mocks: { match: 'exact', ignoreArgs: [] },
+      compare: { decision: { numericTolerance: 0 }, effects: { ignoreArgs: [] } },
+      tools: ['get_order', 'issue_refund'],
+    });
+    expect(suite.suiteHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(suite.candidateHash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('names the file, line and key path of a misspelled key', async () => {
+    const file = await writeSuite(`name: refunds
+traces: ["../traces/refunds/*.jsonl"]
+tools: ../fixtures/tools.yaml
+candidate:
+  kind: module
+  module: ../fixtures/agent.mjs
+gate:
+  errorRate: { max: 0.1 }
+  agreemnt: { min: 0.9 }
+`);
+    expect(await configIssues(loadSuite(file))).toEqual([{ file, line: 9, path: 'gate.agreemnt', message: 'unknown key' }]);
+  });
+
+  it('reports several problems in one ConfigError, each at its line', async () => {
+    const file = await writeSuite(`name: refunds
+traces: ["../traces/refunds/*.jsonl"]
+tools: ../fixtures/tools.yaml
+candidate:
+  kind: module
+  modul: ../fixtures/agent.mjs
+trials: 0
+gate:
+  agreemnt: { min: 0.9 }
+`);
+    const issues = await configIssues(loadSuite(file));
+    expect(issues.map(({ message: _m, ...where }) => where)).toEqual(
+      expect.arrayContaining([
+        { file, line: 6, path: 'candidate.modul' },
+        { file, line: 7, path: 'trials' },
+        { file, line: 9, path: 'gate.agreemnt' },
+      ]),
+    );
+    // `module` is missing as well as `modul` being unknown.
+    expect(issues.map((i) => i.path).sort()).toEqual(['candidate.modul', 'candidate.module', 'gate.agreemnt', 'trials']);
+  });
+
+  it('reports a missing module, a missing catalog and traces that match nothing, all at once', async () => {
+    const file = await writeSuite(`name: refunds
+traces: ["../traces/nothing-here/*.jsonl"]
+tools: ../fixtures/no-such-tools.yaml
+candidate:
+  kind: module
+  module: ../fixtures/no-such-agent.mjs
+`);
+    const issues = await configIssues(loadSuite(file));
+    expect(issues.map(({ message: _m, ...where }) => where)).toEqual([
+      { file, path: 'traces' },
+      { file, path: 'tools' },
+      { file, path: 'candidate.module' },
+    ]);
+    expect(issues.map((i) => i.message)).toEqual([
+      `no file matches ["../traces/nothing-here/*.jsonl"] (relative to ${join(dir, 'suites')})`,
+      `tool catalog not found: ${join(dir, 'fixtures', 'no-such-tools.yaml')}`,
+      `module not found: ${join(dir, 'fixtures', 'no-such-agent.mjs')}`,
+    ]);
+  });
+
+  it('does not resolve trace globs against the cwd', async () => {
+    // From the temp root, `traces/refunds/*.jsonl` would match relative to the cwd but not to the suite file.
+    const file = await writeSuite(moduleSuite().replace('../traces/refunds/*.jsonl', 'traces/refunds/*.jsonl'));
+    process.chdir(dir);
+    expect((await configIssues(loadSuite(file))).map((i) => i.path)).toEqual(['traces']);
+  });
+
+  it('reports an unavailable model provider on candidate.model', async () => {
+    const file = await writeSuite(`name: refunds
+traces: ../traces/refunds/*.jsonl
+tools: ../fixtures/tools.yaml
+candidate:
+  kind: tool-loop
+  model: openai:gpt-4.1
+`);
+    expect(await configIssues(loadSuite(file))).toEqual([
+      { file, path: 'candidate.model', message: 'model provider "openai" is not available in this version (available: replay)' },
+    ]);
+  });
+
+  it('accepts the replay model and labels the candidate with it', async () => {
+    const file = await writeSuite(`name: refunds
+traces: ../traces/refunds/*.jsonl
+tools: ../fixtures/tools.yaml
+candidate:
+  kind: tool-loop
+  model: replay
+`);
+    const suite = await loadSuite(file);
+    expect(suite.candidate).toEqual({ kind: 'tool-loop', model: 'replay', prompt: undefined, promptVersion: undefined });
+    expect(suite.candidateLabel).toBe('replay');
+  });
+
+  it('reports catalog problems with the catalog file, next to the suite problems', async () => {
+    await writeFile(
+      join(dir, 'fixtures', 'tools.yaml'),
+      `tools:
+  - name: get_order
+    effect: read
+  - name: get_order
+    effect: write-reversible
+`,
+    );
+    const file = await writeSuite(moduleSuite().replace('../fixtures/agent.mjs', '../fixtures/gone.mjs'));
+    const issues = await configIssues(loadSuite(file));
+    expect(issues.map((i) => [i.file, i.path])).toEqual([
+      [join(dir, 'fixtures', 'tools.yaml'), 'tools.1.name'],
+      [file, 'candidate.module'],
+    ]);
+  });
+
+  it('changes the candidate hash when the module file changes, not the suite hash', async () => {
+    const file = await writeSuite(moduleSuite());
+    const before = await loadSuite(file);
+    await writeFile(join(dir, 'fixtures', 'agent.mjs'), 'export async function run() { return { decision: "refund" }; }\n');
+    const after = await loadSuite(file);
+    expect(after.suiteHash).toBe(before.suiteHash);
+    expect(after.candidateHash).not.toBe(before.candidateHash);
+  });
+});
+
+describe('loadToolCatalog', () => {
+  it('loads a valid catalog', async () => {
+    expect(await loadToolCatalog(join(dir, 'fixtures', 'tools.yaml'))).toEqual({
+      tools: [
+        { name: 'get_order', effect: 'read' },
+        { name: 'issue_refund', effect: 'write-irreversible', ack: { status: 'ok' } },
+      ],
+    });
+  });
+
+  it('reports each duplicate tool name', async () => {
+    const file = join(dir, 'fixtures', 'dupes.yaml');
+    await writeFile(
+      file,
+      `tools:
+  - { name: get_order, effect: read }
+  - { name: issue_refund, effect: write-external }
+  - { name: get_order, effect: read }
+  - { name: issue_refund, effect: write-external }
+`,
+    );
+    expect(await configIssues(loadToolCatalog(file))).toEqual([
+      { file, line: 4, path: 'tools.2.name', message: 'duplicate tool get_order' },
+      { file, line: 5, path: 'tools.3.name', message: 'duplicate tool issue_refund' },
+    ]);
+  });
+
+  it('locates a bad effect class and an unknown key by line', async () => {
+    const file = join(dir, 'fixtures', 'bad.yaml');
+    await writeFile(
+      file,
+      `tools:
+  - name: get_order
+    effect: read
+  - name: issue_refund
+    effect: write
+    acknowledgement: { status: ok }
+`,
+    );
+    const issues = await configIssues(loadToolCatalog(file));
+    expect(issues.map(({ message: _m, ...where }) => where)).toEqual([
+      { file, line: 5, path: 'tools.1.effect' },
+      { file, line: 6, path: 'tools.1.acknowledgement' },
+    ]);
+  });
+});

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { callKey, canonicalJson, canonicalize, withoutArgs } from './canonical.js';
+
+describe('canonicalJson', () => {
+  it('sorts keys at every depth, inside arrays too', () => {
+    const value = { b: 1, a: { d: [{ z: 1, y: 2 }], c: 2 } };
+    expect(canonicalJson(value)).toBe('{"a":{"c":2,"d":[{"y":2,"z":1}]},"b":1}');
+  });
+
+  it('gives the same string for the same value written in another key order', () => {
+    expect(canonicalJson({ x: { q: 1, p: [1, 2] }, w: null })).toBe(canonicalJson({ w: null, x: { p: [1, 2], q: 1 } }));
+  });
+
+  it('keeps array order: [1, 2] is not [2, 1]', () => {
+    expect(canonicalJson([1, 2])).not.toBe(canonicalJson([2, 1]));
+  });
+
+  it('writes -0 as 0, at any depth', () => {
+    expect(canonicalize({ a: -0, b: [-0] })).toEqual({ a: 0, b: [0] });
+    expect(Object.is((canonicalize({ a: -0 }) as { a: number }).a, 0)).toBe(true);
+    expect(canonicalJson({ amount: -0 })).toBe(canonicalJson({ amount: 0 }));
+  });
+
+  it('writes integral floats as integers', () => {
+    expect(canonicalJson({ amount: 20.0 })).toBe('{"amount":20}');
+  });
+
+  it('drops undefined members and writes undefined array items as null', () => {
+    expect(canonicalJson({ a: undefined, b: 1 })).toBe('{"b":1}');
+    expect(canonicalJson([undefined, 1])).toBe('[null,1]');
+  });
+});
+
+describe('withoutArgs', () => {
+  it('removes top-level and dotted paths without touching the input', () => {
+    const args = { idempotency_key: 'k1', amount: 20, meta: { request_id: 'r1', source: 'web' } };
+    expect(withoutArgs(args, ['idempotency_key', 'meta.request_id'])).toEqual({ amount: 20, meta: { source: 'web' } });
+    expect(args).toEqual({ idempotency_key: 'k1', amount: 20, meta: { request_id: 'r1', source: 'web' } });
+  });
+
+  it('ignores paths that are absent or run through a non-object', () => {
+    const args = { amount: 20, meta: 'plain' };
+    expect(withoutArgs(args, ['missing', 'meta.request_id', 'nope.deeper.still'])).toEqual({ amount: 20, meta: 'plain' });
+  });
+});
+
+describe('callKey', () => {
+  it('is equal for the same call whatever the key order', () => {
+    expect(callKey('issue_refund', { order_id: 'A1', amount: 20 })).toBe(callKey('issue_refund', { amount: 20.0, order_id: 'A1' }));
+  });
+
+  it('differs by name and by argument value', () => {
+    expect(callKey('issue_refund', { amount: 20 })).not.toBe(callKey('deny_refund', { amount: 20 }));
+    expect(callKey('issue_refund', { amount: 20 })).not.toBe(callKey('issue_refund', { amount: 21 }));
+  });
+
+  it('leaves ignored arguments out, dotted paths included', () => {
+    const a = callKey('issue_refund', { amount: 20, idempotency_key: 'k1', meta: { request_id: 'r1' } }, ['idempotency_key', 'meta.request_id']);
+    const b = callKey('issue_refund', { amount: 20, idempotency_key: 'k2', meta: { request_id: 'r2' } }, ['idempotency_key', 'meta.request_id']);
+    expect(a).toBe(b);
+    expect(a).toBe('issue_refund {"amount":20,"meta":{}}');
+  });
+
+  it('still tells calls apart on the arguments that are not ignored', () => {
+    expect(callKey('issue_refund', { amount: 20, idempotency_key: 'k1' }, ['idempotency_key'])).not.toBe(
+      callKey('issue_refund', { amount: 25, idempotency_key: 'k1' }, ['idempotency_key']),
+    );
+  });
+});

@@ -1,0 +1,121 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { aTrace } from '../testing/builders.js';
+import { parseTraceLine, readTraceFile, type TraceLine } from './reader.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sg-reader-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function readAll(file: string): Promise<TraceLine[]> {
+  const lines: TraceLine[] = [];
+  for await (const line of readTraceFile(file)) lines.push(line);
+  return lines;
+}
+
+const good = (id: string) => aTrace(id).withInput({ order_id: id }).withToolCall('get_order', { order_id: id }, { total: 1 }).build();
+
+describe('readTraceFile', () => {
+  it('yields every valid line with its line number, skipping blank lines', async () => {
+    const file = join(dir, 'ok.jsonl');
+    const a = good('a');
+    const b = good('b');
+    await writeFile(file, `${JSON.stringify(a)}\n\n   \n${JSON.stringify(b)}\n`);
+    expect(await readAll(file)).toEqual([
+      { ok: true, file, line: 1, trace: a },
+      { ok: true, file, line: 4, trace: b },
+    ]);
+  });
+
+  it('reports each bad line with file, line and field path, and still yields the valid lines', async () => {
+    const file = join(dir, 'mixed.jsonl');
+    const valid = good('ok-1');
+    const wrongType = { ...good('wrong-type'), steps: [{ type: 'tool', name: 'get_order', args: 'A1' }] };
+    const { workflow: _w, ...missingField } = good('missing');
+    const unknownKey = { ...good('unknown'), workflw: 'refund-triage' };
+    const valid2 = good('ok-2');
+    await writeFile(
+      file,
+      [
+        JSON.stringify(valid), // 1
+        '{"schema": "shadowgate.trace/v1", "id": ', // 2: bad JSON
+        JSON.stringify(wrongType), // 3
+        '', // 4: blank
+        JSON.stringify(missingField), // 5
+        JSON.stringify(unknownKey), // 6
+        JSON.stringify(valid2), // 7
+      ].join('\n'),
+    );
+    const lines = await readAll(file);
+    expect(lines.map((l) => [l.line, l.ok])).toEqual([
+      [1, true],
+      [2, false],
+      [3, false],
+      [5, false],
+      [6, false],
+      [7, true],
+    ]);
+    const issues = lines.flatMap((l) => (l.ok ? [] : l.issues.map(({ message: _m, ...where }) => where)));
+    expect(issues).toEqual([
+      { file, line: 2 },
+      { file, line: 3, path: 'steps.0.args' },
+      { file, line: 5, path: 'workflow' },
+      { file, line: 6, path: 'workflw' },
+    ]);
+    const messages = lines.flatMap((l) => (l.ok ? [] : l.issues.map((i) => i.message)));
+    expect(messages[0]).toMatch(/^invalid JSON: /);
+    expect(messages[3]).toBe('unknown key');
+    expect(lines.flatMap((l) => (l.ok ? [l.trace.id] : []))).toEqual(['ok-1', 'ok-2']);
+  });
+
+  it('yields nothing for an empty file', async () => {
+    const file = join(dir, 'empty.jsonl');
+    await writeFile(file, '');
+    expect(await readAll(file)).toEqual([]);
+  });
+
+  it('reads CRLF line endings', async () => {
+    const file = join(dir, 'crlf.jsonl');
+    const a = good('a');
+    await writeFile(file, `${JSON.stringify(a)}\r\n${JSON.stringify(good('b'))}\r\n`);
+    expect((await readAll(file)).map((l) => (l.ok ? [l.line, l.trace.id] : [l.line, 'error']))).toEqual([
+      [1, 'a'],
+      [2, 'b'],
+    ]);
+  });
+});
+
+describe('parseTraceLine', () => {
+  it('returns undefined for a blank line', () => {
+    expect(parseTraceLine('  \t', 'f.jsonl', 3)).toBeUndefined();
+  });
+
+  it('names every unknown key separately', () => {
+    const line = parseTraceLine(JSON.stringify({ ...good('x'), foo: 1, bar: 2 }), 'f.jsonl', 9);
+    expect(line).toEqual({
+      ok: false,
+      file: 'f.jsonl',
+      line: 9,
+      issues: [
+        { file: 'f.jsonl', line: 9, path: 'foo', message: 'unknown key' },
+        { file: 'f.jsonl', line: 9, path: 'bar', message: 'unknown key' },
+      ],
+    });
+  });
+});
+
+describe('byte-order mark', () => {
+  it('reads a file that starts with a UTF-8 BOM', async () => {
+    const file = join(dir, 'bom.jsonl');
+    await writeFile(file, `\uFEFF${JSON.stringify({ schema: 'shadowgate.trace/v1', id: 'a', workflow: 'w', input: {}, steps: [] })}\n`);
+    const lines: TraceLine[] = [];
+    for await (const line of readTraceFile(file)) lines.push(line);
+    expect(lines.map((l) => l.ok)).toEqual([true]);
+  });
+});
