@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'SG_STORE'
   | 'SG_OFF_TRACE'
   | 'SG_BUDGET_EXCEEDED'
+  | 'SG_LOOP_DETECTED'
   | 'SG_TOOL_FAILED'
   | 'SG_INTERNAL';
 
@@ -86,11 +87,15 @@ export class InternalError extends ShadowgateError {
 }
 
 /** True for errors a user can fix (exit 2); false for bugs (exit 3). */
-/** Statuses a replay can stop a candidate with; thrown into candidate code. */
-export class ReplayStop extends ShadowgateError {}
+/** What a replay stops a candidate with; thrown into candidate code, and final once raised. */
+export abstract class ReplayStop extends ShadowgateError {
+  /** The status the trace ends with. */
+  abstract readonly status: 'diverged' | 'budget_exceeded' | 'loop_detected';
+}
 
 /** The candidate called a tool that has no recording, ack or stub: the trace ends `diverged`. */
 export class OffTraceError extends ReplayStop {
+  readonly status = 'diverged';
   readonly tool: string;
   constructor(tool: string, reason: string) {
     super('SG_OFF_TRACE', `off-trace call of ${tool}: ${reason}`, {
@@ -102,10 +107,21 @@ export class OffTraceError extends ReplayStop {
 
 /** A budget (steps, wall time, tokens, cost) ran out: the trace ends `budget_exceeded`. */
 export class BudgetExceededError extends ReplayStop {
+  readonly status = 'budget_exceeded';
   readonly budget: string;
   constructor(budget: string, message: string) {
     super('SG_BUDGET_EXCEEDED', message);
     this.budget = budget;
+  }
+}
+
+/** The same tool was called with the same arguments too many times in a row: the trace ends `loop_detected`. */
+export class LoopDetectedError extends ReplayStop {
+  readonly status = 'loop_detected';
+  constructor(tool: string, times: number) {
+    super('SG_LOOP_DETECTED', `${tool} called ${times} times in a row with the same arguments`, {
+      hint: 'raise budgets.maxRepeatedCalls if the repetition is intended',
+    });
   }
 }
 

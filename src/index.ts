@@ -37,7 +37,7 @@ export { loadSuite, loadToolCatalog, type ResolvedSuite } from './suite/load.js'
 export type { ModelProvider, ModelRequest, ModelResponse, ModelCallContext, ChatMessage, ToolSpec } from './providers/types.js';
 export { createReplayProvider } from './providers/replay.js';
 export { PRICING_TABLE, priceOf, costOf, type Price } from './providers/pricing.js';
-export type { ModuleContext, ModuleCandidate } from './replay/candidates.js';
+export type { ModuleContext, ModuleCandidate } from './replay/module-candidate.js';
 export type { TraceResult, ResultStatus, Divergence } from './replay/types.js';
 export { wilsonInterval, jensenShannon, populationStabilityIndex, levenshtein, sequenceSimilarity, quantile } from './metrics/stats.js';
 export type { RunMetrics, RateMetric, Counts } from './metrics/summary.js';

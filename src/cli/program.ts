@@ -47,6 +47,10 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .option('--trials <k>', 'run each trace k times (overrides the suite)', positiveInt)
     .option('--resume <runId>', 'continue a stored run, running only the traces it lacks')
     .option('--strict', 'any bad trace line is an error (exit 2) before anything runs')
+    .option('--no-cache', 'do not answer model calls from the response cache (nor fill it)')
+    .addOption(new Option('--record', 'write every model exchange of the run to the cassette').conflicts('replayOnly'))
+    .option('--replay-only', 'answer model calls only from the cassette; a call that is not there fails its trace')
+    .option('--cassette <file>', 'cassette file (default fixtures/cassettes/<suite>.json)')
     .addOption(dbOption(io))
     .action(async (suites: string[], opts: RunFlags) => setExit(await runCommand(io, suites, opts)));
 
@@ -96,11 +100,16 @@ interface RunFlags {
   trials?: number;
   resume?: string;
   strict?: boolean;
+  cache: boolean;
+  record?: boolean;
+  replayOnly?: boolean;
+  cassette?: string;
   db: string;
 }
 
 async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags): Promise<number> {
   if (opts.resume && suiteFiles.length > 1) throw new UsageError('--resume takes one suite', 'name the suite the run was made with');
+  if (opts.cassette && suiteFiles.length > 1) throw new UsageError('--cassette takes one suite', 'leave it out: each suite then uses fixtures/cassettes/<suite>.json');
   const store: Store = createSqliteStore(resolve(io.cwd, opts.db));
   let exit: number = EXIT.ok;
   try {
@@ -116,6 +125,12 @@ async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags): Prom
           trials: opts.trials,
           resume: opts.resume,
           strict: opts.strict,
+          cache: opts.cache,
+          cassette:
+            opts.record || opts.replayOnly
+              ? { mode: opts.record ? 'record' : 'replay-only', file: resolve(io.cwd, opts.cassette ?? `fixtures/cassettes/${suite.name}.json`) }
+              : undefined,
+          env: io.env,
           git: gitInfo(suite.file.replace(/[/\\][^/\\]*$/, '')),
           cwd: io.cwd,
           onProgress: (event) => {
@@ -127,6 +142,7 @@ async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags): Prom
         progress.done();
       }
       io.stdout.write(`\n${renderRunSummary(outcome, notable)}`);
+      if (outcome.recorded !== undefined) io.stdout.write(`  cassette: ${outcome.recorded} exchange(s) recorded\n`);
       if (opts.json) {
         const file = suiteFiles.length === 1 ? opts.json : opts.json.replace(/(\.json)?$/, `.${suite.name}.json`);
         writeRunJson(resolve(io.cwd, file), outcome, store.results(outcome.meta.runId));

@@ -1,3 +1,4 @@
+import { DECIDED_STATUSES } from '../replay/types.js';
 import type { ProgressEvent } from '../run/run-suite.js';
 import type { CliIo } from './io.js';
 
@@ -14,7 +15,7 @@ export function createProgressReporter(io: CliIo, label: string) {
   return {
     update(event: ProgressEvent): void {
       if (event.result?.agree === false) disagree++;
-      if (event.result && ['error', 'diverged', 'budget_exceeded'].includes(event.result.status)) failed++;
+      if (event.result && event.result.status !== 'unpaired' && !DECIDED_STATUSES.includes(event.result.status)) failed++;
       const total = Math.max(event.total, event.done, 1);
       const ratio = event.done / total;
       if (fancy) {

@@ -20,14 +20,14 @@ describe('createMetricsAccumulator', () => {
     const acc = createMetricsAccumulator();
     expect(acc.counts()).toEqual({
       total: 0, completed: 0, escalated: 0, failed: 0, aborted: 0,
-      diverged: 0, budgetExceeded: 0, errored: 0, unpaired: 0, noReference: 0,
+      diverged: 0, budgetExceeded: 0, loopDetected: 0, invalidOutput: 0, errored: 0, unpaired: 0, noReference: 0,
     });
     expect(acc.finish()).toEqual({
       agreement: { rate: null, n: 0, successes: 0, ci95: null },
       effectsAgreement: { rate: null, n: 0, successes: 0, ci95: null },
       toolCallDrift: { jsd: null, psi: null, meanSequenceSimilarity: null, perTool: {} },
       overrideRate: { rate: null, n: 0, successes: 0, ci95: null, accepted: 0, edited: 0, rejected: 0 },
-      cost: { totalUsd: null, perRunUsd: null, perCompletedUsd: null, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, unpriced: 0 },
+      cost: { totalUsd: null, perRunUsd: null, perCompletedUsd: null, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, unpriced: 0, spentUsd: null, modelCalls: 0, servedModelCalls: 0 },
       latency: { p50Ms: null, p95Ms: null },
       errorRate: null,
       escalationRate: null,
@@ -47,7 +47,7 @@ describe('createMetricsAccumulator', () => {
     acc.add(aResult('h', { status: 'completed', agree: null, effectsAgree: null }));
     expect(acc.counts()).toEqual({
       total: 8, completed: 3, escalated: 1, failed: 0, aborted: 0,
-      diverged: 1, budgetExceeded: 1, errored: 1, unpaired: 1, noReference: 1,
+      diverged: 1, budgetExceeded: 1, loopDetected: 0, invalidOutput: 0, errored: 1, unpaired: 1, noReference: 1,
     });
     const m = acc.finish();
     // agreement over a, b, c only: 2/3
@@ -76,6 +76,10 @@ describe('createMetricsAccumulator', () => {
       outputTokens: 351, // 100 + 200 + 50 + 1
       cachedInputTokens: 400,
       unpriced: 1,
+      // no model steps in these results: nothing to say about spending or calls
+      spentUsd: null,
+      modelCalls: 0,
+      servedModelCalls: 0,
     });
   });
 
@@ -84,6 +88,7 @@ describe('createMetricsAccumulator', () => {
     acc.add(aResult('a', { costUsd: null, usage: { inputTokens: 10, outputTokens: 1, cachedInputTokens: 0 } }));
     expect(acc.finish().cost).toEqual({
       totalUsd: null, perRunUsd: null, perCompletedUsd: null, inputTokens: 10, outputTokens: 1, cachedInputTokens: 0, unpriced: 1,
+      spentUsd: null, modelCalls: 0, servedModelCalls: 0,
     });
   });
 
@@ -125,5 +130,27 @@ describe('createMetricsAccumulator', () => {
     acc.add(aResult('a'));
     expect(before.total).toBe(0);
     expect(acc.counts().total).toBe(1);
+  });
+});
+
+describe('model calls and spending', () => {
+  it('counts model calls, and spends only on calls that went to a provider', () => {
+    const acc = createMetricsAccumulator();
+    const llm = (costUsd: number, servedFrom?: 'cache' | 'cassette' | 'recording') => ({
+      type: 'llm' as const,
+      model: 'gpt-4.1-mini',
+      output: {},
+      costUsd,
+      ...(servedFrom ? { servedFrom } : {}),
+    });
+    acc.add(aResult('a', { costUsd: 0.003, steps: [llm(0.001), llm(0.002, 'cache')] }));
+    acc.add(aResult('b', { costUsd: 0.004, steps: [llm(0.004, 'recording')] }));
+    const cost = acc.finish().cost;
+    expect({ spentUsd: cost.spentUsd, modelCalls: cost.modelCalls, servedModelCalls: cost.servedModelCalls }).toEqual({
+      spentUsd: 0.001, // only the first call of a went to the provider
+      modelCalls: 3,
+      servedModelCalls: 2,
+    });
+    expect(cost.totalUsd).toBeCloseTo(0.007, 12); // the candidate's cost counts every call, wherever it was answered from
   });
 });

@@ -17,6 +17,8 @@ export interface Counts {
   aborted: number;
   diverged: number;
   budgetExceeded: number;
+  loopDetected: number;
+  invalidOutput: number;
   errored: number;
   unpaired: number;
   /** Decided traces whose reference has no decision to compare with. */
@@ -42,9 +44,14 @@ export interface RunMetrics {
     cachedInputTokens: number;
     /** Traces whose model usage could not be priced (unknown model). */
     unpriced: number;
+    /** What this run paid: the cost of model calls that went to a provider (not replayed, cached or from a cassette). */
+    spentUsd: number | null;
+    modelCalls: number;
+    /** Model calls answered from a recording, the response cache or a cassette: nothing was spent on them. */
+    servedModelCalls: number;
   };
   latency: { p50Ms: number | null; p95Ms: number | null };
-  /** (errored + diverged + budget-stopped) / traces run: the share with no comparable outcome. */
+  /** (errored + diverged + budget-stopped + loop-stopped + invalid output) / traces run: the share with no comparable outcome. */
   errorRate: number | null;
   escalationRate: number | null;
   meanToolCalls: number | null;
@@ -57,6 +64,8 @@ const STATUS_COUNTER: Record<ResultStatus, keyof Counts> = {
   aborted: 'aborted',
   diverged: 'diverged',
   budget_exceeded: 'budgetExceeded',
+  loop_detected: 'loopDetected',
+  invalid_output: 'invalidOutput',
   error: 'errored',
   unpaired: 'unpaired',
 };
@@ -72,11 +81,12 @@ export function rateMetric(successes: number, n: number): RateMetric {
 export function createMetricsAccumulator() {
   const counts: Counts = {
     total: 0, completed: 0, escalated: 0, failed: 0, aborted: 0,
-    diverged: 0, budgetExceeded: 0, errored: 0, unpaired: 0, noReference: 0,
+    diverged: 0, budgetExceeded: 0, loopDetected: 0, invalidOutput: 0, errored: 0, unpaired: 0, noReference: 0,
   };
   let agree = 0, agreeN = 0, effects = 0, effectsN = 0;
   let simSum = 0, simN = 0, toolCallSum = 0, ran = 0;
   let costSum = 0, priced = 0, unpriced = 0, inputTokens = 0, outputTokens = 0, cachedInputTokens = 0;
+  let spent = 0, spentPriced = 0, modelCalls = 0, served = 0;
   const candidateTools: Record<string, number> = {};
   const referenceTools: Record<string, number> = {};
   const latencies: number[] = [];
@@ -91,7 +101,12 @@ export function createMetricsAccumulator() {
       if (r.agree !== null) { agreeN++; if (r.agree) agree++; }
       if (r.effectsAgree !== null) { effectsN++; if (r.effectsAgree) effects++; }
       if (r.sequenceSimilarity !== null) { simSum += r.sequenceSimilarity; simN++; }
-      for (const s of r.steps) if (s.type === 'tool') { candidateTools[s.name] = (candidateTools[s.name] ?? 0) + 1; toolCallSum++; }
+      for (const s of r.steps) {
+        if (s.type === 'tool') { candidateTools[s.name] = (candidateTools[s.name] ?? 0) + 1; toolCallSum++; continue; }
+        modelCalls++;
+        if (s.servedFrom) served++;
+        else if (s.costUsd !== undefined) { spent += s.costUsd; spentPriced++; }
+      }
       for (const name of r.reference.tools) referenceTools[name] = (referenceTools[name] ?? 0) + 1;
       if (r.costUsd !== null) { costSum += r.costUsd; priced++; }
       else if (r.usage !== null) unpriced++;
@@ -111,7 +126,7 @@ export function createMetricsAccumulator() {
         }),
       );
       const completed = counts.completed + counts.escalated;
-      const noOutcome = counts.errored + counts.diverged + counts.budgetExceeded;
+      const noOutcome = counts.errored + counts.diverged + counts.budgetExceeded + counts.loopDetected + counts.invalidOutput;
       return {
         agreement: rateMetric(agree, agreeN),
         effectsAgreement: rateMetric(effects, effectsN),
@@ -130,6 +145,9 @@ export function createMetricsAccumulator() {
           outputTokens,
           cachedInputTokens,
           unpriced,
+          spentUsd: spentPriced === 0 && served === 0 ? null : spent,
+          modelCalls,
+          servedModelCalls: served,
         },
         latency: { p50Ms: quantile(latencies, 0.5), p95Ms: quantile(latencies, 0.95) },
         errorRate: ran === 0 ? null : noOutcome / ran,

@@ -6,6 +6,8 @@ export interface Price {
   output: number;
   /** Price of cached input tokens. @default input */
   cachedInput?: number;
+  /** Price of input tokens written to the prompt cache. @default 1.25 × input, Anthropic's five-minute cache write */
+  cacheWrite?: number;
 }
 
 /**
@@ -52,9 +54,16 @@ export function priceOf(model: string, overrides: Record<string, Price> = {}): P
   return undefined;
 }
 
-/** Cost in USD of one call's usage. `inputTokens` includes the cached ones. */
+/** Cost in USD of one call's usage. `inputTokens` includes the cached and cache-write ones. */
 export function costOf(usage: Usage, price: Price): number {
   const cached = Math.min(usage.cachedInputTokens ?? 0, usage.inputTokens);
-  const fresh = usage.inputTokens - cached;
-  return (fresh * price.input + cached * (price.cachedInput ?? price.input) + usage.outputTokens * price.output) / 1e6;
+  const written = Math.min(usage.cacheWriteInputTokens ?? 0, usage.inputTokens - cached);
+  const fresh = usage.inputTokens - cached - written;
+  return (
+    (fresh * price.input +
+      cached * (price.cachedInput ?? price.input) +
+      written * (price.cacheWrite ?? price.input * 1.25) +
+      usage.outputTokens * price.output) /
+    1e6
+  );
 }

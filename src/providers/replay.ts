@@ -4,6 +4,7 @@ import type { ModelCallContext, ModelProvider, ModelRequest, ModelResponse } fro
 
 /** The replay model has no recorded answer for this call: the candidate left the recorded path (`diverged`). */
 export class ReplayExhaustedError extends ReplayStop {
+  readonly status = 'diverged';
   constructor(traceId: string, callIndex: number) {
     super('SG_OFF_TRACE', `trace ${traceId} has no recorded model step #${callIndex}`);
   }
@@ -26,6 +27,7 @@ export function createReplayProvider(): ModelProvider {
         usage: step.usage,
         costUsd: step.costUsd,
         latencyMs: step.latencyMs,
+        servedFrom: 'recording',
       };
     },
   };

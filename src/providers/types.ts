@@ -14,25 +14,38 @@ export interface ToolSpec {
   parameters: Record<string, unknown>;
 }
 
+/** Sampling parameters, named the same for every provider. */
+export interface ModelParams {
+  temperature?: number;
+  topP?: number;
+  maxTokens?: number;
+  seed?: number;
+}
+
 export interface ModelRequest {
   /** The model name, without the `provider:` prefix. */
   model: string;
   messages: ChatMessage[];
   tools: ToolSpec[];
-  params?: Record<string, unknown>;
+  params?: ModelParams;
   /** Which trial of the trace this call belongs to; part of any cache key. */
   trial: number;
 }
+
+/** A tool call as a model made it; `invalidArguments` holds raw arguments that were not a JSON object. */
+export type ModelToolCall = ToolCall & { invalidArguments?: string };
 
 export interface ModelResponse {
   /** The model that answered (a replay answers with the recorded model). */
   model: string;
   text?: string;
-  toolCalls: ToolCall[];
+  toolCalls: ModelToolCall[];
   usage?: Usage;
   /** Set where the provider reports a price itself; otherwise usage is priced. */
   costUsd?: number;
   latencyMs?: number;
+  /** Where the answer came from when it was not the provider itself (a replayed recording, the cache, a cassette): nothing was spent on it. */
+  servedFrom?: 'cache' | 'cassette' | 'recording';
 }
 
 export interface ModelCallContext {

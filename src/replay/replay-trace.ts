@@ -1,5 +1,6 @@
 import { effectsAgree, effectsOf, decisionsAgree, findDivergence, referenceOf, toolNames, toolSequenceSimilarity, type DecisionComparator } from '../metrics/compare.js';
-import { stepCost, type CandidateOutcome } from './candidates.js';
+import type { CandidateOutcome } from './supervise.js';
+import { stepCost } from './tool-loop.js';
 import type { Price } from '../providers/pricing.js';
 import type { ToolCatalog } from '../trace/catalog.js';
 import { caseIdOf, type Trace } from '../trace/schema.js';

@@ -1,4 +1,5 @@
-import { BudgetExceededError, OffTraceError, ReplayStop, ToolCallError } from '../errors.js';
+import { BudgetExceededError, LoopDetectedError, OffTraceError, ReplayStop, ToolCallError } from '../errors.js';
+import { callKey } from '../trace/canonical.js';
 import type { LlmStep, Trace } from '../trace/schema.js';
 import type { MockToolbox } from './mock-tools.js';
 import type { CandidateStep } from './types.js';
@@ -8,23 +9,49 @@ export interface Budgets {
   maxTokens?: number;
   maxCostUsd?: number;
   maxWallMs?: number;
+  /** The same tool with the same arguments this many times in a row ends the trace `loop_detected`. */
+  maxRepeatedCalls?: number;
+}
+
+/**
+ * Tokens and cost spent across a whole run, shared by its sessions: once a
+ * run-wide limit is passed, every further model call stops its trace.
+ */
+export class RunBudget {
+  tokens = 0;
+  costUsd = 0;
+  constructor(readonly limits: { maxTokens?: number; maxCostUsd?: number } = {}) {}
+
+  exhausted(): BudgetExceededError | undefined {
+    const { maxTokens, maxCostUsd } = this.limits;
+    if (maxTokens !== undefined && this.tokens >= maxTokens) {
+      return new BudgetExceededError('run.maxTokens', `the run's token budget of ${maxTokens} is spent (${this.tokens})`);
+    }
+    if (maxCostUsd !== undefined && this.costUsd >= maxCostUsd) {
+      return new BudgetExceededError('run.maxCostUsd', `the run's cost budget of $${maxCostUsd} is spent ($${this.costUsd.toFixed(4)})`);
+    }
+    return undefined;
+  }
 }
 
 /**
  * The harness side of one candidate run on one trace: every tool call goes
  * through the mocks and is recorded as a step, budgets are enforced, and the
- * first stop (off-trace call or budget) is final whatever the candidate does next.
+ * first stop (off-trace call, budget, loop) is final whatever the candidate does next.
  */
 export class ReplaySession {
   readonly steps: CandidateStep[] = [];
   stop: ReplayStop | undefined;
   private tokens = 0;
   private cost = 0;
+  private lastCall = '';
+  private repeats = 0;
 
   constructor(
     readonly trace: Trace,
     private readonly toolbox: MockToolbox,
     private readonly budgets: Budgets,
+    private readonly run: RunBudget = new RunBudget(),
   ) {}
 
   /** Ends the run with this stop (the first one wins) and returns it, to be thrown. */
@@ -41,6 +68,14 @@ export class ReplaySession {
     }
   }
 
+  private countRepeat(name: string, args: Record<string, unknown>): void {
+    const key = callKey(name, args);
+    this.repeats = key === this.lastCall ? this.repeats + 1 : 1;
+    this.lastCall = key;
+    const limit = this.budgets.maxRepeatedCalls;
+    if (limit !== undefined && this.repeats >= limit) throw this.halt(new LoopDetectedError(name, this.repeats));
+  }
+
   /** A mocked tool call: resolves to the recorded (or acknowledged, or stubbed) result. */
   async callTool(name: string, args: Record<string, unknown>): Promise<unknown> {
     this.beforeStep();
@@ -51,23 +86,36 @@ export class ReplaySession {
         throw this.halt(new OffTraceError(name, answer.reason));
       case 'error':
         this.steps.push({ type: 'tool', name, args, error: answer.error, latencyMs: answer.recorded.latencyMs, mock: answer.source });
+        this.countRepeat(name, args);
         throw new ToolCallError(name, answer.error);
       case 'result':
         this.steps.push({ type: 'tool', name, args, result: answer.result, latencyMs: answer.recorded?.latencyMs, mock: answer.source });
+        this.countRepeat(name, args);
         return answer.result;
     }
   }
 
-  /** Checks the step budget before a model call. */
-  beforeModelCall(): void {
+  /** Records a tool call that was never made because the model's arguments were not a JSON object. */
+  recordInvalidToolCall(name: string, raw: string): void {
     this.beforeStep();
+    this.steps.push({ type: 'tool', name, args: {}, error: { code: 'MALFORMED_TOOL_ARGUMENTS', message: 'tool-call arguments are not a JSON object', raw } });
   }
 
-  /** Records a model step and charges its tokens and cost against the budgets. */
-  recordModelStep(step: LlmStep, costUsd: number | null): void {
+  /** Checks the step and run budgets before a model call. */
+  beforeModelCall(): void {
+    this.beforeStep();
+    const spent = this.run.exhausted();
+    if (spent) throw this.halt(spent);
+  }
+
+  /** Records a model step and charges its tokens and cost against the trace's and the run's budgets. */
+  recordModelStep(step: CandidateStep & LlmStep, costUsd: number | null): void {
     this.steps.push(step);
-    this.tokens += (step.usage?.inputTokens ?? 0) + (step.usage?.outputTokens ?? 0);
+    const tokens = (step.usage?.inputTokens ?? 0) + (step.usage?.outputTokens ?? 0);
+    this.tokens += tokens;
     this.cost += costUsd ?? 0;
+    this.run.tokens += tokens;
+    this.run.costUsd += costUsd ?? 0;
     const { maxTokens, maxCostUsd } = this.budgets;
     if (maxTokens !== undefined && this.tokens > maxTokens) {
       throw this.halt(new BudgetExceededError('maxTokens', `token budget of ${maxTokens} exceeded (${this.tokens})`));

@@ -7,7 +7,11 @@ export type ResultStatus =
   | 'diverged'
   /** A budget (maxSteps, maxWallMs, maxTokens, maxCostUsd) stopped the candidate. */
   | 'budget_exceeded'
-  /** The candidate (or the harness on this trace) failed: see `error`. */
+  /** The same tool call repeated `budgets.maxRepeatedCalls` times in a row. */
+  | 'loop_detected'
+  /** The candidate's final answer did not validate against the suite's decision schema. */
+  | 'invalid_output'
+  /** The candidate (or the harness, or the model provider past its retries) failed: see `error`. */
   | 'error'
   /** A recorded candidate had no trace of this case: listed, never compared. */
   | 'unpaired';
@@ -35,8 +39,8 @@ export interface Divergence {
 /** How a mocked tool call was answered. */
 export type MockSource = 'recording' | 'by-order' | 'ack' | 'stub' | 'off-trace';
 
-/** A step the candidate took; tool steps say how the mock answered them. */
-export type CandidateStep = Step & { mock?: MockSource };
+/** A step the candidate took; tool steps say how the mock answered them, model steps whether the answer was replayed from the cache or a cassette (nothing spent). */
+export type CandidateStep = Step & { mock?: MockSource; servedFrom?: 'cache' | 'cassette' | 'recording' };
 
 export interface ResultError {
   code: string;

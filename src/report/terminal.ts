@@ -1,7 +1,7 @@
 import { formatIssue } from '../errors.js';
 import type { RunMetrics, RateMetric } from '../metrics/summary.js';
 import type { RunOutcome } from '../run/run-suite.js';
-import type { TraceResult } from '../replay/types.js';
+import { DECIDED_STATUSES, type TraceResult } from '../replay/types.js';
 
 const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(1)}%`);
 const num = (x: number | null, digits = 3) => (x === null ? 'n/a' : x.toFixed(digits));
@@ -26,7 +26,7 @@ export function renderRunSummary(outcome: RunOutcome, notable: readonly TraceRes
   lines.push(`${meta.suite} · ${meta.phase} · ${meta.candidate} vs ${meta.reference} · run ${meta.runId}`);
   const apart = [
     ['escalated', c.escalated], ['failed', c.failed], ['aborted', c.aborted], ['diverged', c.diverged],
-    ['budget stopped', c.budgetExceeded], ['errored', c.errored], ['unpaired', c.unpaired], ['no reference', c.noReference],
+    ['budget stopped', c.budgetExceeded], ['loop stopped', c.loopDetected], ['invalid output', c.invalidOutput], ['errored', c.errored], ['unpaired', c.unpaired], ['no reference', c.noReference],
   ].filter(([, n]) => n !== 0).map(([k, n]) => `${n} ${k}`);
   lines.push(
     ...table([
@@ -35,6 +35,7 @@ export function renderRunSummary(outcome: RunOutcome, notable: readonly TraceRes
       ['effects agreement', rate(m.effectsAgreement)],
       ['tool-call drift', drift(m)],
       ['cost', `${usd(m.cost.perRunUsd)} per run · ${usd(m.cost.perCompletedUsd)} per completed · ${usd(m.cost.totalUsd)} total${m.cost.unpriced ? ` (${m.cost.unpriced} unpriced)` : ''}`],
+      ...(m.cost.modelCalls > 0 ? [['model calls', modelCalls(outcome)] as [string, string]] : []),
       ['latency', `p50 ${ms(m.latency.p50Ms)} · p95 ${ms(m.latency.p95Ms)}`],
       ['error rate', pct(m.errorRate)],
     ]),
@@ -58,6 +59,17 @@ export function renderRunSummary(outcome: RunOutcome, notable: readonly TraceRes
   return `${lines.join('\n')}\n`;
 }
 
+function modelCalls({ metrics: m, modelCalls: c }: RunOutcome): string {
+  const sources = [
+    c.cacheHits ? `${c.cacheHits} cache hit(s)` : '',
+    c.cassetteHits ? `${c.cassetteHits} from the cassette` : '',
+    `${c.network} to the provider`,
+    c.retries ? `${c.retries} retried` : '',
+  ].filter(Boolean);
+  const replayed = m.cost.servedModelCalls - c.cacheHits - c.cassetteHits;
+  return `${m.cost.modelCalls}${replayed > 0 ? ` (${replayed} replayed from recordings)` : ''}; this run: ${sources.join(', ')}; spent ${usd(m.cost.spentUsd ?? 0)}`;
+}
+
 function drift(m: RunMetrics): string {
   const d = m.toolCallDrift;
   return `JSD ${num(d.jsd)} · PSI ${num(d.psi)} · mean sequence similarity ${num(d.meanSequenceSimilarity)}`;
@@ -65,7 +77,7 @@ function drift(m: RunMetrics): string {
 
 function describeResult(r: TraceResult): string {
   const where = `${r.traceId} (${r.source.file}:${r.source.line})`;
-  if (r.status === 'diverged' || r.status === 'error' || r.status === 'budget_exceeded') {
+  if (!DECIDED_STATUSES.includes(r.status)) {
     return `${where}: ${r.status}${r.error ? `: ${r.error.message}` : ''}`;
   }
   const div = r.divergence
@@ -76,5 +88,5 @@ function describeResult(r: TraceResult): string {
 
 /** The results worth a first look: disagreements and traces that did not finish. */
 export function isNotable(r: TraceResult): boolean {
-  return r.agree === false || r.status === 'diverged' || r.status === 'error' || r.status === 'budget_exceeded';
+  return r.agree === false || (r.status !== 'unpaired' && !DECIDED_STATUSES.includes(r.status));
 }

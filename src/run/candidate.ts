@@ -1,10 +1,16 @@
-import { createMockToolbox } from '../replay/mock-tools.js';
-import { loadModuleCandidate, loadPromptTemplate, moduleRunner, toolLoopRunner, type CandidateOutcome } from '../replay/candidates.js';
-import { recordedOutcome } from '../replay/replay-trace.js';
-import { ReplaySession } from '../replay/session.js';
-import { createProvider, parseModelSpec } from '../providers/registry.js';
+import { createCassetteRecorder, loadCassette } from '../providers/cassette.js';
+import { createRateLimiter, type Clock } from '../providers/rate-limit.js';
+import { API_KEY_ENV, createProvider, parseModelSpec } from '../providers/registry.js';
+import { createTransport, type TransportStats } from '../providers/transport.js';
 import type { ModelProvider } from '../providers/types.js';
+import { createMockToolbox } from '../replay/mock-tools.js';
+import { loadModuleCandidate, moduleRunner } from '../replay/module-candidate.js';
+import { recordedOutcome } from '../replay/replay-trace.js';
+import { ReplaySession, RunBudget } from '../replay/session.js';
+import type { CandidateOutcome } from '../replay/supervise.js';
+import { loadPromptTemplate, toolLoopRunner } from '../replay/tool-loop.js';
 import type { ResolvedSuite } from '../suite/load.js';
+import type { Store } from '../store/types.js';
 import { readTraceFile } from '../trace/reader.js';
 import { caseIdOf, type Trace } from '../trace/schema.js';
 import type { Issue } from '../errors.js';
@@ -16,39 +22,73 @@ export interface PreparedCandidate {
   issues: Issue[];
   /** Candidate traces that no suite trace asked for (recorded candidates only). */
   unusedPartners(): string[];
+  /** What the model transports did: requests, cache and cassette hits, retries. */
+  modelStats(): TransportStats;
+  /** Writes the cassette when recording; returns how many exchanges it holds. */
+  finish(now: Date): number | undefined;
 }
 
-export interface PrepareOptions {
-  /** Overrides the provider a `tool-loop` candidate's model names (tests inject fakes here). */
+export interface ModelOptions {
+  /** Use the response cache in the store. @default true */
+  cache?: boolean;
+  /** `record`: write every exchange to the file; `replay-only`: answer only from it. */
+  cassette?: { mode: 'record' | 'replay-only'; file: string };
+  /** Where API keys are read from. @default process.env */
+  env?: Record<string, string | undefined>;
+  /** The network, for tests. @default globalThis.fetch */
+  fetch?: typeof fetch;
+  clock?: Clock;
+  /** Overrides the provider a `tool-loop` candidate's model names. */
   provider?: ModelProvider;
 }
 
 /** Loads whatever the candidate needs once per run: its module, prompt template, provider or recorded traces. */
-export async function prepareCandidate(suite: ResolvedSuite, options: PrepareOptions = {}): Promise<PreparedCandidate> {
+export async function prepareCandidate(suite: ResolvedSuite, store: Store, options: ModelOptions = {}): Promise<PreparedCandidate> {
   const { candidate, catalog, budgets } = suite;
+  const runBudget = new RunBudget(budgets.run);
   const session = (trace: Trace) =>
-    new ReplaySession(trace, createMockToolbox(trace, catalog, suite.mocks), budgets);
-  const none = { issues: [], unusedPartners: () => [] };
+    new ReplaySession(trace, createMockToolbox(trace, catalog, suite.mocks), budgets, runBudget);
+  const models = createModelAccess(suite, store, options);
+  const base = { issues: [], unusedPartners: () => [], modelStats: models.stats, finish: models.finish };
 
   switch (candidate.kind) {
     case 'module': {
-      const runner = moduleRunner(await loadModuleCandidate(candidate.module), catalog, budgets.maxWallMs);
-      return { ...none, play: (trace, trial) => runner(session(trace), trial) };
+      const [{ OpenAI }, { Anthropic }] = await Promise.all([import('openai'), import('@anthropic-ai/sdk')]);
+      const env = options.env ?? process.env;
+      const llm = {
+        openai: { fetch: models.fetchFor('openai'), apiKey: env[API_KEY_ENV.openai], baseURL: candidate.baseURL },
+        anthropic: { fetch: models.fetchFor('anthropic'), apiKey: env[API_KEY_ENV.anthropic] },
+        pricing: suite.pricing,
+        sdks: { OpenAI, Anthropic },
+      };
+      const runner = moduleRunner(await loadModuleCandidate(candidate.module), catalog, budgets.maxWallMs, llm);
+      return { ...base, play: (trace, trial) => runner(session(trace), trial) };
     }
     case 'tool-loop': {
       const spec = parseModelSpec(candidate.model);
       if (!spec.ok) throw new Error(spec.message); // validated when the suite was loaded
+      const env = options.env ?? process.env;
+      const provider =
+        options.provider ??
+        (spec.provider === 'replay'
+          ? createProvider('replay', { fetch: models.fetchFor('replay') })
+          : createProvider(spec.provider, {
+              fetch: models.fetchFor(spec.provider),
+              apiKey: env[API_KEY_ENV[spec.provider]] ?? (candidate.baseURL ? 'no-key' : undefined),
+              baseURL: candidate.baseURL,
+            }));
       const runner = toolLoopRunner({
-        provider: options.provider ?? createProvider(spec.provider),
+        provider,
         model: spec.model,
         catalog,
         decisionSchema: candidate.decisionSchema,
+        params: candidate.params,
         renderPrompt: candidate.prompt ? await loadPromptTemplate(candidate.prompt) : undefined,
         promptVersion: candidate.promptVersion,
         pricing: suite.pricing,
         maxWallMs: budgets.maxWallMs,
       });
-      return { ...none, play: (trace, trial) => runner(session(trace), trial) };
+      return { ...base, play: (trace, trial) => runner(session(trace), trial) };
     }
     case 'recorded': {
       const partners = new Map<string, Trace[]>();
@@ -64,6 +104,7 @@ export async function prepareCandidate(suite: ResolvedSuite, options: PrepareOpt
       }
       const used = new Set<Trace>();
       return {
+        ...base,
         issues,
         unusedPartners: () => [...partners.values()].flat().filter((t) => !used.has(t)).map((t) => t.id),
         async play(trace) {
@@ -79,4 +120,45 @@ export async function prepareCandidate(suite: ResolvedSuite, options: PrepareOpt
       };
     }
   }
+}
+
+/**
+ * One transport per provider for the run (so each has its own rate limits), all
+ * sharing the response cache in the store and the cassette.
+ */
+function createModelAccess(suite: ResolvedSuite, store: Store, options: ModelOptions) {
+  const limits = suite.candidate.kind === 'recorded' ? undefined : suite.candidate.limits;
+  const cassette = options.cassette?.mode === 'replay-only' ? loadCassette(options.cassette.file) : undefined;
+  const recorder = options.cassette?.mode === 'record' ? createCassetteRecorder() : undefined;
+  const transports = new Map<string, ReturnType<typeof createTransport>>();
+  const fetchFor = (provider: string): typeof fetch => {
+    let transport = transports.get(provider);
+    if (!transport) {
+      transport = createTransport({
+        mode: cassette ? 'replay-only' : 'live',
+        cache: options.cache === false || cassette ? undefined : { get: (k) => store.getExchange(k), put: (e) => store.putExchange(e) },
+        cassette,
+        recorder,
+        limiter: limits ? createRateLimiter(limits, options.clock) : undefined,
+        retry: limits,
+        fetch: options.fetch,
+        clock: options.clock,
+      });
+      transports.set(provider, transport);
+    }
+    return transport.fetch;
+  };
+  return {
+    fetchFor,
+    stats(): TransportStats {
+      const total: TransportStats = { requests: 0, cacheHits: 0, cassetteHits: 0, network: 0, retries: 0 };
+      for (const { stats } of transports.values()) {
+        for (const k of Object.keys(total) as (keyof TransportStats)[]) total[k] += stats[k];
+      }
+      return total;
+    },
+    finish(now: Date): number | undefined {
+      return recorder && options.cassette ? recorder.save(options.cassette.file, suite.name, now) : undefined;
+    },
+  };
 }

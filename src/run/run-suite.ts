@@ -3,14 +3,15 @@ import { relative } from 'node:path';
 import { InputError, NotFoundError, UsageError, type Issue } from '../errors.js';
 import { evaluateGate, type GateResult } from '../gate/gate.js';
 import { createMetricsAccumulator, type Counts, type RunMetrics } from '../metrics/summary.js';
-import { errorData } from '../replay/candidates.js';
+import { errorData } from '../replay/supervise.js';
 import { buildResult, unpairedResult, type CompareOptions } from '../replay/replay-trace.js';
 import { resultKey, type TraceResult } from '../replay/types.js';
 import type { ResolvedSuite } from '../suite/load.js';
 import type { RunMeta, Store } from '../store/types.js';
 import { readTraceFile } from '../trace/reader.js';
 import type { Trace } from '../trace/schema.js';
-import { prepareCandidate, type PrepareOptions } from './candidate.js';
+import { prepareCandidate, type ModelOptions } from './candidate.js';
+import type { TransportStats } from '../providers/transport.js';
 
 export interface ProgressEvent {
   /** Results finished so far in this process, plus those resumed from the store. */
@@ -20,7 +21,7 @@ export interface ProgressEvent {
   result?: TraceResult;
 }
 
-export interface RunOptions extends PrepareOptions {
+export interface RunOptions extends ModelOptions {
   store: Store;
   /** Traces replayed at once. @default 4 */
   concurrency?: number;
@@ -48,6 +49,10 @@ export interface RunOutcome {
   warnings: string[];
   /** Results taken from the store rather than run again. */
   resumed: number;
+  /** Model requests made in this process: cache and cassette hits, network calls, retries. */
+  modelCalls: TransportStats;
+  /** Exchanges written to the cassette, when recording. */
+  recorded?: number;
 }
 
 /**
@@ -60,7 +65,7 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
   const show = (file: string) => relative(cwd, file) || file;
   if (options.strict) await assertAllLinesValid(suite, show);
 
-  const candidate = await prepareCandidate(suite, options);
+  const candidate = await prepareCandidate(suite, store, options);
   const trials = suite.candidate.kind === 'recorded' ? 1 : (options.trials ?? suite.trials);
   const compare: CompareOptions = {
     catalog: suite.catalog,
@@ -128,9 +133,12 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
   const metrics = accumulator.finish();
   const counts = accumulator.counts();
   const gate = evaluateGate(suite.gate, metrics);
-  const finishedAt = now().toISOString();
-  store.finishRun(meta.runId, finishedAt, { counts, metrics, gate, issues: issues.length, warnings });
-  return { meta, finishedAt, counts, metrics, gate, issues, warnings, resumed };
+  const end = now();
+  const recorded = candidate.finish(end);
+  const modelCalls = candidate.modelStats();
+  const finishedAt = end.toISOString();
+  store.finishRun(meta.runId, finishedAt, { counts, metrics, gate, issues: issues.length, warnings, modelCalls });
+  return { meta, finishedAt, counts, metrics, gate, issues, warnings, resumed, modelCalls, ...(recorded !== undefined ? { recorded } : {}) };
 }
 
 function openRun(suite: ResolvedSuite, options: RunOptions, now: () => Date): { meta: RunMeta; done: Set<string> } {

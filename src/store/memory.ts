@@ -1,4 +1,5 @@
 import { StoreError } from '../errors.js';
+import type { Exchange } from '../providers/transport.js';
 import type { TraceResult } from '../replay/types.js';
 import type { RunMeta, RunRecord, Store } from './types.js';
 
@@ -12,6 +13,7 @@ export function createMemoryStore(): Store {
   // Map order is insertion order, which stands in for SQLite's rowid.
   const runs = new Map<string, RunRecord>();
   const results = new Map<string, Map<string, string>>();
+  const exchanges = new Map<string, string>();
   let openCursors = 0;
   const assertWritable = (): void => {
     if (openCursors > 0) throw writeWhileReadingError();
@@ -69,6 +71,16 @@ export function createMemoryStore(): Store {
       const run = runs.get(runId);
       if (!run) throw new StoreError(`cannot finish unknown run ${runId}`);
       runs.set(runId, { ...run, finishedAt, summary: copy(summary ?? null) });
+    },
+
+    getExchange(key) {
+      const json = exchanges.get(key);
+      return json === undefined ? undefined : (JSON.parse(json) as Exchange);
+    },
+
+    putExchange(exchange) {
+      assertWritable();
+      exchanges.set(exchange.key, JSON.stringify(exchange));
     },
 
     close() {},

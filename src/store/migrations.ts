@@ -50,6 +50,20 @@ export const migrations: readonly Migration[] = [
       CREATE UNIQUE INDEX results_by_seq ON results (run_id, seq);
     `,
   },
+  {
+    version: 2,
+    name: 'model-response-cache',
+    sql: `
+      -- Keyed by a hash of the canonical request (method, URL, body, trial); headers are never stored.
+      CREATE TABLE model_cache (
+        key           TEXT PRIMARY KEY,
+        request_json  TEXT NOT NULL,
+        status        INTEGER NOT NULL,
+        response_body TEXT NOT NULL,
+        created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+      );
+    `,
+  },
 ];
 
 /**

@@ -53,6 +53,10 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   const selectKeys = db.prepare('SELECT key FROM results WHERE run_id = ?').pluck();
   const countRows = db.prepare('SELECT COUNT(*) FROM results WHERE run_id = ?').pluck();
   const selectResults = db.prepare('SELECT result_json FROM results WHERE run_id = ? ORDER BY seq').pluck();
+  const selectExchange = db.prepare('SELECT request_json, status, response_body FROM model_cache WHERE key = ?');
+  const upsertExchange = db.prepare(
+    'INSERT OR REPLACE INTO model_cache (key, request_json, status, response_body) VALUES (?, ?, ?, ?)',
+  );
 
   // better-sqlite3 refuses any write while an iterate() cursor is open on the
   // connection; say so plainly instead of its TypeError.
@@ -147,6 +151,24 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
         return fail(error);
       }
       if (changes === 0) throw new StoreError(`cannot finish unknown run ${runId}`);
+    },
+
+    getExchange(key) {
+      try {
+        const row = selectExchange.get(key) as { request_json: string; status: number; response_body: string } | undefined;
+        return row && { key, request: JSON.parse(row.request_json), response: { status: row.status, body: row.response_body } };
+      } catch (error) {
+        return fail(error);
+      }
+    },
+
+    putExchange({ key, request, response }) {
+      assertWritable();
+      try {
+        upsertExchange.run(key, JSON.stringify(request), response.status, response.body);
+      } catch (error) {
+        fail(error);
+      }
     },
 
     close() {

@@ -183,6 +183,20 @@ describe.each([
     expect(store.resultKeys('nope')).toEqual(new Set());
     expect(store.countResults('nope')).toBe(0);
   });
+
+  it('caches model exchanges by key, replacing an entry stored again under the same key', () => {
+    const exchange = {
+      key: 'k1',
+      request: { method: 'POST', url: 'https://api.example/v1/chat/completions', body: { model: 'm', messages: [] } },
+      response: { status: 200, body: '{"id":"a"}' },
+    };
+    expect(store.getExchange('k1')).toBeUndefined();
+    store.putExchange(exchange);
+    expect(store.getExchange('k1')).toEqual(exchange);
+    store.putExchange({ ...exchange, response: { status: 200, body: '{"id":"b"}' } });
+    expect(store.getExchange('k1')?.response.body).toBe('{"id":"b"}');
+    expect(store.getExchange('k2')).toBeUndefined();
+  });
 });
 
 describe('SQLite store on a file', () => {

@@ -1,3 +1,4 @@
+import type { Exchange } from '../providers/transport.js';
 import type { TraceResult } from '../replay/types.js';
 
 export interface RunMeta {
@@ -40,5 +41,9 @@ export interface Store {
   /** Results in the order they were appended, streamed. */
   results(runId: string): IterableIterator<TraceResult>;
   finishRun(runId: string, finishedAt: string, summary: unknown): void;
+  /** The response cache: a model exchange by its request key. */
+  getExchange(key: string): Exchange | undefined;
+  /** Stores (or replaces) a model exchange under its request key. */
+  putExchange(exchange: Exchange): void;
   close(): void;
 }

@@ -155,16 +155,16 @@ candidate:
     expect((await configIssues(loadSuite(file))).map((i) => i.path)).toEqual(['traces']);
   });
 
-  it('reports an unavailable model provider on candidate.model', async () => {
+  it('reports an unknown model provider on candidate.model', async () => {
     const file = await writeSuite(`name: refunds
 traces: ../traces/refunds/*.jsonl
 tools: ../fixtures/tools.yaml
 candidate:
   kind: tool-loop
-  model: openai:gpt-4.1
+  model: mistral:large
 `);
     expect(await configIssues(loadSuite(file))).toEqual([
-      { file, path: 'candidate.model', message: 'model provider "openai" is not available in this version (available: replay)' },
+      { file, path: 'candidate.model', message: 'unknown model provider "mistral" (available: openai, anthropic, or replay)' },
     ]);
   });
 

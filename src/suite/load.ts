@@ -9,10 +9,13 @@ import { ToolCatalogSchema, type ToolCatalog } from '../trace/catalog.js';
 import { SuiteFileSchema, type SuiteFile } from './schema.js';
 import { loadYamlFile } from './yaml.js';
 
+type CandidateOf<K> = Extract<SuiteFile['candidate'], { kind: K }>;
+
+/** A candidate with its paths made absolute and its files found. */
 export type ResolvedCandidate =
-  | { kind: 'tool-loop'; model: string; baseURL?: string; prompt?: string; promptVersion?: string; decisionSchema?: Record<string, unknown> }
-  | { kind: 'module'; module: string }
-  | { kind: 'recorded'; traceFiles: string[] };
+  | CandidateOf<'tool-loop'>
+  | CandidateOf<'module'>
+  | (Omit<CandidateOf<'recorded'>, 'traces'> & { traceFiles: string[] });
 
 /** A suite with every path made absolute, its files found and its catalog loaded. */
 export interface ResolvedSuite extends Omit<SuiteFile, 'candidate' | 'traces' | 'tools'> {
@@ -92,12 +95,13 @@ async function resolveCandidate(
     case 'module': {
       const module = resolve(dir, c.module);
       if (!existsSync(module)) problem('candidate.module', `module not found: ${module}`);
-      return { kind: 'module', module };
+      return { ...c, module };
     }
     case 'recorded': {
       const traceFiles = await findFiles(c.traces, dir);
       if (traceFiles.length === 0) problem('candidate.traces', `no file matches ${JSON.stringify(c.traces)}`);
-      return { kind: 'recorded', traceFiles };
+      const { traces: _traces, ...rest } = c;
+      return { ...rest, traceFiles };
     }
     case 'tool-loop': {
       const spec = parseModelSpec(c.model);

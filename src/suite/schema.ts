@@ -4,6 +4,20 @@ import { PhaseSchema } from '../trace/schema.js';
 const Rate = z.number().min(0).max(1);
 const Globs = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
+/** Provider limits and fault handling for the model calls of a run. */
+export const LimitsSchema = z.strictObject({
+  /** Model requests in flight at once, per provider. */
+  concurrency: z.number().int().positive().optional(),
+  requestsPerMinute: z.number().positive().optional(),
+  tokensPerMinute: z.number().positive().optional(),
+  /** Attempts per request, the first included; 429 and 5xx are retried. @default 4 */
+  maxAttempts: z.number().int().min(1).max(20).optional(),
+  /** First retry delay, doubled each attempt, with jitter; `retry-after` wins. @default 500 */
+  baseDelayMs: z.number().int().nonnegative().optional(),
+  /** Per attempt. @default 60000 */
+  timeoutMs: z.number().int().positive().optional(),
+});
+
 export const ToolLoopCandidateSchema = z.strictObject({
   kind: z.literal('tool-loop'),
   /** `provider:model` (`openai:gpt-4.1-mini`, `anthropic:claude-sonnet-4-5`) or `replay`. */
@@ -16,12 +30,24 @@ export const ToolLoopCandidateSchema = z.strictObject({
   promptVersion: z.string().min(1).optional(),
   /** JSON Schema of the `final_decision` tool's arguments. */
   decisionSchema: z.record(z.string(), z.unknown()).optional(),
+  params: z
+    .strictObject({
+      temperature: z.number().min(0).max(2).optional(),
+      topP: z.number().min(0).max(1).optional(),
+      maxTokens: z.number().int().positive().optional(),
+      seed: z.number().int().optional(),
+    })
+    .optional(),
+  limits: LimitsSchema.optional(),
 });
 
 export const ModuleCandidateSchema = z.strictObject({
   kind: z.literal('module'),
   /** An ESM module exporting `run(input, ctx)`. */
   module: z.string().min(1),
+  /** Where `ctx.llm.openai` sends its calls (any OpenAI-compatible server). */
+  baseURL: z.string().url().optional(),
+  limits: LimitsSchema.optional(),
 });
 
 export const RecordedCandidateSchema = z.strictObject({
@@ -40,6 +66,7 @@ const PriceSchema = z.strictObject({
   input: z.number().nonnegative(),
   output: z.number().nonnegative(),
   cachedInput: z.number().nonnegative().optional(),
+  cacheWrite: z.number().nonnegative().optional(),
 });
 
 const BoundSchema = z.enum(['lower', 'point']);
@@ -102,8 +129,14 @@ export const SuiteFileSchema = z.strictObject({
       maxTokens: z.number().int().positive().optional(),
       maxCostUsd: z.number().positive().optional(),
       maxWallMs: z.number().int().positive().optional(),
+      /** The same tool with the same arguments this many times in a row stops the trace (`loop_detected`). @default 5 */
+      maxRepeatedCalls: z.number().int().min(2).default(5),
+      /** Limits on the whole run's model spending. */
+      run: z
+        .strictObject({ maxTokens: z.number().int().positive().optional(), maxCostUsd: z.number().positive().optional() })
+        .optional(),
     })
-    .default({}),
+    .default({ maxRepeatedCalls: 5 }),
   review: z
     .strictObject({ sampleRate: Rate.default(0.1), seed: z.number().int().default(0) })
     .optional(),

@@ -16,6 +16,8 @@ export const UsageSchema = z.strictObject({
   outputTokens: z.number().int().nonnegative(),
   /** The part of inputTokens served from the provider's prompt cache. */
   cachedInputTokens: z.number().int().nonnegative().optional(),
+  /** The part of inputTokens written to the provider's prompt cache (Anthropic's cache_creation_input_tokens). */
+  cacheWriteInputTokens: z.number().int().nonnegative().optional(),
 });
 export type Usage = z.infer<typeof UsageSchema>;
 

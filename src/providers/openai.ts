@@ -1,0 +1,114 @@
+import type { ChatMessage, ModelParams, ModelProvider, ModelRequest, ModelResponse, ModelToolCall } from './types.js';
+import { NO_KEY, SOURCE_HEADER, TRIAL_HEADER } from './transport.js';
+import type { Usage } from '../trace/schema.js';
+
+/** The Chat Completions request body for a provider-neutral request. Pure. */
+export function toOpenAIRequest(request: ModelRequest): Record<string, unknown> {
+  return {
+    model: request.model,
+    messages: request.messages.map(toOpenAIMessage),
+    ...(request.tools.length > 0
+      ? { tools: request.tools.map((t) => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters } })) }
+      : {}),
+    ...openAIParams(request.params),
+  };
+}
+
+function openAIParams(p: ModelParams = {}): Record<string, unknown> {
+  return {
+    ...(p.temperature !== undefined ? { temperature: p.temperature } : {}),
+    ...(p.topP !== undefined ? { top_p: p.topP } : {}),
+    ...(p.maxTokens !== undefined ? { max_tokens: p.maxTokens } : {}),
+    ...(p.seed !== undefined ? { seed: p.seed } : {}),
+  };
+}
+
+function toOpenAIMessage(m: ChatMessage): Record<string, unknown> {
+  switch (m.role) {
+    case 'system':
+    case 'user':
+      return { role: m.role, content: m.content };
+    case 'assistant':
+      return {
+        role: 'assistant',
+        content: m.content ?? null,
+        ...(m.toolCalls?.length
+          ? { tool_calls: m.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.args) } })) }
+          : {}),
+      };
+    case 'tool':
+      return { role: 'tool', tool_call_id: m.toolCallId, content: m.content };
+  }
+}
+
+interface OpenAICompletion {
+  model: string;
+  choices: { message: { content?: string | null; tool_calls?: { id: string; type?: string; function?: { name: string; arguments: string } }[] | null } }[];
+  usage?: { prompt_tokens: number; completion_tokens: number; prompt_tokens_details?: { cached_tokens?: number } | null } | null;
+}
+
+/** A provider-neutral response from a Chat Completions answer; malformed tool arguments are kept, not thrown. Pure. */
+export function fromOpenAIResponse(data: unknown): Omit<ModelResponse, 'latencyMs' | 'servedFrom'> {
+  const c = data as OpenAICompletion;
+  const message = c.choices?.[0]?.message ?? {};
+  const toolCalls: ModelToolCall[] = (message.tool_calls ?? []).flatMap((call) => {
+    if (!call.function) return [];
+    const parsed = parseArguments(call.function.arguments);
+    return [{ id: call.id, name: call.function.name, ...parsed }];
+  });
+  return {
+    model: c.model,
+    ...(message.content ? { text: message.content } : {}),
+    toolCalls,
+    ...(c.usage ? { usage: openAIUsage(c.usage) } : {}),
+  };
+}
+
+function openAIUsage(u: NonNullable<OpenAICompletion['usage']>): Usage {
+  const cached = u.prompt_tokens_details?.cached_tokens ?? 0;
+  return { inputTokens: u.prompt_tokens, outputTokens: u.completion_tokens, ...(cached ? { cachedInputTokens: cached } : {}) };
+}
+
+export function parseArguments(raw: string): { args: Record<string, unknown>; invalidArguments?: string } {
+  try {
+    const value: unknown = JSON.parse(raw === '' ? '{}' : raw);
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return { args: value as Record<string, unknown> };
+  } catch {
+    // fall through: kept as invalid below
+  }
+  return { args: {}, invalidArguments: raw };
+}
+
+export interface SdkProviderOptions {
+  apiKey?: string;
+  baseURL?: string;
+  /** The transport's fetch: cache, cassette, rate limits and retries. */
+  fetch: typeof fetch;
+}
+
+/** OpenAI Chat Completions, or any OpenAI-compatible server through `baseURL`, on the official SDK (loaded on first use). */
+export function createOpenAIProvider(options: SdkProviderOptions): ModelProvider {
+  let client: Promise<import('openai').OpenAI> | undefined;
+  const getClient = () =>
+    (client ??= import('openai').then(
+      ({ OpenAI }) =>
+        new OpenAI({ apiKey: options.apiKey || NO_KEY, baseURL: options.baseURL, fetch: options.fetch, maxRetries: 0, timeout: 10 * 60_000 }),
+    ));
+  return {
+    id: 'openai',
+    async complete(request, context) {
+      const openai = await getClient();
+      const started = performance.now();
+      const body = toOpenAIRequest(request) as unknown as import('openai').OpenAI.ChatCompletionCreateParamsNonStreaming;
+      const { data, response } = await openai.chat.completions
+        .create(body, { headers: { [TRIAL_HEADER]: String(request.trial) }, signal: context.signal })
+        .withResponse();
+      return { ...fromOpenAIResponse(data), latencyMs: performance.now() - started, ...servedFrom(response) };
+    },
+  };
+}
+
+export function servedFrom(response: Response): Pick<ModelResponse, 'servedFrom'> {
+  const source = response.headers.get(SOURCE_HEADER);
+  return source === 'cache' || source === 'cassette' ? { servedFrom: source } : {};
+}

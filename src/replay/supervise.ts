@@ -1,0 +1,82 @@
+import { BudgetExceededError, ReplayStop, ShadowgateError } from '../errors.js';
+import type { ReplaySession } from './session.js';
+import type { CandidateStep, ResultError, ResultStatus } from './types.js';
+
+/** What a candidate did on one trace, before it is compared with anything. */
+export interface CandidateOutcome {
+  status: ResultStatus;
+  decision: unknown;
+  output?: unknown;
+  steps: CandidateStep[];
+  error: ResultError | null;
+  latencyMs: number | null;
+}
+
+/** How a candidate's own code ended, before the harness's stops are taken into account. */
+export type CandidateEnd = Omit<CandidateOutcome, 'steps' | 'latencyMs' | 'error'> & { error?: ResultError | null };
+
+/** Runs a candidate on one trace inside a replay session. */
+export type CandidateRunner = (session: ReplaySession, trial: number) => Promise<CandidateOutcome>;
+
+/**
+ * Runs `body` under the session's wall-clock budget and turns how it ended into
+ * a status: a stop (off-trace, budget, loop) wins over anything the candidate did after it.
+ */
+export async function supervise(
+  session: ReplaySession,
+  maxWallMs: number | undefined,
+  body: (signal: AbortSignal) => Promise<CandidateEnd>,
+): Promise<CandidateOutcome> {
+  const controller = new AbortController();
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    if (maxWallMs === undefined) return;
+    timer = setTimeout(() => {
+      const stop = session.halt(new BudgetExceededError('maxWallMs', `wall-clock budget of ${maxWallMs} ms exhausted`));
+      controller.abort(stop);
+      reject(stop);
+    }, maxWallMs);
+  });
+  let end: CandidateEnd;
+  try {
+    end = await Promise.race([body(controller.signal), deadline]);
+  } catch (error) {
+    // A stop raised outside a mocked tool (a replay model with no more recorded steps) ends the run the same way.
+    const stop = findStop(error);
+    if (stop) session.halt(stop);
+    end = { status: 'error', decision: undefined, error: errorData(error, 'CANDIDATE_THREW') };
+  } finally {
+    clearTimeout(timer);
+  }
+  const latencyMs = performance.now() - started;
+  const steps = [...session.steps];
+  if (session.stop) {
+    return { status: session.stop.status, decision: undefined, steps, error: errorData(session.stop, session.stop.code), latencyMs };
+  }
+  return { ...end, error: end.error ?? null, steps, latencyMs };
+}
+
+/** A stop, even one wrapped by an SDK as the cause of its own error. */
+function findStop(error: unknown): ReplayStop | undefined {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof ReplayStop) return e;
+  }
+  return undefined;
+}
+
+/** An error as data: our own errors keep their code; an SDK error its HTTP status; the message of its cause is kept. */
+export function errorData(error: unknown, fallbackCode: string): ResultError {
+  if (error instanceof ShadowgateError) return { code: error.code, message: error.message };
+  if (error instanceof Error) {
+    const cause = (error as { cause?: unknown }).cause;
+    if (cause instanceof ShadowgateError) return { code: cause.code, message: cause.message };
+    const status = (error as { status?: unknown }).status;
+    return {
+      code: typeof status === 'number' ? `PROVIDER_HTTP_${status}` : fallbackCode,
+      message: error.message,
+      name: error.name,
+    };
+  }
+  return { code: fallbackCode, message: String(error) };
+}
