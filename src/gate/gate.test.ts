@@ -3,14 +3,24 @@ import { createMetricsAccumulator, rateMetric, type RunMetrics } from '../metric
 import type { GateConfig } from '../suite/schema.js';
 import { evaluateGate } from './gate.js';
 
-/** Metrics of an empty run, with the figures a test is about set over them. */
+/** Metrics of a run in which 10 of 10 traces agreed, with the figures a test is about set over them. */
 function metrics(overrides: Partial<RunMetrics> = {}): RunMetrics {
-  return { ...createMetricsAccumulator().finish(), ...overrides };
+  return { ...createMetricsAccumulator().finish(), agreement: rateMetric(10, 10), ...overrides };
 }
 
 describe('evaluateGate', () => {
   it('passes with no checks configured', () => {
     expect(evaluateGate({}, metrics())).toEqual({ verdict: 'pass', checks: [] });
+  });
+
+  it('is inconclusive, whatever is configured, when no trace could be compared', () => {
+    expect(evaluateGate({ errorRate: { max: 1 } }, metrics({ agreement: rateMetric(0, 0), errorRate: 1 }))).toEqual({
+      verdict: 'inconclusive',
+      checks: [
+        { name: 'errorRate', value: 1, threshold: 1, status: 'pass', reason: 'error rate 100.0% ≤ 100.0%' },
+        { name: 'evidence', value: 0, threshold: 1, status: 'inconclusive', reason: 'no trace produced an outcome that could be compared with the reference' },
+      ],
+    });
   });
 
   it('passes agreement on the lower bound when the bound clears the threshold', () => {

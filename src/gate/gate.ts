@@ -21,7 +21,8 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 /**
  * The verdict of a run: every configured check with its value, threshold and
  * reason. Any failing check fails the gate; otherwise any check that lacks the
- * evidence to decide makes it inconclusive. No checks configured is a pass.
+ * evidence to decide makes it inconclusive. No checks configured is a pass, as
+ * long as at least one trace could be compared.
  */
 export function evaluateGate(config: GateConfig, metrics: RunMetrics): GateResult {
   const checks: GateCheck[] = [];
@@ -74,6 +75,11 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics): GateResul
       status: 'inconclusive',
       reason: 'regressions are counted against a baseline run, which this version cannot take yet',
     });
+  }
+
+  if (metrics.agreement.n === 0 && !checks.some((c) => c.name === 'agreement')) {
+    // Whatever else is configured, a run in which no trace could be compared is no evidence for a release.
+    checks.push({ name: 'evidence', value: 0, threshold: 1, status: 'inconclusive', reason: 'no trace produced an outcome that could be compared with the reference' });
   }
 
   const verdict: Verdict = checks.some((c) => c.status === 'fail')

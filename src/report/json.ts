@@ -23,6 +23,7 @@ export function runDocumentHead(outcome: RunOutcome) {
     counts: outcome.counts,
     metrics: outcome.metrics,
     gate: outcome.gate,
+    modelCalls: outcome.modelCalls,
     issues: outcome.issues,
     warnings: outcome.warnings,
   };
