@@ -107,7 +107,7 @@ describe('ctx.llm in a module candidate', () => {
       expect(results.map((r) => r.status)).toEqual(['completed', 'completed']);
       const [llm, tool] = results[0]!.steps;
       expect(llm).toMatchObject({ type: 'llm', model: 'gpt-4.1-mini-2025-04-14', usage: { inputTokens: expect.any(Number) } });
-      expect(llm!.costUsd).toBeGreaterThan(0);
+      expect(llm!.type === 'llm' && llm!.costUsd).toBeGreaterThan(0);
       expect(tool).toMatchObject({ type: 'tool', name: 'get_customer', mock: 'recording' });
       expect(first.metrics.cost.totalUsd).toBeGreaterThan(0);
       expect(first.modelCalls).toMatchObject({ requests: 2, network: 2 });
