@@ -86,7 +86,7 @@ export function createMetricsAccumulator() {
   let agree = 0, agreeN = 0, effects = 0, effectsN = 0;
   let simSum = 0, simN = 0, toolCallSum = 0, ran = 0;
   let costSum = 0, priced = 0, unpriced = 0, inputTokens = 0, outputTokens = 0, cachedInputTokens = 0;
-  let spent = 0, spentPriced = 0, modelCalls = 0, served = 0;
+  let spent = 0, spentUnpriced = 0, modelCalls = 0, served = 0;
   const candidateTools: Record<string, number> = {};
   const referenceTools: Record<string, number> = {};
   const latencies: number[] = [];
@@ -105,7 +105,8 @@ export function createMetricsAccumulator() {
         if (s.type === 'tool') { candidateTools[s.name] = (candidateTools[s.name] ?? 0) + 1; toolCallSum++; continue; }
         modelCalls++;
         if (s.servedFrom) served++;
-        else if (s.costUsd !== undefined) { spent += s.costUsd; spentPriced++; }
+        else if (s.costUsd !== undefined) spent += s.costUsd;
+        else spentUnpriced++;
       }
       for (const name of r.reference.tools) referenceTools[name] = (referenceTools[name] ?? 0) + 1;
       if (r.costUsd !== null) { costSum += r.costUsd; priced++; }
@@ -145,7 +146,7 @@ export function createMetricsAccumulator() {
           outputTokens,
           cachedInputTokens,
           unpriced,
-          spentUsd: spentPriced === 0 && served === 0 ? null : spent,
+          spentUsd: modelCalls === 0 || spentUnpriced > 0 ? null : spent,
           modelCalls,
           servedModelCalls: served,
         },

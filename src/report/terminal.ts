@@ -67,7 +67,7 @@ function modelCalls({ metrics: m, modelCalls: c }: RunOutcome): string {
     c.retries ? `${c.retries} retried` : '',
   ].filter(Boolean);
   const replayed = m.cost.servedModelCalls - c.cacheHits - c.cassetteHits;
-  return `${m.cost.modelCalls}${replayed > 0 ? ` (${replayed} replayed from recordings)` : ''}; this run: ${sources.join(', ')}; spent ${usd(m.cost.spentUsd ?? 0)}`;
+  return `${m.cost.modelCalls}${replayed > 0 ? ` (${replayed} replayed from recordings)` : ''}; this run: ${sources.join(', ')}; spent ${usd(m.cost.spentUsd)}`;
 }
 
 function drift(m: RunMetrics): string {
