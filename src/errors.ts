@@ -80,6 +80,13 @@ export class StoreError extends ShadowgateError {
   }
 }
 
+/** A result for this (run, key) is stored already: in a run, a duplicate trace id. */
+export class DuplicateResultError extends StoreError {
+  constructor(runId: string, key: string) {
+    super(`result ${key} is already stored for run ${runId}`);
+  }
+}
+
 export class InternalError extends ShadowgateError {
   constructor(message: string, cause?: unknown) {
     super('SG_INTERNAL', message, { cause });

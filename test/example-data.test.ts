@@ -107,8 +107,11 @@ describe('bundled suites and tool catalog', () => {
     .filter((f) => f.startsWith('refund-triage') && f.endsWith('.yaml'))
     .sort();
 
-  it('bundle the four refund-triage suites', () => {
+  it('bundle the refund-triage suites', () => {
     expect(suiteFiles).toEqual([
+      'refund-triage-anthropic.yaml',
+      'refund-triage-local.yaml',
+      'refund-triage-openai.yaml',
       'refund-triage-regression.yaml',
       'refund-triage-replay.yaml',
       'refund-triage-shadow-log.yaml',

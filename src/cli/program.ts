@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { formatIssue, isExpectedError, UsageError } from '../errors.js';
 import { isNotable, renderRunSummary } from '../report/terminal.js';
@@ -40,7 +41,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
 
   program
     .command('run')
-    .description('replay suites against their candidate and report agreement, drift and cost (exit 1 when a gate fails)')
+    .description('replay suites against their candidate and report agreement, drift and cost (exit 1 when a gate fails or is inconclusive)')
     .argument('<suite...>', 'suite files (YAML)')
     .option('--json <file>', 'write shadowgate.run/v1 results (several suites: one file each, named after the suite)')
     .option('--concurrency <n>', 'traces replayed at once', positiveInt, 4)
@@ -62,6 +63,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
       const files = await validatePaths(paths, io.cwd);
       let problems = 0;
       for (const f of files) {
+        if (f.kind === 'unknown' && f.issues.length === 0) f.issues.push({ file: f.file, message: 'neither a suite (it has no candidate) nor a tool catalog (it has no tools list)' });
         problems += f.issues.length;
         const what = f.kind === 'traces' ? `${f.traces} trace(s)` : f.kind;
         io.stdout.write(`${f.issues.length === 0 ? 'ok  ' : 'FAIL'} ${f.file} (${what})\n`);
@@ -110,6 +112,8 @@ interface RunFlags {
 async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags): Promise<number> {
   if (opts.resume && suiteFiles.length > 1) throw new UsageError('--resume takes one suite', 'name the suite the run was made with');
   if (opts.cassette && suiteFiles.length > 1) throw new UsageError('--cassette takes one suite', 'leave it out: each suite then uses fixtures/cassettes/<suite>.json');
+  const jsonFile = (name: string) => resolve(io.cwd, suiteFiles.length === 1 ? opts.json! : opts.json!.replace(/(\.json)?$/, `.${name}.json`));
+  if (opts.json) assertWritableFile(resolve(io.cwd, opts.json));
   const store: Store = createSqliteStore(resolve(io.cwd, opts.db));
   let exit: number = EXIT.ok;
   try {
@@ -144,9 +148,9 @@ async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags): Prom
       io.stdout.write(`\n${renderRunSummary(outcome, notable)}`);
       if (outcome.recorded !== undefined) io.stdout.write(`  cassette: ${outcome.recorded} exchange(s) recorded\n`);
       if (opts.json) {
-        const file = suiteFiles.length === 1 ? opts.json : opts.json.replace(/(\.json)?$/, `.${suite.name}.json`);
-        writeRunJson(resolve(io.cwd, file), outcome, store.results(outcome.meta.runId));
-        io.stdout.write(`  results: ${file}\n`);
+        const file = jsonFile(suite.name);
+        writeRunJson(file, outcome, store.results(outcome.meta.runId));
+        io.stdout.write(`  results: ${relative(io.cwd, file)}\n`);
       }
       if (outcome.gate.verdict !== 'pass') exit = EXIT.gateFailed;
     }
@@ -154,6 +158,16 @@ async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags): Prom
     store.close();
   }
   return exit;
+}
+
+/** Fails before a run, not after it, when a results file could not be written. */
+function assertWritableFile(file: string): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    if (existsSync(file) && statSync(file).isDirectory()) throw new Error('it is a folder');
+  } catch (error) {
+    throw new UsageError(`cannot write --json ${file}: ${(error as Error).message}`, 'name a file in a folder you can write to');
+  }
 }
 
 /** Runs the CLI on `argv` (user arguments only) and returns the exit code; never exits the process. */

@@ -154,3 +154,17 @@ describe('model calls and spending', () => {
     expect(cost.totalUsd).toBeCloseTo(0.007, 12); // the candidate's cost counts every call, wherever it was answered from
   });
 });
+
+describe('trials', () => {
+  it('takes the interval over traces, not over repeated runs of the same trace', () => {
+    // 10 traces, 5 trials each, behaving the same every time: 9 traces agree, 1 does not.
+    const acc = createMetricsAccumulator({ clusterTrials: true });
+    for (let t = 0; t < 10; t++) {
+      for (let trial = 0; trial < 5; trial++) acc.add(aResult(`t${t}`, { trial, agree: t !== 0 }));
+    }
+    const { agreement } = acc.finish();
+    expect(agreement.rate).toBe(0.9);
+    expect(agreement.n).toBe(50);
+    expect(agreement.ci95).toEqual(wilsonInterval(9, 10)); // as wide as 10 independent observations, not 50
+  });
+});

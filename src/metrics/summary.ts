@@ -1,5 +1,6 @@
 import { DECIDED_STATUSES, type ResultStatus, type TraceResult } from '../replay/types.js';
-import { jensenShannon, populationStabilityIndex, quantile, wilsonInterval } from './stats.js';
+import { createQuantileSketch } from './quantiles.js';
+import { jensenShannon, populationStabilityIndex, wilsonInterval } from './stats.js';
 
 export interface RateMetric {
   /** null when n = 0: no evidence. */
@@ -78,18 +79,21 @@ export function rateMetric(successes: number, n: number): RateMetric {
  * Folds trace results into run metrics one at a time, so a run of any size is
  * summarised without holding its results. Pure: no clock, no I/O.
  */
-export function createMetricsAccumulator() {
+export function createMetricsAccumulator(options: { clusterTrials?: boolean } = {}) {
   const counts: Counts = {
     total: 0, completed: 0, escalated: 0, failed: 0, aborted: 0,
     diverged: 0, budgetExceeded: 0, loopDetected: 0, invalidOutput: 0, errored: 0, unpaired: 0, noReference: 0,
   };
   let agree = 0, agreeN = 0, effects = 0, effectsN = 0;
+  // With trials, a trace's runs are not independent evidence: intervals are taken over traces, each
+  // counting the share of its trials that agreed. (Kept per trace, so only when there are trials.)
+  const clusters = options.clusterTrials ? new Map<string, { agree: number; n: number; effects: number; effectsN: number }>() : undefined;
   let simSum = 0, simN = 0, toolCallSum = 0, ran = 0;
   let costSum = 0, priced = 0, unpriced = 0, inputTokens = 0, outputTokens = 0, cachedInputTokens = 0;
   let spent = 0, spentUnpriced = 0, modelCalls = 0, served = 0;
   const candidateTools: Record<string, number> = {};
   const referenceTools: Record<string, number> = {};
-  const latencies: number[] = [];
+  const latencies = createQuantileSketch();
 
   return {
     add(r: TraceResult): void {
@@ -100,6 +104,12 @@ export function createMetricsAccumulator() {
       if (DECIDED_STATUSES.includes(r.status) && r.agree === null) counts.noReference++;
       if (r.agree !== null) { agreeN++; if (r.agree) agree++; }
       if (r.effectsAgree !== null) { effectsN++; if (r.effectsAgree) effects++; }
+      if (clusters) {
+        const c = clusters.get(r.traceId) ?? { agree: 0, n: 0, effects: 0, effectsN: 0 };
+        if (r.agree !== null) { c.n++; if (r.agree) c.agree++; }
+        if (r.effectsAgree !== null) { c.effectsN++; if (r.effectsAgree) c.effects++; }
+        clusters.set(r.traceId, c);
+      }
       if (r.sequenceSimilarity !== null) { simSum += r.sequenceSimilarity; simN++; }
       for (const s of r.steps) {
         if (s.type === 'tool') { candidateTools[s.name] = (candidateTools[s.name] ?? 0) + 1; toolCallSum++; continue; }
@@ -112,12 +122,19 @@ export function createMetricsAccumulator() {
       if (r.costUsd !== null) { costSum += r.costUsd; priced++; }
       else if (r.usage !== null) unpriced++;
       if (r.usage) { inputTokens += r.usage.inputTokens; outputTokens += r.usage.outputTokens; cachedInputTokens += r.usage.cachedInputTokens; }
-      if (r.latencyMs !== null) latencies.push(r.latencyMs);
+      if (r.latencyMs !== null) latencies.add(r.latencyMs);
     },
 
     counts: (): Counts => ({ ...counts }),
 
     finish(): RunMetrics {
+      /** The rate over all runs; its interval over traces (each weighing the share of its trials that agreed). */
+      const clustered = (successes: number, n: number, hit: 'agree' | 'effects', of: 'n' | 'effectsN'): RateMetric => {
+        if (!clusters) return rateMetric(successes, n);
+        const traces = [...clusters.values()].filter((c) => c[of] > 0);
+        const share = traces.reduce((sum, c) => sum + c[hit] / c[of], 0);
+        return { rate: n === 0 ? null : successes / n, n, successes, ci95: wilsonInterval(share, traces.length) };
+      };
       const tools = [...new Set([...Object.keys(referenceTools), ...Object.keys(candidateTools)])].sort();
       const perTool = Object.fromEntries(
         tools.map((name) => {
@@ -129,8 +146,8 @@ export function createMetricsAccumulator() {
       const completed = counts.completed + counts.escalated;
       const noOutcome = counts.errored + counts.diverged + counts.budgetExceeded + counts.loopDetected + counts.invalidOutput;
       return {
-        agreement: rateMetric(agree, agreeN),
-        effectsAgreement: rateMetric(effects, effectsN),
+        agreement: clustered(agree, agreeN, 'agree', 'n'),
+        effectsAgreement: clustered(effects, effectsN, 'effects', 'effectsN'),
         toolCallDrift: {
           jsd: jensenShannon(referenceTools, candidateTools),
           psi: populationStabilityIndex(referenceTools, candidateTools),
@@ -150,7 +167,7 @@ export function createMetricsAccumulator() {
           modelCalls,
           servedModelCalls: served,
         },
-        latency: { p50Ms: quantile(latencies, 0.5), p95Ms: quantile(latencies, 0.95) },
+        latency: { p50Ms: latencies.quantile(0.5), p95Ms: latencies.quantile(0.95) },
         errorRate: ran === 0 ? null : noOutcome / ran,
         escalationRate: ran === 0 ? null : counts.escalated / ran,
         meanToolCalls: ran === 0 ? null : toolCallSum / ran,

@@ -21,7 +21,10 @@ export const realClock: Clock = {
  * them. A request's tokens are estimated up front and corrected when it ends.
  */
 export function createRateLimiter(limits: RateLimits, clock: Clock = realClock) {
-  const WINDOW = 60_000;
+  // A request is stamped here when it may start, and by the provider when it arrives, a little later.
+  // Counting a second more than a minute keeps the two windows from disagreeing at their edges, where a
+  // 429 would cost its request a whole window.
+  const WINDOW = 61_000;
   const requests: number[] = [];
   const tokens: { at: number; n: number }[] = [];
   let inFlight = 0;

@@ -126,3 +126,19 @@ describe('createMockToolbox', () => {
     expect(box.tool('get_order')).toEqual({ name: 'get_order', effect: 'read' });
   });
 });
+
+describe('answers are copies', () => {
+  it('a candidate changing an answer changes neither the recording, the ack, nor the next answer', () => {
+    const trace = aTrace('t').withToolCall('get_order', { order_id: 'A1' }, { total: 20 }).build();
+    const tools = aCatalog({ get_order: 'read', issue_refund: { effect: 'write-irreversible', ack: { status: 'ok' } } });
+    const box = createMockToolbox(trace, tools, exact);
+    const first = box.call('get_order', { order_id: 'A1' });
+    const ack = box.call('issue_refund', { order_id: 'A1', amount: 1 });
+    if (first.kind !== 'result' || ack.kind !== 'result') throw new Error('expected answers');
+    (first.result as { total: number }).total = 999;
+    (ack.result as { status: string }).status = 'MUTATED';
+    expect(box.call('get_order', { order_id: 'A1' })).toMatchObject({ result: { total: 20 } });
+    expect(box.call('issue_refund', { order_id: 'A1', amount: 2 })).toMatchObject({ result: { status: 'ok' } });
+    expect(trace.steps[0]).toMatchObject({ result: { total: 20 } });
+  });
+});

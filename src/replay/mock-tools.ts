@@ -45,8 +45,8 @@ export function createMockToolbox(trace: Trace, catalog: ToolCatalog, options: M
     used.add(i);
     const step = recorded[i]!;
     return step.error !== undefined
-      ? { kind: 'error', source, error: step.error, recorded: step }
-      : { kind: 'result', source, result: step.result ?? null, recorded: step };
+      ? { kind: 'error', source, error: structuredClone(step.error), recorded: step }
+      : { kind: 'result', source, result: structuredClone(step.result ?? null), recorded: step };
   };
 
   return {
@@ -62,8 +62,9 @@ export function createMockToolbox(trace: Trace, catalog: ToolCatalog, options: M
         if (next !== undefined) return answer(next, 'by-order');
       }
       if (exact.length > 0) return answer(exact.at(-1)!, 'recording');
-      if (tool.effect !== 'read' && tool.ack !== undefined) return { kind: 'result', source: 'ack', result: tool.ack };
-      if (tool.stub !== undefined) return { kind: 'result', source: 'stub', result: tool.stub };
+      // Answers are copies: a candidate that changes one must not change the next trace's.
+      if (tool.effect !== 'read' && tool.ack !== undefined) return { kind: 'result', source: 'ack', result: structuredClone(tool.ack) };
+      if (tool.stub !== undefined) return { kind: 'result', source: 'stub', result: structuredClone(tool.stub) };
       return {
         kind: 'off-trace',
         reason:

@@ -10,8 +10,10 @@ export interface CompareOptions {
   catalog: ToolCatalog;
   reference: 'human' | 'recorded';
   decision: DecisionComparator;
-  /** Argument paths that do not count when comparing effects and finding the divergence point. */
-  ignoreArgs: readonly string[];
+  /** Argument paths that do not count when comparing effects (`compare.effects.ignoreArgs`). */
+  effectsIgnoreArgs: readonly string[];
+  /** Argument paths that do not count when finding the divergence point (those of the mocks and of the effects). */
+  pathIgnoreArgs: readonly string[];
   pricing: Record<string, Price>;
 }
 
@@ -35,10 +37,10 @@ export function buildResult(
     caseId: caseIdOf(trace),
     trial,
     status: outcome.status,
-    agree: decided && reference.decision !== undefined ? decisionsAgree(outcome.decision, reference.decision, options.decision) : null,
-    effectsAgree: decided && reference.effects !== undefined ? effectsAgree(effects, reference.effects, options.ignoreArgs) : null,
+    agree: decided && reference.decision != null ? decisionsAgree(outcome.decision, reference.decision, options.decision) : null,
+    effectsAgree: decided && reference.effects != null ? effectsAgree(effects, reference.effects, options.effectsIgnoreArgs) : null,
     sequenceSimilarity: toolSequenceSimilarity(outcome.steps, trace.steps),
-    divergence: findDivergence(outcome.steps, trace.steps, options.ignoreArgs),
+    divergence: findDivergence(outcome.steps, trace.steps, options.pathIgnoreArgs),
     costUsd,
     latencyMs: outcome.latencyMs,
     decision: outcome.decision ?? null,

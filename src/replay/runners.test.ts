@@ -206,7 +206,7 @@ describe('toolLoopRunner with the replay provider', () => {
     pricing: {},
     ...overrides,
   });
-  const compare: CompareOptions = { catalog, reference: 'recorded', decision: { numericTolerance: 0 }, ignoreArgs: [], pricing: {} };
+  const compare: CompareOptions = { catalog, reference: 'recorded', decision: { numericTolerance: 0 }, effectsIgnoreArgs: [], pathIgnoreArgs: [], pricing: {} };
 
   it('reproduces the recorded trace: same tool steps, decision from final_decision, agreeing with the recording', async () => {
     const outcome = await toolLoopRunner(options())(session(recorded), 0);

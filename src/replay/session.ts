@@ -89,9 +89,10 @@ export class ReplaySession {
         this.countRepeat(name, args);
         throw new ToolCallError(name, answer.error);
       case 'result':
-        this.steps.push({ type: 'tool', name, args, result: answer.result, latencyMs: answer.recorded?.latencyMs, mock: answer.source });
+        this.steps.push({ type: 'tool', name, args: structuredClone(args), result: answer.result, latencyMs: answer.recorded?.latencyMs, mock: answer.source });
         this.countRepeat(name, args);
-        return answer.result;
+        // The candidate gets its own copy, so what it does with it cannot change the recorded step.
+        return structuredClone(answer.result);
     }
   }
 

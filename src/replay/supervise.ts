@@ -78,5 +78,13 @@ export function errorData(error: unknown, fallbackCode: string): ResultError {
       name: error.name,
     };
   }
-  return { code: fallbackCode, message: String(error) };
+  return { code: fallbackCode, message: typeof error === 'object' && error !== null ? safeStringify(error) : String(error) };
+}
+
+function safeStringify(value: object): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
 }

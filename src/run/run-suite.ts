@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { relative } from 'node:path';
-import { InputError, NotFoundError, UsageError, type Issue } from '../errors.js';
+import { DuplicateResultError, InputError, NotFoundError, ShadowgateError, UsageError, type Issue } from '../errors.js';
 import { evaluateGate, type GateResult } from '../gate/gate.js';
 import { createMetricsAccumulator, type Counts, type RunMetrics } from '../metrics/summary.js';
 import { errorData } from '../replay/supervise.js';
@@ -71,20 +71,38 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
     catalog: suite.catalog,
     reference: suite.reference,
     decision: suite.compare.decision,
-    ignoreArgs: [...new Set([...suite.mocks.ignoreArgs, ...suite.compare.effects.ignoreArgs])],
+    effectsIgnoreArgs: suite.compare.effects.ignoreArgs,
+    pathIgnoreArgs: [...new Set([...suite.mocks.ignoreArgs, ...suite.compare.effects.ignoreArgs])],
     pricing: suite.pricing,
   };
 
-  const accumulator = createMetricsAccumulator();
-  const { meta, done } = openRun(suite, options, now);
-  for (const result of done.size > 0 ? store.results(meta.runId) : []) accumulator.add(result);
-  const resumed = done.size;
+  const accumulator = createMetricsAccumulator({ clusterTrials: trials > 1 });
+  const { meta, resuming } = openRun(suite, options, now, show);
+  for (const result of resuming ? store.results(meta.runId) : []) accumulator.add(result);
+  const resumed = resuming ? store.countResults(meta.runId) : 0;
 
   const issues: Issue[] = candidate.issues.map((i) => ({ ...i, file: show(i.file) }));
   const warnings: string[] = [];
-  const total = (await countLines(suite.traceFiles)) * trials;
+  let total = (await countLines(suite.traceFiles)) * trials;
   let finished = resumed;
   options.onProgress?.({ done: finished, total });
+
+  const store1 = (result: TraceResult, source: { file: string; line: number }): boolean => {
+    try {
+      store.appendResult(meta.runId, resultKey(result.traceId, result.trial), result);
+      return true;
+    } catch (error) {
+      if (error instanceof DuplicateResultError) {
+        issues.push({ ...source, path: 'id', message: `duplicate trace id ${result.traceId}; this line is skipped` });
+        total -= 1;
+        return false;
+      }
+      if (error instanceof ShadowgateError) throw error; // the store itself failed: no point going on
+      // The result could not be stored as it is (a decision that is not JSON): it is stored as an error instead.
+      store.appendResult(meta.runId, resultKey(result.traceId, result.trial), unstorable(result, error));
+      return true;
+    }
+  };
 
   const replay = async (trace: Trace, trial: number, source: { file: string; line: number }) => {
     let result: TraceResult;
@@ -96,35 +114,40 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
       const outcome = { status: 'error' as const, decision: undefined, steps: [], error: errorData(error, 'SG_INTERNAL'), latencyMs: null };
       result = buildResult(trace, trial, outcome, source, compare);
     }
-    store.appendResult(meta.runId, resultKey(result.traceId, result.trial), result);
+    if (!store1(result, source)) return;
     accumulator.add(result);
     options.onProgress?.({ done: ++finished, total, result });
   };
 
+  // Tasks never reject for a trace's own problems; a failing store stops the run once the tasks in flight end.
   const pool = new Set<Promise<void>>();
-  const seen = new Set<string>();
-  for (const file of suite.traceFiles) {
+  let fatal: unknown;
+  const schedule = async (task: () => Promise<void>) => {
+    const running: Promise<void> = task()
+      .catch((error: unknown) => void (fatal ??= error))
+      .finally(() => pool.delete(running));
+    pool.add(running);
+    if (pool.size >= (options.concurrency ?? 4)) await Promise.race(pool);
+  };
+  files: for (const file of suite.traceFiles) {
     for await (const line of readTraceFile(file)) {
+      if (fatal) break files;
       if (!line.ok) {
         issues.push(...line.issues.map((i) => ({ ...i, file: show(i.file) })));
+        total -= trials;
         continue;
       }
       const { trace } = line;
-      if (seen.has(trace.id)) {
-        issues.push({ file: show(file), line: line.line, path: 'id', message: `duplicate trace id ${trace.id}; this line is skipped` });
-        continue;
-      }
-      seen.add(trace.id);
       for (let t = 0; t < trials; t++) {
         const trial = suite.candidate.kind === 'recorded' ? (trace.trial ?? 0) : t;
-        if (done.has(resultKey(trace.id, trial))) continue;
-        const task = replay(trace, trial, { file: show(file), line: line.line }).finally(() => pool.delete(task));
-        pool.add(task);
-        if (pool.size >= (options.concurrency ?? 4)) await Promise.race(pool);
+        if (resuming && store.hasResult(meta.runId, resultKey(trace.id, trial))) continue;
+        await schedule(() => replay(trace, trial, { file: show(file), line: line.line }));
       }
     }
   }
   await Promise.all(pool);
+  if (fatal) throw fatal;
+  options.onProgress?.({ done: finished, total: finished });
 
   const unused = candidate.unusedPartners();
   if (unused.length > 0) {
@@ -141,7 +164,20 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
   return { meta, finishedAt, counts, metrics, gate, issues, warnings, resumed, modelCalls, ...(recorded !== undefined ? { recorded } : {}) };
 }
 
-function openRun(suite: ResolvedSuite, options: RunOptions, now: () => Date): { meta: RunMeta; done: Set<string> } {
+/** A result whose candidate output cannot be stored (not JSON: a BigInt, a cycle), as an error result that can. */
+function unstorable(result: TraceResult, error: unknown): TraceResult {
+  return {
+    ...result,
+    status: 'error',
+    agree: null,
+    effectsAgree: null,
+    decision: null,
+    steps: JSON.parse(JSON.stringify(result.steps, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))) as TraceResult['steps'],
+    error: { code: 'CANDIDATE_OUTPUT_INVALID', message: `the candidate's output cannot be stored as JSON: ${(error as Error).message}` },
+  };
+}
+
+function openRun(suite: ResolvedSuite, options: RunOptions, now: () => Date, show: (file: string) => string): { meta: RunMeta; resuming: boolean } {
   const { store } = options;
   if (options.resume) {
     const run = store.getRun(options.resume);
@@ -153,13 +189,13 @@ function openRun(suite: ResolvedSuite, options: RunOptions, now: () => Date): { 
       );
     }
     const { finishedAt: _f, summary: _s, ...meta } = run;
-    return { meta, done: store.resultKeys(run.runId) };
+    return { meta, resuming: true };
   }
   const startedAt = now();
   const meta: RunMeta = {
     runId: newRunId(startedAt),
     suite: suite.name,
-    suiteFile: suite.file,
+    suiteFile: show(suite.file),
     suiteHash: suite.suiteHash,
     candidateHash: suite.candidateHash,
     candidate: suite.candidateLabel,
@@ -172,7 +208,7 @@ function openRun(suite: ResolvedSuite, options: RunOptions, now: () => Date): { 
     startedAt: startedAt.toISOString(),
   };
   store.createRun(meta);
-  return { meta, done: new Set() };
+  return { meta, resuming: false };
 }
 
 /** `20261121-232412-3fa9c1`: sortable by time, unique enough for one store. */
@@ -202,11 +238,28 @@ async function* readTraceFileLines(file: string): AsyncGenerator<void> {
   if (pending) yield;
 }
 
-/** `--strict`: every line of every trace file must be a valid trace, checked before anything runs. */
+/**
+ * `--strict`: every line of every trace file (the candidate's recorded traces too)
+ * must be a valid trace with an id of its own, checked before anything runs.
+ */
 async function assertAllLinesValid(suite: ResolvedSuite, show: (file: string) => string): Promise<void> {
   const issues: Issue[] = [];
-  for (const file of suite.traceFiles) {
-    for await (const line of readTraceFile(file)) if (!line.ok) issues.push(...line.issues.map((i) => ({ ...i, file: show(i.file) })));
-  }
+  const check = async (files: string[]) => {
+    const ids = new Map<string, string>();
+    for (const file of files) {
+      for await (const line of readTraceFile(file)) {
+        if (!line.ok) {
+          issues.push(...line.issues.map((i) => ({ ...i, file: show(i.file) })));
+          continue;
+        }
+        const key = `${line.trace.id}#${line.trace.trial ?? 0}`;
+        const first = ids.get(key);
+        if (first) issues.push({ file: show(file), line: line.line, path: 'id', message: `duplicate trace id ${line.trace.id} (first at ${first})` });
+        else ids.set(key, `${show(file)}:${line.line}`);
+      }
+    }
+  };
+  await check(suite.traceFiles);
+  if (suite.candidate.kind === 'recorded') await check(suite.candidate.traceFiles);
   if (issues.length > 0) throw new InputError(issues, 'drop --strict to run the valid lines and report the others');
 }

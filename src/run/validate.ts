@@ -1,5 +1,5 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { extname, join, relative } from 'node:path';
+import { extname, join, relative, resolve, sep } from 'node:path';
 import { parse } from 'yaml';
 import { ConfigError, ShadowgateError, type Issue } from '../errors.js';
 import { loadSuite, loadToolCatalog } from '../suite/load.js';
@@ -20,16 +20,20 @@ export async function validatePaths(paths: readonly string[], cwd: string): Prom
   const out: ValidatedFile[] = [];
   const show = (f: string) => relative(cwd, f) || f;
   for (const p of paths) {
-    const abs = join(cwd, p);
+    const abs = resolve(cwd, p);
     let files: string[];
+    let walked: boolean;
     try {
-      files = (await stat(abs)).isDirectory() ? await walk(abs) : [abs];
+      walked = (await stat(abs)).isDirectory();
+      files = walked ? await walk(abs) : [abs];
     } catch {
       out.push({ file: p, kind: 'unknown', issues: [{ file: p, message: 'no such file or folder' }] });
       continue;
     }
     for (const file of files) {
       const result = await validateFile(file);
+      // In a folder, YAML that is neither a suite nor a tool catalog (a CI workflow, say) is none of our business.
+      if (walked && result.kind === 'unknown' && result.issues.length === 0) continue;
       out.push({ ...result, file: show(file), issues: result.issues.map((i) => ({ ...i, file: show(i.file) })) });
     }
   }
@@ -38,8 +42,9 @@ export async function validatePaths(paths: readonly string[], cwd: string): Prom
 
 async function walk(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  const skipped = (path: string) => relative(dir, path).split(sep).some((part) => part.startsWith('.') || part === 'node_modules' || part === 'dist');
   return entries
-    .filter((e) => e.isFile() && CHECKED.has(extname(e.name)) && !join(e.parentPath, e.name).includes('node_modules'))
+    .filter((e) => e.isFile() && CHECKED.has(extname(e.name)) && !skipped(join(e.parentPath, e.name)))
     .map((e) => join(e.parentPath, e.name))
     .sort();
 }
@@ -49,12 +54,15 @@ async function validateFile(file: string): Promise<ValidatedFile> {
   if (extname(file) === '.yaml' || extname(file) === '.yml') {
     let raw: unknown;
     try {
-      raw = parse(await readFile(file, 'utf8'));
+      raw = parse(await readFile(file, 'utf8'), { prettyErrors: false });
     } catch (error) {
-      return { file, kind: 'unknown', issues: [{ file, message: `invalid YAML: ${(error as Error).message.split('\n')[0]}` }] };
+      const line = (error as { linePos?: { line: number }[] }).linePos?.[0]?.line;
+      return { file, kind: 'unknown', issues: [{ file, line, message: `invalid YAML: ${(error as Error).message.split('\n')[0]}` }] };
     }
-    const isSuite = raw !== null && typeof raw === 'object' && ('candidate' in raw || 'name' in raw);
-    return isSuite ? validateSuite(file) : validateCatalog(file);
+    const keys = raw !== null && typeof raw === 'object' ? raw : {};
+    if ('candidate' in keys) return validateSuite(file);
+    if (Array.isArray((keys as { tools?: unknown }).tools)) return validateCatalog(file);
+    return { file, kind: 'unknown', issues: [] };
   }
   return { file, kind: 'unknown', issues: [{ file, message: 'not a .jsonl, .yaml or .yml file' }] };
 }
@@ -69,8 +77,11 @@ async function validateTraces(file: string): Promise<ValidatedFile> {
       continue;
     }
     const first = ids.get(line.trace.id);
-    if (first !== undefined) issues.push({ file, line: line.line, path: 'id', message: `duplicate trace id ${line.trace.id} (first on line ${first})` });
-    else ids.set(line.trace.id, line.line);
+    if (first !== undefined) {
+      issues.push({ file, line: line.line, path: 'id', message: `duplicate trace id ${line.trace.id} (first on line ${first})` });
+      continue;
+    }
+    ids.set(line.trace.id, line.line);
     traces++;
   }
   return { file, kind: 'traces', traces, issues };

@@ -1,4 +1,4 @@
-import { StoreError } from '../errors.js';
+import { DuplicateResultError, StoreError } from '../errors.js';
 import type { Exchange } from '../providers/transport.js';
 import type { TraceResult } from '../replay/types.js';
 import type { RunMeta, RunRecord, Store } from './types.js';
@@ -45,12 +45,16 @@ export function createMemoryStore(): Store {
       assertWritable();
       const stored = results.get(runId);
       if (!stored) throw new StoreError(`cannot append to unknown run ${runId}`);
-      if (stored.has(key)) throw new StoreError(`result ${key} is already stored for run ${runId}`);
+      if (stored.has(key)) throw new DuplicateResultError(runId, key);
       stored.set(key, JSON.stringify(result));
     },
 
     resultKeys(runId) {
       return new Set(results.get(runId)?.keys());
+    },
+
+    hasResult(runId, key) {
+      return results.get(runId)?.has(key) ?? false;
     },
 
     countResults(runId) {

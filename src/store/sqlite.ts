@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { StoreError } from '../errors.js';
+import { DuplicateResultError, StoreError } from '../errors.js';
 import type { TraceResult } from '../replay/types.js';
 import { migrate } from './migrations.js';
 import { writeWhileReadingError } from './memory.js';
@@ -52,6 +52,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     @traceId, @caseId, @trial, @status, @json)`);
   const selectKeys = db.prepare('SELECT key FROM results WHERE run_id = ?').pluck();
   const countRows = db.prepare('SELECT COUNT(*) FROM results WHERE run_id = ?').pluck();
+  const selectHas = db.prepare('SELECT 1 FROM results WHERE run_id = ? AND key = ?').pluck();
   const selectResults = db.prepare('SELECT result_json FROM results WHERE run_id = ? ORDER BY seq').pluck();
   const selectExchange = db.prepare('SELECT request_json, status, response_body FROM model_cache WHERE key = ?');
   const upsertExchange = db.prepare(
@@ -104,7 +105,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       } catch (error) {
         const code = sqliteCode(error);
         if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-          throw new StoreError(`result ${key} is already stored for run ${runId}`, { cause: error });
+          throw new DuplicateResultError(runId, key);
         }
         if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
           throw new StoreError(`cannot append to unknown run ${runId}`, { cause: error });
@@ -116,6 +117,14 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     resultKeys(runId) {
       try {
         return new Set(selectKeys.all(runId) as string[]);
+      } catch (error) {
+        return fail(error);
+      }
+    },
+
+    hasResult(runId, key) {
+      try {
+        return selectHas.get(runId, key) !== undefined;
       } catch (error) {
         return fail(error);
       }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StoreError } from '../errors.js';
+import { DuplicateResultError, StoreError } from '../errors.js';
 import { resultKey, type TraceResult } from '../replay/types.js';
 import { createMemoryStore } from './memory.js';
 import { migrations } from './migrations.js';
@@ -116,11 +116,19 @@ describe.each([
     expect(store.countResults('a')).toBe(1);
   });
 
-  it('throws a StoreError on a duplicate append and keeps the first result', () => {
+  it('throws a DuplicateResultError on a duplicate append and keeps the first result', () => {
     store.createRun(aRun());
     append(store, 'run-1', aResult('t-1'));
-    expect(() => append(store, 'run-1', aResult('t-1', 0, { status: 'error' }))).toThrow(StoreError);
+    expect(() => append(store, 'run-1', aResult('t-1', 0, { status: 'error' }))).toThrow(DuplicateResultError);
     expect([...store.results('run-1')]).toEqual([aResult('t-1')]);
+  });
+
+  it('tells whether a result is stored', () => {
+    store.createRun(aRun());
+    append(store, 'run-1', aResult('t-1'));
+    expect(store.hasResult('run-1', 't-1#0')).toBe(true);
+    expect(store.hasResult('run-1', 't-2#0')).toBe(false);
+    expect(store.hasResult('nope', 't-1#0')).toBe(false);
   });
 
   it('throws a StoreError when appending to an unknown run', () => {

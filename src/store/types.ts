@@ -33,8 +33,10 @@ export interface Store {
   getRun(runId: string): RunRecord | undefined;
   /** Newest first. */
   listRuns(options?: { suite?: string; limit?: number }): RunRecord[];
-  /** Appends one result; appending the same (runId, key) twice replaces nothing and throws. */
+  /** Appends one result; appending the same (runId, key) twice replaces nothing and throws DuplicateResultError. */
   appendResult(runId: string, key: string, result: TraceResult): void;
+  /** Whether a result is stored for (runId, key). */
+  hasResult(runId: string, key: string): boolean;
   /** The keys of the results stored for a run. */
   resultKeys(runId: string): Set<string>;
   countResults(runId: string): number;

@@ -137,9 +137,9 @@ candidate:
 `);
     const issues = await configIssues(loadSuite(file));
     expect(issues.map(({ message: _m, ...where }) => where)).toEqual([
-      { file, path: 'traces' },
-      { file, path: 'tools' },
-      { file, path: 'candidate.module' },
+      { file, line: 2, path: 'traces' },
+      { file, line: 3, path: 'tools' },
+      { file, line: 6, path: 'candidate.module' },
     ]);
     expect(issues.map((i) => i.message)).toEqual([
       `no file matches ["../traces/nothing-here/*.jsonl"] (relative to ${join(dir, 'suites')})`,
@@ -164,7 +164,7 @@ candidate:
   model: mistral:large
 `);
     expect(await configIssues(loadSuite(file))).toEqual([
-      { file, path: 'candidate.model', message: 'unknown model provider "mistral" (available: openai, anthropic, or replay)' },
+      { file, line: 6, path: 'candidate.model', message: 'unknown model provider "mistral" (available: openai, anthropic, or replay)' },
     ]);
   });
 
@@ -233,6 +233,18 @@ describe('loadToolCatalog', () => {
     expect(await configIssues(loadToolCatalog(file))).toEqual([
       { file, line: 4, path: 'tools.2.name', message: 'duplicate tool get_order' },
       { file, line: 5, path: 'tools.3.name', message: 'duplicate tool issue_refund' },
+    ]);
+  });
+
+  it('reports a duplicate tool name next to other problems of the catalog', async () => {
+    const file = join(dir, 'fixtures', 'mixed.yaml');
+    await writeFile(file, `tools:
+  - { name: get_order, effect: reed }
+  - { name: get_order, effect: read }
+`);
+    expect((await configIssues(loadToolCatalog(file))).map(({ line, path }) => ({ line, path }))).toEqual([
+      { line: 2, path: 'tools.0.effect' },
+      { line: 3, path: 'tools.1.name' },
     ]);
   });
 

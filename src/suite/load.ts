@@ -5,7 +5,7 @@ import { glob } from 'tinyglobby';
 import { ConfigError, type Issue } from '../errors.js';
 import { parseModelSpec } from '../providers/registry.js';
 import { canonicalJson } from '../trace/canonical.js';
-import { ToolCatalogSchema, type ToolCatalog } from '../trace/catalog.js';
+import { duplicateToolNames, ToolCatalogSchema, type ToolCatalog } from '../trace/catalog.js';
 import { SuiteFileSchema, type SuiteFile } from './schema.js';
 import { loadYamlFile } from './yaml.js';
 
@@ -37,10 +37,10 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 /** Loads a suite file, validates it and everything it names, and reports every problem at once. */
 export async function loadSuite(file: string): Promise<ResolvedSuite> {
   const suiteFile = resolve(file);
-  const raw = await loadYamlFile(suiteFile, SuiteFileSchema);
+  const { value: raw, lineOf } = await loadYamlFile(suiteFile, SuiteFileSchema);
   const dir = dirname(suiteFile);
   const issues: Issue[] = [];
-  const problem = (path: string, message: string) => issues.push({ file: suiteFile, path, message });
+  const problem = (path: string, message: string) => issues.push({ file: suiteFile, line: lineOf(path.split('.')), path, message });
 
   const traceFiles = await findFiles(raw.traces, dir);
   if (traceFiles.length === 0) problem('traces', `no file matches ${JSON.stringify(raw.traces)} (relative to ${dir})`);
@@ -121,6 +121,6 @@ async function findFiles(patterns: string | string[], cwd: string): Promise<stri
 }
 
 /** Loads and validates a tool catalog; duplicate tool names are an error. */
-export function loadToolCatalog(file: string): Promise<ToolCatalog> {
-  return loadYamlFile(file, ToolCatalogSchema);
+export async function loadToolCatalog(file: string): Promise<ToolCatalog> {
+  return (await loadYamlFile(file, ToolCatalogSchema, duplicateToolNames)).value;
 }

@@ -4,40 +4,63 @@ import type { z } from 'zod';
 import { ConfigError, NotFoundError, type Issue } from '../errors.js';
 import { zodIssues } from '../trace/zod-issues.js';
 
-/** Reads a YAML file and validates it; every problem is located by line and key path. */
-export async function loadYamlFile<S extends z.ZodType>(file: string, schema: S): Promise<z.output<S>> {
+/** A problem found beyond the schema, at a key path of the raw document. */
+export interface RawProblem {
+  path: (string | number)[];
+  message: string;
+}
+
+export interface LoadedYaml<T> {
+  value: T;
+  /** The line of the node at a key path (or of its nearest ancestor). */
+  lineOf(path: readonly PropertyKey[]): number | undefined;
+}
+
+/**
+ * Reads a YAML file and validates it; every problem is located by line and key
+ * path. `check` runs on the raw document even when the schema fails, so that
+ * its problems (duplicate names, say) are reported with the others.
+ */
+export async function loadYamlFile<S extends z.ZodType>(
+  file: string,
+  schema: S,
+  check?: (raw: unknown) => RawProblem[],
+): Promise<LoadedYaml<z.output<S>>> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (cause) {
     throw new NotFoundError(`cannot read ${file}: ${(cause as Error).message}`);
   }
-  const result = parseYaml(text, file, schema);
+  const result = parseYaml(text, file, schema, check);
   if (!result.ok) throw new ConfigError(result.issues);
-  return result.value;
+  return result;
 }
+
+/** Missing keys read "required" rather than zod's "expected string, received undefined". */
+const requiredMessage = (issue: { input?: unknown }) => (issue.input === undefined ? 'required' : undefined);
 
 export function parseYaml<S extends z.ZodType>(
   text: string,
   file: string,
   schema: S,
-): { ok: true; value: z.output<S> } | { ok: false; issues: Issue[] } {
+  check?: (raw: unknown) => RawProblem[],
+): ({ ok: true } & LoadedYaml<z.output<S>>) | { ok: false; issues: Issue[] } {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length > 0) {
     return {
       ok: false,
-      issues: doc.errors.map((e) => ({
-        file,
-        line: e.linePos?.[0].line,
-        message: `invalid YAML: ${e.message.split('\n')[0]}`,
-      })),
+      issues: doc.errors.map((e) => ({ file, line: e.linePos?.[0].line, message: `invalid YAML: ${e.message.split('\n')[0]}` })),
     };
   }
-  const parsed = schema.safeParse(doc.toJS() ?? {});
-  if (parsed.success) return { ok: true, value: parsed.data };
   const lineOf = (path: readonly PropertyKey[], key?: string) => locate(doc, lineCounter, path, key);
-  return { ok: false, issues: zodIssues(parsed.error, file, lineOf) };
+  const raw: unknown = doc.toJS() ?? {};
+  const extra: Issue[] = (check?.(raw) ?? []).map((p) => ({ file, line: lineOf(p.path), path: p.path.join('.'), message: p.message }));
+  const parsed = schema.safeParse(raw, { error: requiredMessage });
+  if (parsed.success && extra.length === 0) return { ok: true, value: parsed.data, lineOf };
+  const issues = parsed.success ? [] : zodIssues(parsed.error, file, lineOf);
+  return { ok: false, issues: [...issues, ...extra].sort((a, b) => (a.line ?? 0) - (b.line ?? 0)) };
 }
 
 /** The line of the node at `path` (or of `key` inside it), else of its nearest ancestor. */

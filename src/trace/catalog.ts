@@ -25,17 +25,23 @@ export const ToolDefinitionSchema = z.strictObject({
 });
 export type ToolDefinition = z.infer<typeof ToolDefinitionSchema>;
 
-export const ToolCatalogSchema = z
-  .strictObject({
-    tools: z.array(ToolDefinitionSchema).min(1),
-  })
-  .superRefine((catalog, ctx) => {
-    const seen = new Set<string>();
-    catalog.tools.forEach((tool, i) => {
-      if (seen.has(tool.name)) ctx.addIssue({ code: 'custom', path: ['tools', i, 'name'], message: `duplicate tool ${tool.name}` });
-      seen.add(tool.name);
-    });
+export const ToolCatalogSchema = z.strictObject({
+  tools: z.array(ToolDefinitionSchema).min(1),
+});
+
+/** Tool names used twice, found on the raw catalog so that they are reported next to any schema problem. */
+export function duplicateToolNames(raw: unknown): { path: (string | number)[]; message: string }[] {
+  const tools = (raw as { tools?: unknown } | null)?.tools;
+  if (!Array.isArray(tools)) return [];
+  const seen = new Set<unknown>();
+  return tools.flatMap((tool: unknown, i) => {
+    const name = (tool as { name?: unknown } | null)?.name;
+    if (typeof name !== 'string') return [];
+    const dup = seen.has(name);
+    seen.add(name);
+    return dup ? [{ path: ['tools', i, 'name'], message: `duplicate tool ${name}` }] : [];
   });
+}
 export type ToolCatalog = z.infer<typeof ToolCatalogSchema>;
 
 export function isWrite(effect: EffectClass): boolean {

@@ -33,7 +33,7 @@ export function parseTraceLine(text: string, file: string, line: number): TraceL
   } catch (error) {
     return { ok: false, file, line, issues: [{ file, line, message: `invalid JSON: ${(error as Error).message}` }] };
   }
-  const parsed = TraceSchema.safeParse(raw);
+  const parsed = TraceSchema.safeParse(raw, { error: (issue) => (issue.input === undefined ? 'required' : undefined) });
   if (!parsed.success) return { ok: false, file, line, issues: zodIssues(parsed.error, file, line) };
   return { ok: true, file, line, trace: parsed.data };
 }
