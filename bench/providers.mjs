@@ -8,15 +8,13 @@
 //   npm run bench:providers -- window        # one scenario
 //   node bench/providers.mjs --rpm 3000 --inflight 32 --traces-at-once 64 --latency 40 --traces 1000
 //
-// Until package.json has the script: npm run build && node bench/providers.mjs
-// About 1–2 minutes: the window scenario lasts at least 61 s by construction, and 120 s
-// when any request was rejected (each rejected attempt holds a client window slot 60 s).
+// About 1–2 minutes: the window scenario lasts at least 61 s by construction.
 //
-// The server and the traces are synthetic. The server (node:http on 127.0.0.1, a random
-// port, in this process) answers POST /v1/chat/completions with the scripted model of
-// fixtures/refund-triage/fake-model.mjs after a fixed latency, and enforces the limit over
-// a sliding 60 s window of arrivals: a request over it gets HTTP 429 with `retry-after`
-// (whole seconds) and an OpenAI-shaped error body, and is not counted in the window. The
+// The server and the traces are synthetic. The server (fixtures/refund-triage/fake-openai-server.mjs,
+// on 127.0.0.1, a random port, in this process) answers POST /v1/chat/completions with the
+// scripted model of fixtures/refund-triage/fake-model.mjs after a fixed latency, and enforces
+// the limit over a sliding 60 s window of arrivals: a request over it gets HTTP 429 with
+// `retry-after` (whole seconds) and an OpenAI-shaped error body, and is not counted in the window. The
 // traces are the 480 bundled ones cycled to 1,000; the k-th copy of one has `-b<k>` after
 // its id and its ticket id (so after its caseId, and in every model request, which the
 // response cache would otherwise answer). Each scenario runs in its own child process, the
@@ -42,13 +40,12 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startFakeOpenAIServer } from '../fixtures/refund-triage/fake-openai-server.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const WINDOW_MS = 60_000;
 const CLIENT = { inflight: 64, tracesAtOnce: 128, latency: 40, traces: 1_000 };
 const SCENARIOS = { headroom: { rpm: 12_000 }, window: { rpm: 2_000 } };
 const FLAGS = { '--rpm': 'rpm', '--inflight': 'inflight', '--traces-at-once': 'tracesAtOnce', '--latency': 'latency', '--traces': 'traces' };
@@ -86,7 +83,7 @@ async function parent(scenarios) {
   const failures = [];
   for (const options of scenarios) {
     const { name, rpm, inflight, tracesAtOnce, latency, traces } = options;
-    const server = await startFakeOpenAI(options);
+    const server = await startFakeOpenAIServer({ rpm: options.rpm, latencyMs: options.latency });
     let r;
     try {
       const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', JSON.stringify({ ...options, port: server.port })], {
@@ -168,86 +165,11 @@ function idealSeconds(n, rpm, inflight, latency) {
   for (let i = 0; i < n; i++) {
     let s = 0;
     for (let j = 1; j < slots.length; j++) if (slots[j] < slots[s]) s = j;
-    start[i] = Math.max(slots[s], i >= rpm ? start[i - rpm] + WINDOW_MS : 0);
+    start[i] = Math.max(slots[s], i >= rpm ? start[i - rpm] + 60_000 : 0);
     slots[s] = start[i] + latency;
     end = Math.max(end, slots[s]);
   }
   return end / 1000;
-}
-
-/** A fake OpenAI Chat Completions server with a sliding-window requests-per-minute limit. */
-async function startFakeOpenAI({ rpm, latency }) {
-  const { openAIChatCompletion } = await import('../fixtures/refund-triage/fake-model.mjs');
-  const stats = { served: 0, rejected: 0, inFlight: 0, maxInFlight: 0, servedAt: [] };
-  const window = []; // arrival times of accepted requests, oldest first
-  let head = 0;
-  const t0 = performance.now();
-  const server = createServer((req, res) => {
-    const url = req.url ?? '';
-    if (req.method === 'GET' && url === '/stats') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(stats));
-      return;
-    }
-    if (req.method !== 'POST' || url !== '/v1/chat/completions') {
-      req.resume();
-      sendJson(res, 404, { error: { message: `unknown endpoint ${req.method} ${url}`, type: 'invalid_request_error', param: null, code: 'unknown_url' } });
-      return;
-    }
-    const now = performance.now();
-    while (head < window.length && window[head] <= now - WINDOW_MS) head++;
-    if (head > 4096 && head * 2 > window.length) window.splice(0, head), (head = 0);
-    if (window.length - head >= rpm) {
-      req.resume();
-      stats.rejected++;
-      const waitMs = window[head] + WINDOW_MS - now;
-      const seconds = Math.max(1, Math.ceil(waitMs / 1000));
-      sendJson(
-        res,
-        429,
-        {
-          error: {
-            message: `Rate limit reached for gpt-4.1-mini on requests per min (RPM): Limit ${rpm}, Used ${rpm}, Requested 1. Please try again in ${Math.ceil(waitMs)}ms.`,
-            type: 'requests',
-            param: null,
-            code: 'rate_limit_exceeded',
-          },
-        },
-        { 'retry-after': String(seconds), 'x-ratelimit-limit-requests': String(rpm), 'x-ratelimit-remaining-requests': '0' },
-      );
-      return;
-    }
-    window.push(now);
-    stats.maxInFlight = Math.max(stats.maxInFlight, ++stats.inFlight);
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      let answer;
-      try {
-        answer = openAIChatCompletion(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      } catch (error) {
-        stats.inFlight--;
-        sendJson(res, 400, { error: { message: `bad request: ${error.message}`, type: 'invalid_request_error', param: null, code: null } });
-        return;
-      }
-      setTimeout(() => {
-        stats.served++;
-        stats.inFlight--;
-        stats.servedAt.push(Math.round(performance.now() - t0));
-        sendJson(res, 200, answer, { 'x-ratelimit-limit-requests': String(rpm), 'x-ratelimit-remaining-requests': String(Math.max(0, rpm - (window.length - head))) });
-      }, latency);
-    });
-  });
-  server.keepAliveTimeout = 120_000;
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { port: server.address().port, close: () => server.close() };
-}
-
-function sendJson(res, status, body, headers = {}) {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
-  res.end(text);
 }
 
 async function child({ port, rpm, inflight, tracesAtOnce, traces }) {

@@ -35,14 +35,16 @@ export interface RunMetrics {
     meanSequenceSimilarity: number | null;
     perTool: Record<string, { reference: number; candidate: number; ratio: number | null }>;
   };
-  overrideRate: RateMetric & { accepted: number; edited: number; rejected: number };
+  /** Null counts until there are review verdicts (the suggest and auto-with-review phases). */
+  overrideRate: RateMetric & { accepted: number | null; edited: number | null; rejected: number | null };
   cost: {
     totalUsd: number | null;
     perRunUsd: number | null;
     perCompletedUsd: number | null;
-    inputTokens: number;
-    outputTokens: number;
-    cachedInputTokens: number;
+    /** Null when no model usage was recorded at all. */
+    inputTokens: number | null;
+    outputTokens: number | null;
+    cachedInputTokens: number | null;
     /** Traces whose model usage could not be priced (unknown model). */
     unpriced: number;
     /** What this run paid: the cost of model calls that went to a provider (not replayed, cached or from a cassette). */
@@ -89,7 +91,7 @@ export function createMetricsAccumulator(options: { clusterTrials?: boolean } = 
   // counting the share of its trials that agreed. (Kept per trace, so only when there are trials.)
   const clusters = options.clusterTrials ? new Map<string, { agree: number; n: number; effects: number; effectsN: number }>() : undefined;
   let simSum = 0, simN = 0, toolCallSum = 0, ran = 0;
-  let costSum = 0, priced = 0, unpriced = 0, inputTokens = 0, outputTokens = 0, cachedInputTokens = 0;
+  let costSum = 0, priced = 0, unpriced = 0, inputTokens = 0, outputTokens = 0, cachedInputTokens = 0, withUsage = 0;
   let spent = 0, spentUnpriced = 0, modelCalls = 0, served = 0;
   const candidateTools: Record<string, number> = {};
   const referenceTools: Record<string, number> = {};
@@ -121,7 +123,7 @@ export function createMetricsAccumulator(options: { clusterTrials?: boolean } = 
       for (const name of r.reference.tools) referenceTools[name] = (referenceTools[name] ?? 0) + 1;
       if (r.costUsd !== null) { costSum += r.costUsd; priced++; }
       else if (r.usage !== null) unpriced++;
-      if (r.usage) { inputTokens += r.usage.inputTokens; outputTokens += r.usage.outputTokens; cachedInputTokens += r.usage.cachedInputTokens; }
+      if (r.usage) { withUsage++; inputTokens += r.usage.inputTokens; outputTokens += r.usage.outputTokens; cachedInputTokens += r.usage.cachedInputTokens; }
       if (r.latencyMs !== null) latencies.add(r.latencyMs);
     },
 
@@ -154,14 +156,14 @@ export function createMetricsAccumulator(options: { clusterTrials?: boolean } = 
           meanSequenceSimilarity: simN === 0 ? null : simSum / simN,
           perTool,
         },
-        overrideRate: { ...rateMetric(0, 0), accepted: 0, edited: 0, rejected: 0 },
+        overrideRate: { ...rateMetric(0, 0), accepted: null, edited: null, rejected: null },
         cost: {
           totalUsd: priced === 0 ? null : costSum,
           perRunUsd: priced === 0 ? null : costSum / priced,
           perCompletedUsd: priced === 0 || completed === 0 ? null : costSum / completed,
-          inputTokens,
-          outputTokens,
-          cachedInputTokens,
+          inputTokens: withUsage === 0 ? null : inputTokens,
+          outputTokens: withUsage === 0 ? null : outputTokens,
+          cachedInputTokens: withUsage === 0 ? null : cachedInputTokens,
           unpriced,
           spentUsd: modelCalls === 0 || spentUnpriced > 0 ? null : spent,
           modelCalls,

@@ -1,6 +1,6 @@
 import type { ChatMessage, ModelProvider, ModelRequest, ModelResponse, ModelToolCall } from './types.js';
 import { NO_KEY, TRIAL_HEADER } from './transport.js';
-import { servedFrom, type SdkProviderOptions } from './openai.js';
+import { answerSource, type SdkProviderOptions } from './openai.js';
 import type { Usage } from '../trace/schema.js';
 
 /** Anthropic requires max_tokens; this is used when the suite sets none. */
@@ -102,7 +102,7 @@ export function createAnthropicProvider(options: SdkProviderOptions): ModelProvi
       const { data, response } = await anthropic.messages
         .create(body, { headers: { [TRIAL_HEADER]: String(request.trial) }, signal: context.signal })
         .withResponse();
-      return { ...fromAnthropicResponse(data), latencyMs: performance.now() - started, ...servedFrom(response) };
+      return { ...fromAnthropicResponse(data), ...answerSource(response, performance.now() - started) };
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { ChatMessage, ModelParams, ModelProvider, ModelRequest, ModelResponse, ModelToolCall } from './types.js';
-import { NO_KEY, SOURCE_HEADER, TRIAL_HEADER } from './transport.js';
+import { LATENCY_HEADER, NO_KEY, SOURCE_HEADER, TRIAL_HEADER } from './transport.js';
 import type { Usage } from '../trace/schema.js';
 
 /** The Chat Completions request body for a provider-neutral request. Pure. */
@@ -103,12 +103,15 @@ export function createOpenAIProvider(options: SdkProviderOptions): ModelProvider
       const { data, response } = await openai.chat.completions
         .create(body, { headers: { [TRIAL_HEADER]: String(request.trial) }, signal: context.signal })
         .withResponse();
-      return { ...fromOpenAIResponse(data), latencyMs: performance.now() - started, ...servedFrom(response) };
+      return { ...fromOpenAIResponse(data), ...answerSource(response, performance.now() - started) };
     },
   };
 }
 
-export function servedFrom(response: Response): Pick<ModelResponse, 'servedFrom'> {
+/** Where an answer came from, and its latency: the original one for an answer served from the cache or a cassette. */
+export function answerSource(response: Response, measuredMs: number): Pick<ModelResponse, 'servedFrom' | 'latencyMs'> {
   const source = response.headers.get(SOURCE_HEADER);
-  return source === 'cache' || source === 'cassette' ? { servedFrom: source } : {};
+  if (source !== 'cache' && source !== 'cassette') return { latencyMs: measuredMs };
+  const original = Number(response.headers.get(LATENCY_HEADER));
+  return { servedFrom: source, latencyMs: Number.isFinite(original) && original > 0 ? original : measuredMs };
 }

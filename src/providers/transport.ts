@@ -12,6 +12,8 @@ export interface Exchange {
   key: string;
   request: { method: string; url: string; body: unknown };
   response: { status: number; body: string };
+  /** How long the provider took to answer, so that a replayed answer reports the latency of the original. */
+  latencyMs?: number;
 }
 
 export interface ExchangeSource {
@@ -64,6 +66,8 @@ export interface TransportStats {
 export const TRIAL_HEADER = 'x-shadowgate-trial';
 /** Response header that tells a provider where its answer came from. */
 export const SOURCE_HEADER = 'x-shadowgate-source';
+/** Response header with the original latency of an answer served from the cache or a cassette. */
+export const LATENCY_HEADER = 'x-shadowgate-latency-ms';
 /** Placeholder credential for calls that may be answered without the network. */
 export const NO_KEY = 'shadowgate-no-key';
 
@@ -109,7 +113,11 @@ export function createTransport(options: TransportOptions) {
   const answer = (exchange: Exchange, source: string) =>
     new Response(exchange.response.body, {
       status: exchange.response.status,
-      headers: { 'content-type': 'application/json', [SOURCE_HEADER]: source },
+      headers: {
+        'content-type': 'application/json',
+        [SOURCE_HEADER]: source,
+        ...(exchange.latencyMs !== undefined ? { [LATENCY_HEADER]: String(exchange.latencyMs) } : {}),
+      },
     });
 
   async function transportFetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
@@ -147,6 +155,7 @@ export function createTransport(options: TransportOptions) {
       const release = (await options.limiter?.acquire(estimate)) ?? (() => {});
       let response: Response | undefined;
       let failure: unknown;
+      const started = clock.now();
       try {
         const signal = init.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(retry.timeoutMs)]) : AbortSignal.timeout(retry.timeoutMs);
         response = await net(url, { ...init, headers, body: bodyText || undefined, signal });
@@ -161,7 +170,7 @@ export function createTransport(options: TransportOptions) {
         const text = await response.text();
         release(usedTokens(text) ?? estimate);
         if (response.ok) {
-          const exchange: Exchange = { key, request, response: { status: response.status, body: text } };
+          const exchange: Exchange = { key, request, response: { status: response.status, body: text }, latencyMs: clock.now() - started };
           options.cache?.put(exchange);
           options.recorder?.put(exchange);
         }

@@ -1,9 +1,9 @@
 import { pathToFileURL } from 'node:url';
 import { ConfigError, ShadowgateError } from '../errors.js';
 import { fromAnthropicResponse } from '../providers/anthropic.js';
-import { fromOpenAIResponse } from '../providers/openai.js';
+import { answerSource, fromOpenAIResponse } from '../providers/openai.js';
 import type { Price } from '../providers/pricing.js';
-import { NO_KEY, SOURCE_HEADER, TRIAL_HEADER } from '../providers/transport.js';
+import { NO_KEY, TRIAL_HEADER } from '../providers/transport.js';
 import type { ModelResponse } from '../providers/types.js';
 import { OutcomeStatusSchema } from '../trace/schema.js';
 import type { ToolCatalog } from '../trace/catalog.js';
@@ -118,18 +118,11 @@ function recordingFetch(
     headers.set(TRIAL_HEADER, String(trial));
     const started = performance.now();
     const response = await transport(input, { ...init, headers });
+    const waited = performance.now() - started;
+    session.modelWaitMs += waited;
     if (!response.ok) return response;
     const text = await response.text();
-    const source = response.headers.get(SOURCE_HEADER);
-    recordResponse(
-      session,
-      {
-        ...parse(JSON.parse(text)),
-        latencyMs: performance.now() - started,
-        ...(source === 'cache' || source === 'cassette' ? { servedFrom: source } : {}),
-      },
-      pricing,
-    );
+    recordResponse(session, { ...parse(JSON.parse(text)), ...answerSource(response, waited) }, pricing);
     return new Response(text, { status: response.status, headers: response.headers });
   }) as typeof fetch;
 }

@@ -1,5 +1,5 @@
 import { effectsAgree, effectsOf, decisionsAgree, findDivergence, referenceOf, toolNames, toolSequenceSimilarity, type DecisionComparator } from '../metrics/compare.js';
-import type { CandidateOutcome } from './supervise.js';
+import { candidateLatency, type CandidateOutcome } from './supervise.js';
 import { stepCost } from './tool-loop.js';
 import type { Price } from '../providers/pricing.js';
 import type { ToolCatalog } from '../trace/catalog.js';
@@ -78,8 +78,8 @@ export function unpairedResult(trace: Trace, trial: number, source: { file: stri
 
 /** A recorded candidate: its trace of the same case is its outcome. */
 export function recordedOutcome(candidate: Trace): CandidateOutcome {
-  const latencies = candidate.steps.map((s) => s.latencyMs).filter((x): x is number => x !== undefined);
-  const base = { steps: candidate.steps, latencyMs: latencies.length ? latencies.reduce((a, b) => a + b, 0) : null };
+  const known = candidate.steps.some((s) => s.latencyMs !== undefined);
+  const base = { steps: candidate.steps, latencyMs: known ? candidateLatency(0, 0, candidate.steps) : null };
   if (!candidate.outcome) {
     return { ...base, status: 'error', decision: undefined, error: { code: 'RECORDING_HAS_NO_OUTCOME', message: `candidate trace ${candidate.id} has no outcome` } };
   }

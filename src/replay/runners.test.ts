@@ -7,7 +7,7 @@ import type { Trace } from '../trace/schema.js';
 import { moduleRunner, type ModuleCandidate } from './module-candidate.js';
 import { toolLoopRunner, type ToolLoopOptions } from './tool-loop.js';
 import { createMockToolbox } from './mock-tools.js';
-import { buildResult, type CompareOptions } from './replay-trace.js';
+import { buildResult, recordedOutcome, type CompareOptions } from './replay-trace.js';
 import { ReplaySession, type Budgets } from './session.js';
 
 const catalog = aCatalog({
@@ -249,6 +249,19 @@ describe('toolLoopRunner with the replay provider', () => {
     const outcome = await toolLoopRunner(options())(session(short), 0);
     expect(outcome.status).toBe('diverged');
     expect(outcome.error).toMatchObject({ code: 'SG_OFF_TRACE', message: 'trace rec-short has no recorded model step #1' });
+  });
+
+  it('reports the latency of the agent it replays: the recorded model and tool latencies, plus its own time', async () => {
+    const timed = aTrace('rec-timed')
+      .withInput({ order_id: 'A1' })
+      .withStep({ type: 'llm', model: 'gpt-4.1-mini', output: { toolCalls: [{ id: 'c1', name: 'get_order', args: { order_id: 'A1' } }] }, latencyMs: 1000 })
+      .withStep({ type: 'tool', name: 'get_order', args: { order_id: 'A1' }, result: { total: 20 }, latencyMs: 40 })
+      .withStep({ type: 'llm', model: 'gpt-4.1-mini', output: { toolCalls: [{ id: 'c2', name: 'final_decision', args: decision }] }, latencyMs: 900 })
+      .build();
+    const outcome = await toolLoopRunner(options())(session(timed), 0);
+    expect(outcome.latencyMs).toBeGreaterThanOrEqual(1940);
+    expect(outcome.latencyMs).toBeLessThan(1940 + 100); // the harness's own time is small
+    expect(recordedOutcome(timed).latencyMs).toBe(1940);
   });
 
   it('prices the model steps from their usage with the pricing table', async () => {

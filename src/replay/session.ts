@@ -42,6 +42,8 @@ export class RunBudget {
 export class ReplaySession {
   readonly steps: CandidateStep[] = [];
   stop: ReplayStop | undefined;
+  /** Wall time spent waiting for model answers; the steps carry each answer's own latency instead. */
+  modelWaitMs = 0;
   private tokens = 0;
   private cost = 0;
   private lastCall = '';

@@ -49,12 +49,22 @@ export async function supervise(
   } finally {
     clearTimeout(timer);
   }
-  const latencyMs = performance.now() - started;
   const steps = [...session.steps];
+  const latencyMs = candidateLatency(performance.now() - started, session.modelWaitMs, steps);
   if (session.stop) {
     return { status: session.stop.status, decision: undefined, steps, error: errorData(session.stop, session.stop.code), latencyMs };
   }
   return { ...end, error: end.error ?? null, steps, latencyMs };
+}
+
+/**
+ * The latency the candidate would have in production: its own time (the harness's wall
+ * time less the wait for model answers) plus each step's latency, that of the model's
+ * answer (original, when replayed or cached) and that of the recorded tool call its mock
+ * stood in for. A recorded candidate's latency is the same sum over its recorded steps.
+ */
+export function candidateLatency(wallMs: number, modelWaitMs: number, steps: readonly CandidateStep[]): number {
+  return Math.max(0, wallMs - modelWaitMs) + steps.reduce((sum, s) => sum + (s.latencyMs ?? 0), 0);
 }
 
 /** A stop, even one wrapped by an SDK as the cause of its own error. */

@@ -55,10 +55,12 @@ export function toolLoopRunner(options: ToolLoopOptions): CandidateRunner {
       messages.push({ role: 'user', content: typeof trace.input === 'string' ? trace.input : JSON.stringify(trace.input) });
       for (let callIndex = 0; ; callIndex++) {
         session.beforeModelCall();
+        const started = performance.now();
         const response = await options.provider.complete(
           { model: options.model, messages, tools, params: options.params, trial },
           { trace, callIndex, signal },
         );
+        session.modelWaitMs += performance.now() - started;
         recordResponse(session, response, options.pricing, options.promptVersion);
         messages.push({ role: 'assistant', content: response.text, toolCalls: response.toolCalls.map(({ id, name, args }) => ({ id, name, args })) });
 

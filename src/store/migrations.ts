@@ -64,6 +64,11 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'model-cache-latency',
+    sql: `ALTER TABLE model_cache ADD COLUMN latency_ms REAL;`,
+  },
 ];
 
 /**

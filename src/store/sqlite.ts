@@ -54,9 +54,9 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   const countRows = db.prepare('SELECT COUNT(*) FROM results WHERE run_id = ?').pluck();
   const selectHas = db.prepare('SELECT 1 FROM results WHERE run_id = ? AND key = ?').pluck();
   const selectResults = db.prepare('SELECT result_json FROM results WHERE run_id = ? ORDER BY seq').pluck();
-  const selectExchange = db.prepare('SELECT request_json, status, response_body FROM model_cache WHERE key = ?');
+  const selectExchange = db.prepare('SELECT request_json, status, response_body, latency_ms FROM model_cache WHERE key = ?');
   const upsertExchange = db.prepare(
-    'INSERT OR REPLACE INTO model_cache (key, request_json, status, response_body) VALUES (?, ?, ?, ?)',
+    'INSERT OR REPLACE INTO model_cache (key, request_json, status, response_body, latency_ms) VALUES (?, ?, ?, ?, ?)',
   );
 
   // better-sqlite3 refuses any write while an iterate() cursor is open on the
@@ -164,17 +164,24 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
 
     getExchange(key) {
       try {
-        const row = selectExchange.get(key) as { request_json: string; status: number; response_body: string } | undefined;
-        return row && { key, request: JSON.parse(row.request_json), response: { status: row.status, body: row.response_body } };
+        const row = selectExchange.get(key) as { request_json: string; status: number; response_body: string; latency_ms: number | null } | undefined;
+        return (
+          row && {
+            key,
+            request: JSON.parse(row.request_json),
+            response: { status: row.status, body: row.response_body },
+            ...(row.latency_ms !== null ? { latencyMs: row.latency_ms } : {}),
+          }
+        );
       } catch (error) {
         return fail(error);
       }
     },
 
-    putExchange({ key, request, response }) {
+    putExchange({ key, request, response, latencyMs }) {
       assertWritable();
       try {
-        upsertExchange.run(key, JSON.stringify(request), response.status, response.body);
+        upsertExchange.run(key, JSON.stringify(request), response.status, response.body, latencyMs ?? null);
       } catch (error) {
         fail(error);
       }

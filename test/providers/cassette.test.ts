@@ -47,7 +47,7 @@ describe('cassettes', () => {
     const cassette = JSON.parse(readFileSync(join(dir, 'fixtures/cassettes/model-suite.json'), 'utf8'));
     expect(cassette.schema).toBe('shadowgate.cassette/v1');
     expect(cassette.exchanges).toHaveLength(16);
-    expect(Object.keys(cassette.exchanges[0])).toEqual(['key', 'request', 'response']);
+    expect(Object.keys(cassette.exchanges[0])).toEqual(['key', 'request', 'response', 'latencyMs']);
     const calls = apis.seen.length;
 
     // No key at all, a fresh store, and every answer from the cassette.
