@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, ShadowgateError } from '../errors.js';
 import { fromAnthropicResponse } from '../providers/anthropic.js';
@@ -36,8 +37,15 @@ export interface LlmAccess {
   openai: { fetch: typeof fetch; apiKey?: string; baseURL?: string };
   anthropic: { fetch: typeof fetch; apiKey?: string; baseURL?: string };
   pricing: Record<string, Price>;
-  sdks: { OpenAI: typeof import('openai').OpenAI; Anthropic: typeof import('@anthropic-ai/sdk').Anthropic };
 }
+
+// The SDKs are loaded on the first use of ctx.llm, synchronously (their CommonJS builds), so that
+// candidates that never call a model do not pay for loading them.
+const requireSdk = createRequire(import.meta.url);
+const sdks = {
+  OpenAI: () => (requireSdk('openai') as typeof import('openai')).OpenAI,
+  Anthropic: () => (requireSdk('@anthropic-ai/sdk') as typeof import('@anthropic-ai/sdk')).Anthropic,
+};
 
 /** Imports a module candidate once; a module without a `run` function is a config error. */
 export async function loadModuleCandidate(file: string): Promise<ModuleCandidate> {
@@ -84,7 +92,7 @@ function llmClients(session: ReplaySession, trial: number, access: LlmAccess | u
     get openai() {
       if (!access) throw missing();
       const { fetch, apiKey, baseURL } = access.openai;
-      return (openai ??= new access.sdks.OpenAI({
+      return (openai ??= new (sdks.OpenAI())({
         apiKey: apiKey || NO_KEY,
         baseURL,
         maxRetries: 0,
@@ -94,7 +102,7 @@ function llmClients(session: ReplaySession, trial: number, access: LlmAccess | u
     get anthropic() {
       if (!access) throw missing();
       const { fetch, apiKey, baseURL } = access.anthropic;
-      return (anthropic ??= new access.sdks.Anthropic({
+      return (anthropic ??= new (sdks.Anthropic())({
         apiKey: apiKey || NO_KEY,
         baseURL,
         maxRetries: 0,

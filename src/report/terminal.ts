@@ -80,9 +80,12 @@ function describeResult(r: TraceResult): string {
   if (!DECIDED_STATUSES.includes(r.status)) {
     return `${where}: ${r.status}${r.error ? `: ${r.error.message}` : ''}`;
   }
-  const div = r.divergence
-    ? `; diverged at step ${r.divergence.stepIndex}: ${r.divergence.candidate?.name ?? '(stopped)'} where the recording has ${r.divergence.recorded?.name ?? '(nothing)'}`
-    : '';
+  const d = r.divergence;
+  const div = !d
+    ? ''
+    : d.candidate && d.recorded && d.candidate.name === d.recorded.name
+      ? `; left the recorded path at step ${d.stepIndex}: ${d.candidate.name} with other arguments`
+      : `; left the recorded path at step ${d.stepIndex}: ${d.candidate?.name ?? '(no more calls)'} where the recording has ${d.recorded?.name ?? '(no more calls)'}`;
   return `${where}: decided ${JSON.stringify(r.decision)}, reference ${JSON.stringify(r.reference.decision)}${div}`;
 }
 

@@ -53,13 +53,11 @@ export async function prepareCandidate(suite: ResolvedSuite, store: Store, optio
 
   switch (candidate.kind) {
     case 'module': {
-      const [{ OpenAI }, { Anthropic }] = await Promise.all([import('openai'), import('@anthropic-ai/sdk')]);
       const env = options.env ?? process.env;
       const llm = {
         openai: { fetch: models.fetchFor('openai'), apiKey: env[API_KEY_ENV.openai], baseURL: candidate.baseURL },
         anthropic: { fetch: models.fetchFor('anthropic'), apiKey: env[API_KEY_ENV.anthropic] },
         pricing: suite.pricing,
-        sdks: { OpenAI, Anthropic },
       };
       const runner = moduleRunner(await loadModuleCandidate(candidate.module), catalog, budgets.maxWallMs, llm);
       return { ...base, play: (trace, trial) => runner(session(trace), trial) };
