@@ -121,3 +121,31 @@ describe('ctx.llm in a module candidate', () => {
     }
   });
 });
+
+describe('ctx.llm.anthropic', () => {
+  it('records an Anthropic call made by module code as a priced model step', async () => {
+    const { dir, suite: file, cleanup } = modelSuite('kind: module\nmodule: agent.mjs', 1);
+    try {
+      writeFileSync(
+        join(dir, 'agent.mjs'),
+        `export async function run(input, ctx) {
+  const message = await ctx.llm.anthropic.messages.create({
+    model: 'claude-haiku-4-5', max_tokens: 256,
+    messages: [{ role: 'user', content: JSON.stringify(input) }],
+  });
+  return { decision: { action: message.content[0].name === 'get_customer' ? 'escalate' : 'deny' } };
+}
+`,
+      );
+      const store = createMemoryStore();
+      const outcome = await runSuite(await loadSuite(file), { store, env: ENV });
+      const [r] = [...store.results(outcome.meta.runId)];
+      expect(r!.status).toBe('completed');
+      expect(r!.steps[0]).toMatchObject({ type: 'llm', model: 'claude-haiku-4-5', usage: { outputTokens: expect.any(Number) } });
+      expect(r!.costUsd).toBeGreaterThan(0);
+      expect(apis.seen.map((s) => new URL(s.url).host)).toEqual(['api.anthropic.com']);
+    } finally {
+      cleanup();
+    }
+  });
+});

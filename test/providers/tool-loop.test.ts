@@ -207,3 +207,44 @@ describe('rate limits and faults', () => {
     expect(results[0]!.error!.message).toMatch(/timed out|timeout|abort/i);
   });
 });
+
+describe('prompts and answers', () => {
+  it('errors a trace whose input lacks a variable of the strict prompt template, naming both', async () => {
+    const { dir, suite: file, cleanup } = modelSuite(`kind: tool-loop\nmodel: openai:gpt-4.1-mini\nprompt: prompt.hbs`, 1);
+    try {
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(`${dir}/prompt.hbs`, 'Ticket {{input.ticket_id}} for {{input.account_manager}}');
+      const store = createMemoryStore();
+      const outcome = await runSuite(await loadSuite(file), { store, env: ENV });
+      const [r] = [...store.results(outcome.meta.runId)];
+      expect(r).toMatchObject({ status: 'error', error: { code: 'SG_INPUT_INVALID' } });
+      expect(r!.error!.message).toContain(`prompt template ${dir}/prompt.hbs`);
+      expect(r!.error!.message).toContain('"account_manager" not defined');
+      expect(apis.seen).toHaveLength(0);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('takes a JSON answer without tool calls as the decision, validated against the schema', async () => {
+    const answer = (text: string) => () =>
+      HttpResponse.json({
+        id: 'chatcmpl-text',
+        object: 'chat.completion',
+        created: 1763683200,
+        model: 'gpt-4.1-mini-2025-04-14',
+        choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, finish_reason: 'stop' }],
+        usage: { prompt_tokens: 50, completion_tokens: 8, total_tokens: 58 },
+      });
+    apis.next(answer('{"action":"deny"}'), answer('I think we should refund.'));
+    const { results } = await run(OPENAI, { concurrency: 1 }, 2);
+    expect(results[0]).toMatchObject({ status: 'completed', decision: { action: 'deny' } });
+    expect(results[1]).toMatchObject({ status: 'invalid_output', error: { message: 'the answer is neither a final_decision call nor JSON' } });
+  });
+
+  it('stops a trace whose model calls cost more than budgets.maxCostUsd', async () => {
+    const { results } = await run(OPENAI, {}, 1, 'budgets: { maxCostUsd: 0.0002 }');
+    expect(results[0]).toMatchObject({ status: 'budget_exceeded' });
+    expect(results[0]!.error!.message).toMatch(/^cost budget of \$0.0002 exceeded/);
+  });
+});
