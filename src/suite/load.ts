@@ -61,29 +61,92 @@ export async function loadSuite(file: string): Promise<ResolvedSuite> {
   if (issues.length > 0) throw new ConfigError(issues, 'fix the listed keys; `shadowgate validate` checks a suite without running it');
 
   const { candidate: _c, traces: _t, tools: _tools, ...rest } = raw;
-  const fileText = (p: string | undefined) => (p ? readFileSync(p, 'utf8') : '');
   return {
     ...rest,
     file: suiteFile,
     traceFiles,
     catalogFile,
     catalog,
+    // The suite without its candidate: runs of other candidates on the same suite share it.
+    suiteHash: sha256(canonicalJson({ suite: { ...raw, candidate: undefined }, catalog })),
+    ...identify(raw.candidate, candidate),
+  };
+}
+
+/** The candidate's hash (its definition and the files it runs) and a label for it. */
+function identify(raw: SuiteFile['candidate'], candidate: ResolvedCandidate, label?: string) {
+  const fileText = (p: string | undefined) => (p ? readFileSync(p, 'utf8') : '');
+  return {
     candidate,
-    suiteHash: sha256(canonicalJson({ suite: raw, catalog })),
     candidateHash: sha256(
       canonicalJson({
-        candidate: raw.candidate,
+        candidate: raw,
         module: candidate.kind === 'module' ? fileText(candidate.module) : undefined,
         prompt: candidate.kind === 'tool-loop' ? fileText(candidate.prompt) : undefined,
       }),
     ),
     candidateLabel:
-      candidate.kind === 'module'
+      label ??
+      (candidate.kind === 'module'
         ? `module:${basename(candidate.module)}`
         : candidate.kind === 'recorded'
           ? `recorded:${candidate.traceFiles.length} file(s)`
-          : candidate.model,
+          : `${candidate.model}${candidate.promptVersion ? `@${candidate.promptVersion}` : ''}`),
   };
+}
+
+/**
+ * The suite with another candidate, for `compare`: `spec` is `key=value` pairs joined by
+ * commas (`model=openai:gpt-4.1,prompt=prompts/triage.v5.hbs`, `module=agents/v3.mjs`), or
+ * one value whose form says what it is (`openai:gpt-4.1`, `….hbs`, `….mjs`). A model or a
+ * prompt changes a tool-loop candidate (the suite's own, if it is one); paths are relative to `cwd`.
+ */
+export async function withCandidate(suite: ResolvedSuite, name: string, spec: string, cwd: string): Promise<ResolvedSuite> {
+  const fields = parseCandidateSpec(spec);
+  const where = `--candidate ${name}=${spec}`;
+  const problems: Issue[] = [];
+  const problem = (path: string, message: string) => problems.push({ file: where, path, message });
+  let raw: SuiteFile['candidate'];
+  if (fields.module !== undefined) {
+    raw = { kind: 'module', module: fields.module };
+  } else {
+    const base = suite.candidate.kind === 'tool-loop' ? suite.candidate : undefined;
+    const model = fields.model ?? base?.model;
+    if (!model) throw new ConfigError([{ file: where, message: 'name a model (model=provider:name): the suite\'s candidate is not a tool loop' }]);
+    const { prompt: _p, promptVersion: _v, ...kept } = base ?? { kind: 'tool-loop' as const, model };
+    raw = {
+      ...kept,
+      kind: 'tool-loop',
+      model,
+      ...(fields.baseURL ? { baseURL: fields.baseURL } : {}),
+      ...((fields.prompt ?? base?.prompt) ? { prompt: fields.prompt ?? base?.prompt } : {}),
+      ...(fields.promptVersion ? { promptVersion: fields.promptVersion } : {}),
+    };
+  }
+  const candidate = await resolveCandidate(raw, cwd, problem);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { ...suite, ...identify(raw, candidate, name) };
+}
+
+const SPEC_KEYS = ['model', 'prompt', 'promptVersion', 'module', 'baseURL'] as const;
+type SpecKey = (typeof SPEC_KEYS)[number];
+
+export function parseCandidateSpec(spec: string): Partial<Record<SpecKey, string>> {
+  if (!spec.includes('=')) {
+    if (/\.hbs$/.test(spec)) return { prompt: spec };
+    if (/\.(mjs|js|cjs)$/.test(spec)) return { module: spec };
+    return { model: spec };
+  }
+  const fields: Partial<Record<SpecKey, string>> = {};
+  for (const part of spec.split(',')) {
+    const at = part.indexOf('=');
+    const key = part.slice(0, at).trim();
+    if (!(SPEC_KEYS as readonly string[]).includes(key)) {
+      throw new ConfigError([{ file: `--candidate ${spec}`, path: key, message: `unknown key (use ${SPEC_KEYS.join(', ')})` }]);
+    }
+    fields[key as SpecKey] = part.slice(at + 1).trim();
+  }
+  return fields;
 }
 
 async function resolveCandidate(
