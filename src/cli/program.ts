@@ -4,6 +4,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { formatIssue, isExpectedError, UsageError } from '../errors.js';
 import { isNotable, renderRunSummary } from '../report/terminal.js';
 import { writeRunJson } from '../report/json.js';
+import { loadBaseline } from '../run/baseline.js';
 import { gitInfo } from '../run/git.js';
 import { runSuite, type RunOutcome } from '../run/run-suite.js';
 import { validatePaths } from '../run/validate.js';
@@ -47,6 +48,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .option('--concurrency <n>', 'traces replayed at once', positiveInt, 4)
     .option('--trials <k>', 'run each trace k times (overrides the suite)', positiveInt)
     .option('--resume <runId>', 'continue a stored run, running only the traces it lacks')
+    .option('--baseline <runId|file>', 'pair results with a stored run or a results file: flips and McNemar')
     .option('--strict', 'any bad trace line is an error (exit 2) before anything runs')
     .option('--no-cache', 'do not answer model calls from the response cache (nor fill it)')
     .addOption(new Option('--record', 'write every model exchange of the run to the cassette').conflicts('replayOnly'))
@@ -102,6 +104,7 @@ interface RunFlags {
   trials?: number;
   resume?: string;
   strict?: boolean;
+  baseline?: string;
   cache: boolean;
   record?: boolean;
   replayOnly?: boolean;
@@ -111,6 +114,7 @@ interface RunFlags {
 
 async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags): Promise<number> {
   if (opts.resume && suiteFiles.length > 1) throw new UsageError('--resume takes one suite', 'name the suite the run was made with');
+  if (opts.baseline && suiteFiles.length > 1) throw new UsageError('--baseline takes one suite', 'a baseline is a run of one suite; run the suites one at a time');
   if (opts.cassette && suiteFiles.length > 1) throw new UsageError('--cassette takes one suite', 'leave it out: each suite then uses fixtures/cassettes/<suite>.json');
   const jsonFile = (name: string) => resolve(io.cwd, suiteFiles.length === 1 ? opts.json! : opts.json!.replace(/(\.json)?$/, `.${name}.json`));
   if (opts.json) assertWritableFile(resolve(io.cwd, opts.json));
@@ -129,6 +133,7 @@ async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags): Prom
           trials: opts.trials,
           resume: opts.resume,
           strict: opts.strict,
+          baseline: opts.baseline ? loadBaseline(opts.baseline, store, io.cwd) : undefined,
           cache: opts.cache,
           cassette:
             opts.record || opts.replayOnly

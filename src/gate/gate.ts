@@ -1,3 +1,4 @@
+import { judgeRegressions } from '../metrics/paired.js';
 import type { RunMetrics } from '../metrics/summary.js';
 import type { GateConfig } from '../suite/schema.js';
 
@@ -68,13 +69,14 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics): GateResul
     atMost('overrideRate', metrics.overrideRate.rate, config.overrideRate.max, 'override rate', 'no reviewed items: the override rate needs review verdicts');
   }
   if (config.regressions) {
-    checks.push({
-      name: 'regressions',
-      value: null,
-      threshold: config.regressions.max,
-      status: 'inconclusive',
-      reason: 'regressions are counted against a baseline run, which this version cannot take yet',
-    });
+    const { max } = config.regressions;
+    const paired = metrics.paired;
+    if (!paired) {
+      checks.push({ name: 'regressions', value: null, threshold: max, status: 'inconclusive', reason: 'no baseline: pass --baseline <runId | results.json> to count regressions' });
+    } else {
+      const judged = judgeRegressions({ regressions: paired.regressions.length, fixes: paired.fixes.length, max });
+      checks.push({ name: 'regressions', value: paired.regressions.length, threshold: max, ...judged });
+    }
   }
 
   if (metrics.agreement.n === 0 && !checks.some((c) => c.name === 'agreement')) {

@@ -58,6 +58,21 @@ export interface RunMetrics {
   errorRate: number | null;
   escalationRate: number | null;
   meanToolCalls: number | null;
+  /** Against a baseline run (`--baseline`): the traces that flipped, and McNemar's one-sided exact mid-p. */
+  paired?: PairedMetric;
+}
+
+export interface PairedMetric {
+  baselineRunId: string;
+  /** Trace ids that agreed in the baseline and disagree now. */
+  regressions: string[];
+  /** Trace ids that disagreed in the baseline and agree now. */
+  fixes: string[];
+  /** P(as many regressions or more | no change), mid-p; null without discordant pairs. */
+  mcnemarMidP: number | null;
+  /** Pairs decided on both sides. */
+  pairs: number;
+  unpaired: { baseline: number; candidate: number };
 }
 
 const STATUS_COUNTER: Record<ResultStatus, keyof Counts> = {

@@ -38,6 +38,7 @@ export function renderRunSummary(outcome: RunOutcome, notable: readonly TraceRes
       ...(m.cost.modelCalls > 0 ? [['model calls', modelCalls(outcome)] as [string, string]] : []),
       ['latency', `p50 ${ms(m.latency.p50Ms)} · p95 ${ms(m.latency.p95Ms)}`],
       ['error rate', pct(m.errorRate)],
+      ...(m.paired ? [['vs baseline', paired(m.paired)] as [string, string]] : []),
     ]),
   );
   if (notable.length > 0) {
@@ -68,6 +69,12 @@ function modelCalls({ metrics: m, modelCalls: c }: RunOutcome): string {
   ].filter(Boolean);
   const replayed = m.cost.servedModelCalls - c.cacheHits - c.cassetteHits;
   return `${m.cost.modelCalls}${replayed > 0 ? ` (${replayed} replayed from recordings)` : ''}; this run: ${sources.join(', ')}; spent ${usd(m.cost.spentUsd)}`;
+}
+
+function paired(p: NonNullable<RunMetrics['paired']>): string {
+  const list = (ids: string[]) => (ids.length === 0 ? '' : ` (${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''})`);
+  const p_ = p.mcnemarMidP === null ? 'n/a' : p.mcnemarMidP < 1e-4 ? '< 0.0001' : p.mcnemarMidP.toPrecision(2);
+  return `run ${p.baselineRunId}, ${p.pairs} pairs: ${p.regressions.length} regression(s)${list(p.regressions)}, ${p.fixes.length} fix(es)${list(p.fixes)}; McNemar mid-p ${p_}`;
 }
 
 function drift(m: RunMetrics): string {

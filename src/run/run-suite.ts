@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { relative } from 'node:path';
 import { DuplicateResultError, InputError, NotFoundError, ShadowgateError, UsageError, type Issue } from '../errors.js';
 import { evaluateGate, type GateResult } from '../gate/gate.js';
-import { createMetricsAccumulator, type Counts, type RunMetrics } from '../metrics/summary.js';
+import { mcnemarMidP, pairResults } from '../metrics/paired.js';
+import { createMetricsAccumulator, type Counts, type PairedMetric, type RunMetrics } from '../metrics/summary.js';
+import type { Baseline } from './baseline.js';
 import { errorData } from '../replay/supervise.js';
 import { buildResult, unpairedResult, type CompareOptions } from '../replay/replay-trace.js';
 import { resultKey, type TraceResult } from '../replay/types.js';
@@ -31,6 +33,8 @@ export interface RunOptions extends ModelOptions {
   strict?: boolean;
   /** Overrides the suite's `trials`. */
   trials?: number;
+  /** A run to pair results with, trace by trace (see loadBaseline). */
+  baseline?: Baseline;
   git?: { commit: string | null; ref: string | null };
   /** Paths in results and issues are shown relative to this folder. */
   cwd?: string;
@@ -154,6 +158,7 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
     warnings.push(`${unused.length} candidate trace(s) have no partner among the suite's traces: ${unused.slice(0, 5).join(', ')}${unused.length > 5 ? ', …' : ''}`);
   }
   const metrics = accumulator.finish();
+  if (options.baseline) metrics.paired = pairWithBaseline(options.baseline, store.results(meta.runId));
   const counts = accumulator.counts();
   const gate = evaluateGate(suite.gate, metrics);
   const end = now();
@@ -162,6 +167,20 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
   const finishedAt = end.toISOString();
   store.finishRun(meta.runId, finishedAt, { counts, metrics, gate, issues: issues.length, warnings, modelCalls });
   return { meta, finishedAt, counts, metrics, gate, issues, warnings, resumed, modelCalls, ...(recorded !== undefined ? { recorded } : {}) };
+}
+
+function pairWithBaseline(baseline: Baseline, results: Iterable<TraceResult>): PairedMetric {
+  const rows = [];
+  for (const r of results) rows.push({ traceId: r.traceId, caseId: r.caseId, trial: r.trial, agree: r.agree });
+  const paired = pairResults(baseline.rows, rows);
+  return {
+    baselineRunId: baseline.runId,
+    regressions: paired.regressions,
+    fixes: paired.fixes,
+    mcnemarMidP: mcnemarMidP(paired.regressions.length, paired.fixes.length),
+    pairs: paired.pairs.length,
+    unpaired: paired.unpaired,
+  };
 }
 
 /** A result whose candidate output cannot be stored (not JSON: a BigInt, a cycle), as an error result that can. */
