@@ -131,9 +131,16 @@ describe('evaluateGate', () => {
           value: null,
           threshold: 0,
           status: 'inconclusive',
-          reason: 'regressions are counted against a baseline run, which this version cannot take yet',
+          reason: 'no baseline: pass --baseline <runId | results.json> to count regressions',
         },
       ],
     });
+  });
+
+  it('judges regressions against a baseline: more than max and significant fails', () => {
+    const paired = { baselineRunId: 'b', regressions: ['a', 'b', 'c', 'd', 'e', 'f'], fixes: [], mcnemarMidP: 0.0078, pairs: 100, unpaired: { baseline: 0, candidate: 0 } };
+    const result = evaluateGate({ regressions: { max: 2 } }, metrics({ paired }));
+    expect(result.verdict).toBe('fail');
+    expect(result.checks[0]).toMatchObject({ name: 'regressions', value: 6, threshold: 2, status: 'fail' });
   });
 });
