@@ -1,10 +1,12 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { formatIssue, isExpectedError, UsageError } from '../errors.js';
 import { isNotable, renderRunSummary } from '../report/terminal.js';
 import { writeRunJson } from '../report/json.js';
 import { loadBaseline } from '../run/baseline.js';
+import { compareCandidates } from '../run/compare.js';
+import { comparisonDocument, renderComparison, renderComparisonMarkdown } from '../report/compare.js';
 import { gitInfo } from '../run/git.js';
 import { runSuite, type RunOutcome } from '../run/run-suite.js';
 import { validatePaths } from '../run/validate.js';
@@ -58,6 +60,44 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .action(async (suites: string[], opts: RunFlags) => setExit(await runCommand(io, suites, opts)));
 
   program
+    .command('compare')
+    .description('run several candidates on the same traces and compare them side by side, with pairwise McNemar tests')
+    .argument('<suite>', 'suite file (YAML); its own candidate is "current"')
+    .requiredOption('--candidate <name=spec>', 'a candidate: name=openai:gpt-4.1, name=prompts/v5.hbs, name=agents/v3.mjs or name=model=…,prompt=… (repeatable)', collect, [])
+    .option('--json <file>', 'write shadowgate.compare/v1')
+    .option('--markdown <file>', 'write the comparison as Markdown')
+    .option('--concurrency <n>', 'traces replayed at once', positiveInt, 4)
+    .option('--no-cache', 'do not answer model calls from the response cache')
+    .addOption(dbOption(io))
+    .action(async (suiteFile: string, opts: CompareFlags) => {
+      const specs = opts.candidate.map((c) => {
+        const at = c.indexOf('=');
+        if (at < 1) throw new UsageError(`--candidate ${c}: expected name=spec`, 'for example --candidate big=openai:gpt-4.1');
+        return { name: c.slice(0, at), spec: c.slice(at + 1) };
+      });
+      if (opts.json) assertWritableFile(resolve(io.cwd, opts.json));
+      if (opts.markdown) assertWritableFile(resolve(io.cwd, opts.markdown));
+      const suite = await loadSuite(resolve(io.cwd, suiteFile));
+      const store = createSqliteStore(resolve(io.cwd, opts.db));
+      try {
+        const comparison = await compareCandidates(suite, specs, {
+          store,
+          concurrency: opts.concurrency,
+          cache: opts.cache,
+          env: io.env,
+          cwd: io.cwd,
+          git: gitInfo(dirname(suite.file)),
+        });
+        io.stdout.write(renderComparison(comparison));
+        if (opts.json) writeFileSync(resolve(io.cwd, opts.json), `${JSON.stringify(comparisonDocument(comparison), null, 2)}\n`);
+        if (opts.markdown) writeFileSync(resolve(io.cwd, opts.markdown), renderComparisonMarkdown(comparison));
+      } finally {
+        store.close();
+      }
+      setExit(EXIT.ok);
+    });
+
+  program
     .command('validate')
     .description('check trace files, suites and tool catalogs; print every problem (exit 2 if any)')
     .argument('<path...>', 'files or folders')
@@ -96,6 +136,19 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     });
 
   return program;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+interface CompareFlags {
+  candidate: string[];
+  json?: string;
+  markdown?: string;
+  concurrency: number;
+  cache: boolean;
+  db: string;
 }
 
 interface RunFlags {
@@ -140,7 +193,7 @@ async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags): Prom
               ? { mode: opts.record ? 'record' : 'replay-only', file: resolve(io.cwd, opts.cassette ?? `fixtures/cassettes/${suite.name}.json`) }
               : undefined,
           env: io.env,
-          git: gitInfo(suite.file.replace(/[/\\][^/\\]*$/, '')),
+          git: gitInfo(dirname(suite.file)),
           cwd: io.cwd,
           onProgress: (event) => {
             progress.update(event);

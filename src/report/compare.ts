@@ -1,0 +1,63 @@
+import type { Comparison } from '../run/compare.js';
+
+const pct = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : `${(x * 100).toFixed(1)}%`);
+const usd = (x: number | null) => (x === null ? 'n/a' : `$${x < 0.01 ? x.toFixed(5) : x.toFixed(4)}`);
+const ms = (x: number | null) => (x === null ? 'n/a' : `${Math.round(x)} ms`);
+const p = (x: number | null) => (x === null ? 'n/a' : x < 1e-4 ? '< 0.0001' : x.toPrecision(2));
+
+const HEAD = ['candidate', 'agreement', '95% CI', 'effects', 'tool JSD', 'cost/run', 'p95 latency', 'errors', 'run'];
+
+/** One row per candidate: the side-by-side figures. Pure. */
+export function comparisonRows(c: Comparison): string[][] {
+  return c.runs.map(({ name, outcome: { metrics: m, counts, meta } }) => [
+    name,
+    pct(m.agreement.rate),
+    m.agreement.ci95 ? `${pct(m.agreement.ci95[0])}–${pct(m.agreement.ci95[1])}` : 'n/a',
+    pct(m.effectsAgreement.rate),
+    m.toolCallDrift.jsd === null ? 'n/a' : m.toolCallDrift.jsd.toFixed(3),
+    usd(m.cost.perRunUsd),
+    ms(m.latency.p95Ms),
+    String(counts.errored + counts.diverged + counts.budgetExceeded + counts.loopDetected + counts.invalidOutput),
+    meta.runId,
+  ]);
+}
+
+function pairRows(c: Comparison): string[][] {
+  return c.pairwise.map((x) => [`${x.a} vs ${x.b}`, String(x.pairs), String(x.aOnly), String(x.bOnly), p(x.midP)]);
+}
+const PAIR_HEAD = ['pair', 'pairs', 'only the first agrees', 'only the second agrees', 'McNemar mid-p (two-sided)'];
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(head), line(widths.map((w) => '─'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** The comparison in the terminal. Pure. */
+export function renderComparison(c: Comparison): string {
+  return `${c.suite}: ${c.runs.length} candidates on the same traces\n\n${table(HEAD, comparisonRows(c))}\n\n${table(PAIR_HEAD, pairRows(c))}\n`;
+}
+
+/** The comparison as Markdown (a PR comment, a report). Pure. */
+export function renderComparisonMarkdown(c: Comparison): string {
+  const md = (head: string[], rows: string[][]) =>
+    [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  return `## ${c.suite}: candidates compared\n\n${md(HEAD, comparisonRows(c))}\n\n### Trace by trace\n\n${md(PAIR_HEAD, pairRows(c))}\n`;
+}
+
+/** The comparison as JSON (`shadowgate.compare/v1`). Pure. */
+export function comparisonDocument(c: Comparison) {
+  return {
+    schema: 'shadowgate.compare/v1',
+    suite: c.suite,
+    candidates: c.runs.map(({ name, outcome }) => ({
+      name,
+      runId: outcome.meta.runId,
+      candidate: outcome.meta.candidate,
+      counts: outcome.counts,
+      metrics: outcome.metrics,
+      gate: outcome.gate,
+    })),
+    pairwise: c.pairwise,
+  };
+}
