@@ -51,6 +51,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .option('--trials <k>', 'run each trace k times (overrides the suite)', positiveInt)
     .option('--resume <runId>', 'continue a stored run, running only the traces it lacks')
     .option('--baseline <runId|file>', 'pair results with a stored run or a results file: flips and McNemar')
+    .option('--noise-floor', 'run the candidate a second time, independently, and report how much it disagrees with itself')
     .option('--strict', 'any bad trace line is an error (exit 2) before anything runs')
     .option('--no-cache', 'do not answer model calls from the response cache (nor fill it)')
     .addOption(new Option('--record', 'write every model exchange of the run to the cassette').conflicts('replayOnly'))
@@ -158,6 +159,7 @@ interface RunFlags {
   resume?: string;
   strict?: boolean;
   baseline?: string;
+  noiseFloor?: boolean;
   cache: boolean;
   record?: boolean;
   replayOnly?: boolean;
@@ -187,6 +189,7 @@ async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags): Prom
           resume: opts.resume,
           strict: opts.strict,
           baseline: opts.baseline ? loadBaseline(opts.baseline, store, io.cwd) : undefined,
+          noiseFloor: opts.noiseFloor,
           cache: opts.cache,
           cassette:
             opts.record || opts.replayOnly

@@ -60,6 +60,24 @@ export interface RunMetrics {
   meanToolCalls: number | null;
   /** Against a baseline run (`--baseline`): the traces that flipped, and McNemar's one-sided exact mid-p. */
   paired?: PairedMetric;
+  /** `--noise-floor`: how much the candidate disagrees with a second, independent run of itself. */
+  noiseFloor?: NoiseFloor;
+}
+
+export interface NoiseFloor {
+  /** The second (A/A) run. */
+  runId: string;
+  /** Traces decided in both runs. */
+  pairs: number;
+  /** Traces whose agreement differs between the two runs. */
+  flips: number;
+  /** flips / pairs: the share of traces that change on a re-run with nothing changed; null without pairs. */
+  selfDisagreement: number | null;
+  /** |agreement rate of run 1 − of run 2|, and the same for effects agreement. */
+  agreementDelta: number | null;
+  effectsAgreementDelta: number | null;
+  /** Jensen–Shannon divergence between the two runs' tool-name distributions. */
+  toolJsd: number | null;
 }
 
 export interface PairedMetric {

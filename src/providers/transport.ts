@@ -50,6 +50,12 @@ export interface TransportOptions {
   fetch?: typeof fetch;
   clock?: Clock;
   random?: () => number;
+  /**
+   * A second, independent run of the same candidate (an A/A run for the noise floor) uses
+   * replica 1: its requests get keys of their own, so the cache does not answer them with
+   * the first run's answers. @default 0
+   */
+  replica?: number;
 }
 
 export interface TransportStats {
@@ -91,9 +97,11 @@ export class MissingApiKeyError extends ShadowgateError {
 
 const RETRIABLE = new Set([408, 409, 425, 429, 500, 502, 503, 504, 529]);
 
-/** The cache and cassette key of a request: method, URL, canonical body and trial; never headers. */
-export function exchangeKey(method: string, url: string, body: unknown, trial: number): string {
-  return createHash('sha256').update(canonicalJson({ method, url, body, trial })).digest('hex');
+/** The cache and cassette key of a request: method, URL, canonical body, trial (and replica); never headers. */
+export function exchangeKey(method: string, url: string, body: unknown, trial: number, replica = 0): string {
+  return createHash('sha256')
+    .update(canonicalJson({ method, url, body, trial, ...(replica ? { replica } : {}) }))
+    .digest('hex');
 }
 
 /**
@@ -129,7 +137,7 @@ export function createTransport(options: TransportOptions) {
     const bodyText = typeof init.body === 'string' ? init.body : init.body == null ? '' : await new Response(init.body).text();
     const body = bodyText ? safeJson(bodyText) : null;
     const request = { method, url: stripQuerySecrets(url), body };
-    const key = exchangeKey(method, request.url, body, trial);
+    const key = exchangeKey(method, request.url, body, trial, options.replica);
     stats.requests++;
 
     const served = (exchange: Exchange, source: 'cache' | 'cassette') => {

@@ -39,6 +39,7 @@ export function renderRunSummary(outcome: RunOutcome, notable: readonly TraceRes
       ['latency', `p50 ${ms(m.latency.p50Ms)} · p95 ${ms(m.latency.p95Ms)}`],
       ['error rate', pct(m.errorRate)],
       ...(m.paired ? [['vs baseline', paired(m.paired)] as [string, string]] : []),
+      ...(m.noiseFloor ? [['noise floor', noise(m.noiseFloor)] as [string, string]] : []),
     ]),
   );
   if (notable.length > 0) {
@@ -75,6 +76,10 @@ function paired(p: NonNullable<RunMetrics['paired']>): string {
   const list = (ids: string[]) => (ids.length === 0 ? '' : ` (${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''})`);
   const p_ = p.mcnemarMidP === null ? 'n/a' : p.mcnemarMidP < 1e-4 ? '< 0.0001' : p.mcnemarMidP.toPrecision(2);
   return `run ${p.baselineRunId}, ${p.pairs} pairs: ${p.regressions.length} regression(s)${list(p.regressions)}, ${p.fixes.length} fix(es)${list(p.fixes)}; McNemar mid-p ${p_}`;
+}
+
+function noise(n: NonNullable<RunMetrics['noiseFloor']>): string {
+  return `A/A run ${n.runId}: ${n.flips} of ${n.pairs} traces flip (${pct(n.selfDisagreement)}); agreement moves ${pct(n.agreementDelta)}, effects ${pct(n.effectsAgreementDelta)}; tool JSD ${num(n.toolJsd)}`;
 }
 
 function drift(m: RunMetrics): string {

@@ -40,6 +40,8 @@ export interface ModelOptions {
   clock?: Clock;
   /** Overrides the provider a `tool-loop` candidate's model names. */
   provider?: ModelProvider;
+  /** 1 for the second run of an A/A pair: model calls independent of the first run's. @default 0 */
+  replica?: number;
 }
 
 /** Loads whatever the candidate needs once per run: its module, prompt template, provider or recorded traces. */
@@ -141,6 +143,7 @@ function createModelAccess(suite: ResolvedSuite, store: Store, options: ModelOpt
         retry: limits,
         fetch: options.fetch,
         clock: options.clock,
+        replica: options.replica,
       });
       transports.set(provider, transport);
     }

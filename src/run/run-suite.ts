@@ -3,7 +3,8 @@ import { relative } from 'node:path';
 import { DuplicateResultError, InputError, NotFoundError, ShadowgateError, UsageError, type Issue } from '../errors.js';
 import { evaluateGate, type GateResult } from '../gate/gate.js';
 import { mcnemarMidP, pairResults } from '../metrics/paired.js';
-import { createMetricsAccumulator, type Counts, type PairedMetric, type RunMetrics } from '../metrics/summary.js';
+import { jensenShannon } from '../metrics/stats.js';
+import { createMetricsAccumulator, type Counts, type NoiseFloor, type PairedMetric, type RunMetrics } from '../metrics/summary.js';
 import type { Baseline } from './baseline.js';
 import { errorData } from '../replay/supervise.js';
 import { buildResult, unpairedResult, type CompareOptions } from '../replay/replay-trace.js';
@@ -35,6 +36,8 @@ export interface RunOptions extends ModelOptions {
   trials?: number;
   /** A run to pair results with, trace by trace (see loadBaseline). */
   baseline?: Baseline;
+  /** Run the candidate a second time, independently (an A/A run), and report how much it disagrees with itself. */
+  noiseFloor?: boolean;
   git?: { commit: string | null; ref: string | null };
   /** Paths in results and issues are shown relative to this folder. */
   cwd?: string;
@@ -159,6 +162,10 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
   }
   const metrics = accumulator.finish();
   if (options.baseline) metrics.paired = pairWithBaseline(options.baseline, store.results(meta.runId));
+  if (options.noiseFloor) {
+    const second = await runSuite(suite, { ...options, noiseFloor: false, baseline: undefined, resume: undefined, onProgress: undefined, replica: 1 });
+    metrics.noiseFloor = noiseFloorOf(metrics, store.results(meta.runId), second, store.results(second.meta.runId));
+  }
   const counts = accumulator.counts();
   const gate = evaluateGate(suite.gate, metrics);
   const end = now();
@@ -169,10 +176,28 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
   return { meta, finishedAt, counts, metrics, gate, issues, warnings, resumed, modelCalls, ...(recorded !== undefined ? { recorded } : {}) };
 }
 
+const pairable = (results: Iterable<TraceResult>) =>
+  Array.from(results, ({ traceId, caseId, trial, agree }) => ({ traceId, caseId, trial, agree }));
+
+/** How much two independent runs of the same candidate disagree: the noise a real change must exceed. */
+function noiseFloorOf(first: RunMetrics, firstResults: Iterable<TraceResult>, second: RunOutcome, secondResults: Iterable<TraceResult>): NoiseFloor {
+  const paired = pairResults(pairable(firstResults), pairable(secondResults));
+  const flips = paired.regressions.length + paired.fixes.length;
+  const delta = (a: number | null, b: number | null) => (a === null || b === null ? null : Math.abs(a - b));
+  const tools = (m: RunMetrics) => Object.fromEntries(Object.entries(m.toolCallDrift.perTool).map(([name, t]) => [name, t.candidate]));
+  return {
+    runId: second.meta.runId,
+    pairs: paired.pairs.length,
+    flips,
+    selfDisagreement: paired.pairs.length === 0 ? null : flips / paired.pairs.length,
+    agreementDelta: delta(first.agreement.rate, second.metrics.agreement.rate),
+    effectsAgreementDelta: delta(first.effectsAgreement.rate, second.metrics.effectsAgreement.rate),
+    toolJsd: jensenShannon(tools(first), tools(second.metrics)),
+  };
+}
+
 function pairWithBaseline(baseline: Baseline, results: Iterable<TraceResult>): PairedMetric {
-  const rows = [];
-  for (const r of results) rows.push({ traceId: r.traceId, caseId: r.caseId, trial: r.trial, agree: r.agree });
-  const paired = pairResults(baseline.rows, rows);
+  const paired = pairResults(baseline.rows, pairable(results));
   return {
     baselineRunId: baseline.runId,
     regressions: paired.regressions,

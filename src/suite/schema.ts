@@ -74,7 +74,13 @@ const BoundSchema = z.enum(['lower', 'point']);
 export const GateConfigSchema = z.strictObject({
   agreement: z.strictObject({ min: Rate, bound: BoundSchema.default('lower') }).optional(),
   effectsAgreement: z.strictObject({ min: Rate, bound: BoundSchema.default('lower') }).optional(),
-  regressions: z.strictObject({ max: z.number().int().nonnegative() }).optional(),
+  regressions: z
+    .strictObject({
+      max: z.number().int().nonnegative(),
+      /** Allow as many more regressions as noise alone gives (half the flips of an A/A run, `--noise-floor`). */
+      beyondNoise: z.boolean().optional(),
+    })
+    .optional(),
   toolCallDrift: z.strictObject({ maxJsd: Rate }).optional(),
   overrideRate: z.strictObject({ max: Rate }).optional(),
   costPerRunUsd: z.strictObject({ max: z.number().nonnegative() }).optional(),

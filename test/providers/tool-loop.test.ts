@@ -157,6 +157,13 @@ describe('response cache', () => {
     expect(bypass.outcome.modelCalls.cacheHits).toBe(0);
   });
 
+  it('gives the A/A run of --noise-floor answers of its own, not the first run\'s from the cache', async () => {
+    const store = createMemoryStore();
+    const { outcome } = await run(OPENAI, { store, noiseFloor: true }, 2);
+    expect(apis.seen).toHaveLength(16); // 2 traces × 4 calls, twice
+    expect(outcome.metrics.noiseFloor).toMatchObject({ pairs: 2, flips: 0 });
+  });
+
   it('keys the cache by trial, so each trial of a trace gets its own answers', async () => {
     const store = createMemoryStore();
     const { outcome } = await run(OPENAI, { store, trials: 2 }, 1);
