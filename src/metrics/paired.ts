@@ -125,10 +125,11 @@ export function mcnemarMidP(regressions: number, fixes: number): number | null {
   // The binomial(n, ½) is symmetric, so midP(b) + midP(n − b) = 1. Summing the tail that lies
   // beyond the mode keeps every term no larger than the first, and the complement is taken
   // only when the result is at least ½, where it loses no precision.
-  return 2 * regressions >= n ? upperMidP(regressions, n) : 1 - upperMidP(fixes, n);
+  if (2 * regressions === n) return 0.5;
+  return 2 * regressions > n ? upperMidP(regressions, n) : 1 - upperMidP(fixes, n);
 }
 
-/** P(X > b) + ½·P(X = b) for X ~ Binomial(n, ½) and b ≥ n/2. */
+/** P(X > b) + ½·P(X = b) for X ~ Binomial(n, ½) and b > n/2. */
 function upperMidP(b: number, n: number): number {
   // Terms relative to P(X = b): P(X = k + 1) / P(X = k) = (n − k) / (k + 1) ≤ 1 past the mode.
   let sum = 0.5;
