@@ -73,7 +73,7 @@ describe('evaluateGate', () => {
   it('fails a maximum that is exceeded and passes one that is met exactly', () => {
     const m = metrics({
       errorRate: 0.05,
-      toolCallDrift: { jsd: 0.1, psi: 0.2, meanSequenceSimilarity: 0.9, perTool: {} },
+      toolCallDrift: { ...metrics().toolCallDrift, jsd: 0.1 },
     });
     expect(evaluateGate({ errorRate: { max: 0.02 }, toolCallDrift: { maxJsd: 0.1 } }, m)).toEqual({
       verdict: 'fail',

@@ -25,10 +25,14 @@ describe('createMetricsAccumulator', () => {
     expect(acc.finish()).toEqual({
       agreement: { rate: null, n: 0, successes: 0, ci95: null },
       effectsAgreement: { rate: null, n: 0, successes: 0, ci95: null },
-      toolCallDrift: { jsd: null, psi: null, meanSequenceSimilarity: null, perTool: {} },
+      toolCallDrift: {
+        jsd: null, psi: null, psiBand: null, chi2P: null, chi2: null,
+        meanSequenceSimilarity: null, meanSequenceSimilarityCi95: null, sequenceSimilarityHistogram: new Array(11).fill(0),
+        perTool: {}, newTools: [], missingTools: [], argumentDrift: [],
+      },
       overrideRate: { rate: null, n: 0, successes: 0, ci95: null, accepted: null, edited: null, rejected: null },
-      cost: { totalUsd: null, perRunUsd: null, perCompletedUsd: null, inputTokens: null, outputTokens: null, cachedInputTokens: null, unpriced: 0, spentUsd: null, modelCalls: 0, servedModelCalls: 0 },
-      latency: { p50Ms: null, p95Ms: null },
+      cost: { totalUsd: null, perRunUsd: null, perCompletedUsd: null, inputTokens: null, outputTokens: null, cachedInputTokens: null, unpriced: 0, perRunCi95: null, spentUsd: null, modelCalls: 0, servedModelCalls: 0 },
+      latency: { p50Ms: null, p95Ms: null, meanMs: null, meanCi95: null },
       errorRate: null,
       escalationRate: null,
       meanToolCalls: null,
@@ -76,6 +80,7 @@ describe('createMetricsAccumulator', () => {
       outputTokens: 351, // 100 + 200 + 50 + 1
       cachedInputTokens: 400,
       unpriced: 1,
+      perRunCi95: expect.any(Array), // the bootstrap interval of 0.002, 0.004, 0.003
       // no model steps in these results: nothing to say about spending or calls
       spentUsd: null,
       modelCalls: 0,
@@ -88,7 +93,7 @@ describe('createMetricsAccumulator', () => {
     acc.add(aResult('a', { costUsd: null, usage: { inputTokens: 10, outputTokens: 1, cachedInputTokens: 0 } }));
     expect(acc.finish().cost).toEqual({
       totalUsd: null, perRunUsd: null, perCompletedUsd: null, inputTokens: 10, outputTokens: 1, cachedInputTokens: 0, unpriced: 1,
-      spentUsd: null, modelCalls: 0, servedModelCalls: 0,
+      perRunCi95: null, spentUsd: null, modelCalls: 0, servedModelCalls: 0,
     });
   });
 

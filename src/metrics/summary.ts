@@ -1,6 +1,9 @@
 import { DECIDED_STATUSES, type ResultStatus, type TraceResult } from '../replay/types.js';
 import { createQuantileSketch } from './quantiles.js';
-import { jensenShannon, populationStabilityIndex, wilsonInterval } from './stats.js';
+import { createMeanEstimator } from './bootstrap.js';
+import { createDriftAccumulator, type ToolCallDrift } from './drift.js';
+import { consistency, passHatK } from './pass-k.js';
+import { wilsonInterval } from './stats.js';
 
 export interface RateMetric {
   /** null when n = 0: no evidence. */
@@ -29,13 +32,7 @@ export interface Counts {
 export interface RunMetrics {
   agreement: RateMetric;
   effectsAgreement: RateMetric;
-  toolCallDrift: {
-    jsd: number | null;
-    psi: number | null;
-    meanSequenceSimilarity: number | null;
-    perTool: Record<string, { reference: number; candidate: number; ratio: number | null }>;
-  };
-  /** Null counts until there are review verdicts (the suggest and auto-with-review phases). */
+  toolCallDrift: ToolCallDrift;
   overrideRate: RateMetric & { accepted: number | null; edited: number | null; rejected: number | null };
   cost: {
     totalUsd: number | null;
@@ -49,15 +46,22 @@ export interface RunMetrics {
     unpriced: number;
     /** What this run paid: the cost of model calls that went to a provider (not replayed, cached or from a cassette). */
     spentUsd: number | null;
+    /** Bootstrap 95% interval of the cost per run (whole traces resampled). */
+    perRunCi95: [number, number] | null;
     modelCalls: number;
     /** Model calls answered from a recording, the response cache or a cassette: nothing was spent on them. */
     servedModelCalls: number;
   };
-  latency: { p50Ms: number | null; p95Ms: number | null };
+  /** Percentiles, and the mean with its bootstrap 95% interval (whole traces resampled). */
+  latency: { p50Ms: number | null; p95Ms: number | null; meanMs: number | null; meanCi95: [number, number] | null };
   /** (errored + diverged + budget-stopped + loop-stopped + invalid output) / traces run: the share with no comparable outcome. */
   errorRate: number | null;
   escalationRate: number | null;
   meanToolCalls: number | null;
+  /** With trials (k > 1): tau-bench's pass^k, the chance that all k trials of a trace agree, averaged over traces. */
+  passK?: { k: number; value: number | null; traces: number };
+  /** With trials: per trace, the share of its trials that agree with its majority outcome. */
+  consistency?: { mean: number | null; perTrace: Record<string, number> };
   /** Against a baseline run (`--baseline`): the traces that flipped, and McNemar's one-sided exact mid-p. */
   paired?: PairedMetric;
   /** `--noise-floor`: how much the candidate disagrees with a second, independent run of itself. */
@@ -114,7 +118,7 @@ export function rateMetric(successes: number, n: number): RateMetric {
  * Folds trace results into run metrics one at a time, so a run of any size is
  * summarised without holding its results. Pure: no clock, no I/O.
  */
-export function createMetricsAccumulator(options: { clusterTrials?: boolean } = {}) {
+export function createMetricsAccumulator(options: { clusterTrials?: boolean; trials?: number } = {}) {
   const counts: Counts = {
     total: 0, completed: 0, escalated: 0, failed: 0, aborted: 0,
     diverged: 0, budgetExceeded: 0, loopDetected: 0, invalidOutput: 0, errored: 0, unpaired: 0, noReference: 0,
@@ -123,11 +127,12 @@ export function createMetricsAccumulator(options: { clusterTrials?: boolean } = 
   // With trials, a trace's runs are not independent evidence: intervals are taken over traces, each
   // counting the share of its trials that agreed. (Kept per trace, so only when there are trials.)
   const clusters = options.clusterTrials ? new Map<string, { agree: number; n: number; effects: number; effectsN: number }>() : undefined;
-  let simSum = 0, simN = 0, toolCallSum = 0, ran = 0;
+  let toolCallSum = 0, ran = 0;
+  const drift = createDriftAccumulator();
+  const costPerRun = createMeanEstimator();
+  const latencyMean = createMeanEstimator();
   let costSum = 0, priced = 0, unpriced = 0, inputTokens = 0, outputTokens = 0, cachedInputTokens = 0, withUsage = 0;
   let spent = 0, spentUnpriced = 0, modelCalls = 0, served = 0;
-  const candidateTools: Record<string, number> = {};
-  const referenceTools: Record<string, number> = {};
   const latencies = createQuantileSketch();
 
   return {
@@ -145,19 +150,19 @@ export function createMetricsAccumulator(options: { clusterTrials?: boolean } = 
         if (r.effectsAgree !== null) { c.effectsN++; if (r.effectsAgree) c.effects++; }
         clusters.set(r.traceId, c);
       }
-      if (r.sequenceSimilarity !== null) { simSum += r.sequenceSimilarity; simN++; }
+      if (r.sequenceSimilarity !== null) drift.addSimilarity(r.sequenceSimilarity);
       for (const s of r.steps) {
-        if (s.type === 'tool') { candidateTools[s.name] = (candidateTools[s.name] ?? 0) + 1; toolCallSum++; continue; }
+        if (s.type === 'tool') { drift.addCandidate(s.name, s.args); toolCallSum++; continue; }
         modelCalls++;
         if (s.servedFrom) served++;
         else if (s.costUsd !== undefined) spent += s.costUsd;
         else spentUnpriced++;
       }
-      for (const name of r.reference.tools) referenceTools[name] = (referenceTools[name] ?? 0) + 1;
-      if (r.costUsd !== null) { costSum += r.costUsd; priced++; }
+      r.reference.tools.forEach((name, i) => drift.addReference(name, r.reference.args?.[i]));
+      if (r.costUsd !== null) { costSum += r.costUsd; priced++; costPerRun.add(r.costUsd); }
       else if (r.usage !== null) unpriced++;
       if (r.usage) { withUsage++; inputTokens += r.usage.inputTokens; outputTokens += r.usage.outputTokens; cachedInputTokens += r.usage.cachedInputTokens; }
-      if (r.latencyMs !== null) latencies.add(r.latencyMs);
+      if (r.latencyMs !== null) { latencies.add(r.latencyMs); latencyMean.add(r.latencyMs); }
     },
 
     counts: (): Counts => ({ ...counts }),
@@ -170,25 +175,12 @@ export function createMetricsAccumulator(options: { clusterTrials?: boolean } = 
         const share = traces.reduce((sum, c) => sum + c[hit] / c[of], 0);
         return { rate: n === 0 ? null : successes / n, n, successes, ci95: wilsonInterval(share, traces.length) };
       };
-      const tools = [...new Set([...Object.keys(referenceTools), ...Object.keys(candidateTools)])].sort();
-      const perTool = Object.fromEntries(
-        tools.map((name) => {
-          const reference = referenceTools[name] ?? 0;
-          const candidate = candidateTools[name] ?? 0;
-          return [name, { reference, candidate, ratio: reference === 0 ? null : candidate / reference }];
-        }),
-      );
       const completed = counts.completed + counts.escalated;
       const noOutcome = counts.errored + counts.diverged + counts.budgetExceeded + counts.loopDetected + counts.invalidOutput;
       return {
         agreement: clustered(agree, agreeN, 'agree', 'n'),
         effectsAgreement: clustered(effects, effectsN, 'effects', 'effectsN'),
-        toolCallDrift: {
-          jsd: jensenShannon(referenceTools, candidateTools),
-          psi: populationStabilityIndex(referenceTools, candidateTools),
-          meanSequenceSimilarity: simN === 0 ? null : simSum / simN,
-          perTool,
-        },
+        toolCallDrift: drift.finish(),
         overrideRate: { ...rateMetric(0, 0), accepted: null, edited: null, rejected: null },
         cost: {
           totalUsd: priced === 0 ? null : costSum,
@@ -198,17 +190,33 @@ export function createMetricsAccumulator(options: { clusterTrials?: boolean } = 
           outputTokens: withUsage === 0 ? null : outputTokens,
           cachedInputTokens: withUsage === 0 ? null : cachedInputTokens,
           unpriced,
+          perRunCi95: costPerRun.finish().ci95,
           spentUsd: modelCalls === 0 || spentUnpriced > 0 ? null : spent,
           modelCalls,
           servedModelCalls: served,
         },
-        latency: { p50Ms: latencies.quantile(0.5), p95Ms: latencies.quantile(0.95) },
+        latency: { p50Ms: latencies.quantile(0.5), p95Ms: latencies.quantile(0.95), meanMs: latencyMean.finish().mean, meanCi95: latencyMean.finish().ci95 },
         errorRate: ran === 0 ? null : noOutcome / ran,
         escalationRate: ran === 0 ? null : counts.escalated / ran,
         meanToolCalls: ran === 0 ? null : toolCallSum / ran,
+        ...(clusters ? trialMetrics(clusters, options.trials ?? 1) : {}),
       };
     },
   };
 }
 
 export type MetricsAccumulator = ReturnType<typeof createMetricsAccumulator>;
+
+function trialMetrics(clusters: Map<string, { agree: number; n: number }>, k: number): Pick<RunMetrics, 'passK' | 'consistency'> {
+  const perCase = [...clusters.values()].filter((c) => c.n > 0).map((c) => ({ n: c.n, c: c.agree }));
+  const perTrace: Record<string, number> = {};
+  for (const [traceId, c] of clusters) {
+    const value = c.n > 0 ? consistency(c.agree, c.n) : null;
+    if (value !== null) perTrace[traceId] = value;
+  }
+  const values = Object.values(perTrace);
+  return {
+    passK: { k, value: passHatK(perCase, k), traces: perCase.filter((c) => c.n >= k).length },
+    consistency: { mean: values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length, perTrace },
+  };
+}

@@ -1,4 +1,4 @@
-import { effectsAgree, effectsOf, decisionsAgree, findDivergence, referenceOf, toolNames, toolSequenceSimilarity, type DecisionComparator } from '../metrics/compare.js';
+import { effectsAgree, effectsOf, decisionsAgree, findDivergence, referenceOf, toolSequenceSimilarity, type DecisionComparator } from '../metrics/compare.js';
 import { candidateLatency, type CandidateOutcome } from './supervise.js';
 import { stepCost } from './tool-loop.js';
 import type { Price } from '../providers/pricing.js';
@@ -47,7 +47,7 @@ export function buildResult(
     effects,
     usage,
     error: outcome.error,
-    reference: { decision: reference.decision ?? null, tools: toolNames(trace.steps) },
+    reference: { decision: reference.decision ?? null, ...recordedCalls(trace) },
     source,
     steps: outcome.steps,
   };
@@ -70,10 +70,15 @@ export function unpairedResult(trace: Trace, trial: number, source: { file: stri
     effects: [],
     usage: null,
     error: null,
-    reference: { decision: null, tools: toolNames(trace.steps) },
+    reference: { decision: null, ...recordedCalls(trace) },
     source,
     steps: [],
   };
+}
+
+function recordedCalls(trace: Trace): { tools: string[]; args: Record<string, unknown>[] } {
+  const calls = trace.steps.filter((s) => s.type === 'tool');
+  return { tools: calls.map((s) => s.name), args: calls.map((s) => s.args) };
 }
 
 /** A recorded candidate: its trace of the same case is its outcome. */

@@ -235,7 +235,7 @@ describe('toolLoopRunner with the replay provider', () => {
       divergence: null,
       decision,
       effects: [{ name: 'issue_refund', args: { order_id: 'A1', amount: 20 } }],
-      reference: { decision, tools: ['get_order', 'issue_refund'] },
+      reference: { decision, tools: ['get_order', 'issue_refund'], args: [{ order_id: 'A1' }, { order_id: 'A1', amount: 20 }] },
     });
   });
 

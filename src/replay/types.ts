@@ -70,6 +70,8 @@ export interface TraceResult {
     decision: unknown;
     /** Tool names of the recorded trace's tool steps, in order. */
     tools: string[];
+    /** Their arguments, in the same order (for the drift of argument values). */
+    args?: Record<string, unknown>[];
   };
   source: { file: string; line: number };
   steps: CandidateStep[];

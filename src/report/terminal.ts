@@ -34,6 +34,8 @@ export function renderRunSummary(outcome: RunOutcome, notable: readonly TraceRes
       ['agreement', rate(m.agreement)],
       ['effects agreement', rate(m.effectsAgreement)],
       ['tool-call drift', drift(m)],
+      ...toolRatios(m).map((line) => ['', line] as [string, string]),
+      ...(m.passK ? [['pass^k', `pass^${m.passK.k} ${pct(m.passK.value)} over ${m.passK.traces} traces; mean consistency ${pct(m.consistency?.mean ?? null)}`] as [string, string]] : []),
       ['cost', `${usd(m.cost.perRunUsd)} per run · ${usd(m.cost.perCompletedUsd)} per completed · ${usd(m.cost.totalUsd)} total${m.cost.unpriced ? ` (${m.cost.unpriced} unpriced)` : ''}`],
       ...(m.cost.modelCalls > 0 ? [['model calls', modelCalls(outcome)] as [string, string]] : []),
       ['latency', `p50 ${ms(m.latency.p50Ms)} · p95 ${ms(m.latency.p95Ms)}`],
@@ -84,7 +86,23 @@ function noise(n: NonNullable<RunMetrics['noiseFloor']>): string {
 
 function drift(m: RunMetrics): string {
   const d = m.toolCallDrift;
-  return `JSD ${num(d.jsd)} · PSI ${num(d.psi)} · mean sequence similarity ${num(d.meanSequenceSimilarity)}`;
+  const chi = d.chi2P === null ? '' : ` · χ² p ${d.chi2P < 1e-4 ? '< 0.0001' : d.chi2P.toPrecision(2)}`;
+  return `JSD ${num(d.jsd)} · PSI ${num(d.psi)}${d.psiBand ? ` (${d.psiBand})` : ''}${chi} · mean sequence similarity ${num(d.meanSequenceSimilarity)}`;
+}
+
+/** The tools whose call counts moved most, in words: "issue_refund called 1.31× as often". */
+function toolRatios(m: RunMetrics): string[] {
+  const d = m.toolCallDrift;
+  const moved = Object.entries(d.perTool)
+    .filter(([, t]) => t.ratio !== null && Math.abs(Math.log(t.ratio || 1e-9)) >= Math.log(1.1))
+    .sort(([, a], [, b]) => Math.abs(Math.log(b.ratio || 1e-9)) - Math.abs(Math.log(a.ratio || 1e-9)))
+    .slice(0, 3)
+    .map(([name, t]) => (t.ratio === 0 ? `${name} never called (${t.reference} in the recordings)` : `${name} called ${t.ratio!.toFixed(2)}× as often`));
+  return [
+    ...moved,
+    ...(d.newTools.length ? [`new: ${d.newTools.join(', ')}`] : []),
+    ...(d.missingTools.length ? [`missing: ${d.missingTools.join(', ')}`] : []),
+  ];
 }
 
 function describeResult(r: TraceResult): string {

@@ -25,9 +25,9 @@ describe('shadowgate run on the bundled example', () => {
     expect(run.reference).toBe('human');
     expect(Object.keys(run.metrics)).toEqual(expect.arrayContaining(['agreement', 'effectsAgreement', 'toolCallDrift', 'overrideRate', 'cost', 'latency']));
     expect(Object.keys(run.metrics.agreement)).toEqual(['rate', 'n', 'successes', 'ci95']);
-    expect(Object.keys(run.metrics.toolCallDrift)).toEqual(['jsd', 'psi', 'meanSequenceSimilarity', 'perTool']);
+    expect(Object.keys(run.metrics.toolCallDrift)).toEqual(expect.arrayContaining(['jsd', 'psi', 'meanSequenceSimilarity', 'perTool', 'chi2P', 'newTools', 'missingTools']));
     expect(Object.keys(run.metrics.cost)).toEqual(expect.arrayContaining(['totalUsd', 'perRunUsd', 'perCompletedUsd', 'inputTokens', 'outputTokens']));
-    expect(Object.keys(run.metrics.latency)).toEqual(['p50Ms', 'p95Ms']);
+    expect(Object.keys(run.metrics.latency)).toEqual(['p50Ms', 'p95Ms', 'meanMs', 'meanCi95']);
     // A rules module makes no model calls: its cost is unknown, not zero.
     expect(run.metrics.cost.totalUsd).toBeNull();
     expect(run.results).toHaveLength(run.counts.total);
@@ -176,5 +176,35 @@ describe('help', () => {
     const { code, stdout } = await cli(dir, '--help');
     expect(code).toBe(0);
     for (const command of ['run', 'validate', 'runs']) expect(stdout).toMatch(new RegExp(`\\n  ${command} .*\\S`));
+  });
+});
+
+describe('drift statistics and trials', () => {
+  it('shows the regression escalating less and refunding more: ratios, chi-square, argument drift', async () => {
+    await cli(dir, 'run', 'suites/refund-triage-regression.yaml', '--json', 'out/drift.json', '--db', 'db/e.db');
+    const { toolCallDrift: d } = readJson('out/drift.json').metrics;
+    expect(d.perTool.escalate_to_human.ratio).toBeLessThan(0.5);
+    expect(d.perTool.issue_refund.ratio).toBeGreaterThan(1);
+    expect(d.chi2P).toBeLessThan(0.01);
+    expect(d.psiBand).toBe('stable'); // a small shift in the whole mix, yet a significant one
+    expect(d.newTools).toEqual([]);
+    expect(d.argumentDrift.map((a: { tool: string; arg: string }) => `${a.tool}.${a.arg}`)).toContain('send_customer_email.template');
+    expect(d.sequenceSimilarityHistogram.reduce((a: number, b: number) => a + b, 0)).toBe(480);
+    expect(d.meanSequenceSimilarityCi95[0]).toBeLessThan(d.meanSequenceSimilarity);
+    expect(d.meanSequenceSimilarityCi95[1]).toBeGreaterThan(d.meanSequenceSimilarity);
+  });
+
+  it('runs each trace k times with --trials and reports pass^k and each trace\'s consistency', async () => {
+    const { code } = await cli(dir, 'run', 'suites/refund-triage.yaml', '--trials', '3', '--json', 'out/trials.json', '--db', 'db/e.db');
+    expect(code).toBe(0);
+    const run = readJson('out/trials.json');
+    expect(run.counts.total).toBe(1440);
+    // The policy module is deterministic: every trial of a trace agrees with the others.
+    expect(run.metrics.passK).toEqual({ k: 3, value: run.metrics.agreement.rate, traces: 480 });
+    expect(run.metrics.consistency.mean).toBe(1);
+    expect(Object.keys(run.metrics.consistency.perTrace)).toHaveLength(480);
+    // The interval is that of 480 traces, not of 1,440 runs.
+    const single = readJson('out/policy.json').metrics.agreement.ci95;
+    expect(run.metrics.agreement.ci95[0]).toBeCloseTo(single[0], 10);
   });
 });
