@@ -77,9 +77,12 @@ export interface NoiseFloor {
   flips: number;
   /** flips / pairs: the share of traces that change on a re-run with nothing changed; null without pairs. */
   selfDisagreement: number | null;
-  /** |agreement rate of run 1 − of run 2|, and the same for effects agreement. */
+  /** |agreement rate of run 1 − of run 2|, and the same for effects agreement, cost per run, p95 latency and mean sequence similarity. */
   agreementDelta: number | null;
   effectsAgreementDelta: number | null;
+  costPerRunDelta: number | null;
+  p95LatencyDeltaMs: number | null;
+  sequenceSimilarityDelta: number | null;
   /** Jensen–Shannon divergence between the two runs' tool-name distributions. */
   toolJsd: number | null;
 }

@@ -192,6 +192,9 @@ function noiseFloorOf(first: RunMetrics, firstResults: Iterable<TraceResult>, se
     selfDisagreement: paired.pairs.length === 0 ? null : flips / paired.pairs.length,
     agreementDelta: delta(first.agreement.rate, second.metrics.agreement.rate),
     effectsAgreementDelta: delta(first.effectsAgreement.rate, second.metrics.effectsAgreement.rate),
+    costPerRunDelta: delta(first.cost.perRunUsd, second.metrics.cost.perRunUsd),
+    p95LatencyDeltaMs: delta(first.latency.p95Ms, second.metrics.latency.p95Ms),
+    sequenceSimilarityDelta: delta(first.toolCallDrift.meanSequenceSimilarity, second.metrics.toolCallDrift.meanSequenceSimilarity),
     toolJsd: jensenShannon(tools(first), tools(second.metrics)),
   };
 }
