@@ -31,7 +31,7 @@ export interface Comparison {
  * same traces, one stored run each, and compares every pair trace by trace.
  */
 export async function compareCandidates(suite: ResolvedSuite, specs: readonly CandidateSpec[], options: RunOptions & { cwd: string }): Promise<Comparison> {
-  const suites = [{ name: 'current', suite: { ...suite, candidateLabel: 'current' } }];
+  const suites = [{ name: 'current', suite }];
   for (const { name, spec } of specs) suites.push({ name, suite: await withCandidate(suite, name, spec, options.cwd) });
 
   const runs: Comparison['runs'] = [];
