@@ -22,7 +22,7 @@ export interface ToolCallDrift {
   newTools: string[];
   missingTools: string[];
   /** Categorical argument values whose distribution moved, per tool and argument, most moved first (at most 20). */
-  argumentDrift: { tool: string; arg: string; jsd: number | null; reference: Record<string, number>; candidate: Record<string, number> }[];
+  argumentDrift: { tool: string; arg: string; jsd: number; reference: Record<string, number>; candidate: Record<string, number> }[];
 }
 
 /**
@@ -30,7 +30,18 @@ export interface ToolCallDrift {
  * the run's tool-call drift, in memory bounded by the number of tools and argument
  * values, not of traces. Pure.
  */
-export function createDriftAccumulator() {
+/**
+ * Values that are mostly unique (ids, free text) are not categories, however few a run
+ * has seen: more than five values, and more than half as many values as calls.
+ */
+function categorical(reference: Record<string, number>, candidate: Record<string, number>): boolean {
+  const values = new Set([...Object.keys(reference), ...Object.keys(candidate)]).size;
+  const calls = [...Object.values(reference), ...Object.values(candidate)].reduce((a, b) => a + b, 0);
+  return values <= 5 || values <= calls / 2;
+}
+
+/** `ignoreArgs`: argument names that carry no meaning of their own (notes, reasons, idempotency keys). */
+export function createDriftAccumulator(ignoreArgs: readonly string[] = []) {
   const candidateTools: Record<string, number> = {};
   const referenceTools: Record<string, number> = {};
   const args = createArgumentDrift();
@@ -48,22 +59,28 @@ export function createDriftAccumulator() {
     },
     addSimilarity(value: number): void {
       similarity.add(value);
-      histogram[value >= 1 ? 10 : Math.min(9, Math.floor(value * 10))]!++;
+      // The small epsilon keeps 1 − 4/5 = 0.19999… in the bin of 0.2, where it belongs.
+      histogram[value >= 1 ? 10 : Math.min(9, Math.floor(value * 10 + 1e-9))]!++;
     },
-    finish(): ToolCallDrift {
-      const tools = [...new Set([...Object.keys(referenceTools), ...Object.keys(candidateTools)])].sort();
+    /**
+     * `candidateScale` (1/k with k trials) turns the candidate's counts into calls per
+     * run of each trace, comparable with the recording's once-per-trace counts.
+     */
+    finish(candidateScale = 1): ToolCallDrift {
+      const scaled = Object.fromEntries(Object.entries(candidateTools).map(([name, n]) => [name, n * candidateScale]));
+      const tools = [...new Set([...Object.keys(referenceTools), ...Object.keys(scaled)])].sort();
       const perTool = Object.fromEntries(
         tools.map((name) => {
           const reference = referenceTools[name] ?? 0;
-          const candidate = candidateTools[name] ?? 0;
+          const candidate = scaled[name] ?? 0;
           return [name, { reference, candidate, ratio: reference === 0 ? null : candidate / reference }];
         }),
       );
-      const psi = populationStabilityIndex(referenceTools, candidateTools);
-      const chi = chiSquareTest(referenceTools, candidateTools);
+      const psi = populationStabilityIndex(referenceTools, scaled);
+      const chi = chiSquareTest(referenceTools, scaled);
       const sim = similarity.finish();
       return {
-        jsd: jensenShannon(referenceTools, candidateTools),
+        jsd: jensenShannon(referenceTools, scaled),
         psi,
         psiBand: psi === null ? null : psiBand(psi),
         chi2P: chi?.p ?? null,
@@ -74,7 +91,10 @@ export function createDriftAccumulator() {
         perTool,
         newTools: tools.filter((t) => !referenceTools[t]),
         missingTools: tools.filter((t) => !candidateTools[t]),
-        argumentDrift: args.finish().filter((a) => (a.jsd ?? 0) > 0).slice(0, 20),
+        argumentDrift: args
+          .finish()
+          .filter((a) => a.jsd > 0 && !ignoreArgs.includes(a.arg) && categorical(a.reference, a.candidate))
+          .slice(0, 20),
       };
     },
   };

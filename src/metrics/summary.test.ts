@@ -60,8 +60,9 @@ describe('createMetricsAccumulator', () => {
     // 7 ran (g unpaired is not run); d, e, f have no outcome → 3/7; c escalated → 1/7
     expect(m.errorRate).toBeCloseTo(3 / 7, 12);
     expect(m.escalationRate).toBeCloseTo(1 / 7, 12);
-    // similarities of the 7 ran: 1 + 1 + 1 + 0 + 0.5 + 0.5 + 1 = 5 → 5/7
-    expect(m.toolCallDrift.meanSequenceSimilarity).toBeCloseTo(5 / 7, 12);
+    // drift counts only the traces with an outcome (a, b, c, h), all of similarity 1; d, e, f broke off
+    expect(m.toolCallDrift.meanSequenceSimilarity).toBe(1);
+    expect(m.toolCallDrift.sequenceSimilarityHistogram[10]).toBe(4);
   });
 
   it('prices only what was priced: total, per run and per completed workflow', () => {
@@ -163,13 +164,40 @@ describe('model calls and spending', () => {
 describe('trials', () => {
   it('takes the interval over traces, not over repeated runs of the same trace', () => {
     // 10 traces, 5 trials each, behaving the same every time: 9 traces agree, 1 does not.
-    const acc = createMetricsAccumulator({ clusterTrials: true });
+    const acc = createMetricsAccumulator({ trials: 5 });
     for (let t = 0; t < 10; t++) {
       for (let trial = 0; trial < 5; trial++) acc.add(aResult(`t${t}`, { trial, agree: t !== 0 }));
     }
     const { agreement } = acc.finish();
     expect(agreement.rate).toBe(0.9);
-    expect(agreement.n).toBe(50);
+    expect(agreement.n).toBe(10); // traces
+    expect(agreement.successes).toBe(9);
     expect(agreement.ci95).toEqual(wilsonInterval(9, 10)); // as wide as 10 independent observations, not 50
+  });
+});
+
+describe('trials, trace by trace', () => {
+  it('counts an errored trial as a failed one for pass^k, and groups trials by case', () => {
+    const acc = createMetricsAccumulator({ trials: 2 });
+    // case A: both trials agree; case B: one agrees, one errors (a failure for pass^2).
+    acc.add(aResult('a', { caseId: 'A', trial: 0, agree: true }));
+    acc.add(aResult('a', { caseId: 'A', trial: 1, agree: true }));
+    acc.add(aResult('b', { caseId: 'B', trial: 0, agree: true }));
+    acc.add(aResult('b', { caseId: 'B', trial: 1, status: 'error', agree: null, effectsAgree: null, reference: { decision: 'yes', tools: [] } }));
+    const m = acc.finish();
+    // pass^2 = mean(C(2,2)/C(2,2), C(1,2)/C(2,2)) = (1 + 0) / 2
+    expect(m.passK).toEqual({ k: 2, value: 0.5, traces: 2 });
+    // agreement over traces: A 2/2, B 1/1 of its decided trials → 2 traces, both 1
+    expect(m.agreement).toMatchObject({ rate: 1, n: 2, successes: 2 });
+    expect(m.consistency).toEqual({ mean: 1, perTrace: { A: 1, B: 1 } });
+  });
+
+  it('counts the recording\'s tool calls once per trace and the candidate\'s per trial, averaged', () => {
+    const acc = createMetricsAccumulator({ trials: 3 });
+    const step = { type: 'tool' as const, name: 'get_order', args: {} };
+    for (let trial = 0; trial < 3; trial++) {
+      acc.add(aResult('a', { caseId: 'A', trial, steps: [step], reference: { decision: null, tools: ['get_order'] } }));
+    }
+    expect(acc.finish().toolCallDrift.perTool).toEqual({ get_order: { reference: 1, candidate: 1, ratio: 1 } });
   });
 });

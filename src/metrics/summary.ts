@@ -60,7 +60,7 @@ export interface RunMetrics {
   meanToolCalls: number | null;
   /** With trials (k > 1): tau-bench's pass^k, the chance that all k trials of a trace agree, averaged over traces. */
   passK?: { k: number; value: number | null; traces: number };
-  /** With trials: per trace, the share of its trials that agree with its majority outcome. */
+  /** With trials: per trace (case id), the share of its trials that agree with its majority outcome. */
   consistency?: { mean: number | null; perTrace: Record<string, number> };
   /** Against a baseline run (`--baseline`): the traces that flipped, and McNemar's one-sided exact mid-p. */
   paired?: PairedMetric;
@@ -117,26 +117,57 @@ export function rateMetric(successes: number, n: number): RateMetric {
   return { rate: n === 0 ? null : successes / n, n, successes, ci95: wilsonInterval(successes, n) };
 }
 
+/** Per trace (case), when each is run several times: the unit of every interval and of pass^k. */
+interface TraceTally {
+  /** Trials with a reference to compare with (an errored trial counts, as a failure, for pass^k). */
+  trials: number;
+  decided: number;
+  agree: number;
+  effectsDecided: number;
+  effects: number;
+  cost: number[];
+  latency: number[];
+  similarity: number[];
+  /** The recording's tool calls are counted once per trace, not once per trial. */
+  referenceCounted: boolean;
+}
+
+/** Traces whose candidate reached no comparable outcome: errored, diverged, stopped or invalid. */
+export function noOutcome(c: Counts): number {
+  return c.errored + c.diverged + c.budgetExceeded + c.loopDetected + c.invalidOutput;
+}
+
+const mean = (xs: readonly number[]) => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
+
 /**
  * Folds trace results into run metrics one at a time, so a run of any size is
- * summarised without holding its results. Pure: no clock, no I/O.
+ * summarised without holding its results. With `trials` > 1 each trace's trials
+ * are tallied together (memory per trace, not per run), because they are not
+ * independent evidence: rates, intervals, bootstraps and pass^k are then taken
+ * over traces. Pure: no clock, no I/O.
  */
-export function createMetricsAccumulator(options: { clusterTrials?: boolean; trials?: number } = {}) {
+export function createMetricsAccumulator(options: { trials?: number; ignoreArgs?: readonly string[] } = {}) {
+  const k = options.trials ?? 1;
   const counts: Counts = {
     total: 0, completed: 0, escalated: 0, failed: 0, aborted: 0,
     diverged: 0, budgetExceeded: 0, loopDetected: 0, invalidOutput: 0, errored: 0, unpaired: 0, noReference: 0,
   };
   let agree = 0, agreeN = 0, effects = 0, effectsN = 0;
-  // With trials, a trace's runs are not independent evidence: intervals are taken over traces, each
-  // counting the share of its trials that agreed. (Kept per trace, so only when there are trials.)
-  const clusters = options.clusterTrials ? new Map<string, { agree: number; n: number; effects: number; effectsN: number }>() : undefined;
+  const tallies = k > 1 ? new Map<string, TraceTally>() : undefined;
   let toolCallSum = 0, ran = 0;
-  const drift = createDriftAccumulator();
+  const drift = createDriftAccumulator(options.ignoreArgs);
   const costPerRun = createMeanEstimator();
   const latencyMean = createMeanEstimator();
   let costSum = 0, priced = 0, unpriced = 0, inputTokens = 0, outputTokens = 0, cachedInputTokens = 0, withUsage = 0;
   let spent = 0, spentUnpriced = 0, modelCalls = 0, served = 0;
   const latencies = createQuantileSketch();
+
+  const tally = (r: TraceResult): TraceTally | undefined => {
+    if (!tallies) return undefined;
+    let t = tallies.get(r.caseId);
+    if (!t) tallies.set(r.caseId, (t = { trials: 0, decided: 0, agree: 0, effectsDecided: 0, effects: 0, cost: [], latency: [], similarity: [], referenceCounted: false }));
+    return t;
+  };
 
   return {
     add(r: TraceResult): void {
@@ -144,46 +175,56 @@ export function createMetricsAccumulator(options: { clusterTrials?: boolean; tri
       counts[STATUS_COUNTER[r.status]]++;
       if (r.status === 'unpaired') return;
       ran++;
-      if (DECIDED_STATUSES.includes(r.status) && r.agree === null) counts.noReference++;
+      const decided = DECIDED_STATUSES.includes(r.status);
+      if (decided && r.agree === null) counts.noReference++;
       if (r.agree !== null) { agreeN++; if (r.agree) agree++; }
       if (r.effectsAgree !== null) { effectsN++; if (r.effectsAgree) effects++; }
-      if (clusters) {
-        const c = clusters.get(r.traceId) ?? { agree: 0, n: 0, effects: 0, effectsN: 0 };
-        if (r.agree !== null) { c.n++; if (r.agree) c.agree++; }
-        if (r.effectsAgree !== null) { c.effectsN++; if (r.effectsAgree) c.effects++; }
-        clusters.set(r.traceId, c);
+      const t = tally(r);
+      if (t) {
+        if (r.agree !== null || (!decided && r.reference.decision !== null)) t.trials++;
+        if (r.agree !== null) { t.decided++; if (r.agree) t.agree++; }
+        if (r.effectsAgree !== null) { t.effectsDecided++; if (r.effectsAgree) t.effects++; }
       }
-      if (r.sequenceSimilarity !== null) drift.addSimilarity(r.sequenceSimilarity);
+      // Drift compares what the candidate did with the recording where it reached an outcome:
+      // a trace it broke off would count the recording's calls against nothing.
+      if (decided) {
+        for (const s of r.steps) if (s.type === 'tool') drift.addCandidate(s.name, s.args);
+        // With trials, the recording is counted once per trace, and the candidate's calls are averaged over its trials.
+        if (!t?.referenceCounted) r.reference.tools.forEach((name, i) => drift.addReference(name, r.reference.args?.[i]));
+        if (t) t.referenceCounted = true;
+        if (r.sequenceSimilarity !== null) (t ? t.similarity.push(r.sequenceSimilarity) : drift.addSimilarity(r.sequenceSimilarity));
+      }
       for (const s of r.steps) {
-        if (s.type === 'tool') { drift.addCandidate(s.name, s.args); toolCallSum++; continue; }
+        if (s.type === 'tool') { toolCallSum++; continue; }
         modelCalls++;
         if (s.servedFrom) served++;
         else if (s.costUsd !== undefined) spent += s.costUsd;
         else spentUnpriced++;
       }
-      r.reference.tools.forEach((name, i) => drift.addReference(name, r.reference.args?.[i]));
-      if (r.costUsd !== null) { costSum += r.costUsd; priced++; costPerRun.add(r.costUsd); }
+      if (r.costUsd !== null) { costSum += r.costUsd; priced++; (t ? t.cost.push(r.costUsd) : costPerRun.add(r.costUsd)); }
       else if (r.usage !== null) unpriced++;
       if (r.usage) { withUsage++; inputTokens += r.usage.inputTokens; outputTokens += r.usage.outputTokens; cachedInputTokens += r.usage.cachedInputTokens; }
-      if (r.latencyMs !== null) { latencies.add(r.latencyMs); latencyMean.add(r.latencyMs); }
+      if (r.latencyMs !== null) { latencies.add(r.latencyMs); (t ? t.latency.push(r.latencyMs) : latencyMean.add(r.latencyMs)); }
     },
 
     counts: (): Counts => ({ ...counts }),
 
     finish(): RunMetrics {
-      /** The rate over all runs; its interval over traces (each weighing the share of its trials that agreed). */
-      const clustered = (successes: number, n: number, hit: 'agree' | 'effects', of: 'n' | 'effectsN'): RateMetric => {
-        if (!clusters) return rateMetric(successes, n);
-        const traces = [...clusters.values()].filter((c) => c[of] > 0);
-        const share = traces.reduce((sum, c) => sum + c[hit] / c[of], 0);
-        return { rate: n === 0 ? null : successes / n, n, successes, ci95: wilsonInterval(share, traces.length) };
-      };
+      // With trials, each trace contributes its own mean: the bootstraps resample traces, not runs.
+      for (const t of tallies?.values() ?? []) {
+        const c = mean(t.cost);
+        const l = mean(t.latency);
+        const sim = mean(t.similarity);
+        if (c !== null) costPerRun.add(c);
+        if (l !== null) latencyMean.add(l);
+        if (sim !== null) drift.addSimilarity(sim);
+      }
       const completed = counts.completed + counts.escalated;
-      const noOutcome = counts.errored + counts.diverged + counts.budgetExceeded + counts.loopDetected + counts.invalidOutput;
+      const latency = latencyMean.finish();
       return {
-        agreement: clustered(agree, agreeN, 'agree', 'n'),
-        effectsAgreement: clustered(effects, effectsN, 'effects', 'effectsN'),
-        toolCallDrift: drift.finish(),
+        agreement: tallies ? overTraces(tallies, 'agree', 'decided') : rateMetric(agree, agreeN),
+        effectsAgreement: tallies ? overTraces(tallies, 'effects', 'effectsDecided') : rateMetric(effects, effectsN),
+        toolCallDrift: drift.finish(1 / k),
         overrideRate: { ...rateMetric(0, 0), accepted: null, edited: null, rejected: null },
         cost: {
           totalUsd: priced === 0 ? null : costSum,
@@ -198,28 +239,37 @@ export function createMetricsAccumulator(options: { clusterTrials?: boolean; tri
           modelCalls,
           servedModelCalls: served,
         },
-        latency: { p50Ms: latencies.quantile(0.5), p95Ms: latencies.quantile(0.95), meanMs: latencyMean.finish().mean, meanCi95: latencyMean.finish().ci95 },
-        errorRate: ran === 0 ? null : noOutcome / ran,
+        latency: { p50Ms: latencies.quantile(0.5), p95Ms: latencies.quantile(0.95), meanMs: latency.mean, meanCi95: latency.ci95 },
+        errorRate: ran === 0 ? null : noOutcome(counts) / ran,
         escalationRate: ran === 0 ? null : counts.escalated / ran,
         meanToolCalls: ran === 0 ? null : toolCallSum / ran,
-        ...(clusters ? trialMetrics(clusters, options.trials ?? 1) : {}),
+        ...(tallies ? trialMetrics(tallies, k) : {}),
       };
     },
   };
 }
 
+/**
+ * A rate over traces, each weighing the share of its trials that agreed: the point
+ * estimate and its interval measure the same thing. `n` is the number of traces and
+ * `successes` the sum of their shares.
+ */
+function overTraces(tallies: Map<string, TraceTally>, hit: 'agree' | 'effects', of: 'decided' | 'effectsDecided'): RateMetric {
+  const traces = [...tallies.values()].filter((t) => t[of] > 0);
+  const share = traces.reduce((sum, t) => sum + t[hit] / t[of], 0);
+  return { rate: traces.length === 0 ? null : share / traces.length, n: traces.length, successes: share, ci95: wilsonInterval(share, traces.length) };
+}
+
 export type MetricsAccumulator = ReturnType<typeof createMetricsAccumulator>;
 
-function trialMetrics(clusters: Map<string, { agree: number; n: number }>, k: number): Pick<RunMetrics, 'passK' | 'consistency'> {
-  const perCase = [...clusters.values()].filter((c) => c.n > 0).map((c) => ({ n: c.n, c: c.agree }));
+function trialMetrics(tallies: Map<string, TraceTally>, k: number): Pick<RunMetrics, 'passK' | 'consistency'> {
+  // tau-bench: a trial that errored is a trial that failed.
+  const perCase = [...tallies.values()].filter((t) => t.trials > 0).map((t) => ({ n: t.trials, c: t.agree }));
   const perTrace: Record<string, number> = {};
-  for (const [traceId, c] of clusters) {
-    const value = c.n > 0 ? consistency(c.agree, c.n) : null;
-    if (value !== null) perTrace[traceId] = value;
-  }
+  for (const [caseId, t] of tallies) if (t.decided > 0) perTrace[caseId] = consistency(t.agree, t.decided)!;
   const values = Object.values(perTrace);
   return {
     passK: { k, value: passHatK(perCase, k), traces: perCase.filter((c) => c.n >= k).length },
-    consistency: { mean: values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length, perTrace },
+    consistency: { mean: mean(values), perTrace },
   };
 }
