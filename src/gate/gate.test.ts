@@ -138,9 +138,22 @@ describe('evaluateGate', () => {
   });
 
   it('judges regressions against a baseline: more than max and significant fails', () => {
-    const paired = { baselineRunId: 'b', regressions: ['a', 'b', 'c', 'd', 'e', 'f'], fixes: [], mcnemarMidP: 0.0078, pairs: 100, unpaired: { baseline: 0, candidate: 0 } };
+    const paired = { baselineRunId: 'b', regressions: ['a', 'b', 'c', 'd', 'e', 'f'], fixes: [], mcnemarMidP: 0.0078, pairs: 100, lost: [], undecided: 0, unpaired: { baseline: 0, candidate: 0 } };
     const result = evaluateGate({ regressions: { max: 2 } }, metrics({ paired }));
     expect(result.verdict).toBe('fail');
     expect(result.checks[0]).toMatchObject({ name: 'regressions', value: 6, threshold: 2, status: 'fail' });
+  });
+
+  it('is inconclusive on regressions when no trace was decided on both sides', () => {
+    const paired = { baselineRunId: 'b', regressions: [], fixes: [], mcnemarMidP: null, pairs: 0, lost: [], undecided: 0, unpaired: { baseline: 40, candidate: 40 } };
+    expect(evaluateGate({ regressions: { max: 0 } }, metrics({ paired })).checks[0]).toMatchObject({
+      status: 'inconclusive',
+      reason: 'no trace was decided in both this run and the baseline b',
+    });
+  });
+
+  it('passes regressions within max with beyondNoise, even without a noise floor', () => {
+    const paired = { baselineRunId: 'b', regressions: [], fixes: ['x'], mcnemarMidP: 1, pairs: 10, lost: [], undecided: 0, unpaired: { baseline: 0, candidate: 0 } };
+    expect(evaluateGate({ regressions: { max: 0, beyondNoise: true } }, metrics({ paired })).verdict).toBe('pass');
   });
 });

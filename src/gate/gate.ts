@@ -75,11 +75,13 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics): GateResul
     const noise = beyondNoise && noiseFloor ? Math.ceil(noiseFloor.flips / 2) : 0;
     if (!paired) {
       checks.push({ name: 'regressions', value: null, threshold: max, status: 'inconclusive', reason: 'no baseline: pass --baseline <runId | results.json> to count regressions' });
-    } else if (beyondNoise && !noiseFloor) {
+    } else if (paired.pairs === 0) {
+      checks.push({ name: 'regressions', value: null, threshold: max, status: 'inconclusive', reason: `no trace was decided in both this run and the baseline ${paired.baselineRunId}` });
+    } else if (beyondNoise && !noiseFloor && paired.regressions.length > max) {
       checks.push({ name: 'regressions', value: paired.regressions.length, threshold: max, status: 'inconclusive', reason: 'beyondNoise needs the noise floor: pass --noise-floor' });
     } else {
       const judged = judgeRegressions({ regressions: paired.regressions.length, fixes: paired.fixes.length, max: max + noise });
-      const reason = noise > 0 ? `${judged.reason}; the maximum includes ${noise} for noise (${noiseFloor!.flips} flips in an A/A run)` : judged.reason;
+      const reason = noiseFloor && noise > 0 ? `${judged.reason}; the maximum includes ${noise} for noise (${noiseFloor.flips} flips in an A/A run)` : judged.reason;
       checks.push({ name: 'regressions', value: paired.regressions.length, threshold: max + noise, status: judged.status, reason });
     }
   }

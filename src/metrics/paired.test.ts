@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InternalError } from '../errors.js';
-import { judgeRegressions, mcnemarMidP, pairResults, type PairableResult } from './paired.js';
+import { collapseTrials, judgeRegressions, mcnemarMidP, pairResults, type PairableResult } from './paired.js';
 
 const r = (traceId: string, agree: boolean | null, caseId = `case-${traceId}`, trial = 0): PairableResult => ({
   traceId,
@@ -25,6 +25,7 @@ describe('pairResults', () => {
       fixes: ['t4'],
       unpaired: { baseline: 0, candidate: 0 },
       undecided: 0,
+      lost: [],
     });
   });
 
@@ -51,6 +52,7 @@ describe('pairResults', () => {
       fixes: ['new-2'],
       unpaired: { baseline: 1, candidate: 1 }, // old-3 (c3) and new-9 (c9)
       undecided: 0,
+      lost: [],
     });
   });
 
@@ -168,11 +170,15 @@ describe('judgeRegressions', () => {
     });
   });
 
-  it('is inconclusive with too few discordant pairs to decide', () => {
-    // 4 discordant pairs < minDiscordant 5, although mid-p(4, 0) = 1/32 = 0.03125 < 0.05
-    expect(judgeRegressions({ regressions: 4, fixes: 0, max: 1 })).toEqual({
+  it('fails 4 regressions and no fix: few pairs, but mid-p(4, 0) = ½·½⁴ = 1/32 = 0.03125 < 0.05', () => {
+    expect(judgeRegressions({ regressions: 4, fixes: 0, max: 1 }).status).toBe('fail');
+  });
+
+  it('is inconclusive when the discordant pairs are too few for any outcome to be significant', () => {
+    // 3 pairs: even 3 regressions give mid-p ½·½³ = 1/16 = 0.0625 ≥ 0.05
+    expect(judgeRegressions({ regressions: 3, fixes: 0, max: 1 })).toEqual({
       status: 'inconclusive',
-      reason: '4 regressions against 0 fixes exceed the maximum of 1, but there are too few discordant pairs to decide (4, need at least 5)',
+      reason: '3 regressions against 0 fixes exceed the maximum of 1, but 3 discordant pair(s) are too few to decide (the smallest possible mid-p is 0.063, alpha 0.05)',
     });
   });
 
@@ -184,11 +190,9 @@ describe('judgeRegressions', () => {
     });
   });
 
-  it('honours alpha and minDiscordant', () => {
+  it('honours alpha', () => {
     // mid-p(6, 2) = 0.0898 < 0.1 fails with alpha 0.1
     expect(judgeRegressions({ regressions: 6, fixes: 2, max: 3, alpha: 0.1 }).status).toBe('fail');
-    // mid-p(4, 0) = 0.03125 < 0.05 fails once 4 pairs are enough
-    expect(judgeRegressions({ regressions: 4, fixes: 0, max: 1, minDiscordant: 4 }).status).toBe('fail');
     // p = alpha is not below alpha
     expect(judgeRegressions({ regressions: 6, fixes: 2, max: 3, alpha: mcnemarMidP(6, 2)! }).status).toBe('inconclusive');
   });
@@ -199,5 +203,22 @@ describe('judgeRegressions', () => {
       '20 regressions against 1 fix exceed the maximum of 0 and are a significant worsening (McNemar mid-p < 0.0001, below alpha 0.05)',
     );
     expect(judgeRegressions({ regressions: 1, fixes: 1, max: 1 }).reason).toBe('1 regression, within the maximum of 1 (1 fix)');
+  });
+});
+
+describe('collapseTrials', () => {
+  it('keeps one row per trace: the majority of its decided trials, a tie or nothing decided undecided', () => {
+    const rows = [
+      r('t1', true, 'c1', 0), r('t1', true, 'c1', 1), r('t1', false, 'c1', 2), // 2 of 3 agree → agrees
+      r('t2', true, 'c2', 0), r('t2', false, 'c2', 1), // 1 of 2 → tie → undecided
+      r('t3', null, 'c3', 0), r('t3', false, 'c3', 1), // 0 of 1 decided → disagrees
+      r('t4', null, 'c4', 0),
+    ];
+    expect(collapseTrials(rows)).toEqual([r('t1', true, 'c1', 0), r('t2', null, 'c2', 0), r('t3', false, 'c3', 0), r('t4', null, 'c4', 0)]);
+  });
+
+  it('lists the traces that agreed in the baseline and reached no outcome now as lost, not as regressions', () => {
+    const paired = pairResults([r('t1', true), r('t2', true)], [r('t1', null), r('t2', false)]);
+    expect(paired).toMatchObject({ regressions: ['t2'], lost: ['t1'], undecided: 1 });
   });
 });

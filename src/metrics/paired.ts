@@ -29,6 +29,8 @@ export interface PairedResults {
   unpaired: { baseline: number; candidate: number };
   /** Partners found, but one side or both have no comparable outcome (agree is null): in no pair. */
   undecided: number;
+  /** Candidate trace ids that agreed in the baseline and reached no comparable outcome now (errored, diverged, …). */
+  lost: string[];
 }
 
 /**
@@ -70,16 +72,46 @@ export function pairResults(baseline: readonly PairableResult[], candidate: read
   const regressions: string[] = [];
   const fixes: string[] = [];
   let undecided = 0;
+  const lost: string[] = [];
   for (const { key, base, cand } of matched) {
     if (base.agree === null || cand.agree === null) {
       undecided++;
+      if (base.agree === true && cand.agree === null) lost.push(cand.traceId);
       continue;
     }
     pairs.push({ key, traceId: cand.traceId, baseline: base.agree, candidate: cand.agree });
     if (base.agree && !cand.agree) regressions.push(cand.traceId);
     if (!base.agree && cand.agree) fixes.push(cand.traceId);
   }
-  return { pairs, regressions, fixes, unpaired: { baseline: unpairedBaseline, candidate: unpairedCandidates }, undecided };
+  return { pairs, regressions, fixes, unpaired: { baseline: unpairedBaseline, candidate: unpairedCandidates }, undecided, lost };
+}
+
+/** The pairing fields of a result. */
+export function toPairable({ traceId, caseId, trial, agree }: PairableResult): PairableResult {
+  return { traceId, caseId, trial, agree };
+}
+
+/**
+ * One row per trace from rows with several trials each: the trace agrees when more
+ * than half of its decided trials agree, disagrees when fewer do, and is undecided
+ * (null) on a tie or with no decided trial. Paired tests then count traces, which are
+ * independent, rather than trials, which are not.
+ */
+export function collapseTrials(rows: Iterable<PairableResult>): PairableResult[] {
+  const byTrace = new Map<string, { row: PairableResult; agree: number; decided: number }>();
+  for (const r of rows) {
+    const key = `${r.traceId}\u0000${r.caseId}`;
+    const t = byTrace.get(key) ?? { row: { ...r, trial: 0 }, agree: 0, decided: 0 };
+    if (r.agree !== null) {
+      t.decided++;
+      if (r.agree) t.agree++;
+    }
+    byTrace.set(key, t);
+  }
+  return [...byTrace.values()].map(({ row, agree, decided }) => ({
+    ...row,
+    agree: decided === 0 || agree * 2 === decided ? null : agree * 2 > decided,
+  }));
 }
 
 /** Groups in order of appearance; each group is a queue that pairing consumes. */
@@ -178,15 +210,14 @@ export interface JudgeRegressionsInput {
   max: number;
   /** @default 0.05 */
   alpha?: number;
-  /** Fewer discordant pairs than this cannot show a significant worsening. @default 5 */
-  minDiscordant?: number;
 }
 
 /**
  * Gate on regressions against a baseline: within `max` passes; more than `max` fails
  * only when the McNemar mid-p shows a significant worsening (p < alpha), and is
- * inconclusive when there are too few discordant pairs to decide or the excess is
- * not significant (as many fixes offset it).
+ * inconclusive otherwise: when so few pairs are discordant that even all of them
+ * being regressions could not reach alpha, or when the excess is not significant (as
+ * many fixes offset it).
  *
  * When to use: a baseline run exists on the same traces. When not to use: without a
  * baseline (gate on the agreement interval instead).
@@ -196,28 +227,28 @@ export interface JudgeRegressionsInput {
  * // { status: 'fail', reason: '6 regressions against 0 fixes exceed the maximum of 2 and are a significant worsening (McNemar mid-p = 0.0078, below alpha 0.05)' }
  */
 export function judgeRegressions(input: JudgeRegressionsInput): RegressionJudgement {
-  const { regressions, fixes, max, alpha = 0.05, minDiscordant = 5 } = input;
+  const { regressions, fixes, max, alpha = 0.05 } = input;
   const counted = `${plural(regressions, 'regression')} against ${plural(fixes, 'fix', 'fixes')}`;
+  const exceed = regressions === 1 ? 'exceeds' : 'exceed';
   if (regressions <= max) {
     return { status: 'pass', reason: `${plural(regressions, 'regression')}, within the maximum of ${max} (${plural(fixes, 'fix', 'fixes')})` };
   }
   const discordant = regressions + fixes;
-  if (discordant < minDiscordant) {
-    return {
-      status: 'inconclusive',
-      reason: `${counted} exceed the maximum of ${max}, but there are too few discordant pairs to decide (${discordant}, need at least ${minDiscordant})`,
-    };
-  }
   const p = mcnemarMidP(regressions, fixes)!; // discordant ≥ regressions > max ≥ 0 here
   if (p < alpha) {
     return {
       status: 'fail',
-      reason: `${counted} exceed the maximum of ${max} and are a significant worsening (McNemar mid-p ${formatP(p)}, below alpha ${alpha})`,
+      reason: `${counted} ${exceed} the maximum of ${max} and ${regressions === 1 ? 'is' : 'are'} a significant worsening (McNemar mid-p ${formatP(p)}, below alpha ${alpha})`,
     };
   }
+  // With every discordant pair a regression, the mid-p is ½·½ⁿ: the smallest p these pairs can give.
+  const smallest = 0.5 ** (discordant + 1);
   return {
     status: 'inconclusive',
-    reason: `${counted} exceed the maximum of ${max}, but the worsening is not significant (McNemar mid-p ${formatP(p)}, alpha ${alpha})`,
+    reason:
+      smallest >= alpha
+        ? `${counted} ${exceed} the maximum of ${max}, but ${discordant} discordant pair(s) are too few to decide (the smallest possible mid-p is ${formatP(smallest).replace(/^= /, '')}, alpha ${alpha})`
+        : `${counted} ${exceed} the maximum of ${max}, but the worsening is not significant (McNemar mid-p ${formatP(p)}, alpha ${alpha})`,
   };
 }
 

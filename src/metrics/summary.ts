@@ -95,8 +95,12 @@ export interface PairedMetric {
   fixes: string[];
   /** P(as many regressions or more | no change), mid-p; null without discordant pairs. */
   mcnemarMidP: number | null;
-  /** Pairs decided on both sides. */
+  /** Traces (trials collapsed to their majority) decided on both sides. */
   pairs: number;
+  /** Trace ids that agreed in the baseline and reached no comparable outcome now: not regressions, but not evidence either. */
+  lost: string[];
+  /** Traces found on both sides but undecided on one or both. */
+  undecided: number;
   unpaired: { baseline: number; candidate: number };
 }
 

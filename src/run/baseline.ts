@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { InputError, NotFoundError } from '../errors.js';
-import type { PairableResult } from '../metrics/paired.js';
+import { z } from 'zod';
+import { InputError, NotFoundError, type Issue } from '../errors.js';
+import { toPairable, type PairableResult } from '../metrics/paired.js';
+import { zodIssues } from '../trace/zod-issues.js';
 import type { Store } from '../store/types.js';
 
 export interface Baseline {
@@ -9,7 +11,13 @@ export interface Baseline {
   rows: PairableResult[];
 }
 
-const pairable = (r: PairableResult): PairableResult => ({ traceId: r.traceId, caseId: r.caseId, trial: r.trial, agree: r.agree });
+/** What a baseline's results must carry; `caseId` defaults to the trace id and `trial` to 0, as in a trace. */
+const BaselineRowSchema = z.object({
+  traceId: z.string(),
+  caseId: z.string().optional(),
+  trial: z.number().int().nonnegative().optional(),
+  agree: z.boolean().nullable(),
+});
 
 /**
  * The baseline a run is paired with: a `shadowgate.run/v1` results file, or a run
@@ -18,22 +26,28 @@ const pairable = (r: PairableResult): PairableResult => ({ traceId: r.traceId, c
 export function loadBaseline(ref: string, store: Store, cwd: string): Baseline {
   const file = resolve(cwd, ref);
   if (existsSync(file)) {
-    let doc: { schema?: unknown; runId?: unknown; results?: unknown };
+    let doc: { schema?: unknown; runId?: unknown; results?: unknown } | null;
     try {
       doc = JSON.parse(readFileSync(file, 'utf8')) as typeof doc;
     } catch (error) {
       throw new InputError([{ file: ref, message: `not valid JSON: ${(error as Error).message}` }]);
     }
-    if (doc.schema !== 'shadowgate.run/v1' || !Array.isArray(doc.results)) {
+    if (doc === null || typeof doc !== 'object' || doc.schema !== 'shadowgate.run/v1' || !Array.isArray(doc.results)) {
       throw new InputError([{ file: ref, path: 'schema', message: 'expected shadowgate.run/v1 results (written by `shadowgate run --json`)' }]);
     }
-    return { runId: String(doc.runId), rows: (doc.results as PairableResult[]).map(pairable) };
+    const rows: PairableResult[] = [];
+    const issues: Issue[] = [];
+    doc.results.forEach((raw: unknown, i) => {
+      const parsed = BaselineRowSchema.safeParse(raw);
+      if (!parsed.success) issues.push(...zodIssues(parsed.error, ref, 0).map(({ line: _l, ...issue }) => ({ ...issue, path: `results.${i}${issue.path ? `.${issue.path}` : ''}` })));
+      else rows.push({ traceId: parsed.data.traceId, caseId: parsed.data.caseId ?? parsed.data.traceId, trial: parsed.data.trial ?? 0, agree: parsed.data.agree });
+    });
+    if (issues.length > 0) throw new InputError(issues.slice(0, 20), 'a baseline file is the --json output of a run');
+    return { runId: String(doc.runId), rows };
   }
   const run = store.getRun(ref);
   if (!run) {
     throw new NotFoundError(`--baseline ${ref} is neither a results file nor a run in the store`, 'list stored runs with `shadowgate runs`, or pass a file written by --json');
   }
-  const rows: PairableResult[] = [];
-  for (const r of store.results(ref)) rows.push(pairable(r));
-  return { runId: run.runId, rows };
+  return { runId: run.runId, rows: Array.from(store.results(ref), toPairable) };
 }

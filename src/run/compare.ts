@@ -1,4 +1,5 @@
-import { mcnemarMidP, pairResults, type PairableResult } from '../metrics/paired.js';
+import { collapseTrials, mcnemarMidP, pairResults, toPairable, type PairableResult } from '../metrics/paired.js';
+import { UsageError } from '../errors.js';
 import { withCandidate, type ResolvedSuite } from '../suite/load.js';
 import { runSuite, type RunOptions, type RunOutcome } from './run-suite.js';
 
@@ -31,6 +32,12 @@ export interface Comparison {
  * same traces, one stored run each, and compares every pair trace by trace.
  */
 export async function compareCandidates(suite: ResolvedSuite, specs: readonly CandidateSpec[], options: RunOptions & { cwd: string }): Promise<Comparison> {
+  if (specs.length === 0) throw new UsageError('compare needs at least one --candidate name=spec', 'for example --candidate big=openai:gpt-4.1');
+  const names = new Set(['current']);
+  for (const { name } of specs) {
+    if (names.has(name)) throw new UsageError(`--candidate ${name}: the name is ${name === 'current' ? 'the suite\'s own candidate' : 'used twice'}`, 'give each candidate a name of its own');
+    names.add(name);
+  }
   const suites = [{ name: 'current', suite }];
   for (const { name, spec } of specs) suites.push({ name, suite: await withCandidate(suite, name, spec, options.cwd) });
 
@@ -39,7 +46,7 @@ export async function compareCandidates(suite: ResolvedSuite, specs: readonly Ca
   for (const { name, suite: s } of suites) {
     const outcome = await runSuite(s, options);
     runs.push({ name, outcome });
-    rows.set(name, [...options.store.results(outcome.meta.runId)].map(({ traceId, caseId, trial, agree }) => ({ traceId, caseId, trial, agree })));
+    rows.set(name, collapseTrials(Array.from(options.store.results(outcome.meta.runId), toPairable)));
   }
 
   const pairwise: PairwiseComparison[] = [];

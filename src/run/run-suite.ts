@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { relative } from 'node:path';
 import { DuplicateResultError, InputError, NotFoundError, ShadowgateError, UsageError, type Issue } from '../errors.js';
 import { evaluateGate, type GateResult } from '../gate/gate.js';
-import { mcnemarMidP, pairResults } from '../metrics/paired.js';
+import { collapseTrials, mcnemarMidP, pairResults, toPairable } from '../metrics/paired.js';
 import { jensenShannon } from '../metrics/stats.js';
 import { createMetricsAccumulator, type Counts, type NoiseFloor, type PairedMetric, type RunMetrics } from '../metrics/summary.js';
 import type { Baseline } from './baseline.js';
@@ -176,8 +176,8 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
   return { meta, finishedAt, counts, metrics, gate, issues, warnings, resumed, modelCalls, ...(recorded !== undefined ? { recorded } : {}) };
 }
 
-const pairable = (results: Iterable<TraceResult>) =>
-  Array.from(results, ({ traceId, caseId, trial, agree }) => ({ traceId, caseId, trial, agree }));
+/** One row per trace, its trials collapsed to their majority: paired tests count traces, not trials. */
+const pairable = (results: Iterable<TraceResult>) => collapseTrials(Array.from(results, toPairable));
 
 /** How much two independent runs of the same candidate disagree: the noise a real change must exceed. */
 function noiseFloorOf(first: RunMetrics, firstResults: Iterable<TraceResult>, second: RunOutcome, secondResults: Iterable<TraceResult>): NoiseFloor {
@@ -200,13 +200,15 @@ function noiseFloorOf(first: RunMetrics, firstResults: Iterable<TraceResult>, se
 }
 
 function pairWithBaseline(baseline: Baseline, results: Iterable<TraceResult>): PairedMetric {
-  const paired = pairResults(baseline.rows, pairable(results));
+  const paired = pairResults(collapseTrials(baseline.rows), pairable(results));
   return {
     baselineRunId: baseline.runId,
     regressions: paired.regressions,
     fixes: paired.fixes,
     mcnemarMidP: mcnemarMidP(paired.regressions.length, paired.fixes.length),
     pairs: paired.pairs.length,
+    lost: paired.lost,
+    undecided: paired.undecided,
     unpaired: paired.unpaired,
   };
 }

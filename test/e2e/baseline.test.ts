@@ -55,3 +55,14 @@ it('exits 2 for a baseline that is neither a file nor a stored run', async () =>
   expect(run.code).toBe(2);
   expect(run.stderr).toContain('--baseline nope is neither a results file nor a run in the store');
 });
+
+it('exits 2, naming the rows, for a baseline file whose results are not results', async () => {
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(join(dir, 'out/bad-base.json'), JSON.stringify({ schema: 'shadowgate.run/v1', runId: 'x', results: [null, { traceId: 't', agree: 'yes' }] }));
+  const run = await cli(dir, 'run', 'suites/refund-triage.yaml', '--baseline', 'out/bad-base.json', '--db', 'db/a.db');
+  expect(run.code).toBe(2);
+  expect(run.stderr).toContain('out/bad-base.json: results.0:');
+  expect(run.stderr).toContain('out/bad-base.json: results.1.agree:');
+  writeFileSync(join(dir, 'out/null.json'), 'null');
+  expect((await cli(dir, 'run', 'suites/refund-triage.yaml', '--baseline', 'out/null.json', '--db', 'db/a.db')).code).toBe(2);
+});

@@ -39,3 +39,11 @@ it('exits 2 for a candidate spec it cannot read', async () => {
   expect(bad.stderr).toContain('flavour: unknown key');
   expect((await cli(dir, 'compare', 'suites/refund-triage.yaml', '--candidate', 'nameonly', '--db', 'db/c.db')).code).toBe(2);
 });
+
+it('exits 2 without any candidate, and for a name used twice or the reserved "current"', async () => {
+  expect((await cli(dir, 'compare', 'suites/refund-triage.yaml', '--db', 'db/c.db')).code).toBe(2);
+  const twice = await cli(dir, 'compare', 'suites/refund-triage.yaml', '--candidate', 'a=x.mjs', '--candidate', 'a=y.mjs', '--db', 'db/c.db');
+  expect(twice.code).toBe(2);
+  expect(twice.stderr).toContain('--candidate a: the name is used twice');
+  expect((await cli(dir, 'compare', 'suites/refund-triage.yaml', '--candidate', 'current=x.mjs', '--db', 'db/c.db')).code).toBe(2);
+});

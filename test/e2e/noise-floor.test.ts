@@ -39,7 +39,7 @@ it('runs the candidate twice and reports how much it disagrees with itself', asy
   expect(store.getRun(outcome.metrics.noiseFloor!.runId)!.finishedAt).not.toBeNull();
 
   // A gate that asks for regressions beyond the noise allows half of the A/A flips more.
-  const paired = { baselineRunId: 'b', regressions: ['t1', 't2', 't3'], fixes: [], mcnemarMidP: 0.06, pairs: 10, unpaired: { baseline: 0, candidate: 0 } };
+  const paired = { baselineRunId: 'b', regressions: ['t1', 't2', 't3'], fixes: [], mcnemarMidP: 0.06, pairs: 10, lost: [], undecided: 0, unpaired: { baseline: 0, candidate: 0 } };
   const gate = evaluateGate({ regressions: { max: 0, beyondNoise: true } }, { ...outcome.metrics, paired });
   expect(gate.checks[0]).toMatchObject({ name: 'regressions', threshold: 3, status: 'pass' });
   expect(gate.checks[0]!.reason).toContain('the maximum includes 3 for noise (5 flips in an A/A run)');
