@@ -85,6 +85,8 @@ export interface NoiseFloor {
   sequenceSimilarityDelta: number | null;
   /** Jensen–Shannon divergence between the two runs' tool-name distributions. */
   toolJsd: number | null;
+  /** What the A/A run paid for model calls. */
+  spentUsd: number | null;
 }
 
 export interface PairedMetric {

@@ -1,7 +1,7 @@
 import { createCassetteRecorder, loadCassette } from '../providers/cassette.js';
 import { createRateLimiter, type Clock } from '../providers/rate-limit.js';
 import { API_KEY_ENV, createProvider, parseModelSpec } from '../providers/registry.js';
-import { createTransport, type TransportStats } from '../providers/transport.js';
+import { createTransport, type ExchangeSink, type TransportStats } from '../providers/transport.js';
 import type { ModelProvider } from '../providers/types.js';
 import { createMockToolbox } from '../replay/mock-tools.js';
 import { loadModuleCandidate, moduleRunner } from '../replay/module-candidate.js';
@@ -26,6 +26,8 @@ export interface PreparedCandidate {
   modelStats(): TransportStats;
   /** Writes the cassette when recording; returns how many exchanges it holds. */
   finish(now: Date): number | undefined;
+  /** Collects the exchanges to record, when recording: a second run of the same candidate adds to it. */
+  recorder?: ExchangeSink;
 }
 
 export interface ModelOptions {
@@ -42,6 +44,8 @@ export interface ModelOptions {
   provider?: ModelProvider;
   /** 1 for the second run of an A/A pair: model calls independent of the first run's. @default 0 */
   replica?: number;
+  /** Record into this collector (another run's, which writes the cassette) instead of one of this run's own. */
+  sharedRecorder?: ExchangeSink;
 }
 
 /** Loads whatever the candidate needs once per run: its module, prompt template, provider or recorded traces. */
@@ -51,7 +55,7 @@ export async function prepareCandidate(suite: ResolvedSuite, store: Store, optio
   const session = (trace: Trace) =>
     new ReplaySession(trace, createMockToolbox(trace, catalog, suite.mocks), budgets, runBudget);
   const models = createModelAccess(suite, store, options);
-  const base = { issues: [], unusedPartners: () => [], modelStats: models.stats, finish: models.finish };
+  const base = { issues: [], unusedPartners: () => [], modelStats: models.stats, finish: models.finish, recorder: models.recorder };
 
   switch (candidate.kind) {
     case 'module': {
@@ -129,7 +133,8 @@ export async function prepareCandidate(suite: ResolvedSuite, store: Store, optio
 function createModelAccess(suite: ResolvedSuite, store: Store, options: ModelOptions) {
   const limits = suite.candidate.kind === 'recorded' ? undefined : suite.candidate.limits;
   const cassette = options.cassette?.mode === 'replay-only' ? loadCassette(options.cassette.file) : undefined;
-  const recorder = options.cassette?.mode === 'record' ? createCassetteRecorder() : undefined;
+  const own = options.cassette?.mode === 'record' && !options.sharedRecorder ? createCassetteRecorder() : undefined;
+  const recorder = options.cassette?.mode === 'record' ? (options.sharedRecorder ?? own) : undefined;
   const transports = new Map<string, ReturnType<typeof createTransport>>();
   const fetchFor = (provider: string): typeof fetch => {
     let transport = transports.get(provider);
@@ -158,8 +163,9 @@ function createModelAccess(suite: ResolvedSuite, store: Store, options: ModelOpt
       }
       return total;
     },
+    recorder,
     finish(now: Date): number | undefined {
-      return recorder && options.cassette ? recorder.save(options.cassette.file, suite.name, now) : undefined;
+      return own && options.cassette ? own.save(options.cassette.file, suite.name, now) : undefined;
     },
   };
 }

@@ -4,7 +4,7 @@ import { DuplicateResultError, InputError, NotFoundError, ShadowgateError, Usage
 import { evaluateGate, type GateResult } from '../gate/gate.js';
 import { collapseTrials, mcnemarMidP, pairResults, toPairable } from '../metrics/paired.js';
 import { jensenShannon } from '../metrics/stats.js';
-import { createMetricsAccumulator, type Counts, type NoiseFloor, type PairedMetric, type RunMetrics } from '../metrics/summary.js';
+import { createMetricsAccumulator, noOutcome, type Counts, type NoiseFloor, type PairedMetric, type RunMetrics } from '../metrics/summary.js';
 import type { Baseline } from './baseline.js';
 import { errorData } from '../replay/supervise.js';
 import { buildResult, unpairedResult, type CompareOptions } from '../replay/replay-trace.js';
@@ -163,7 +163,11 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
   const metrics = accumulator.finish();
   if (options.baseline) metrics.paired = pairWithBaseline(options.baseline, store.results(meta.runId));
   if (options.noiseFloor) {
-    const second = await runSuite(suite, { ...options, noiseFloor: false, baseline: undefined, resume: undefined, onProgress: undefined, replica: 1 });
+    const replica = { ...suite, candidateLabel: `${suite.candidateLabel} (A/A)` };
+    const second = await runSuite(replica, { ...options, noiseFloor: false, baseline: undefined, resume: undefined, onProgress: undefined, replica: 1, sharedRecorder: candidate.recorder });
+    if (second.counts.total > 0 && noOutcome(second.counts) === second.counts.total) {
+      warnings.push(`the A/A run ${second.meta.runId} reached no outcome on any trace: the noise floor is unknown`);
+    }
     metrics.noiseFloor = noiseFloorOf(metrics, store.results(meta.runId), second, store.results(second.meta.runId));
   }
   const counts = accumulator.counts();
@@ -196,6 +200,7 @@ function noiseFloorOf(first: RunMetrics, firstResults: Iterable<TraceResult>, se
     p95LatencyDeltaMs: delta(first.latency.p95Ms, second.metrics.latency.p95Ms),
     sequenceSimilarityDelta: delta(first.toolCallDrift.meanSequenceSimilarity, second.metrics.toolCallDrift.meanSequenceSimilarity),
     toolJsd: jensenShannon(tools(first), tools(second.metrics)),
+    spentUsd: second.metrics.cost.spentUsd,
   };
 }
 

@@ -88,6 +88,16 @@ describe('cassettes', () => {
     }
   });
 
+  it('records the A/A run of --noise-floor into the same cassette, so that it replays too', async () => {
+    const recorded = await shadowgate(dir, { OPENAI_API_KEY: FAKE_KEY }, 'run', 'suite.yaml', '--record', '--noise-floor', '--cassette', 'aa.json', '--db', 'aa.db');
+    expect(recorded.stdout).toMatch(/cassette: 32 exchange\(s\) recorded/);
+    const calls = apis.seen.length;
+    const replayed = await shadowgate(dir, {}, 'run', 'suite.yaml', '--replay-only', '--noise-floor', '--cassette', 'aa.json', '--db', 'aa2.db', '--json', 'out/aa.json');
+    expect(apis.seen.length).toBe(calls);
+    expect(JSON.parse(readFileSync(join(dir, 'out/aa.json'), 'utf8')).metrics.noiseFloor).toMatchObject({ pairs: 4, flips: 0, spentUsd: 0 });
+    expect(replayed.stdout).not.toContain('warning');
+  });
+
   it('refuses --record with --replay-only, and --replay-only without a cassette', async () => {
     expect((await shadowgate(dir, {}, 'run', 'suite.yaml', '--record', '--replay-only')).code).toBe(2);
     rmSync(join(dir, 'fixtures/cassettes'), { recursive: true });
