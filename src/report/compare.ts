@@ -1,9 +1,7 @@
 import type { Comparison } from '../run/compare.js';
 
-const pct = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : `${(x * 100).toFixed(1)}%`);
-const usd = (x: number | null) => (x === null ? 'n/a' : `$${x < 0.01 ? x.toFixed(5) : x.toFixed(4)}`);
-const ms = (x: number | null) => (x === null ? 'n/a' : `${Math.round(x)} ms`);
-const p = (x: number | null) => (x === null ? 'n/a' : x < 1e-4 ? '< 0.0001' : x.toPrecision(2));
+import { noOutcome } from '../metrics/summary.js';
+import { ms, pct, pValue as p, usd } from './format.js';
 
 const HEAD = ['candidate', 'agreement', '95% CI', 'effects', 'tool JSD', 'cost/run', 'p95 latency', 'errors', 'run'];
 
@@ -17,7 +15,7 @@ export function comparisonRows(c: Comparison): string[][] {
     m.toolCallDrift.jsd === null ? 'n/a' : m.toolCallDrift.jsd.toFixed(3),
     usd(m.cost.perRunUsd),
     ms(m.latency.p95Ms),
-    String(counts.errored + counts.diverged + counts.budgetExceeded + counts.loopDetected + counts.invalidOutput),
+    String(noOutcome(counts)),
     meta.runId,
   ]);
 }

@@ -3,15 +3,14 @@ import type { RunMetrics, RateMetric } from '../metrics/summary.js';
 import type { RunOutcome } from '../run/run-suite.js';
 import { DECIDED_STATUSES, type TraceResult } from '../replay/types.js';
 
-const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(1)}%`);
-const num = (x: number | null, digits = 3) => (x === null ? 'n/a' : x.toFixed(digits));
-const usd = (x: number | null) => (x === null ? 'n/a' : `$${x < 0.01 ? x.toFixed(5) : x.toFixed(4)}`);
-const ms = (x: number | null) => (x === null ? 'n/a' : x < 10 ? `${x.toFixed(2)} ms` : `${Math.round(x)} ms`);
+import { interval, ms, num, pct, pp, pValue, usd } from './format.js';
 
-function rate(m: RateMetric): string {
+function rate(m: RateMetric, trials: number): string {
   if (m.rate === null) return 'n/a (no trace could be compared)';
-  const ci = m.ci95 ? `  95% CI [${pct(m.ci95[0])}, ${pct(m.ci95[1])}]` : '';
-  return `${pct(m.rate)}${ci}  (${m.successes}/${m.n})`;
+  const ci = m.ci95 ? `  95% CI ${interval(m.ci95, pct)}` : '';
+  // With trials, a trace counts the share of its trials that agreed.
+  const of = trials > 1 ? `${m.successes.toFixed(1)}/${m.n} traces` : `${m.successes}/${m.n}`;
+  return `${pct(m.rate)}${ci}  (${of})`;
 }
 
 function table(rows: [string, string][]): string[] {
@@ -30,15 +29,18 @@ export function renderRunSummary(outcome: RunOutcome, notable: readonly TraceRes
   ].filter(([, n]) => n !== 0).map(([k, n]) => `${n} ${k}`);
   lines.push(
     ...table([
-      ['traces', `${c.total}${outcome.resumed ? ` (${outcome.resumed} resumed)` : ''}: ${c.completed} completed${apart.length ? `, ${apart.join(', ')}` : ''}`],
-      ['agreement', rate(m.agreement)],
-      ['effects agreement', rate(m.effectsAgreement)],
+      [
+        outcome.trials > 1 ? 'runs' : 'traces',
+        `${c.total}${outcome.trials > 1 ? ` (${outcome.trials} trials of each trace)` : ''}${outcome.resumed ? ` (${outcome.resumed} resumed)` : ''}: ${c.completed} completed${apart.length ? `, ${apart.join(', ')}` : ''}`,
+      ],
+      ['agreement', rate(m.agreement, outcome.trials)],
+      ['effects agreement', rate(m.effectsAgreement, outcome.trials)],
       ['tool-call drift', drift(m)],
       ...toolRatios(m).map((line) => ['', line] as [string, string]),
       ...(m.passK ? [['pass^k', `pass^${m.passK.k} ${pct(m.passK.value)} over ${m.passK.traces} traces; mean consistency ${pct(m.consistency?.mean ?? null)}`] as [string, string]] : []),
-      ['cost', `${usd(m.cost.perRunUsd)} per run · ${usd(m.cost.perCompletedUsd)} per completed · ${usd(m.cost.totalUsd)} total${m.cost.unpriced ? ` (${m.cost.unpriced} unpriced)` : ''}`],
+      ['cost', `${usd(m.cost.perRunUsd)} per run${m.cost.perRunCi95 ? ` ${interval(m.cost.perRunCi95, usd)}` : ''} · ${usd(m.cost.perCompletedUsd)} per completed · ${usd(m.cost.totalUsd)} total${m.cost.unpriced ? ` (${m.cost.unpriced} unpriced)` : ''}`],
       ...(m.cost.modelCalls > 0 ? [['model calls', modelCalls(outcome)] as [string, string]] : []),
-      ['latency', `p50 ${ms(m.latency.p50Ms)} · p95 ${ms(m.latency.p95Ms)}`],
+      ['latency', `p50 ${ms(m.latency.p50Ms)} · p95 ${ms(m.latency.p95Ms)} · mean ${ms(m.latency.meanMs)} ${interval(m.latency.meanCi95, ms)}`],
       ['error rate', pct(m.errorRate)],
       ...(m.paired ? [['vs baseline', paired(m.paired)] as [string, string]] : []),
       ...(m.noiseFloor ? [['noise floor', noise(m.noiseFloor)] as [string, string]] : []),
@@ -76,32 +78,42 @@ function modelCalls({ metrics: m, modelCalls: c }: RunOutcome): string {
 
 function paired(p: NonNullable<RunMetrics['paired']>): string {
   const list = (ids: string[]) => (ids.length === 0 ? '' : ` (${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''})`);
-  const p_ = p.mcnemarMidP === null ? 'n/a' : p.mcnemarMidP < 1e-4 ? '< 0.0001' : p.mcnemarMidP.toPrecision(2);
-  return `run ${p.baselineRunId}, ${p.pairs} pairs: ${p.regressions.length} regression(s)${list(p.regressions)}, ${p.fixes.length} fix(es)${list(p.fixes)}; McNemar mid-p ${p_}`;
+  const apart = [
+    p.lost.length ? `${p.lost.length} agreed before and reached no outcome now${list(p.lost)}` : '',
+    p.unpaired.baseline + p.unpaired.candidate ? `${p.unpaired.candidate} without a partner in the baseline, ${p.unpaired.baseline} in the baseline without one here` : '',
+  ].filter(Boolean);
+  return `run ${p.baselineRunId}, ${p.pairs} traces paired: ${p.regressions.length} regression(s)${list(p.regressions)}, ${p.fixes.length} fix(es)${list(p.fixes)}; McNemar mid-p ${pValue(p.mcnemarMidP)}${apart.length ? `; ${apart.join('; ')}` : ''}`;
 }
 
 function noise(n: NonNullable<RunMetrics['noiseFloor']>): string {
-  return `A/A run ${n.runId}: ${n.flips} of ${n.pairs} traces flip (${pct(n.selfDisagreement)}); agreement moves ${pct(n.agreementDelta)}, effects ${pct(n.effectsAgreementDelta)}; tool JSD ${num(n.toolJsd)}`;
+  return (
+    `A/A run ${n.runId}: ${n.flips} of ${n.pairs} traces flip (${pct(n.selfDisagreement)}); agreement moves ${pp(n.agreementDelta)}, ` +
+    `effects ${pp(n.effectsAgreementDelta)}, cost per run ${usd(n.costPerRunDelta)}, p95 latency ${ms(n.p95LatencyDeltaMs)}, ` +
+    `sequence similarity ${num(n.sequenceSimilarityDelta)}; tool JSD ${num(n.toolJsd)}`
+  );
 }
 
 function drift(m: RunMetrics): string {
   const d = m.toolCallDrift;
-  const chi = d.chi2P === null ? '' : ` · χ² p ${d.chi2P < 1e-4 ? '< 0.0001' : d.chi2P.toPrecision(2)}`;
-  return `JSD ${num(d.jsd)} · PSI ${num(d.psi)}${d.psiBand ? ` (${d.psiBand})` : ''}${chi} · mean sequence similarity ${num(d.meanSequenceSimilarity)}`;
+  const chi = d.chi2 ? ` · χ²(${d.chi2.df}) ${num(d.chi2.statistic, 1)}, p ${pValue(d.chi2P)}` : '';
+  return `JSD ${num(d.jsd)} · PSI ${num(d.psi)}${d.psiBand ? ` (${d.psiBand})` : ''}${chi} · mean sequence similarity ${num(d.meanSequenceSimilarity)} ${interval(d.meanSequenceSimilarityCi95, (x) => num(x))}`;
 }
 
 /** The tools whose call counts moved most, in words: "issue_refund called 1.31× as often". */
 function toolRatios(m: RunMetrics): string[] {
   const d = m.toolCallDrift;
+  // Tools on one side only are listed as new or missing below, not as a ratio.
   const moved = Object.entries(d.perTool)
-    .filter(([, t]) => t.ratio !== null && Math.abs(Math.log(t.ratio || 1e-9)) >= Math.log(1.1))
-    .sort(([, a], [, b]) => Math.abs(Math.log(b.ratio || 1e-9)) - Math.abs(Math.log(a.ratio || 1e-9)))
+    .filter(([, t]) => t.ratio !== null && t.ratio > 0 && Math.abs(Math.log(t.ratio)) >= Math.log(1.1))
+    .sort(([, a], [, b]) => Math.abs(Math.log(b.ratio!)) - Math.abs(Math.log(a.ratio!)))
     .slice(0, 3)
-    .map(([name, t]) => (t.ratio === 0 ? `${name} never called (${t.reference} in the recordings)` : `${name} called ${t.ratio!.toFixed(2)}× as often`));
+    .map(([name, t]) => `${name} called ${t.ratio!.toFixed(2)}× as often`);
+  const args = d.argumentDrift.filter((a) => a.jsd >= 0.01).slice(0, 2).map((a) => `${a.tool}.${a.arg} values moved (JSD ${num(a.jsd)})`);
   return [
     ...moved,
-    ...(d.newTools.length ? [`new: ${d.newTools.join(', ')}`] : []),
-    ...(d.missingTools.length ? [`missing: ${d.missingTools.join(', ')}`] : []),
+    ...(d.newTools.length ? [`new in the candidate: ${d.newTools.join(', ')}`] : []),
+    ...(d.missingTools.length ? [`never called by the candidate: ${d.missingTools.join(', ')}`] : []),
+    ...args,
   ];
 }
 

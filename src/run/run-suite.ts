@@ -56,6 +56,8 @@ export interface RunOutcome {
   warnings: string[];
   /** Results taken from the store rather than run again. */
   resumed: number;
+  /** How many times each trace was run. */
+  trials: number;
   /** Model requests made in this process: cache and cassette hits, network calls, retries. */
   modelCalls: TransportStats;
   /** Exchanges written to the cassette, when recording. */
@@ -177,7 +179,7 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
   const modelCalls = candidate.modelStats();
   const finishedAt = end.toISOString();
   store.finishRun(meta.runId, finishedAt, { counts, metrics, gate, issues: issues.length, warnings, modelCalls });
-  return { meta, finishedAt, counts, metrics, gate, issues, warnings, resumed, modelCalls, ...(recorded !== undefined ? { recorded } : {}) };
+  return { meta, finishedAt, counts, metrics, gate, issues, warnings, resumed, trials, modelCalls, ...(recorded !== undefined ? { recorded } : {}) };
 }
 
 /** One row per trace, its trials collapsed to their majority: paired tests count traces, not trials. */

@@ -113,9 +113,12 @@ export async function withCandidate(suite: ResolvedSuite, name: string, spec: st
     const base = suite.candidate.kind === 'tool-loop' ? suite.candidate : undefined;
     const model = fields.model ?? base?.model;
     if (!model) throw new ConfigError([{ file: where, message: 'name a model (model=provider:name): the suite\'s candidate is not a tool loop' }]);
-    const { prompt: _p, promptVersion: _v, ...kept } = base ?? { kind: 'tool-loop' as const, model };
+    const { prompt: _p, promptVersion: _v, baseURL: suiteBaseURL, ...kept } = base ?? { kind: 'tool-loop' as const, model };
+    // A server of the suite's is for the suite's model: another provider's model goes to that provider.
+    const sameProvider = !fields.model || fields.model.split(':')[0] === base?.model.split(':')[0];
     raw = {
       ...kept,
+      ...(suiteBaseURL && sameProvider && !fields.baseURL ? { baseURL: suiteBaseURL } : {}),
       kind: 'tool-loop',
       model,
       ...(fields.baseURL ? { baseURL: fields.baseURL } : {}),
