@@ -114,11 +114,10 @@ export async function withCandidate(suite: ResolvedSuite, name: string, spec: st
     const model = fields.model ?? base?.model;
     if (!model) throw new ConfigError([{ file: where, message: 'name a model (model=provider:name): the suite\'s candidate is not a tool loop' }]);
     const { prompt: _p, promptVersion: _v, baseURL: suiteBaseURL, ...kept } = base ?? { kind: 'tool-loop' as const, model };
-    // A server of the suite's is for the suite's model: another provider's model goes to that provider.
-    const sameProvider = !fields.model || fields.model.split(':')[0] === base?.model.split(':')[0];
+    // The suite's server is for the suite's model: a spec that names a model names its server too (baseURL=…), or the provider's own.
     raw = {
       ...kept,
-      ...(suiteBaseURL && sameProvider && !fields.baseURL ? { baseURL: suiteBaseURL } : {}),
+      ...(suiteBaseURL && !fields.model && !fields.baseURL ? { baseURL: suiteBaseURL } : {}),
       kind: 'tool-loop',
       model,
       ...(fields.baseURL ? { baseURL: fields.baseURL } : {}),
