@@ -1,8 +1,5 @@
 import { InternalError } from '../errors.js';
-import { quantile } from './stats.js';
-
-/** z for a two-sided 95% normal interval. */
-const Z95 = 1.959963984540054;
+import { quantile, Z95 } from './stats.js';
 
 export interface BootstrapOptions {
   /** @default 2000 */

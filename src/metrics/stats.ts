@@ -1,5 +1,6 @@
 /** z for a two-sided 95% interval. */
-const Z95 = 1.959963984540054;
+/** z for a two-sided 95% normal interval. */
+export const Z95 = 1.959963984540054;
 
 /**
  * Wilson score interval of a proportion.
