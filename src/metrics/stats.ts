@@ -1,4 +1,3 @@
-/** z for a two-sided 95% interval. */
 /** z for a two-sided 95% normal interval. */
 export const Z95 = 1.959963984540054;
 
