@@ -169,6 +169,9 @@ interface RunFlags {
 
 async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags): Promise<number> {
   if (opts.resume && suiteFiles.length > 1) throw new UsageError('--resume takes one suite', 'name the suite the run was made with');
+  if (opts.record && opts.resume) {
+    throw new UsageError('--record cannot be used with --resume', 'a cassette holds a whole run: record it with a run from the start');
+  }
   if (opts.baseline && suiteFiles.length > 1) throw new UsageError('--baseline takes one suite', 'a baseline is a run of one suite; run the suites one at a time');
   if (opts.cassette && suiteFiles.length > 1) throw new UsageError('--cassette takes one suite', 'leave it out: each suite then uses fixtures/cassettes/<suite>.json');
   const jsonFile = (name: string) => resolve(io.cwd, suiteFiles.length === 1 ? opts.json! : opts.json!.replace(/(\.json)?$/, `.${name}.json`));

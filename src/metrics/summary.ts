@@ -210,7 +210,8 @@ export function createMetricsAccumulator(options: { trials?: number; ignoreArgs?
       if (r.costUsd !== null) { costSum += r.costUsd; priced++; (t ? t.cost.push(r.costUsd) : costPerRun.add(r.costUsd)); }
       else if (r.usage !== null) unpriced++;
       if (r.usage) { withUsage++; inputTokens += r.usage.inputTokens; outputTokens += r.usage.outputTokens; cachedInputTokens += r.usage.cachedInputTokens; }
-      if (r.latencyMs !== null) { latencies.add(r.latencyMs); (t ? t.latency.push(r.latencyMs) : latencyMean.add(r.latencyMs)); }
+      // Latency is the candidate's on the traces it finished: one stopped or failed early says nothing of it.
+      if (decided && r.latencyMs !== null) { latencies.add(r.latencyMs); (t ? t.latency.push(r.latencyMs) : latencyMean.add(r.latencyMs)); }
     },
 
     counts: (): Counts => ({ ...counts }),

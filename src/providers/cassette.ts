@@ -1,9 +1,17 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { z } from 'zod';
 import { InputError, NotFoundError } from '../errors.js';
 import type { Exchange, ExchangeSink, ExchangeSource } from './transport.js';
 
 export const CASSETTE_SCHEMA_ID = 'shadowgate.cassette/v1';
+
+const ExchangeSchema = z.object({
+  key: z.string(),
+  request: z.object({ method: z.string(), url: z.string(), body: z.unknown() }),
+  response: z.object({ status: z.number().int(), body: z.string() }),
+  latencyMs: z.number().optional(),
+});
 
 interface CassetteFile {
   schema: typeof CASSETTE_SCHEMA_ID;
@@ -23,9 +31,11 @@ export function loadCassette(file: string): ExchangeSource & { size: number } {
   } catch (error) {
     throw new InputError([{ file, message: `not valid JSON: ${(error as Error).message}` }]);
   }
-  if (data.schema !== CASSETTE_SCHEMA_ID || !Array.isArray(data.exchanges)) {
+  if (data === null || typeof data !== 'object' || data.schema !== CASSETTE_SCHEMA_ID || !Array.isArray(data.exchanges)) {
     throw new InputError([{ file, path: 'schema', message: `expected a ${CASSETTE_SCHEMA_ID} cassette` }]);
   }
+  const bad = data.exchanges.findIndex((e) => ExchangeSchema.safeParse(e).success === false);
+  if (bad >= 0) throw new InputError([{ file, path: `exchanges.${bad}`, message: 'expected { key, request: { method, url, body }, response: { status, body } }' }]);
   const byKey = new Map(data.exchanges.map((e) => [e.key, e]));
   return { get: (key) => byKey.get(key), size: byKey.size };
 }

@@ -60,13 +60,14 @@ export function fromOpenAIResponse(data: unknown): Omit<ModelResponse, 'latencyM
     model: c.model,
     ...(message.content ? { text: message.content } : {}),
     toolCalls,
-    ...(c.usage ? { usage: openAIUsage(c.usage) } : {}),
+    ...(c.usage && openAIUsage(c.usage) ? { usage: openAIUsage(c.usage) } : {}),
   };
 }
 
-function openAIUsage(u: NonNullable<OpenAICompletion['usage']>): Usage {
+function openAIUsage(u: NonNullable<OpenAICompletion['usage']>): Usage | undefined {
+  if (typeof u.prompt_tokens !== 'number') return undefined; // a server that reports no usage is not made to cost nothing
   const cached = u.prompt_tokens_details?.cached_tokens ?? 0;
-  return { inputTokens: u.prompt_tokens, outputTokens: u.completion_tokens, ...(cached ? { cachedInputTokens: cached } : {}) };
+  return { inputTokens: u.prompt_tokens, outputTokens: u.completion_tokens ?? 0, ...(cached ? { cachedInputTokens: cached } : {}) };
 }
 
 export function parseArguments(raw: string): { args: Record<string, unknown>; invalidArguments?: string } {
@@ -108,10 +109,14 @@ export function createOpenAIProvider(options: SdkProviderOptions): ModelProvider
   };
 }
 
-/** Where an answer came from, and its latency: the original one for an answer served from the cache or a cassette. */
+/**
+ * Where an answer came from, and its latency as the transport measured it: the
+ * provider's own time (not the wait for a rate-limit slot or a retry), or the
+ * original one for an answer served from the cache or a cassette.
+ */
 export function answerSource(response: Response, measuredMs: number): Pick<ModelResponse, 'servedFrom' | 'latencyMs'> {
   const source = response.headers.get(SOURCE_HEADER);
-  if (source !== 'cache' && source !== 'cassette') return { latencyMs: measuredMs };
-  const original = Number(response.headers.get(LATENCY_HEADER));
-  return { servedFrom: source, latencyMs: Number.isFinite(original) && original > 0 ? original : measuredMs };
+  const header = response.headers.get(LATENCY_HEADER);
+  const latencyMs = header !== null && Number.isFinite(Number(header)) ? Number(header) : measuredMs;
+  return source === 'cache' || source === 'cassette' ? { servedFrom: source, latencyMs } : { latencyMs };
 }

@@ -35,21 +35,18 @@ export const PRICING_TABLE = {
 } as const;
 
 /**
- * The price of a model: an override first, then the bundled table; a dated or
- * suffixed name (`gpt-4.1-mini-2025-04-14`) falls back to its longest listed prefix.
- * Returns undefined for a model nobody priced.
+ * The price of a model: an override first, then the bundled table. A dated or
+ * pinned name (`gpt-4.1-mini-2025-04-14`, `claude-haiku-4-5-20251001`, `…-latest`)
+ * falls back to its undated name; no other prefix is taken, since `o3-pro` is not
+ * priced like `o3`. A `provider:` prefix is dropped; the rest of the name (an
+ * Ollama `llama3.1:8b`) is kept. Returns undefined for a model nobody priced.
  */
 export function priceOf(model: string, overrides: Record<string, Price> = {}): Price | undefined {
-  const name = model.includes(':') ? model.slice(model.indexOf(':') + 1) : model;
-  const tables: Record<string, Price>[] = [overrides, PRICING_TABLE.models];
-  for (const table of tables) {
-    if (table[name]) return table[name];
-  }
-  for (const table of tables) {
-    const prefix = Object.keys(table)
-      .filter((k) => name.startsWith(`${k}-`))
-      .sort((a, b) => b.length - a.length)[0];
-    if (prefix) return table[prefix];
+  const name = model.replace(/^(openai|anthropic):/, '');
+  const undated = name.replace(/-(\d{4}-\d{2}-\d{2}|\d{8}|latest)$/, '');
+  for (const candidate of [name, undated]) {
+    const price = overrides[candidate] ?? (PRICING_TABLE.models as Record<string, Price>)[candidate];
+    if (price) return price;
   }
   return undefined;
 }

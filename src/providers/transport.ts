@@ -74,14 +74,33 @@ export const TRIAL_HEADER = 'x-shadowgate-trial';
 export const SOURCE_HEADER = 'x-shadowgate-source';
 /** Response header with the original latency of an answer served from the cache or a cassette. */
 export const LATENCY_HEADER = 'x-shadowgate-latency-ms';
-/** Placeholder credential for calls that may be answered without the network. */
+/** Placeholder credential for calls that may be answered without the network: a call that needs the network is refused. */
 export const NO_KEY = 'shadowgate-no-key';
+/** What is sent as the key to a suite's own server (`baseURL`) that names no key: never a real one. */
+export const KEY_NOT_NEEDED = 'not-needed';
+
+/**
+ * The key for a provider's calls. The provider's own endpoint gets its usual
+ * environment variable; a suite's `baseURL` gets only the variable the suite names
+ * (`apiKeyEnv`), so that a changed `baseURL` cannot carry a secret elsewhere.
+ */
+export function apiKeyFor(
+  defaultEnv: string,
+  target: { baseURL?: string; apiKeyEnv?: string },
+  env: Record<string, string | undefined>,
+): string {
+  if (!target.baseURL) return env[defaultEnv] || NO_KEY;
+  if (!target.apiKeyEnv) return KEY_NOT_NEEDED;
+  return env[target.apiKeyEnv] || NO_KEY;
+}
 
 /** A call that `--replay-only` could not serve from the cassette. */
 export class CassetteMissError extends ShadowgateError {
-  constructor(request: Exchange['request'], key: string) {
+  constructor(request: Exchange['request'], key: string, trial: number) {
     const model = (request.body as { model?: unknown } | null)?.model;
-    super('SG_NOT_FOUND', `no cassette entry for ${request.method} ${request.url}${model ? ` (model ${String(model)})` : ''}, request key ${key.slice(0, 16)}`, {
+    const messages = (request.body as { messages?: unknown[] } | null)?.messages;
+    const at = [model ? `model ${String(model)}` : '', `trial ${trial}`, Array.isArray(messages) ? `${messages.length} message(s)` : ''].filter(Boolean).join(', ');
+    super('SG_NOT_FOUND', `no cassette entry for ${request.method} ${request.url} (${at}), request key ${key.slice(0, 16)}`, {
       hint: 'record the cassette again with --record, with the provider reachable',
     });
   }
@@ -146,7 +165,7 @@ export function createTransport(options: TransportOptions) {
     };
     if (options.mode === 'replay-only') {
       const hit = options.cassette?.get(key);
-      if (!hit) throw new CassetteMissError(request, key);
+      if (!hit) throw new CassetteMissError(request, key, trial);
       stats.cassetteHits++;
       return served(hit, 'cassette');
     }
@@ -182,7 +201,9 @@ export function createTransport(options: TransportOptions) {
           options.cache?.put(exchange);
           options.recorder?.put(exchange);
         }
-        return new Response(text, { status: response.status, headers: response.headers });
+        const headers = new Headers(response.headers);
+        headers.set(LATENCY_HEADER, String(clock.now() - started)); // the provider's time, not the wait for a slot
+        return new Response(text, { status: response.status, headers });
       }
       release();
       if (attempt >= retry.maxAttempts) {
@@ -197,15 +218,18 @@ export function createTransport(options: TransportOptions) {
   return { fetch: transportFetch as typeof fetch, stats };
 }
 
-/** Delay before the next attempt: the server's `retry-after(-ms)` if given, else full-jitter exponential backoff. */
+/** The longest `retry-after` honoured: a server asking for more is treated as down. */
+const MAX_RETRY_AFTER_MS = 5 * 60_000;
+
+/** Delay before the next attempt: the server's `retry-after(-ms)` if given (a request sooner would be refused again), else full-jitter exponential backoff. */
 export function backoff(attempt: number, headers: Headers | undefined, retry: RetryPolicy, random: () => number): number {
   const ms = headers?.get('retry-after-ms');
-  if (ms && Number.isFinite(Number(ms))) return Math.min(Number(ms), retry.maxDelayMs);
+  if (ms && Number.isFinite(Number(ms))) return Math.min(Number(ms), MAX_RETRY_AFTER_MS);
   const after = headers?.get('retry-after');
   if (after) {
     const seconds = Number(after);
     const delay = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(after) - Date.now();
-    if (Number.isFinite(delay) && delay >= 0) return Math.min(delay, retry.maxDelayMs);
+    if (Number.isFinite(delay) && delay >= 0) return Math.min(delay, MAX_RETRY_AFTER_MS);
   }
   return random() * Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
 }

@@ -4,7 +4,7 @@ import { ConfigError, ShadowgateError } from '../errors.js';
 import { fromAnthropicResponse } from '../providers/anthropic.js';
 import { answerSource, fromOpenAIResponse } from '../providers/openai.js';
 import type { Price } from '../providers/pricing.js';
-import { NO_KEY, TRIAL_HEADER } from '../providers/transport.js';
+import { TRIAL_HEADER } from '../providers/transport.js';
 import type { ModelResponse } from '../providers/types.js';
 import { OutcomeStatusSchema } from '../trace/schema.js';
 import type { ToolCatalog } from '../trace/catalog.js';
@@ -34,8 +34,8 @@ export type ModuleCandidate = (input: unknown, ctx: ModuleContext) => unknown;
 
 /** What `ctx.llm` is built from: the run's transports, keys and pricing. */
 export interface LlmAccess {
-  openai: { fetch: typeof fetch; apiKey?: string; baseURL?: string };
-  anthropic: { fetch: typeof fetch; apiKey?: string; baseURL?: string };
+  openai: { fetch: typeof fetch; apiKey: string; baseURL?: string };
+  anthropic: { fetch: typeof fetch; apiKey: string; baseURL?: string };
   pricing: Record<string, Price>;
 }
 
@@ -93,33 +93,27 @@ function llmClients(session: ReplaySession, trial: number, access: LlmAccess | u
       if (!access) throw missing();
       const { fetch, apiKey, baseURL } = access.openai;
       return (openai ??= new (sdks.OpenAI())({
-        apiKey: apiKey || NO_KEY,
+        apiKey,
         baseURL,
         maxRetries: 0,
-        fetch: recordingFetch(session, trial, fetch, fromOpenAIResponse, access.pricing),
+        fetch: recordingFetch(session, trial, fetch, access.pricing),
       }));
     },
     get anthropic() {
       if (!access) throw missing();
       const { fetch, apiKey, baseURL } = access.anthropic;
       return (anthropic ??= new (sdks.Anthropic())({
-        apiKey: apiKey || NO_KEY,
+        apiKey,
         baseURL,
         maxRetries: 0,
-        fetch: recordingFetch(session, trial, fetch, fromAnthropicResponse, access.pricing),
+        fetch: recordingFetch(session, trial, fetch, access.pricing),
       }));
     },
   };
 }
 
 /** Wraps a transport's fetch so that each model call is budgeted, keyed by trial and recorded as a model step. */
-function recordingFetch(
-  session: ReplaySession,
-  trial: number,
-  transport: typeof fetch,
-  parse: (data: unknown) => Omit<ModelResponse, 'latencyMs' | 'servedFrom'>,
-  pricing: Record<string, Price>,
-): typeof fetch {
+function recordingFetch(session: ReplaySession, trial: number, transport: typeof fetch, pricing: Record<string, Price>): typeof fetch {
   return (async (input: string | URL | Request, init: RequestInit = {}) => {
     session.beforeModelCall();
     const headers = new Headers(init.headers);
@@ -130,9 +124,31 @@ function recordingFetch(
     session.modelWaitMs += waited;
     if (!response.ok) return response;
     const text = await response.text();
-    recordResponse(session, { ...parse(JSON.parse(text)), ...answerSource(response, waited) }, pricing);
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    recordResponse(session, { ...parseAnswer(url, JSON.parse(text)), ...answerSource(response, waited) }, pricing);
     return new Response(text, { status: response.status, headers: response.headers });
   }) as typeof fetch;
+}
+
+/**
+ * A model answer from any endpoint the SDKs call: Chat Completions and Messages in
+ * full; any other (Responses, embeddings) for its model and usage, so that it is
+ * priced and budgeted like the rest.
+ */
+function parseAnswer(url: string, body: unknown): Omit<ModelResponse, 'latencyMs' | 'servedFrom'> {
+  const path = new URL(url).pathname;
+  if (path.endsWith('/chat/completions')) return fromOpenAIResponse(body);
+  if (path.endsWith('/messages')) return fromAnthropicResponse(body);
+  const { model, usage } = (body ?? {}) as { model?: unknown; usage?: Record<string, unknown> };
+  const count = (...names: string[]) => names.map((n) => usage?.[n]).find((v): v is number => typeof v === 'number');
+  const input = count('prompt_tokens', 'input_tokens');
+  const output = count('completion_tokens', 'output_tokens') ?? 0;
+  const cached = (usage?.input_tokens_details as { cached_tokens?: unknown } | undefined)?.cached_tokens;
+  return {
+    model: typeof model === 'string' ? model : 'unknown',
+    toolCalls: [],
+    ...(input !== undefined ? { usage: { inputTokens: input, outputTokens: output, ...(typeof cached === 'number' && cached > 0 ? { cachedInputTokens: cached } : {}) } } : {}),
+  };
 }
 
 function parseModuleOutcome(value: unknown): CandidateEnd {

@@ -117,8 +117,11 @@ export class ReplaySession {
     const tokens = (step.usage?.inputTokens ?? 0) + (step.usage?.outputTokens ?? 0);
     this.tokens += tokens;
     this.cost += costUsd ?? 0;
-    this.run.tokens += tokens;
-    this.run.costUsd += costUsd ?? 0;
+    // The run's budget is about spending: answers replayed from a recording, the cache or a cassette cost nothing.
+    if (!step.servedFrom) {
+      this.run.tokens += tokens;
+      this.run.costUsd += costUsd ?? 0;
+    }
     const { maxTokens, maxCostUsd } = this.budgets;
     if (maxTokens !== undefined && this.tokens > maxTokens) {
       throw this.halt(new BudgetExceededError('maxTokens', `token budget of ${maxTokens} exceeded (${this.tokens})`));

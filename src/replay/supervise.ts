@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { BudgetExceededError, ReplayStop, ShadowgateError } from '../errors.js';
 import type { ReplaySession } from './session.js';
 import type { CandidateStep, ResultError, ResultStatus } from './types.js';
@@ -28,6 +29,8 @@ export async function supervise(
   body: (signal: AbortSignal) => Promise<CandidateEnd>,
 ): Promise<CandidateOutcome> {
   const controller = new AbortController();
+  // Each model call of the SDKs listens on the signal; a long loop has many.
+  setMaxListeners(1000, controller.signal);
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -75,18 +78,24 @@ function findStop(error: unknown): ReplayStop | undefined {
   return undefined;
 }
 
-/** An error as data: our own errors keep their code; an SDK error its HTTP status; the message of its cause is kept. */
+/**
+ * An error as data: our own errors keep their code (found down the cause chain, where
+ * an SDK wraps them); a provider's HTTP error its status; a connection failure or a
+ * timeout says so, with the underlying cause.
+ */
 export function errorData(error: unknown, fallbackCode: string): ResultError {
-  if (error instanceof ShadowgateError) return { code: error.code, message: error.message };
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof ShadowgateError) return { code: e.code, message: e.message };
+  }
   if (error instanceof Error) {
-    const cause = (error as { cause?: unknown }).cause;
-    if (cause instanceof ShadowgateError) return { code: cause.code, message: cause.message };
     const status = (error as { status?: unknown }).status;
-    return {
-      code: typeof status === 'number' ? `PROVIDER_HTTP_${status}` : fallbackCode,
-      message: error.message,
-      name: error.name,
-    };
+    if (typeof status === 'number') return { code: `PROVIDER_HTTP_${status}`, message: error.message, name: error.name };
+    if (/APIConnection(Timeout)?Error/.test(error.name)) {
+      const cause = (error as { cause?: { message?: string; code?: string } }).cause;
+      const why = cause ? `: ${cause.code ? `${cause.code} ` : ''}${cause.message ?? ''}`.trimEnd() : '';
+      return { code: error.name.includes('Timeout') ? 'PROVIDER_TIMEOUT' : 'PROVIDER_CONNECTION', message: `${error.message}${why}`, name: error.name };
+    }
+    return { code: fallbackCode, message: error.message, name: error.name };
   }
   return { code: fallbackCode, message: typeof error === 'object' && error !== null ? safeStringify(error) : String(error) };
 }

@@ -39,7 +39,7 @@ export function renderRunSummary(outcome: RunOutcome, notable: readonly TraceRes
       ...toolRatios(m).map((line) => ['', line] as [string, string]),
       ...(m.passK ? [['pass^k', `pass^${m.passK.k} ${pct(m.passK.value)} over ${m.passK.traces} traces; mean consistency ${pct(m.consistency?.mean ?? null)}`] as [string, string]] : []),
       ['cost', `${usd(m.cost.perRunUsd)} per run${m.cost.perRunCi95 ? ` ${interval(m.cost.perRunCi95, usd)}` : ''} · ${usd(m.cost.perCompletedUsd)} per completed · ${usd(m.cost.totalUsd)} total${m.cost.unpriced ? ` (${m.cost.unpriced} unpriced)` : ''}`],
-      ...(m.cost.modelCalls > 0 ? [['model calls', modelCalls(outcome)] as [string, string]] : []),
+      ...(m.cost.modelCalls > 0 || outcome.modelCalls.requests > 0 ? [['model calls', modelCalls(outcome)] as [string, string]] : []),
       ['latency', `p50 ${ms(m.latency.p50Ms)} · p95 ${ms(m.latency.p95Ms)} · mean ${ms(m.latency.meanMs)} ${interval(m.latency.meanCi95, ms)}`],
       ['error rate', pct(m.errorRate)],
       ...(m.paired ? [['vs baseline', paired(m.paired)] as [string, string]] : []),

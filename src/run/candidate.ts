@@ -1,7 +1,7 @@
 import { createCassetteRecorder, loadCassette } from '../providers/cassette.js';
 import { createRateLimiter, type Clock } from '../providers/rate-limit.js';
 import { API_KEY_ENV, createProvider, parseModelSpec } from '../providers/registry.js';
-import { createTransport, type ExchangeSink, type TransportStats } from '../providers/transport.js';
+import { apiKeyFor, createTransport, type ExchangeSink, type TransportStats } from '../providers/transport.js';
 import type { ModelProvider } from '../providers/types.js';
 import { createMockToolbox } from '../replay/mock-tools.js';
 import { loadModuleCandidate, moduleRunner } from '../replay/module-candidate.js';
@@ -13,7 +13,7 @@ import type { ResolvedSuite } from '../suite/load.js';
 import type { Store } from '../store/types.js';
 import { readTraceFile } from '../trace/reader.js';
 import { caseIdOf, type Trace } from '../trace/schema.js';
-import type { Issue } from '../errors.js';
+import { InternalError, type Issue } from '../errors.js';
 
 /** A candidate ready to run: `play` gives its outcome on one trace, or undefined when it has no partner. */
 export interface PreparedCandidate {
@@ -28,6 +28,8 @@ export interface PreparedCandidate {
   finish(now: Date): number | undefined;
   /** Collects the exchanges to record, when recording: a second run of the same candidate adds to it. */
   recorder?: ExchangeSink;
+  /** Removes the API keys this run knows of from a text (a provider's error message may echo one). */
+  redact(text: string): string;
 }
 
 export interface ModelOptions {
@@ -55,14 +57,18 @@ export async function prepareCandidate(suite: ResolvedSuite, store: Store, optio
   const session = (trace: Trace) =>
     new ReplaySession(trace, createMockToolbox(trace, catalog, suite.mocks), budgets, runBudget);
   const models = createModelAccess(suite, store, options);
-  const base = { issues: [], unusedPartners: () => [], modelStats: models.stats, finish: models.finish, recorder: models.recorder };
+  const env = options.env ?? process.env;
+  const secrets = [...Object.values(API_KEY_ENV), ...(candidate.kind !== 'recorded' && candidate.apiKeyEnv ? [candidate.apiKeyEnv] : [])]
+    .map((name) => env[name])
+    .filter((value): value is string => typeof value === 'string' && value.length >= 8);
+  const redact = (text: string) => secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), text);
+  const base = { issues: [], unusedPartners: () => [], modelStats: models.stats, finish: models.finish, recorder: models.recorder, redact };
 
   switch (candidate.kind) {
     case 'module': {
-      const env = options.env ?? process.env;
       const llm = {
-        openai: { fetch: models.fetchFor('openai'), apiKey: env[API_KEY_ENV.openai], baseURL: candidate.baseURL },
-        anthropic: { fetch: models.fetchFor('anthropic'), apiKey: env[API_KEY_ENV.anthropic] },
+        openai: { fetch: models.fetchFor('openai'), apiKey: apiKeyFor(API_KEY_ENV.openai, candidate, env), baseURL: candidate.baseURL },
+        anthropic: { fetch: models.fetchFor('anthropic'), apiKey: apiKeyFor(API_KEY_ENV.anthropic, {}, env) },
         pricing: suite.pricing,
       };
       const runner = moduleRunner(await loadModuleCandidate(candidate.module), catalog, budgets.maxWallMs, llm);
@@ -70,15 +76,14 @@ export async function prepareCandidate(suite: ResolvedSuite, store: Store, optio
     }
     case 'tool-loop': {
       const spec = parseModelSpec(candidate.model);
-      if (!spec.ok) throw new Error(spec.message); // validated when the suite was loaded
-      const env = options.env ?? process.env;
+      if (!spec.ok) throw new InternalError(spec.message); // validated when the suite was loaded
       const provider =
         options.provider ??
         (spec.provider === 'replay'
           ? createProvider('replay', { fetch: models.fetchFor('replay') })
           : createProvider(spec.provider, {
               fetch: models.fetchFor(spec.provider),
-              apiKey: env[API_KEY_ENV[spec.provider]] ?? (candidate.baseURL ? 'no-key' : undefined),
+              apiKey: apiKeyFor(API_KEY_ENV[spec.provider], candidate, env),
               baseURL: candidate.baseURL,
             }));
       const runner = toolLoopRunner({

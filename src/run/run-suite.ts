@@ -123,6 +123,15 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
       const outcome = { status: 'error' as const, decision: undefined, steps: [], error: errorData(error, 'SG_INTERNAL'), latencyMs: null };
       result = buildResult(trace, trial, outcome, source, compare);
     }
+    if (result.error) {
+      result.error = JSON.parse(candidate.redact(JSON.stringify(result.error))) as typeof result.error;
+      // A missing key fails every call that needs the network alike: a configuration problem, not a result.
+      if (result.error.code === 'SG_CONFIG_INVALID') {
+        throw new ShadowgateError('SG_CONFIG_INVALID', result.error.message, {
+          hint: 'set OPENAI_API_KEY or ANTHROPIC_API_KEY (or the suite\'s apiKeyEnv), or run with --replay-only and a recorded cassette',
+        });
+      }
+    }
     if (!store1(result, source)) return;
     accumulator.add(result);
     options.onProgress?.({ done: ++finished, total, result });

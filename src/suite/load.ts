@@ -7,6 +7,7 @@ import { parseModelSpec } from '../providers/registry.js';
 import { canonicalJson } from '../trace/canonical.js';
 import { duplicateToolNames, ToolCatalogSchema, type ToolCatalog } from '../trace/catalog.js';
 import { SuiteFileSchema, type SuiteFile } from './schema.js';
+import { decisionSchemaProblem } from '../replay/decision.js';
 import { loadYamlFile } from './yaml.js';
 
 type CandidateOf<K> = Extract<SuiteFile['candidate'], { kind: K }>;
@@ -171,6 +172,10 @@ async function resolveCandidate(
     case 'tool-loop': {
       const spec = parseModelSpec(c.model);
       if (!spec.ok) problem('candidate.model', spec.message);
+      if (c.decisionSchema) {
+        const problem_ = decisionSchemaProblem(c.decisionSchema);
+        if (problem_) problem('candidate.decisionSchema', problem_);
+      }
       const prompt = c.prompt === undefined ? undefined : resolve(dir, c.prompt);
       if (prompt && !existsSync(prompt)) problem('candidate.prompt', `prompt template not found: ${prompt}`);
       const promptVersion = c.promptVersion ?? (prompt ? basename(prompt).replace(/\.hbs$/, '') : undefined);

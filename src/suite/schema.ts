@@ -16,6 +16,8 @@ export const LimitsSchema = z.strictObject({
   baseDelayMs: z.number().int().nonnegative().optional(),
   /** Per attempt. @default 60000 */
   timeoutMs: z.number().int().positive().optional(),
+  /** Longest backoff between attempts (a server's retry-after is honoured up to 5 minutes). @default 30000 */
+  maxDelayMs: z.number().int().positive().optional(),
 });
 
 export const ToolLoopCandidateSchema = z.strictObject({
@@ -24,6 +26,8 @@ export const ToolLoopCandidateSchema = z.strictObject({
   model: z.string().min(1),
   /** Any OpenAI-compatible server. */
   baseURL: z.string().url().optional(),
+  /** The environment variable holding the key for `baseURL`; without it no key is sent there. */
+  apiKeyEnv: z.string().min(1).optional(),
   /** Handlebars template, rendered with `{ input, workflow }`. */
   prompt: z.string().min(1).optional(),
   /** @default the prompt file's name less `.hbs`, e.g. `triage.v4` */
@@ -47,6 +51,8 @@ export const ModuleCandidateSchema = z.strictObject({
   module: z.string().min(1),
   /** Where `ctx.llm.openai` sends its calls (any OpenAI-compatible server). */
   baseURL: z.string().url().optional(),
+  /** The environment variable holding the key for `baseURL`; without it no key is sent there. */
+  apiKeyEnv: z.string().min(1).optional(),
   limits: LimitsSchema.optional(),
 });
 
@@ -131,7 +137,8 @@ export const SuiteFileSchema = z.strictObject({
   trials: z.number().int().min(1).max(100).default(1),
   budgets: z
     .strictObject({
-      maxSteps: z.number().int().positive().optional(),
+      /** Model and tool steps per trace: a candidate that runs on without end stops here. @default 50 */
+      maxSteps: z.number().int().positive().default(50),
       maxTokens: z.number().int().positive().optional(),
       maxCostUsd: z.number().positive().optional(),
       maxWallMs: z.number().int().positive().optional(),
@@ -142,7 +149,7 @@ export const SuiteFileSchema = z.strictObject({
         .strictObject({ maxTokens: z.number().int().positive().optional(), maxCostUsd: z.number().positive().optional() })
         .optional(),
     })
-    .default({ maxRepeatedCalls: 5 }),
+    .default({ maxSteps: 50, maxRepeatedCalls: 5 }),
   review: z
     .strictObject({ sampleRate: Rate.default(0.1), seed: z.number().int().default(0) })
     .optional(),

@@ -149,3 +149,52 @@ describe('ctx.llm.anthropic', () => {
     }
   });
 });
+
+describe('ctx.llm with other endpoints and servers', () => {
+  it('prices and budgets a Responses API call by its usage block', async () => {
+    const { http, HttpResponse } = await import('msw');
+    apis.server.use(
+      http.post('https://api.openai.com/v1/responses', () =>
+        HttpResponse.json({
+          id: 'resp_1', object: 'response', created_at: 1763683200, status: 'completed', model: 'gpt-4.1-mini-2025-04-14',
+          output: [{ type: 'message', id: 'msg_1', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'deny', annotations: [] }] }],
+          usage: { input_tokens: 1000, input_tokens_details: { cached_tokens: 0 }, output_tokens: 10, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 1010 },
+        }),
+      ),
+    );
+    const { dir, suite: file, cleanup } = modelSuite('kind: module\nmodule: agent.mjs', 1, 'budgets: { maxTokens: 500 }');
+    try {
+      writeFileSync(join(dir, 'agent.mjs'), `export async function run(input, ctx) {
+  const r = await ctx.llm.openai.responses.create({ model: 'gpt-4.1-mini', input: 'decide' });
+  return { decision: { action: r.output_text } };
+}
+`);
+      const store = createMemoryStore();
+      const outcome = await runSuite(await loadSuite(file), { store, env: ENV });
+      const [r] = [...store.results(outcome.meta.runId)];
+      // 1,010 tokens against a budget of 500: stopped, and priced (1000·0.40 + 10·1.60) / 1e6 = 0.000416
+      expect(r).toMatchObject({ status: 'budget_exceeded' });
+      expect(r!.steps[0]).toMatchObject({ type: 'llm', usage: { inputTokens: 1000, outputTokens: 10 } });
+      expect(r!.costUsd).toBeCloseTo(0.000416, 12);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('lets a module use a keyless local server through its baseURL', async () => {
+    const { dir, suite: file, cleanup } = modelSuite('kind: module\nmodule: agent.mjs\nbaseURL: http://127.0.0.1:8080/v1', 1);
+    try {
+      writeFileSync(join(dir, 'agent.mjs'), `export async function run(input, ctx) {
+  await ctx.llm.openai.chat.completions.create({ model: 'llama3.1', messages: [{ role: 'user', content: JSON.stringify(input) }] });
+  return { decision: { action: 'deny' } };
+}
+`);
+      const store = createMemoryStore();
+      const outcome = await runSuite(await loadSuite(file), { store, env: {} });
+      expect([...store.results(outcome.meta.runId)][0]!.status).toBe('completed');
+      expect(apis.seen[0]!.headers.authorization).toBe('Bearer not-needed');
+    } finally {
+      cleanup();
+    }
+  });
+});

@@ -71,7 +71,9 @@ describe('cassettes', () => {
     const out = JSON.parse(readFileSync(join(dir, 'out/miss.json'), 'utf8'));
     const failed = out.results.filter((r: { status: string }) => r.status === 'error');
     expect(failed).toHaveLength(1);
-    expect(failed[0].error.message).toMatch(/^no cassette entry for POST https:\/\/api\.openai\.com\/v1\/chat\/completions \(model gpt-4\.1-mini\), request key [0-9a-f]{16}$/);
+    expect(failed[0].error.message).toMatch(
+      /^no cassette entry for POST https:\/\/api\.openai\.com\/v1\/chat\/completions \(model gpt-4\.1-mini, trial 0, 2 message\(s\)\), request key [0-9a-f]{16}$/,
+    );
     expect(out.results.filter((r: { status: string }) => r.status === 'completed')).toHaveLength(3);
     expect(apis.seen).toHaveLength(0);
   });
@@ -106,12 +108,12 @@ describe('cassettes', () => {
     expect(missing.stderr).toMatch(/no cassette at .*model-suite\.json/);
   });
 
-  it('without a key, a call that is neither cached nor in a cassette errors its trace and says how to fix it', async () => {
-    const out = await shadowgate(dir, {}, 'run', 'suite.yaml', '--db', 'nokey.db', '--json', 'out/nokey.json');
-    const run = JSON.parse(readFileSync(join(dir, 'out/nokey.json'), 'utf8'));
-    expect(run.results.every((r: { status: string }) => r.status === 'error')).toBe(true);
-    expect(run.results[0].error.message).toMatch(/no API key for https:\/\/api\.openai\.com/);
-    expect(out.code).toBe(1);
+  it('without a key, a call that is neither cached nor in a cassette stops the run with exit 2 and says how to fix it', async () => {
+    const out = await shadowgate(dir, {}, 'run', 'suite.yaml', '--db', 'nokey.db');
+    expect(out.code).toBe(2);
+    expect(out.stderr).toMatch(/no API key for https:\/\/api\.openai\.com/);
+    expect(out.stderr).toContain('hint: set OPENAI_API_KEY');
     expect(apis.seen).toHaveLength(0);
   });
+
 });

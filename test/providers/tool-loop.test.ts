@@ -37,7 +37,7 @@ const OPENAI = `kind: tool-loop
 model: openai:gpt-4.1-mini
 prompt: $FIXTURES/prompts/triage.v4.hbs
 ${DECISION_SCHEMA}`;
-const ANTHROPIC = OPENAI.replace('openai:gpt-4.1-mini', 'anthropic:claude-sonnet-4-5');
+const ANTHROPIC = OPENAI.replace('openai:gpt-4.1-mini', 'anthropic:claude-haiku-4-5');
 
 const llmSteps = (r: TraceResult) => r.steps.filter((s) => s.type === 'llm');
 const toolNames = (r: TraceResult) => r.steps.flatMap((s) => (s.type === 'tool' ? [s.name] : []));
@@ -253,5 +253,60 @@ describe('prompts and answers', () => {
     const { results } = await run(OPENAI, {}, 1, 'budgets: { maxCostUsd: 0.0002 }');
     expect(results[0]).toMatchObject({ status: 'budget_exceeded' });
     expect(results[0]!.error!.message).toMatch(/^cost budget of \$0.0002 exceeded/);
+  });
+});
+
+describe('keys and servers', () => {
+  it('sends no key to a suite\'s own server unless the suite names its variable, and then that one', async () => {
+    const local = `kind: tool-loop\nmodel: openai:llama3.1\nbaseURL: http://127.0.0.1:8080/v1\n${DECISION_SCHEMA}`;
+    await run(local, {}, 1);
+    expect(new Set(apis.seen.map((s) => s.headers.authorization))).toEqual(new Set(['Bearer not-needed']));
+    apis.reset();
+    await run(`${local}\napiKeyEnv: LOCAL_KEY`, { env: { ...ENV, LOCAL_KEY: 'sk-local-123456' } }, 1);
+    expect(new Set(apis.seen.map((s) => s.headers.authorization))).toEqual(new Set(['Bearer sk-local-123456']));
+  });
+
+  it('keeps a key that a provider echoes in an error message out of the results', async () => {
+    apis.next(status(401, {}, `Incorrect API key provided: ${FAKE_KEY}`));
+    const { results } = await run(`${OPENAI}\nlimits: { maxAttempts: 1 }`, { concurrency: 1 }, 1);
+    expect(results[0]!.error!.message).toContain('Incorrect API key provided: [redacted]');
+    expect(JSON.stringify(results)).not.toContain(FAKE_KEY);
+  });
+
+  it('honours a retry-after longer than the backoff cap', async () => {
+    const { sleeps, clock } = fakeClock();
+    apis.next(status(429, { 'retry-after': '60' }));
+    const { results } = await run(OPENAI, { clock, concurrency: 1 }, 1);
+    expect(results[0]!.status).toBe('completed');
+    expect(sleeps).toEqual([60_000]);
+  });
+
+  it('stops a model that wanders without end at the default step budget', async () => {
+    // get_customer and get_order in turn, for ever: not the same call twice in a row, so only maxSteps can stop it.
+    let turn = 0;
+    const wander = (body: Record<string, unknown>) => {
+      const input = JSON.parse((body.messages as { role: string; content: string }[]).find((m) => m.role === 'user')!.content);
+      const call = turn++ % 2 === 0 ? { name: 'get_customer', arguments: JSON.stringify({ customer_id: input.customer_id }) } : { name: 'get_order', arguments: JSON.stringify({ order_id: input.order_id }) };
+      return HttpResponse.json({
+        id: `chatcmpl-${turn}`, object: 'chat.completion', created: 1763683200, model: 'gpt-4.1-mini-2025-04-14',
+        choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [{ id: `call_${turn}`, type: 'function', function: call }] }, finish_reason: 'tool_calls' }],
+        usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
+      });
+    };
+    apis.next(...Array.from({ length: 60 }, () => wander));
+    const { results } = await run(OPENAI, { concurrency: 1 }, 1);
+    expect(results[0]).toMatchObject({ status: 'budget_exceeded', error: { message: 'step budget of 50 steps exhausted' } });
+    expect(apis.seen).toHaveLength(25); // 25 model steps + 25 tool steps
+  });
+});
+
+describe('suite checks', () => {
+  it('reports a decision schema that is not JSON Schema when the suite is loaded', async () => {
+    const { suite: file, cleanup } = modelSuite(`kind: tool-loop\nmodel: openai:gpt-4.1-mini\ndecisionSchema: { type: objekt }`, 1);
+    try {
+      await expect(loadSuite(file)).rejects.toThrow(/candidate\.decisionSchema: not a valid JSON Schema/);
+    } finally {
+      cleanup();
+    }
   });
 });
