@@ -54,8 +54,8 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .option('--noise-floor', 'run the candidate a second time, independently, and report how much it disagrees with itself')
     .option('--strict', 'any bad trace line is an error (exit 2) before anything runs')
     .option('--no-cache', 'do not answer model calls from the response cache (nor fill it)')
-    .addOption(new Option('--record', 'write every model exchange of the run to the cassette').conflicts('replayOnly'))
-    .option('--replay-only', 'answer model calls only from the cassette; a call that is not there fails its trace')
+    .addOption(new Option('--record', 'write every model exchange of the run to the cassette').conflicts('replayOnly').env('SHADOWGATE_RECORD'))
+    .addOption(new Option('--replay-only', 'answer model calls only from the cassette; a call that is not there fails its trace').env('SHADOWGATE_REPLAY_ONLY'))
     .option('--cassette <file>', 'cassette file (default fixtures/cassettes/<suite>.json)')
     .addOption(dbOption(io))
     .action(async (suites: string[], opts: RunFlags) => setExit(await runCommand(io, suites, opts)));

@@ -1,10 +1,12 @@
 import { createAnthropicProvider } from './anthropic.js';
-import { createOpenAIProvider } from './openai.js';
+import { createOpenAIProvider, type SdkProviderOptions } from './openai.js';
 import { createReplayProvider } from './replay.js';
 import type { ModelProvider } from './types.js';
 
-export const PROVIDERS = ['replay', 'openai', 'anthropic'] as const;
-export type ProviderName = (typeof PROVIDERS)[number];
+/** The providers that call an API (`replay` needs none). */
+export const API_PROVIDERS = ['openai', 'anthropic'] as const;
+export type ApiProvider = (typeof API_PROVIDERS)[number];
+export type ProviderName = 'replay' | ApiProvider;
 export type ModelSpec = { provider: ProviderName; model: string };
 
 /** Parses `provider:model` (or the bare `replay`) and checks the provider exists. */
@@ -13,33 +15,27 @@ export function parseModelSpec(spec: string): ({ ok: true } & ModelSpec) | { ok:
   const at = spec.indexOf(':');
   const provider = spec.slice(0, at);
   const model = spec.slice(at + 1);
-  if (at < 1 || !model) return { ok: false, message: `expected provider:model (${PROVIDERS.slice(1).join(', ')}) or replay, got "${spec}"` };
-  if (!(PROVIDERS as readonly string[]).includes(provider) || provider === 'replay') {
-    return { ok: false, message: `unknown model provider "${provider}" (available: ${PROVIDERS.slice(1).join(', ')}, or replay)` };
+  if (at < 1 || !model) return { ok: false, message: `expected provider:model (${API_PROVIDERS.join(', ')}) or replay, got "${spec}"` };
+  if (!(API_PROVIDERS as readonly string[]).includes(provider)) {
+    return { ok: false, message: `unknown model provider "${provider}" (available: ${API_PROVIDERS.join(', ')}, or replay)` };
   }
-  return { ok: true, provider: provider as ProviderName, model };
+  return { ok: true, provider: provider as ApiProvider, model };
 }
 
-export interface ProviderDeps {
-  /** The transport's fetch for this provider. */
-  fetch: typeof fetch;
-  apiKey?: string;
-  baseURL?: string;
-}
-
-export function createProvider(provider: ProviderName, deps: ProviderDeps): ModelProvider {
+/** A provider for a parsed model spec; an API provider talks through the transport's fetch. */
+export function createProvider(provider: ProviderName, deps: () => SdkProviderOptions): ModelProvider {
   switch (provider) {
     case 'replay':
       return createReplayProvider();
     case 'openai':
-      return createOpenAIProvider(deps);
+      return createOpenAIProvider(deps());
     case 'anthropic':
-      return createAnthropicProvider(deps);
+      return createAnthropicProvider(deps());
   }
 }
 
 /** The environment variable holding each provider's key. */
-export const API_KEY_ENV: Record<Exclude<ProviderName, 'replay'>, string> = {
+export const API_KEY_ENV: Record<ApiProvider, string> = {
   openai: 'OPENAI_API_KEY',
   anthropic: 'ANTHROPIC_API_KEY',
 };

@@ -1,6 +1,6 @@
 import { createCassetteRecorder, loadCassette } from '../providers/cassette.js';
 import { createRateLimiter, type Clock } from '../providers/rate-limit.js';
-import { API_KEY_ENV, createProvider, parseModelSpec } from '../providers/registry.js';
+import { API_KEY_ENV, createProvider, parseModelSpec, type ApiProvider } from '../providers/registry.js';
 import { apiKeyFor, createTransport, type ExchangeSink, type TransportStats } from '../providers/transport.js';
 import type { ModelProvider } from '../providers/types.js';
 import { createMockToolbox } from '../replay/mock-tools.js';
@@ -79,13 +79,11 @@ export async function prepareCandidate(suite: ResolvedSuite, store: Store, optio
       if (!spec.ok) throw new InternalError(spec.message); // validated when the suite was loaded
       const provider =
         options.provider ??
-        (spec.provider === 'replay'
-          ? createProvider('replay', { fetch: models.fetchFor('replay') })
-          : createProvider(spec.provider, {
-              fetch: models.fetchFor(spec.provider),
-              apiKey: apiKeyFor(API_KEY_ENV[spec.provider], candidate, env),
-              baseURL: candidate.baseURL,
-            }));
+        createProvider(spec.provider, () => ({
+          fetch: models.fetchFor(spec.provider),
+          apiKey: apiKeyFor(API_KEY_ENV[spec.provider as ApiProvider], candidate, env),
+          baseURL: candidate.baseURL,
+        }));
       const runner = toolLoopRunner({
         provider,
         model: spec.model,

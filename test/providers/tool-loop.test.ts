@@ -310,3 +310,22 @@ describe('suite checks', () => {
     }
   });
 });
+
+describe('Anthropic faults', () => {
+  it('retries an overloaded (529) Messages API and then answers', async () => {
+    const { sleeps, clock } = fakeClock();
+    const overloaded = () => HttpResponse.json({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }, { status: 529 });
+    apis.next(overloaded, overloaded);
+    const { results, outcome } = await run(`${ANTHROPIC}\nlimits: { baseDelayMs: 10 }`, { clock, concurrency: 1 }, 1);
+    expect(results[0]!.status).toBe('completed');
+    expect(sleeps).toHaveLength(2);
+    expect(outcome.modelCalls.retries).toBe(2);
+  });
+
+  it('errors the trace with the API\'s message on a 400', async () => {
+    apis.next(() => HttpResponse.json({ type: 'error', error: { type: 'invalid_request_error', message: 'max_tokens: must be at most 64000' } }, { status: 400 }));
+    const { results } = await run(ANTHROPIC, { concurrency: 1 }, 1);
+    expect(results[0]).toMatchObject({ status: 'error', error: { code: 'PROVIDER_HTTP_400' } });
+    expect(results[0]!.error!.message).toContain('max_tokens: must be at most 64000');
+  });
+});
