@@ -69,6 +69,8 @@ export interface RunMetrics {
 }
 
 export interface NoiseFloor {
+  /** Whose noise: the baseline's candidate run twice, or (when it cannot be run again) this run's candidate. */
+  subject: 'baseline' | 'candidate';
   /** The second (A/A) run. */
   runId: string;
   /** Traces decided in both runs. */

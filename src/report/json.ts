@@ -14,7 +14,7 @@ export function runDocumentHead(outcome: RunOutcome) {
     runId: meta.runId,
     suite: { name: meta.suite, file: meta.suiteFile, hash: meta.suiteHash },
     phase: meta.phase,
-    candidate: { label: meta.candidate, hash: meta.candidateHash, model: meta.model, promptVersion: meta.promptVersion },
+    candidate: { label: meta.candidate, hash: meta.candidateHash, model: meta.model, promptVersion: meta.promptVersion, source: meta.candidateSource },
     reference: meta.reference,
     startedAt: meta.startedAt,
     finishedAt: outcome.finishedAt,

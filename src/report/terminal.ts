@@ -87,7 +87,7 @@ function paired(p: NonNullable<RunMetrics['paired']>): string {
 
 function noise(n: NonNullable<RunMetrics['noiseFloor']>): string {
   return (
-    `A/A run ${n.runId}: ${n.flips} of ${n.pairs} traces flip (${pct(n.selfDisagreement)}); agreement moves ${pp(n.agreementDelta)}, ` +
+    `A/A run of ${n.subject === 'baseline' ? "the baseline's" : 'this'} candidate ${n.runId}: ${n.flips} of ${n.pairs} traces flip (${pct(n.selfDisagreement)}); agreement moves ${pp(n.agreementDelta)}, ` +
     `effects ${pp(n.effectsAgreementDelta)}, cost per run ${usd(n.costPerRunDelta)}, p95 latency ${ms(n.p95LatencyDeltaMs)}, ` +
     `sequence similarity ${num(n.sequenceSimilarityDelta)}; tool JSD ${num(n.toolJsd)}`
   );

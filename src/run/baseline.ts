@@ -4,11 +4,26 @@ import { z } from 'zod';
 import { InputError, NotFoundError, type Issue } from '../errors.js';
 import { toPairable, type PairableResult } from '../metrics/paired.js';
 import { zodIssues } from '../trace/zod-issues.js';
+import type { CandidateSource } from '../suite/load.js';
 import type { Store } from '../store/types.js';
 
 export interface Baseline {
   runId: string;
   rows: PairableResult[];
+  /** How to run the baseline's candidate again, where the baseline says. */
+  candidate?: { source: CandidateSource; hash: string; label: string };
+}
+
+const CandidateInfoSchema = z.object({
+  label: z.string(),
+  hash: z.string(),
+  source: z.object({ raw: z.unknown(), dir: z.string() }).nullable().optional(),
+});
+
+function candidateOf(info: unknown): Baseline['candidate'] {
+  const parsed = CandidateInfoSchema.safeParse(info);
+  if (!parsed.success || !parsed.data.source) return undefined;
+  return { source: parsed.data.source as CandidateSource, hash: parsed.data.hash, label: parsed.data.label };
 }
 
 /** What a baseline's results must carry; `caseId` defaults to the trace id and `trial` to 0, as in a trace. */
@@ -26,7 +41,7 @@ const BaselineRowSchema = z.object({
 export function loadBaseline(ref: string, store: Store, cwd: string): Baseline {
   const file = resolve(cwd, ref);
   if (existsSync(file)) {
-    let doc: { schema?: unknown; runId?: unknown; results?: unknown } | null;
+    let doc: { schema?: unknown; runId?: unknown; results?: unknown; candidate?: unknown } | null;
     try {
       doc = JSON.parse(readFileSync(file, 'utf8')) as typeof doc;
     } catch (error) {
@@ -43,11 +58,15 @@ export function loadBaseline(ref: string, store: Store, cwd: string): Baseline {
       else rows.push({ traceId: parsed.data.traceId, caseId: parsed.data.caseId ?? parsed.data.traceId, trial: parsed.data.trial ?? 0, agree: parsed.data.agree });
     });
     if (issues.length > 0) throw new InputError(issues.slice(0, 20), 'a baseline file is the --json output of a run');
-    return { runId: String(doc.runId), rows };
+    return { runId: String(doc.runId), rows, candidate: candidateOf(doc.candidate) };
   }
   const run = store.getRun(ref);
   if (!run) {
     throw new NotFoundError(`--baseline ${ref} is neither a results file nor a run in the store`, 'list stored runs with `shadowgate runs`, or pass a file written by --json');
   }
-  return { runId: run.runId, rows: Array.from(store.results(ref), toPairable) };
+  return {
+    runId: run.runId,
+    rows: Array.from(store.results(ref), toPairable),
+    candidate: candidateOf({ label: run.candidate, hash: run.candidateHash, source: run.candidateSource }),
+  };
 }

@@ -9,7 +9,8 @@ import type { Baseline } from './baseline.js';
 import { errorData } from '../replay/supervise.js';
 import { buildResult, unpairedResult, type CompareOptions } from '../replay/replay-trace.js';
 import { resultKey, type TraceResult } from '../replay/types.js';
-import type { ResolvedSuite } from '../suite/load.js';
+import { withStoredCandidate, type ResolvedSuite } from '../suite/load.js';
+import type { ExchangeSink } from '../providers/transport.js';
 import type { RunMeta, Store } from '../store/types.js';
 import { readTraceFile } from '../trace/reader.js';
 import type { Trace } from '../trace/schema.js';
@@ -174,12 +175,7 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
   const metrics = accumulator.finish();
   if (options.baseline) metrics.paired = pairWithBaseline(options.baseline, store.results(meta.runId));
   if (options.noiseFloor) {
-    const replica = { ...suite, candidateLabel: `${suite.candidateLabel} (A/A)` };
-    const second = await runSuite(replica, { ...options, noiseFloor: false, baseline: undefined, resume: undefined, onProgress: undefined, replica: 1, sharedRecorder: candidate.recorder });
-    if (second.counts.total > 0 && noOutcome(second.counts) === second.counts.total) {
-      warnings.push(`the A/A run ${second.meta.runId} reached no outcome on any trace: the noise floor is unknown`);
-    }
-    metrics.noiseFloor = noiseFloorOf(metrics, store.results(meta.runId), second, store.results(second.meta.runId));
+    metrics.noiseFloor = await measureNoise(suite, options, { meta, metrics }, candidate.recorder, warnings);
   }
   const counts = accumulator.counts();
   const gate = evaluateGate(suite.gate, metrics);
@@ -195,7 +191,47 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
 const pairable = (results: Iterable<TraceResult>) => collapseTrials(Array.from(results, toPairable));
 
 /** How much two independent runs of the same candidate disagree: the noise a real change must exceed. */
-function noiseFloorOf(first: RunMetrics, firstResults: Iterable<TraceResult>, second: RunOutcome, secondResults: Iterable<TraceResult>): NoiseFloor {
+/**
+ * The noise floor: two independent runs of the same candidate, compared. It is the
+ * baseline's candidate, run twice, where the baseline was stored with its candidate
+ * and that candidate's files are as they were; otherwise this run's candidate, this
+ * run and one more, and a warning says so.
+ */
+async function measureNoise(
+  suite: ResolvedSuite,
+  options: RunOptions,
+  current: { meta: RunMeta; metrics: RunMetrics },
+  recorder: ExchangeSink | undefined,
+  warnings: string[],
+): Promise<NoiseFloor> {
+  const again = (s: ResolvedSuite, replica: number, tag: string) =>
+    runSuite(
+      { ...s, candidateLabel: `${s.candidateLabel} (${tag})` },
+      { ...options, noiseFloor: false, baseline: undefined, resume: undefined, onProgress: undefined, replica, sharedRecorder: recorder },
+    );
+  const stored = options.baseline?.candidate;
+  const baselineSuite = stored ? await withStoredCandidate(suite, stored.source, stored.hash, stored.label) : null;
+  let first: { meta: RunMeta; metrics: RunMetrics };
+  let second: RunOutcome;
+  if (baselineSuite) {
+    first = await again(baselineSuite, 1, 'A/A 1');
+    second = await again(baselineSuite, 2, 'A/A 2');
+  } else {
+    if (options.baseline) {
+      warnings.push(
+        `the baseline's candidate cannot be run again (${stored ? 'its files have changed since its run' : 'the baseline does not say how'}): the noise floor is that of this run's candidate`,
+      );
+    }
+    first = current;
+    second = await again(suite, 1, 'A/A');
+  }
+  if (second.counts.total > 0 && noOutcome(second.counts) === second.counts.total) {
+    warnings.push(`the A/A run ${second.meta.runId} reached no outcome on any trace: the noise floor is unknown`);
+  }
+  return { subject: baselineSuite ? 'baseline' : 'candidate', ...noiseFloorOf(first.metrics, options.store.results(first.meta.runId), second, options.store.results(second.meta.runId)) };
+}
+
+function noiseFloorOf(first: RunMetrics, firstResults: Iterable<TraceResult>, second: RunOutcome, secondResults: Iterable<TraceResult>): Omit<NoiseFloor, 'subject'> {
   const paired = pairResults(pairable(firstResults), pairable(secondResults));
   const flips = paired.regressions.length + paired.fixes.length;
   const delta = (a: number | null, b: number | null) => (a === null || b === null ? null : Math.abs(a - b));
@@ -271,6 +307,7 @@ function openRun(suite: ResolvedSuite, options: RunOptions, now: () => Date, sho
     gitCommit: options.git?.commit ?? null,
     gitRef: options.git?.ref ?? null,
     startedAt: startedAt.toISOString(),
+    candidateSource: suite.candidateSource,
   };
   store.createRun(meta);
   return { meta, resuming: false };

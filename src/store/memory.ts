@@ -108,8 +108,9 @@ function copy<T>(value: T): T {
 /** Only the RunMeta fields, as SQLite keeps only its columns. */
 function pickMeta(meta: RunMeta): RunMeta {
   const { runId, suite, suiteFile, suiteHash, candidateHash, candidate, model, promptVersion } = meta;
-  const { phase, reference, gitCommit, gitRef, startedAt } = meta;
+  const { phase, reference, gitCommit, gitRef, startedAt, candidateSource } = meta;
   return {
+    candidateSource: candidateSource ?? null,
     runId,
     suite,
     suiteFile,

@@ -69,6 +69,11 @@ export const migrations: readonly Migration[] = [
     name: 'model-cache-latency',
     sql: `ALTER TABLE model_cache ADD COLUMN latency_ms REAL;`,
   },
+  {
+    version: 4,
+    name: 'run-candidate-source',
+    sql: `ALTER TABLE runs ADD COLUMN candidate_json TEXT;`,
+  },
 ];
 
 /**

@@ -10,12 +10,16 @@ import type { RunRecord, Store } from './types.js';
 const RUN_COLUMNS = `run_id AS runId, suite, suite_file AS suiteFile, suite_hash AS suiteHash,
   candidate_hash AS candidateHash, candidate, model, prompt_version AS promptVersion, phase, reference,
   git_commit AS gitCommit, git_ref AS gitRef, started_at AS startedAt, finished_at AS finishedAt,
-  summary_json AS summaryJson`;
+  summary_json AS summaryJson, candidate_json AS candidateJson`;
 
-type RunRow = Omit<RunRecord, 'summary'> & { summaryJson: string | null };
+type RunRow = Omit<RunRecord, 'summary' | 'candidateSource'> & { summaryJson: string | null; candidateJson: string | null };
 
-function toRecord({ summaryJson, ...row }: RunRow): RunRecord {
-  return { ...row, summary: summaryJson === null ? null : JSON.parse(summaryJson) };
+function toRecord({ summaryJson, candidateJson, ...row }: RunRow): RunRecord {
+  return {
+    ...row,
+    candidateSource: candidateJson === null ? null : JSON.parse(candidateJson),
+    summary: summaryJson === null ? null : JSON.parse(summaryJson),
+  };
 }
 
 export interface SqliteStoreOptions {
@@ -38,9 +42,9 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   };
 
   const insertRun = db.prepare(`INSERT INTO runs (run_id, suite, suite_file, suite_hash, candidate_hash,
-    candidate, model, prompt_version, phase, reference, git_commit, git_ref, started_at)
+    candidate, model, prompt_version, phase, reference, git_commit, git_ref, started_at, candidate_json)
     VALUES (@runId, @suite, @suiteFile, @suiteHash, @candidateHash, @candidate, @model, @promptVersion,
-    @phase, @reference, @gitCommit, @gitRef, @startedAt)`);
+    @phase, @reference, @gitCommit, @gitRef, @startedAt, @candidateJson)`);
   const selectRun = db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`);
   // A negative LIMIT means no limit in SQLite.
   const selectRuns = db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE (@suite IS NULL OR suite = @suite)
@@ -70,7 +74,8 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     createRun(meta) {
       assertWritable();
       try {
-        insertRun.run(meta); // extra properties on meta are ignored by named binding
+        // extra properties on meta are ignored by named binding
+        insertRun.run({ ...meta, candidateJson: meta.candidateSource === null ? null : JSON.stringify(meta.candidateSource) });
       } catch (error) {
         if (sqliteCode(error) === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
           throw new StoreError(`run ${meta.runId} already exists in ${file}`, { cause: error });

@@ -25,6 +25,7 @@ function aRun(overrides: Partial<RunMeta> = {}): RunMeta {
     gitCommit: 'abc123',
     gitRef: 'main',
     startedAt: '2025-01-01T00:00:00.000Z',
+    candidateSource: { raw: { kind: 'module', module: 'agents/a.mjs' }, dir: '/suites' },
     ...overrides,
   };
 }

@@ -15,6 +15,8 @@ export interface RunMeta {
   gitCommit: string | null;
   gitRef: string | null;
   startedAt: string;
+  /** The candidate as written and the folder of its paths, to run it again (a noise floor); null for runs made before it was kept. */
+  candidateSource: { raw: unknown; dir: string } | null;
 }
 
 export interface RunRecord extends RunMeta {

@@ -31,6 +31,13 @@ export interface ResolvedSuite extends Omit<SuiteFile, 'candidate' | 'traces' | 
   candidateHash: string;
   /** What the candidate is, in a few words: `module:rules-v2.mjs`, `replay`. */
   candidateLabel: string;
+  /** The candidate as written and the folder its paths are relative to: enough to run it again later. */
+  candidateSource: CandidateSource;
+}
+
+export interface CandidateSource {
+  raw: SuiteFile['candidate'];
+  dir: string;
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -71,6 +78,7 @@ export async function loadSuite(file: string): Promise<ResolvedSuite> {
     // The suite without its candidate: runs of other candidates on the same suite share it.
     suiteHash: sha256(canonicalJson({ suite: { ...raw, candidate: undefined }, catalog })),
     ...identify(raw.candidate, candidate),
+    candidateSource: { raw: raw.candidate, dir },
   };
 }
 
@@ -128,7 +136,19 @@ export async function withCandidate(suite: ResolvedSuite, name: string, spec: st
   }
   const candidate = await resolveCandidate(raw, cwd, problem);
   if (problems.length > 0) throw new ConfigError(problems);
-  return { ...suite, ...identify(raw, candidate, name) };
+  return { ...suite, ...identify(raw, candidate, name), candidateSource: { raw, dir: cwd } };
+}
+
+/**
+ * The suite with a candidate stored with an earlier run, as it is on disk now; null when
+ * it cannot be run as it was (a file it names is gone, or its hash has changed since).
+ */
+export async function withStoredCandidate(suite: ResolvedSuite, source: CandidateSource, hash: string, label: string): Promise<ResolvedSuite | null> {
+  const problems: string[] = [];
+  const candidate = await resolveCandidate(source.raw, source.dir, (_path, message) => problems.push(message));
+  if (problems.length > 0) return null;
+  const identified = identify(source.raw, candidate, label);
+  return identified.candidateHash === hash ? { ...suite, ...identified, candidateSource: source } : null;
 }
 
 const SPEC_KEYS = ['model', 'prompt', 'promptVersion', 'module', 'baseURL'] as const;

@@ -7,8 +7,8 @@ import { runSuite } from '../../src/run/run-suite.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { evaluateGate } from '../../src/gate/gate.js';
 
-// A candidate that answers differently the second time it sees half of the traces:
-// an A/A run of it must show exactly those flips.
+// A candidate that answers differently every second time it sees half of the traces:
+// two runs of it one after the other must show exactly those flips.
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'sg-noise-'));
@@ -23,7 +23,7 @@ beforeAll(() => {
 export async function run(input, ctx) {
   const n = (seen.get(ctx.trace.id) ?? 0) + 1;
   seen.set(ctx.trace.id, n);
-  return { decision: n === 2 && input.i % 2 === 0 ? 'no' : 'yes' };
+  return { decision: n % 2 === 0 && input.i % 2 === 0 ? 'no' : 'yes' };
 }
 `,
   );
@@ -47,4 +47,25 @@ it('runs the candidate twice and reports how much it disagrees with itself', asy
     status: 'inconclusive',
     reason: 'beyondNoise needs the noise floor: pass --noise-floor',
   });
+});
+
+it("measures the noise of the baseline's candidate, run twice, where it can be run again", async () => {
+  const store = createMemoryStore();
+  const suite = await loadSuite(join(dir, 'suite.yaml'));
+  const baselineRun = await runSuite(suite, { store, cwd: dir });
+  writeFileSync(join(dir, 'steady.mjs'), 'export async function run() { return { decision: "yes" }; }\n');
+  writeFileSync(join(dir, 'steady.yaml'), 'name: flaky\ntraces: traces.jsonl\ntools: tools.yaml\ncandidate: { kind: module, module: steady.mjs }\n');
+  const { loadBaseline } = await import('../../src/run/baseline.js');
+  const steady = await loadSuite(join(dir, 'steady.yaml'));
+  const outcome = await runSuite(steady, { store, cwd: dir, baseline: loadBaseline(baselineRun.meta.runId, store, dir), noiseFloor: true });
+  // The flaky baseline is run twice more: its answers on the even traces differ between the two runs.
+  expect(outcome.metrics.noiseFloor).toMatchObject({ subject: 'baseline', pairs: 10, flips: 5 });
+  expect(store.getRun(outcome.metrics.noiseFloor!.runId)!.candidate).toContain('(A/A 2)');
+  expect(outcome.warnings).toEqual([]);
+
+  // Once the baseline's module has changed on disk, it cannot be run as it was: this run's candidate is measured, with a warning.
+  writeFileSync(join(dir, 'flaky.mjs'), 'export async function run() { return { decision: "yes" }; }\n// changed\n');
+  const fallback = await runSuite(steady, { store, cwd: dir, baseline: loadBaseline(baselineRun.meta.runId, store, dir), noiseFloor: true });
+  expect(fallback.metrics.noiseFloor).toMatchObject({ subject: 'candidate', flips: 0 });
+  expect(fallback.warnings[0]).toContain("the baseline's candidate cannot be run again (its files have changed since its run)");
 });
