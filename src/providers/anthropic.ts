@@ -1,6 +1,6 @@
 import type { ChatMessage, ModelProvider, ModelRequest, ModelResponse, ModelToolCall } from './types.js';
-import { NO_KEY, TRIAL_HEADER } from './transport.js';
-import { answerSource, type SdkProviderOptions } from './openai.js';
+import { answerSource, createAnthropicClient, type SdkClientOptions } from './sdk.js';
+import { TRIAL_HEADER } from './transport.js';
 import type { Usage } from '../trace/schema.js';
 
 /** Anthropic requires max_tokens; this is used when the suite sets none. */
@@ -85,21 +85,16 @@ function anthropicUsage(u: NonNullable<AnthropicMessage['usage']>): Usage {
   };
 }
 
-/** Anthropic Messages with tool_use / tool_result blocks, on the official SDK (loaded on first use). */
-export function createAnthropicProvider(options: SdkProviderOptions): ModelProvider {
-  let client: Promise<import('@anthropic-ai/sdk').Anthropic> | undefined;
-  const getClient = () =>
-    (client ??= import('@anthropic-ai/sdk').then(
-      ({ Anthropic }) =>
-        new Anthropic({ apiKey: options.apiKey || NO_KEY, baseURL: options.baseURL, fetch: options.fetch, maxRetries: 0, timeout: 10 * 60_000 }),
-    ));
+/** Anthropic Messages with tool_use / tool_result blocks, on the official SDK. */
+export function createAnthropicProvider(options: SdkClientOptions): ModelProvider {
+  let client: ReturnType<typeof createAnthropicClient> | undefined;
   return {
     id: 'anthropic',
     async complete(request, context) {
-      const anthropic = await getClient();
+      client ??= createAnthropicClient(options);
       const started = performance.now();
       const body = toAnthropicRequest(request) as unknown as import('@anthropic-ai/sdk').Anthropic.MessageCreateParamsNonStreaming;
-      const { data, response } = await anthropic.messages
+      const { data, response } = await client.messages
         .create(body, { headers: { [TRIAL_HEADER]: String(request.trial) }, signal: context.signal })
         .withResponse();
       return { ...fromAnthropicResponse(data), ...answerSource(response, performance.now() - started) };

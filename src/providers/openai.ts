@@ -1,5 +1,6 @@
 import type { ChatMessage, ModelParams, ModelProvider, ModelRequest, ModelResponse, ModelToolCall } from './types.js';
-import { LATENCY_HEADER, NO_KEY, SOURCE_HEADER, TRIAL_HEADER } from './transport.js';
+import { answerSource, createOpenAIClient, type SdkClientOptions } from './sdk.js';
+import { TRIAL_HEADER } from './transport.js';
 import type { Usage } from '../trace/schema.js';
 
 /** The Chat Completions request body for a provider-neutral request. Pure. */
@@ -60,14 +61,14 @@ export function fromOpenAIResponse(data: unknown): Omit<ModelResponse, 'latencyM
     model: c.model,
     ...(message.content ? { text: message.content } : {}),
     toolCalls,
-    ...(c.usage && openAIUsage(c.usage) ? { usage: openAIUsage(c.usage) } : {}),
+    ...usageOf(c.usage),
   };
 }
 
-function openAIUsage(u: NonNullable<OpenAICompletion['usage']>): Usage | undefined {
-  if (typeof u.prompt_tokens !== 'number') return undefined; // a server that reports no usage is not made to cost nothing
+function usageOf(u: OpenAICompletion['usage']): { usage?: Usage } {
+  if (typeof u?.prompt_tokens !== 'number') return {}; // a server that reports no usage is not made to cost nothing
   const cached = u.prompt_tokens_details?.cached_tokens ?? 0;
-  return { inputTokens: u.prompt_tokens, outputTokens: u.completion_tokens ?? 0, ...(cached ? { cachedInputTokens: cached } : {}) };
+  return { usage: { inputTokens: u.prompt_tokens, outputTokens: u.completion_tokens ?? 0, ...(cached ? { cachedInputTokens: cached } : {}) } };
 }
 
 export function parseArguments(raw: string): { args: Record<string, unknown>; invalidArguments?: string } {
@@ -80,43 +81,19 @@ export function parseArguments(raw: string): { args: Record<string, unknown>; in
   return { args: {}, invalidArguments: raw };
 }
 
-export interface SdkProviderOptions {
-  apiKey?: string;
-  baseURL?: string;
-  /** The transport's fetch: cache, cassette, rate limits and retries. */
-  fetch: typeof fetch;
-}
-
-/** OpenAI Chat Completions, or any OpenAI-compatible server through `baseURL`, on the official SDK (loaded on first use). */
-export function createOpenAIProvider(options: SdkProviderOptions): ModelProvider {
-  let client: Promise<import('openai').OpenAI> | undefined;
-  const getClient = () =>
-    (client ??= import('openai').then(
-      ({ OpenAI }) =>
-        new OpenAI({ apiKey: options.apiKey || NO_KEY, baseURL: options.baseURL, fetch: options.fetch, maxRetries: 0, timeout: 10 * 60_000 }),
-    ));
+/** OpenAI Chat Completions, or any OpenAI-compatible server through `baseURL`, on the official SDK. */
+export function createOpenAIProvider(options: SdkClientOptions): ModelProvider {
+  let client: ReturnType<typeof createOpenAIClient> | undefined;
   return {
     id: 'openai',
     async complete(request, context) {
-      const openai = await getClient();
+      client ??= createOpenAIClient(options);
       const started = performance.now();
       const body = toOpenAIRequest(request) as unknown as import('openai').OpenAI.ChatCompletionCreateParamsNonStreaming;
-      const { data, response } = await openai.chat.completions
+      const { data, response } = await client.chat.completions
         .create(body, { headers: { [TRIAL_HEADER]: String(request.trial) }, signal: context.signal })
         .withResponse();
       return { ...fromOpenAIResponse(data), ...answerSource(response, performance.now() - started) };
     },
   };
-}
-
-/**
- * Where an answer came from, and its latency as the transport measured it: the
- * provider's own time (not the wait for a rate-limit slot or a retry), or the
- * original one for an answer served from the cache or a cassette.
- */
-export function answerSource(response: Response, measuredMs: number): Pick<ModelResponse, 'servedFrom' | 'latencyMs'> {
-  const source = response.headers.get(SOURCE_HEADER);
-  const header = response.headers.get(LATENCY_HEADER);
-  const latencyMs = header !== null && Number.isFinite(Number(header)) ? Number(header) : measuredMs;
-  return source === 'cache' || source === 'cassette' ? { servedFrom: source, latencyMs } : { latencyMs };
 }

@@ -1,5 +1,6 @@
 import { createAnthropicProvider } from './anthropic.js';
-import { createOpenAIProvider, type SdkProviderOptions } from './openai.js';
+import { createOpenAIProvider } from './openai.js';
+import type { SdkClientOptions } from './sdk.js';
 import { createReplayProvider } from './replay.js';
 import type { ModelProvider } from './types.js';
 
@@ -23,7 +24,7 @@ export function parseModelSpec(spec: string): ({ ok: true } & ModelSpec) | { ok:
 }
 
 /** A provider for a parsed model spec; an API provider talks through the transport's fetch. */
-export function createProvider(provider: ProviderName, deps: () => SdkProviderOptions): ModelProvider {
+export function createProvider(provider: ProviderName, deps: () => SdkClientOptions): ModelProvider {
   switch (provider) {
     case 'replay':
       return createReplayProvider();

@@ -1,8 +1,8 @@
-import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, ShadowgateError } from '../errors.js';
 import { fromAnthropicResponse } from '../providers/anthropic.js';
-import { answerSource, fromOpenAIResponse } from '../providers/openai.js';
+import { fromOpenAIResponse } from '../providers/openai.js';
+import { answerSource, createAnthropicClient, createOpenAIClient } from '../providers/sdk.js';
 import type { Price } from '../providers/pricing.js';
 import { TRIAL_HEADER } from '../providers/transport.js';
 import type { ModelResponse } from '../providers/types.js';
@@ -39,13 +39,7 @@ export interface LlmAccess {
   pricing: Record<string, Price>;
 }
 
-// The SDKs are loaded on the first use of ctx.llm, synchronously (their CommonJS builds), so that
-// candidates that never call a model do not pay for loading them.
-const requireSdk = createRequire(import.meta.url);
-const sdks = {
-  OpenAI: () => (requireSdk('openai') as typeof import('openai')).OpenAI,
-  Anthropic: () => (requireSdk('@anthropic-ai/sdk') as typeof import('@anthropic-ai/sdk')).Anthropic,
-};
+
 
 /** Imports a module candidate once; a module without a `run` function is a config error. */
 export async function loadModuleCandidate(file: string): Promise<ModuleCandidate> {
@@ -92,22 +86,12 @@ function llmClients(session: ReplaySession, trial: number, access: LlmAccess | u
     get openai() {
       if (!access) throw missing();
       const { fetch, apiKey, baseURL } = access.openai;
-      return (openai ??= new (sdks.OpenAI())({
-        apiKey,
-        baseURL,
-        maxRetries: 0,
-        fetch: recordingFetch(session, trial, fetch, access.pricing),
-      }));
+      return (openai ??= createOpenAIClient({ apiKey, baseURL, fetch: recordingFetch(session, trial, fetch, access.pricing) }));
     },
     get anthropic() {
       if (!access) throw missing();
       const { fetch, apiKey, baseURL } = access.anthropic;
-      return (anthropic ??= new (sdks.Anthropic())({
-        apiKey,
-        baseURL,
-        maxRetries: 0,
-        fetch: recordingFetch(session, trial, fetch, access.pricing),
-      }));
+      return (anthropic ??= createAnthropicClient({ apiKey, baseURL, fetch: recordingFetch(session, trial, fetch, access.pricing) }));
     },
   };
 }
