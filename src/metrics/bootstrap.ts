@@ -91,7 +91,7 @@ export interface MeanEstimate {
  * for (const r of results) cost.add(r.costUsd);
  * cost.finish() // { mean, n, ci95, method: 'bootstrap' }
  */
-export function createMeanEstimator(limit = 10_000) {
+export function createMeanEstimator(limit = 2_000) {
   let values: number[] | undefined = [];
   let n = 0;
   let mean = 0;
