@@ -1,11 +1,13 @@
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { formatIssue, isExpectedError, UsageError } from '../errors.js';
 import { isNotable, renderRunSummary } from '../report/terminal.js';
 import { writeRunJson } from '../report/json.js';
+import { writeReports } from '../report/write.js';
 import { loadBaseline } from '../run/baseline.js';
 import { compareCandidates } from '../run/compare.js';
+import { mergeRuns } from '../run/merge.js';
 import { comparisonDocument, renderComparison, renderComparisonMarkdown } from '../report/compare.js';
 import { gitInfo } from '../run/git.js';
 import { runSuite, type RunOutcome } from '../run/run-suite.js';
@@ -42,23 +44,51 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
 
-  program
-    .command('run')
-    .description('replay suites against their candidate and report agreement, drift and cost (exit 1 when a gate fails or is inconclusive)')
-    .argument('<suite...>', 'suite files (YAML)')
-    .option('--json <file>', 'write shadowgate.run/v1 results (several suites: one file each, named after the suite)')
-    .option('--concurrency <n>', 'traces replayed at once', positiveInt, 4)
-    .option('--trials <k>', 'run each trace k times (overrides the suite)', positiveInt)
-    .option('--resume <runId>', 'continue a stored run, running only the traces it lacks')
-    .option('--baseline <runId|file>', 'pair results with a stored run or a results file: flips and McNemar')
-    .option('--noise-floor', 'run the candidate a second time, independently, and report how much it disagrees with itself')
-    .option('--strict', 'any bad trace line is an error (exit 2) before anything runs')
-    .option('--no-cache', 'do not answer model calls from the response cache (nor fill it)')
-    .addOption(new Option('--record', 'write every model exchange of the run to the cassette').conflicts('replayOnly').env('SHADOWGATE_RECORD'))
-    .addOption(new Option('--replay-only', 'answer model calls only from the cassette; a call that is not there fails its trace').env('SHADOWGATE_REPLAY_ONLY'))
-    .option('--cassette <file>', 'cassette file (default fixtures/cassettes/<suite>.json)')
-    .addOption(dbOption(io))
+  const runOptions = (command: Command) =>
+    command
+      .argument('<suite...>', 'suite files (YAML)')
+      .option('--json <file>', 'write shadowgate.run/v1 results (several suites: one file each, named after the suite)')
+      .option('--report <dir>', 'write report.md, junit.xml and results.json there (several suites: a folder each); the Markdown also goes to $GITHUB_STEP_SUMMARY')
+      .option('--concurrency <n>', 'traces replayed at once', positiveInt, 4)
+      .option('--trials <k>', 'run each trace k times (overrides the suite)', positiveInt)
+      .option('--shard <i/n>', 'run only shard i of n (1-based): a deterministic split by trace id, for CI matrices; merge the results with `merge`', parseShard)
+      .option('--resume <runId>', 'continue a stored run, running only the traces it lacks')
+      .option('--baseline <runId|ref:name|file>', 'pair results with a stored run, the latest run at a git ref (ref:main), or a results file')
+      .option('--noise-floor', 'run the candidate (the baseline\'s, where it can) twice more, independently, and report how much it disagrees with itself')
+      .option('--strict', 'any bad trace line is an error (exit 2) before anything runs')
+      .option('--no-cache', 'do not answer model calls from the response cache (nor fill it)')
+      .addOption(new Option('--record', 'write every model exchange of the run to the cassette').conflicts('replayOnly').env('SHADOWGATE_RECORD'))
+      .addOption(new Option('--replay-only', 'answer model calls only from the cassette; a call that is not there fails its trace').env('SHADOWGATE_REPLAY_ONLY'))
+      .option('--cassette <file>', 'cassette file (default fixtures/cassettes/<suite>.json)')
+      .addOption(dbOption(io));
+
+  runOptions(
+    program
+      .command('run')
+      .description('replay suites against their candidate and report agreement, drift and cost (exit 1 when a gate fails or is inconclusive)'),
+  ).action(async (suites: string[], opts: RunFlags) => setExit(await runCommand(io, suites, opts)));
+
+  runOptions(program.command('gate').description('the release gate for CI: run suites, apply every check, write the reports (exit 0 pass, 1 fail or inconclusive)'))
+    .addOption(
+      new Option('--no-fail-on-inconclusive', 'exit 0 when the verdict is inconclusive (only a failing check exits 1)').env('SHADOWGATE_NO_FAIL_ON_INCONCLUSIVE'),
+    )
     .action(async (suites: string[], opts: RunFlags) => setExit(await runCommand(io, suites, opts)));
+
+  program
+    .command('merge')
+    .description('merge the results of a sharded run (run --shard i/n --json …) into one run, metrics and verdict as if unsharded')
+    .argument('<json...>', 'shadowgate.run/v1 results files, one per shard')
+    .option('--json <file>', 'write the merged shadowgate.run/v1 results')
+    .option('--report <dir>', 'write report.md, junit.xml and results.json for the merged run')
+    .addOption(new Option('--no-fail-on-inconclusive', 'exit 0 when the verdict is inconclusive'))
+    .action((files: string[], opts: { json?: string; report?: string; failOnInconclusive?: boolean }) => {
+      const { outcome, results } = mergeRuns(files.map((f) => resolve(io.cwd, f)), new Date());
+      io.stdout.write(renderRunSummary(outcome));
+      if (opts.json) writeRunJson(resolve(io.cwd, opts.json), outcome, results);
+      if (opts.report) writeReports(resolve(io.cwd, opts.report), outcome, () => results, { env: io.env });
+      const failed = outcome.gate.verdict === 'fail' || (outcome.gate.verdict === 'inconclusive' && opts.failOnInconclusive !== false);
+      setExit(failed ? EXIT.gateFailed : EXIT.ok);
+    });
 
   program
     .command('compare')
@@ -152,8 +182,20 @@ interface CompareFlags {
   db: string;
 }
 
+/** `2/3` → the second of three shards. */
+function parseShard(value: string): { index: number; count: number } {
+  const match = /^(\d+)\/(\d+)$/.exec(value);
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (!match || count < 1 || index < 1 || index > count) throw new InvalidArgumentError('expected i/n with 1 ≤ i ≤ n, e.g. 2/3');
+  return { index, count };
+}
+
 interface RunFlags {
   json?: string;
+  report?: string;
+  shard?: { index: number; count: number };
+  failOnInconclusive?: boolean;
   concurrency: number;
   trials?: number;
   resume?: string;
@@ -182,6 +224,7 @@ async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags): Prom
     for (const suiteFile of suiteFiles) {
       const suite = await loadSuite(resolve(io.cwd, suiteFile));
       const progress = createProgressReporter(io, suite.name);
+      const baseline = opts.baseline ? loadBaseline(opts.baseline, store, io.cwd, suite.name) : undefined;
       let outcome: RunOutcome;
       const notable: TraceResult[] = [];
       try {
@@ -191,8 +234,9 @@ async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags): Prom
           trials: opts.trials,
           resume: opts.resume,
           strict: opts.strict,
-          baseline: opts.baseline ? loadBaseline(opts.baseline, store, io.cwd) : undefined,
+          baseline,
           noiseFloor: opts.noiseFloor,
+          shard: opts.shard,
           cache: opts.cache,
           cassette:
             opts.record || opts.replayOnly
@@ -216,7 +260,13 @@ async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags): Prom
         writeRunJson(file, outcome, store.results(outcome.meta.runId));
         io.stdout.write(`  results: ${relative(io.cwd, file)}\n`);
       }
-      if (outcome.gate.verdict !== 'pass') exit = EXIT.gateFailed;
+      if (opts.report) {
+        const dir = resolve(io.cwd, suiteFiles.length === 1 ? opts.report : join(opts.report, suite.name));
+        writeReports(dir, outcome, () => store.results(outcome.meta.runId), { baseline: baseline?.metrics, env: io.env });
+        io.stdout.write(`  reports: ${relative(io.cwd, dir) || '.'}/ (report.md, junit.xml, results.json)\n`);
+      }
+      const failed = outcome.gate.verdict === 'fail' || (outcome.gate.verdict === 'inconclusive' && opts.failOnInconclusive !== false);
+      if (failed) exit = EXIT.gateFailed;
     }
   } finally {
     store.close();

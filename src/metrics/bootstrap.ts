@@ -112,7 +112,12 @@ export function createMeanEstimator(limit = 2_000) {
 
     finish(): MeanEstimate {
       if (n === 0) return { mean: null, n, ci95: null, method: values ? 'bootstrap' : 'normal' };
-      if (values) return { mean, n, ci95: bootstrapMeanInterval(values), method: 'bootstrap' };
+      if (values) {
+        // Sorted first, so that neither the mean nor the interval depends on the order the values came in
+        // (concurrency, shards): a merged run must give the figures of an unsharded one.
+        const sorted = [...values].sort((a, b) => a - b);
+        return { mean: sorted.reduce((a, b) => a + b, 0) / n, n, ci95: bootstrapMeanInterval(sorted), method: 'bootstrap' };
+      }
       if (n === 1) return { mean, n, ci95: [mean, mean], method: 'normal' }; // only with limit 0
       const half = Z95 * Math.sqrt(m2 / (n - 1) / n);
       return { mean, n, ci95: [mean - half, mean + half], method: 'normal' };

@@ -13,7 +13,7 @@ export interface CompareOptions {
   /** Argument paths that do not count when comparing effects (`compare.effects.ignoreArgs`). */
   effectsIgnoreArgs: readonly string[];
   /** Argument paths that do not count when finding the divergence point (those of the mocks and of the effects). */
-  pathIgnoreArgs: readonly string[];
+  pathIgnoreArgs: string[];
   pricing: Record<string, Price>;
 }
 

@@ -19,6 +19,8 @@ export function runDocumentHead(outcome: RunOutcome) {
     startedAt: meta.startedAt,
     finishedAt: outcome.finishedAt,
     git: { commit: meta.gitCommit, ref: meta.gitRef },
+    shard: outcome.shard ?? null,
+    settings: outcome.settings,
     pricingVersion: PRICING_TABLE.version,
     counts: outcome.counts,
     metrics: outcome.metrics,

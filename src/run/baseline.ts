@@ -5,6 +5,7 @@ import { InputError, NotFoundError, type Issue } from '../errors.js';
 import { toPairable, type PairableResult } from '../metrics/paired.js';
 import { zodIssues } from '../trace/zod-issues.js';
 import type { CandidateSource } from '../suite/load.js';
+import type { RunMetrics } from '../metrics/summary.js';
 import type { Store } from '../store/types.js';
 
 export interface Baseline {
@@ -12,6 +13,8 @@ export interface Baseline {
   rows: PairableResult[];
   /** How to run the baseline's candidate again, where the baseline says. */
   candidate?: { source: CandidateSource; hash: string; label: string };
+  /** The baseline's own figures, for reports that show what moved. */
+  metrics?: RunMetrics;
 }
 
 const CandidateInfoSchema = z.object({
@@ -35,10 +38,19 @@ const BaselineRowSchema = z.object({
 });
 
 /**
- * The baseline a run is paired with: a `shadowgate.run/v1` results file, or a run
- * in the store by its id.
+ * The baseline a run is paired with: a `shadowgate.run/v1` results file, a run in
+ * the store by its id, or `ref:<branch or commit>`, the latest finished run of the
+ * suite made at that git ref (as stored with each run).
  */
-export function loadBaseline(ref: string, store: Store, cwd: string): Baseline {
+export function loadBaseline(ref: string, store: Store, cwd: string, suite?: string): Baseline {
+  if (ref.startsWith('ref:')) {
+    const gitRef = ref.slice(4);
+    const run = store
+      .listRuns({ suite })
+      .find((r) => r.finishedAt !== null && (r.gitRef === gitRef || (gitRef.length >= 7 && r.gitCommit?.startsWith(gitRef))));
+    if (!run) throw new NotFoundError(`no finished run of ${suite ?? 'this suite'} at git ref ${gitRef} in the store`, 'run the suite on that ref first (CI can cache .shadowgate/), or pass a results file');
+    return fromStore(run.runId, store);
+  }
   const file = resolve(cwd, ref);
   if (existsSync(file)) {
     let doc: { schema?: unknown; runId?: unknown; results?: unknown; candidate?: unknown } | null;
@@ -58,15 +70,21 @@ export function loadBaseline(ref: string, store: Store, cwd: string): Baseline {
       else rows.push({ traceId: parsed.data.traceId, caseId: parsed.data.caseId ?? parsed.data.traceId, trial: parsed.data.trial ?? 0, agree: parsed.data.agree });
     });
     if (issues.length > 0) throw new InputError(issues.slice(0, 20), 'a baseline file is the --json output of a run');
-    return { runId: String(doc.runId), rows, candidate: candidateOf(doc.candidate) };
+    return { runId: String(doc.runId), rows, candidate: candidateOf(doc.candidate), metrics: (doc as { metrics?: RunMetrics }).metrics };
   }
-  const run = store.getRun(ref);
-  if (!run) {
-    throw new NotFoundError(`--baseline ${ref} is neither a results file nor a run in the store`, 'list stored runs with `shadowgate runs`, or pass a file written by --json');
+  if (!store.getRun(ref)) {
+    throw new NotFoundError(`--baseline ${ref} is neither a results file nor a run in the store`, 'list stored runs with `shadowgate runs`, pass ref:<branch>, or pass a file written by --json');
   }
+  return fromStore(ref, store);
+}
+
+function fromStore(runId: string, store: Store): Baseline {
+  const run = store.getRun(runId)!;
+  const ref = runId;
   return {
     runId: run.runId,
     rows: Array.from(store.results(ref), toPairable),
     candidate: candidateOf({ label: run.candidate, hash: run.candidateHash, source: run.candidateSource }),
+    metrics: (run.summary as { metrics?: RunMetrics } | null)?.metrics,
   };
 }

@@ -10,10 +10,11 @@ import { errorData } from '../replay/supervise.js';
 import { buildResult, unpairedResult, type CompareOptions } from '../replay/replay-trace.js';
 import { resultKey, type TraceResult } from '../replay/types.js';
 import { withStoredCandidate, type ResolvedSuite } from '../suite/load.js';
+import type { GateConfig } from '../suite/schema.js';
 import type { ExchangeSink } from '../providers/transport.js';
 import type { RunMeta, Store } from '../store/types.js';
 import { readTraceFile } from '../trace/reader.js';
-import type { Trace } from '../trace/schema.js';
+import { caseIdOf, type Trace } from '../trace/schema.js';
 import { prepareCandidate, type ModelOptions } from './candidate.js';
 import type { TransportStats } from '../providers/transport.js';
 
@@ -39,11 +40,19 @@ export interface RunOptions extends ModelOptions {
   baseline?: Baseline;
   /** Run the candidate a second time, independently (an A/A run), and report how much it disagrees with itself. */
   noiseFloor?: boolean;
+  /** Run only this shard (1-based) of a deterministic split of the traces by case id. */
+  shard?: { index: number; count: number };
   git?: { commit: string | null; ref: string | null };
   /** Paths in results and issues are shown relative to this folder. */
   cwd?: string;
   now?: () => Date;
   onProgress?: (event: ProgressEvent) => void;
+}
+
+export interface RunSettings {
+  gate: GateConfig;
+  trials: number;
+  driftIgnoreArgs: string[];
 }
 
 export interface RunOutcome {
@@ -59,6 +68,9 @@ export interface RunOutcome {
   resumed: number;
   /** How many times each trace was run. */
   trials: number;
+  shard?: { index: number; count: number };
+  /** What metrics and the gate were computed with, so that shards can be merged into the same figures. */
+  settings: RunSettings;
   /** Model requests made in this process: cache and cassette hits, network calls, retries. */
   modelCalls: TransportStats;
   /** Exchanges written to the cassette, when recording. */
@@ -157,6 +169,10 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
         continue;
       }
       const { trace } = line;
+      if (options.shard && shardOf(caseIdOf(trace), options.shard.count) !== options.shard.index - 1) {
+        total -= trials;
+        continue;
+      }
       for (let t = 0; t < trials; t++) {
         const trial = suite.candidate.kind === 'recorded' ? (trace.trial ?? 0) : t;
         if (resuming && store.hasResult(meta.runId, resultKey(trace.id, trial))) continue;
@@ -184,7 +200,17 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
   const modelCalls = candidate.modelStats();
   const finishedAt = end.toISOString();
   store.finishRun(meta.runId, finishedAt, { counts, metrics, gate, issues: issues.length, warnings, modelCalls });
-  return { meta, finishedAt, counts, metrics, gate, issues, warnings, resumed, trials, modelCalls, ...(recorded !== undefined ? { recorded } : {}) };
+  return { meta, finishedAt, counts, metrics, gate, issues, warnings, resumed, trials, modelCalls, settings: { gate: suite.gate, trials, driftIgnoreArgs: compare.pathIgnoreArgs }, ...(options.shard ? { shard: options.shard } : {}), ...(recorded !== undefined ? { recorded } : {}) };
+}
+
+/**
+ * Which of n shards a case belongs to: FNV-1a of its id, so that every machine of a CI
+ * matrix splits the traces alike, and the trials of a case stay together.
+ */
+export function shardOf(caseId: string, count: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < caseId.length; i++) hash = Math.imul(hash ^ caseId.charCodeAt(i), 0x01000193) >>> 0;
+  return hash % count;
 }
 
 /** One row per trace, its trials collapsed to their majority: paired tests count traces, not trials. */

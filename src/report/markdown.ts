@@ -1,0 +1,50 @@
+import type { RunMetrics } from '../metrics/summary.js';
+import type { RunOutcome } from '../run/run-suite.js';
+import { interval, ms, pct, pp, pValue, usd } from './format.js';
+
+const MARK = { pass: '✅', fail: '❌', inconclusive: '⚠️' } as const;
+
+/**
+ * The run as Markdown for a pull-request comment: the verdict first, then what
+ * failed, the flips against the baseline and how the figures moved. Pure.
+ */
+export function renderMarkdownReport(outcome: RunOutcome, baseline?: RunMetrics): string {
+  const { meta, metrics: m, gate, counts } = outcome;
+  const lines: string[] = [];
+  const failing = gate.checks.filter((c) => c.status !== 'pass');
+  lines.push(
+    `## ${MARK[gate.verdict]} shadowgate: ${meta.suite} ${gate.verdict.toUpperCase()}`,
+    '',
+    `${meta.candidate} vs ${meta.reference} · ${meta.phase} phase · ${counts.total} traces · agreement ${pct(m.agreement.rate)} ${interval(m.agreement.ci95, pct)}` +
+      (m.paired ? ` · ${m.paired.regressions.length} regression(s), ${m.paired.fixes.length} fix(es) against ${m.paired.baselineRunId}` : ''),
+    '',
+  );
+  if (failing.length > 0) {
+    lines.push('### Checks that did not pass', '', '| check | value | threshold | status | reason |', '|---|---|---|---|---|');
+    for (const c of failing) lines.push(`| ${c.name} | ${c.value ?? 'n/a'} | ${c.threshold} | ${MARK[c.status]} ${c.status} | ${escapeCell(c.reason)} |`);
+    lines.push('');
+  }
+  if (m.paired && (m.paired.regressions.length > 0 || m.paired.fixes.length > 0 || m.paired.lost.length > 0)) {
+    lines.push(`### Flips against ${m.paired.baselineRunId} (McNemar mid-p ${pValue(m.paired.mcnemarMidP)})`, '');
+    const list = (ids: string[]) => ids.slice(0, 20).map((id) => `\`${id}\``).join(', ') + (ids.length > 20 ? `, … (${ids.length} in all)` : '');
+    if (m.paired.regressions.length) lines.push(`- **Regressions** (agreed, now disagree): ${list(m.paired.regressions)}`);
+    if (m.paired.fixes.length) lines.push(`- **Fixes** (disagreed, now agree): ${list(m.paired.fixes)}`);
+    if (m.paired.lost.length) lines.push(`- **Lost** (agreed, now no outcome): ${list(m.paired.lost)}`);
+    lines.push('');
+  }
+  lines.push('### Metrics', '', `| metric | this run |${baseline ? ' baseline | change |' : ''}`, `|---|---|${baseline ? '---|---|' : ''}`);
+  const row = (name: string, now: number | null, before: number | null | undefined, f: (x: number | null) => string, d: (x: number | null) => string = f) =>
+    lines.push(`| ${name} | ${f(now)} |${baseline ? ` ${f(before ?? null)} | ${now === null || before == null ? 'n/a' : `${now >= before ? '+' : '−'}${d(Math.abs(now - before))}`} |` : ''}`);
+  row('agreement', m.agreement.rate, baseline?.agreement.rate, pct, pp);
+  row('effects agreement', m.effectsAgreement.rate, baseline?.effectsAgreement.rate, pct, pp);
+  row('error rate', m.errorRate, baseline?.errorRate, pct, pp);
+  row('tool-call JSD', m.toolCallDrift.jsd, baseline?.toolCallDrift.jsd, (x) => (x === null ? 'n/a' : x.toFixed(3)));
+  row('cost per run', m.cost.perRunUsd, baseline?.cost.perRunUsd, usd);
+  row('p95 latency', m.latency.p95Ms, baseline?.latency.p95Ms, ms);
+  lines.push('', `<sub>run ${meta.runId}${meta.gitCommit ? ` · commit ${meta.gitCommit.slice(0, 10)}` : ''} · shadowgate</sub>`, '');
+  return lines.join('\n');
+}
+
+function escapeCell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}

@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+import { InputError } from '../errors.js';
+import { evaluateGate } from '../gate/gate.js';
+import { createMetricsAccumulator } from '../metrics/summary.js';
+import type { TraceResult } from '../replay/types.js';
+import { resultKey } from '../replay/types.js';
+import type { RunOutcome, RunSettings } from './run-suite.js';
+
+interface RunDocument {
+  schema: string;
+  runId: string;
+  suite: { name: string; file: string; hash: string };
+  phase: string;
+  candidate: { label: string; hash: string; model: string | null; promptVersion: string | null; source: unknown };
+  reference: string;
+  startedAt: string;
+  finishedAt: string;
+  git: { commit: string | null; ref: string | null };
+  shard: { index: number; count: number } | null;
+  settings?: RunSettings;
+  issues: RunOutcome['issues'];
+  warnings: string[];
+  modelCalls: RunOutcome['modelCalls'];
+  results: TraceResult[];
+}
+
+/**
+ * Merges the results files of a sharded run (`run --shard i/n --json …`) into one
+ * run whose metrics and verdict are those the unsharded run would have had: the
+ * results are summed anew, not the shards' figures averaged.
+ */
+export function mergeRuns(files: readonly string[], now: Date): { outcome: RunOutcome; results: TraceResult[] } {
+  const docs = files.map((file) => readRun(file));
+  const [first] = docs;
+  if (!first) throw new InputError([{ file: '(none)', message: 'merge needs at least one results file' }]);
+  const problems = docs.flatMap((d, i) => {
+    const file = files[i]!;
+    if (!d.settings) return [{ file, path: 'settings', message: 'written by an older shadowgate: run the shard again' }];
+    if (d.suite.hash !== first.suite.hash) return [{ file, path: 'suite.hash', message: `another suite than ${files[0]} (${d.suite.name})` }];
+    if (d.candidate.hash !== first.candidate.hash) return [{ file, path: 'candidate.hash', message: `another candidate than ${files[0]}` }];
+    return [];
+  });
+  if (problems.length > 0) throw new InputError(problems, 'merge the shards of one run: the same suite and candidate');
+  const settings = first.settings!;
+  const accumulator = createMetricsAccumulator({ trials: settings.trials, ignoreArgs: settings.driftIgnoreArgs });
+  const seen = new Set<string>();
+  const results: TraceResult[] = [];
+  docs.forEach((d, i) => {
+    for (const r of d.results) {
+      const key = resultKey(r.traceId, r.trial);
+      if (seen.has(key)) throw new InputError([{ file: files[i]!, path: 'results', message: `trace ${r.traceId} (trial ${r.trial}) is in two of the files: are they shards of one split?` }]);
+      seen.add(key);
+      results.push(r);
+      accumulator.add(r);
+    }
+  });
+  const metrics = accumulator.finish();
+  const sum = (pick: (d: RunDocument) => number) => docs.reduce((total, d) => total + pick(d), 0);
+  const outcome: RunOutcome = {
+    meta: {
+      runId: `merged-${docs.map((d) => d.runId).join('+').slice(0, 80)}`,
+      suite: first.suite.name,
+      suiteFile: first.suite.file,
+      suiteHash: first.suite.hash,
+      candidateHash: first.candidate.hash,
+      candidate: first.candidate.label,
+      model: first.candidate.model,
+      promptVersion: first.candidate.promptVersion,
+      phase: first.phase,
+      reference: first.reference,
+      gitCommit: first.git.commit,
+      gitRef: first.git.ref,
+      startedAt: docs.map((d) => d.startedAt).sort()[0]!,
+      candidateSource: (first.candidate.source ?? null) as RunOutcome['meta']['candidateSource'],
+    },
+    finishedAt: now.toISOString(),
+    counts: accumulator.counts(),
+    metrics,
+    gate: evaluateGate(settings.gate, metrics),
+    issues: docs.flatMap((d) => d.issues),
+    warnings: docs.flatMap((d) => d.warnings),
+    resumed: 0,
+    trials: settings.trials,
+    settings,
+    modelCalls: {
+      requests: sum((d) => d.modelCalls.requests),
+      cacheHits: sum((d) => d.modelCalls.cacheHits),
+      cassetteHits: sum((d) => d.modelCalls.cassetteHits),
+      network: sum((d) => d.modelCalls.network),
+      retries: sum((d) => d.modelCalls.retries),
+    },
+  };
+  return { outcome, results };
+}
+
+function readRun(file: string): RunDocument {
+  let doc: RunDocument;
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8')) as RunDocument;
+  } catch (error) {
+    throw new InputError([{ file, message: `cannot read results: ${(error as Error).message}` }]);
+  }
+  if (doc?.schema !== 'shadowgate.run/v1' || !Array.isArray(doc.results)) {
+    throw new InputError([{ file, path: 'schema', message: 'expected shadowgate.run/v1 results (written by `shadowgate run --json`)' }]);
+  }
+  return doc;
+}

@@ -1,0 +1,90 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/program.js';
+import { cli, copyExample } from './helpers.js';
+
+let dir: string;
+let cleanup: () => void;
+beforeAll(() => {
+  ({ dir, cleanup } = copyExample());
+  // A repository of its own, so that runs are stored with a branch to select a baseline by.
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
+  git('init', '-q', '-b', 'main');
+  git('add', '-A');
+  git('-c', 'user.name=test', '-c', 'user.email=test@example.invalid', 'commit', '-qm', 'example');
+});
+afterAll(() => cleanup());
+
+const readJson = (file: string) => JSON.parse(readFileSync(join(dir, file), 'utf8'));
+
+describe('shadowgate gate', () => {
+  it('takes the latest run of a branch as the baseline, writes the reports, fills the step summary, exits 1', async () => {
+    expect((await cli(dir, 'run', 'suites/refund-triage.yaml', '--db', 'db/g.db')).code).toBe(0);
+    const summary = join(dir, 'summary.md');
+    writeFileSync(summary, '');
+    // The change under review: the same suite, with the regressed module.
+    const suite = join(dir, 'suites/refund-triage.yaml');
+    const original = readFileSync(suite, 'utf8');
+    writeFileSync(suite, original.replace('agents/policy-v1.mjs', 'agents/regression-v2.mjs'));
+    let out = '';
+    const code = await runCli(['gate', 'suites/refund-triage.yaml', '--baseline', 'ref:main', '--report', 'reports/gate', '--db', 'db/g.db'], {
+      stdout: { write: (s: string) => (out += s) },
+      stderr: { write: (s: string) => (out += s) },
+      env: { CI: 'true', GITHUB_STEP_SUMMARY: summary },
+      cwd: dir,
+    });
+    writeFileSync(suite, original);
+    expect(code).toBe(1);
+    for (const f of ['report.md', 'junit.xml', 'results.json']) expect(existsSync(join(dir, 'reports/gate', f)), f).toBe(true);
+    const md = readFileSync(join(dir, 'reports/gate/report.md'), 'utf8');
+    expect(md.split('\n')[0]).toBe('## ❌ shadowgate: refund-triage FAIL');
+    expect(md).toMatch(/### Checks that did not pass\n\n\| check \| value \| threshold \| status \| reason \|/);
+    expect(md).toMatch(/- \*\*Regressions\*\* \(agreed, now disagree\): `rt-/);
+    expect(md).toMatch(/\| agreement \| 81\.5% \| 91\.5% \| −10\.0 pp \|/);
+    expect(readFileSync(summary, 'utf8')).toBe(`${md}\n`);
+    const junit = readFileSync(join(dir, 'reports/gate/junit.xml'), 'utf8');
+    expect(junit.match(/<testcase /g)).toHaveLength(480);
+    expect(junit).toContain('failures="89"');
+    expect(junit).toMatch(/<failure type="disagreement" message="decided \{&quot;action&quot;:&quot;refund&quot;[^"]*Left the recorded path at step 3: issue_refund/);
+  });
+
+  it('fails on an inconclusive verdict unless told not to', async () => {
+    const suite = readFileSync(join(dir, 'suites/refund-triage.yaml'), 'utf8').replace('  errorRate: { max: 0.02 }', '  errorRate: { max: 0.02 }\n  regressions: { max: 0 }');
+    writeFileSync(join(dir, 'suites/needs-baseline.yaml'), suite);
+    expect((await cli(dir, 'gate', 'suites/needs-baseline.yaml', '--db', 'db/h.db')).code).toBe(1);
+    expect((await cli(dir, 'gate', 'suites/needs-baseline.yaml', '--no-fail-on-inconclusive', '--db', 'db/h.db')).code).toBe(0);
+  });
+});
+
+describe('sharding', () => {
+  it('splits the traces three ways and merges them into the figures of an unsharded run', async () => {
+    expect((await cli(dir, 'run', 'suites/refund-triage-regression.yaml', '--json', 'out/whole.json', '--db', 'db/s.db')).code).toBe(1);
+    for (const i of [1, 2, 3]) await cli(dir, 'run', 'suites/refund-triage-regression.yaml', '--shard', `${i}/3`, '--json', `out/shard-${i}.json`, '--db', 'db/s.db');
+    const sizes = [1, 2, 3].map((i) => readJson(`out/shard-${i}.json`).results.length);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(480);
+    expect(Math.min(...sizes)).toBeGreaterThan(100); // a roughly even split
+    const merged = await cli(dir, 'merge', 'out/shard-1.json', 'out/shard-2.json', 'out/shard-3.json', '--json', 'out/merged.json');
+    expect(merged.code).toBe(1);
+    const whole = readJson('out/whole.json');
+    const all = readJson('out/merged.json');
+    // Latency is measured afresh on every run; every other figure must be equal.
+    const comparable = (m: Record<string, unknown>) => ({ ...m, latency: undefined });
+    expect(comparable(all.metrics)).toEqual(comparable(whole.metrics));
+    expect(all.counts).toEqual(whole.counts);
+    expect(all.gate.verdict).toBe(whole.gate.verdict);
+    expect(all.gate.checks.map((c: { name: string; value: number }) => [c.name, c.value])).toEqual(whole.gate.checks.map((c: { name: string; value: number }) => [c.name, c.value]));
+  });
+
+  it('refuses to merge files of different suites, or the same shard twice', async () => {
+    await cli(dir, 'run', 'suites/refund-triage.yaml', '--shard', '1/3', '--json', 'out/other.json', '--db', 'db/s.db');
+    const mixed = await cli(dir, 'merge', 'out/shard-1.json', 'out/other.json');
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toContain('suite.hash: another suite');
+    const twice = await cli(dir, 'merge', 'out/shard-1.json', 'out/shard-1.json');
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain('is in two of the files');
+    expect((await cli(dir, 'run', 'suites/refund-triage.yaml', '--shard', '4/3')).code).toBe(2);
+  });
+});
