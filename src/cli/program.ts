@@ -1,10 +1,11 @@
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { formatIssue, isExpectedError, UsageError } from '../errors.js';
+import { formatIssue, isExpectedError, NotFoundError, UsageError } from '../errors.js';
 import { isNotable, renderRunSummary } from '../report/terminal.js';
 import { writeRunJson } from '../report/json.js';
 import { writeReports } from '../report/write.js';
+import { renderTraceReplay } from '../report/show.js';
 import { loadBaseline } from '../run/baseline.js';
 import { compareCandidates } from '../run/compare.js';
 import { mergeRuns } from '../run/merge.js';
@@ -144,6 +145,36 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
       }
       io.stdout.write(`\n${files.length} file(s) checked, ${problems} problem(s)\n`);
       setExit(problems === 0 && files.length > 0 ? EXIT.ok : EXIT.usage);
+    });
+
+  program
+    .command('show')
+    .description("a stored run's traces worth a look, or one trace's replay step by step: what the candidate called and got back, and where it diverged")
+    .argument('<runId>', 'a run in the store (see `shadowgate runs`)')
+    .argument('[traceId]', 'the trace to show step by step')
+    .addOption(dbOption(io))
+    .action((runId: string, traceId: string | undefined, opts: { db: string }) => {
+      const store = createSqliteStore(resolve(io.cwd, opts.db));
+      try {
+        const run = store.getRun(runId);
+        if (!run) throw new NotFoundError(`no run ${runId} in ${opts.db}`, 'list runs with `shadowgate runs`');
+        if (traceId) {
+          const results = store.resultsOfTrace(runId, traceId);
+          if (results.length === 0) throw new NotFoundError(`run ${runId} has no trace ${traceId}`, `\`shadowgate show ${runId}\` lists its traces worth a look`);
+          for (const r of results) io.stdout.write(renderTraceReplay(r));
+        } else {
+          io.stdout.write(`${run.runId}  ${run.suite}  ${run.candidate}  ${run.startedAt}\n`);
+          let shown = 0;
+          for (const r of store.results(runId)) {
+            if (!isNotable(r) || shown++ >= 50) continue;
+            io.stdout.write(`  ${r.traceId}${r.trial ? ` #${r.trial}` : ''}  ${r.status}${r.agree === false ? ', disagrees' : ''}${r.divergence ? `, diverged at step ${r.divergence.stepIndex}` : ''}\n`);
+          }
+          io.stdout.write(shown === 0 ? '  every trace agrees\n' : `  ${shown} trace(s) worth a look${shown > 50 ? ' (the first 50 shown)' : ''}; \`shadowgate show ${runId} <traceId>\` for one\n`);
+        }
+      } finally {
+        store.close();
+      }
+      setExit(EXIT.ok);
     });
 
   program

@@ -53,6 +53,10 @@ export function createMemoryStore(): Store {
       return new Set(results.get(runId)?.keys());
     },
 
+    resultsOfTrace(runId, traceId) {
+      return [...(results.get(runId)?.entries() ?? [])].filter(([key]) => key.startsWith(`${traceId}#`)).map(([, json]) => JSON.parse(json) as TraceResult);
+    },
+
     hasResult(runId, key) {
       return results.get(runId)?.has(key) ?? false;
     },

@@ -57,6 +57,8 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   const selectKeys = db.prepare('SELECT key FROM results WHERE run_id = ?').pluck();
   const countRows = db.prepare('SELECT COUNT(*) FROM results WHERE run_id = ?').pluck();
   const selectHas = db.prepare('SELECT 1 FROM results WHERE run_id = ? AND key = ?').pluck();
+  // Keys are `<traceId>#<trial>`: a range on the primary key finds a trace's trials without a scan.
+  const selectTrace = db.prepare("SELECT result_json FROM results WHERE run_id = ? AND key >= ? || '#' AND key < ? || '$' ORDER BY seq").pluck();
   const selectResults = db.prepare('SELECT result_json FROM results WHERE run_id = ? ORDER BY seq').pluck();
   const selectExchange = db.prepare('SELECT request_json, status, response_body, latency_ms FROM model_cache WHERE key = ?');
   const upsertExchange = db.prepare(
@@ -122,6 +124,14 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     resultKeys(runId) {
       try {
         return new Set(selectKeys.all(runId) as string[]);
+      } catch (error) {
+        return fail(error);
+      }
+    },
+
+    resultsOfTrace(runId, traceId) {
+      try {
+        return (selectTrace.all(runId, traceId, traceId) as string[]).map((json) => JSON.parse(json) as TraceResult);
       } catch (error) {
         return fail(error);
       }

@@ -124,6 +124,15 @@ describe.each([
     expect([...store.results('run-1')]).toEqual([aResult('t-1')]);
   });
 
+  it('reads the results of one trace, every trial, and no other trace', () => {
+    store.createRun(aRun());
+    append(store, 'run-1', aResult('t-1', 0));
+    append(store, 'run-1', aResult('t-10', 0));
+    append(store, 'run-1', aResult('t-1', 1));
+    expect(store.resultsOfTrace('run-1', 't-1')).toEqual([aResult('t-1', 0), aResult('t-1', 1)]);
+    expect(store.resultsOfTrace('run-1', 't-2')).toEqual([]);
+  });
+
   it('tells whether a result is stored', () => {
     store.createRun(aRun());
     append(store, 'run-1', aResult('t-1'));

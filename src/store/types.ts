@@ -42,6 +42,8 @@ export interface Store {
   /** The keys of the results stored for a run. */
   resultKeys(runId: string): Set<string>;
   countResults(runId: string): number;
+  /** The results of one trace in a run (one per trial), read by key. */
+  resultsOfTrace(runId: string, traceId: string): TraceResult[];
   /** Results in the order they were appended, streamed. */
   results(runId: string): IterableIterator<TraceResult>;
   finishRun(runId: string, finishedAt: string, summary: unknown): void;

@@ -88,3 +88,22 @@ describe('sharding', () => {
     expect((await cli(dir, 'run', 'suites/refund-triage.yaml', '--shard', '4/3')).code).toBe(2);
   });
 });
+
+describe('shadowgate show', () => {
+  it("replays one stored trace step by step, marking where it left the recorded path, in well under a second", async () => {
+    await cli(dir, 'run', 'suites/refund-triage-regression.yaml', '--json', 'out/show.json', '--db', 'db/show.db');
+    const { runId, results } = readJson('out/show.json');
+    const diverged = results.find((r: { divergence: unknown; agree: boolean }) => r.divergence && r.agree === false);
+    const started = performance.now();
+    const { code, stdout } = await cli(dir, 'show', runId, diverged.traceId, '--db', 'db/show.db');
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(code).toBe(0);
+    const marked = stdout.split('\n').find((l: string) => l.startsWith('▶'));
+    expect(marked).toContain(diverged.divergence.candidate.name);
+    expect(stdout).toContain(`left the recorded path at step ${diverged.divergence.stepIndex}`);
+    expect(stdout).toContain(`recording: ${diverged.divergence.recorded.name}`);
+    const list = await cli(dir, 'show', runId, '--db', 'db/show.db');
+    expect(list.stdout).toContain(`${diverged.traceId}  completed, disagrees, diverged at step ${diverged.divergence.stepIndex}`);
+    expect((await cli(dir, 'show', runId, 'no-such-trace', '--db', 'db/show.db')).code).toBe(2);
+  });
+});

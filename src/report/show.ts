@@ -1,0 +1,46 @@
+import type { TraceResult } from '../replay/types.js';
+import { ms, usd } from './format.js';
+
+const json = (value: unknown, max = 160) => {
+  const text = JSON.stringify(value) ?? 'undefined';
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+};
+
+/**
+ * One trace's replay, step by step: what the candidate called and got back, which
+ * recorded call each step stood for, where it left the recorded path and why. Pure.
+ */
+export function renderTraceReplay(r: TraceResult): string {
+  const lines = [
+    `${r.traceId} (case ${r.caseId}, trial ${r.trial}): ${r.status}${r.error ? ` — ${r.error.code}: ${r.error.message}` : ''}`,
+    `  decided ${json(r.decision)}; reference ${json(r.reference.decision)}; ${r.agree === null ? 'not compared' : r.agree ? 'agrees' : 'disagrees'}`,
+    `  latency ${ms(r.latencyMs)} · cost ${usd(r.costUsd)} · sequence similarity ${r.sequenceSimilarity?.toFixed(3) ?? 'n/a'}`,
+    '',
+  ];
+  const d = r.divergence;
+  let tool = 0;
+  r.steps.forEach((s, i) => {
+    const mark = d && d.stepIndex === i ? '▶' : ' ';
+    if (s.type === 'llm') {
+      const calls = (s.output.toolCalls ?? []).map((c) => c.name).join(', ');
+      const tokens = s.usage ? `, ${s.usage.inputTokens} in / ${s.usage.outputTokens} out` : '';
+      const from = s.servedFrom ? `, from the ${s.servedFrom}` : '';
+      lines.push(`${mark} ${String(i).padStart(3)}  model ${s.model}${s.promptVersion ? ` (${s.promptVersion})` : ''}${tokens}${from}: ${calls ? `calls ${calls}` : `answers ${json(s.output.text ?? '')}`}`);
+      return;
+    }
+    const recorded = r.reference.tools[tool];
+    tool++;
+    const got = s.error !== undefined ? `failed: ${json(s.error)}` : `→ ${json(s.result)}`;
+    lines.push(`${mark} ${String(i).padStart(3)}  ${s.name} ${json(s.args, 100)} ${got}  [${s.mock ?? 'recorded'}${recorded && recorded !== s.name ? `; the recording has ${recorded} here` : ''}]`);
+  });
+  if (r.steps.length === 0) lines.push('  (no steps)');
+  lines.push('');
+  if (d) {
+    lines.push(
+      `  left the recorded path at step ${d.stepIndex} (recorded step ${d.recordedStepIndex}):`,
+      `    candidate: ${d.candidate ? `${d.candidate.name} ${json(d.candidate.args)}` : '(no more calls)'}`,
+      `    recording: ${d.recorded ? `${d.recorded.name} ${json(d.recorded.args)}` : '(no more calls)'}`,
+    );
+  } else lines.push('  followed the recorded path to the end');
+  return `${lines.join('\n')}\n`;
+}
