@@ -49,7 +49,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     command
       .argument('<suite...>', 'suite files (YAML)')
       .option('--json <file>', 'write shadowgate.run/v1 results (several suites: one file each, named after the suite)')
-      .option('--report <dir>', 'write report.md, junit.xml and results.json there (several suites: a folder each); the Markdown also goes to $GITHUB_STEP_SUMMARY')
+      .option('--report <dir>', 'write report.md, junit.xml, report.html and results.json there (several suites: a folder each); the Markdown also goes to $GITHUB_STEP_SUMMARY')
       .option('--concurrency <n>', 'traces replayed at once', positiveInt, 4)
       .option('--trials <k>', 'run each trace k times (overrides the suite)', positiveInt)
       .option('--shard <i/n>', 'run only shard i of n (1-based): a deterministic split by trace id, for CI matrices; merge the results with `merge`', parseShard)
@@ -80,7 +80,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .description('merge the results of a sharded run (run --shard i/n --json …) into one run, metrics and verdict as if unsharded')
     .argument('<json...>', 'shadowgate.run/v1 results files, one per shard')
     .option('--json <file>', 'write the merged shadowgate.run/v1 results')
-    .option('--report <dir>', 'write report.md, junit.xml and results.json for the merged run')
+    .option('--report <dir>', 'write report.md, junit.xml, report.html and results.json for the merged run')
     .addOption(new Option('--no-fail-on-inconclusive', 'exit 0 when the verdict is inconclusive'))
     .action((files: string[], opts: { json?: string; report?: string; failOnInconclusive?: boolean }) => {
       const { outcome, results } = mergeRuns(files.map((f) => resolve(io.cwd, f)), new Date());
@@ -294,7 +294,7 @@ async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags): Prom
       if (opts.report) {
         const dir = resolve(io.cwd, suiteFiles.length === 1 ? opts.report : join(opts.report, suite.name));
         writeReports(dir, outcome, () => store.results(outcome.meta.runId), { baseline: baseline?.metrics, env: io.env });
-        io.stdout.write(`  reports: ${relative(io.cwd, dir) || '.'}/ (report.md, junit.xml, results.json)\n`);
+        io.stdout.write(`  reports: ${relative(io.cwd, dir) || '.'}/ (report.md, junit.xml, report.html, results.json)\n`);
       }
       const failed = outcome.gate.verdict === 'fail' || (outcome.gate.verdict === 'inconclusive' && opts.failOnInconclusive !== false);
       if (failed) exit = EXIT.gateFailed;

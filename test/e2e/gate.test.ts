@@ -37,7 +37,8 @@ describe('shadowgate gate', () => {
     });
     writeFileSync(suite, original);
     expect(code).toBe(1);
-    for (const f of ['report.md', 'junit.xml', 'results.json']) expect(existsSync(join(dir, 'reports/gate', f)), f).toBe(true);
+    for (const f of ['report.md', 'junit.xml', 'results.json', 'report.html']) expect(existsSync(join(dir, 'reports/gate', f)), f).toBe(true);
+    expect(readFileSync(join(dir, 'reports/gate/report.html'), 'utf8')).toContain('Content-Security-Policy');
     const md = readFileSync(join(dir, 'reports/gate/report.md'), 'utf8');
     expect(md.split('\n')[0]).toBe('## ❌ shadowgate: refund-triage FAIL');
     expect(md).toMatch(/### Checks that did not pass\n\n\| check \| value \| threshold \| status \| reason \|/);
