@@ -267,7 +267,7 @@ describe('GitHub workflows and action', () => {
     expect(action.outputs.verdict.value).toMatch(/\$\{\{\s*steps\.\w+\.outputs\.verdict\s*\}\}/);
     for (const step of action.runs.steps as Step[]) if (step.run) expect(step.shell, `shell of "${step.name}"`).toBeTruthy();
     const scripts = (action.runs.steps as Step[]).map((s) => s.run ?? '').join('\n');
-    expect(scripts).toMatch(/! -d node_modules[\s\S]*npm ci/);
+    expect(scripts).toMatch(/GITHUB_ACTION_PATH[\s\S]*npm ci --prefix "\$GITHUB_ACTION_PATH"/);
     expect(scripts).toMatch(/shadowgate gate /);
     expect(scripts).toMatch(/GITHUB_STEP_SUMMARY/);
     expect(scripts).toMatch(/exit "?\$code"?/);

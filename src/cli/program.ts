@@ -188,7 +188,10 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
       try {
         for (const run of store.listRuns({ suite: opts.suite, limit: opts.limit })) {
           const summary = run.summary as { gate?: { verdict?: string }; counts?: { total?: number } } | null;
-          const state = run.finishedAt ? (summary?.gate?.verdict ?? 'finished') : `unfinished (${store.countResults(run.runId)} results; --resume ${run.runId})`;
+          const shard = (summary as { shard?: { index: number; count: number } | null } | null)?.shard;
+          const state = run.finishedAt
+            ? `${summary?.gate?.verdict ?? 'finished'}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}`
+            : `unfinished (${store.countResults(run.runId)} results; --resume ${run.runId})`;
           io.stdout.write(`${run.runId}  ${run.suite}  ${run.candidate}  ${run.startedAt}  ${state}\n`);
         }
       } finally {
@@ -245,10 +248,13 @@ async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags): Prom
   if (opts.record && opts.resume) {
     throw new UsageError('--record cannot be used with --resume', 'a cassette holds a whole run: record it with a run from the start');
   }
-  if (opts.baseline && suiteFiles.length > 1) throw new UsageError('--baseline takes one suite', 'a baseline is a run of one suite; run the suites one at a time');
+  if (opts.baseline && !opts.baseline.startsWith('ref:') && suiteFiles.length > 1) {
+    throw new UsageError('--baseline <runId|file> takes one suite', 'with several suites use --baseline ref:<branch>, which finds each suite\'s own baseline');
+  }
   if (opts.cassette && suiteFiles.length > 1) throw new UsageError('--cassette takes one suite', 'leave it out: each suite then uses fixtures/cassettes/<suite>.json');
   const jsonFile = (name: string) => resolve(io.cwd, suiteFiles.length === 1 ? opts.json! : opts.json!.replace(/(\.json)?$/, `.${name}.json`));
   if (opts.json) assertWritableFile(resolve(io.cwd, opts.json));
+  if (opts.report) assertWritableFile(resolve(io.cwd, opts.report, 'report.md'));
   const store: Store = createSqliteStore(resolve(io.cwd, opts.db));
   let exit: number = EXIT.ok;
   try {
@@ -311,7 +317,7 @@ function assertWritableFile(file: string): void {
     mkdirSync(dirname(file), { recursive: true });
     if (existsSync(file) && statSync(file).isDirectory()) throw new Error('it is a folder');
   } catch (error) {
-    throw new UsageError(`cannot write --json ${file}: ${(error as Error).message}`, 'name a file in a folder you can write to');
+    throw new UsageError(`cannot write ${file}: ${(error as Error).message}`, 'name a file or folder you can write to');
   }
 }
 

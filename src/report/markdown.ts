@@ -21,7 +21,8 @@ export function renderMarkdownReport(outcome: RunOutcome, baseline?: RunMetrics)
   );
   if (failing.length > 0) {
     lines.push('### Checks that did not pass', '', '| check | value | threshold | status | reason |', '|---|---|---|---|---|');
-    for (const c of failing) lines.push(`| ${c.name} | ${c.value ?? 'n/a'} | ${c.threshold} | ${MARK[c.status]} ${c.status} | ${escapeCell(c.reason)} |`);
+    const value = (x: number | null) => (x === null ? 'n/a' : Number.isInteger(x) ? String(x) : Number(x.toPrecision(4)).toString());
+    for (const c of failing) lines.push(`| ${c.name} | ${value(c.value)} | ${value(c.threshold)} | ${MARK[c.status]} ${c.status} | ${escapeCell(c.reason)} |`);
     lines.push('');
   }
   if (m.paired && (m.paired.regressions.length > 0 || m.paired.fixes.length > 0 || m.paired.lost.length > 0)) {

@@ -47,7 +47,8 @@ export function loadBaseline(ref: string, store: Store, cwd: string, suite?: str
     const gitRef = ref.slice(4);
     const run = store
       .listRuns({ suite })
-      .find((r) => r.finishedAt !== null && (r.gitRef === gitRef || (gitRef.length >= 7 && r.gitCommit?.startsWith(gitRef))));
+      // A shard covers part of the traces only: never a baseline of a whole run.
+      .find((r) => r.finishedAt !== null && !(r.summary as { shard?: unknown } | null)?.shard && (r.gitRef === gitRef || (gitRef.length >= 7 && r.gitCommit?.startsWith(gitRef))));
     if (!run) throw new NotFoundError(`no finished run of ${suite ?? 'this suite'} at git ref ${gitRef} in the store`, 'run the suite on that ref first (CI can cache .shadowgate/), or pass a results file');
     return fromStore(run.runId, store);
   }

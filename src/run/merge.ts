@@ -40,7 +40,15 @@ export function mergeRuns(files: readonly string[], now: Date): { outcome: RunOu
     if (d.candidate.hash !== first.candidate.hash) return [{ file, path: 'candidate.hash', message: `another candidate than ${files[0]}` }];
     return [];
   });
-  if (problems.length > 0) throw new InputError(problems, 'merge the shards of one run: the same suite and candidate');
+  // Every shard of one split, once: a missing shard would leave its traces out of the verdict.
+  const count = first.shard?.count;
+  const indices = docs.map((d) => d.shard?.index).filter((i): i is number => i !== undefined).sort((a, b) => a - b);
+  if (count === undefined || docs.some((d) => d.shard?.count !== count)) {
+    problems.push({ file: files.join(', '), path: 'shard', message: 'every file must be a shard (run --shard i/n) of the same split' });
+  } else if (indices.join() !== Array.from({ length: count }, (_, i) => i + 1).join()) {
+    problems.push({ file: files.join(', '), path: 'shard', message: `the shards given are ${indices.join(', ')} of ${count}; merge needs each of 1…${count} once` });
+  }
+  if (problems.length > 0) throw new InputError(problems, 'merge the shards of one run: the same suite and candidate, every shard once');
   const settings = first.settings!;
   const accumulator = createMetricsAccumulator({ trials: settings.trials, ignoreArgs: settings.driftIgnoreArgs });
   const seen = new Set<string>();
@@ -54,11 +62,13 @@ export function mergeRuns(files: readonly string[], now: Date): { outcome: RunOu
       accumulator.add(r);
     }
   });
+  // In the order an unsharded run reads them: by trace file, then line.
+  results.sort((a, b) => (a.source.file === b.source.file ? a.source.line - b.source.line : a.source.file < b.source.file ? -1 : 1) || a.trial - b.trial);
   const metrics = accumulator.finish();
   const sum = (pick: (d: RunDocument) => number) => docs.reduce((total, d) => total + pick(d), 0);
   const outcome: RunOutcome = {
     meta: {
-      runId: `merged-${docs.map((d) => d.runId).join('+').slice(0, 80)}`,
+      runId: `merged-${first.runId}`,
       suite: first.suite.name,
       suiteFile: first.suite.file,
       suiteHash: first.suite.hash,

@@ -199,7 +199,7 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
   const recorded = candidate.finish(end);
   const modelCalls = candidate.modelStats();
   const finishedAt = end.toISOString();
-  store.finishRun(meta.runId, finishedAt, { counts, metrics, gate, issues: issues.length, warnings, modelCalls });
+  store.finishRun(meta.runId, finishedAt, { counts, metrics, gate, issues: issues.length, warnings, modelCalls, shard: options.shard ?? null });
   return { meta, finishedAt, counts, metrics, gate, issues, warnings, resumed, trials, modelCalls, settings: { gate: suite.gate, trials, driftIgnoreArgs: compare.pathIgnoreArgs }, ...(options.shard ? { shard: options.shard } : {}), ...(recorded !== undefined ? { recorded } : {}) };
 }
 

@@ -83,10 +83,22 @@ describe('sharding', () => {
     const mixed = await cli(dir, 'merge', 'out/shard-1.json', 'out/other.json');
     expect(mixed.code).toBe(2);
     expect(mixed.stderr).toContain('suite.hash: another suite');
-    const twice = await cli(dir, 'merge', 'out/shard-1.json', 'out/shard-1.json');
+    const twice = await cli(dir, 'merge', 'out/shard-1.json', 'out/shard-1.json', 'out/shard-2.json');
     expect(twice.code).toBe(2);
-    expect(twice.stderr).toContain('is in two of the files');
+    expect(twice.stderr).toContain('the shards given are 1, 1, 2 of 3; merge needs each of 1…3 once');
+    const missing = await cli(dir, 'merge', 'out/shard-1.json', 'out/shard-2.json');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('the shards given are 1, 2 of 3');
     expect((await cli(dir, 'run', 'suites/refund-triage.yaml', '--shard', '4/3')).code).toBe(2);
+  });
+
+  it('never takes a shard as the baseline of a branch', async () => {
+    // db/s.db holds shard runs of the regression suite made on main, and one whole run.
+    const { stdout } = await cli(dir, 'runs', '--db', 'db/s.db');
+    expect(stdout).toMatch(/\(shard 3\/3\)/);
+    await cli(dir, 'run', 'suites/refund-triage-regression.yaml', '--shard', '1/3', '--db', 'db/s.db');
+    const gated = await cli(dir, 'gate', 'suites/refund-triage-regression.yaml', '--baseline', 'ref:main', '--json', 'out/ref.json', '--db', 'db/s.db');
+    expect(gated.stdout).toContain('480 traces paired');
   });
 });
 
