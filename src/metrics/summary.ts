@@ -4,14 +4,12 @@ import { createMeanEstimator } from './bootstrap.js';
 import { createDriftAccumulator, type ToolCallDrift } from './drift.js';
 import { consistency, passHatK } from './pass-k.js';
 import { wilsonInterval } from './stats.js';
+import { rateMetric, type RateMetric } from './rate.js';
 
-export interface RateMetric {
-  /** null when n = 0: no evidence. */
-  rate: number | null;
-  n: number;
-  successes: number;
-  ci95: [number, number] | null;
-}
+export { rateMetric, type RateMetric };
+import { createReviewSampleAccumulator, type ReviewSampleMetrics } from '../phases/auto-with-review.js';
+import { createSuggestAccumulator, type SuggestMetrics } from '../phases/suggest.js';
+import type { Phase } from '../trace/schema.js';
 
 export interface Counts {
   total: number;
@@ -58,6 +56,8 @@ export interface RunMetrics {
   errorRate: number | null;
   escalationRate: number | null;
   meanToolCalls: number | null;
+  /** The headline figures of the suite's phase: suggest (review verdicts, recorded or simulated) or auto-with-review (the sampled review). */
+  phase?: { suggest: SuggestMetrics } | { autoWithReview: ReviewSampleMetrics };
   /** With trials (k > 1): tau-bench's pass^k, the chance that all k trials of a trace agree, averaged over traces. */
   passK?: { k: number; value: number | null; traces: number };
   /** With trials: per trace (case id), the share of its trials that agree with its majority outcome. */
@@ -121,10 +121,6 @@ const STATUS_COUNTER: Record<ResultStatus, keyof Counts> = {
   unpaired: 'unpaired',
 };
 
-export function rateMetric(successes: number, n: number): RateMetric {
-  return { rate: n === 0 ? null : successes / n, n, successes, ci95: wilsonInterval(successes, n) };
-}
-
 /** Per trace (case), when each is run several times: the unit of every interval and of pass^k. */
 interface TraceTally {
   /** Trials with a reference to compare with (an errored trial counts, as a failure, for pass^k). */
@@ -154,7 +150,15 @@ const mean = (xs: readonly number[]) => (xs.length === 0 ? null : xs.reduce((a, 
  * independent evidence: rates, intervals, bootstraps and pass^k are then taken
  * over traces. Pure: no clock, no I/O.
  */
-export function createMetricsAccumulator(options: { trials?: number; ignoreArgs?: readonly string[] } = {}) {
+export interface AccumulatorOptions {
+  trials?: number;
+  ignoreArgs?: readonly string[];
+  phase?: Phase;
+  /** auto-with-review: the share of traces sampled for review after the fact, and the seed of the draw. */
+  review?: { sampleRate: number; seed: number };
+}
+
+export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
   const k = options.trials ?? 1;
   const counts: Counts = {
     total: 0, completed: 0, escalated: 0, failed: 0, aborted: 0,
@@ -169,6 +173,8 @@ export function createMetricsAccumulator(options: { trials?: number; ignoreArgs?
   let costSum = 0, priced = 0, unpriced = 0, inputTokens = 0, outputTokens = 0, cachedInputTokens = 0, withUsage = 0;
   let spent = 0, spentUnpriced = 0, modelCalls = 0, served = 0;
   const latencies = createQuantileSketch();
+  const suggest = options.phase === 'suggest' ? createSuggestAccumulator() : undefined;
+  const sample = options.phase === 'auto-with-review' ? createReviewSampleAccumulator(options.review ?? { sampleRate: 0.1, seed: 0 }) : undefined;
 
   const tally = (r: TraceResult): TraceTally | undefined => {
     if (!tallies) return undefined;
@@ -192,6 +198,10 @@ export function createMetricsAccumulator(options: { trials?: number; ignoreArgs?
         if (r.agree !== null || (!decided && r.reference.decision !== null)) t.trials++;
         if (r.agree !== null) { t.decided++; if (r.agree) t.agree++; }
         if (r.effectsAgree !== null) { t.effectsDecided++; if (r.effectsAgree) t.effects++; }
+      }
+      if (decided) {
+        suggest?.add({ suggestion: r.decision, human: { ...r.reference.review, ...(r.reference.decision !== null ? { decision: r.reference.decision } : {}) } });
+        sample?.add({ traceId: r.traceId, agree: r.agree, rollback: r.rollback === true });
       }
       // Drift compares what the candidate did with the recording where it reached an outcome:
       // a trace it broke off would count the recording's calls against nothing.
@@ -230,11 +240,15 @@ export function createMetricsAccumulator(options: { trials?: number; ignoreArgs?
       }
       const completed = counts.completed + counts.escalated;
       const latency = latencyMean.finish();
+      const suggested = suggest?.finish();
+      const sampled = sample?.finish();
       return {
         agreement: tallies ? overTraces(tallies, 'agree', 'decided') : rateMetric(agree, agreeN),
         effectsAgreement: tallies ? overTraces(tallies, 'effects', 'effectsDecided') : rateMetric(effects, effectsN),
         toolCallDrift: drift.finish(1 / k),
-        overrideRate: { ...rateMetric(0, 0), accepted: null, edited: null, rejected: null },
+        overrideRate: suggested
+          ? { ...suggested.overrideRate, accepted: suggested.accepted, edited: suggested.edited, rejected: suggested.rejected }
+          : { ...rateMetric(0, 0), accepted: null, edited: null, rejected: null },
         cost: {
           totalUsd: priced === 0 ? null : costSum,
           perRunUsd: priced === 0 ? null : costSum / priced,
@@ -253,6 +267,7 @@ export function createMetricsAccumulator(options: { trials?: number; ignoreArgs?
         escalationRate: ran === 0 ? null : counts.escalated / ran,
         meanToolCalls: ran === 0 ? null : toolCallSum / ran,
         ...(tallies ? trialMetrics(tallies, k) : {}),
+        ...(suggested ? { phase: { suggest: suggested } } : sampled ? { phase: { autoWithReview: sampled } } : {}),
       };
     },
   };

@@ -3,7 +3,7 @@ import { candidateLatency, type CandidateOutcome } from './supervise.js';
 import { stepCost } from './tool-loop.js';
 import type { Price } from '../providers/pricing.js';
 import type { ToolCatalog } from '../trace/catalog.js';
-import { caseIdOf, type Trace } from '../trace/schema.js';
+import { caseIdOf, type Action, type Trace } from '../trace/schema.js';
 import { DECIDED_STATUSES, type TraceResult } from './types.js';
 
 export interface CompareOptions {
@@ -47,10 +47,25 @@ export function buildResult(
     effects,
     usage,
     error: outcome.error,
-    reference: { decision: reference.decision ?? null, ...recordedCalls(trace) },
+    reference: { decision: reference.decision ?? null, ...recordedCalls(trace), ...reviewOf(trace) },
+    rollback: decided && reference.effects != null ? !effectsAgree(hardToUndo(effects, options.catalog), hardToUndo(reference.effects, options.catalog), options.effectsIgnoreArgs) : null,
     source,
     steps: outcome.steps,
   };
+}
+
+/** Effects that cannot simply be taken back: on write-external and write-irreversible tools (unknown tools count, to be safe). */
+function hardToUndo(effects: readonly Action[], catalog: ToolCatalog): Action[] {
+  return effects.filter((e) => {
+    const effect = catalog.tools.find((t) => t.name === e.name)?.effect;
+    return effect === undefined || effect === 'write-external' || effect === 'write-irreversible';
+  });
+}
+
+function reviewOf(trace: Trace): { review?: NonNullable<TraceResult['reference']['review']> } {
+  const h = trace.human;
+  if (!h || (h.verdict === undefined && h.final === undefined && h.reviewMs === undefined)) return {};
+  return { review: { ...(h.verdict ? { verdict: h.verdict } : {}), ...(h.final !== undefined ? { final: h.final } : {}), ...(h.reviewMs !== undefined ? { reviewMs: h.reviewMs } : {}) } };
 }
 
 /** A reference trace with no partner in a recorded candidate's set: listed, never compared. */

@@ -72,7 +72,15 @@ export interface TraceResult {
     tools: string[];
     /** Their arguments, in the same order (for the drift of argument values). */
     args?: Record<string, unknown>[];
+    /** The human's recorded review of the recorded run, where there was one (suggest-phase figures). */
+    review?: { verdict?: 'accepted' | 'edited' | 'rejected'; final?: unknown; reviewMs?: number };
   };
+  /**
+   * Whether someone would have to compensate what the candidate did: its effects on
+   * write-external or write-irreversible tools differ from the reference's. Null when
+   * it reached no outcome or the reference has no effects to compare with.
+   */
+  rollback?: boolean | null;
   source: { file: string; line: number };
   steps: CandidateStep[];
 }

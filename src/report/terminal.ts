@@ -42,6 +42,7 @@ export function renderRunSummary(outcome: RunOutcome, notable: readonly TraceRes
       ...(m.cost.modelCalls > 0 || outcome.modelCalls.requests > 0 ? [['model calls', modelCalls(outcome)] as [string, string]] : []),
       ['latency', `p50 ${ms(m.latency.p50Ms)} · p95 ${ms(m.latency.p95Ms)} · mean ${ms(m.latency.meanMs)} ${interval(m.latency.meanCi95, ms)}`],
       ['error rate', pct(m.errorRate)],
+      ...phaseLines(m),
       ...(m.paired ? [['vs baseline', paired(m.paired)] as [string, string]] : []),
       ...(m.noiseFloor ? [['noise floor', noise(m.noiseFloor)] as [string, string]] : []),
     ]),
@@ -74,6 +75,23 @@ function modelCalls({ metrics: m, modelCalls: c }: RunOutcome): string {
   ].filter(Boolean);
   const replayed = m.cost.servedModelCalls - c.cacheHits - c.cassetteHits;
   return `${m.cost.modelCalls}${replayed > 0 ? ` (${replayed} replayed from recordings)` : ''}; this run: ${sources.join(', ')}; spent ${usd(m.cost.spentUsd)}`;
+}
+
+function phaseLines(m: RunMetrics): [string, string][] {
+  const p = m.phase;
+  if (!p) return [];
+  if ('suggest' in p) {
+    const s = p.suggest;
+    return [
+      ['suggest', `${s.reviewed} reviewed${s.simulated ? ` (${s.simulated} simulated against the human decision)` : ''}: acceptance ${pct(s.acceptanceRate.rate)}, override rate ${pct(s.overrideRate.rate)} ${interval(s.overrideRate.ci95, pct)} (${s.edited} edited, ${s.rejected} rejected)`],
+      ['', `mean edit distance ${num(s.meanEditDistance)} · reviewer time saved ${s.reviewerTimeSavedMs === null ? 'n/a' : `${(s.reviewerTimeSavedMs / 60_000).toFixed(1)} min`}`],
+    ];
+  }
+  const r = p.autoWithReview;
+  return [
+    ['review sample', `${r.sampled} sampled: error rate ${pct(r.sampleErrorRate.rate)} ${interval(r.sampleErrorRate.ci95, pct)}; population estimate ${interval(r.populationErrorEstimate.ci95, pct)}`],
+    ['rollback', `${pct(r.rollbackFrequency.rate)} of traces made effects someone would have to compensate (${r.rollbackFrequency.successes}/${r.rollbackFrequency.n})`],
+  ];
 }
 
 function paired(p: NonNullable<RunMetrics['paired']>): string {

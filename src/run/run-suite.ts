@@ -98,7 +98,7 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
     pricing: suite.pricing,
   };
 
-  const accumulator = createMetricsAccumulator({ trials, ignoreArgs: compare.pathIgnoreArgs });
+  const accumulator = createMetricsAccumulator({ trials, ignoreArgs: compare.pathIgnoreArgs, phase: suite.phase, review: suite.review });
   const { meta, resuming } = openRun(suite, options, now, show);
   for (const result of resuming ? store.results(meta.runId) : []) accumulator.add(result);
   const resumed = resuming ? store.countResults(meta.runId) : 0;

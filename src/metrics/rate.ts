@@ -1,0 +1,14 @@
+import { wilsonInterval } from './stats.js';
+
+/** A share of yes/no outcomes with its 95% Wilson interval. */
+export interface RateMetric {
+  /** null when n = 0: no evidence. */
+  rate: number | null;
+  n: number;
+  successes: number;
+  ci95: [number, number] | null;
+}
+
+export function rateMetric(successes: number, n: number): RateMetric {
+  return { rate: n === 0 ? null : successes / n, n, successes, ci95: wilsonInterval(successes, n) };
+}

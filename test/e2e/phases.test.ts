@@ -1,0 +1,47 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { cli, copyExample } from './helpers.js';
+
+let dir: string;
+let cleanup: () => void;
+beforeAll(() => {
+  ({ dir, cleanup } = copyExample());
+  for (const [name, phase, file] of [
+    ['suggest.yaml', 'suggest', 'refund-triage.yaml'],
+    ['review.yaml', 'auto-with-review', 'refund-triage-regression.yaml'],
+  ] as const) {
+    const suite = readFileSync(join(dir, 'suites', file), 'utf8').replace('phase: shadow', `phase: ${phase}`);
+    writeFileSync(join(dir, 'suites', name), phase === 'auto-with-review' ? `${suite}\nreview: { sampleRate: 0.2, seed: 7 }\n` : suite);
+  }
+});
+afterAll(() => cleanup());
+
+const readJson = (file: string) => JSON.parse(readFileSync(join(dir, file), 'utf8'));
+
+it('reports the suggest phase from the recorded review verdicts: acceptance and override rates', async () => {
+  await cli(dir, 'run', 'suites/suggest.yaml', '--json', 'out/suggest.json', '--db', 'db/p.db');
+  const { metrics } = readJson('out/suggest.json');
+  // The verdicts, counted here from the trace files.
+  const verdicts = readdirSync(join(dir, 'traces/refund-triage'))
+    .filter((f) => f.endsWith('.jsonl'))
+    .flatMap((f) => readFileSync(join(dir, 'traces/refund-triage', f), 'utf8').trim().split('\n'))
+    .map((line) => JSON.parse(line).human?.verdict)
+    .filter(Boolean);
+  const overridden = verdicts.filter((v: string) => v !== 'accepted').length;
+  expect(metrics.phase.suggest).toMatchObject({ reviewed: verdicts.length, simulated: 0 });
+  expect(metrics.overrideRate).toMatchObject({ n: verdicts.length, successes: overridden, edited: expect.any(Number) });
+  expect(metrics.overrideRate.rate).toBeCloseTo(overridden / verdicts.length, 12);
+});
+
+it('samples the same traces for review on every run, and counts effects someone would have to compensate', async () => {
+  await cli(dir, 'run', 'suites/review.yaml', '--json', 'out/review-1.json', '--db', 'db/p.db');
+  await cli(dir, 'run', 'suites/review.yaml', '--json', 'out/review-2.json', '--db', 'db/p.db');
+  const [a, b] = [readJson('out/review-1.json').metrics.phase.autoWithReview, readJson('out/review-2.json').metrics.phase.autoWithReview];
+  expect(a.sampled).toBe(b.sampled);
+  expect(a.sampleErrorRate).toEqual(b.sampleErrorRate);
+  expect(a.sampled).toBeGreaterThan(60); // about a fifth of 480
+  expect(a.sampled).toBeLessThan(130);
+  // The regression refunds what the reviewers escalated: refunds and emails that cannot be taken back.
+  expect(a.rollbackFrequency.rate).toBeGreaterThan(0.05);
+});
