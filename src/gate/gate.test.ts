@@ -156,4 +156,14 @@ describe('evaluateGate', () => {
     const paired = { baselineRunId: 'b', regressions: [], fixes: ['x'], mcnemarMidP: 1, pairs: 10, lost: [], undecided: 0, unpaired: { baseline: 0, candidate: 0 } };
     expect(evaluateGate({ regressions: { max: 0, beyondNoise: true } }, metrics({ paired })).verdict).toBe('pass');
   });
+
+  it('gates the phase figures, and is inconclusive on a phase the suite is not in', () => {
+    const sample = { sampled: 50, sampleErrorRate: rateMetric(2, 50), populationErrorEstimate: { rate: 0.04, ci95: [0.01, 0.13] as [number, number] }, rollbackFrequency: rateMetric(3, 100) };
+    const withSample = metrics({ phase: { autoWithReview: sample } });
+    // 2/50: Wilson upper bound 0.135 > 0.10 fails; the point estimate 0.04 passes
+    expect(evaluateGate({ sampleErrorRate: { max: 0.1, bound: 'upper' } }, withSample).checks[0]!.status).toBe('fail');
+    expect(evaluateGate({ sampleErrorRate: { max: 0.1, bound: 'point' } }, withSample).checks[0]!.status).toBe('pass');
+    expect(evaluateGate({ rollbackFrequency: { max: 0.02 } }, withSample).checks[0]).toMatchObject({ value: 0.03, status: 'fail' });
+    expect(evaluateGate({ slaAdherence: { min: 0.9 } }, withSample).checks[0]).toMatchObject({ status: 'inconclusive', reason: 'the suite is not in the auto phase' });
+  });
 });

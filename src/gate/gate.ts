@@ -68,6 +68,27 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics): GateResul
   if (config.overrideRate) {
     atMost('overrideRate', metrics.overrideRate.rate, config.overrideRate.max, 'override rate', 'no reviewed items: the override rate needs review verdicts');
   }
+  const phase = metrics.phase;
+  const sampled = phase && 'autoWithReview' in phase ? phase.autoWithReview : undefined;
+  const auto = phase && 'auto' in phase ? phase.auto : undefined;
+  if (config.sampleErrorRate) {
+    const upper = config.sampleErrorRate.bound === 'upper';
+    const m = sampled?.sampleErrorRate;
+    const value = m ? (upper ? (m.ci95?.[1] ?? null) : m.rate) : null;
+    atMost('sampleErrorRate', value, config.sampleErrorRate.max, upper ? 'upper 95% bound of the review sample\'s error rate' : 'review sample error rate', sampled ? 'no trace in the review sample' : 'the suite is not in the auto-with-review phase');
+  }
+  if (config.rollbackFrequency) {
+    atMost('rollbackFrequency', sampled?.rollbackFrequency.rate ?? null, config.rollbackFrequency.max, 'rollback frequency', sampled ? 'no trace with an outcome' : 'the suite is not in the auto-with-review phase');
+  }
+  if (config.slaAdherence) {
+    atLeast('slaAdherence', auto?.slaAdherence.rate ?? null, config.slaAdherence.min, 'share within the SLA', auto ? 'no SLA set (sla.latencyMs), or no timed trace' : 'the suite is not in the auto phase');
+  }
+  if (config.completionRate) {
+    atLeast('completionRate', auto?.completionRate.rate ?? null, config.completionRate.min, 'completion rate', auto ? 'no trace was run' : 'the suite is not in the auto phase');
+  }
+  if (config.costTrend) {
+    atMost('costTrend', auto?.costTrend?.ratio ?? null, config.costTrend.maxRatio, 'cost per run against the baseline', 'needs --baseline with priced model calls on both sides (auto phase)', (x) => `${x.toFixed(2)}×`);
+  }
   if (config.regressions) {
     const { max, beyondNoise } = config.regressions;
     const { paired, noiseFloor } = metrics;

@@ -57,7 +57,7 @@ export interface RunMetrics {
   escalationRate: number | null;
   meanToolCalls: number | null;
   /** The headline figures of the suite's phase: suggest (review verdicts, recorded or simulated) or auto-with-review (the sampled review). */
-  phase?: { suggest: SuggestMetrics } | { autoWithReview: ReviewSampleMetrics };
+  phase?: { suggest: SuggestMetrics } | { autoWithReview: ReviewSampleMetrics } | { auto: AutoMetrics };
   /** With trials (k > 1): tau-bench's pass^k, the chance that all k trials of a trace agree, averaged over traces. */
   passK?: { k: number; value: number | null; traces: number };
   /** With trials: per trace (case id), the share of its trials that agree with its majority outcome. */
@@ -150,12 +150,23 @@ const mean = (xs: readonly number[]) => (xs.length === 0 ? null : xs.reduce((a, 
  * independent evidence: rates, intervals, bootstraps and pass^k are then taken
  * over traces. Pure: no clock, no I/O.
  */
+export interface AutoMetrics {
+  /** Share of traces with an outcome whose latency is within `sla.latencyMs`; null rate without an SLA. */
+  slaAdherence: RateMetric;
+  /** Share of traces run that the candidate completed or escalated. */
+  completionRate: RateMetric;
+  /** Cost per run against the baseline's (with --baseline). */
+  costTrend: { ratio: number | null; change: number | null } | null;
+}
+
 export interface AccumulatorOptions {
   trials?: number;
   ignoreArgs?: readonly string[];
   phase?: Phase;
   /** auto-with-review: the share of traces sampled for review after the fact, and the seed of the draw. */
   review?: { sampleRate: number; seed: number };
+  /** auto: the latency every trace should stay within. */
+  slaMs?: number;
 }
 
 export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
@@ -175,6 +186,7 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
   const latencies = createQuantileSketch();
   const suggest = options.phase === 'suggest' ? createSuggestAccumulator() : undefined;
   const sample = options.phase === 'auto-with-review' ? createReviewSampleAccumulator(options.review ?? { sampleRate: 0.1, seed: 0 }) : undefined;
+  let withinSla = 0, timed = 0;
 
   const tally = (r: TraceResult): TraceTally | undefined => {
     if (!tallies) return undefined;
@@ -223,7 +235,7 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
       else if (r.usage !== null) unpriced++;
       if (r.usage) { withUsage++; inputTokens += r.usage.inputTokens; outputTokens += r.usage.outputTokens; cachedInputTokens += r.usage.cachedInputTokens; }
       // Latency is the candidate's on the traces it finished: one stopped or failed early says nothing of it.
-      if (decided && r.latencyMs !== null) { latencies.add(r.latencyMs); (t ? t.latency.push(r.latencyMs) : latencyMean.add(r.latencyMs)); }
+      if (decided && r.latencyMs !== null) { timed++; if (options.slaMs !== undefined && r.latencyMs <= options.slaMs) withinSla++; latencies.add(r.latencyMs); (t ? t.latency.push(r.latencyMs) : latencyMean.add(r.latencyMs)); }
     },
 
     counts: (): Counts => ({ ...counts }),
@@ -268,6 +280,17 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
         meanToolCalls: ran === 0 ? null : toolCallSum / ran,
         ...(tallies ? trialMetrics(tallies, k) : {}),
         ...(suggested ? { phase: { suggest: suggested } } : sampled ? { phase: { autoWithReview: sampled } } : {}),
+        ...(options.phase === 'auto'
+          ? {
+              phase: {
+                auto: {
+                  slaAdherence: options.slaMs === undefined ? rateMetric(0, 0) : rateMetric(withinSla, timed),
+                  completionRate: rateMetric(completed, ran),
+                  costTrend: null, // set against a baseline by the run
+                },
+              },
+            }
+          : {}),
       };
     },
   };

@@ -87,6 +87,12 @@ function phaseLines(m: RunMetrics): [string, string][] {
       ['', `mean edit distance ${num(s.meanEditDistance)} · reviewer time saved ${s.reviewerTimeSavedMs === null ? 'n/a' : `${(s.reviewerTimeSavedMs / 60_000).toFixed(1)} min`}`],
     ];
   }
+  if ('auto' in p) {
+    const a = p.auto;
+    return [
+      ['auto', `within the SLA ${pct(a.slaAdherence.rate)}${a.slaAdherence.n ? ` ${interval(a.slaAdherence.ci95, pct)}` : ' (no sla.latencyMs set)'} · completion ${pct(a.completionRate.rate)}${a.costTrend?.ratio != null ? ` · cost per run ${a.costTrend.ratio.toFixed(2)}× the baseline's` : ''}`],
+    ];
+  }
   const r = p.autoWithReview;
   return [
     ['review sample', `${r.sampled} sampled: error rate ${pct(r.sampleErrorRate.rate)} ${interval(r.sampleErrorRate.ci95, pct)}; population estimate ${interval(r.populationErrorEstimate.ci95, pct)}`],

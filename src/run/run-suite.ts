@@ -4,6 +4,7 @@ import { DuplicateResultError, InputError, NotFoundError, ShadowgateError, Usage
 import { evaluateGate, type GateResult } from '../gate/gate.js';
 import { collapseTrials, mcnemarMidP, pairResults, toPairable } from '../metrics/paired.js';
 import { jensenShannon } from '../metrics/stats.js';
+import { costTrend } from '../phases/auto.js';
 import { createMetricsAccumulator, noOutcome, type Counts, type NoiseFloor, type PairedMetric, type RunMetrics } from '../metrics/summary.js';
 import type { Baseline } from './baseline.js';
 import { errorData } from '../replay/supervise.js';
@@ -98,7 +99,7 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
     pricing: suite.pricing,
   };
 
-  const accumulator = createMetricsAccumulator({ trials, ignoreArgs: compare.pathIgnoreArgs, phase: suite.phase, review: suite.review });
+  const accumulator = createMetricsAccumulator({ trials, ignoreArgs: compare.pathIgnoreArgs, phase: suite.phase, review: suite.review, slaMs: suite.sla?.latencyMs });
   const { meta, resuming } = openRun(suite, options, now, show);
   for (const result of resuming ? store.results(meta.runId) : []) accumulator.add(result);
   const resumed = resuming ? store.countResults(meta.runId) : 0;
@@ -190,6 +191,9 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
   }
   const metrics = accumulator.finish();
   if (options.baseline) metrics.paired = pairWithBaseline(options.baseline, store.results(meta.runId));
+  if (metrics.phase && 'auto' in metrics.phase && options.baseline?.metrics) {
+    metrics.phase.auto.costTrend = costTrend(metrics.cost.perRunUsd, options.baseline.metrics.cost.perRunUsd);
+  }
   if (options.noiseFloor) {
     metrics.noiseFloor = await measureNoise(suite, options, { meta, metrics }, candidate.recorder, warnings);
   }

@@ -91,6 +91,16 @@ export const GateConfigSchema = z.strictObject({
   overrideRate: z.strictObject({ max: Rate }).optional(),
   costPerRunUsd: z.strictObject({ max: z.number().nonnegative() }).optional(),
   errorRate: z.strictObject({ max: Rate }).optional(),
+  /** auto-with-review: the error rate in the review sample (upper end of its interval with bound: upper). */
+  sampleErrorRate: z.strictObject({ max: Rate, bound: z.enum(['upper', 'point']).default('upper') }).optional(),
+  /** auto-with-review: the share of traces whose hard-to-undo effects differ from the reference's. */
+  rollbackFrequency: z.strictObject({ max: Rate }).optional(),
+  /** auto: the share of traces within `sla.latencyMs`. */
+  slaAdherence: z.strictObject({ min: Rate }).optional(),
+  /** auto: the share of traces the candidate completed (or escalated). */
+  completionRate: z.strictObject({ min: Rate }).optional(),
+  /** auto: cost per run against the baseline's, as a ratio (1.2 = at most 20% dearer). */
+  costTrend: z.strictObject({ maxRatio: z.number().positive() }).optional(),
 });
 export type GateConfig = z.output<typeof GateConfigSchema>;
 
@@ -153,6 +163,8 @@ export const SuiteFileSchema = z.strictObject({
   review: z
     .strictObject({ sampleRate: Rate.default(0.1), seed: z.number().int().default(0) })
     .optional(),
+  /** The service level of the auto phase. */
+  sla: z.strictObject({ latencyMs: z.number().positive() }).optional(),
   gate: GateConfigSchema.default({}),
 });
 

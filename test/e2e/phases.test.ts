@@ -45,3 +45,19 @@ it('samples the same traces for review on every run, and counts effects someone 
   // The regression refunds what the reviewers escalated: refunds and emails that cannot be taken back.
   expect(a.rollbackFrequency.rate).toBeGreaterThan(0.05);
 });
+
+it('reports the auto phase: SLA adherence and completion, and gates on them', async () => {
+  const suite = readFileSync(join(dir, 'suites/refund-triage.yaml'), 'utf8')
+    .replace('phase: shadow', 'phase: auto')
+    .replace('  errorRate: { max: 0.02 }', '  errorRate: { max: 0.02 }\n  slaAdherence: { min: 0.99 }\n  completionRate: { min: 0.99 }');
+  writeFileSync(join(dir, 'suites/auto.yaml'), `${suite}\nsla: { latencyMs: 1000 }\n`);
+  const { code } = await cli(dir, 'run', 'suites/auto.yaml', '--json', 'out/auto.json', '--db', 'db/p.db');
+  const run = readJson('out/auto.json');
+  // Latency is the recorded tool time plus the candidate's own: about 0.4–1.5 s a trace here.
+  const within = run.results.filter((r: { latencyMs: number; status: string }) => r.latencyMs <= 1000).length;
+  expect(run.metrics.phase.auto.slaAdherence).toMatchObject({ n: 480, successes: within });
+  expect(run.metrics.phase.auto.completionRate.rate).toBe(1);
+  const sla = run.gate.checks.find((c: { name: string }) => c.name === 'slaAdherence');
+  expect(sla.status).toBe(within / 480 >= 0.99 ? 'pass' : 'fail');
+  expect(code).toBe(within / 480 >= 0.99 ? 0 : 1);
+});
