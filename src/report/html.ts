@@ -6,7 +6,7 @@ import type { RateMetric, RunMetrics } from '../metrics/summary.js';
 import { DECIDED_STATUSES, type ResultStatus, type TraceResult } from '../replay/types.js';
 import type { RunOutcome } from '../run/run-suite.js';
 import { interval, ms, num, pct, pValue, usd } from './format.js';
-import { REPORT_TEMPLATE } from './templates/report-template.js';
+import { INTERVAL_ROWS_PARTIAL, REPORT_TEMPLATE } from './templates/report-template.js';
 
 export interface HtmlReportOptions {
   /** The baseline run's metrics, drawn next to this run's where there is something to compare. */
@@ -24,6 +24,7 @@ const MAX_TOOLS = 20;
 
 // An isolated instance: helpers or partials registered elsewhere never reach this template.
 const hb = Handlebars.create();
+hb.registerPartial('intervalRows', INTERVAL_ROWS_PARTIAL);
 let compiled: Handlebars.TemplateDelegate | undefined;
 
 /**

@@ -117,23 +117,7 @@ export const REPORT_TEMPLATE = `<!doctype html>
   <div class="card">
     <h3>Agreement, with 95% interval</h3>
     <svg viewBox="0 0 {{agreementChart.width}} {{agreementChart.height}}" width="{{agreementChart.width}}" height="{{agreementChart.height}}" role="img" aria-label="agreement chart">
-      {{#each agreementChart.ticks}}
-        <line class="axis" x1="{{x}}" y1="{{../agreementChart.top}}" x2="{{x}}" y2="{{../agreementChart.bottom}}"/>
-        <text class="tick" x="{{x}}" y="{{../agreementChart.tickY}}" text-anchor="middle">{{label}}</text>
-      {{/each}}
-      {{#each agreementChart.rows}}
-        <text x="4" y="{{textY}}">{{label}}</text>
-        {{#if has}}
-          <rect class="{{barCls}}" x="{{x0}}" y="{{barY}}" width="{{barW}}" height="{{barH}}" rx="2"/>
-          {{#if hasCi}}<line class="ci" x1="{{ciX1}}" y1="{{midY}}" x2="{{ciX2}}" y2="{{midY}}"/>
-          <line class="ci" x1="{{ciX1}}" y1="{{capY1}}" x2="{{ciX1}}" y2="{{capY2}}"/>
-          <line class="ci" x1="{{ciX2}}" y1="{{capY1}}" x2="{{ciX2}}" y2="{{capY2}}"/>{{/if}}
-          <circle class="{{ptCls}}" cx="{{x}}" cy="{{midY}}" r="5"/>
-          <text x="{{valueX}}" y="{{textY}}" text-anchor="end">{{value}}</text>
-        {{else}}
-          <text x="{{valueX}}" y="{{textY}}" text-anchor="end">n/a</text>
-        {{/if}}
-      {{/each}}
+      {{> intervalRows agreementChart}}
       {{#if agreementChart.threshold}}
         <line class="threshold" x1="{{agreementChart.threshold.x}}" y1="{{agreementChart.top}}" x2="{{agreementChart.threshold.x}}" y2="{{agreementChart.bottom}}"/>
       {{/if}}
@@ -145,23 +129,7 @@ export const REPORT_TEMPLATE = `<!doctype html>
     <h3>Cost per run</h3>
     {{#if costChart}}
     <svg viewBox="0 0 {{costChart.width}} {{costChart.height}}" width="{{costChart.width}}" height="{{costChart.height}}" role="img" aria-label="cost chart">
-      {{#each costChart.ticks}}
-        <line class="axis" x1="{{x}}" y1="{{../costChart.top}}" x2="{{x}}" y2="{{../costChart.bottom}}"/>
-        <text class="tick" x="{{x}}" y="{{../costChart.tickY}}" text-anchor="middle">{{label}}</text>
-      {{/each}}
-      {{#each costChart.rows}}
-        <text x="4" y="{{textY}}">{{label}}</text>
-        {{#if has}}
-          <rect class="{{barCls}}" x="{{x0}}" y="{{barY}}" width="{{barW}}" height="{{barH}}" rx="2"/>
-          {{#if hasCi}}<line class="ci" x1="{{ciX1}}" y1="{{midY}}" x2="{{ciX2}}" y2="{{midY}}"/>
-          <line class="ci" x1="{{ciX1}}" y1="{{capY1}}" x2="{{ciX1}}" y2="{{capY2}}"/>
-          <line class="ci" x1="{{ciX2}}" y1="{{capY1}}" x2="{{ciX2}}" y2="{{capY2}}"/>{{/if}}
-          <circle class="{{ptCls}}" cx="{{x}}" cy="{{midY}}" r="5"/>
-          <text x="{{valueX}}" y="{{textY}}" text-anchor="end">{{value}}</text>
-        {{else}}
-          <text x="{{valueX}}" y="{{textY}}" text-anchor="end">n/a</text>
-        {{/if}}
-      {{/each}}
+      {{> intervalRows costChart}}
     </svg>
     <p class="legend"><span>whisker: bootstrap 95% interval</span></p>
     {{/if}}
@@ -233,3 +201,22 @@ export const REPORT_TEMPLATE = `<!doctype html>
 </body>
 </html>
 `;
+
+/** The axis ticks and the rows (bar, interval whisker, dot, value) of an interval chart; its context is the chart. */
+export const INTERVAL_ROWS_PARTIAL = `{{#each ticks}}
+        <line class="axis" x1="{{x}}" y1="{{../top}}" x2="{{x}}" y2="{{../bottom}}"/>
+        <text class="tick" x="{{x}}" y="{{../tickY}}" text-anchor="middle">{{label}}</text>
+      {{/each}}
+      {{#each rows}}
+        <text x="4" y="{{textY}}">{{label}}</text>
+        {{#if has}}
+          <rect class="{{barCls}}" x="{{x0}}" y="{{barY}}" width="{{barW}}" height="{{barH}}" rx="2"/>
+          {{#if hasCi}}<line class="ci" x1="{{ciX1}}" y1="{{midY}}" x2="{{ciX2}}" y2="{{midY}}"/>
+          <line class="ci" x1="{{ciX1}}" y1="{{capY1}}" x2="{{ciX1}}" y2="{{capY2}}"/>
+          <line class="ci" x1="{{ciX2}}" y1="{{capY1}}" x2="{{ciX2}}" y2="{{capY2}}"/>{{/if}}
+          <circle class="{{ptCls}}" cx="{{x}}" cy="{{midY}}" r="5"/>
+          <text x="{{valueX}}" y="{{textY}}" text-anchor="end">{{value}}</text>
+        {{else}}
+          <text x="{{valueX}}" y="{{textY}}" text-anchor="end">n/a</text>
+        {{/if}}
+      {{/each}}`;
