@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { formatIssue, isExpectedError, NotFoundError, UsageError } from '../errors.js';
@@ -19,6 +19,7 @@ import type { Store } from '../store/types.js';
 import type { TraceResult } from '../replay/types.js';
 import type { CliIo } from './io.js';
 import { createProgressReporter } from './progress.js';
+import { exportReviews, importVerdicts, reviewInTerminal, reviewsAsTraces } from './review.js';
 
 export const EXIT = { ok: 0, gateFailed: 1, usage: 2, internal: 3 } as const;
 
@@ -43,6 +44,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .version('0.1.0')
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride()
+    .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)');
 
   const runOptions = (command: Command) =>
@@ -171,6 +173,59 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
           }
           io.stdout.write(shown === 0 ? '  every trace agrees\n' : `  ${shown} trace(s) worth a look${shown > 50 ? ' (the first 50 shown)' : ''}; \`shadowgate show ${runId} <traceId>\` for one\n`);
         }
+      } finally {
+        store.close();
+      }
+      setExit(EXIT.ok);
+    });
+
+  const review = program
+    .command('review')
+    .enablePositionalOptions()
+    .description('work the review queue in the terminal: accept, edit or reject each suggestion (export and import for outside tools)')
+    .option('--run <runId>', 'only the items of this run')
+    .option('--reviewer <name>', 'who is reviewing', io.env.USER ?? 'reviewer')
+    .addOption(dbOption(io))
+    .action(async (opts: { run?: string; reviewer: string; db: string }) => {
+      const store = createSqliteStore(resolve(io.cwd, opts.db));
+      try {
+        await reviewInTerminal(io, store, { runId: opts.run, reviewer: opts.reviewer, now: () => new Date() });
+      } finally {
+        store.close();
+      }
+      setExit(EXIT.ok);
+    });
+  review
+    .command('export')
+    .description('write the review items and their verdicts as JSON Lines, or with --as-traces the reviewed ones as regression traces')
+    .requiredOption('--out <file>', 'the JSONL file to write')
+    .option('--as-traces', 'reviewed items as shadowgate.trace/v1 traces, the human\'s final decision as the reference')
+    .option('--run <runId>', 'only the items of this run')
+    .addOption(dbOption(io))
+    .action((opts: { out: string; asTraces?: boolean; run?: string; db: string }) => {
+      const store = createSqliteStore(resolve(io.cwd, opts.db));
+      try {
+        const lines = opts.asTraces ? reviewsAsTraces(store, opts.run) : exportReviews(store, opts.run);
+        const file = resolve(io.cwd, opts.out);
+        assertWritableFile(file);
+        writeFileSync(file, lines.length ? `${lines.join('\n')}\n` : '');
+        io.stdout.write(`${lines.length} ${opts.asTraces ? 'trace(s)' : 'item(s)'} written to ${opts.out}\n`);
+      } finally {
+        store.close();
+      }
+      setExit(EXIT.ok);
+    });
+  review
+    .command('import')
+    .description('append verdicts from an outside review tool (JSON Lines of { itemId, verdict, final?, reason?, reviewer, at? })')
+    .argument('<jsonl>', 'the verdicts')
+    .addOption(dbOption(io))
+    .action((file: string, opts: { db: string }) => {
+      const path = resolve(io.cwd, file);
+      if (!existsSync(path)) throw new NotFoundError(`no file ${file}`);
+      const store = createSqliteStore(resolve(io.cwd, opts.db));
+      try {
+        io.stdout.write(`${importVerdicts(store, file, readFileSync(path, 'utf8'), () => new Date())} verdict(s) imported\n`);
       } finally {
         store.close();
       }

@@ -9,7 +9,8 @@ import { createMetricsAccumulator, noOutcome, type Counts, type NoiseFloor, type
 import type { Baseline } from './baseline.js';
 import { errorData } from '../replay/supervise.js';
 import { buildResult, unpairedResult, type CompareOptions } from '../replay/replay-trace.js';
-import { resultKey, type TraceResult } from '../replay/types.js';
+import { DECIDED_STATUSES, resultKey, type TraceResult } from '../replay/types.js';
+import { inSample } from '../phases/sampling.js';
 import { withStoredCandidate, type ResolvedSuite } from '../suite/load.js';
 import type { GateConfig } from '../suite/schema.js';
 import type { ExchangeSink } from '../providers/transport.js';
@@ -147,6 +148,19 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
       }
     }
     if (!store1(result, source)) return;
+    if (needsReview(suite, result)) {
+      store.enqueueReview({
+        runId: meta.runId,
+        traceId: result.traceId,
+        trial: result.trial,
+        workflow: trace.workflow,
+        phase: suite.phase,
+        input: trace.input,
+        suggestion: result.decision,
+        reference: result.reference.decision,
+        enqueuedAt: now().toISOString(),
+      });
+    }
     accumulator.add(result);
     options.onProgress?.({ done: ++finished, total, result });
   };
@@ -205,6 +219,14 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
   const finishedAt = end.toISOString();
   store.finishRun(meta.runId, finishedAt, { counts, metrics, gate, issues: issues.length, warnings, modelCalls, shard: options.shard ?? null });
   return { meta, finishedAt, counts, metrics, gate, issues, warnings, resumed, trials, modelCalls, settings: { gate: suite.gate, trials, driftIgnoreArgs: compare.pathIgnoreArgs }, ...(options.shard ? { shard: options.shard } : {}), ...(recorded !== undefined ? { recorded } : {}) };
+}
+
+/** Suggest: every outcome is a suggestion for a person; auto-with-review: the seeded sample. */
+function needsReview(suite: ResolvedSuite, r: TraceResult): boolean {
+  if (!DECIDED_STATUSES.includes(r.status)) return false;
+  if (suite.phase === 'suggest') return true;
+  if (suite.phase === 'auto-with-review') return inSample(r.traceId, suite.review?.sampleRate ?? 0.1, suite.review?.seed ?? 0);
+  return false;
 }
 
 /**

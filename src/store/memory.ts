@@ -1,7 +1,7 @@
 import { DuplicateResultError, StoreError } from '../errors.js';
 import type { Exchange } from '../providers/transport.js';
 import type { TraceResult } from '../replay/types.js';
-import type { RunMeta, RunRecord, Store } from './types.js';
+import type { ReviewItem, ReviewVerdictRecord, RunMeta, RunRecord, Store } from './types.js';
 
 /**
  * A Store in process memory, for tests and dry runs. It behaves as the SQLite
@@ -14,6 +14,8 @@ export function createMemoryStore(): Store {
   const runs = new Map<string, RunRecord>();
   const results = new Map<string, Map<string, string>>();
   const exchanges = new Map<string, string>();
+  const items: ReviewItem[] = [];
+  const verdicts: ReviewVerdictRecord[] = [];
   let openCursors = 0;
   const assertWritable = (): void => {
     if (openCursors > 0) throw writeWhileReadingError();
@@ -79,6 +81,30 @@ export function createMemoryStore(): Store {
       const run = runs.get(runId);
       if (!run) throw new StoreError(`cannot finish unknown run ${runId}`);
       runs.set(runId, { ...run, finishedAt, summary: copy(summary ?? null) });
+    },
+
+    enqueueReview(item) {
+      assertWritable();
+      const found = items.find((i) => i.runId === item.runId && i.traceId === item.traceId && i.trial === item.trial);
+      if (found) return found.id;
+      const id = items.length + 1;
+      items.push(copy({ ...item, id }));
+      return id;
+    },
+
+    reviewItems({ pending = false, runId } = {}) {
+      return copy(
+        items
+          .filter((i) => runId === undefined || i.runId === runId)
+          .map((i) => ({ ...i, verdicts: verdicts.filter((v) => v.itemId === i.id) }))
+          .filter((i) => !pending || i.verdicts.length === 0),
+      );
+    },
+
+    addVerdict(v) {
+      assertWritable();
+      if (!items.some((i) => i.id === v.itemId)) throw new StoreError(`no review item ${v.itemId}`);
+      verdicts.push(copy(v));
     },
 
     getExchange(key) {

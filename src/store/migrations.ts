@@ -74,6 +74,36 @@ export const migrations: readonly Migration[] = [
     name: 'run-candidate-source',
     sql: `ALTER TABLE runs ADD COLUMN candidate_json TEXT;`,
   },
+  {
+    version: 5,
+    name: 'review-queue',
+    sql: `
+      CREATE TABLE review_items (
+        id              INTEGER PRIMARY KEY,
+        run_id          TEXT NOT NULL REFERENCES runs (run_id),
+        trace_id        TEXT NOT NULL,
+        trial           INTEGER NOT NULL,
+        workflow        TEXT NOT NULL,
+        phase           TEXT NOT NULL,
+        input_json      TEXT NOT NULL,
+        suggestion_json TEXT NOT NULL,
+        reference_json  TEXT NOT NULL,
+        enqueued_at     TEXT NOT NULL,
+        UNIQUE (run_id, trace_id, trial)
+      );
+      -- Append-only: a verdict is never updated; the latest one counts.
+      CREATE TABLE review_verdicts (
+        id         INTEGER PRIMARY KEY,
+        item_id    INTEGER NOT NULL REFERENCES review_items (id),
+        verdict    TEXT NOT NULL CHECK (verdict IN ('accepted', 'edited', 'rejected')),
+        final_json TEXT,
+        reason     TEXT,
+        reviewer   TEXT NOT NULL,
+        at         TEXT NOT NULL
+      );
+      CREATE INDEX review_verdicts_by_item ON review_verdicts (item_id, id);
+    `,
+  },
 ];
 
 /**

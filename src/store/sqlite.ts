@@ -5,7 +5,7 @@ import { DuplicateResultError, StoreError } from '../errors.js';
 import type { TraceResult } from '../replay/types.js';
 import { migrate } from './migrations.js';
 import { writeWhileReadingError } from './memory.js';
-import type { RunRecord, Store } from './types.js';
+import type { ReviewItem, ReviewVerdictRecord, RunRecord, Store } from './types.js';
 
 const RUN_COLUMNS = `run_id AS runId, suite, suite_file AS suiteFile, suite_hash AS suiteHash,
   candidate_hash AS candidateHash, candidate, model, prompt_version AS promptVersion, phase, reference,
@@ -60,6 +60,15 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   // Keys are `<traceId>#<trial>`: a range on the primary key finds a trace's trials without a scan.
   const selectTrace = db.prepare("SELECT result_json FROM results WHERE run_id = ? AND key >= ? || '#' AND key < ? || '$' ORDER BY seq").pluck();
   const selectResults = db.prepare('SELECT result_json FROM results WHERE run_id = ? ORDER BY seq').pluck();
+  const insertItem = db.prepare(`INSERT OR IGNORE INTO review_items (run_id, trace_id, trial, workflow, phase, input_json, suggestion_json, reference_json, enqueued_at)
+    VALUES (@runId, @traceId, @trial, @workflow, @phase, @input, @suggestion, @reference, @enqueuedAt)`);
+  const selectItemId = db.prepare('SELECT id FROM review_items WHERE run_id = ? AND trace_id = ? AND trial = ?').pluck();
+  const selectItems = db.prepare(`SELECT i.id, i.run_id AS runId, i.trace_id AS traceId, i.trial, i.workflow, i.phase, i.input_json AS input,
+    i.suggestion_json AS suggestion, i.reference_json AS reference, i.enqueued_at AS enqueuedAt FROM review_items i
+    WHERE (@runId IS NULL OR i.run_id = @runId)
+      AND (@pending = 0 OR NOT EXISTS (SELECT 1 FROM review_verdicts v WHERE v.item_id = i.id)) ORDER BY i.id`);
+  const selectVerdicts = db.prepare('SELECT item_id AS itemId, verdict, final_json AS final, reason, reviewer, at FROM review_verdicts WHERE item_id = ? ORDER BY id');
+  const insertVerdict = db.prepare('INSERT INTO review_verdicts (item_id, verdict, final_json, reason, reviewer, at) VALUES (?, ?, ?, ?, ?, ?)');
   const selectExchange = db.prepare('SELECT request_json, status, response_body, latency_ms FROM model_cache WHERE key = ?');
   const upsertExchange = db.prepare(
     'INSERT OR REPLACE INTO model_cache (key, request_json, status, response_body, latency_ms) VALUES (?, ?, ?, ?, ?)',
@@ -175,6 +184,43 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
         return fail(error);
       }
       if (changes === 0) throw new StoreError(`cannot finish unknown run ${runId}`);
+    },
+
+    enqueueReview(item) {
+      assertWritable();
+      try {
+        insertItem.run({ ...item, input: JSON.stringify(item.input ?? null), suggestion: JSON.stringify(item.suggestion ?? null), reference: JSON.stringify(item.reference ?? null) });
+        return selectItemId.get(item.runId, item.traceId, item.trial) as number;
+      } catch (error) {
+        return fail(error);
+      }
+    },
+
+    reviewItems({ pending = false, runId } = {}) {
+      try {
+        type Row = Omit<ReviewItem, 'input' | 'suggestion' | 'reference'> & { input: string; suggestion: string; reference: string };
+        return (selectItems.all({ pending: pending ? 1 : 0, runId: runId ?? null }) as Row[]).map((row) => ({
+          ...row,
+          input: JSON.parse(row.input),
+          suggestion: JSON.parse(row.suggestion),
+          reference: JSON.parse(row.reference),
+          verdicts: (selectVerdicts.all(row.id) as (Omit<ReviewVerdictRecord, 'final' | 'reason'> & { final: string | null; reason: string | null })[]).map(
+            ({ final, reason, ...v }) => ({ ...v, ...(final !== null ? { final: JSON.parse(final) } : {}), ...(reason !== null ? { reason } : {}) }),
+          ),
+        }));
+      } catch (error) {
+        return fail(error);
+      }
+    },
+
+    addVerdict(v) {
+      assertWritable();
+      try {
+        insertVerdict.run(v.itemId, v.verdict, v.final === undefined ? null : JSON.stringify(v.final), v.reason ?? null, v.reviewer, v.at);
+      } catch (error) {
+        if (sqliteCode(error) === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw new StoreError(`no review item ${v.itemId}`, { cause: error });
+        fail(error);
+      }
     },
 
     getExchange(key) {

@@ -133,6 +133,27 @@ describe.each([
     expect(store.resultsOfTrace('run-1', 't-2')).toEqual([]);
   });
 
+  it('queues review items once each, and keeps every verdict appended, never changed', () => {
+    store.createRun(aRun());
+    const item = { runId: 'run-1', traceId: 't-1', trial: 0, workflow: 'w', phase: 'suggest', input: { a: 1 }, suggestion: { action: 'deny' }, reference: { action: 'refund' }, enqueuedAt: '2026-01-01T00:00:00.000Z' };
+    const id = store.enqueueReview(item);
+    expect(store.enqueueReview(item)).toBe(id); // the same run, trace and trial: nothing new
+    const other = store.enqueueReview({ ...item, traceId: 't-2' });
+    expect(store.reviewItems({ pending: true }).map((i) => i.traceId)).toEqual(['t-1', 't-2']);
+    store.addVerdict({ itemId: id, verdict: 'edited', final: { action: 'refund' }, reviewer: 'ana', at: '2026-01-02T00:00:00.000Z' });
+    store.addVerdict({ itemId: id, verdict: 'rejected', reason: 'wrong customer', reviewer: 'bo', at: '2026-01-03T00:00:00.000Z' });
+    expect(store.reviewItems({ pending: true }).map((i) => i.id)).toEqual([other]);
+    expect(store.reviewItems().find((i) => i.id === id)).toEqual({
+      ...item,
+      id,
+      verdicts: [
+        { itemId: id, verdict: 'edited', final: { action: 'refund' }, reviewer: 'ana', at: '2026-01-02T00:00:00.000Z' },
+        { itemId: id, verdict: 'rejected', reason: 'wrong customer', reviewer: 'bo', at: '2026-01-03T00:00:00.000Z' },
+      ],
+    });
+    expect(() => store.addVerdict({ itemId: 999, verdict: 'accepted', reviewer: 'x', at: 'now' })).toThrow(StoreError);
+  });
+
   it('tells whether a result is stored', () => {
     store.createRun(aRun());
     append(store, 'run-1', aResult('t-1'));

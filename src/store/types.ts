@@ -19,6 +19,31 @@ export interface RunMeta {
   candidateSource: { raw: unknown; dir: string } | null;
 }
 
+/** An item waiting for a person: what the candidate suggested on one trace, beside the reference. */
+export interface ReviewItem {
+  id: number;
+  runId: string;
+  traceId: string;
+  trial: number;
+  workflow: string;
+  phase: string;
+  input: unknown;
+  suggestion: unknown;
+  reference: unknown;
+  enqueuedAt: string;
+}
+
+/** A person's verdict on an item. Verdicts are appended, never changed: the latest one counts. */
+export interface ReviewVerdictRecord {
+  itemId: number;
+  verdict: 'accepted' | 'edited' | 'rejected';
+  /** The decision the reviewer settled on (for an edit, the edited one). */
+  final?: unknown;
+  reason?: string;
+  reviewer: string;
+  at: string;
+}
+
 export interface RunRecord extends RunMeta {
   finishedAt: string | null;
   /** The finished run's counts, metrics and gate, as written by finishRun; null while running. */
@@ -51,5 +76,11 @@ export interface Store {
   getExchange(key: string): Exchange | undefined;
   /** Stores (or replaces) a model exchange under its request key. */
   putExchange(exchange: Exchange): void;
+  /** Adds an item to the review queue once (again for the same run, trace and trial: nothing); returns its id. */
+  enqueueReview(item: Omit<ReviewItem, 'id'>): number;
+  /** Review items with their verdicts, oldest first; `pending`: only those with no verdict yet. */
+  reviewItems(options?: { pending?: boolean; runId?: string }): (ReviewItem & { verdicts: ReviewVerdictRecord[] })[];
+  /** Appends a verdict; an unknown item is a StoreError. */
+  addVerdict(verdict: ReviewVerdictRecord): void;
   close(): void;
 }

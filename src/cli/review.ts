@@ -1,0 +1,144 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { InputError, UsageError } from '../errors.js';
+import type { ReviewItem, ReviewVerdictRecord, Store } from '../store/types.js';
+import { TRACE_SCHEMA_ID } from '../trace/schema.js';
+import type { CliIo } from './io.js';
+
+const pretty = (value: unknown) => JSON.stringify(value, null, 2) ?? 'undefined';
+
+/**
+ * Works through the pending review items in the terminal: each shows the input, the
+ * candidate's suggestion and the reference; the reviewer accepts, edits (inline, or in
+ * $EDITOR) or rejects with a reason. Every verdict is appended with the reviewer and
+ * the time. Returns how many verdicts were given.
+ */
+export async function reviewInTerminal(io: CliIo, store: Store, options: { runId?: string; reviewer: string; now: () => Date }): Promise<number> {
+  if (!io.stdin) throw new UsageError('review needs a terminal to read answers from');
+  const lines = createInterface({ input: io.stdin, terminal: false })[Symbol.asyncIterator]();
+  const ask = async (question: string): Promise<string | undefined> => {
+    io.stdout.write(question);
+    const next = await lines.next();
+    return next.done ? undefined : next.value.trim();
+  };
+  const items = store.reviewItems({ pending: true, runId: options.runId });
+  if (items.length === 0) {
+    io.stdout.write('nothing to review\n');
+    return 0;
+  }
+  let given = 0;
+  for (const [i, item] of items.entries()) {
+    io.stdout.write(
+      `\n── ${i + 1}/${items.length} · ${item.traceId} · run ${item.runId} (${item.phase}) ──\n` +
+        `input:\n${pretty(item.input)}\n\nsuggestion:\n${pretty(item.suggestion)}\n\nreference:\n${pretty(item.reference)}\n\n`,
+    );
+    for (;;) {
+      const answer = await ask('[a]ccept, [e]dit, [r]eject, [s]kip, [q]uit? ');
+      if (answer === undefined || answer === 'q') {
+        io.stdout.write(`\n${given} verdict(s) given\n`);
+        return given;
+      }
+      const verdict = await verdictFor(answer, item, ask, io);
+      if (verdict === 'skip') break;
+      if (!verdict) continue;
+      store.addVerdict({ itemId: item.id, reviewer: options.reviewer, at: options.now().toISOString(), ...verdict });
+      given++;
+      io.stdout.write(`${verdict.verdict}\n`);
+      break;
+    }
+  }
+  io.stdout.write(`\n${given} verdict(s) given\n`);
+  return given;
+}
+
+type Verdict = Pick<ReviewVerdictRecord, 'verdict' | 'final' | 'reason'>;
+
+async function verdictFor(answer: string, item: ReviewItem, ask: (q: string) => Promise<string | undefined>, io: CliIo): Promise<Verdict | 'skip' | undefined> {
+  switch (answer) {
+    case 'a':
+      return { verdict: 'accepted', final: item.suggestion };
+    case 'r': {
+      const reason = await ask('reason: ');
+      return { verdict: 'rejected', ...(reason ? { reason } : {}) };
+    }
+    case 's':
+      return 'skip';
+    case 'e': {
+      const text = io.env.EDITOR && io.stdin && (io.stdin as { isTTY?: boolean }).isTTY ? editInEditor(io.env.EDITOR, item.suggestion) : await ask('the decision, as JSON: ');
+      try {
+        return { verdict: 'edited', final: JSON.parse(text ?? '') as unknown };
+      } catch {
+        io.stdout.write('not JSON; nothing recorded\n');
+        return undefined;
+      }
+    }
+    default:
+      return undefined;
+  }
+}
+
+function editInEditor(editor: string, value: unknown): string {
+  const dir = mkdtempSync(join(tmpdir(), 'shadowgate-review-'));
+  const file = join(dir, 'decision.json');
+  try {
+    writeFileSync(file, `${pretty(value)}\n`);
+    spawnSync(editor, [file], { stdio: 'inherit', shell: true });
+    return readFileSync(file, 'utf8');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Review items and their verdicts as JSON Lines, for outside review tools. */
+export function exportReviews(store: Store, runId?: string): string[] {
+  return store.reviewItems({ runId }).map((item) => JSON.stringify(item));
+}
+
+/**
+ * Reviewed items as regression traces: the human's final decision (the suggestion,
+ * when accepted) becomes the reference, ready to add to a suite.
+ */
+export function reviewsAsTraces(store: Store, runId?: string): string[] {
+  return store.reviewItems({ runId }).flatMap((item) => {
+    const last = item.verdicts.at(-1);
+    if (!last) return [];
+    const decision = last.verdict === 'accepted' ? item.suggestion : last.verdict === 'edited' ? last.final : (last.final ?? item.reference);
+    return [
+      JSON.stringify({
+        schema: TRACE_SCHEMA_ID,
+        id: `review-${item.runId}-${item.traceId}-${item.trial}`,
+        caseId: item.traceId,
+        workflow: item.workflow,
+        input: item.input,
+        steps: [],
+        human: { decision, verdict: last.verdict, reviewer: last.reviewer, reviewedAt: last.at, ...(last.verdict === 'edited' ? { final: last.final } : {}) },
+        tags: ['from-review'],
+        metadata: { reviewOf: { runId: item.runId, traceId: item.traceId, trial: item.trial }, suggestion: item.suggestion, ...(last.reason ? { reason: last.reason } : {}) },
+      }),
+    ];
+  });
+}
+
+/** Appends verdicts from an outside review tool: one JSON object a line, `{ itemId, verdict, final?, reason?, reviewer, at? }`. */
+export function importVerdicts(store: Store, file: string, text: string, now: () => Date): number {
+  const issues = [];
+  const verdicts: ReviewVerdictRecord[] = [];
+  for (const [i, line] of text.split('\n').entries()) {
+    if (!line.trim()) continue;
+    try {
+      const v = JSON.parse(line) as Partial<ReviewVerdictRecord>;
+      if (typeof v.itemId !== 'number' || !['accepted', 'edited', 'rejected'].includes(String(v.verdict)) || typeof v.reviewer !== 'string') {
+        throw new Error('expected { itemId: number, verdict: accepted|edited|rejected, reviewer: string }');
+      }
+      verdicts.push({ ...(v as ReviewVerdictRecord), at: v.at ?? now().toISOString() });
+    } catch (error) {
+      issues.push({ file, line: i + 1, message: (error as Error).message });
+    }
+  }
+  if (issues.length > 0) throw new InputError(issues);
+  for (const v of verdicts) store.addVerdict(v);
+  return verdicts.length;
+}
