@@ -7,6 +7,7 @@ import { DECIDED_STATUSES, type ResultStatus, type TraceResult } from '../replay
 import type { RunOutcome } from '../run/run-suite.js';
 import { interval, ms, num, pct, pValue, usd } from './format.js';
 import { INTERVAL_ROWS_PARTIAL, REPORT_TEMPLATE } from './templates/report-template.js';
+import { phaseLines } from './phase-lines.js';
 
 export interface HtmlReportOptions {
   /** The baseline run's metrics, drawn next to this run's where there is something to compare. */
@@ -137,6 +138,7 @@ function summaryRows(outcome: RunOutcome): { label: string; value: string }[] {
     { label: 'latency', value: `p50 ${ms(m.latency.p50Ms)} · p95 ${ms(m.latency.p95Ms)} · mean ${ms(m.latency.meanMs)} ${interval(m.latency.meanCi95, ms)}` },
     { label: 'error rate', value: pct(m.errorRate) },
   ];
+  for (const [label, text] of phaseLines(m)) rows.push({ label, value: text });
   if (m.passK) rows.push({ label: 'pass^k', value: `pass^${m.passK.k} ${pct(m.passK.value)} over ${m.passK.traces} traces` });
   if (m.noiseFloor) {
     const n = m.noiseFloor;

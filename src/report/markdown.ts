@@ -1,6 +1,7 @@
 import type { RunMetrics } from '../metrics/summary.js';
 import type { RunOutcome } from '../run/run-suite.js';
 import { interval, ms, pct, pp, pValue, usd } from './format.js';
+import { phaseLines } from './phase-lines.js';
 
 const MARK = { pass: '✅', fail: '❌', inconclusive: '⚠️' } as const;
 
@@ -31,6 +32,12 @@ export function renderMarkdownReport(outcome: RunOutcome, baseline?: RunMetrics)
     if (m.paired.regressions.length) lines.push(`- **Regressions** (agreed, now disagree): ${list(m.paired.regressions)}`);
     if (m.paired.fixes.length) lines.push(`- **Fixes** (disagreed, now agree): ${list(m.paired.fixes)}`);
     if (m.paired.lost.length) lines.push(`- **Lost** (agreed, now no outcome): ${list(m.paired.lost)}`);
+    lines.push('');
+  }
+  const phase = phaseLines(m);
+  if (phase.length > 0) {
+    lines.push(`### The ${meta.phase} phase`, '');
+    for (const [label, text] of phase) lines.push(`- ${label ? `**${label}**: ` : ''}${escapeCell(text)}`);
     lines.push('');
   }
   lines.push('### Metrics', '', `| metric | this run |${baseline ? ' baseline | change |' : ''}`, `|---|---|${baseline ? '---|---|' : ''}`);

@@ -4,6 +4,7 @@ import type { RunOutcome } from '../run/run-suite.js';
 import { DECIDED_STATUSES, type TraceResult } from '../replay/types.js';
 
 import { interval, ms, num, pct, pp, pValue, usd } from './format.js';
+import { phaseLines } from './phase-lines.js';
 
 function rate(m: RateMetric, trials: number): string {
   if (m.rate === null) return 'n/a (no trace could be compared)';
@@ -75,29 +76,6 @@ function modelCalls({ metrics: m, modelCalls: c }: RunOutcome): string {
   ].filter(Boolean);
   const replayed = m.cost.servedModelCalls - c.cacheHits - c.cassetteHits;
   return `${m.cost.modelCalls}${replayed > 0 ? ` (${replayed} replayed from recordings)` : ''}; this run: ${sources.join(', ')}; spent ${usd(m.cost.spentUsd)}`;
-}
-
-function phaseLines(m: RunMetrics): [string, string][] {
-  const p = m.phase;
-  if (!p) return [];
-  if ('suggest' in p) {
-    const s = p.suggest;
-    return [
-      ['suggest', `${s.reviewed} reviewed${s.simulated ? ` (${s.simulated} simulated against the human decision)` : ''}: acceptance ${pct(s.acceptanceRate.rate)}, override rate ${pct(s.overrideRate.rate)} ${interval(s.overrideRate.ci95, pct)} (${s.edited} edited, ${s.rejected} rejected)`],
-      ['', `mean edit distance ${num(s.meanEditDistance)} · reviewer time saved ${s.reviewerTimeSavedMs === null ? 'n/a' : `${(s.reviewerTimeSavedMs / 60_000).toFixed(1)} min`}`],
-    ];
-  }
-  if ('auto' in p) {
-    const a = p.auto;
-    return [
-      ['auto', `within the SLA ${pct(a.slaAdherence.rate)}${a.slaAdherence.n ? ` ${interval(a.slaAdherence.ci95, pct)}` : ' (no sla.latencyMs set)'} · completion ${pct(a.completionRate.rate)}${a.costTrend?.ratio != null ? ` · cost per run ${a.costTrend.ratio.toFixed(2)}× the baseline's` : ''}`],
-    ];
-  }
-  const r = p.autoWithReview;
-  return [
-    ['review sample', `${r.sampled} sampled: error rate ${pct(r.sampleErrorRate.rate)} ${interval(r.sampleErrorRate.ci95, pct)}; population estimate ${interval(r.populationErrorEstimate.ci95, pct)}`],
-    ['rollback', `${pct(r.rollbackFrequency.rate)} of traces made effects someone would have to compensate (${r.rollbackFrequency.successes}/${r.rollbackFrequency.n})`],
-  ];
 }
 
 function paired(p: NonNullable<RunMetrics['paired']>): string {

@@ -20,7 +20,12 @@ afterAll(() => cleanup());
 const readJson = (file: string) => JSON.parse(readFileSync(join(dir, file), 'utf8'));
 
 it('reports the suggest phase from the recorded review verdicts: acceptance and override rates', async () => {
-  await cli(dir, 'run', 'suites/suggest.yaml', '--json', 'out/suggest.json', '--db', 'db/p.db');
+  await cli(dir, 'run', 'suites/suggest.yaml', '--json', 'out/suggest.json', '--report', 'reports/suggest', '--db', 'db/p.db');
+  for (const report of ['report.md', 'report.html']) {
+    const text = readFileSync(join(dir, 'reports/suggest', report), 'utf8');
+    expect(text, report).toContain('override rate');
+    expect(text, report).toContain('480 reviewed');
+  }
   const { metrics } = readJson('out/suggest.json');
   // The verdicts, counted here from the trace files.
   const verdicts = readdirSync(join(dir, 'traces/refund-triage'))
@@ -60,4 +65,22 @@ it('reports the auto phase: SLA adherence and completion, and gates on them', as
   const sla = run.gate.checks.find((c: { name: string }) => c.name === 'slaAdherence');
   expect(sla.status).toBe(within / 480 >= 0.99 ? 'pass' : 'fail');
   expect(code).toBe(within / 480 >= 0.99 ? 0 : 1);
+});
+
+it('says in every output when the review verdicts were simulated', async () => {
+  // Traces without recorded verdicts: the review is simulated against the human decision.
+  const file = join(dir, 'traces/refund-triage/2026-w44.jsonl');
+  const stripped = readFileSync(file, 'utf8').trim().split('\n').map((line) => {
+    const t = JSON.parse(line);
+    delete t.human.verdict;
+    return JSON.stringify(t);
+  });
+  writeFileSync(join(dir, 'traces/unreviewed.jsonl'), `${stripped.join('\n')}\n`);
+  const suite = readFileSync(join(dir, 'suites/suggest.yaml'), 'utf8').replace('traces: ["../traces/refund-triage/*.jsonl"]', 'traces: ["../traces/unreviewed.jsonl"]');
+  writeFileSync(join(dir, 'suites/simulated.yaml'), suite);
+  const { stdout } = await cli(dir, 'run', 'suites/simulated.yaml', '--json', 'out/sim.json', '--report', 'reports/sim', '--db', 'db/p.db');
+  expect(readJson('out/sim.json').metrics.phase.suggest.simulated).toBe(152);
+  for (const text of [stdout, readFileSync(join(dir, 'reports/sim/report.md'), 'utf8'), readFileSync(join(dir, 'reports/sim/report.html'), 'utf8')]) {
+    expect(text).toContain('152 simulated against the human decision');
+  }
 });
