@@ -8,6 +8,8 @@ import { rateMetric, type RateMetric } from './rate.js';
 
 export { rateMetric, type RateMetric };
 import { createReviewSampleAccumulator, type ReviewSampleMetrics } from '../phases/auto-with-review.js';
+import { stratifiedSample } from '../phases/sampling.js';
+import { canonicalJson } from '../trace/canonical.js';
 import { createSuggestAccumulator, type SuggestMetrics } from '../phases/suggest.js';
 import type { Phase } from '../trace/schema.js';
 
@@ -164,7 +166,7 @@ export interface AccumulatorOptions {
   ignoreArgs?: readonly string[];
   phase?: Phase;
   /** auto-with-review: the share of traces sampled for review after the fact, and the seed of the draw. */
-  review?: { sampleRate: number; seed: number };
+  review?: { sampleRate: number; seed: number; stratify?: 'decision' };
   /** auto: the latency every trace should stay within. */
   slaMs?: number;
 }
@@ -187,6 +189,8 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
   const suggest = options.phase === 'suggest' ? createSuggestAccumulator() : undefined;
   const sample = options.phase === 'auto-with-review' ? createReviewSampleAccumulator(options.review ?? { sampleRate: 0.1, seed: 0 }) : undefined;
   let withinSla = 0, timed = 0;
+  // A stratified sample needs every trace's class before any is drawn: kept per trace, in this phase only.
+  const strata = sample && options.review?.stratify ? [] as { traceId: string; stratum: string; agree: boolean | null; rollback: boolean }[] : undefined;
 
   const tally = (r: TraceResult): TraceTally | undefined => {
     if (!tallies) return undefined;
@@ -213,7 +217,8 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
       }
       if (decided) {
         suggest?.add({ suggestion: r.decision, human: { ...r.reference.review, ...(r.reference.decision !== null ? { decision: r.reference.decision } : {}) } });
-        sample?.add({ traceId: r.traceId, agree: r.agree, rollback: r.rollback === true });
+        if (strata) strata.push({ traceId: r.traceId, stratum: decisionClass(r.decision), agree: r.agree, rollback: r.rollback === true });
+        else sample?.add({ traceId: r.traceId, agree: r.agree, rollback: r.rollback === true });
       }
       // Drift compares what the candidate did with the recording where it reached an outcome:
       // a trace it broke off would count the recording's calls against nothing.
@@ -253,6 +258,10 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
       const completed = counts.completed + counts.escalated;
       const latency = latencyMean.finish();
       const suggested = suggest?.finish();
+      if (strata && sample) {
+        const drawn = new Set(stratifiedSample(strata, options.review!.sampleRate, options.review!.seed));
+        for (const item of strata) sample.add({ ...item, inReview: drawn.has(item.traceId) });
+      }
       const sampled = sample?.finish();
       return {
         agreement: tallies ? overTraces(tallies, 'agree', 'decided') : rateMetric(agree, agreeN),
@@ -308,6 +317,12 @@ function overTraces(tallies: Map<string, TraceTally>, hit: 'agree' | 'effects', 
 }
 
 export type MetricsAccumulator = ReturnType<typeof createMetricsAccumulator>;
+
+/** The class of a decision for stratified review: its `action` where it has one, else the decision itself. */
+export function decisionClass(decision: unknown): string {
+  const action = (decision as { action?: unknown } | null)?.action;
+  return canonicalJson(action !== undefined ? action : (decision ?? null));
+}
 
 function trialMetrics(tallies: Map<string, TraceTally>, k: number): Pick<RunMetrics, 'passK' | 'consistency'> {
   // tau-bench: a trial that errored is a trial that failed.

@@ -82,8 +82,9 @@ export function createReviewSampleAccumulator({ sampleRate, seed }: ReviewSample
   let decided = 0;
   let rollbacks = 0;
   return {
-    add({ traceId, agree, rollback }: ReviewSampleItem): void {
-      const inReview = inSample(traceId, sampleRate, seed);
+    /** `inReview` decides membership of the sample where the caller drew it (stratified); otherwise the seeded hash does. */
+    add({ traceId, agree, rollback, inReview: drawn }: ReviewSampleItem & { inReview?: boolean }): void {
+      const inReview = drawn ?? inSample(traceId, sampleRate, seed);
       if (inReview) sampled++;
       if (agree === null) return;
       decided++;

@@ -5,12 +5,12 @@ import { evaluateGate, type GateResult } from '../gate/gate.js';
 import { collapseTrials, mcnemarMidP, pairResults, toPairable } from '../metrics/paired.js';
 import { jensenShannon } from '../metrics/stats.js';
 import { costTrend } from '../phases/auto.js';
-import { createMetricsAccumulator, noOutcome, type Counts, type NoiseFloor, type PairedMetric, type RunMetrics } from '../metrics/summary.js';
+import { createMetricsAccumulator, decisionClass, noOutcome, type Counts, type NoiseFloor, type PairedMetric, type RunMetrics } from '../metrics/summary.js';
 import type { Baseline } from './baseline.js';
 import { errorData } from '../replay/supervise.js';
 import { buildResult, unpairedResult, type CompareOptions } from '../replay/replay-trace.js';
 import { DECIDED_STATUSES, resultKey, type TraceResult } from '../replay/types.js';
-import { inSample } from '../phases/sampling.js';
+import { inSample, stratifiedSample } from '../phases/sampling.js';
 import { withStoredCandidate, type ResolvedSuite } from '../suite/load.js';
 import type { GateConfig } from '../suite/schema.js';
 import type { ExchangeSink } from '../providers/transport.js';
@@ -197,6 +197,7 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
   }
   await Promise.all(pool);
   if (fatal) throw fatal;
+  if (suite.phase === 'auto-with-review' && suite.review?.stratify) await enqueueStratifiedSample(suite, store, meta, now);
   options.onProgress?.({ done: finished, total: finished });
 
   const unused = candidate.unusedPartners();
@@ -221,11 +222,30 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
   return { meta, finishedAt, counts, metrics, gate, issues, warnings, resumed, trials, modelCalls, settings: { gate: suite.gate, trials, driftIgnoreArgs: compare.pathIgnoreArgs }, ...(options.shard ? { shard: options.shard } : {}), ...(recorded !== undefined ? { recorded } : {}) };
 }
 
+/** Draws the review sample per decision class over the whole run, and queues it (the inputs read again from the trace files). */
+async function enqueueStratifiedSample(suite: ResolvedSuite, store: Store, meta: RunMeta, now: () => Date): Promise<void> {
+  const strata: { traceId: string; stratum: string }[] = [];
+  for (const r of store.results(meta.runId)) if (DECIDED_STATUSES.includes(r.status)) strata.push({ traceId: r.traceId, stratum: decisionClass(r.decision) });
+  const drawn = new Set(stratifiedSample(strata, suite.review!.sampleRate, suite.review!.seed));
+  for (const file of suite.traceFiles) {
+    for await (const line of readTraceFile(file)) {
+      if (!line.ok || !drawn.has(line.trace.id)) continue;
+      for (const r of store.resultsOfTrace(meta.runId, line.trace.id)) {
+        store.enqueueReview({
+          runId: meta.runId, traceId: r.traceId, trial: r.trial, workflow: line.trace.workflow, phase: suite.phase,
+          input: line.trace.input, suggestion: r.decision, reference: r.reference.decision, enqueuedAt: now().toISOString(),
+        });
+      }
+    }
+  }
+}
+
 /** Suggest: every outcome is a suggestion for a person; auto-with-review: the seeded sample. */
 function needsReview(suite: ResolvedSuite, r: TraceResult): boolean {
   if (!DECIDED_STATUSES.includes(r.status)) return false;
   if (suite.phase === 'suggest') return true;
-  if (suite.phase === 'auto-with-review') return inSample(r.traceId, suite.review?.sampleRate ?? 0.1, suite.review?.seed ?? 0);
+  // A stratified sample is drawn once every trace has run (enqueueStratifiedSample).
+  if (suite.phase === 'auto-with-review' && !suite.review?.stratify) return inSample(r.traceId, suite.review?.sampleRate ?? 0.1, suite.review?.seed ?? 0);
   return false;
 }
 

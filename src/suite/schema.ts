@@ -161,7 +161,12 @@ export const SuiteFileSchema = z.strictObject({
     })
     .default({ maxSteps: 50, maxRepeatedCalls: 5 }),
   review: z
-    .strictObject({ sampleRate: Rate.default(0.1), seed: z.number().int().default(0) })
+    .strictObject({
+      sampleRate: Rate.default(0.1),
+      seed: z.number().int().default(0),
+      /** `decision`: draw the review sample per decision class (its `action`, or the whole decision), so that every class is reviewed. */
+      stratify: z.enum(['decision']).optional(),
+    })
     .optional(),
   /** The service level of the auto phase. */
   sla: z.strictObject({ latencyMs: z.number().positive() }).optional(),

@@ -84,3 +84,22 @@ it('says in every output when the review verdicts were simulated', async () => {
     expect(text).toContain('152 simulated against the human decision');
   }
 });
+
+it('draws the review sample per decision class when asked, so that every class is reviewed', async () => {
+  const suite = readFileSync(join(dir, 'suites/review.yaml'), 'utf8').replace('review: { sampleRate: 0.2, seed: 7 }', 'review: { sampleRate: 0.05, seed: 7, stratify: decision }');
+  writeFileSync(join(dir, 'suites/stratified.yaml'), suite);
+  await cli(dir, 'run', 'suites/stratified.yaml', '--json', 'out/strat.json', '--db', 'db/strat.db');
+  const run = readJson('out/strat.json');
+  const { createSqliteStore } = await import('../../src/store/sqlite.js');
+  const store = createSqliteStore(join(dir, 'db/strat.db'));
+  const queued = store.reviewItems({ runId: run.runId });
+  store.close();
+  // ceil(5% of each class): every action the regression took is in the queue.
+  const classes = new Map<string, number>();
+  for (const r of run.results) classes.set(r.decision.action, (classes.get(r.decision.action) ?? 0) + 1);
+  const expected = [...classes.values()].reduce((sum, n) => sum + Math.ceil(0.05 * n), 0);
+  expect(queued).toHaveLength(expected);
+  expect(new Set(queued.map((i) => (i.suggestion as { action: string }).action))).toEqual(new Set(classes.keys()));
+  expect(run.metrics.phase.autoWithReview.sampled).toBe(expected);
+  expect(queued[0]!.input).toMatchObject({ ticket_id: expect.any(String) });
+});
