@@ -106,6 +106,7 @@ export function reviewsAsTraces(store: Store, runId?: string): string[] {
     const last = item.verdicts.at(-1);
     if (!last) return [];
     const decision = last.verdict === 'accepted' ? item.suggestion : last.verdict === 'edited' ? last.final : (last.final ?? item.reference);
+    if (decision === undefined || decision === null) return []; // nothing to hold a candidate to
     return [
       JSON.stringify({
         schema: TRACE_SCHEMA_ID,
@@ -113,7 +114,7 @@ export function reviewsAsTraces(store: Store, runId?: string): string[] {
         caseId: item.traceId,
         workflow: item.workflow,
         input: item.input,
-        steps: [],
+        steps: item.steps,
         human: { decision, verdict: last.verdict, reviewer: last.reviewer, reviewedAt: last.at, ...(last.verdict === 'edited' ? { final: last.final } : {}) },
         tags: ['from-review'],
         metadata: { reviewOf: { runId: item.runId, traceId: item.traceId, trial: item.trial }, suggestion: item.suggestion, ...(last.reason ? { reason: last.reason } : {}) },
@@ -133,6 +134,7 @@ export function importVerdicts(store: Store, file: string, text: string, now: ()
       if (typeof v.itemId !== 'number' || !['accepted', 'edited', 'rejected'].includes(String(v.verdict)) || typeof v.reviewer !== 'string') {
         throw new Error('expected { itemId: number, verdict: accepted|edited|rejected, reviewer: string }');
       }
+      if (v.verdict === 'edited' && v.final === undefined) throw new Error('an edited verdict needs the edited decision as `final`');
       verdicts.push({ ...(v as ReviewVerdictRecord), at: v.at ?? now().toISOString() });
     } catch (error) {
       issues.push({ file, line: i + 1, message: (error as Error).message });

@@ -215,8 +215,9 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
         if (r.agree !== null) { t.decided++; if (r.agree) t.agree++; }
         if (r.effectsAgree !== null) { t.effectsDecided++; if (r.effectsAgree) t.effects++; }
       }
-      if (decided) {
-        suggest?.add({ suggestion: r.decision, human: { ...r.reference.review, ...(r.reference.decision !== null ? { decision: r.reference.decision } : {}) } });
+      // With trials, the review figures count each trace once (its first trial).
+      if (decided && (k === 1 || r.trial === 0)) {
+        suggest?.add({ suggestion: r.decision, human: { ...applicableReview(r), ...(r.reference.decision !== null ? { decision: r.reference.decision } : {}) } });
         if (strata) strata.push({ traceId: r.traceId, stratum: decisionClass(r.decision), agree: r.agree, rollback: r.rollback === true });
         else sample?.add({ traceId: r.traceId, agree: r.agree, rollback: r.rollback === true });
       }
@@ -240,7 +241,10 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
       else if (r.usage !== null) unpriced++;
       if (r.usage) { withUsage++; inputTokens += r.usage.inputTokens; outputTokens += r.usage.outputTokens; cachedInputTokens += r.usage.cachedInputTokens; }
       // Latency is the candidate's on the traces it finished: one stopped or failed early says nothing of it.
-      if (decided && r.latencyMs !== null) { timed++; if (options.slaMs !== undefined && r.latencyMs <= options.slaMs) withinSla++; latencies.add(r.latencyMs); (t ? t.latency.push(r.latencyMs) : latencyMean.add(r.latencyMs)); }
+      // Every trace run is held to the SLA; one that failed or was stopped missed it.
+      timed++;
+      if (decided && r.latencyMs !== null && options.slaMs !== undefined && r.latencyMs <= options.slaMs) withinSla++;
+      if (decided && r.latencyMs !== null) { latencies.add(r.latencyMs); (t ? t.latency.push(r.latencyMs) : latencyMean.add(r.latencyMs)); }
     },
 
     counts: (): Counts => ({ ...counts }),
@@ -317,6 +321,16 @@ function overTraces(tallies: Map<string, TraceTally>, hit: 'agree' | 'effects', 
 }
 
 export type MetricsAccumulator = ReturnType<typeof createMetricsAccumulator>;
+
+/**
+ * A recorded review judged the recorded agent's decision: it holds for the candidate only
+ * where the candidate suggested the same; elsewhere the review is simulated.
+ */
+function applicableReview(r: TraceResult): Omit<NonNullable<TraceResult['reference']['review']>, 'reviewed'> {
+  const { reviewed, ...review } = r.reference.review ?? {};
+  if (!review.verdict) return review;
+  return reviewed === undefined || canonicalJson(reviewed) === canonicalJson(r.decision) ? review : {};
+}
 
 /** The class of a decision for stratified review: its `action` where it has one, else the decision itself. */
 export function decisionClass(decision: unknown): string {

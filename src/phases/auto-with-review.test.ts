@@ -40,15 +40,15 @@ describe('rollbackNeeded', () => {
 });
 
 describe('createReviewSampleAccumulator', () => {
-  // seed 1, rate 0.2 samples b and c (see sampling.test.ts for the positions)
+  // The sample is drawn by the caller here (inReview), as a stratified draw does: b and c.
   it('sample error rate, finite-population estimate and rollback frequency', () => {
     const acc = createReviewSampleAccumulator({ sampleRate: 0.2, seed: 1 });
-    acc.add({ traceId: 'a', agree: true, rollback: false });
-    acc.add({ traceId: 'b', agree: false, rollback: true });
-    acc.add({ traceId: 'c', agree: true, rollback: false });
-    acc.add({ traceId: 'd', agree: false, rollback: true });
-    acc.add({ traceId: 'e', agree: null, rollback: true }); // no outcome: counted nowhere
-    for (const traceId of ['f', 'g', 'h']) acc.add({ traceId, agree: true, rollback: false });
+    acc.add({ traceId: 'a', agree: true, rollback: false, inReview: false });
+    acc.add({ traceId: 'b', agree: false, rollback: true, inReview: true });
+    acc.add({ traceId: 'c', agree: true, rollback: false, inReview: true });
+    acc.add({ traceId: 'd', agree: false, rollback: true, inReview: false });
+    acc.add({ traceId: 'e', agree: null, rollback: true, inReview: false }); // no outcome: counted nowhere
+    for (const traceId of ['f', 'g', 'h']) acc.add({ traceId, agree: true, rollback: false, inReview: false });
     const m = acc.finish();
     expect(m.sampled).toBe(2);
     // sample {b, c}: 1 error of 2. Wilson 1/2: denom = 1 + 3.8415/2 = 2.92073, centre 0.5,

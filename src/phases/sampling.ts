@@ -23,8 +23,20 @@ export function fnv1a32(s: string): number {
   return h >>> 0;
 }
 
+/**
+ * MurmurHash3's finaliser: FNV-1a alone leaves ids that differ only in their last
+ * characters (rt-00001, rt-00002, …) clustered in a narrow band, which would make a
+ * sample of them anything but a fair share.
+ */
+function mix(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
 /** A trace's position in [0, 1) for a given seed. */
-const position = (traceId: string, seed: number) => fnv1a32(`${seed}:${traceId}`) / 2 ** 32;
+export const samplePosition = (traceId: string, seed: number): number => mix(fnv1a32(`${seed}:${traceId}`)) / 2 ** 32;
+
 
 function checkRate(rate: number): void {
   if (!(rate >= 0 && rate <= 1)) throw new InternalError(`sampling: rate must be in [0, 1], got ${rate}`);
@@ -40,7 +52,7 @@ function checkRate(rate: number): void {
  */
 export function inSample(traceId: string, rate: number, seed: number): boolean {
   checkRate(rate);
-  return position(traceId, seed) < rate;
+  return samplePosition(traceId, seed) < rate;
 }
 
 export interface StratifiedItem {
@@ -60,7 +72,7 @@ export function stratifiedSample(items: readonly StratifiedItem[], rate: number,
   const strata = new Map<string, { traceId: string; pos: number }[]>();
   for (const { traceId, stratum } of items) {
     const group = strata.get(stratum) ?? [];
-    group.push({ traceId, pos: position(traceId, seed) });
+    group.push({ traceId, pos: samplePosition(traceId, seed) });
     strata.set(stratum, group);
   }
   const chosen = new Set<string>();

@@ -65,7 +65,14 @@ function hardToUndo(effects: readonly Action[], catalog: ToolCatalog): Action[] 
 function reviewOf(trace: Trace): { review?: NonNullable<TraceResult['reference']['review']> } {
   const h = trace.human;
   if (!h || (h.verdict === undefined && h.final === undefined && h.reviewMs === undefined)) return {};
-  return { review: { ...(h.verdict ? { verdict: h.verdict } : {}), ...(h.final !== undefined ? { final: h.final } : {}), ...(h.reviewMs !== undefined ? { reviewMs: h.reviewMs } : {}) } };
+  return {
+    review: {
+      ...(h.verdict ? { verdict: h.verdict } : {}),
+      ...(h.final !== undefined ? { final: h.final } : {}),
+      ...(h.reviewMs !== undefined ? { reviewMs: h.reviewMs } : {}),
+      ...(trace.outcome?.decision !== undefined ? { reviewed: trace.outcome.decision } : {}),
+    },
+  };
 }
 
 /** A reference trace with no partner in a recorded candidate's set: listed, never compared. */

@@ -72,8 +72,8 @@ export interface TraceResult {
     tools: string[];
     /** Their arguments, in the same order (for the drift of argument values). */
     args?: Record<string, unknown>[];
-    /** The human's recorded review of the recorded run, where there was one (suggest-phase figures). */
-    review?: { verdict?: 'accepted' | 'edited' | 'rejected'; final?: unknown; reviewMs?: number };
+    /** The human's recorded review of the recorded run, where there was one (suggest-phase figures); `reviewed` is the decision it judged. */
+    review?: { verdict?: 'accepted' | 'edited' | 'rejected'; final?: unknown; reviewMs?: number; reviewed?: unknown };
   };
   /**
    * Whether someone would have to compensate what the candidate did: its effects on

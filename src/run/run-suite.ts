@@ -156,6 +156,7 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
         workflow: trace.workflow,
         phase: suite.phase,
         input: trace.input,
+        steps: trace.steps,
         suggestion: result.decision,
         reference: result.reference.decision,
         enqueuedAt: now().toISOString(),
@@ -233,7 +234,7 @@ async function enqueueStratifiedSample(suite: ResolvedSuite, store: Store, meta:
       for (const r of store.resultsOfTrace(meta.runId, line.trace.id)) {
         store.enqueueReview({
           runId: meta.runId, traceId: r.traceId, trial: r.trial, workflow: line.trace.workflow, phase: suite.phase,
-          input: line.trace.input, suggestion: r.decision, reference: r.reference.decision, enqueuedAt: now().toISOString(),
+          input: line.trace.input, steps: line.trace.steps, suggestion: r.decision, reference: r.reference.decision, enqueuedAt: now().toISOString(),
         });
       }
     }

@@ -86,6 +86,7 @@ export const migrations: readonly Migration[] = [
         workflow        TEXT NOT NULL,
         phase           TEXT NOT NULL,
         input_json      TEXT NOT NULL,
+        steps_json      TEXT NOT NULL,
         suggestion_json TEXT NOT NULL,
         reference_json  TEXT NOT NULL,
         enqueued_at     TEXT NOT NULL,

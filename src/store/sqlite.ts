@@ -60,10 +60,10 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   // Keys are `<traceId>#<trial>`: a range on the primary key finds a trace's trials without a scan.
   const selectTrace = db.prepare("SELECT result_json FROM results WHERE run_id = ? AND key >= ? || '#' AND key < ? || '$' ORDER BY seq").pluck();
   const selectResults = db.prepare('SELECT result_json FROM results WHERE run_id = ? ORDER BY seq').pluck();
-  const insertItem = db.prepare(`INSERT OR IGNORE INTO review_items (run_id, trace_id, trial, workflow, phase, input_json, suggestion_json, reference_json, enqueued_at)
-    VALUES (@runId, @traceId, @trial, @workflow, @phase, @input, @suggestion, @reference, @enqueuedAt)`);
+  const insertItem = db.prepare(`INSERT OR IGNORE INTO review_items (run_id, trace_id, trial, workflow, phase, input_json, steps_json, suggestion_json, reference_json, enqueued_at)
+    VALUES (@runId, @traceId, @trial, @workflow, @phase, @input, @steps, @suggestion, @reference, @enqueuedAt)`);
   const selectItemId = db.prepare('SELECT id FROM review_items WHERE run_id = ? AND trace_id = ? AND trial = ?').pluck();
-  const selectItems = db.prepare(`SELECT i.id, i.run_id AS runId, i.trace_id AS traceId, i.trial, i.workflow, i.phase, i.input_json AS input,
+  const selectItems = db.prepare(`SELECT i.id, i.run_id AS runId, i.trace_id AS traceId, i.trial, i.workflow, i.phase, i.input_json AS input, i.steps_json AS steps,
     i.suggestion_json AS suggestion, i.reference_json AS reference, i.enqueued_at AS enqueuedAt FROM review_items i
     WHERE (@runId IS NULL OR i.run_id = @runId)
       AND (@pending = 0 OR NOT EXISTS (SELECT 1 FROM review_verdicts v WHERE v.item_id = i.id)) ORDER BY i.id`);
@@ -189,7 +189,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     enqueueReview(item) {
       assertWritable();
       try {
-        insertItem.run({ ...item, input: JSON.stringify(item.input ?? null), suggestion: JSON.stringify(item.suggestion ?? null), reference: JSON.stringify(item.reference ?? null) });
+        insertItem.run({ ...item, input: JSON.stringify(item.input ?? null), steps: JSON.stringify(item.steps), suggestion: JSON.stringify(item.suggestion ?? null), reference: JSON.stringify(item.reference ?? null) });
         return selectItemId.get(item.runId, item.traceId, item.trial) as number;
       } catch (error) {
         return fail(error);
@@ -198,10 +198,11 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
 
     reviewItems({ pending = false, runId } = {}) {
       try {
-        type Row = Omit<ReviewItem, 'input' | 'suggestion' | 'reference'> & { input: string; suggestion: string; reference: string };
+        type Row = Omit<ReviewItem, 'input' | 'steps' | 'suggestion' | 'reference'> & { input: string; steps: string; suggestion: string; reference: string };
         return (selectItems.all({ pending: pending ? 1 : 0, runId: runId ?? null }) as Row[]).map((row) => ({
           ...row,
           input: JSON.parse(row.input),
+          steps: JSON.parse(row.steps),
           suggestion: JSON.parse(row.suggestion),
           reference: JSON.parse(row.reference),
           verdicts: (selectVerdicts.all(row.id) as (Omit<ReviewVerdictRecord, 'final' | 'reason'> & { final: string | null; reason: string | null })[]).map(

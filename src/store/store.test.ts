@@ -135,7 +135,7 @@ describe.each([
 
   it('queues review items once each, and keeps every verdict appended, never changed', () => {
     store.createRun(aRun());
-    const item = { runId: 'run-1', traceId: 't-1', trial: 0, workflow: 'w', phase: 'suggest', input: { a: 1 }, suggestion: { action: 'deny' }, reference: { action: 'refund' }, enqueuedAt: '2026-01-01T00:00:00.000Z' };
+    const item = { runId: 'run-1', traceId: 't-1', trial: 0, workflow: 'w', phase: 'suggest', input: { a: 1 }, steps: [], suggestion: { action: 'deny' }, reference: { action: 'refund' }, enqueuedAt: '2026-01-01T00:00:00.000Z' };
     const id = store.enqueueReview(item);
     expect(store.enqueueReview(item)).toBe(id); // the same run, trace and trial: nothing new
     const other = store.enqueueReview({ ...item, traceId: 't-2' });

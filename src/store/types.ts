@@ -28,6 +28,8 @@ export interface ReviewItem {
   workflow: string;
   phase: string;
   input: unknown;
+  /** The recorded steps of the trace, so that a reviewed item can become a regression trace that replays. */
+  steps: unknown[];
   suggestion: unknown;
   reference: unknown;
   enqueuedAt: string;

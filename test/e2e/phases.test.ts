@@ -19,24 +19,30 @@ afterAll(() => cleanup());
 
 const readJson = (file: string) => JSON.parse(readFileSync(join(dir, file), 'utf8'));
 
-it('reports the suggest phase from the recorded review verdicts: acceptance and override rates', async () => {
+it('reports the suggest phase from the recorded review verdicts where they judged what the candidate suggests', async () => {
   await cli(dir, 'run', 'suites/suggest.yaml', '--json', 'out/suggest.json', '--report', 'reports/suggest', '--db', 'db/p.db');
   for (const report of ['report.md', 'report.html']) {
     const text = readFileSync(join(dir, 'reports/suggest', report), 'utf8');
     expect(text, report).toContain('override rate');
     expect(text, report).toContain('480 reviewed');
   }
-  const { metrics } = readJson('out/suggest.json');
-  // The verdicts, counted here from the trace files.
-  const verdicts = readdirSync(join(dir, 'traces/refund-triage'))
-    .filter((f) => f.endsWith('.jsonl'))
-    .flatMap((f) => readFileSync(join(dir, 'traces/refund-triage', f), 'utf8').trim().split('\n'))
-    .map((line) => JSON.parse(line).human?.verdict)
-    .filter(Boolean);
-  const overridden = verdicts.filter((v: string) => v !== 'accepted').length;
-  expect(metrics.phase.suggest).toMatchObject({ reviewed: verdicts.length, simulated: 0 });
-  expect(metrics.overrideRate).toMatchObject({ n: verdicts.length, successes: overridden, edited: expect.any(Number) });
-  expect(metrics.overrideRate.rate).toBeCloseTo(overridden / verdicts.length, 12);
+  const { metrics, results } = readJson('out/suggest.json');
+  // A recorded verdict judged the recorded agent's decision: it stands where the candidate
+  // suggested the same, and the review is simulated elsewhere. Counted here from the trace files.
+  const traces = new Map(
+    readdirSync(join(dir, 'traces/refund-triage'))
+      .filter((f) => f.endsWith('.jsonl'))
+      .flatMap((f) => readFileSync(join(dir, 'traces/refund-triage', f), 'utf8').trim().split('\n'))
+      .map((line) => JSON.parse(line))
+      .map((t) => [t.id, t]),
+  );
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  const standing = results.filter((r: { traceId: string; decision: unknown }) => same(traces.get(r.traceId).outcome.decision, r.decision));
+  const s = metrics.phase.suggest;
+  expect(s).toMatchObject({ reviewed: 480, simulated: 480 - standing.length });
+  expect(s.simulated).toBeGreaterThan(0);
+  expect(s.accepted + s.edited + s.rejected).toBe(480);
+  expect(metrics.overrideRate).toMatchObject({ n: 480, successes: s.edited + s.rejected });
 });
 
 it('samples the same traces for review on every run, and counts effects someone would have to compensate', async () => {

@@ -8,6 +8,8 @@ import { createSqliteStore } from '../../src/store/sqlite.js';
 import { parseTraceLine } from '../../src/trace/reader.js';
 import { cli, copyExample, ROOT } from './helpers.js';
 
+const readJson = (file: string) => JSON.parse(readFileSync(join(dir, file), 'utf8'));
+
 let dir: string;
 let cleanup: () => void;
 beforeAll(async () => {
@@ -56,6 +58,13 @@ it('exports the reviewed items as regression traces that validate, and imports o
   for (const [i, line] of lines.entries()) expect(parseTraceLine(line, 'reviewed.jsonl', i + 1)).toMatchObject({ ok: true });
   expect(JSON.parse(lines[1]!).human).toMatchObject({ decision: { action: 'deny' }, verdict: 'edited' });
   expect((await cli(dir, 'validate', 'out/reviewed.jsonl')).code).toBe(0);
+  // They carry the recorded steps, so a suite replays them, the reviewers' finals as the reference.
+  const suite = readFileSync(join(dir, 'suites/refund-triage.yaml'), 'utf8').replace('traces: ["../traces/refund-triage/*.jsonl"]', 'traces: ["../out/reviewed.jsonl"]');
+  writeFileSync(join(dir, 'suites/reviewed.yaml'), suite);
+  await cli(dir, 'run', 'suites/reviewed.yaml', '--json', 'out/replayed.json', '--db', 'db/r2.db');
+  const replayed = readJson('out/replayed.json');
+  expect(replayed.counts.diverged).toBe(0);
+  expect(replayed.metrics.agreement.n).toBe(3);
 
   const store = createSqliteStore(join(dir, 'db/r.db'));
   const next = store.reviewItems({ pending: true })[0]!;
@@ -63,10 +72,11 @@ it('exports the reviewed items as regression traces that validate, and imports o
   writeFileSync(join(dir, 'out/verdicts.jsonl'), `${JSON.stringify({ itemId: next.id, verdict: 'accepted', reviewer: 'tool' })}\n`);
   expect((await cli(dir, 'review', 'import', 'out/verdicts.jsonl', '--db', 'db/r.db')).stdout).toContain('1 verdict(s) imported');
   expect(pending()).toBe(148);
-  writeFileSync(join(dir, 'out/bad.jsonl'), '{"itemId":"x"}\n');
+  writeFileSync(join(dir, 'out/bad.jsonl'), `{"itemId":"x"}\n${JSON.stringify({ itemId: next.id, verdict: 'edited', reviewer: 'tool' })}\n`);
   const bad = await cli(dir, 'review', 'import', 'out/bad.jsonl', '--db', 'db/r.db');
   expect(bad.code).toBe(2);
   expect(bad.stderr).toContain('out/bad.jsonl:1');
+  expect(bad.stderr).toContain('out/bad.jsonl:2: an edited verdict needs the edited decision as `final`');
 });
 
 it('works through a pseudo-terminal, as a person at a keyboard would', () => {
