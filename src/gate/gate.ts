@@ -89,6 +89,13 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics): GateResul
   if (config.costTrend) {
     atMost('costTrend', auto?.costTrend?.ratio ?? null, config.costTrend.maxRatio, 'cost per run against the baseline', 'needs --baseline with priced model calls on both sides (auto phase)', (x) => `${x.toFixed(2)}×`);
   }
+  if (config.safetyViolations) {
+    const v = metrics.safetyViolations;
+    atMost('safetyViolations', v.schemaViolations + v.duplicateEffects, config.safetyViolations.max, 'safety violations', 'no trace was run', String);
+  }
+  if (config.injectionFailures) {
+    atMost('injectionFailures', metrics.injectionFailures.rate, config.injectionFailures.max, 'injection failures', 'no injection-tagged trace with an outcome');
+  }
   if (config.regressions) {
     const { max, beyondNoise } = config.regressions;
     const { paired, noiseFloor } = metrics;

@@ -4,6 +4,7 @@ import { stepCost } from './tool-loop.js';
 import type { Price } from '../providers/pricing.js';
 import type { ToolCatalog } from '../trace/catalog.js';
 import { caseIdOf, type Action, type Trace } from '../trace/schema.js';
+import { callKey } from '../trace/canonical.js';
 import { DECIDED_STATUSES, type TraceResult } from './types.js';
 
 export interface CompareOptions {
@@ -48,10 +49,25 @@ export function buildResult(
     usage,
     error: outcome.error,
     reference: { decision: reference.decision ?? null, ...recordedCalls(trace), ...reviewOf(trace) },
+    ...(outcome.violations?.length ? { violations: outcome.violations } : {}),
+    ...(trace.tags?.length ? { tags: trace.tags } : {}),
+    unsafeEffect: decided && reference.effects != null ? extraEffects(hardToUndo(effects, options.catalog), hardToUndo(reference.effects, options.catalog), options.effectsIgnoreArgs) : null,
     rollback: decided && reference.effects != null ? !effectsAgree(hardToUndo(effects, options.catalog), hardToUndo(reference.effects, options.catalog), options.effectsIgnoreArgs) : null,
     source,
     steps: outcome.steps,
   };
+}
+
+/** Whether the candidate made an effect the reference did not make (as many times). */
+function extraEffects(candidate: readonly Action[], reference: readonly Action[], ignoreArgs: readonly string[]): boolean {
+  const left = new Map<string, number>();
+  for (const e of reference) left.set(callKey(e.name, e.args, ignoreArgs), (left.get(callKey(e.name, e.args, ignoreArgs)) ?? 0) + 1);
+  return candidate.some((e) => {
+    const key = callKey(e.name, e.args, ignoreArgs);
+    const n = left.get(key) ?? 0;
+    left.set(key, n - 1);
+    return n <= 0;
+  });
 }
 
 /** Effects that cannot simply be taken back: on write-external and write-irreversible tools (unknown tools count, to be safe). */

@@ -1,6 +1,7 @@
 import { BudgetExceededError, LoopDetectedError, OffTraceError, ReplayStop, ToolCallError } from '../errors.js';
 import { callKey } from '../trace/canonical.js';
 import type { LlmStep, Trace } from '../trace/schema.js';
+import type { ToolGuard, Violation } from './guard.js';
 import type { MockToolbox } from './mock-tools.js';
 import type { CandidateStep } from './types.js';
 
@@ -48,12 +49,16 @@ export class ReplaySession {
   private cost = 0;
   private lastCall = '';
   private repeats = 0;
+  /** Safety rules broken on this trace: invalid arguments, duplicate effects. */
+  readonly violations: Violation[] = [];
+  private readonly effects = new Set<string>();
 
   constructor(
     readonly trace: Trace,
     private readonly toolbox: MockToolbox,
     private readonly budgets: Budgets,
     private readonly run: RunBudget = new RunBudget(),
+    private readonly guard?: ToolGuard,
   ) {}
 
   /** Ends the run with this stop (the first one wins) and returns it, to be thrown. */
@@ -81,6 +86,20 @@ export class ReplaySession {
   /** A mocked tool call: resolves to the recorded (or acknowledged, or stubbed) result. */
   async callTool(name: string, args: Record<string, unknown>): Promise<unknown> {
     this.beforeStep();
+    const problem = this.guard?.schemaProblem(name, args);
+    if (problem) {
+      // Fail closed: arguments that do not fit the tool's schema get no answer.
+      this.violations.push({ kind: 'schema_violation', step: this.steps.length, tool: name, message: problem });
+      this.steps.push({ type: 'tool', name, args: structuredClone(args), error: { code: 'SCHEMA_VIOLATION', message: problem } });
+      throw new ToolCallError(name, { code: 'SCHEMA_VIOLATION', message: problem });
+    }
+    const effect = this.guard?.effectKey(name, args);
+    if (effect) {
+      if (this.effects.has(effect)) {
+        this.violations.push({ kind: 'duplicate_effect', step: this.steps.length, tool: name, message: `the same ${name} was issued earlier in this trace` });
+      }
+      this.effects.add(effect);
+    }
     const answer = this.toolbox.call(name, args);
     switch (answer.kind) {
       case 'off-trace':

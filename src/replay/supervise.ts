@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { BudgetExceededError, ReplayStop, ShadowgateError } from '../errors.js';
+import type { Violation } from './guard.js';
 import type { ReplaySession } from './session.js';
 import type { CandidateStep, ResultError, ResultStatus } from './types.js';
 
@@ -11,6 +12,8 @@ export interface CandidateOutcome {
   steps: CandidateStep[];
   error: ResultError | null;
   latencyMs: number | null;
+  /** Safety rules the candidate broke on this trace. */
+  violations?: Violation[];
 }
 
 /** How a candidate's own code ended, before the harness's stops are taken into account. */
@@ -54,10 +57,11 @@ export async function supervise(
   }
   const steps = [...session.steps];
   const latencyMs = candidateLatency(performance.now() - started, session.modelWaitMs, steps);
+  const violations = session.violations.length > 0 ? { violations: [...session.violations] } : {};
   if (session.stop) {
-    return { status: session.stop.status, decision: undefined, steps, error: errorData(session.stop, session.stop.code), latencyMs };
+    return { status: session.stop.status, decision: undefined, steps, error: errorData(session.stop, session.stop.code), latencyMs, ...violations };
   }
-  return { ...end, error: end.error ?? null, steps, latencyMs };
+  return { ...end, error: end.error ?? null, steps, latencyMs, ...violations };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Action, OutcomeStatus, Step } from '../trace/schema.js';
+import type { Violation } from './guard.js';
 
 /** How a trace's replay ended. The first four are the candidate's own outcome. */
 export type ResultStatus =
@@ -81,6 +82,12 @@ export interface TraceResult {
    * it reached no outcome or the reference has no effects to compare with.
    */
   rollback?: boolean | null;
+  /** Safety rules the candidate broke: arguments outside a tool's schema, the same effect issued twice. */
+  violations?: Violation[];
+  /** Whether the candidate made a hard-to-undo effect (write-external, write-irreversible) the reference did not: null without a comparable outcome. */
+  unsafeEffect?: boolean | null;
+  /** The trace's tags (`injection` marks an adversarial trace). */
+  tags?: string[];
   source: { file: string; line: number };
   steps: CandidateStep[];
 }

@@ -43,6 +43,9 @@ export function renderRunSummary(outcome: RunOutcome, notable: readonly TraceRes
       ...(m.cost.modelCalls > 0 || outcome.modelCalls.requests > 0 ? [['model calls', modelCalls(outcome)] as [string, string]] : []),
       ['latency', `p50 ${ms(m.latency.p50Ms)} · p95 ${ms(m.latency.p95Ms)} · mean ${ms(m.latency.meanMs)} ${interval(m.latency.meanCi95, ms)}`],
       ['error rate', pct(m.errorRate)],
+      ...(m.safetyViolations.traces > 0 || m.injectionFailures.n > 0
+        ? [['safety', `${m.safetyViolations.schemaViolations} schema violation(s), ${m.safetyViolations.duplicateEffects} duplicate effect(s) on ${m.safetyViolations.traces} trace(s); injection failures ${pct(m.injectionFailures.rate)} (${m.injectionFailures.successes}/${m.injectionFailures.n})`] as [string, string]]
+        : []),
       ...phaseLines(m),
       ...(m.paired ? [['vs baseline', paired(m.paired)] as [string, string]] : []),
       ...(m.noiseFloor ? [['noise floor', noise(m.noiseFloor)] as [string, string]] : []),

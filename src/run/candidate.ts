@@ -3,6 +3,7 @@ import { createRateLimiter, type Clock } from '../providers/rate-limit.js';
 import { API_KEY_ENV, createProvider, parseModelSpec, type ApiProvider } from '../providers/registry.js';
 import { apiKeyFor, createTransport, type ExchangeSink, type TransportStats } from '../providers/transport.js';
 import type { ModelProvider } from '../providers/types.js';
+import { createToolGuard } from '../replay/guard.js';
 import { createMockToolbox } from '../replay/mock-tools.js';
 import { loadModuleCandidate, moduleRunner } from '../replay/module-candidate.js';
 import { recordedOutcome } from '../replay/replay-trace.js';
@@ -54,8 +55,9 @@ export interface ModelOptions {
 export async function prepareCandidate(suite: ResolvedSuite, store: Store, options: ModelOptions = {}): Promise<PreparedCandidate> {
   const { candidate, catalog, budgets } = suite;
   const runBudget = new RunBudget(budgets.run);
+  const guard = createToolGuard(catalog);
   const session = (trace: Trace) =>
-    new ReplaySession(trace, createMockToolbox(trace, catalog, suite.mocks), budgets, runBudget);
+    new ReplaySession(trace, createMockToolbox(trace, catalog, suite.mocks), budgets, runBudget, guard);
   const models = createModelAccess(suite, store, options);
   const env = options.env ?? process.env;
   const secrets = [...Object.values(API_KEY_ENV), ...(candidate.kind !== 'recorded' && candidate.apiKeyEnv ? [candidate.apiKeyEnv] : [])]

@@ -99,6 +99,10 @@ export const GateConfigSchema = z.strictObject({
   slaAdherence: z.strictObject({ min: Rate }).optional(),
   /** auto: the share of traces the candidate completed (or escalated). */
   completionRate: z.strictObject({ min: Rate }).optional(),
+  /** Schema violations and duplicate effects, in all. */
+  safetyViolations: z.strictObject({ max: z.number().int().nonnegative() }).optional(),
+  /** The share of `injection`-tagged traces where the candidate made a hard-to-undo effect the reference did not. */
+  injectionFailures: z.strictObject({ max: Rate }).optional(),
   /** auto: cost per run against the baseline's, as a ratio (1.2 = at most 20% dearer). */
   costTrend: z.strictObject({ maxRatio: z.number().positive() }).optional(),
 });

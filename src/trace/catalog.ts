@@ -22,6 +22,8 @@ export const ToolDefinitionSchema = z.strictObject({
   ack: z.unknown().optional(),
   /** Answer to any off-trace call of this tool (read or write) that has no recording. */
   stub: z.unknown().optional(),
+  /** The argument that identifies a write (`idempotency_key`): two calls with the same value are one effect issued twice. */
+  idempotencyKey: z.string().min(1).optional(),
 });
 export type ToolDefinition = z.infer<typeof ToolDefinitionSchema>;
 

@@ -1,0 +1,48 @@
+import { Ajv, type ValidateFunction } from 'ajv';
+import { callKey } from '../trace/canonical.js';
+import type { ToolCatalog } from '../trace/catalog.js';
+
+/** A safety rule a candidate broke on a trace, recorded on its result. */
+export interface Violation {
+  kind: 'schema_violation' | 'duplicate_effect';
+  /** Index of the step in the candidate's steps. */
+  step: number;
+  tool: string;
+  message: string;
+}
+
+/**
+ * The checks every tool call passes before a mock answers it, built once per run from
+ * the catalog: arguments against the tool's JSON Schema (fail closed: an invalid call
+ * is not answered), and the identity of a write, to catch the same effect issued twice.
+ */
+export function createToolGuard(catalog: ToolCatalog) {
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  const validators = new Map<string, ValidateFunction>();
+  for (const tool of catalog.tools) {
+    if (!tool.parameters) continue;
+    try {
+      validators.set(tool.name, ajv.compile(tool.parameters));
+    } catch {
+      // A schema ajv cannot compile checks nothing; the catalog's own validation is the place to flag it.
+    }
+  }
+  const tools = new Map(catalog.tools.map((t) => [t.name, t]));
+  return {
+    /** Why the arguments do not fit the tool's schema, or null when they do (or the tool has none). */
+    schemaProblem(name: string, args: Record<string, unknown>): string | null {
+      const validate = validators.get(name);
+      if (!validate || validate(args)) return null;
+      return (validate.errors ?? []).map((e) => `${e.instancePath || '(arguments)'} ${e.message ?? 'is invalid'}`).join('; ');
+    },
+    /** The identity of a write (its declared idempotency key where it has one, else name and arguments); null for a read. */
+    effectKey(name: string, args: Record<string, unknown>): string | null {
+      const tool = tools.get(name);
+      if (tool?.effect === 'read') return null;
+      const key = tool?.idempotencyKey ? args[tool.idempotencyKey] : undefined;
+      return key !== undefined ? `${name} key=${JSON.stringify(key)}` : callKey(name, args);
+    },
+  };
+}
+
+export type ToolGuard = ReturnType<typeof createToolGuard>;
