@@ -260,3 +260,8 @@ function plural(count: number, one: string, many = `${one}s`): string {
 function formatP(p: number): string {
   return p < 1e-4 ? '< 0.0001' : `= ${Number(p.toPrecision(2))}`;
 }
+
+/** One pairing row per trace of a run's results, trials collapsed to their majority (see collapseTrials). */
+export function traceOutcomes(results: Iterable<PairableResult>): PairableResult[] {
+  return collapseTrials(Array.from(results, toPairable));
+}

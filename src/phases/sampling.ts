@@ -15,7 +15,6 @@ function utf8(s: string): number[] {
 
 /**
  * FNV-1a 32-bit hash of the UTF-8 bytes of `s`, as an unsigned integer.
- * @internal
  */
 export function fnv1a32(s: string): number {
   let h = 0x811c9dc5;

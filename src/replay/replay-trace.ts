@@ -5,6 +5,7 @@ import type { Price } from '../providers/pricing.js';
 import type { ToolCatalog } from '../trace/catalog.js';
 import { caseIdOf, type Action, type Trace } from '../trace/schema.js';
 import { callKey } from '../trace/canonical.js';
+import { rollbackNeeded } from '../phases/auto-with-review.js';
 import { DECIDED_STATUSES, type TraceResult } from './types.js';
 
 export interface CompareOptions {
@@ -52,7 +53,7 @@ export function buildResult(
     ...(outcome.violations?.length ? { violations: outcome.violations } : {}),
     ...(trace.tags?.length ? { tags: trace.tags } : {}),
     unsafeEffect: decided && reference.effects != null ? extraEffects(hardToUndo(effects, options.catalog), hardToUndo(reference.effects, options.catalog), options.effectsIgnoreArgs) : null,
-    rollback: decided && reference.effects != null ? !effectsAgree(hardToUndo(effects, options.catalog), hardToUndo(reference.effects, options.catalog), options.effectsIgnoreArgs) : null,
+    rollback: decided && reference.effects != null ? rollbackNeeded(effects, reference.effects, effectClassOf(options.catalog), options.effectsIgnoreArgs) : null,
     source,
     steps: outcome.steps,
   };
@@ -70,12 +71,13 @@ function extraEffects(candidate: readonly Action[], reference: readonly Action[]
   });
 }
 
-/** Effects that cannot simply be taken back: on write-external and write-irreversible tools (unknown tools count, to be safe). */
+/** A tool's effect class; a tool missing from the catalog counts as irreversible, to be safe. */
+const effectClassOf = (catalog: ToolCatalog) => (tool: string) => catalog.tools.find((t) => t.name === tool)?.effect ?? 'write-irreversible';
+
+/** Effects that cannot simply be taken back: on write-external and write-irreversible tools. */
 function hardToUndo(effects: readonly Action[], catalog: ToolCatalog): Action[] {
-  return effects.filter((e) => {
-    const effect = catalog.tools.find((t) => t.name === e.name)?.effect;
-    return effect === undefined || effect === 'write-external' || effect === 'write-irreversible';
-  });
+  const classOf = effectClassOf(catalog);
+  return effects.filter((e) => classOf(e.name) === 'write-external' || classOf(e.name) === 'write-irreversible');
 }
 
 function reviewOf(trace: Trace): { review?: NonNullable<TraceResult['reference']['review']> } {

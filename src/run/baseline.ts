@@ -81,10 +81,9 @@ export function loadBaseline(ref: string, store: Store, cwd: string, suite?: str
 
 function fromStore(runId: string, store: Store): Baseline {
   const run = store.getRun(runId)!;
-  const ref = runId;
   return {
     runId: run.runId,
-    rows: Array.from(store.results(ref), toPairable),
+    rows: Array.from(store.results(runId), toPairable),
     candidate: candidateOf({ label: run.candidate, hash: run.candidateHash, source: run.candidateSource }),
     metrics: (run.summary as { metrics?: RunMetrics } | null)?.metrics,
   };

@@ -1,4 +1,4 @@
-import { collapseTrials, mcnemarMidP, pairResults, toPairable, type PairableResult } from '../metrics/paired.js';
+import { mcnemarMidP, pairResults, traceOutcomes, type PairableResult } from '../metrics/paired.js';
 import { UsageError } from '../errors.js';
 import { withCandidate, type ResolvedSuite } from '../suite/load.js';
 import { runSuite, type RunOptions, type RunOutcome } from './run-suite.js';
@@ -46,7 +46,7 @@ export async function compareCandidates(suite: ResolvedSuite, specs: readonly Ca
   for (const { name, suite: s } of suites) {
     const outcome = await runSuite(s, options);
     runs.push({ name, outcome });
-    rows.set(name, collapseTrials(Array.from(options.store.results(outcome.meta.runId), toPairable)));
+    rows.set(name, traceOutcomes(options.store.results(outcome.meta.runId)));
   }
 
   const pairwise: PairwiseComparison[] = [];

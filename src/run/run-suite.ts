@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { relative } from 'node:path';
 import { DuplicateResultError, InputError, NotFoundError, ShadowgateError, UsageError, type Issue } from '../errors.js';
 import { evaluateGate, type GateResult } from '../gate/gate.js';
-import { collapseTrials, mcnemarMidP, pairResults, toPairable } from '../metrics/paired.js';
+import { collapseTrials, mcnemarMidP, pairResults, traceOutcomes } from '../metrics/paired.js';
 import { jensenShannon } from '../metrics/stats.js';
 import { costTrend } from '../phases/auto.js';
 import { createMetricsAccumulator, decisionClass, noOutcome, type Counts, type NoiseFloor, type PairedMetric, type RunMetrics } from '../metrics/summary.js';
@@ -10,7 +10,7 @@ import type { Baseline } from './baseline.js';
 import { errorData } from '../replay/supervise.js';
 import { buildResult, unpairedResult, type CompareOptions } from '../replay/replay-trace.js';
 import { DECIDED_STATUSES, resultKey, type TraceResult } from '../replay/types.js';
-import { inSample, stratifiedSample } from '../phases/sampling.js';
+import { fnv1a32, inSample, stratifiedSample } from '../phases/sampling.js';
 import { withStoredCandidate, type ResolvedSuite } from '../suite/load.js';
 import type { GateConfig } from '../suite/schema.js';
 import type { ExchangeSink } from '../providers/transport.js';
@@ -255,13 +255,11 @@ function needsReview(suite: ResolvedSuite, r: TraceResult): boolean {
  * matrix splits the traces alike, and the trials of a case stay together.
  */
 export function shardOf(caseId: string, count: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < caseId.length; i++) hash = Math.imul(hash ^ caseId.charCodeAt(i), 0x01000193) >>> 0;
-  return hash % count;
+  return fnv1a32(caseId) % count;
 }
 
-/** One row per trace, its trials collapsed to their majority: paired tests count traces, not trials. */
-const pairable = (results: Iterable<TraceResult>) => collapseTrials(Array.from(results, toPairable));
+/** Paired tests count traces, not trials. */
+const pairable = traceOutcomes;
 
 /** How much two independent runs of the same candidate disagree: the noise a real change must exceed. */
 /**
