@@ -40,3 +40,7 @@ export const API_KEY_ENV: Record<ApiProvider, string> = {
   openai: 'OPENAI_API_KEY',
   anthropic: 'ANTHROPIC_API_KEY',
 };
+
+/** Each provider's own API, as its SDK reaches it by default. */
+export const OPENAI_API_BASE = 'https://api.openai.com/v1';
+export const ANTHROPIC_API_BASE = 'https://api.anthropic.com';

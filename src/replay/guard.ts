@@ -4,10 +4,15 @@ import type { ToolCatalog } from '../trace/catalog.js';
 
 /** A safety rule a candidate broke on a trace, recorded on its result. */
 export interface Violation {
-  kind: 'schema_violation' | 'duplicate_effect';
-  /** Index of the step in the candidate's steps. */
+  kind: 'schema_violation' | 'duplicate_effect' | 'blocked_request' | 'policy_violation';
+  /** The id of the suite's policy rule that was broken (policy violations only). */
+  rule?: string;
+  /** Index of the step in the candidate's steps (for a blocked request: of the step that came next). */
   step: number;
-  tool: string;
+  /** The tool called; absent for a blocked request, which called none. */
+  tool?: string;
+  /** A request the sandbox blocked: method and URL, without credentials or query values. */
+  request?: { method: string; url: string };
   message: string;
 }
 

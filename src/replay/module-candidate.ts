@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import { ConfigError, ShadowgateError } from '../errors.js';
+import { ConfigError, ShadowgateError, ToolCallError } from '../errors.js';
 import { fromAnthropicResponse } from '../providers/anthropic.js';
 import { fromOpenAIResponse } from '../providers/openai.js';
 import { answerSource, createAnthropicClient, createOpenAIClient } from '../providers/sdk.js';
@@ -11,6 +11,8 @@ import type { ToolCatalog } from '../trace/catalog.js';
 import type { ReplaySession } from './session.js';
 import { supervise, type CandidateEnd, type CandidateRunner } from './supervise.js';
 import { recordResponse } from './tool-loop.js';
+import { createRouteMatcher } from './http-routes.js';
+import { holdInterception, redactUrl, SandboxBlockedError, sandboxed, unsandboxed, type RequestHandler } from './intercept.js';
 
 type OpenAIClient = import('openai').OpenAI;
 type AnthropicClient = import('@anthropic-ai/sdk').Anthropic;
@@ -32,20 +34,35 @@ export interface ModuleContext {
 
 export type ModuleCandidate = (input: unknown, ctx: ModuleContext) => unknown;
 
-/** What `ctx.llm` is built from: the run's transports, keys and pricing. */
-export interface LlmAccess {
-  openai: { fetch: typeof fetch; apiKey: string; baseURL?: string };
-  anthropic: { fetch: typeof fetch; apiKey: string; baseURL?: string };
-  pricing: Record<string, Price>;
+/**
+ * A model API a module candidate may reach: requests under `baseURL` go through the
+ * provider layer (cache, cassette, rate limits, budgets) with the run's key for it,
+ * whatever key or client the candidate used.
+ */
+export interface ModelEndpoint {
+  provider: 'openai' | 'anthropic';
+  baseURL: string;
+  fetch: typeof fetch;
+  apiKey: string;
 }
 
-
+/** What `ctx.llm` and the sandbox's model routes are built from. The first endpoint of each provider backs `ctx.llm`. */
+export interface LlmAccess {
+  endpoints: ModelEndpoint[];
+  pricing: Record<string, Price>;
+}
 
 /** Imports a module candidate once; a module without a `run` function is a config error. */
 export async function loadModuleCandidate(file: string): Promise<ModuleCandidate> {
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    // Imported inside a sandbox, so that a client it creates at load time (capturing `fetch`) is sandboxed too.
+    const release = holdInterception();
+    try {
+      mod = (await sandboxed(refuseAll, () => import(pathToFileURL(file).href))) as Record<string, unknown>;
+    } finally {
+      release();
+    }
   } catch (cause) {
     throw new ShadowgateError('SG_CONFIG_INVALID', `cannot import candidate module ${file}: ${(cause as Error).message}`, { cause });
   }
@@ -56,11 +73,27 @@ export async function loadModuleCandidate(file: string): Promise<ModuleCandidate
   return run as ModuleCandidate;
 }
 
-/** A module candidate: the user's agent code, with every tool mocked and its model clients instrumented. */
-export function moduleRunner(run: ModuleCandidate, catalog: ToolCatalog, maxWallMs?: number, llm?: LlmAccess): CandidateRunner {
+/** Loading a module reaches nothing: a request made at import time fails. */
+const refuseAll: RequestHandler = {
+  request: async (request) => {
+    throw new SandboxBlockedError(`${request.method} ${redactUrl(request.url)} (at import)`);
+  },
+  socket: (host, port) => new SandboxBlockedError(`a connection to ${host}:${port} (at import)`),
+};
+
+/**
+ * A module candidate: the user's agent code, run in the sandbox. Its tools are
+ * mocked (`ctx.tools`, or HTTP requests to a catalog tool's `http` route), its
+ * model calls (`ctx.llm`, or its own SDK clients and requests to a model API) go
+ * through the provider layer, and any other outbound request is blocked and
+ * recorded as a `blocked_request` violation.
+ */
+export function moduleRunner(run: ModuleCandidate, catalog: ToolCatalog, maxWallMs?: number, llm: LlmAccess = { endpoints: [], pricing: {} }): CandidateRunner {
+  const route = createRouteMatcher(catalog);
   return (session, trial) =>
     supervise(session, maxWallMs, async (signal) => {
       const { trace } = session;
+      const handler = sandboxHandler(session, trial, route, llm);
       const tools = new Proxy({} as ModuleContext['tools'], {
         get: (_, name) => (typeof name === 'string' ? (args: Record<string, unknown>) => session.callTool(name, args ?? {}) : undefined),
         has: (_, name) => catalog.tools.some((t) => t.name === name),
@@ -69,31 +102,98 @@ export function moduleRunner(run: ModuleCandidate, catalog: ToolCatalog, maxWall
       });
       const ctx: ModuleContext = {
         tools,
-        llm: llmClients(session, trial, llm),
+        llm: llmClients(handler, llm),
         trace: { id: trace.id, caseId: trace.caseId ?? trace.id, workflow: trace.workflow, trial },
         signal,
         log: () => {},
       };
-      return parseModuleOutcome(await run(structuredClone(trace.input), ctx));
+      const release = holdInterception();
+      try {
+        return parseModuleOutcome(await sandboxed(handler, () => run(structuredClone(trace.input), ctx)));
+      } finally {
+        release();
+      }
     });
 }
 
-function llmClients(session: ReplaySession, trial: number, access: LlmAccess | undefined): ModuleContext['llm'] {
+/** SDK clients on the first endpoint of each provider; their requests take the sandbox's model route like any other. */
+function llmClients(handler: RequestHandler, access: LlmAccess): ModuleContext['llm'] {
   let openai: OpenAIClient | undefined;
   let anthropic: AnthropicClient | undefined;
-  const missing = () => new ShadowgateError('SG_INTERNAL', 'ctx.llm is not available in this run');
+  const endpoint = (provider: ModelEndpoint['provider']) => {
+    const found = access.endpoints.find((e) => e.provider === provider);
+    if (!found) throw new ShadowgateError('SG_INTERNAL', `ctx.llm.${provider} is not available in this run`);
+    return found;
+  };
+  const viaSandbox = ((input: string | URL | Request, init?: RequestInit) => handler.request(new Request(input, init))) as typeof fetch;
   return {
     get openai() {
-      if (!access) throw missing();
-      const { fetch, apiKey, baseURL } = access.openai;
-      return (openai ??= createOpenAIClient({ apiKey, baseURL, fetch: recordingFetch(session, trial, fetch, access.pricing) }));
+      return (openai ??= createOpenAIClient({ baseURL: endpoint('openai').baseURL, fetch: viaSandbox }));
     },
     get anthropic() {
-      if (!access) throw missing();
-      const { fetch, apiKey, baseURL } = access.anthropic;
-      return (anthropic ??= createAnthropicClient({ apiKey, baseURL, fetch: recordingFetch(session, trial, fetch, access.pricing) }));
+      return (anthropic ??= createAnthropicClient({ baseURL: endpoint('anthropic').baseURL, fetch: viaSandbox }));
     },
   };
+}
+
+/** How the sandbox answers one session's requests: model APIs, catalog http routes, and nothing else. */
+function sandboxHandler(session: ReplaySession, trial: number, route: ReturnType<typeof createRouteMatcher>, access: LlmAccess): RequestHandler {
+  return {
+    async request(request) {
+      const url = new URL(request.url);
+      const endpoint = access.endpoints.find((e) => isUnder(url, e.baseURL));
+      if (endpoint) return modelRequest(session, trial, endpoint, request, access.pricing);
+      const body = request.method === 'GET' || request.method === 'HEAD' ? null : await request.text();
+      const match = route(request.method, url, body ? parseJson(body) : null);
+      if (match) return toolResponse(session, match.tool, match.args);
+      const target = redactUrl(request.url);
+      session.recordBlocked(request.method, target);
+      throw new SandboxBlockedError(`${request.method} ${target}`);
+    },
+    socket(host, port) {
+      session.recordBlocked('CONNECT', `${host}:${port}`, 'a raw connection, which the sandbox never lets out');
+      return new SandboxBlockedError(`a connection to ${host}:${port}`);
+    },
+  };
+}
+
+function isUnder(url: URL, baseURL: string): boolean {
+  const base = new URL(baseURL);
+  const prefix = base.pathname.endsWith('/') ? base.pathname : `${base.pathname}/`;
+  return url.origin === base.origin && (url.pathname === base.pathname || url.pathname.startsWith(prefix));
+}
+
+/** A model request, with the run's credentials in place of the candidate's, through the provider layer. */
+async function modelRequest(session: ReplaySession, trial: number, endpoint: ModelEndpoint, request: Request, pricing: Record<string, Price>): Promise<Response> {
+  const headers = new Headers(request.headers);
+  for (const name of ['authorization', 'x-api-key', 'api-key', 'cookie']) headers.delete(name);
+  if (endpoint.provider === 'anthropic') headers.set('x-api-key', endpoint.apiKey);
+  else headers.set('authorization', `Bearer ${endpoint.apiKey}`);
+  const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : await request.text();
+  return recordingFetch(session, trial, endpoint.fetch, pricing)(request.url, { method: request.method, headers, body, signal: request.signal });
+}
+
+/**
+ * A catalog tool's answer as an HTTP response: the mock's result as JSON (200), or a
+ * failed call as `{ error }` (400 for arguments the schema refuses, else 500). A stop
+ * (off-trace, budget) fails the request, as the session has ended.
+ */
+async function toolResponse(session: ReplaySession, tool: string, args: Record<string, unknown>): Promise<Response> {
+  try {
+    return Response.json(structuredClone((await session.callTool(tool, args)) ?? null));
+  } catch (error) {
+    if (!(error instanceof ToolCallError)) throw error;
+    const recorded = error.recordedError as { code?: unknown } | null;
+    return Response.json({ error: error.recordedError }, { status: recorded?.code === 'SCHEMA_VIOLATION' ? 400 : 500 });
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
 }
 
 /** Wraps a transport's fetch so that each model call is budgeted, keyed by trial and recorded as a model step. */
@@ -103,7 +203,8 @@ function recordingFetch(session: ReplaySession, trial: number, transport: typeof
     const headers = new Headers(init.headers);
     headers.set(TRIAL_HEADER, String(trial));
     const started = performance.now();
-    const response = await transport(input, { ...init, headers });
+    // The transport's own request (to the network, when the cache and cassette have no answer) is the harness's.
+    const response = await unsandboxed(() => transport(input, { ...init, headers }));
     const waited = performance.now() - started;
     session.modelWaitMs += waited;
     if (!response.ok) return response;

@@ -117,6 +117,11 @@ export class ReplaySession {
     }
   }
 
+  /** Records an outbound request the sandbox refused to send (it is never sent): method and URL, already redacted. */
+  recordBlocked(method: string, url: string, why = 'not a model endpoint or a catalog http route'): void {
+    this.violations.push({ kind: 'blocked_request', step: this.steps.length, request: { method, url }, message: `${method} ${url} blocked: ${why}` });
+  }
+
   /** Records a tool call that was never made because the model's arguments were not a JSON object. */
   recordInvalidToolCall(name: string, raw: string): void {
     this.beforeStep();

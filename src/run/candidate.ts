@@ -1,6 +1,6 @@
 import { createCassetteRecorder, loadCassette } from '../providers/cassette.js';
 import { createRateLimiter, type Clock } from '../providers/rate-limit.js';
-import { API_KEY_ENV, createProvider, parseModelSpec, type ApiProvider } from '../providers/registry.js';
+import { ANTHROPIC_API_BASE, API_KEY_ENV, createProvider, OPENAI_API_BASE, parseModelSpec, type ApiProvider } from '../providers/registry.js';
 import { apiKeyFor, createTransport, type ExchangeSink, type TransportStats } from '../providers/transport.js';
 import type { ModelProvider } from '../providers/types.js';
 import { createToolGuard } from '../replay/guard.js';
@@ -68,9 +68,14 @@ export async function prepareCandidate(suite: ResolvedSuite, store: Store, optio
 
   switch (candidate.kind) {
     case 'module': {
+      // The model APIs the candidate's code may reach; a suite's `baseURL` comes first, so that `ctx.llm.openai` uses it.
+      const openai = { provider: 'openai' as const, fetch: models.fetchFor('openai') };
       const llm = {
-        openai: { fetch: models.fetchFor('openai'), apiKey: apiKeyFor(API_KEY_ENV.openai, candidate, env), baseURL: candidate.baseURL },
-        anthropic: { fetch: models.fetchFor('anthropic'), apiKey: apiKeyFor(API_KEY_ENV.anthropic, {}, env) },
+        endpoints: [
+          ...(candidate.baseURL ? [{ ...openai, baseURL: candidate.baseURL, apiKey: apiKeyFor(API_KEY_ENV.openai, candidate, env) }] : []),
+          { ...openai, baseURL: OPENAI_API_BASE, apiKey: apiKeyFor(API_KEY_ENV.openai, {}, env) },
+          { provider: 'anthropic' as const, fetch: models.fetchFor('anthropic'), baseURL: ANTHROPIC_API_BASE, apiKey: apiKeyFor(API_KEY_ENV.anthropic, {}, env) },
+        ],
         pricing: suite.pricing,
       };
       const runner = moduleRunner(await loadModuleCandidate(candidate.module), catalog, budgets.maxWallMs, llm);

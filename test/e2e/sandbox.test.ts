@@ -1,0 +1,167 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/program.js';
+import { createFakeApis } from '../providers/fake-apis.js';
+import { copyExample, ROOT } from './helpers.js';
+
+// The sandbox a module candidate runs in: its HTTP to catalog routes is answered from the
+// trace, its model calls go through the provider layer, and nothing else leaves the process.
+
+let dir: string;
+let cleanup: () => void;
+beforeAll(() => {
+  ({ dir, cleanup } = copyExample());
+  // Three recorded traces are enough for what these tests look at.
+  const lines = readFileSync(join(dir, 'traces/refund-triage/2026-w44.jsonl'), 'utf8').split('\n').slice(0, 3);
+  writeFileSync(join(dir, 'traces/three.jsonl'), `${lines.join('\n')}\n`);
+});
+afterAll(() => cleanup());
+
+async function shadowgate(env: Record<string, string>, ...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    env: { CI: 'true', ...env },
+    cwd: dir,
+  });
+  return { code, stdout, stderr };
+}
+
+/** A suite over the three traces with a module candidate from test/fixtures/sandbox. */
+function suiteFor(name: string, extra = ''): string {
+  const file = join(dir, 'suites', `${name}.yaml`);
+  writeFileSync(
+    file,
+    [
+      `name: ${name}`,
+      'traces: [../traces/three.jsonl]',
+      'tools: ../fixtures/refund-triage/tools.yaml',
+      'reference: human',
+      'candidate:',
+      '  kind: module',
+      `  module: ${JSON.stringify(join(ROOT, 'test/fixtures/sandbox', `${name}.mjs`))}`,
+      extra,
+    ].join('\n'),
+  );
+  return file;
+}
+
+interface Violation {
+  kind: string;
+  request?: { method: string; url: string };
+}
+interface Result {
+  traceId: string;
+  violations?: Violation[];
+  steps: { type: string; name?: string; model?: string; args?: Record<string, unknown>; servedFrom?: string }[];
+}
+
+describe('agent code that calls its tools over HTTP', () => {
+  it('is answered from the trace through the catalog http routes, as the same policy through ctx.tools is', async () => {
+    const viaTools = await shadowgate({}, 'run', 'suites/refund-triage.yaml', '--json', 'out/tools.json', '--db', 'db.sqlite');
+    const viaHttp = await shadowgate({}, 'run', 'suites/refund-triage-http.yaml', '--json', 'out/http.json', '--db', 'db.sqlite');
+    expect(viaTools.code).toBe(0);
+    expect(viaHttp.code).toBe(0);
+    const tools = JSON.parse(readFileSync(join(dir, 'out/tools.json'), 'utf8'));
+    const http = JSON.parse(readFileSync(join(dir, 'out/http.json'), 'utf8'));
+    expect(http.counts.total).toBe(480);
+    expect(http.metrics.agreement).toEqual(tools.metrics.agreement);
+    expect(http.metrics.effectsAgreement).toEqual(tools.metrics.effectsAgreement);
+    // Every request became the tool call it stands for: same names, same arguments (path and query parameters typed by the schema).
+    const byId = new Map<string, Result>(tools.results.map((r: Result) => [r.traceId, r]));
+    for (const result of http.results as Result[]) {
+      expect(result.violations).toBeUndefined();
+      const same = byId.get(result.traceId)!;
+      const key = (steps: Result['steps']) => steps.map((s) => `${s.name} ${JSON.stringify(s.args, Object.keys(s.args ?? {}).sort())}`).sort();
+      expect(key(result.steps)).toEqual(key(same.steps));
+    }
+    const policy = (http.results as Result[]).flatMap((r) => r.steps).find((s) => s.name === 'check_refund_policy')!;
+    expect(typeof policy.args!.amount).toBe('number');
+  });
+});
+
+describe('a candidate that tries to get out', () => {
+  let server: Server;
+  let hits = 0;
+  let target = '';
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      hits++;
+      res.end('{}');
+    });
+    server.on('connection', () => hits++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    target = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    process.env.SG_SANDBOX_TARGET = target;
+  });
+  afterAll(() => {
+    delete process.env.SG_SANDBOX_TARGET;
+    server.close();
+  });
+
+  it('reaches nothing: the loopback server gets no request or connection, and every attempt is on the result', async () => {
+    suiteFor('escape');
+    const { code } = await shadowgate({}, 'run', 'suites/escape.yaml', '--json', 'out/escape.json', '--db', 'db.sqlite', '--no-cache');
+    expect(code).toBe(0);
+    expect(hits).toBe(0);
+    const run = JSON.parse(readFileSync(join(dir, 'out/escape.json'), 'utf8'));
+    expect(run.results).toHaveLength(3);
+    const { port } = new URL(target);
+    for (const result of run.results as Result[]) {
+      // The candidate's clients saw each attempt fail as a refused connection would.
+      expect((result as Result & { decision: { attempts: string[] } }).decision.attempts.map((a) => a.replace(/:.*/s, ''))).toEqual(['fetch', 'http', 'https', 'openai', 'socket']);
+      for (const attempt of (result as Result & { decision: { attempts: string[] } }).decision.attempts) expect(attempt).not.toMatch(/reached$/);
+      expect(result.violations!.map((v) => v.kind)).toEqual(Array(5).fill('blocked_request'));
+      expect(result.violations!.map((v) => v.request)).toEqual([
+        { method: 'GET', url: `${target}/fetch?api_key=…` },
+        { method: 'POST', url: `${target}/http` },
+        { method: 'POST', url: `https://127.0.0.1:${port}/https` },
+        { method: 'POST', url: `${target}/v1/chat/completions` },
+        { method: 'CONNECT', url: `127.0.0.1:${port}` },
+      ]);
+    }
+    // Neither the secrets in the query or the headers nor the fake key are written anywhere.
+    const written = readFileSync(join(dir, 'out/escape.json'), 'utf8') + readFileSync(join(dir, 'db.sqlite')).toString('latin1');
+    for (const secret of ['s3cret-in-query', 's3cret-in-header', 'sk-fake-candidate-key']) expect(written).not.toContain(secret);
+  });
+});
+
+describe("a candidate's own model clients", () => {
+  const apis = createFakeApis();
+  beforeAll(() => apis.server.listen({ onUnhandledRequest: 'error' }));
+  afterAll(() => apis.server.close());
+
+  it('go through the provider layer with the run’s keys: recorded as model steps, cached, never with the candidate’s key', async () => {
+    suiteFor('own-client');
+    const env = { OPENAI_API_KEY: 'sk-run-openai', ANTHROPIC_API_KEY: 'sk-run-anthropic' };
+    const first = await shadowgate(env, 'run', 'suites/own-client.yaml', '--json', 'out/own-1.json', '--db', 'db.sqlite');
+    expect(first.code).toBe(0);
+    expect(apis.seen).toHaveLength(6);
+    for (const seen of apis.seen) {
+      if (seen.url.includes('openai')) expect(seen.headers.authorization).toBe('Bearer sk-run-openai');
+      else expect(seen.headers['x-api-key']).toBe('sk-run-anthropic');
+      expect(JSON.stringify(seen.headers)).not.toContain('candidate-own-key');
+    }
+    const run = JSON.parse(readFileSync(join(dir, 'out/own-1.json'), 'utf8'));
+    for (const result of run.results as Result[]) {
+      expect(result.violations).toBeUndefined();
+      expect(result.steps.map((s) => [s.type, s.model])).toEqual([
+        ['llm', expect.stringMatching(/^gpt-4.1-mini/)],
+        ['llm', 'claude-haiku-4-5'],
+      ]);
+    }
+    expect(run.metrics.cost.totalUsd).toBeGreaterThan(0);
+
+    // The same run again: every call answered from the cache, none sent.
+    const second = await shadowgate(env, 'run', 'suites/own-client.yaml', '--json', 'out/own-2.json', '--db', 'db.sqlite');
+    expect(second.code).toBe(0);
+    expect(apis.seen).toHaveLength(6);
+    const again = JSON.parse(readFileSync(join(dir, 'out/own-2.json'), 'utf8'));
+    expect((again.results as Result[]).flatMap((r) => r.steps.map((s) => s.servedFrom))).toEqual(Array(6).fill('cache'));
+  });
+});
