@@ -1,0 +1,173 @@
+import { describe, expect, it } from 'vitest';
+import { aResult, aTrace } from '../testing/builders.js';
+import { createDriftAnalysis } from './analysis.js';
+import { createWindowAccumulator } from './accumulator.js';
+import { compareWindows } from './compare.js';
+import { DEFAULT_DRIFT_CONFIG, DriftConfigSchema } from './config.js';
+import { observeResult, observeTrace, type DriftObservation } from './observation.js';
+import { judgeDrift } from './thresholds.js';
+import { parseAgainst, parseDuration, planWindows, windowIndex } from './windows.js';
+
+const DAY = 86_400_000;
+const T0 = Date.parse('2026-11-01T00:00:00Z');
+
+function obs(at: number, o: Partial<DriftObservation> = {}): DriftObservation {
+  return { at, end: 'completed', agree: true, verdict: null, costUsd: null, latencyMs: null, tools: [], ...o };
+}
+
+describe('windows', () => {
+  it('parses lengths in hours, days and weeks, and rejects anything else', () => {
+    expect([parseDuration('12h'), parseDuration('7d'), parseDuration('2w')]).toEqual([12 * 3_600_000, 7 * DAY, 14 * DAY]);
+    for (const bad of ['7', '7m', '-1d', '0d', 'week']) expect(() => parseDuration(bad), bad).toThrow(/not a window length/);
+  });
+
+  it('plans consecutive windows ending at `until`, and places an instant on a boundary in the earlier one', () => {
+    const windows = planWindows(T0, DAY, 3);
+    expect(windows).toEqual([
+      { start: T0 - 3 * DAY, end: T0 - 2 * DAY },
+      { start: T0 - 2 * DAY, end: T0 - DAY },
+      { start: T0 - DAY, end: T0 },
+    ]);
+    expect(windowIndex(windows, T0)).toBe(2);
+    expect(windowIndex(windows, T0 - DAY)).toBe(1);
+    expect(windowIndex(windows, T0 - DAY + 1)).toBe(2);
+    expect(windowIndex(windows, T0 - 3 * DAY + 1)).toBe(0);
+    expect(windowIndex(windows, T0 - 3 * DAY)).toBe(-1);
+    expect(windowIndex(windows, T0 + 1)).toBe(-1);
+  });
+
+  it('parses --against as previous or a range of dates', () => {
+    expect(parseAgainst('previous')).toEqual({ kind: 'previous' });
+    expect(parseAgainst('2026-10-01..2026-10-08')).toEqual({ kind: 'range', window: { start: Date.parse('2026-10-01T00:00:00Z'), end: Date.parse('2026-10-08T00:00:00Z') } });
+    expect(() => parseAgainst('2026-10-08..2026-10-01')).toThrow(/ends before it starts/);
+    expect(() => parseAgainst('last week')).toThrow(/previous/);
+  });
+});
+
+describe('observations', () => {
+  it('reads agreement, review, outcome, cost and latency from a production trace', () => {
+    const trace = {
+      ...aTrace('t1')
+        .withModelStep([{ name: 'get_order', args: {} }], { inputTokens: 1_000_000, outputTokens: 0 })
+        .withToolCall('get_order', { id: 1 })
+        .withToolCall('issue_refund', { id: 1 })
+        .withOutcome('completed', { action: 'refund', amount: 10 })
+        .withHumanDecision({ action: 'refund', amount: 10.004 })
+        .build(),
+      recordedAt: '2026-11-01T10:00:00Z',
+    };
+    trace.human!.verdict = 'edited';
+    trace.steps[1]!.latencyMs = 40;
+    const o = observeTrace(trace, { compare: { numericTolerance: 0.01 }, pricing: {} });
+    expect(o).toEqual({ at: Date.parse('2026-11-01T10:00:00Z'), end: 'completed', agree: true, verdict: 'edited', costUsd: 0.4, latencyMs: 40, tools: ['get_order', 'issue_refund'] });
+    expect(observeTrace(trace, { compare: { numericTolerance: 0 }, pricing: {} })!.agree).toBe(false);
+    // Absent data stays absent: no human decision, no outcome, an unpriced model, no latency.
+    const bare = { ...aTrace('t2').withModelStep([], { inputTokens: 10, outputTokens: 1 }, 'my-model').build(), recordedAt: '2026-11-01T10:00:00Z' };
+    expect(observeTrace(bare, { compare: { numericTolerance: 0 }, pricing: {} })).toMatchObject({ end: null, agree: null, verdict: null, costUsd: null, latencyMs: null });
+    expect(observeTrace(aTrace('t3').build(), { compare: { numericTolerance: 0 }, pricing: {} })).toBeNull();
+  });
+
+  it('counts a failed or aborted production run as an error, and a replay error (not its decided failure) as one', () => {
+    const failed = { ...aTrace().withOutcome('aborted').build(), recordedAt: '2026-11-01T00:00:00Z' };
+    expect(observeTrace(failed, { compare: { numericTolerance: 0 }, pricing: {} })!.end).toBe('error');
+    expect(observeResult(aResult('r', { status: 'diverged', agree: null }), 5, null)!.end).toBe('error');
+    expect(observeResult(aResult('r', { status: 'failed' }), 5, null)!.end).toBe('other');
+    expect(observeResult(aResult('r', { status: 'unpaired' }), 5, null)).toBeNull();
+    expect(observeResult(aResult('r', { status: 'error', latencyMs: 900 }), 5, 'rejected')).toMatchObject({ at: 5, latencyMs: null, verdict: 'rejected' });
+  });
+});
+
+describe('window figures', () => {
+  it('folds rates over the runs that carry each figure, and leaves absent ones null', () => {
+    const acc = createWindowAccumulator();
+    acc.add(obs(1, { agree: true, verdict: 'accepted', end: 'completed', costUsd: 0.02, latencyMs: 100, tools: ['a', 'b'] }));
+    acc.add(obs(2, { agree: false, verdict: 'rejected', end: 'escalated', costUsd: 0.04, latencyMs: 300, tools: ['a'] }));
+    acc.add(obs(3, { agree: null, verdict: null, end: 'error', costUsd: null, latencyMs: null, tools: [] }));
+    const f = acc.finish();
+    expect(f.traces).toBe(3);
+    expect([f.agreement.rate, f.agreement.n]).toEqual([0.5, 2]);
+    expect([f.overrideRate.rate, f.overrideRate.n]).toEqual([0.5, 2]);
+    expect([f.escalationRate.rate, f.errorRate.rate]).toEqual([1 / 3, 1 / 3]);
+    expect(f.costPerCompletedUsd).toBeCloseTo(0.03);
+    expect(f.unpriced).toBe(1);
+    expect(f.tools).toEqual({ a: 2, b: 1 });
+    expect(f.p95LatencyMs).toBeCloseTo(290);
+    const empty = createWindowAccumulator().finish();
+    expect([empty.agreement.rate, empty.overrideRate.rate, empty.costPerCompletedUsd, empty.p95LatencyMs]).toEqual([null, null, null, null]);
+  });
+});
+
+describe('comparing windows', () => {
+  const windowOf = (runs: number, tools: Record<string, number>) => {
+    const acc = createWindowAccumulator();
+    for (let i = 0; i < runs; i++) {
+      const names = Object.entries(tools).flatMap(([name, perRun]) => Array.from({ length: Math.round(perRun * (i + 1)) - Math.round(perRun * i) }, () => name));
+      acc.add(obs(i, { tools: names }));
+    }
+    return acc.finish();
+  };
+
+  it('gives per-tool ratios per run, so that a busier window is not a shift', () => {
+    const before = windowOf(100, { get_order: 1, issue_refund: 0.2 });
+    const busier = windowOf(300, { get_order: 1, issue_refund: 0.2 });
+    const c = compareWindows(busier, before);
+    expect(c.perTool.issue_refund!.ratio).toBeCloseTo(1);
+    expect(c.jsd).toBeCloseTo(0);
+    const shifted = compareWindows(windowOf(100, { get_order: 1, issue_refund: 0.6 }), before);
+    expect(shifted.perTool.issue_refund!.ratio).toBeCloseTo(3);
+    expect(shifted.jsd!).toBeGreaterThan(0.02);
+    expect(shifted.newTools).toEqual([]);
+    const grown = compareWindows(windowOf(10, { get_order: 1, escalate: 1 }), windowOf(10, { get_order: 1, issue_refund: 1 }));
+    expect([grown.newTools, grown.missingTools, grown.perTool.escalate!.ratio]).toEqual([['escalate'], ['issue_refund'], null]);
+  });
+
+  it('sorts observations into windows in any order, against the previous window or a fixed range', () => {
+    const windows = planWindows(T0, DAY, 2);
+    const previous = createDriftAnalysis(windows, { kind: 'previous' });
+    for (const at of [T0, T0 - DAY - 5, T0 - 10, T0 - 3 * DAY, T0 + 1]) previous.add(obs(at, { tools: ['a'] }));
+    const result = previous.finish();
+    expect(result.windows.map((w) => w.figures.traces)).toEqual([1, 2]);
+    expect(result.windows[0]!.comparison).toBeNull();
+    expect(result.windows[1]!.comparison!.perTool.a!.ratio).toBe(1);
+    expect([result.outside, result.reference]).toEqual([2, null]);
+    const ranged = createDriftAnalysis(windows, { kind: 'range', window: { start: T0 - 10 * DAY, end: T0 - 5 * DAY } });
+    ranged.add(obs(T0 - 6 * DAY));
+    ranged.add(obs(T0 - 1));
+    const r = ranged.finish();
+    expect([r.reference!.figures.traces, r.outside, r.windows[0]!.comparison!.agreementChange]).toEqual([1, 0, null]);
+  });
+});
+
+describe('thresholds', () => {
+  const analysed = (shift: number, agreeLatest: number) => {
+    const a = createDriftAnalysis(planWindows(T0, DAY, 2), { kind: 'previous' });
+    for (let i = 0; i < 100; i++) {
+      a.add(obs(T0 - DAY - 1 - i, { agree: i < 90, tools: ['get_order', ...(i % 5 === 0 ? ['issue_refund'] : [])] }));
+      a.add(obs(T0 - i, { agree: i < agreeLatest, tools: ['get_order', ...(i % 5 < shift ? ['issue_refund'] : [])] }));
+    }
+    return a.finish().windows;
+  };
+  const thresholds = DriftConfigSchema.parse({ thresholds: { maxJsd: 0.02, toolRatio: { max: 2, minCalls: 10 }, agreement: { maxDrop: 0.05 }, overrideRate: { max: 0.2 } } }).thresholds;
+
+  it('passes when nothing moved, and lists a figure the source lacks as no-data', () => {
+    const [ref, latest] = analysed(1, 90);
+    const j = judgeDrift(latest, ref!.figures, thresholds, 30);
+    expect(j.verdict).toBe('pass');
+    expect(j.checks.map((c) => [c.name, c.status])).toEqual([['maxJsd', 'pass'], ['toolRatio.max', 'pass'], ['agreement.maxDrop', 'pass'], ['overrideRate.max', 'no-data']]);
+  });
+
+  it('fails with the names of the thresholds crossed', () => {
+    const [ref, latest] = analysed(3, 80);
+    const j = judgeDrift(latest, ref!.figures, thresholds, 30);
+    expect(j.verdict).toBe('fail');
+    expect(j.checks.filter((c) => c.status === 'fail').map((c) => c.name)).toEqual(['maxJsd', 'toolRatio.max', 'agreement.maxDrop']);
+    expect(j.reason).toBe('crossed: maxJsd, toolRatio.max, agreement.maxDrop');
+    expect(j.checks[1]!.reason).toBe('issue_refund called 3.00× as often per run (limit 2.00× either way)');
+  });
+
+  it('is inconclusive on too few runs, and passes with no thresholds at all', () => {
+    const [ref, latest] = analysed(3, 80);
+    expect(judgeDrift(latest, ref!.figures, thresholds, 500)).toMatchObject({ verdict: 'inconclusive', checks: [] });
+    expect(judgeDrift(latest, ref!.figures, DEFAULT_DRIFT_CONFIG.thresholds, 1)).toEqual({ verdict: 'pass', reason: 'no thresholds configured', checks: [] });
+  });
+});

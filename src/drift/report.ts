@@ -1,0 +1,63 @@
+import type { Issue } from '../errors.js';
+import type { DriftWindows } from './analysis.js';
+import type { DriftConfig } from './config.js';
+import { judgeDrift, type DriftJudgement } from './thresholds.js';
+
+export const DRIFT_SCHEMA_ID = 'shadowgate.drift/v1';
+
+/** Where the observations came from. */
+export type DriftSource =
+  | { kind: 'traces'; files: string[] }
+  | { kind: 'runs'; db: string; runs: number };
+
+/** What was read and left out, and why. */
+export interface DriftSkipped {
+  /** Runs before the first window or after the last (and outside the reference window). */
+  outside: number;
+  /** Traces with no (or an unreadable) `recordedAt`: they cannot be placed in time. */
+  undated: number;
+  /** Traces of another workflow than `--workflow`. */
+  otherWorkflow: number;
+  /** Lines that are not valid traces (see `issues`). */
+  invalid: number;
+}
+
+/** The drift report (`shadowgate.drift/v1`), as written by `--json`: every window's figures, the comparisons and the verdict. */
+export interface DriftReport extends Omit<DriftWindows, 'outside'>, DriftJudgement {
+  schema: typeof DRIFT_SCHEMA_ID;
+  generatedAt: string;
+  source: DriftSource;
+  workflow: string | null;
+  /** The window length as given (`7d`). */
+  window: string;
+  against: 'previous' | 'range';
+  thresholds: DriftConfig['thresholds'];
+  skipped: DriftSkipped;
+  /** The first problems found in the input (at most 20; `skipped.invalid` counts them all). */
+  issues: Issue[];
+}
+
+export const MAX_ISSUES = 20;
+
+/** Puts the windows, the judgement of the latest one and what was skipped into one report. Pure. */
+export function buildDriftReport(
+  windows: DriftWindows,
+  context: { generatedAt: Date; source: DriftSource; workflow: string | null; window: string; config: DriftConfig; skipped: Omit<DriftSkipped, 'outside'>; issues: Issue[] },
+): DriftReport {
+  const { outside, ...spans } = windows;
+  const latest = windows.windows.at(-1);
+  const reference = windows.reference?.figures ?? windows.windows.at(-2)?.figures ?? null;
+  return {
+    schema: DRIFT_SCHEMA_ID,
+    generatedAt: context.generatedAt.toISOString(),
+    source: context.source,
+    workflow: context.workflow,
+    window: context.window,
+    against: windows.reference ? 'range' : 'previous',
+    ...spans,
+    ...judgeDrift(latest, reference, context.config.thresholds, context.config.minTraces),
+    thresholds: context.config.thresholds,
+    skipped: { ...context.skipped, outside },
+    issues: context.issues.slice(0, MAX_ISSUES),
+  };
+}

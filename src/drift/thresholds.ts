@@ -1,0 +1,103 @@
+import { pct, pp, usd, ms } from '../report/format.js';
+import type { WindowReport } from './analysis.js';
+import type { WindowComparison } from './compare.js';
+import type { WindowFigures } from './accumulator.js';
+import type { DriftThresholds } from './config.js';
+
+/** One threshold on the latest window: its value, its limit and whether it was crossed. */
+export interface DriftCheck {
+  /** The threshold's key in the config, e.g. `agreement.maxDrop`. */
+  name: string;
+  value: number | null;
+  threshold: number;
+  /** `no-data`: the figure is absent in this source or window (listed, not a failure). */
+  status: 'pass' | 'fail' | 'no-data';
+  reason: string;
+}
+
+export type DriftVerdict = 'pass' | 'fail' | 'inconclusive';
+
+export interface DriftJudgement {
+  verdict: DriftVerdict;
+  reason: string;
+  checks: DriftCheck[];
+}
+
+type Direction = 'max' | 'min';
+
+function check(name: string, value: number | null, threshold: number | undefined, direction: Direction, show: (x: number) => string, what: string): DriftCheck[] {
+  if (threshold === undefined) return [];
+  if (value === null) return [{ name, value, threshold, status: 'no-data', reason: `no ${what} in the window or its reference` }];
+  const crossed = direction === 'max' ? value > threshold : value < threshold;
+  const word = direction === 'max' ? (crossed ? 'above' : 'within') : crossed ? 'below' : 'within';
+  return [{ name, value, threshold, status: crossed ? 'fail' : 'pass', reason: `${what} ${show(value)}, ${word} the ${direction} of ${show(threshold)}` }];
+}
+
+const times = (x: number) => `${x.toFixed(2)}×`;
+const plain = (x: number) => x.toFixed(3);
+const count = (x: number) => String(x);
+
+/** The most extreme per-run ratio among tools busy enough to judge (`max(r, 1/r)` largest), with its tool. */
+function extremeTool(latest: WindowReport, minCalls: number): { tool: string; ratio: number } | null {
+  let best: { tool: string; ratio: number; spread: number } | null = null;
+  for (const [tool, shift] of Object.entries(latest.comparison?.perTool ?? {})) {
+    if (shift.ratio === null || Math.max(shift.reference, shift.current) < minCalls) continue;
+    const spread = shift.ratio === 0 ? Infinity : Math.max(shift.ratio, 1 / shift.ratio);
+    if (!best || spread > best.spread) best = { tool, ratio: shift.ratio, spread };
+  }
+  return best;
+}
+
+/**
+ * Judges the latest window against its reference window with the configured
+ * thresholds. Any crossed threshold fails; a window (or reference) with fewer than
+ * `minTraces` runs makes the verdict inconclusive; a figure a source does not carry
+ * is `no-data`, listed but not failing. No thresholds: pass. Pure.
+ */
+export function judgeDrift(latest: WindowReport | undefined, reference: WindowFigures | null, t: DriftThresholds, minTraces: number): DriftJudgement {
+  const any = Object.values(t).some((v) => v !== undefined);
+  if (!any) return { verdict: 'pass', reason: 'no thresholds configured', checks: [] };
+  if (!latest) return { verdict: 'inconclusive', reason: 'no window to judge', checks: [] };
+  const thin = latest.figures.traces < minTraces ? `the latest window has ${latest.figures.traces} run(s)` : reference && reference.traces < minTraces ? `its reference window has ${reference.traces} run(s)` : null;
+  if (thin) return { verdict: 'inconclusive', reason: `${thin}; thresholds need at least ${minTraces} (minTraces) on each side`, checks: [] };
+  const f = latest.figures;
+  // Without a reference window (a single window against the previous one) the relative figures are absent: no-data.
+  const c: Partial<WindowComparison> = latest.comparison ?? {};
+  const newTools = c.newTools ?? [];
+  const missingTools = c.missingTools ?? [];
+  const neg = (x: number | null) => (x === null ? null : -x);
+  const tool = t.toolRatio ? extremeTool(latest, t.toolRatio.minCalls) : null;
+  const checks: DriftCheck[] = [
+    ...check('maxJsd', c.jsd ?? null, t.maxJsd, 'max', plain, 'tool-call JSD'),
+    ...check('maxPsi', c.psi ?? null, t.maxPsi, 'max', plain, 'tool-call PSI'),
+    ...(t.toolRatio
+      ? tool === null
+        ? [{ name: 'toolRatio.max', value: null, threshold: t.toolRatio.max, status: 'no-data' as const, reason: `no tool with ${t.toolRatio.minCalls}+ calls in both windows` }]
+        : [{
+            name: 'toolRatio.max',
+            value: tool.ratio,
+            threshold: t.toolRatio.max,
+            status: Math.max(tool.ratio, tool.ratio === 0 ? Infinity : 1 / tool.ratio) > t.toolRatio.max ? ('fail' as const) : ('pass' as const),
+            reason: `${tool.tool} called ${times(tool.ratio)} as often per run (limit ${times(t.toolRatio.max)} either way)`,
+          }]
+      : []),
+    ...check('newTools.max', latest.comparison ? newTools.length : null, t.newTools?.max, 'max', count, `new tools (${newTools.join(', ') || 'none'}):`),
+    ...check('missingTools.max', latest.comparison ? missingTools.length : null, t.missingTools?.max, 'max', count, `vanished tools (${missingTools.join(', ') || 'none'}):`),
+    ...check('agreement.min', f.agreement.rate, t.agreement?.min, 'min', pct, 'agreement'),
+    ...check('agreement.maxDrop', neg(c.agreementChange ?? null), t.agreement?.maxDrop, 'max', pp, 'agreement drop'),
+    ...check('overrideRate.max', f.overrideRate.rate, t.overrideRate?.max, 'max', pct, 'override rate'),
+    ...check('overrideRate.maxRise', c.overrideRateChange ?? null, t.overrideRate?.maxRise, 'max', pp, 'override rate rise'),
+    ...check('escalationRate.max', f.escalationRate.rate, t.escalationRate?.max, 'max', pct, 'escalation rate'),
+    ...check('escalationRate.maxRise', c.escalationRateChange ?? null, t.escalationRate?.maxRise, 'max', pp, 'escalation rate rise'),
+    ...check('errorRate.max', f.errorRate.rate, t.errorRate?.max, 'max', pct, 'error rate'),
+    ...check('errorRate.maxRise', c.errorRateChange ?? null, t.errorRate?.maxRise, 'max', pp, 'error rate rise'),
+    ...check('costPerCompletedUsd.max', f.costPerCompletedUsd, t.costPerCompletedUsd?.max, 'max', usd, 'cost per completed run'),
+    ...check('costPerCompletedUsd.maxRatio', c.costPerCompletedRatio ?? null, t.costPerCompletedUsd?.maxRatio, 'max', times, 'cost per completed run'),
+    ...check('p95LatencyMs.max', f.p95LatencyMs, t.p95LatencyMs?.max, 'max', ms, 'p95 latency'),
+    ...check('p95LatencyMs.maxRatio', c.p95LatencyRatio ?? null, t.p95LatencyMs?.maxRatio, 'max', times, 'p95 latency'),
+  ];
+  const failed = checks.filter((x) => x.status === 'fail');
+  return failed.length > 0
+    ? { verdict: 'fail', reason: `crossed: ${failed.map((x) => x.name).join(', ')}`, checks }
+    : { verdict: 'pass', reason: `${checks.length} threshold(s), none crossed`, checks };
+}

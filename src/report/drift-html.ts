@@ -1,0 +1,55 @@
+import Handlebars from 'handlebars';
+import type { DriftReport } from '../drift/report.js';
+import { formatIssue } from '../errors.js';
+import { againstText, driftRows, latestShiftLines, skippedText, toolRows, windowLabel } from './drift.js';
+import { DRIFT_TEMPLATE, SPARK_PARTIAL } from './templates/drift-template.js';
+
+// An isolated instance: helpers or partials registered elsewhere never reach this template.
+const hb = Handlebars.create();
+hb.registerPartial('spark', SPARK_PARTIAL);
+let compiled: Handlebars.TemplateDelegate | undefined;
+
+const WIDTH = 120;
+const HEIGHT = 26;
+const PAD = 4;
+const round = (x: number) => Math.round(x * 10) / 10;
+
+/** The coordinates of a sparkline: present values scaled to the box; an absent one a grey dot on the baseline. Pure. */
+export function sparkView(values: readonly (number | null)[]) {
+  const present = values.filter((v): v is number => v !== null);
+  const lo = Math.min(...present);
+  const hi = Math.max(...present);
+  const step = values.length > 1 ? (WIDTH - 2 * PAD) / (values.length - 1) : 0;
+  const x = (i: number) => round(values.length > 1 ? PAD + i * step : WIDTH / 2);
+  const y = (v: number) => round(hi === lo ? HEIGHT / 2 : HEIGHT - PAD - ((v - lo) / (hi - lo)) * (HEIGHT - 2 * PAD));
+  const points = values.map((v, i) => ({ x: x(i), y: v === null ? HEIGHT - PAD : y(v), cls: v === null ? 'gap' : i === values.length - 1 ? 'last' : 'point' }));
+  const line = values.flatMap((v, i) => (v === null ? [] : [`${x(i)},${y(v)}`])).join(' ');
+  return { width: WIDTH, height: HEIGHT, points, line: present.length > 1 ? line : null };
+}
+
+const VERDICT_CLASS = { pass: 'pass', fail: 'fail', inconclusive: 'inconclusive' } as const;
+const STATUS_CLASS = { pass: 'pass', fail: 'fail', 'no-data': 'no-data' } as const;
+
+/**
+ * A self-contained HTML page of a drift report: the verdict, every figure per window
+ * with an inline SVG sparkline, the latest window's tool shifts and the thresholds.
+ * No script, no external request, every value escaped. Pure.
+ */
+export function renderDriftHtml(report: DriftReport): string {
+  compiled ??= hb.compile(DRIFT_TEMPLATE, { strict: true });
+  const what = report.source.kind === 'traces' ? `${report.source.files.length} trace file(s)` : `${report.source.runs} stored run(s)`;
+  return compiled({
+    title: report.workflow ?? (report.source.kind === 'traces' ? 'production traces' : 'stored runs'),
+    subtitle: `${what} · ${report.windows.length} window(s) of ${report.window}, each against ${againstText(report)}`,
+    generatedAt: report.generatedAt,
+    verdict: { label: report.verdict.toUpperCase(), cls: VERDICT_CLASS[report.verdict], reason: report.reason },
+    windows: report.windows.map((w) => ({ label: windowLabel(w.end), start: w.start, end: w.end })),
+    rows: driftRows(report).map((r) => ({ label: r.label, text: r.text, spark: sparkView(r.values) })),
+    against: againstText(report),
+    shifts: latestShiftLines(report),
+    tools: toolRows(report).map((t) => ({ tool: t.tool, text: t.text, note: t.note, spark: sparkView(t.values) })),
+    checks: report.checks.map((c) => ({ name: c.name, status: c.status, cls: STATUS_CLASS[c.status], reason: c.reason })),
+    skipped: skippedText(report),
+    issues: report.issues.map(formatIssue),
+  });
+}

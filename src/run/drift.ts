@@ -1,0 +1,149 @@
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { extname, join, relative, resolve } from 'node:path';
+import { glob } from 'tinyglobby';
+import { InputError, NotFoundError, type Issue } from '../errors.js';
+import { createDriftAnalysis } from '../drift/analysis.js';
+import type { DriftConfig } from '../drift/config.js';
+import { observeResult, observeTrace, type DriftObservation } from '../drift/observation.js';
+import { buildDriftReport, MAX_ISSUES, type DriftReport, type DriftSource } from '../drift/report.js';
+import { inWindow, planWindows, type Against, type TimeWindow } from '../drift/windows.js';
+import type { Store } from '../store/types.js';
+import { readTraceFile } from '../trace/reader.js';
+
+export interface DriftOptions {
+  config: DriftConfig;
+  workflow: string | null;
+  /** The window length as given (`7d`), and in ms. */
+  window: string;
+  windowMs: number;
+  windows: number;
+  against: Against;
+  /** End of the last window (inclusive); default: the latest time seen. */
+  until?: number;
+  cwd: string;
+  now: Date;
+}
+
+/**
+ * Drift over production trace files (or folders of them, or globs): windows by
+ * `recordedAt`. Traces are streamed; without `until` the files are read twice, once
+ * for the latest `recordedAt` and once to fold the windows. Memory does not grow
+ * with the number of lines.
+ */
+export async function driftOverTraces(paths: readonly string[], options: DriftOptions): Promise<DriftReport> {
+  const files = await traceFiles(paths, options.cwd);
+  const until = options.until ?? (await latestRecordedAt(files, options.workflow));
+  if (until === null) {
+    throw new InputError([{ file: paths.join(' '), message: `no trace${options.workflow ? ` of workflow ${options.workflow}` : ''} has a recordedAt` }], 'drift places traces in time by their recordedAt; pass traces that carry one');
+  }
+  const windows = planWindows(until, options.windowMs, options.windows);
+  const analysis = createDriftAnalysis(windows, options.against);
+  const skipped = { undated: 0, otherWorkflow: 0, invalid: 0 };
+  const issues: Issue[] = [];
+  const observe = { compare: options.config.compare, pricing: options.config.pricing };
+  for (const file of files) {
+    for await (const line of readTraceFile(file)) {
+      if (!line.ok) {
+        skipped.invalid++;
+        if (issues.length < MAX_ISSUES) issues.push(...line.issues.map((i) => ({ ...i, file: show(i.file, options.cwd) })));
+        continue;
+      }
+      if (options.workflow && line.trace.workflow !== options.workflow) {
+        skipped.otherWorkflow++;
+        continue;
+      }
+      const observation = observeTrace(line.trace, observe);
+      if (observation) analysis.add(observation);
+      else skipped.undated++;
+    }
+  }
+  const source: DriftSource = { kind: 'traces', files: files.map((f) => show(f, options.cwd)) };
+  return buildDriftReport(analysis.finish(), { ...context(options), source, skipped, issues });
+}
+
+/**
+ * Drift across the finished runs in the store (of the suite named `workflow`, if
+ * given), each run's results placed at its start time. A noise floor's A/A replicas
+ * are left out: they repeat a run, they are not a new one.
+ */
+export function driftOverRuns(store: Store, db: string, options: DriftOptions): DriftReport {
+  const runs = store
+    .listRuns(options.workflow ? { suite: options.workflow } : {})
+    .filter((r) => r.finishedAt !== null && !/\(A\/A( \d+)?\)$/.test(r.candidate));
+  if (runs.length === 0) {
+    throw new NotFoundError(`no finished run${options.workflow ? ` of suite ${options.workflow}` : ''} in ${db}`, 'run a suite first (`shadowgate run`), or pass trace files to drift over');
+  }
+  const times = runs.map((r) => Date.parse(r.startedAt));
+  const windows = planWindows(options.until ?? Math.max(...times), options.windowMs, options.windows);
+  const analysis = createDriftAnalysis(windows, options.against);
+  runs.forEach((run, i) => {
+    const at = times[i]!;
+    if (!relevant(windows, options.against, at)) {
+      analysis.addOutside(store.countResults(run.runId));
+      return;
+    }
+    const verdicts = new Map<string, DriftObservation['verdict']>();
+    for (const item of store.reviewItems({ runId: run.runId })) {
+      const last = item.verdicts.at(-1);
+      if (last) verdicts.set(`${item.traceId}#${item.trial}`, last.verdict);
+    }
+    for (const result of store.results(run.runId)) {
+      const observation = observeResult(result, at, verdicts.get(`${result.traceId}#${result.trial}`) ?? null);
+      if (observation) analysis.add(observation);
+    }
+  });
+  const source: DriftSource = { kind: 'runs', db, runs: runs.length };
+  return buildDriftReport(analysis.finish(), { ...context(options), source, skipped: { undated: 0, otherWorkflow: 0, invalid: 0 }, issues: [] });
+}
+
+function relevant(windows: readonly TimeWindow[], against: Against, at: number): boolean {
+  return windows.some((w) => inWindow(w, at)) || (against.kind === 'range' && inWindow(against.window, at));
+}
+
+function context(options: DriftOptions) {
+  return { generatedAt: options.now, workflow: options.workflow, window: options.window, config: options.config };
+}
+
+const show = (file: string, cwd: string) => relative(cwd, file) || file;
+
+/** Files, folders (every .jsonl in them, recursively) and globs → trace files, sorted within each. */
+async function traceFiles(paths: readonly string[], cwd: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const p of paths) {
+    const abs = resolve(cwd, p);
+    const info = await stat(abs).catch(() => undefined);
+    if (info?.isDirectory()) {
+      const entries = await readdir(abs, { withFileTypes: true, recursive: true });
+      files.push(...entries.filter((e) => e.isFile() && extname(e.name) === '.jsonl').map((e) => join(e.parentPath, e.name)).sort());
+    } else if (info) files.push(abs);
+    else {
+      const matched = await glob(p, { cwd, absolute: true });
+      if (matched.length === 0) throw new NotFoundError(`no trace file or folder matches ${p}`, 'pass JSONL trace files, folders of them, or a glob');
+      files.push(...matched.sort());
+    }
+  }
+  if (files.length === 0) throw new NotFoundError(`no .jsonl trace file in ${paths.join(', ')}`);
+  return files;
+}
+
+/** The latest `recordedAt` of the (workflow's) traces, reading each line as JSON only; null when none has one. */
+async function latestRecordedAt(files: readonly string[], workflow: string | null): Promise<number | null> {
+  let latest: number | null = null;
+  for (const file of files) {
+    const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+    for await (const text of lines) {
+      let trace: { recordedAt?: unknown; workflow?: unknown } | null;
+      try {
+        trace = JSON.parse(text) as typeof trace;
+      } catch {
+        continue; // reported by the second pass
+      }
+      if (!trace || typeof trace.recordedAt !== 'string' || (workflow && trace.workflow !== workflow)) continue;
+      const at = Date.parse(trace.recordedAt);
+      if (!Number.isNaN(at) && (latest === null || at > latest)) latest = at;
+    }
+  }
+  return latest;
+}
