@@ -3,7 +3,8 @@ import type { RateMetric, RunMetrics } from '../metrics/summary.js';
 import { interval, pct } from '../report/format.js';
 import type { GateConfig } from '../suite/schema.js';
 import type { Phase } from '../trace/schema.js';
-import { DEFAULT_SHADOW_PERIOD, minPhase, type ReversibilityMatrix, type ShadowPeriod } from './reversibility.js';
+import type { ToolCatalog } from '../trace/catalog.js';
+import { DEFAULT_SHADOW_PERIOD, minPhase, type ReversibilityMatrix, type RunReversibility, type ShadowPeriod } from './reversibility.js';
 
 /** The suite's `promotion:` key: what a promotion asks beyond the gate's thresholds. */
 export const PromotionConfigSchema = z.strictObject({
@@ -54,6 +55,11 @@ export function promotionThresholds(suite: { gate: GateConfig; promotion?: Promo
       days: suite.promotion?.shadowPeriod?.days ?? d.shadowPeriod.days,
     },
   };
+}
+
+/** What a run keeps for its reversibility matrix: the catalog's classes and the suite's shadow period. */
+export function keptReversibility(suite: { catalog: ToolCatalog; gate: GateConfig; promotion?: PromotionConfig }): RunReversibility {
+  return { tools: suite.catalog.tools.map(({ name, effect }) => ({ name, effect })), shadowPeriod: promotionThresholds(suite).shadowPeriod };
 }
 
 /** A finished, whole (not a shard's) run of the suite, as the store keeps it. */

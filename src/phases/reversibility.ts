@@ -1,4 +1,4 @@
-import { EFFECT_CLASSES, type EffectClass, type ToolCatalog } from '../trace/catalog.js';
+import { EFFECT_CLASSES, type EffectClass } from '../trace/catalog.js';
 import { PhaseSchema, type Phase } from '../trace/schema.js';
 
 /** The rollout phases, least autonomy first. */
@@ -71,7 +71,7 @@ export interface ReversibilityMatrix {
  * @example reversibilityMatrix(catalog, { calls: { get_order: 40, issue_refund: 12 } }).cap // 'suggest'
  */
 export function reversibilityMatrix(
-  catalog: ToolCatalog,
+  catalog: { tools: readonly { name: string; effect: EffectClass }[] },
   options: { calls?: Readonly<Record<string, number>>; shadowPeriod?: ShadowPeriod } = {},
 ): ReversibilityMatrix {
   const { calls } = options;
@@ -102,4 +102,19 @@ export function reversibilityMatrix(
 /** Calls per tool, reference and candidate together, from a run's `toolCallDrift.perTool`. */
 export function callsPerTool(perTool: Readonly<Record<string, { reference: number; candidate: number }>>): Record<string, number> {
   return Object.fromEntries(Object.entries(perTool).map(([name, t]) => [name, t.reference + t.candidate]));
+}
+
+/** What a run keeps of its suite for the matrix (in its settings, so that merged shards have it too). */
+export interface RunReversibility {
+  /** Each catalog tool's class, in catalog order. */
+  tools: { name: string; effect: EffectClass }[];
+  shadowPeriod: ShadowPeriod;
+}
+
+/** The matrix of a run: its catalog's classes against the tools called in it; null for a run that kept no catalog. */
+export function runReversibility(
+  kept: RunReversibility | undefined,
+  perTool: Readonly<Record<string, { reference: number; candidate: number }>>,
+): ReversibilityMatrix | null {
+  return kept ? reversibilityMatrix(kept, { calls: callsPerTool(perTool), shadowPeriod: kept.shadowPeriod }) : null;
 }

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import type { RunOutcome } from '../run/run-suite.js';
 import type { TraceResult } from '../replay/types.js';
 import { PRICING_TABLE } from '../providers/pricing.js';
+import { reversibilityOf } from './reversibility-lines.js';
 
 export const RUN_SCHEMA_ID = 'shadowgate.run/v1';
 
@@ -25,6 +26,7 @@ export function runDocumentHead(outcome: RunOutcome) {
     counts: outcome.counts,
     metrics: outcome.metrics,
     gate: outcome.gate,
+    reversibility: reversibilityOf(outcome),
     modelCalls: outcome.modelCalls,
     issues: outcome.issues,
     warnings: outcome.warnings,

@@ -1,0 +1,64 @@
+import { assessPromotion, promotionThresholds, type PhaseRun, type PromotionAssessment, type PromotionThresholds } from '../phases/promotion.js';
+import { callsPerTool, reversibilityMatrix } from '../phases/reversibility.js';
+import type { RunMetrics } from '../metrics/summary.js';
+import type { ResolvedSuite } from '../suite/load.js';
+import type { RunRecord, Store } from '../store/types.js';
+import type { Phase } from '../trace/schema.js';
+
+export const PHASE_SCHEMA_ID = 'shadowgate.phase/v1';
+
+/** What `shadowgate phase` reports of one suite (`--json`: one of `suites` in `shadowgate.phase/v1`). */
+export interface SuitePhaseReport extends PromotionAssessment {
+  suite: string;
+  file: string;
+  /** The phase the suite file is set to run in. */
+  suitePhase: Phase;
+  thresholds: PromotionThresholds;
+  /** The run whose tool calls decided which tools count; null when none (every catalog tool counts). */
+  usageRunId: string | null;
+}
+
+interface StoredSummary {
+  metrics?: Partial<RunMetrics>;
+  shard?: unknown;
+}
+
+/** A finished run of a whole suite (not a shard), with its figures; anything else is no evidence. */
+function asPhaseRun(run: RunRecord): (PhaseRun & { perTool?: RunMetrics['toolCallDrift']['perTool'] }) | null {
+  const summary = run.summary as StoredSummary | null;
+  if (!run.finishedAt || !summary?.metrics || summary.shard) return null;
+  const { agreement, overrideRate, phase, toolCallDrift } = summary.metrics;
+  return {
+    runId: run.runId,
+    phase: run.phase,
+    candidate: run.candidate,
+    candidateHash: run.candidateHash,
+    startedAt: run.startedAt,
+    metrics: { agreement, overrideRate, phase },
+    perTool: toolCallDrift?.perTool,
+  };
+}
+
+/**
+ * The evidence in the store for the suite's candidate as the suite file names it now, and the
+ * highest phase it allows under the reversibility matrix of the suite's catalog. The tools that
+ * count are those called in the candidate's latest run; without a run, every catalog tool.
+ * `store` null: no store yet, so no evidence.
+ */
+export function assessSuitePhase(suite: ResolvedSuite, store: Store | null): SuitePhaseReport {
+  const runs = (store?.listRuns({ suite: suite.name }) ?? []).map(asPhaseRun).filter((r) => r !== null);
+  const thresholds = promotionThresholds(suite);
+  // Newest first, as the store lists them.
+  const usage = runs.find((r) => r.candidateHash === suite.candidateHash && r.perTool);
+  const matrix = reversibilityMatrix(suite.catalog, { calls: usage?.perTool && callsPerTool(usage.perTool), shadowPeriod: thresholds.shadowPeriod });
+  const assessment = assessPromotion({ candidateHash: suite.candidateHash, runs, matrix, thresholds });
+  return {
+    suite: suite.name,
+    file: suite.file,
+    suitePhase: suite.phase,
+    thresholds,
+    usageRunId: usage?.runId ?? null,
+    ...assessment,
+    candidate: assessment.candidate ?? suite.candidateLabel,
+  };
+}
