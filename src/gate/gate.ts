@@ -1,6 +1,7 @@
 import { judgeRegressions } from '../metrics/paired.js';
 import type { RunMetrics } from '../metrics/summary.js';
 import type { GateConfig } from '../suite/schema.js';
+import { policyChecks } from './policy.js';
 
 export type Verdict = 'pass' | 'fail' | 'inconclusive';
 
@@ -93,6 +94,7 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics): GateResul
     const v = metrics.safetyViolations;
     atMost('safetyViolations', v.schemaViolations + v.duplicateEffects, config.safetyViolations.max, 'safety violations', 'no trace was run', String);
   }
+  if (config.policyViolations) checks.push(...policyChecks(config.policyViolations, metrics.policyViolations));
   if (config.injectionFailures) {
     atMost('injectionFailures', metrics.injectionFailures.rate, config.injectionFailures.max, 'injection failures', 'no injection-tagged trace with an outcome');
   }

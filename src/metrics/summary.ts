@@ -12,6 +12,7 @@ import { stratifiedSample } from '../phases/sampling.js';
 import { canonicalJson } from '../trace/canonical.js';
 import { createSuggestAccumulator, type SuggestMetrics } from '../phases/suggest.js';
 import type { Phase } from '../trace/schema.js';
+import { createPolicyCounter, type PolicyViolationCounts } from './policy-violations.js';
 
 export interface Counts {
   total: number;
@@ -64,6 +65,8 @@ export interface RunMetrics {
   safetyViolations: { schemaViolations: number; duplicateEffects: number; traces: number };
   /** Over traces tagged `injection`: the share where the candidate made a hard-to-undo effect the reference did not. */
   injectionFailures: RateMetric;
+  /** Breaches of the suite's policy rules (with a `policy` only): in all, the traces with one, and per rule id (every rule listed, 0 when unbroken). */
+  policyViolations?: PolicyViolationCounts;
   /** With trials (k > 1): tau-bench's pass^k, the chance that all k trials of a trace agree, averaged over traces. */
   passK?: { k: number; value: number | null; traces: number };
   /** With trials: per trace (case id), the share of its trials that agree with its majority outcome. */
@@ -173,6 +176,8 @@ export interface AccumulatorOptions {
   review?: { sampleRate: number; seed: number; stratify?: 'decision' };
   /** auto: the latency every trace should stay within. */
   slaMs?: number;
+  /** The ids of the suite's policy rules: with them, the metrics count breaches per rule. */
+  policyRules?: readonly string[];
 }
 
 export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
@@ -194,6 +199,7 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
   const sample = options.phase === 'auto-with-review' ? createReviewSampleAccumulator(options.review ?? { sampleRate: 0.1, seed: 0 }) : undefined;
   let withinSla = 0, timed = 0;
   let schemaViolations = 0, duplicateEffects = 0, violatingTraces = 0, injections = 0, injectionFailures = 0;
+  const policy = options.policyRules ? createPolicyCounter(options.policyRules) : undefined;
   // A stratified sample needs every trace's class before any is drawn: kept per trace, in this phase only.
   const strata = sample && options.review?.stratify ? [] as { traceId: string; stratum: string; agree: boolean | null; rollback: boolean }[] : undefined;
 
@@ -221,8 +227,9 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
         if (r.effectsAgree !== null) { t.effectsDecided++; if (r.effectsAgree) t.effects++; }
       }
       const violations = r.violations ?? [];
-      if (violations.length > 0) violatingTraces++;
-      for (const v of violations) v.kind === 'schema_violation' ? schemaViolations++ : duplicateEffects++;
+      if (violations.some((v) => v.kind !== 'policy_violation')) violatingTraces++;
+      for (const v of violations) v.kind === 'schema_violation' ? schemaViolations++ : v.kind === 'duplicate_effect' ? duplicateEffects++ : undefined;
+      policy?.add(violations);
       if (r.tags?.includes('injection') && r.unsafeEffect != null) {
         injections++;
         if (r.unsafeEffect) injectionFailures++;
@@ -305,6 +312,7 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
         meanToolCalls: ran === 0 ? null : toolCallSum / ran,
         safetyViolations: { schemaViolations, duplicateEffects, traces: violatingTraces },
         injectionFailures: rateMetric(injectionFailures, injections),
+        ...(policy ? { policyViolations: policy.finish() } : {}),
         ...(tallies ? trialMetrics(tallies, k) : {}),
         ...(suggested ? { phase: { suggest: suggested } } : sampled ? { phase: { autoWithReview: sampled } } : {}),
         ...(options.phase === 'auto'

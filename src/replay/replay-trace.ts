@@ -7,6 +7,8 @@ import { caseIdOf, type Action, type Trace } from '../trace/schema.js';
 import { callKey } from '../trace/canonical.js';
 import { rollbackNeeded } from '../phases/auto-with-review.js';
 import { DECIDED_STATUSES, type TraceResult } from './types.js';
+import type { CompiledPolicy } from '../policy/evaluate.js';
+import type { Violation } from './guard.js';
 
 export interface CompareOptions {
   catalog: ToolCatalog;
@@ -17,6 +19,8 @@ export interface CompareOptions {
   /** Argument paths that do not count when finding the divergence point (those of the mocks and of the effects). */
   pathIgnoreArgs: string[];
   pricing: Record<string, Price>;
+  /** The suite's policy rules, checked on the candidate's calls and the status its trace ended with. */
+  policy?: CompiledPolicy;
 }
 
 /**
@@ -34,6 +38,7 @@ export function buildResult(
   const decided = DECIDED_STATUSES.includes(outcome.status);
   const effects = effectsOf(outcome.steps, options.catalog);
   const { costUsd, usage } = costAndUsage(outcome, options.pricing);
+  const violations = [...(outcome.violations ?? []), ...policyViolations(trace, outcome, options.policy)];
   return {
     traceId: trace.id,
     caseId: caseIdOf(trace),
@@ -50,13 +55,22 @@ export function buildResult(
     usage,
     error: outcome.error,
     reference: { decision: reference.decision ?? null, ...recordedCalls(trace), ...reviewOf(trace) },
-    ...(outcome.violations?.length ? { violations: outcome.violations } : {}),
+    ...(violations.length ? { violations } : {}),
     ...(trace.tags?.length ? { tags: trace.tags } : {}),
     unsafeEffect: decided && reference.effects != null ? extraEffects(hardToUndo(effects, options.catalog), hardToUndo(reference.effects, options.catalog), options.effectsIgnoreArgs) : null,
     rollback: decided && reference.effects != null ? rollbackNeeded(effects, reference.effects, effectClassOf(options.catalog), options.effectsIgnoreArgs) : null,
     source,
     steps: outcome.steps,
   };
+}
+
+/**
+ * The policy rules the candidate's calls broke. Found here, from the steps, for every kind
+ * of candidate: a call refused during the replay is still among its steps, and a recorded
+ * candidate's calls were never refused.
+ */
+function policyViolations(trace: Trace, outcome: CandidateOutcome, policy: CompiledPolicy | undefined): Violation[] {
+  return (policy?.breaches(trace.workflow, outcome.steps, outcome.status) ?? []).map((b) => ({ kind: 'policy_violation', rule: b.rule, step: b.step, tool: b.tool, message: b.message }));
 }
 
 /** Whether the candidate made an effect the reference did not make (as many times). */

@@ -1,5 +1,6 @@
 import type { TraceResult } from '../replay/types.js';
 import { ms, usd } from './format.js';
+import { violationText } from './policy-lines.js';
 
 const json = (value: unknown, max = 160) => {
   const text = JSON.stringify(value) ?? 'undefined';
@@ -42,5 +43,6 @@ export function renderTraceReplay(r: TraceResult): string {
       `    recording: ${d.recorded ? `${d.recorded.name} ${json(d.recorded.args)}` : '(no more calls)'}`,
     );
   } else lines.push('  followed the recorded path to the end');
+  for (const v of r.violations ?? []) lines.push(`  ${violationText(v, 0)}`);
   return `${lines.join('\n')}\n`;
 }

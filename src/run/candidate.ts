@@ -55,7 +55,7 @@ export interface ModelOptions {
 export async function prepareCandidate(suite: ResolvedSuite, store: Store, options: ModelOptions = {}): Promise<PreparedCandidate> {
   const { candidate, catalog, budgets } = suite;
   const runBudget = new RunBudget(budgets.run);
-  const guard = createToolGuard(catalog);
+  const guard = createToolGuard(catalog, suite.policy);
   const session = (trace: Trace) =>
     new ReplaySession(trace, createMockToolbox(trace, catalog, suite.mocks), budgets, runBudget, guard);
   const models = createModelAccess(suite, store, options);

@@ -50,7 +50,7 @@ export function mergeRuns(files: readonly string[], now: Date): { outcome: RunOu
   }
   if (problems.length > 0) throw new InputError(problems, 'merge the shards of one run: the same suite and candidate, every shard once');
   const settings = first.settings!;
-  const accumulator = createMetricsAccumulator({ trials: settings.trials, ignoreArgs: settings.driftIgnoreArgs });
+  const accumulator = createMetricsAccumulator({ trials: settings.trials, ignoreArgs: settings.driftIgnoreArgs, policyRules: settings.policyRules });
   const seen = new Set<string>();
   const results: TraceResult[] = [];
   docs.forEach((d, i) => {

@@ -9,6 +9,7 @@ import { duplicateToolNames, ToolCatalogSchema, type ToolCatalog } from '../trac
 import { SuiteFileSchema, type SuiteFile } from './schema.js';
 import { decisionSchemaProblem } from '../replay/decision.js';
 import { loadYamlFile } from './yaml.js';
+import { policyProblems } from '../policy/check.js';
 
 type CandidateOf<K> = Extract<SuiteFile['candidate'], { kind: K }>;
 
@@ -66,6 +67,7 @@ export async function loadSuite(file: string): Promise<ResolvedSuite> {
   }
 
   const candidate = await resolveCandidate(raw.candidate, dir, problem);
+  for (const p of policyProblems(raw.policy, raw.gate, existsSync(catalogFile) && issues.every((i) => i.file !== catalogFile) ? new Set(catalog.tools.map((t) => t.name)) : null)) problem(p.path, p.message);
   if (issues.length > 0) throw new ConfigError(issues, 'fix the listed keys; `shadowgate validate` checks a suite without running it');
 
   const { candidate: _c, traces: _t, tools: _tools, ...rest } = raw;

@@ -42,6 +42,7 @@ describe('shadowgate run on the bundled example', () => {
     expect(run.gate.checks.map((c: { name: string; status: string }) => [c.name, c.status])).toEqual([
       ['agreement', 'pass'],
       ['errorRate', 'pass'],
+      ['policyViolations', 'pass'],
     ]);
   });
 
