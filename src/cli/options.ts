@@ -1,0 +1,21 @@
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { InvalidArgumentError } from 'commander';
+import { UsageError } from '../errors.js';
+
+/** A commander argument parser for counts: a whole number ≥ 1. */
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
+  return n;
+}
+
+/** Fails before a run, not after it, when a results file could not be written. */
+export function assertWritableFile(file: string): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    if (existsSync(file) && statSync(file).isDirectory()) throw new Error('it is a folder');
+  } catch (error) {
+    throw new UsageError(`cannot write ${file}: ${(error as Error).message}`, 'name a file or folder you can write to');
+  }
+}
