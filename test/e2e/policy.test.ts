@@ -58,6 +58,9 @@ it('records each breach on the result with its rule id, and fails the gate namin
   const html = readFileSync(join(dir, 'reports/regression/report.html'), 'utf8');
   expect(html).toContain(`<tr><td>policyViolations</td>`);
   expect(html).toContain(`policy rule ${RULE} at step ${step + 1} (issue_refund): issue_refund with amount &gt; 500 requires an earlier call of escalate_to_human`);
+  // `show` lists the breach under the trace's steps, numbered as it numbers them (from 0).
+  const shown = await cli(dir, 'show', run.runId, first.traceId, '--db', 'db/p.db');
+  expect(shown.stdout).toContain(`  policy rule ${RULE} at step ${step} (issue_refund): issue_refund with amount > 500 requires an earlier call of escalate_to_human\n`);
 });
 
 it('refuses a denied call (the candidate gets no answer) and gates on a single rule by its id', async () => {
