@@ -18,7 +18,7 @@ describe('shadowgate run on the bundled example', () => {
     const run = readJson('out/policy.json');
     expect(Object.keys(run)).toEqual([
       'schema', 'runId', 'suite', 'phase', 'candidate', 'reference', 'startedAt', 'finishedAt',
-      'git', 'shard', 'settings', 'pricingVersion', 'counts', 'metrics', 'gate', 'modelCalls', 'issues', 'warnings', 'results',
+      'git', 'shard', 'settings', 'pricingVersion', 'counts', 'metrics', 'gate', 'reversibility', 'modelCalls', 'issues', 'warnings', 'results',
     ]);
     expect(run.schema).toBe('shadowgate.run/v1');
     expect(run.phase).toBe('shadow');
