@@ -110,6 +110,7 @@ describe('bundled suites and tool catalog', () => {
   it('bundle the refund-triage suites', () => {
     expect(suiteFiles).toEqual([
       'refund-triage-anthropic.yaml',
+      'refund-triage-http.yaml',
       'refund-triage-local.yaml',
       'refund-triage-openai.yaml',
       'refund-triage-regression.yaml',
@@ -131,7 +132,7 @@ describe('bundled suites and tool catalog', () => {
     if (c.kind === 'tool-loop' && c.prompt) expect(existsSync(resolve(suitesDir, c.prompt))).toBe(true);
   });
 
-  it('the regression suite differs from the main suite only in name, description and module', () => {
+  it('the regression and http suites differ from the main suite only in name, description and module', () => {
     const load = (name: string) => {
       const file = join(suitesDir, name);
       const result = parseYaml(readFileSync(file, 'utf8'), file, SuiteFileSchema);
@@ -140,6 +141,7 @@ describe('bundled suites and tool catalog', () => {
       return rest;
     };
     expect(load('refund-triage-regression.yaml')).toEqual(load('refund-triage.yaml'));
+    expect(load('refund-triage-http.yaml')).toEqual(load('refund-triage.yaml'));
   });
 
   it('the tool catalog parses against ToolCatalogSchema', () => {
