@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import type { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { renderPhaseReport } from '../report/phase-report.js';
@@ -7,6 +7,7 @@ import { assessSuitePhase, PHASE_SCHEMA_ID } from '../run/phase.js';
 import { createSqliteStore } from '../store/sqlite.js';
 import { loadSuite } from '../suite/load.js';
 import type { CliIo } from './io.js';
+import { assertWritableFile } from './options.js';
 
 /** Suite files in `suites/` under the working folder, for `shadowgate phase` without a suite. */
 function defaultSuites(cwd: string): string[] {
@@ -28,6 +29,8 @@ export function registerPhaseCommand(program: Command, io: CliIo, setExit: (code
     .option('--json <file>', 'write shadowgate.phase/v1')
     .addOption(db)
     .action(async (suiteFile: string | undefined, opts: { json?: string; db: string }) => {
+      const out = opts.json && resolve(io.cwd, opts.json);
+      if (out) assertWritableFile(out);
       const files = suiteFile ? [suiteFile] : defaultSuites(io.cwd);
       const suites = [];
       for (const file of files) suites.push(await loadSuite(resolve(io.cwd, file)));
@@ -37,11 +40,7 @@ export function registerPhaseCommand(program: Command, io: CliIo, setExit: (code
       try {
         const reports = suites.map((suite) => ({ ...assessSuitePhase(suite, store), file: relative(io.cwd, suite.file) || suite.file }));
         io.stdout.write(reports.map(renderPhaseReport).join('\n'));
-        if (opts.json) {
-          const out = resolve(io.cwd, opts.json);
-          mkdirSync(dirname(out), { recursive: true });
-          writeFileSync(out, `${JSON.stringify({ schema: PHASE_SCHEMA_ID, db: opts.db, suites: reports }, null, 2)}\n`);
-        }
+        if (out) writeFileSync(out, `${JSON.stringify({ schema: PHASE_SCHEMA_ID, db: opts.db, suites: reports }, null, 2)}\n`);
       } finally {
         store?.close();
       }
