@@ -257,6 +257,17 @@ describe('GitHub workflows and action', () => {
     expect(String(upload?.step.if)).toMatch(/always\(\)/);
   });
 
+  it('nightly.yml: a drift step over the production traces, its report uploaded as an artifact', () => {
+    const nightly = byName('.github/workflows/nightly.yml');
+    const drift = nightly.steps.find((s) => /shadowgate drift /.test(s.step.run ?? ''))!;
+    expect(drift.step.run).toMatch(/shadowgate drift "\$DRIFT_TRACES" --config \S+ --report reports\/nightly\/drift$/);
+    expect(nightly.doc.jobs[drift.job].env.DRIFT_TRACES).toBe('traces/refund-triage');
+    expect(drift.step.if).toMatch(/!cancelled\(\)/);
+    const upload = nightly.steps.find((s) => s.step.uses?.startsWith('actions/upload-artifact') && s.step.with?.path === 'reports/nightly/drift');
+    expect(upload?.step.with?.name).toBe('drift-report');
+    expect(String(upload?.step.if)).toMatch(/always\(\)/);
+  });
+
   it('action.yml: a composite action with the promised inputs and output', () => {
     const action = byName('action.yml').doc;
     expect(action.runs.using).toBe('composite');
