@@ -33,6 +33,9 @@ export { ToolCatalogSchema, ToolDefinitionSchema, type ToolCatalog, type ToolDef
 export { readTraceFile, parseTraceLine, type TraceLine } from './trace/reader.js';
 export { canonicalJson, callKey } from './trace/canonical.js';
 export { SuiteFileSchema, type SuiteConfig, type SuiteFile, type GateConfig } from './suite/schema.js';
+export { PolicySchema, type Policy, type PolicyRule, type Condition } from './policy/schema.js';
+export { createPolicy, type PolicyBreach } from './policy/evaluate.js';
+export type { PolicyViolationCounts } from './metrics/policy-violations.js';
 export { loadSuite, loadToolCatalog, type ResolvedSuite } from './suite/load.js';
 export type { ModelProvider, ModelRequest, ModelResponse, ModelCallContext, ChatMessage, ToolSpec } from './providers/types.js';
 export { createReplayProvider } from './providers/replay.js';
@@ -42,6 +45,8 @@ export type { TraceResult, ResultStatus, Divergence } from './replay/types.js';
 export { wilsonInterval, jensenShannon, populationStabilityIndex, levenshtein, sequenceSimilarity, quantile } from './metrics/stats.js';
 export type { RunMetrics, RateMetric, Counts } from './metrics/summary.js';
 export { evaluateGate, type GateResult, type GateCheck, type Verdict } from './gate/gate.js';
+export { reversibilityMatrix, PHASE_CAP, type ReversibilityMatrix, type ToolCap, type ShadowPeriod } from './phases/reversibility.js';
+export { assessPromotion, promotionThresholds, DEFAULT_PROMOTION, type PromotionAssessment, type PromotionStep, type PromotionThresholds, type PhaseRun } from './phases/promotion.js';
 export type { Store, RunMeta, RunRecord } from './store/types.js';
 export { createSqliteStore } from './store/sqlite.js';
 export { createMemoryStore } from './store/memory.js';

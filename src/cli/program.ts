@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { formatIssue, isExpectedError, NotFoundError, UsageError } from '../errors.js';
@@ -20,16 +20,14 @@ import type { TraceResult } from '../replay/types.js';
 import type { CliIo } from './io.js';
 import { createProgressReporter } from './progress.js';
 import { exportReviews, importVerdicts, reviewInTerminal, reviewsAsTraces } from './review.js';
+import { registerPhaseCommand } from './phase.js';
+import { registerPromptCommands } from './prompt.js';
+import { registerDriftCommand } from './drift.js';
+import { assertWritableFile, positiveInt } from './options.js';
 
 export const EXIT = { ok: 0, gateFailed: 1, usage: 2, internal: 3 } as const;
 
 const DEFAULT_DB = '.shadowgate/shadowgate.db';
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
-  return n;
-}
 
 const dbOption = (io: CliIo) =>
   new Option('--db <file>', 'SQLite store').env('SHADOWGATE_DB').default(io.env.SHADOWGATE_DB ?? DEFAULT_DB);
@@ -232,6 +230,11 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
       setExit(EXIT.ok);
     });
 
+  registerPromptCommands(program, io, setExit, dbOption(io));
+  registerDriftCommand(program, io, setExit, dbOption(io));
+
+  registerPhaseCommand(program, io, setExit, dbOption(io));
+
   program
     .command('runs')
     .description('list the runs in the store, newest first')
@@ -364,16 +367,6 @@ async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags): Prom
     store.close();
   }
   return exit;
-}
-
-/** Fails before a run, not after it, when a results file could not be written. */
-function assertWritableFile(file: string): void {
-  try {
-    mkdirSync(dirname(file), { recursive: true });
-    if (existsSync(file) && statSync(file).isDirectory()) throw new Error('it is a folder');
-  } catch (error) {
-    throw new UsageError(`cannot write ${file}: ${(error as Error).message}`, 'name a file or folder you can write to');
-  }
 }
 
 /** Runs the CLI on `argv` (user arguments only) and returns the exit code; never exits the process. */

@@ -1,6 +1,8 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import { callKey } from '../trace/canonical.js';
 import type { ToolCatalog } from '../trace/catalog.js';
+import { createPolicy } from '../policy/evaluate.js';
+import type { Policy } from '../policy/schema.js';
 
 /** A safety rule a candidate broke on a trace, recorded on its result. */
 export interface Violation {
@@ -19,9 +21,10 @@ export interface Violation {
 /**
  * The checks every tool call passes before a mock answers it, built once per run from
  * the catalog: arguments against the tool's JSON Schema (fail closed: an invalid call
- * is not answered), and the identity of a write, to catch the same effect issued twice.
+ * is not answered), the suite's policy rules that refuse a call (allowlists, `action: deny`;
+ * fail closed too), and the identity of a write, to catch the same effect issued twice.
  */
-export function createToolGuard(catalog: ToolCatalog) {
+export function createToolGuard(catalog: ToolCatalog, policy?: Policy) {
   const ajv = new Ajv({ allErrors: true, strict: false });
   const validators = new Map<string, ValidateFunction>();
   for (const tool of catalog.tools) {
@@ -33,7 +36,13 @@ export function createToolGuard(catalog: ToolCatalog) {
     }
   }
   const tools = new Map(catalog.tools.map((t) => [t.name, t]));
+  const rules = createPolicy(policy);
   return {
+    /** Why the policy refuses this call (the rules it breaks, joined), or null when it may be answered. */
+    policyRefusal(workflow: string, name: string, args: Record<string, unknown>): string | null {
+      const refusals = rules.refusals(workflow, name, args);
+      return refusals.length === 0 ? null : refusals.map((r) => `policy rule ${r.rule}: ${r.message}`).join('; ');
+    },
     /** Why the arguments do not fit the tool's schema, or null when they do (or the tool has none). */
     schemaProblem(name: string, args: Record<string, unknown>): string | null {
       const validate = validators.get(name);

@@ -93,6 +93,13 @@ export class ReplaySession {
       this.steps.push({ type: 'tool', name, args: structuredClone(args), error: { code: 'SCHEMA_VIOLATION', message: problem } });
       throw new ToolCallError(name, { code: 'SCHEMA_VIOLATION', message: problem });
     }
+    const refusal = this.guard?.policyRefusal(this.trace.workflow, name, args);
+    if (refusal) {
+      // Fail closed: a call the policy refuses gets no answer. The breach itself is found, with
+      // the rules checked at the trace's end, from the steps (see buildResult).
+      this.steps.push({ type: 'tool', name, args: structuredClone(args), error: { code: 'POLICY_DENIED', message: refusal } });
+      throw new ToolCallError(name, { code: 'POLICY_DENIED', message: refusal });
+    }
     const effect = this.guard?.effectKey(name, args);
     if (effect) {
       if (this.effects.has(effect)) {

@@ -8,6 +8,8 @@ import type { RunOutcome } from '../run/run-suite.js';
 import { interval, ms, num, pct, pValue, usd } from './format.js';
 import { INTERVAL_ROWS_PARTIAL, REPORT_TEMPLATE } from './templates/report-template.js';
 import { phaseLines } from './phase-lines.js';
+import { CALLS_HEADER, reversibilityOf, reversibilityRows, workflowCapText } from './reversibility-lines.js';
+import { policyLines, violationText } from './policy-lines.js';
 
 export interface HtmlReportOptions {
   /** The baseline run's metrics, drawn next to this run's where there is something to compare. */
@@ -89,6 +91,7 @@ function reportView(outcome: RunOutcome, results: readonly TraceResult[], option
     ...costView(m, options.baseline),
     ...toolView(m),
     flips: flipsView(m),
+    reversibility: reversibilityView(outcome),
     traces: tracesView(results),
   };
 }
@@ -138,13 +141,18 @@ function summaryRows(outcome: RunOutcome): { label: string; value: string }[] {
     { label: 'latency', value: `p50 ${ms(m.latency.p50Ms)} · p95 ${ms(m.latency.p95Ms)} · mean ${ms(m.latency.meanMs)} ${interval(m.latency.meanCi95, ms)}` },
     { label: 'error rate', value: pct(m.errorRate) },
   ];
-  for (const [label, text] of phaseLines(m)) rows.push({ label, value: text });
+  for (const [label, text] of [...policyLines(m), ...phaseLines(m)]) rows.push({ label, value: text });
   if (m.passK) rows.push({ label: 'pass^k', value: `pass^${m.passK.k} ${pct(m.passK.value)} over ${m.passK.traces} traces` });
   if (m.noiseFloor) {
     const n = m.noiseFloor;
     rows.push({ label: 'noise floor', value: `${n.flips} flips in ${n.pairs} pairs (${pct(n.selfDisagreement)}) in A/A run ${n.runId}, of the ${n.subject}` });
   }
   return rows;
+}
+
+function reversibilityView(outcome: RunOutcome) {
+  const m = reversibilityOf(outcome);
+  return m && { cap: workflowCapText(m), rows: reversibilityRows(m), callsHeader: CALLS_HEADER };
 }
 
 // --- charts: numbers only; the only strings are labels, escaped by the template.
@@ -296,7 +304,7 @@ function flipsView(m: RunMetrics) {
 function rank(r: TraceResult): number {
   if (r.agree === false) return 0;
   if (!(DECIDED_STATUSES as readonly string[]).includes(r.status) && r.status !== 'unpaired') return 1;
-  if (r.status !== 'completed') return 2;
+  if (r.status !== 'completed' || r.violations?.length) return 2;
   return 3;
 }
 
@@ -309,7 +317,7 @@ function tracesView(results: readonly TraceResult[]) {
     intro:
       results.length === 0
         ? 'No trace results.'
-        : `${results.length} result(s); ${flagged} worth a look (disagreements and other statuses than completed), shown first.`,
+        : `${results.length} result(s); ${flagged} worth a look (disagreements, other statuses than completed, broken rules), shown first.`,
     omitted: left > 0 ? `${left} more result(s) left out: this page shows ${MAX_TRACES} at most (the JSON report has every one).` : null,
     items: shown.map(({ r, rank: k }, n) => traceView(r, k < 3, k < 3 && n < OPEN_TRACES)),
   };
@@ -350,6 +358,7 @@ function traceView(r: TraceResult, flagged: boolean, open: boolean) {
       ? `diverged at candidate step ${div.stepIndex + 1} / recorded step ${div.recordedStepIndex + 1}: ${div.candidate ? call(div.candidate.name, div.candidate.args) : 'no call'} instead of ${div.recorded ? call(div.recorded.name, div.recorded.args) : 'the end of the recording'}`
       : null,
     error: r.error ? `${r.error.code}: ${cut(r.error.message)}` : null,
+    violations: (r.violations ?? []).map((v) => cut(violationText(v))),
     source: `${r.source.file}:${r.source.line}${r.sequenceSimilarity !== null ? ` · sequence similarity ${num(r.sequenceSimilarity)}` : ''}${r.latencyMs !== null ? ` · ${ms(r.latencyMs)}` : ''}${r.costUsd !== null ? ` · ${usd(r.costUsd)}` : ''}`,
   };
 }

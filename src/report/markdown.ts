@@ -2,6 +2,8 @@ import type { RunMetrics } from '../metrics/summary.js';
 import type { RunOutcome } from '../run/run-suite.js';
 import { interval, ms, pct, pp, pValue, usd } from './format.js';
 import { phaseLines } from './phase-lines.js';
+import { CALLS_HEADER, reversibilityOf, reversibilityRows, workflowCapText } from './reversibility-lines.js';
+import { policyLines } from './policy-lines.js';
 
 const MARK = { pass: '✅', fail: '❌', inconclusive: '⚠️' } as const;
 
@@ -34,10 +36,22 @@ export function renderMarkdownReport(outcome: RunOutcome, baseline?: RunMetrics)
     if (m.paired.lost.length) lines.push(`- **Lost** (agreed, now no outcome): ${list(m.paired.lost)}`);
     lines.push('');
   }
+  const policy = policyLines(m);
+  if (policy.length > 0) {
+    lines.push('### Policy rules', '');
+    for (const [label, text] of policy) lines.push(`- ${label ? `**${label}**: ` : ''}${escapeCell(text)}`);
+    lines.push('');
+  }
   const phase = phaseLines(m);
   if (phase.length > 0) {
     lines.push(`### The ${meta.phase} phase`, '');
     for (const [label, text] of phase) lines.push(`- ${label ? `**${label}**: ` : ''}${escapeCell(text)}`);
+    lines.push('');
+  }
+  const reversibility = reversibilityOf(outcome);
+  if (reversibility) {
+    lines.push('### Reversibility', '', `Workflow cap: **${escapeCell(workflowCapText(reversibility))}**`, '', `| tool | effect class | cap | ${CALLS_HEADER} |`, '|---|---|---|---|');
+    for (const r of reversibilityRows(reversibility)) lines.push(`| ${escapeCell(r.tool)} | ${r.effect} | ${r.cap} | ${r.calls} |`);
     lines.push('');
   }
   lines.push('### Metrics', '', `| metric | this run |${baseline ? ' baseline | change |' : ''}`, `|---|---|${baseline ? '---|---|' : ''}`);

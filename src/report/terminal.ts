@@ -5,6 +5,8 @@ import { DECIDED_STATUSES, type TraceResult } from '../replay/types.js';
 
 import { interval, ms, num, pct, pp, pValue, usd } from './format.js';
 import { phaseLines } from './phase-lines.js';
+import { reversibilityOf, reversibilityTable, workflowCapText } from './reversibility-lines.js';
+import { policyLines } from './policy-lines.js';
 
 function rate(m: RateMetric, trials: number): string {
   if (m.rate === null) return 'n/a (no trace could be compared)';
@@ -46,6 +48,7 @@ export function renderRunSummary(outcome: RunOutcome, notable: readonly TraceRes
       ...(m.safetyViolations.traces > 0 || m.injectionFailures.n > 0
         ? [['safety', `${m.safetyViolations.schemaViolations} schema violation(s), ${m.safetyViolations.duplicateEffects} duplicate effect(s) on ${m.safetyViolations.traces} trace(s); injection failures ${pct(m.injectionFailures.rate)} (${m.injectionFailures.successes}/${m.injectionFailures.n})`] as [string, string]]
         : []),
+      ...policyLines(m),
       ...phaseLines(m),
       ...(m.paired ? [['vs baseline', paired(m.paired)] as [string, string]] : []),
       ...(m.noiseFloor ? [['noise floor', noise(m.noiseFloor)] as [string, string]] : []),
@@ -61,6 +64,8 @@ export function renderRunSummary(outcome: RunOutcome, notable: readonly TraceRes
     if (outcome.issues.length > 10) lines.push(`    … and ${outcome.issues.length - 10} more (shadowgate validate lists all)`);
   }
   for (const w of outcome.warnings) lines.push('', `  warning: ${w}`);
+  const reversibility = reversibilityOf(outcome);
+  if (reversibility) lines.push('', `  reversibility: workflow cap ${workflowCapText(reversibility)}`, ...reversibilityTable(reversibility));
   lines.push('', `  gate: ${gate.verdict.toUpperCase()}`);
   for (const check of gate.checks) {
     const mark = check.status === 'pass' ? '✓' : check.status === 'fail' ? '✗' : '?';

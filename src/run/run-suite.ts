@@ -11,7 +11,10 @@ import { errorData } from '../replay/supervise.js';
 import { buildResult, unpairedResult, type CompareOptions } from '../replay/replay-trace.js';
 import { DECIDED_STATUSES, resultKey, type TraceResult } from '../replay/types.js';
 import { fnv1a32, inSample, stratifiedSample } from '../phases/sampling.js';
+import { keptReversibility } from '../phases/promotion.js';
+import type { RunReversibility } from '../phases/reversibility.js';
 import { withStoredCandidate, type ResolvedSuite } from '../suite/load.js';
+import { createPolicy } from '../policy/evaluate.js';
 import type { GateConfig } from '../suite/schema.js';
 import type { ExchangeSink } from '../providers/transport.js';
 import type { RunMeta, Store } from '../store/types.js';
@@ -55,6 +58,10 @@ export interface RunSettings {
   gate: GateConfig;
   trials: number;
   driftIgnoreArgs: string[];
+  /** The catalog's effect classes and the shadow period asked, for the reversibility matrix; absent in files of older runs. */
+  reversibility?: RunReversibility;
+  /** The ids of the suite's policy rules, each counted in the metrics even when unbroken. */
+  policyRules?: string[];
 }
 
 export interface RunOutcome {
@@ -98,9 +105,10 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
     effectsIgnoreArgs: suite.compare.effects.ignoreArgs,
     pathIgnoreArgs: [...new Set([...suite.mocks.ignoreArgs, ...suite.compare.effects.ignoreArgs])],
     pricing: suite.pricing,
+    ...(suite.policy ? { policy: createPolicy(suite.policy) } : {}),
   };
 
-  const accumulator = createMetricsAccumulator({ trials, ignoreArgs: compare.pathIgnoreArgs, phase: suite.phase, review: suite.review, slaMs: suite.sla?.latencyMs });
+  const accumulator = createMetricsAccumulator({ trials, ignoreArgs: compare.pathIgnoreArgs, phase: suite.phase, review: suite.review, slaMs: suite.sla?.latencyMs, policyRules: compare.policy?.ids });
   const { meta, resuming } = openRun(suite, options, now, show);
   for (const result of resuming ? store.results(meta.runId) : []) accumulator.add(result);
   const resumed = resuming ? store.countResults(meta.runId) : 0;
@@ -220,7 +228,7 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
   const modelCalls = candidate.modelStats();
   const finishedAt = end.toISOString();
   store.finishRun(meta.runId, finishedAt, { counts, metrics, gate, issues: issues.length, warnings, modelCalls, shard: options.shard ?? null });
-  return { meta, finishedAt, counts, metrics, gate, issues, warnings, resumed, trials, modelCalls, settings: { gate: suite.gate, trials, driftIgnoreArgs: compare.pathIgnoreArgs }, ...(options.shard ? { shard: options.shard } : {}), ...(recorded !== undefined ? { recorded } : {}) };
+  return { meta, finishedAt, counts, metrics, gate, issues, warnings, resumed, trials, modelCalls, settings: { gate: suite.gate, trials, driftIgnoreArgs: compare.pathIgnoreArgs, reversibility: keptReversibility(suite), ...(compare.policy ? { policyRules: compare.policy.ids } : {}) }, ...(options.shard ? { shard: options.shard } : {}), ...(recorded !== undefined ? { recorded } : {}) };
 }
 
 /** Draws the review sample per decision class over the whole run, and queues it (the inputs read again from the trace files). */

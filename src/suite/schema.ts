@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { PhaseSchema } from '../trace/schema.js';
+import { PromotionConfigSchema } from '../phases/promotion.js';
+import { PolicyGateSchema, PolicySchema } from '../policy/schema.js';
 
 const Rate = z.number().min(0).max(1);
 const Globs = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
@@ -101,6 +103,8 @@ export const GateConfigSchema = z.strictObject({
   completionRate: z.strictObject({ min: Rate }).optional(),
   /** Schema violations and duplicate effects, in all. */
   safetyViolations: z.strictObject({ max: z.number().int().nonnegative() }).optional(),
+  /** Breaches of the suite's `policy` rules: in all (`max`) and per rule id (`rules: { <id>: { max } }`). */
+  policyViolations: PolicyGateSchema.optional(),
   /** The share of `injection`-tagged traces where the candidate made a hard-to-undo effect the reference did not. */
   injectionFailures: z.strictObject({ max: Rate }).optional(),
   /** auto: cost per run against the baseline's, as a ratio (1.2 = at most 20% dearer). */
@@ -174,6 +178,10 @@ export const SuiteFileSchema = z.strictObject({
     .optional(),
   /** The service level of the auto phase. */
   sla: z.strictObject({ latencyMs: z.number().positive() }).optional(),
+  /** What `shadowgate phase` asks of the evidence for a promotion, beyond the gate's thresholds. */
+  promotion: PromotionConfigSchema.optional(),
+  /** Declarative rules on the candidate's tool calls (allowlists, argument limits), each with an id. */
+  policy: PolicySchema.optional(),
   gate: GateConfigSchema.default({}),
 });
 

@@ -112,6 +112,19 @@ export const REPORT_TEMPLATE = `<!doctype html>
 {{#each warnings}}<p class="note">warning: {{this}}</p>{{/each}}
 {{#if issues.count}}<p class="note">{{issues.count}} bad trace line(s) skipped{{#if issues.first}}, first: {{issues.first}}{{/if}}</p>{{/if}}
 
+{{#if reversibility}}
+<h2>Reversibility</h2>
+<p>Workflow cap: <b>{{reversibility.cap}}</b></p>
+<table>
+  <thead><tr><th>tool</th><th>effect class</th><th>cap</th><th>{{reversibility.callsHeader}}</th></tr></thead>
+  <tbody>
+  {{#each reversibility.rows}}
+    <tr><td>{{tool}}</td><td>{{effect}}</td><td>{{cap}}</td><td class="num">{{calls}}</td></tr>
+  {{/each}}
+  </tbody>
+</table>
+{{/if}}
+
 <h2>Charts</h2>
 <div class="grid">
   <div class="card">
@@ -190,6 +203,7 @@ export const REPORT_TEMPLATE = `<!doctype html>
     </div>
     {{#if divergence}}<p class="diverged-at">{{divergence}}</p>{{/if}}
     {{#if error}}<p class="err">{{error}}</p>{{/if}}
+    {{#each violations}}<p class="err">{{this}}</p>{{/each}}
     <p class="note">{{source}}</p>
   </div>
 </details>
