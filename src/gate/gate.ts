@@ -92,7 +92,7 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics): GateResul
   }
   if (config.safetyViolations) {
     const v = metrics.safetyViolations;
-    atMost('safetyViolations', v.schemaViolations + v.duplicateEffects, config.safetyViolations.max, 'safety violations', 'no trace was run', String);
+    atMost('safetyViolations', v.schemaViolations + v.duplicateEffects + v.blockedRequests, config.safetyViolations.max, 'safety violations', 'no trace was run', String);
   }
   if (config.policyViolations) checks.push(...policyChecks(config.policyViolations, metrics.policyViolations));
   if (config.injectionFailures) {

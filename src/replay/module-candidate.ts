@@ -175,7 +175,8 @@ async function modelRequest(session: ReplaySession, trial: number, endpoint: Mod
 
 /**
  * A catalog tool's answer as an HTTP response: the mock's result as JSON (200), or a
- * failed call as `{ error }` (400 for arguments the schema refuses, else 500). A stop
+ * failed call as `{ error }` (400 for arguments the schema refuses, 403 for a call a
+ * policy rule refuses, else 500). A stop
  * (off-trace, budget) fails the request, as the session has ended.
  */
 async function toolResponse(session: ReplaySession, tool: string, args: Record<string, unknown>): Promise<Response> {
@@ -184,7 +185,8 @@ async function toolResponse(session: ReplaySession, tool: string, args: Record<s
   } catch (error) {
     if (!(error instanceof ToolCallError)) throw error;
     const recorded = error.recordedError as { code?: unknown } | null;
-    return Response.json({ error: error.recordedError }, { status: recorded?.code === 'SCHEMA_VIOLATION' ? 400 : 500 });
+    const status = recorded?.code === 'SCHEMA_VIOLATION' ? 400 : recorded?.code === 'POLICY_DENIED' ? 403 : 500;
+    return Response.json({ error: error.recordedError }, { status });
   }
 }
 

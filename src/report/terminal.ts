@@ -46,7 +46,7 @@ export function renderRunSummary(outcome: RunOutcome, notable: readonly TraceRes
       ['latency', `p50 ${ms(m.latency.p50Ms)} · p95 ${ms(m.latency.p95Ms)} · mean ${ms(m.latency.meanMs)} ${interval(m.latency.meanCi95, ms)}`],
       ['error rate', pct(m.errorRate)],
       ...(m.safetyViolations.traces > 0 || m.injectionFailures.n > 0
-        ? [['safety', `${m.safetyViolations.schemaViolations} schema violation(s), ${m.safetyViolations.duplicateEffects} duplicate effect(s) on ${m.safetyViolations.traces} trace(s); injection failures ${pct(m.injectionFailures.rate)} (${m.injectionFailures.successes}/${m.injectionFailures.n})`] as [string, string]]
+        ? [['safety', `${m.safetyViolations.schemaViolations} schema violation(s), ${m.safetyViolations.duplicateEffects} duplicate effect(s), ${m.safetyViolations.blockedRequests} blocked request(s) on ${m.safetyViolations.traces} trace(s); injection failures ${pct(m.injectionFailures.rate)} (${m.injectionFailures.successes}/${m.injectionFailures.n})`] as [string, string]]
         : []),
       ...policyLines(m),
       ...phaseLines(m),
