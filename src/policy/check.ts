@@ -11,13 +11,15 @@ const list = (names: string | string[] | undefined): string[] => namesOf(names) 
 /**
  * What the schema alone cannot see: tools the rules name that the catalog lacks (a typo
  * would make a rule that never applies, or an allowlist that refuses a tool for nothing),
- * and gate entries on rules the policy does not have. `tools` is null when the catalog
- * could not be loaded (its own problem is reported instead).
+ * arguments a `when` names that the tool's schema does not declare (the same: a rule that
+ * never applies), and gate entries on rules the policy does not have. `tools` maps each
+ * catalog tool to its declared argument names (null where its schema declares none); it is
+ * null when the catalog could not be loaded (its own problem is reported instead).
  */
 export function policyProblems(
   policy: Policy | undefined,
   gate: { policyViolations?: { rules?: Record<string, unknown> } },
-  tools: ReadonlySet<string> | null,
+  tools: ReadonlyMap<string, ReadonlySet<string> | null> | null,
 ): PolicyProblem[] {
   const problems: PolicyProblem[] = [];
   const rules = policy?.rules ?? [];
@@ -27,6 +29,18 @@ export function policyProblems(
         const unknown = names.filter((n) => !tools.has(n));
         if (unknown.length > 0) problems.push({ path: `policy.rules.${i}.${key}`, message: `not in the tool catalog: ${unknown.join(', ')}` });
       }
+      const conditions = rule.when === undefined ? [] : Array.isArray(rule.when) ? rule.when : [rule.when];
+      conditions.forEach((condition, j) => {
+        const arg = condition.arg.split('.')[0]!;
+        const lacking = list(rule.tool).filter((t) => {
+          const declared = tools.get(t);
+          return declared != null && !declared.has(arg);
+        });
+        if (lacking.length > 0) {
+          const at = Array.isArray(rule.when) ? `policy.rules.${i}.when.${j}.arg` : `policy.rules.${i}.when.arg`;
+          problems.push({ path: at, message: `${lacking.join(', ')} declares no argument ${arg} (arguments: ${[...tools.get(lacking[0]!)!].join(', ')})` });
+        }
+      });
     });
   }
   const gated = gate.policyViolations;

@@ -28,8 +28,10 @@ const match = createRouteMatcher(catalog);
 const at = (method: string, url: string, body: unknown = null) => match(method, new URL(url), body);
 
 describe('catalog http routes', () => {
-  it('takes path parameters as arguments, decoded, and query parameters typed by the schema', () => {
+  it('takes path parameters as arguments, decoded, and the declared query parameters typed by the schema', () => {
     expect(at('GET', 'https://orders.internal/api/orders/ORD%2F1?expand=true')).toEqual({ tool: 'get_order', args: { order_id: 'ORD/1', expand: true } });
+    // A query parameter the schema does not declare (a token) is no argument, and so never recorded.
+    expect(at('GET', 'https://orders.internal/api/orders/ORD-1?access_token=s3cret&expand=false')).toEqual({ tool: 'get_order', args: { order_id: 'ORD-1', expand: false } });
     expect(at('get', 'https://refunds.internal/api/policy/ORD-1?amount=12.50')).toEqual({ tool: 'check_refund_policy', args: { order_id: 'ORD-1', amount: 12.5 } });
     // A value that is not a number where the schema asks for one stays as it came: the schema check refuses it.
     expect(at('GET', 'https://refunds.internal/api/policy/ORD-1?amount=lots')!.args.amount).toBe('lots');

@@ -19,7 +19,7 @@ interface Route {
 /**
  * Matches requests against the catalog's `http` routes (method, origin and path
  * pattern, e.g. `GET https://orders.internal/api/orders/:order_id`). The arguments
- * are the path parameters, then the query parameters, then a JSON object body
+ * are the path parameters, then the query parameters the tool's schema declares, then a JSON object body
  * merged in, each coerced to a number or boolean where the tool's schema asks for one.
  */
 export function createRouteMatcher(catalog: ToolCatalog) {
@@ -51,7 +51,8 @@ export function createRouteMatcher(catalog: ToolCatalog) {
         return pattern === segments[i];
       });
       if (!fits) continue;
-      for (const [name, value] of url.searchParams) args[name] = coerce(value, route.types[name]);
+      // Only the query parameters the tool declares: any other (an access token, a cache buster) is not an argument, and is not recorded.
+      for (const [name, value] of url.searchParams) if (name in route.types) args[name] = coerce(value, route.types[name]);
       if (body !== null && typeof body === 'object' && !Array.isArray(body)) Object.assign(args, body);
       return { tool: route.tool, args };
     }

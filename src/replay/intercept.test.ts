@@ -36,7 +36,7 @@ describe('sandboxed', () => {
       await new Promise((r) => setTimeout(r, 5));
       return new Response(name);
     },
-    socket: () => new SandboxBlockedError('socket'),
+    blocked: (method, target) => new SandboxBlockedError(`${method} ${target}`),
   });
 
   it('gives each concurrent sandbox its own requests, through timers and promises', async () => {

@@ -9,8 +9,11 @@ import { ClientRequestInterceptor } from '@mswjs/interceptors/ClientRequest';
  */
 export interface RequestHandler {
   request(request: Request): Promise<Response>;
-  /** A raw TCP connection (a client that speaks HTTP itself, or anything else): always refused. */
-  socket(host: string, port: number): Error;
+  /**
+   * Records an attempt that never became a request the handler could answer (a raw TCP
+   * connection as `CONNECT host:port`, a URL fetch refuses) and returns the error to fail it with.
+   */
+  blocked(method: string, target: string, why: string): Error;
 }
 
 const scope = new AsyncLocalStorage<RequestHandler>();
@@ -18,7 +21,7 @@ const scope = new AsyncLocalStorage<RequestHandler>();
 /** The error a blocked request fails with: a network error, as the client would see a refused connection. */
 export class SandboxBlockedError extends TypeError {
   constructor(readonly target: string) {
-    super(`shadowgate sandbox: ${target} is blocked (not a model endpoint or a catalog http route)`);
+    super(`shadowgate sandbox: ${target} is blocked`);
     this.name = 'SandboxBlockedError';
   }
 }
@@ -64,7 +67,7 @@ export function holdInterception(): () => void {
       const handler = scope.getStore();
       if (!handler) return (connect as (...a: unknown[]) => net.Socket).apply(this, args);
       const { host, port } = connectTarget(args);
-      const error = handler.socket(host, port);
+      const error = handler.blocked('CONNECT', `${host}:${port}`, 'a raw connection, which the sandbox never lets out');
       process.nextTick(() => this.destroy(error));
       return this;
     } as typeof net.Socket.prototype.connect;
@@ -98,7 +101,16 @@ function installFetch(): void {
     async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
       const handler = scope.getStore();
       if (!handler) return previous(input, init);
-      return handler.request(new Request(input, init));
+      let request: Request;
+      try {
+        request = new Request(input, init);
+      } catch {
+        // A request fetch itself refuses (credentials in the URL, a bad method): still an attempt, and
+        // recorded as one. Not with fetch's message, which quotes the URL, credentials and all.
+        const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+        throw handler.blocked((init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase(), redactUrl(url), 'fetch refuses this request as written');
+      }
+      return handler.request(request);
     },
     { [WRAPPED]: true },
   );

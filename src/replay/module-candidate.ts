@@ -78,7 +78,7 @@ const refuseAll: RequestHandler = {
   request: async (request) => {
     throw new SandboxBlockedError(`${request.method} ${redactUrl(request.url)} (at import)`);
   },
-  socket: (host, port) => new SandboxBlockedError(`a connection to ${host}:${port} (at import)`),
+  blocked: (method, target) => new SandboxBlockedError(`${method} ${target} (at import)`),
 };
 
 /**
@@ -146,13 +146,11 @@ function sandboxHandler(session: ReplaySession, trial: number, route: ReturnType
       const body = request.method === 'GET' || request.method === 'HEAD' ? null : await request.text();
       const match = route(request.method, url, body ? parseJson(body) : null);
       if (match) return toolResponse(session, match.tool, match.args);
-      const target = redactUrl(request.url);
-      session.recordBlocked(request.method, target);
-      throw new SandboxBlockedError(`${request.method} ${target}`);
+      throw this.blocked(request.method, redactUrl(request.url), 'not a model endpoint or a catalog http route');
     },
-    socket(host, port) {
-      session.recordBlocked('CONNECT', `${host}:${port}`, 'a raw connection, which the sandbox never lets out');
-      return new SandboxBlockedError(`a connection to ${host}:${port}`);
+    blocked(method, target, why) {
+      session.recordBlocked(method, target, why);
+      return new SandboxBlockedError(`${method} ${target}`);
     },
   };
 }

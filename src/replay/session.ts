@@ -125,7 +125,7 @@ export class ReplaySession {
   }
 
   /** Records an outbound request the sandbox refused to send (it is never sent): method and URL, already redacted. */
-  recordBlocked(method: string, url: string, why = 'not a model endpoint or a catalog http route'): void {
+  recordBlocked(method: string, url: string, why: string): void {
     this.violations.push({ kind: 'blocked_request', step: this.steps.length, request: { method, url }, message: `${method} ${url} blocked: ${why}` });
   }
 

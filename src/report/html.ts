@@ -9,7 +9,7 @@ import { interval, ms, num, pct, pValue, usd } from './format.js';
 import { INTERVAL_ROWS_PARTIAL, REPORT_TEMPLATE } from './templates/report-template.js';
 import { phaseLines } from './phase-lines.js';
 import { CALLS_HEADER, reversibilityOf, reversibilityRows, workflowCapText } from './reversibility-lines.js';
-import { policyLines, violationText } from './policy-lines.js';
+import { policyLines, safetyLines, violationText } from './policy-lines.js';
 
 export interface HtmlReportOptions {
   /** The baseline run's metrics, drawn next to this run's where there is something to compare. */
@@ -141,7 +141,7 @@ function summaryRows(outcome: RunOutcome): { label: string; value: string }[] {
     { label: 'latency', value: `p50 ${ms(m.latency.p50Ms)} · p95 ${ms(m.latency.p95Ms)} · mean ${ms(m.latency.meanMs)} ${interval(m.latency.meanCi95, ms)}` },
     { label: 'error rate', value: pct(m.errorRate) },
   ];
-  for (const [label, text] of [...policyLines(m), ...phaseLines(m)]) rows.push({ label, value: text });
+  for (const [label, text] of [...safetyLines(m), ...policyLines(m), ...phaseLines(m)]) rows.push({ label, value: text });
   if (m.passK) rows.push({ label: 'pass^k', value: `pass^${m.passK.k} ${pct(m.passK.value)} over ${m.passK.traces} traces` });
   if (m.noiseFloor) {
     const n = m.noiseFloor;

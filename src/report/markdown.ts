@@ -3,7 +3,7 @@ import type { RunOutcome } from '../run/run-suite.js';
 import { interval, ms, pct, pp, pValue, usd } from './format.js';
 import { phaseLines } from './phase-lines.js';
 import { CALLS_HEADER, reversibilityOf, reversibilityRows, workflowCapText } from './reversibility-lines.js';
-import { policyLines } from './policy-lines.js';
+import { policyLines, safetyLines } from './policy-lines.js';
 
 const MARK = { pass: '✅', fail: '❌', inconclusive: '⚠️' } as const;
 
@@ -36,9 +36,9 @@ export function renderMarkdownReport(outcome: RunOutcome, baseline?: RunMetrics)
     if (m.paired.lost.length) lines.push(`- **Lost** (agreed, now no outcome): ${list(m.paired.lost)}`);
     lines.push('');
   }
-  const policy = policyLines(m);
+  const policy = [...safetyLines(m), ...policyLines(m)];
   if (policy.length > 0) {
-    lines.push('### Policy rules', '');
+    lines.push('### Safety and policy', '');
     for (const [label, text] of policy) lines.push(`- ${label ? `**${label}**: ` : ''}${escapeCell(text)}`);
     lines.push('');
   }

@@ -1,5 +1,22 @@
 import type { RunMetrics } from '../metrics/summary.js';
 import type { Violation } from '../replay/guard.js';
+import { pct } from './format.js';
+
+/**
+ * The harness's own safety checks and the injection figure, as a label and text pair for
+ * every report; nothing when no trace broke one and none was tagged `injection`. Pure.
+ */
+export function safetyLines(m: RunMetrics): [string, string][] {
+  const s = m.safetyViolations;
+  const i = m.injectionFailures;
+  if (s.traces === 0 && i.n === 0) return [];
+  return [
+    [
+      'safety',
+      `${s.schemaViolations} schema violation(s), ${s.duplicateEffects} duplicate effect(s), ${s.blockedRequests} blocked request(s) on ${s.traces} trace(s); injection failures ${pct(i.rate)} (${i.successes}/${i.n})`,
+    ],
+  ];
+}
 
 /**
  * The suite's policy breaches as label and text pairs, for every report (terminal,

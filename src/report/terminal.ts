@@ -6,7 +6,7 @@ import { DECIDED_STATUSES, type TraceResult } from '../replay/types.js';
 import { interval, ms, num, pct, pp, pValue, usd } from './format.js';
 import { phaseLines } from './phase-lines.js';
 import { reversibilityOf, reversibilityTable, workflowCapText } from './reversibility-lines.js';
-import { policyLines } from './policy-lines.js';
+import { policyLines, safetyLines } from './policy-lines.js';
 
 function rate(m: RateMetric, trials: number): string {
   if (m.rate === null) return 'n/a (no trace could be compared)';
@@ -45,9 +45,7 @@ export function renderRunSummary(outcome: RunOutcome, notable: readonly TraceRes
       ...(m.cost.modelCalls > 0 || outcome.modelCalls.requests > 0 ? [['model calls', modelCalls(outcome)] as [string, string]] : []),
       ['latency', `p50 ${ms(m.latency.p50Ms)} · p95 ${ms(m.latency.p95Ms)} · mean ${ms(m.latency.meanMs)} ${interval(m.latency.meanCi95, ms)}`],
       ['error rate', pct(m.errorRate)],
-      ...(m.safetyViolations.traces > 0 || m.injectionFailures.n > 0
-        ? [['safety', `${m.safetyViolations.schemaViolations} schema violation(s), ${m.safetyViolations.duplicateEffects} duplicate effect(s), ${m.safetyViolations.blockedRequests} blocked request(s) on ${m.safetyViolations.traces} trace(s); injection failures ${pct(m.injectionFailures.rate)} (${m.injectionFailures.successes}/${m.injectionFailures.n})`] as [string, string]]
-        : []),
+      ...safetyLines(m),
       ...policyLines(m),
       ...phaseLines(m),
       ...(m.paired ? [['vs baseline', paired(m.paired)] as [string, string]] : []),

@@ -5,7 +5,7 @@ import { glob } from 'tinyglobby';
 import { ConfigError, type Issue } from '../errors.js';
 import { parseModelSpec } from '../providers/registry.js';
 import { canonicalJson } from '../trace/canonical.js';
-import { duplicateToolNames, ToolCatalogSchema, type ToolCatalog } from '../trace/catalog.js';
+import { declaredArguments, duplicateToolNames, ToolCatalogSchema, type ToolCatalog } from '../trace/catalog.js';
 import { SuiteFileSchema, type SuiteFile } from './schema.js';
 import { decisionSchemaProblem } from '../replay/decision.js';
 import { loadYamlFile } from './yaml.js';
@@ -67,7 +67,7 @@ export async function loadSuite(file: string): Promise<ResolvedSuite> {
   }
 
   const candidate = await resolveCandidate(raw.candidate, dir, problem);
-  for (const p of policyProblems(raw.policy, raw.gate, existsSync(catalogFile) && issues.every((i) => i.file !== catalogFile) ? new Set(catalog.tools.map((t) => t.name)) : null)) problem(p.path, p.message);
+  for (const p of policyProblems(raw.policy, raw.gate, existsSync(catalogFile) && issues.every((i) => i.file !== catalogFile) ? declaredArguments(catalog) : null)) problem(p.path, p.message);
   if (issues.length > 0) throw new ConfigError(issues, 'fix the listed keys; `shadowgate validate` checks a suite without running it');
 
   const { candidate: _c, traces: _t, tools: _tools, ...rest } = raw;

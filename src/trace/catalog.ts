@@ -49,3 +49,13 @@ export type ToolCatalog = z.infer<typeof ToolCatalogSchema>;
 export function isWrite(effect: EffectClass): boolean {
   return effect !== 'read';
 }
+
+/** Each tool's declared argument names (the `properties` of its schema); null for a tool whose schema declares none. */
+export function declaredArguments(catalog: ToolCatalog): Map<string, Set<string> | null> {
+  return new Map(
+    catalog.tools.map((tool) => {
+      const properties = (tool.parameters as { properties?: unknown } | undefined)?.properties;
+      return [tool.name, properties && typeof properties === 'object' ? new Set(Object.keys(properties)) : null];
+    }),
+  );
+}

@@ -128,5 +128,5 @@ it('gates on injection failures', async () => {
   const checks = readJson('out/inj-gate.json').gate.checks;
   expect(checks.find((c: { name: string }) => c.name === 'injectionFailures').status).toBe('fail');
   expect(checks.find((c: { name: string }) => c.name === 'safetyViolations')).toMatchObject({ status: 'pass', value: 0 });
-  expect(stdout).toMatch(/safety\s+0 schema violation\(s\), 0 duplicate effect\(s\) on 0 trace\(s\); injection failures/);
+  expect(stdout).toMatch(/safety\s+0 schema violation\(s\), 0 duplicate effect\(s\), 0 blocked request\(s\) on 0 trace\(s\); injection failures/);
 });

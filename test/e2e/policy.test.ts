@@ -52,11 +52,16 @@ it('records each breach on the result with its rule id, and fails the gate namin
   expect(stdout).toContain(`✗ policyViolations: policy violations (${RULE} ${breaking.length})`);
   expect(stdout).toMatch(new RegExp(`policy\\s+${breaking.length} breach\\(es\\) on ${breaking.length} trace\\(s\\), 1 of 2 rule\\(s\\) broken\\n\\s+${RULE}: ${breaking.length}`));
   const markdown = readFileSync(join(dir, 'reports/regression/report.md'), 'utf8');
-  expect(markdown).toContain('### Policy rules');
+  expect(markdown).toContain('### Safety and policy');
+  // The injection figure is in every report, not the terminal alone.
+  const injection = `(${run.metrics.injectionFailures.successes}/${run.metrics.injectionFailures.n})`;
+  expect(run.metrics.injectionFailures.successes).toBeGreaterThan(0);
+  expect(markdown).toMatch(new RegExp(`- \\*\\*safety\\*\\*: .*injection failures [0-9.]+% \\(${run.metrics.injectionFailures.successes}/${run.metrics.injectionFailures.n}\\)`));
   expect(markdown).toContain(`| policyViolations | ${breaking.length} | 0 | ❌ fail |`);
   expect(markdown).toContain(`- ${RULE}: ${breaking.length}`);
   const html = readFileSync(join(dir, 'reports/regression/report.html'), 'utf8');
   expect(html).toContain(`<tr><td>policyViolations</td>`);
+  expect(html).toContain(injection);
   expect(html).toContain(`policy rule ${RULE} at step ${step + 1} (issue_refund): issue_refund with amount &gt; 500 requires an earlier call of escalate_to_human`);
   // `show` lists the breach under the trace's steps, numbered as it numbers them (from 0).
   const shown = await cli(dir, 'show', run.runId, first.traceId, '--db', 'db/p.db');
@@ -110,4 +115,10 @@ it('rejects a gate on a rule the policy does not have, and a malformed rule, nam
   expect(typo.code).toBe(2);
   const requiresLine = base.split('\n').findIndex((l) => l.includes('requires: { calledBefore: escalate_to_human }')) + 1;
   expect(typo.stderr).toContain(`suites/typo.yaml:${requiresLine}: policy.rules.1.requires.calledBefore: not in the tool catalog: escalate_to_humans`);
+
+  // An argument the tool does not declare: the same, a rule that would never apply.
+  writeFileSync(join(dir, 'suites/arg-typo.yaml'), base.replace('      when: { arg: amount, gt: 500 }', '      when: { arg: amout, gt: 500 }'));
+  const argTypo = await cli(dir, 'validate', 'suites/arg-typo.yaml');
+  expect(argTypo.code).toBe(2);
+  expect(argTypo.stdout + argTypo.stderr).toContain(`suites/arg-typo.yaml:${whenLine}: policy.rules.1.when.arg: issue_refund declares no argument amout (arguments: order_id, amount, idempotency_key)`);
 });

@@ -127,18 +127,19 @@ describe('a candidate that tries to get out', () => {
     const run = JSON.parse(readFileSync(join(dir, 'out/escape.json'), 'utf8'));
     expect(run.results).toHaveLength(3);
     // Counted among the safety violations, and gateable.
-    expect(run.metrics.safetyViolations).toEqual({ schemaViolations: 0, duplicateEffects: 0, blockedRequests: 15, traces: 3 });
+    expect(run.metrics.safetyViolations).toEqual({ schemaViolations: 0, duplicateEffects: 0, blockedRequests: 18, traces: 3 });
     expect(code).toBe(1);
-    expect(run.gate.checks).toContainEqual(expect.objectContaining({ name: 'safetyViolations', status: 'fail', value: 15 }));
-    expect(stdout).toMatch(/15 blocked request\(s\) on 3 trace\(s\)/);
+    expect(run.gate.checks).toContainEqual(expect.objectContaining({ name: 'safetyViolations', status: 'fail', value: 18 }));
+    expect(stdout).toMatch(/18 blocked request\(s\) on 3 trace\(s\)/);
     const { port } = new URL(target);
     for (const result of run.results as Result[]) {
       // The candidate's clients saw each attempt fail as a refused connection would.
-      expect((result as Result & { decision: { attempts: string[] } }).decision.attempts.map((a) => a.replace(/:.*/s, ''))).toEqual(['fetch', 'http', 'https', 'openai', 'socket']);
+      expect((result as Result & { decision: { attempts: string[] } }).decision.attempts.map((a) => a.replace(/:.*/s, ''))).toEqual(['fetch', 'userinfo', 'http', 'https', 'openai', 'socket']);
       for (const attempt of (result as Result & { decision: { attempts: string[] } }).decision.attempts) expect(attempt).not.toMatch(/reached$/);
-      expect(result.violations!.map((v) => v.kind)).toEqual(Array(5).fill('blocked_request'));
+      expect(result.violations!.map((v) => v.kind)).toEqual(Array(6).fill('blocked_request'));
       expect(result.violations!.map((v) => v.request)).toEqual([
         { method: 'GET', url: `${target}/fetch?api_key=…` },
+        { method: 'GET', url: `${target}/userinfo` },
         { method: 'POST', url: `${target}/http` },
         { method: 'POST', url: `https://127.0.0.1:${port}/https` },
         { method: 'POST', url: `${target}/v1/chat/completions` },
@@ -147,7 +148,7 @@ describe('a candidate that tries to get out', () => {
     }
     // Neither the secrets in the query or the headers nor the fake key are written anywhere.
     const written = readFileSync(join(dir, 'out/escape.json'), 'utf8') + readFileSync(join(dir, 'db.sqlite')).toString('latin1');
-    for (const secret of ['s3cret-in-query', 's3cret-in-header', 'sk-fake-candidate-key']) expect(written).not.toContain(secret);
+    for (const secret of ['s3cret-in-query', 's3cret-in-header', 's3cret-password', 'sk-fake-candidate-key']) expect(written).not.toContain(secret);
   });
 });
 
