@@ -21,6 +21,7 @@ import type { CliIo } from './io.js';
 import { createProgressReporter } from './progress.js';
 import { exportReviews, importVerdicts, reviewInTerminal, reviewsAsTraces } from './review.js';
 import { registerPhaseCommand } from './phase.js';
+import { registerImportCommand } from './import.js';
 import { registerPromptCommands } from './prompt.js';
 import { registerDriftCommand } from './drift.js';
 import { assertWritableFile, positiveInt } from './options.js';
@@ -234,6 +235,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
   registerDriftCommand(program, io, setExit, dbOption(io));
 
   registerPhaseCommand(program, io, setExit, dbOption(io));
+  registerImportCommand(program, io, setExit);
 
   program
     .command('runs')
