@@ -47,6 +47,8 @@ export interface RunOptions extends ModelOptions {
   noiseFloor?: boolean;
   /** Run only this shard (1-based) of a deterministic split of the traces by case id. */
   shard?: { index: number; count: number };
+  /** Run only the traces this returns true for (the others are skipped, as traces of another shard are). */
+  filter?: (trace: Trace) => boolean;
   git?: { commit: string | null; ref: string | null };
   /** Paths in results and issues are shown relative to this folder. */
   cwd?: string;
@@ -193,7 +195,7 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
         continue;
       }
       const { trace } = line;
-      if (options.shard && shardOf(caseIdOf(trace), options.shard.count) !== options.shard.index - 1) {
+      if ((options.shard && shardOf(caseIdOf(trace), options.shard.count) !== options.shard.index - 1) || (options.filter && !options.filter(trace))) {
         total -= trials;
         continue;
       }
