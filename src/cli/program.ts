@@ -22,6 +22,7 @@ import { createProgressReporter } from './progress.js';
 import { exportReviews, importVerdicts, reviewInTerminal, reviewsAsTraces } from './review.js';
 import { registerPhaseCommand } from './phase.js';
 import { registerImportCommand } from './import.js';
+import { registerSchemaCommand } from './schema.js';
 import { registerPromptCommands } from './prompt.js';
 import { registerDriftCommand } from './drift.js';
 import { assertWritableFile, positiveInt } from './options.js';
@@ -236,6 +237,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
 
   registerPhaseCommand(program, io, setExit, dbOption(io));
   registerImportCommand(program, io, setExit);
+  registerSchemaCommand(program, io, setExit);
 
   program
     .command('runs')
