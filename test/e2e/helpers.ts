@@ -14,12 +14,17 @@ export function copyExample(): { dir: string; cleanup: () => void } {
 
 /** Runs the CLI in-process with captured output, as a user would in `cwd`. */
 export async function cli(cwd: string, ...argv: string[]) {
+  return cliWithEnv(cwd, {}, ...argv);
+}
+
+/** `cli`, with these variables (API keys) in the CLI's environment as well. */
+export async function cliWithEnv(cwd: string, env: Record<string, string>, ...argv: string[]) {
   let stdout = '';
   let stderr = '';
   const code = await runCli(argv, {
     stdout: { write: (s: string) => (stdout += s) },
     stderr: { write: (s: string) => (stderr += s) },
-    env: { CI: 'true' },
+    env: { CI: 'true', ...env },
     cwd,
   });
   return { code, stdout, stderr };

@@ -3,9 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/program.js';
 import { createFakeApis } from '../providers/fake-apis.js';
-import { copyExample, ROOT } from './helpers.js';
+import { cliWithEnv, copyExample, ROOT } from './helpers.js';
 
 // The sandbox a module candidate runs in: its HTTP to catalog routes is answered from the
 // trace, its model calls go through the provider layer, and nothing else leaves the process.
@@ -20,17 +19,7 @@ beforeAll(() => {
 });
 afterAll(() => cleanup());
 
-async function shadowgate(env: Record<string, string>, ...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env: { CI: 'true', ...env },
-    cwd: dir,
-  });
-  return { code, stdout, stderr };
-}
+const shadowgate = (env: Record<string, string>, ...argv: string[]) => cliWithEnv(dir, env, ...argv);
 
 /** A suite over the three traces with a module candidate from test/fixtures/sandbox. */
 function suiteFor(name: string, extra = ''): string {

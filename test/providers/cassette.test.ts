@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cli } from '../e2e/helpers.js';
+import { cli, cliWithEnv } from '../e2e/helpers.js';
 import { createFakeApis } from './fake-apis.js';
 import { DECISION_SCHEMA, modelSuite } from './suite-helpers.js';
 
@@ -17,18 +17,7 @@ prompt: $FIXTURES/prompts/triage.v4.hbs
 ${DECISION_SCHEMA}`;
 
 /** Runs the CLI as a user would, with the fake key in the environment. */
-async function shadowgate(cwd: string, env: Record<string, string>, ...argv: string[]) {
-  const { runCli } = await import('../../src/cli/program.js');
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env: { CI: 'true', ...env },
-    cwd,
-  });
-  return { code, stdout, stderr };
-}
+const shadowgate = cliWithEnv;
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
