@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { formatIssue, InputError, NotFoundError, UsageError } from '../errors.js';
 import { IMPORTERS } from '../importers/index.js';
+import { toolsMissingFrom } from '../importers/unknown-tools.js';
 import { loadToolCatalog } from '../suite/load.js';
 import { TraceSchema } from '../trace/schema.js';
 import type { CliIo } from './io.js';
@@ -47,6 +48,7 @@ export function registerImportCommand(program: Command, io: CliIo, setExit: (cod
         if (!parsed.success) issues.push(...parsed.error.issues.map((issue) => ({ file: input, path: `traces.${i}.${issue.path.join('.')}`, message: `importer made an invalid trace: ${issue.message}` })));
         return parsed.success;
       });
+      if (catalog) for (const name of toolsMissingFrom(valid, catalog)) issues.push({ file: input, message: `tool ${name} is not in ${opts.tools}: a suite with that catalog counts its calls as writes` });
       writeFileSync(out, valid.map((t) => JSON.stringify(t)).join('\n') + (valid.length ? '\n' : ''));
       const notReplayable = valid.filter((t) => t.metadata?.replayable === false).length;
       io.stdout.write(`${valid.length} trace(s) written to ${opts.out}${notReplayable ? `, ${notReplayable} marked not replayable` : ''}\n`);

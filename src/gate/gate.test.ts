@@ -23,6 +23,12 @@ describe('evaluateGate', () => {
     });
   });
 
+  it('takes traces compared by their effects alone (no decisions) as evidence', () => {
+    const m = metrics({ agreement: rateMetric(0, 0), effectsAgreement: rateMetric(44, 200) });
+    expect(evaluateGate({}, m)).toEqual({ verdict: 'pass', checks: [] });
+    expect(evaluateGate({}, metrics({ agreement: rateMetric(0, 0), effectsAgreement: rateMetric(0, 0) })).verdict).toBe('inconclusive');
+  });
+
   it('passes agreement on the lower bound when the bound clears the threshold', () => {
     // 95/100: denom = 1 + 3.8415/100 = 1.038415, centre = (0.95 + 0.019207)/1.038415 = 0.933350,
     // half = 1.96·√(0.000475 + 0.000096)/1.038415 = 0.045105 → lower 0.888245 ≥ 0.85

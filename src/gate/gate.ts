@@ -116,8 +116,9 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics): GateResul
     }
   }
 
-  if (metrics.agreement.n === 0 && !checks.some((c) => c.name === 'agreement')) {
+  if (metrics.agreement.n === 0 && metrics.effectsAgreement.n === 0 && !checks.some((c) => c.name === 'agreement' || c.name === 'effectsAgreement')) {
     // Whatever else is configured, a run in which no trace could be compared is no evidence for a release.
+    // A workflow judged by its effects alone (no decisions, as in tau-bench) is compared through them.
     checks.push({ name: 'evidence', value: 0, threshold: 1, status: 'inconclusive', reason: 'no trace produced an outcome that could be compared with the reference' });
   }
 

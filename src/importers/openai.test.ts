@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { importOpenAITraces } from './openai.js';
+
+// Made-up logs (see test/fixtures/importers/README.md).
+const FIXTURES = join(import.meta.dirname, '../../test/fixtures/importers');
+const NOTE = { note: 'made up by the shadowgate authors for the importer tests; not a real log' };
+const SYSTEM = { role: 'system', content: 'You look up orders and answer customers. Use the tools.' };
+
+describe('importOpenAITraces', () => {
+  const { traces, issues } = importOpenAITraces(readFileSync(join(FIXTURES, 'openai-chat.jsonl'), 'utf8'), { file: 'openai-chat.jsonl' });
+
+  it('turns a messages conversation into model and tool steps, JSON results parsed, the final answer as outcome', () => {
+    expect(traces[0]).toEqual({
+      schema: 'shadowgate.trace/v1',
+      id: 'conv-a',
+      workflow: 'openai-chat',
+      agent: { model: 'gpt-4.1-mini' },
+      input: 'Where is my order ORD-1?',
+      steps: [
+        { type: 'llm', model: 'gpt-4.1-mini', messages: [SYSTEM, { role: 'user', content: 'Where is my order ORD-1?' }], output: { toolCalls: [{ id: 'call_1', name: 'get_order', args: { order_id: 'ORD-1' } }] } },
+        { type: 'tool', id: 'call_1', name: 'get_order', args: { order_id: 'ORD-1' }, result: { order_id: 'ORD-1', status: 'shipped' } },
+        { type: 'llm', model: 'gpt-4.1-mini', output: { toolCalls: [{ id: 'call_2', name: 'add_note', args: { text: 'asked about ORD-1' } }] } },
+        { type: 'tool', id: 'call_2', name: 'add_note', args: { text: 'asked about ORD-1' }, result: 'note added' },
+        { type: 'llm', model: 'gpt-4.1-mini', output: { text: 'Your order ORD-1 has shipped.' } },
+      ],
+      outcome: { status: 'completed', output: 'Your order ORD-1 has shipped.' },
+      metadata: { ...NOTE, importedFrom: 'openai' },
+    });
+  });
+
+  it('joins logged calls of one loop into one trace, each model step with its own usage', () => {
+    expect(traces[1]).toMatchObject({
+      id: 'chatcmpl-b1',
+      agent: { model: 'gpt-4.1-2025-04-14' },
+      input: 'Cancel order ORD-2',
+      outcome: { status: 'completed', output: 'ORD-2 is cancelled.' },
+      metadata: { ...NOTE, importedFrom: 'openai', joinedCalls: 2 },
+    });
+    expect(traces[1]!.steps).toEqual([
+      expect.objectContaining({ type: 'llm', usage: { inputTokens: 120, outputTokens: 18, cachedInputTokens: 64 } }),
+      { type: 'tool', id: 'call_9', name: 'cancel_order', args: { order_id: 'ORD-2' }, result: { cancelled: true } },
+      { type: 'llm', model: 'gpt-4.1-2025-04-14', output: { text: 'ORD-2 is cancelled.' }, usage: { inputTokens: 160, outputTokens: 7 } },
+    ]);
+    expect(traces).toHaveLength(2);
+  });
+
+  it('reports bad lines with their line and path, and goes on', () => {
+    expect(issues).toEqual([
+      { file: 'openai-chat.jsonl', line: 4, message: expect.stringMatching(/^invalid JSON: /) },
+      { file: 'openai-chat.jsonl', line: 5, path: 'messages.1.tool_call_id', message: 'required' },
+      { file: 'openai-chat.jsonl', line: 6, message: 'the record names no model: pass --model' },
+    ]);
+  });
+
+  it('takes the model from --model where the record names none, and a bare messages list as a conversation', () => {
+    const bare = JSON.stringify([{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello' }]);
+    expect(importOpenAITraces(bare, { file: 'logs/chat.json', model: 'gpt-4o', workflow: 'support' })).toEqual({
+      traces: [
+        {
+          schema: 'shadowgate.trace/v1',
+          id: 'chat-1',
+          workflow: 'support',
+          agent: { model: 'gpt-4o' },
+          input: 'Hi',
+          steps: [{ type: 'llm', model: 'gpt-4o', messages: [{ role: 'user', content: 'Hi' }], output: { text: 'Hello' } }],
+          outcome: { status: 'completed', output: 'Hello' },
+          metadata: { importedFrom: 'openai' },
+        },
+      ],
+      issues: [],
+    });
+  });
+
+  it('leaves the outcome out where the log stops before an answer, and reports results no call asked for', () => {
+    const log = JSON.stringify({
+      model: 'gpt-4o',
+      messages: [
+        { role: 'user', content: 'Hi' },
+        { role: 'tool', tool_call_id: 'nope', content: 'x' },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'lookup', arguments: 'not json' } }] },
+      ],
+    });
+    const { traces: [trace], issues: found } = importOpenAITraces(log, { file: 'x.json' });
+    expect(trace!.outcome).toBeUndefined();
+    expect(trace!.steps).toEqual([{ type: 'llm', model: 'gpt-4o', messages: [{ role: 'user', content: 'Hi' }], output: { toolCalls: [{ id: 'c1', name: 'lookup', args: {} }] } }]);
+    expect(found).toEqual([
+      { file: 'x.json', path: 'messages.1', message: 'tool result for tool call nope, which no earlier model turn made; left out' },
+      { file: 'x.json', path: 'messages.2', message: 'tool call c1 (lookup): arguments are not a JSON object, recorded as {}: not json' },
+    ]);
+  });
+
+  it('reports a JSON document that does not parse once, at its line', () => {
+    expect(importOpenAITraces('[\n  {"messages": []},\n  {"messages": [}\n]', { file: 'bad.json' }).issues).toEqual([
+      { file: 'bad.json', line: 3, message: expect.stringMatching(/^invalid JSON: /) },
+    ]);
+  });
+});

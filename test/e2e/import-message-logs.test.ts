@@ -1,0 +1,50 @@
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cli, copyExample, ROOT } from './helpers.js';
+
+// The logs are made up (test/fixtures/importers/README.md).
+describe('shadowgate import openai | anthropic', () => {
+  let dir: string;
+  let cleanup: () => void;
+  beforeEach(() => {
+    ({ dir, cleanup } = copyExample());
+    cpSync(join(ROOT, 'test', 'fixtures', 'importers'), join(dir, 'logs'), { recursive: true });
+  });
+  afterEach(() => cleanup());
+
+  it('writes the traces it could read and lists the problems with file, line and path (exit 0)', async () => {
+    const result = await cli(dir, 'import', 'openai', 'logs/openai-chat.jsonl', '--out', 'traces/chat.jsonl', '--workflow', 'order-desk');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('2 trace(s) written to traces/chat.jsonl\n');
+    expect(result.stderr.split('\n').filter(Boolean)).toEqual([
+      expect.stringMatching(/^logs\/openai-chat\.jsonl:4: invalid JSON: /),
+      'logs/openai-chat.jsonl:5: messages.1.tool_call_id: required',
+      'logs/openai-chat.jsonl:6: the record names no model: pass --model',
+    ]);
+    const traces = readFileSync(join(dir, 'traces', 'chat.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; workflow: string });
+    expect(traces.map((t) => [t.id, t.workflow])).toEqual([['conv-a', 'order-desk'], ['chatcmpl-b1', 'order-desk']]);
+    expect((await cli(dir, 'validate', 'traces/chat.jsonl')).code).toBe(0);
+  });
+
+  it('exits 2 with --strict, naming every problem', async () => {
+    const result = await cli(dir, 'import', 'anthropic', 'logs/anthropic-messages.json', '--out', 'traces/a.jsonl', '--strict');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('logs/anthropic-messages.json: 2.messages.1.content.0.id: required');
+  });
+
+  it('names the tools a --tools catalog does not list', async () => {
+    const result = await cli(dir, 'import', 'anthropic', 'logs/anthropic-messages.json', '--out', 'traces/a.jsonl', '--tools', 'fixtures/refund-triage/tools.yaml');
+    expect(result.code).toBe(0);
+    // get_order and issue_refund are in the refund-triage catalog; escalate is not (it has escalate_to_human).
+    expect(result.stderr.split('\n').filter((l) => l.includes('is not in'))).toEqual([
+      'logs/anthropic-messages.json: tool escalate is not in fixtures/refund-triage/tools.yaml: a suite with that catalog counts its calls as writes',
+    ]);
+  });
+
+  it('imports a log whose records name no model with --model', async () => {
+    writeFileSync(join(dir, 'logs', 'bare.jsonl'), `${JSON.stringify([{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello' }])}\n`);
+    const result = await cli(dir, 'import', 'openai', 'logs/bare.jsonl', '--out', 'traces/bare.jsonl', '--model', 'gpt-4o', '--strict');
+    expect(result).toEqual({ code: 0, stdout: '1 trace(s) written to traces/bare.jsonl\n', stderr: '' });
+  });
+});
