@@ -22,6 +22,7 @@ import { createProgressReporter } from './progress.js';
 import { exportReviews, importVerdicts, reviewInTerminal, reviewsAsTraces } from './review.js';
 import { registerPhaseCommand } from './phase.js';
 import { registerImportCommand } from './import.js';
+import { createOtelExport, type OtelFlags } from './otel.js';
 import { registerSchemaCommand } from './schema.js';
 import { registerPromptCommands } from './prompt.js';
 import { registerDriftCommand } from './drift.js';
@@ -63,6 +64,8 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
       .addOption(new Option('--record', 'write every model exchange of the run to the cassette').conflicts('replayOnly').env('SHADOWGATE_RECORD'))
       .addOption(new Option('--replay-only', 'answer model calls only from the cassette; a call that is not there fails its trace').env('SHADOWGATE_REPLAY_ONLY'))
       .option('--cassette <file>', 'cassette file (default fixtures/cassettes/<suite>.json)')
+      .addOption(new Option('--otel-file <file>', 'write OpenTelemetry spans of the run (GenAI conventions) as OTLP JSON lines').env('SHADOWGATE_OTEL_FILE'))
+      .addOption(new Option('--otel-endpoint <url>', 'send OpenTelemetry spans of the run to an OTLP/HTTP endpoint (JSON; /v1/traces added to a bare host)').env('SHADOWGATE_OTEL_ENDPOINT'))
       .addOption(dbOption(io));
 
   runOptions(
@@ -287,7 +290,7 @@ function parseShard(value: string): { index: number; count: number } {
   return { index, count };
 }
 
-interface RunFlags {
+interface RunFlags extends OtelFlags {
   json?: string;
   report?: string;
   shard?: { index: number; count: number };
@@ -317,11 +320,13 @@ async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags): Prom
   const jsonFile = (name: string) => resolve(io.cwd, suiteFiles.length === 1 ? opts.json! : opts.json!.replace(/(\.json)?$/, `.${name}.json`));
   if (opts.json) assertWritableFile(resolve(io.cwd, opts.json));
   if (opts.report) assertWritableFile(resolve(io.cwd, opts.report, 'report.md'));
+  const otel = createOtelExport(io, opts);
   const store: Store = createSqliteStore(resolve(io.cwd, opts.db));
   let exit: number = EXIT.ok;
   try {
     for (const suiteFile of suiteFiles) {
       const suite = await loadSuite(resolve(io.cwd, suiteFile));
+      const spans = otel?.startRun(suite);
       const progress = createProgressReporter(io, suite.name);
       const baseline = opts.baseline ? loadBaseline(opts.baseline, store, io.cwd, suite.name) : undefined;
       let outcome: RunOutcome;
@@ -346,12 +351,14 @@ async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags): Prom
           cwd: io.cwd,
           onProgress: (event) => {
             progress.update(event);
+            if (event.result) spans?.result(event.result, event.trace);
             if (event.result && notable.length < 5 && isNotable(event.result)) notable.push(event.result);
           },
         });
       } finally {
         progress.done();
       }
+      spans?.finish(outcome);
       io.stdout.write(`\n${renderRunSummary(outcome, notable)}`);
       if (outcome.recorded !== undefined) io.stdout.write(`  cassette: ${outcome.recorded} exchange(s) recorded\n`);
       if (opts.json) {
@@ -369,6 +376,7 @@ async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags): Prom
     }
   } finally {
     store.close();
+    await otel?.shutdown();
   }
   return exit;
 }

@@ -7,7 +7,7 @@ import { jensenShannon } from '../metrics/stats.js';
 import { costTrend } from '../phases/auto.js';
 import { createMetricsAccumulator, decisionClass, noOutcome, type Counts, type NoiseFloor, type PairedMetric, type RunMetrics } from '../metrics/summary.js';
 import type { Baseline } from './baseline.js';
-import { errorData } from '../replay/supervise.js';
+import { errorData, type CandidateOutcome } from '../replay/supervise.js';
 import { buildResult, unpairedResult, type CompareOptions } from '../replay/replay-trace.js';
 import { DECIDED_STATUSES, resultKey, type TraceResult } from '../replay/types.js';
 import { fnv1a32, inSample, stratifiedSample } from '../phases/sampling.js';
@@ -29,6 +29,8 @@ export interface ProgressEvent {
   /** Expected results in all (an estimate until every file is read: blank and bad lines count until then). */
   total: number;
   result?: TraceResult;
+  /** The trace the result replayed. */
+  trace?: Trace;
 }
 
 export interface RunOptions extends ModelOptions {
@@ -141,7 +143,7 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
   const replay = async (trace: Trace, trial: number, source: { file: string; line: number }) => {
     let result: TraceResult;
     try {
-      const outcome = await candidate.play(trace, trial);
+      const outcome = notReplayable(suite, trace) ?? (await candidate.play(trace, trial));
       result = outcome ? buildResult(trace, trial, outcome, source, compare) : unpairedResult(trace, trial, source);
     } catch (error) {
       // A harness failure on one trace is recorded on that trace, not thrown at the run.
@@ -173,7 +175,7 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
       });
     }
     accumulator.add(result);
-    options.onProgress?.({ done: ++finished, total, result });
+    options.onProgress?.({ done: ++finished, total, result, trace });
   };
 
   // Tasks never reject for a trace's own problems; a failing store stops the run once the tasks in flight end.
@@ -249,6 +251,17 @@ async function enqueueStratifiedSample(suite: ResolvedSuite, store: Store, meta:
       }
     }
   }
+}
+
+/**
+ * An imported trace marked `metadata.replayable: false` (a tool step without arguments or a
+ * result cannot be mocked) ends as an error with the importer's reason, without running the
+ * candidate; a recorded candidate runs nothing, so it still compares such traces.
+ */
+function notReplayable(suite: ResolvedSuite, trace: Trace): CandidateOutcome | null {
+  if (suite.candidate.kind === 'recorded' || trace.metadata?.replayable !== false) return null;
+  const reason = typeof trace.metadata.notReplayableReason === 'string' ? trace.metadata.notReplayableReason : 'no reason given';
+  return { status: 'error', decision: undefined, steps: [], error: { code: 'TRACE_NOT_REPLAYABLE', message: `trace ${trace.id} is marked not replayable: ${reason}` }, latencyMs: null };
 }
 
 /** Suggest: every outcome is a suggestion for a person; auto-with-review: the seeded sample. */
