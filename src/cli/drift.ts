@@ -18,10 +18,11 @@ interface DriftFlags {
   config?: string;
   json?: string;
   report?: string;
+  strict?: boolean;
   db: string;
 }
 
-/** Exit 0: no threshold crossed; 1: one was crossed, or too few runs to judge. */
+/** Exit 0: no threshold crossed; 1: one was crossed, or too few runs to judge (2, bad input, is thrown). */
 const EXIT_PASS = 0;
 const EXIT_DRIFTED = 1;
 
@@ -39,6 +40,7 @@ export function registerDriftCommand(program: Command, io: CliIo, setExit: (code
     .addOption(new Option('--config <file>', 'drift config (YAML): thresholds, minTraces, compare, pricing, defaults for these flags').env('SHADOWGATE_DRIFT_CONFIG'))
     .option('--json <file>', 'write the report as shadowgate.drift/v1')
     .option('--report <dir>', 'write report.md, report.html and drift.json there (the Markdown also to $GITHUB_STEP_SUMMARY)')
+    .option('--strict', 'any invalid trace line is an error (exit 2), listed with its file and line; without it such lines are listed and left out')
     .addOption(db)
     .action(async (traces: string[], opts: DriftFlags) => {
       const config = opts.config ? await loadDriftConfig(resolve(io.cwd, opts.config)) : DEFAULT_DRIFT_CONFIG;
@@ -53,6 +55,7 @@ export function registerDriftCommand(program: Command, io: CliIo, setExit: (code
         until: opts.until === undefined ? undefined : parseInstant(opts.until, '--until'),
         cwd: io.cwd,
         now: new Date(),
+        strict: opts.strict === true,
       };
       if (opts.json) assertWritableFile(resolve(io.cwd, opts.json));
       if (opts.report) assertWritableFile(resolve(io.cwd, opts.report, 'report.md'));

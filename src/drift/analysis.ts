@@ -14,7 +14,13 @@ export interface WindowReport {
 
 export interface DriftWindows {
   windows: WindowReport[];
-  /** The fixed reference window of `--against <from>..<to>`; null with `previous`. */
+  against: Against['kind'];
+  /**
+   * The reference window when it is not one of `windows`: the fixed span of
+   * `--against <from>..<to>`, or with `previous` and a single window, the window
+   * before it (read so that the latest window is still judged against something).
+   * Null with `previous` and two or more windows.
+   */
   reference: { start: string; end: string; figures: WindowFigures } | null;
   /** Observations in no window (nor in the reference). */
   outside: number;
@@ -23,22 +29,28 @@ export interface DriftWindows {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
- * Sorts observations into consecutive time windows (and a fixed reference window)
+ * Sorts observations into consecutive time windows (and a reference window not among them)
  * as they stream by, each window folding its own figures in bounded memory; then
  * compares each window with its reference. Observations may come in any order. Pure.
  */
 export function createDriftAnalysis(windows: readonly TimeWindow[], against: Against) {
   const accumulators = windows.map(() => createWindowAccumulator());
-  const reference = against.kind === 'range' ? createWindowAccumulator() : undefined;
+  const only = windows.length === 1 ? windows[0]! : undefined;
+  const referenceWindow = against.kind === 'range' ? against.window : only ? { start: 2 * only.start - only.end, end: only.start } : undefined;
+  const reference = referenceWindow ? createWindowAccumulator() : undefined;
   let outside = 0;
 
   return {
     add(o: DriftObservation): void {
       const i = windowIndex(windows, o.at);
       if (i >= 0) accumulators[i]!.add(o);
-      const inReference = against.kind === 'range' && inWindow(against.window, o.at);
+      const inReference = referenceWindow !== undefined && inWindow(referenceWindow, o.at);
       if (inReference) reference!.add(o);
       if (i < 0 && !inReference) outside++;
+    },
+    /** Whether an instant falls in a window or in the reference: whether a run there is worth reading. */
+    covers(at: number): boolean {
+      return windowIndex(windows, at) >= 0 || (referenceWindow !== undefined && inWindow(referenceWindow, at));
     },
     /** Counts runs known to lie outside every window without reading them. */
     addOutside(n: number): void {
@@ -52,7 +64,8 @@ export function createDriftAnalysis(windows: readonly TimeWindow[], against: Aga
           const base = fixed ?? (i > 0 ? figures[i - 1]! : undefined);
           return { start: iso(w.start), end: iso(w.end), figures: figures[i]!, comparison: base ? compareWindows(figures[i]!, base) : null };
         }),
-        reference: fixed && against.kind === 'range' ? { start: iso(against.window.start), end: iso(against.window.end), figures: fixed } : null,
+        against: against.kind,
+        reference: fixed && referenceWindow ? { start: iso(referenceWindow.start), end: iso(referenceWindow.end), figures: fixed } : null,
         outside,
       };
     },

@@ -4,7 +4,9 @@ import { createDriftAnalysis } from './analysis.js';
 import { createWindowAccumulator } from './accumulator.js';
 import { compareWindows } from './compare.js';
 import { DEFAULT_DRIFT_CONFIG, DriftConfigSchema } from './config.js';
-import { observeResult, observeTrace, type DriftObservation } from './observation.js';
+import { observeResult, observeTrace, traceTime, type DriftObservation } from './observation.js';
+import { sparkline } from '../report/drift.js';
+import { sparkView } from '../report/drift-html.js';
 import { judgeDrift } from './thresholds.js';
 import { parseAgainst, parseDuration, planWindows, windowIndex } from './windows.js';
 
@@ -136,6 +138,18 @@ describe('comparing windows', () => {
     const r = ranged.finish();
     expect([r.reference!.figures.traces, r.outside, r.windows[0]!.comparison!.agreementChange]).toEqual([1, 0, null]);
   });
+
+  it('reads the window before a single window as its reference, so that it is still compared', () => {
+    const single = createDriftAnalysis(planWindows(T0, DAY, 1), { kind: 'previous' });
+    expect([single.covers(T0 - DAY - 1), single.covers(T0 - 2 * DAY - 1)]).toEqual([true, false]);
+    single.add(obs(T0 - 1, { tools: ['a', 'a'] }));
+    single.add(obs(T0 - DAY - 1, { tools: ['a'] }));
+    single.add(obs(T0 - 2 * DAY - 1, { tools: ['a'] }));
+    const r = single.finish();
+    expect([r.against, r.windows.length, r.reference!.figures.traces, r.outside]).toEqual(['previous', 1, 1, 1]);
+    expect(r.reference!.end).toBe(r.windows[0]!.start);
+    expect(r.windows[0]!.comparison!.perTool.a!.ratio).toBe(2);
+  });
 });
 
 describe('thresholds', () => {
@@ -165,9 +179,39 @@ describe('thresholds', () => {
     expect(j.checks[1]!.reason).toBe('issue_refund called 3.00× as often per run (limit 2.00× either way)');
   });
 
+  it('words a change by the way it went: a negative drop is a rise', () => {
+    const [ref, latest] = analysed(1, 95);
+    const j = judgeDrift(latest, ref!.figures, thresholds, 30);
+    expect(j.checks.find((c) => c.name === 'agreement.maxDrop')!.reason).toBe('agreement rose 5.0 pp, within the max drop of 5.0 pp');
+    const [ref2, latest2] = analysed(1, 80);
+    expect(judgeDrift(latest2, ref2!.figures, thresholds, 30).checks.find((c) => c.name === 'agreement.maxDrop')!.reason).toBe('agreement dropped 10.0 pp, above the max drop of 5.0 pp');
+  });
+
   it('is inconclusive on too few runs, and passes with no thresholds at all', () => {
     const [ref, latest] = analysed(3, 80);
     expect(judgeDrift(latest, ref!.figures, thresholds, 500)).toMatchObject({ verdict: 'inconclusive', checks: [] });
     expect(judgeDrift(latest, ref!.figures, DEFAULT_DRIFT_CONFIG.thresholds, 1)).toEqual({ verdict: 'pass', reason: 'no thresholds configured', checks: [] });
+  });
+});
+
+describe('recordedAt', () => {
+  it('tells a missing recordedAt from one that is not a date', () => {
+    expect(traceTime(aTrace('t').build())).toEqual({ ok: false, problem: 'missing' });
+    expect(traceTime({ ...aTrace('t').build(), recordedAt: 'garbage' })).toEqual({ ok: false, problem: 'unparseable' });
+    expect(traceTime({ ...aTrace('t').build(), recordedAt: '2026-11-01T00:00:00Z' })).toEqual({ ok: true, at: T0 });
+  });
+});
+
+describe('sparklines', () => {
+  it('draws a change far below the scale floor flat, and one as wide as the floor full height', () => {
+    // JSD 0.0001 → 0.0004 is no movement on a 0–1 divergence: without a floor it would draw ▁█.
+    expect(sparkline([0.0001, 0.0004])).toBe('▁█');
+    expect(sparkline([0.0001, 0.0004], 0.05)).toBe('▄▄');
+    expect(sparkline([0, 0.05, 0.025], 0.05)).toBe('▁█▄');
+    expect(sparkline([0.2, null, 0.2], 0.05)).toBe('▄ ▄');
+    const flat = sparkView([0.0001, 0.0004], 0.05).points.map((p) => p.y);
+    expect(Math.abs(flat[0]! - flat[1]!)).toBeLessThan(0.5);
+    const full = sparkView([0, 0.05], 0.05).points.map((p) => p.y);
+    expect(full[0]! - full[1]!).toBeGreaterThan(15);
   });
 });

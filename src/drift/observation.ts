@@ -35,10 +35,21 @@ export interface TraceObservationOptions {
   pricing: Record<string, Price>;
 }
 
-/** A production trace as a drift observation; null without a usable `recordedAt`. Pure. */
+/**
+ * When a trace was recorded, ms since the epoch: `missing` without a `recordedAt`,
+ * `unparseable` when it is not a date (a bad line, to be reported with its field). Pure.
+ */
+export function traceTime(trace: Trace): { ok: true; at: number } | { ok: false; problem: 'missing' | 'unparseable' } {
+  if (trace.recordedAt === undefined) return { ok: false, problem: 'missing' };
+  const at = Date.parse(trace.recordedAt);
+  return Number.isNaN(at) ? { ok: false, problem: 'unparseable' } : { ok: true, at };
+}
+
+/** A production trace as a drift observation; null without a usable `recordedAt` (see traceTime). Pure. */
 export function observeTrace(trace: Trace, options: TraceObservationOptions): DriftObservation | null {
-  const at = trace.recordedAt === undefined ? NaN : Date.parse(trace.recordedAt);
-  if (Number.isNaN(at)) return null;
+  const time = traceTime(trace);
+  if (!time.ok) return null;
+  const at = time.at;
   const outcome = trace.outcome;
   const decision = outcome?.decision;
   const human = trace.human?.decision;

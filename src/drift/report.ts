@@ -30,7 +30,6 @@ export interface DriftReport extends Omit<DriftWindows, 'outside'>, DriftJudgeme
   workflow: string | null;
   /** The window length as given (`7d`). */
   window: string;
-  against: 'previous' | 'range';
   thresholds: DriftConfig['thresholds'];
   skipped: DriftSkipped;
   /** The first problems found in the input (at most 20; `skipped.invalid` counts them all). */
@@ -53,7 +52,6 @@ export function buildDriftReport(
     source: context.source,
     workflow: context.workflow,
     window: context.window,
-    against: windows.reference ? 'range' : 'previous',
     ...spans,
     ...judgeDrift(latest, reference, context.config.thresholds, context.config.minTraces),
     thresholds: context.config.thresholds,

@@ -25,12 +25,28 @@ export interface DriftJudgement {
 
 type Direction = 'max' | 'min';
 
-function check(name: string, value: number | null, threshold: number | undefined, direction: Direction, show: (x: number) => string, what: string): DriftCheck[] {
+/** How a checked value reads (default `<what> <value>`), and what its limit is called (default the direction). */
+interface Wording {
+  said?: (x: number) => string;
+  limit?: string;
+}
+
+function check(name: string, value: number | null, threshold: number | undefined, direction: Direction, show: (x: number) => string, what: string, wording: Wording = {}): DriftCheck[] {
   if (threshold === undefined) return [];
   if (value === null) return [{ name, value, threshold, status: 'no-data', reason: `no ${what} in the window or its reference` }];
   const crossed = direction === 'max' ? value > threshold : value < threshold;
   const word = direction === 'max' ? (crossed ? 'above' : 'within') : crossed ? 'below' : 'within';
-  return [{ name, value, threshold, status: crossed ? 'fail' : 'pass', reason: `${what} ${show(value)}, ${word} the ${direction} of ${show(threshold)}` }];
+  const said = wording.said ? wording.said(value) : `${what} ${show(value)}`;
+  return [{ name, value, threshold, status: crossed ? 'fail' : 'pass', reason: `${said}, ${word} the ${wording.limit ?? direction} of ${show(threshold)}` }];
+}
+
+/**
+ * A change of a rate in words, by the way it went: a drop of −2.3 pp reads
+ * `agreement rose 2.3 pp`. Pure.
+ */
+export function changeWording(what: string, checked: 'drop' | 'rise'): Wording {
+  const [forward, back] = checked === 'drop' ? ['dropped', 'rose'] : ['rose', 'dropped'];
+  return { said: (x) => (x === 0 ? `${what} unchanged (0.0 pp)` : `${what} ${x > 0 ? forward : back} ${pp(Math.abs(x))}`), limit: `max ${checked}` };
 }
 
 const times = (x: number) => `${x.toFixed(2)}×`;
@@ -61,7 +77,7 @@ export function judgeDrift(latest: WindowReport | undefined, reference: WindowFi
   const thin = latest.figures.traces < minTraces ? `the latest window has ${latest.figures.traces} run(s)` : reference && reference.traces < minTraces ? `its reference window has ${reference.traces} run(s)` : null;
   if (thin) return { verdict: 'inconclusive', reason: `${thin}; thresholds need at least ${minTraces} (minTraces) on each side`, checks: [] };
   const f = latest.figures;
-  // Without a reference window (a single window against the previous one) the relative figures are absent: no-data.
+  // The latest window always has a reference (the window before it is read even when only one is shown); a null comparison is a guard.
   const c: Partial<WindowComparison> = latest.comparison ?? {};
   const newTools = c.newTools ?? [];
   const missingTools = c.missingTools ?? [];
@@ -84,13 +100,13 @@ export function judgeDrift(latest: WindowReport | undefined, reference: WindowFi
     ...check('newTools.max', latest.comparison ? newTools.length : null, t.newTools?.max, 'max', count, `new tools (${newTools.join(', ') || 'none'}):`),
     ...check('missingTools.max', latest.comparison ? missingTools.length : null, t.missingTools?.max, 'max', count, `vanished tools (${missingTools.join(', ') || 'none'}):`),
     ...check('agreement.min', f.agreement.rate, t.agreement?.min, 'min', pct, 'agreement'),
-    ...check('agreement.maxDrop', neg(c.agreementChange ?? null), t.agreement?.maxDrop, 'max', pp, 'agreement drop'),
+    ...check('agreement.maxDrop', neg(c.agreementChange ?? null), t.agreement?.maxDrop, 'max', pp, 'agreement drop', changeWording('agreement', 'drop')),
     ...check('overrideRate.max', f.overrideRate.rate, t.overrideRate?.max, 'max', pct, 'override rate'),
-    ...check('overrideRate.maxRise', c.overrideRateChange ?? null, t.overrideRate?.maxRise, 'max', pp, 'override rate rise'),
+    ...check('overrideRate.maxRise', c.overrideRateChange ?? null, t.overrideRate?.maxRise, 'max', pp, 'override rate rise', changeWording('override rate', 'rise')),
     ...check('escalationRate.max', f.escalationRate.rate, t.escalationRate?.max, 'max', pct, 'escalation rate'),
-    ...check('escalationRate.maxRise', c.escalationRateChange ?? null, t.escalationRate?.maxRise, 'max', pp, 'escalation rate rise'),
+    ...check('escalationRate.maxRise', c.escalationRateChange ?? null, t.escalationRate?.maxRise, 'max', pp, 'escalation rate rise', changeWording('escalation rate', 'rise')),
     ...check('errorRate.max', f.errorRate.rate, t.errorRate?.max, 'max', pct, 'error rate'),
-    ...check('errorRate.maxRise', c.errorRateChange ?? null, t.errorRate?.maxRise, 'max', pp, 'error rate rise'),
+    ...check('errorRate.maxRise', c.errorRateChange ?? null, t.errorRate?.maxRise, 'max', pp, 'error rate rise', changeWording('error rate', 'rise')),
     ...check('costPerCompletedUsd.max', f.costPerCompletedUsd, t.costPerCompletedUsd?.max, 'max', usd, 'cost per completed run'),
     ...check('costPerCompletedUsd.maxRatio', c.costPerCompletedRatio ?? null, t.costPerCompletedUsd?.maxRatio, 'max', times, 'cost per completed run'),
     ...check('p95LatencyMs.max', f.p95LatencyMs, t.p95LatencyMs?.max, 'max', ms, 'p95 latency'),

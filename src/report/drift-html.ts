@@ -1,7 +1,7 @@
 import Handlebars from 'handlebars';
 import type { DriftReport } from '../drift/report.js';
 import { formatIssue } from '../errors.js';
-import { againstText, driftRows, latestShiftLines, skippedText, toolRows, windowLabel } from './drift.js';
+import { againstText, driftRows, latestShiftLines, skippedText, sparkPositions, toolRows, windowLabel } from './drift.js';
 import { DRIFT_TEMPLATE, SPARK_PARTIAL } from './templates/drift-template.js';
 
 // An isolated instance: helpers or partials registered elsewhere never reach this template.
@@ -14,16 +14,15 @@ const HEIGHT = 26;
 const PAD = 4;
 const round = (x: number) => Math.round(x * 10) / 10;
 
-/** The coordinates of a sparkline: present values scaled to the box; an absent one a grey dot on the baseline. Pure. */
-export function sparkView(values: readonly (number | null)[]) {
+/** The coordinates of a sparkline: present values scaled to the box (as sparkPositions, with its floor); an absent one a grey dot on the baseline. Pure. */
+export function sparkView(values: readonly (number | null)[], floor = 0) {
   const present = values.filter((v): v is number => v !== null);
-  const lo = Math.min(...present);
-  const hi = Math.max(...present);
+  const positions = sparkPositions(values, floor);
   const step = values.length > 1 ? (WIDTH - 2 * PAD) / (values.length - 1) : 0;
   const x = (i: number) => round(values.length > 1 ? PAD + i * step : WIDTH / 2);
-  const y = (v: number) => round(hi === lo ? HEIGHT / 2 : HEIGHT - PAD - ((v - lo) / (hi - lo)) * (HEIGHT - 2 * PAD));
-  const points = values.map((v, i) => ({ x: x(i), y: v === null ? HEIGHT - PAD : y(v), cls: v === null ? 'gap' : i === values.length - 1 ? 'last' : 'point' }));
-  const line = values.flatMap((v, i) => (v === null ? [] : [`${x(i)},${y(v)}`])).join(' ');
+  const y = (p: number) => round(HEIGHT - PAD - p * (HEIGHT - 2 * PAD));
+  const points = positions.map((p, i) => ({ x: x(i), y: p === null ? HEIGHT - PAD : y(p), cls: p === null ? 'gap' : i === values.length - 1 ? 'last' : 'point' }));
+  const line = positions.flatMap((p, i) => (p === null ? [] : [`${x(i)},${y(p)}`])).join(' ');
   return { width: WIDTH, height: HEIGHT, points, line: present.length > 1 ? line : null };
 }
 
@@ -44,10 +43,10 @@ export function renderDriftHtml(report: DriftReport): string {
     generatedAt: report.generatedAt,
     verdict: { label: report.verdict.toUpperCase(), cls: VERDICT_CLASS[report.verdict], reason: report.reason },
     windows: report.windows.map((w) => ({ label: windowLabel(w.end), start: w.start, end: w.end })),
-    rows: driftRows(report).map((r) => ({ label: r.label, text: r.text, spark: sparkView(r.values) })),
+    rows: driftRows(report).map((r) => ({ label: r.label, text: r.text, spark: sparkView(r.values, r.floor) })),
     against: againstText(report),
     shifts: latestShiftLines(report),
-    tools: toolRows(report).map((t) => ({ tool: t.tool, text: t.text, note: t.note, spark: sparkView(t.values) })),
+    tools: toolRows(report).map((t) => ({ tool: t.tool, text: t.text, note: t.note, spark: sparkView(t.values, t.floor) })),
     checks: report.checks.map((c) => ({ name: c.name, status: c.status, cls: STATUS_CLASS[c.status], reason: c.reason })),
     skipped: skippedText(report),
     issues: report.issues.map(formatIssue),

@@ -4,39 +4,53 @@ import type { DriftReport } from '../drift/report.js';
 import { formatIssue } from '../errors.js';
 import { ms, num, pct, pValue, usd } from './format.js';
 
-/** One figure across the windows: its label, each window's value (null: absent) and how to print one. */
+/** One figure across the windows: its label, each window's value (null: absent), how to print one, and its sparkline's scale floor. */
 export interface DriftRow {
   label: string;
   values: (number | null)[];
   text: string[];
+  /** The smallest spread its sparkline spans: a change much smaller than this draws flat. */
+  floor: number;
 }
 
 const times = (x: number | null) => (x === null ? 'n/a' : `${x.toFixed(2)}×`);
 const perRun = (x: number | null) => (x === null ? 'n/a' : x.toFixed(2));
 
-const ROWS: { label: string; value: (f: WindowFigures, w: WindowReport) => number | null; show: (x: number | null) => string }[] = [
-  { label: 'runs', value: (f) => f.traces, show: (x) => String(x ?? 'n/a') },
-  { label: 'agreement', value: (f) => f.agreement.rate, show: pct },
-  { label: 'override rate', value: (f) => f.overrideRate.rate, show: pct },
-  { label: 'escalation rate', value: (f) => f.escalationRate.rate, show: pct },
-  { label: 'error rate', value: (f) => f.errorRate.rate, show: pct },
-  { label: 'cost per completed', value: (f) => f.costPerCompletedUsd, show: usd },
-  { label: 'p95 latency', value: (f) => f.p95LatencyMs, show: ms },
-  { label: 'tool calls per run', value: (f) => (f.traces === 0 ? null : f.toolCalls / f.traces), show: perRun },
-  { label: 'tool-call JSD', value: (_, w) => w.comparison?.jsd ?? null, show: (x) => num(x) },
-  { label: 'tool-call PSI', value: (_, w) => w.comparison?.psi ?? null, show: (x) => num(x) },
+/** Sparkline scale floors: a fixed spread (rates, divergences), or a share of the largest value (counts, money, time). */
+const fixed = (spread: number) => () => spread;
+const share = (part: number) => (values: readonly (number | null)[]) => part * Math.max(0, ...values.map((v) => Math.abs(v ?? 0)));
+/** Rates move on a 0–1 scale: 5 pp spans a whole sparkline. */
+const RATE_FLOOR = fixed(0.05);
+/** Counts, cost, latency, calls per run: 5% of the largest value spans a whole sparkline. */
+const SHARE_FLOOR = share(0.05);
+
+type RowSpec = { label: string | ((r: DriftReport) => string); value: (f: WindowFigures, w: WindowReport) => number | null; show: (x: number | null) => string; floor: (values: readonly (number | null)[]) => number };
+
+const ROWS: RowSpec[] = [
+  // A trace is one workflow run; a stored run holds one result per trace (and trial): count what was counted.
+  { label: (r) => (r.source.kind === 'runs' ? 'results' : 'traces'), value: (f) => f.traces, show: (x) => String(x ?? 'n/a'), floor: SHARE_FLOOR },
+  { label: 'agreement', value: (f) => f.agreement.rate, show: pct, floor: RATE_FLOOR },
+  { label: 'override rate', value: (f) => f.overrideRate.rate, show: pct, floor: RATE_FLOOR },
+  { label: 'escalation rate', value: (f) => f.escalationRate.rate, show: pct, floor: RATE_FLOOR },
+  { label: 'error rate', value: (f) => f.errorRate.rate, show: pct, floor: RATE_FLOOR },
+  { label: 'cost per completed', value: (f) => f.costPerCompletedUsd, show: usd, floor: SHARE_FLOOR },
+  { label: 'p95 latency', value: (f) => f.p95LatencyMs, show: ms, floor: SHARE_FLOOR },
+  { label: 'tool calls per run', value: (f) => (f.traces === 0 ? null : f.toolCalls / f.traces), show: perRun, floor: SHARE_FLOOR },
+  // JSD is in [0, 1] and below 0.05 means little; PSI below 0.1 reads as stable.
+  { label: 'tool-call JSD', value: (_, w) => w.comparison?.jsd ?? null, show: (x) => num(x), floor: fixed(0.05) },
+  { label: 'tool-call PSI', value: (_, w) => w.comparison?.psi ?? null, show: (x) => num(x), floor: fixed(0.1) },
 ];
 
 /** Every figure of the report, one row per figure, one value per window (oldest first). Pure. */
 export function driftRows(report: DriftReport): DriftRow[] {
   return ROWS.map((row) => {
     const values = report.windows.map((w) => row.value(w.figures, w));
-    return { label: row.label, values, text: values.map(row.show) };
+    return { label: typeof row.label === 'string' ? row.label : row.label(report), values, text: values.map(row.show), floor: row.floor(values) };
   });
 }
 
 /** Tools of the latest window with their calls per run in every window, most moved first. Pure. */
-export function toolRows(report: DriftReport): { tool: string; values: (number | null)[]; text: string[]; ratio: number | null; note: string }[] {
+export function toolRows(report: DriftReport): { tool: string; values: (number | null)[]; text: string[]; floor: number; ratio: number | null; note: string }[] {
   const latest = report.windows.at(-1);
   const shifts = latest?.comparison?.perTool ?? Object.fromEntries(Object.entries(latest?.figures.tools ?? {}).map(([t]) => [t, null]));
   const moved = (r: number | null) => (r === null ? Infinity : r === 0 ? Infinity : Math.abs(Math.log(r)));
@@ -45,19 +59,33 @@ export function toolRows(report: DriftReport): { tool: string; values: (number |
       const values = report.windows.map((w) => (w.figures.traces === 0 ? null : (w.figures.tools[tool] ?? 0) / w.figures.traces));
       const ratio = shift?.ratio ?? null;
       const note = !shift ? '' : shift.reference === 0 ? 'appeared' : shift.current === 0 ? 'vanished' : `${times(ratio)} as often`;
-      return { tool, values, text: values.map(perRun), ratio, note };
+      return { tool, values, text: values.map(perRun), floor: SHARE_FLOOR(values), ratio, note };
     })
     .sort((a, b) => moved(b.ratio) - moved(a.ratio) || a.tool.localeCompare(b.tool));
 }
 
 const BLOCKS = '▁▂▃▄▅▆▇█';
 
-/** A unicode sparkline of the values (scaled from their min to their max); an absent value is a space. Pure. */
-export function sparkline(values: readonly (number | null)[]): string {
+/**
+ * Where each value sits on a sparkline, from 0 (bottom) to 1 (top); null where absent.
+ * The scale is centred on the values and spans their spread, or `floor` when that is
+ * wider: a change much smaller than `floor` draws (nearly) flat instead of being
+ * stretched to the full height; equal values sit in the middle. Pure.
+ */
+export function sparkPositions(values: readonly (number | null)[], floor = 0): (number | null)[] {
   const present = values.filter((v): v is number => v !== null);
   const lo = Math.min(...present);
   const hi = Math.max(...present);
-  return values.map((v) => (v === null ? ' ' : hi === lo ? BLOCKS[3] : BLOCKS[Math.round(((v - lo) / (hi - lo)) * (BLOCKS.length - 1))])).join('');
+  const span = Math.max(hi - lo, floor);
+  return values.map((v) => (v === null ? null : span === 0 ? 0.5 : 0.5 + (v - (lo + hi) / 2) / span));
+}
+
+/** A unicode sparkline of the values (scaled as sparkPositions); an absent value is a space. Pure. */
+export function sparkline(values: readonly (number | null)[], floor = 0): string {
+  const top = BLOCKS.length - 1;
+  // Centred on the fourth block, so that equal values (and changes far below the floor) draw one flat line.
+  const block = (p: number) => BLOCKS[Math.min(top, Math.max(0, Math.round(3 + (p - 0.5) * top)))];
+  return sparkPositions(values, floor).map((p) => (p === null ? ' ' : block(p))).join('');
 }
 
 /** `2026-11-15 23:14` (UTC), or the date alone at midnight. */
@@ -68,7 +96,9 @@ export function windowLabel(isoTime: string): string {
 }
 
 export function againstText(report: DriftReport): string {
-  return report.reference ? `the reference window ${windowLabel(report.reference.start)} → ${windowLabel(report.reference.end)}` : 'the window before it';
+  const span = report.reference ? `${windowLabel(report.reference.start)} → ${windowLabel(report.reference.end)}` : null;
+  if (report.against === 'range') return `the reference window ${span}`;
+  return span ? `the window before it (${span}, ${report.reference!.figures.traces} ${report.source.kind === 'runs' ? 'result' : 'trace'}(s), not shown)` : 'the window before it';
 }
 
 /** The comparison of the latest window, in sentences ("issue_refund called 3.10× as often per run"). Pure. */
@@ -113,7 +143,7 @@ const MARK = { pass: 'ok  ', fail: 'FAIL', 'no-data': 'n/a ' } as const;
 /** The report in the terminal. Pure. */
 export function renderDriftTerminal(report: DriftReport): string {
   const head = ['window ending', ...report.windows.map((w) => windowLabel(w.end)), 'trend'];
-  const rows = driftRows(report).map((r) => [r.label, ...r.text, sparkline(r.values)]);
+  const rows = driftRows(report).map((r) => [r.label, ...r.text, sparkline(r.values, r.floor)]);
   const out = [headline(report), '', ...table(head, rows), '', `latest window against ${againstText(report)}:`, ...latestShiftLines(report).map((l) => `  ${l}`)];
   out.push('', `thresholds: ${report.verdict.toUpperCase()} (${report.reason})`);
   for (const c of report.checks) out.push(`  ${MARK[c.status]} ${c.name}: ${c.reason}`);
@@ -133,7 +163,7 @@ export function renderDriftMarkdown(report: DriftReport): string {
     '',
     `${headline(report)}. ${report.reason}.`,
     '',
-    ...md(['figure', ...report.windows.map((w) => windowLabel(w.end)), 'trend'], driftRows(report).map((r) => [r.label, ...r.text, `\`${sparkline(r.values)}\``])),
+    ...md(['figure', ...report.windows.map((w) => windowLabel(w.end)), 'trend'], driftRows(report).map((r) => [r.label, ...r.text, `\`${sparkline(r.values, r.floor)}\``])),
     '',
     `### The latest window against ${againstText(report)}`,
     '',
@@ -141,7 +171,7 @@ export function renderDriftMarkdown(report: DriftReport): string {
     '',
     '#### Tool calls per run',
     '',
-    ...md(['tool', ...report.windows.map((w) => windowLabel(w.end)), 'trend', 'latest'], toolRows(report).map((t) => [`\`${t.tool}\``, ...t.text, `\`${sparkline(t.values)}\``, t.note])),
+    ...md(['tool', ...report.windows.map((w) => windowLabel(w.end)), 'trend', 'latest'], toolRows(report).map((t) => [`\`${t.tool}\``, ...t.text, `\`${sparkline(t.values, t.floor)}\``, t.note])),
   ];
   if (report.checks.length) {
     out.push('', '### Thresholds', '', ...md(['threshold', 'status', 'why'], report.checks.map((c) => [`\`${c.name}\``, c.status, c.reason])));

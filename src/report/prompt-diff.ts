@@ -46,7 +46,7 @@ export function deltaRow(d: MetricDelta): string[] {
   ];
 }
 
-export const DELTA_HEAD = (a: string, b: string) => ['figure', a, b, `${b} − ${a} (95% CI, paired)`, 'McNemar p', ''];
+export const DELTA_HEAD = (a: string, b: string) => ['figure', a, b, `${b} − ${a} (95% CI, paired)`, 'McNemar p', 'significance'];
 
 function table(head: string[], rows: string[][]): string[] {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

@@ -1,16 +1,14 @@
-import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { extname, join, relative, resolve } from 'node:path';
 import { glob } from 'tinyglobby';
 import { InputError, NotFoundError, type Issue } from '../errors.js';
 import { createDriftAnalysis } from '../drift/analysis.js';
 import type { DriftConfig } from '../drift/config.js';
-import { observeResult, observeTrace, type DriftObservation } from '../drift/observation.js';
+import { observeResult, observeTrace, traceTime, type DriftObservation } from '../drift/observation.js';
 import { buildDriftReport, MAX_ISSUES, type DriftReport, type DriftSource } from '../drift/report.js';
-import { inWindow, planWindows, type Against, type TimeWindow } from '../drift/windows.js';
+import { planWindows, type Against } from '../drift/windows.js';
 import type { Store } from '../store/types.js';
-import { readTraceFile } from '../trace/reader.js';
+import { readTraceFile, type TraceLine } from '../trace/reader.js';
 
 export interface DriftOptions {
   config: DriftConfig;
@@ -24,6 +22,8 @@ export interface DriftOptions {
   until?: number;
   cwd: string;
   now: Date;
+  /** Any invalid trace line is an error (InputError, exit 2), listed with its file and line, instead of being left out. */
+  strict?: boolean;
 }
 
 /**
@@ -34,7 +34,7 @@ export interface DriftOptions {
  */
 export async function driftOverTraces(paths: readonly string[], options: DriftOptions): Promise<DriftReport> {
   const files = await traceFiles(paths, options.cwd);
-  const until = options.until ?? (await latestRecordedAt(files, options.workflow));
+  const until = options.until ?? (await latestRecordedAt(files, options.workflow, options.cwd));
   if (until === null) {
     throw new InputError([{ file: paths.join(' '), message: `no trace${options.workflow ? ` of workflow ${options.workflow}` : ''} has a recordedAt` }], 'drift places traces in time by their recordedAt; pass traces that carry one');
   }
@@ -44,10 +44,10 @@ export async function driftOverTraces(paths: readonly string[], options: DriftOp
   const issues: Issue[] = [];
   const observe = { compare: options.config.compare, pricing: options.config.pricing };
   for (const file of files) {
-    for await (const line of readTraceFile(file)) {
+    for await (const line of datedTraces(file, options.cwd)) {
       if (!line.ok) {
         skipped.invalid++;
-        if (issues.length < MAX_ISSUES) issues.push(...line.issues.map((i) => ({ ...i, file: show(i.file, options.cwd) })));
+        if (issues.length < MAX_ISSUES) issues.push(...line.issues);
         continue;
       }
       if (options.workflow && line.trace.workflow !== options.workflow) {
@@ -58,6 +58,10 @@ export async function driftOverTraces(paths: readonly string[], options: DriftOp
       if (observation) analysis.add(observation);
       else skipped.undated++;
     }
+  }
+  if (options.strict && skipped.invalid > 0) {
+    const more = skipped.invalid > issues.length ? `; ${skipped.invalid} invalid line(s) in all, the first ${issues.length} listed` : '';
+    throw new InputError(issues, `drop --strict to leave the invalid lines out and report the rest${more}`);
   }
   const source: DriftSource = { kind: 'traces', files: files.map((f) => show(f, options.cwd)) };
   return buildDriftReport(analysis.finish(), { ...context(options), source, skipped, issues });
@@ -80,7 +84,7 @@ export function driftOverRuns(store: Store, db: string, options: DriftOptions): 
   const analysis = createDriftAnalysis(windows, options.against);
   runs.forEach((run, i) => {
     const at = times[i]!;
-    if (!relevant(windows, options.against, at)) {
+    if (!analysis.covers(at)) {
       analysis.addOutside(store.countResults(run.runId));
       return;
     }
@@ -96,10 +100,6 @@ export function driftOverRuns(store: Store, db: string, options: DriftOptions): 
   });
   const source: DriftSource = { kind: 'runs', db, runs: runs.length };
   return buildDriftReport(analysis.finish(), { ...context(options), source, skipped: { undated: 0, otherWorkflow: 0, invalid: 0 }, issues: [] });
-}
-
-function relevant(windows: readonly TimeWindow[], against: Against, at: number): boolean {
-  return windows.some((w) => inWindow(w, at)) || (against.kind === 'range' && inWindow(against.window, at));
 }
 
 function context(options: DriftOptions) {
@@ -128,21 +128,32 @@ async function traceFiles(paths: readonly string[], cwd: string): Promise<string
   return files;
 }
 
-/** The latest `recordedAt` of the (workflow's) traces, reading each line as JSON only; null when none has one. */
-async function latestRecordedAt(files: readonly string[], workflow: string | null): Promise<number | null> {
+/**
+ * The lines of a trace file as the reader gives them (paths shown relative to `cwd`),
+ * with a `recordedAt` that is not a date turned into an issue on that field: both
+ * passes over the files see the same valid lines.
+ */
+async function* datedTraces(file: string, cwd: string): AsyncGenerator<TraceLine> {
+  const shown = show(file, cwd);
+  for await (const line of readTraceFile(file)) {
+    if (!line.ok) {
+      yield { ...line, file: shown, issues: line.issues.map((i) => ({ ...i, file: shown })) };
+      continue;
+    }
+    const time = traceTime(line.trace);
+    if (time.ok || time.problem === 'missing') yield { ...line, file: shown };
+    else yield { ok: false, file: shown, line: line.line, issues: [{ file: shown, line: line.line, path: 'recordedAt', message: `not a date: ${JSON.stringify(line.trace.recordedAt)}` }] };
+  }
+}
+
+/** The latest `recordedAt` of the (workflow's) valid traces; null when none has one. */
+async function latestRecordedAt(files: readonly string[], workflow: string | null, cwd: string): Promise<number | null> {
   let latest: number | null = null;
   for (const file of files) {
-    const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
-    for await (const text of lines) {
-      let trace: { recordedAt?: unknown; workflow?: unknown } | null;
-      try {
-        trace = JSON.parse(text) as typeof trace;
-      } catch {
-        continue; // reported by the second pass
-      }
-      if (!trace || typeof trace.recordedAt !== 'string' || (workflow && trace.workflow !== workflow)) continue;
-      const at = Date.parse(trace.recordedAt);
-      if (!Number.isNaN(at) && (latest === null || at > latest)) latest = at;
+    for await (const line of datedTraces(file, cwd)) {
+      if (!line.ok || (workflow && line.trace.workflow !== workflow)) continue; // reported by the second pass
+      const time = traceTime(line.trace);
+      if (time.ok && (latest === null || time.at > latest)) latest = time.at;
     }
   }
   return latest;

@@ -11,6 +11,7 @@ import type { Trace } from '../trace/schema.js';
 import { loadBaseline } from './baseline.js';
 import { runSuite, type RunOptions, type RunOutcome } from './run-suite.js';
 
+/** A version as reports show it: its `file` relative to the working folder (reports may be published). */
 export interface PromptSide extends PromptVersion {
   /** The template's text. */
   text: string;
@@ -22,6 +23,7 @@ export interface PromptSide extends PromptVersion {
 
 export interface PromptDiff {
   name: string;
+  /** The templates' folder, relative to the working folder. */
   dir: string;
   a: PromptSide;
   b: PromptSide;
@@ -69,18 +71,19 @@ export async function diffPromptVersions(name: string, a: string, b: string, opt
   const trace = sampleSuite ? await sampleTrace(sampleSuite, options.traceId, cwd) : undefined;
   const side = async (v: PromptVersion): Promise<PromptSide> => {
     const text = readFileSync(v.file, 'utf8');
-    if (!trace) return { ...v, text, rendered: null, renderError: null };
+    const shown = { version: v.version, file: relative(cwd, v.file), text };
+    if (!trace) return { ...shown, rendered: null, renderError: null };
     try {
-      return { ...v, text, rendered: (await loadPromptTemplate(v.file))(trace), renderError: null };
+      return { ...shown, rendered: (await loadPromptTemplate(v.file))(trace), renderError: null };
     } catch (error) {
       if (!(error instanceof ShadowgateError)) throw error;
-      return { ...v, text, rendered: null, renderError: error.message };
+      return { ...shown, rendered: null, renderError: error.message.split(v.file).join(shown.file) };
     }
   };
 
   return {
     name,
-    dir: family.dir,
+    dir: relative(cwd, family.dir) || '.',
     a: await side(va),
     b: await side(vb),
     sample: trace && sampleSuite ? { traceId: trace.id, suite: relative(cwd, sampleSuite.file) } : null,

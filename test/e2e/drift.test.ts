@@ -147,6 +147,65 @@ describe('shadowgate drift over production traces', () => {
     expect(log).toEqual({ console: [], pageErrors: [], otherRequests: [] });
   });
 
+  it('leaves an invalid line out of the time windows too: a schema-invalid trace dated later does not move them', async () => {
+    // Of the workflow, dated, but without input and steps: not a trace.
+    const future = '{"schema":"shadowgate.trace/v1","id":"future","workflow":"refund-triage","recordedAt":"2027-06-01T00:00:00Z"}';
+    writeFileSync(join(dir, 'future.jsonl'), `${traces(false)}${future}\n`);
+    const { code, stdout } = await cli(dir, 'drift', 'future.jsonl', '--config', 'drift.yaml', '--json', 'future.json');
+    expect(code).toBe(0);
+    const report = readReport('future.json');
+    expect(report.windows.map((w) => w.figures.traces)).toEqual([54, 54, 54, 54]);
+    expect(report.skipped).toMatchObject({ outside: 0, invalid: 2 });
+    expect(stdout).toContain(`future.jsonl:${traces(false).split('\n').length}: `);
+  });
+
+  it('judges a single window against the window before it, read though not shown', async () => {
+    const one = await cli(dir, 'drift', 'shifted.jsonl', '--config', 'drift.yaml', '--windows', '1', '--json', 'one.json');
+    expect(one.code).toBe(1);
+    expect(one.stdout).toContain('thresholds: FAIL (crossed: maxJsd, toolRatio.max)');
+    expect(one.stdout).toMatch(/each against the window before it \(\S+ \S+ → \S+ \S+, 54 trace\(s\), not shown\)/);
+    const report = readReport('one.json');
+    expect([report.against, report.windows.length, report.reference!.figures.traces]).toEqual(['previous', 1, 54]);
+    expect(report.windows[0]!.comparison!.perTool.issue_refund!.ratio).toBeCloseTo(3, 5);
+    // The first week has nothing before it: no reference, so no verdict.
+    writeFileSync(join(dir, 'jsd.yaml'), 'workflow: refund-triage\nthresholds: { maxJsd: 0.05 }\n');
+    const first = await cli(dir, 'drift', 'shifted.jsonl', '--config', 'jsd.yaml', '--window', '1d', '--windows', '1', '--until', '2026-10-05T12:00:00Z');
+    expect(first.code).toBe(1);
+    expect(first.stdout).toContain('thresholds: INCONCLUSIVE (its reference window has 0 run(s); thresholds need at least 1 (minTraces) on each side)');
+  });
+
+  it('reports a recordedAt that is not a date with its file, line and field, and --strict makes any bad line exit 2', async () => {
+    const lines = traces(false).split('\n');
+    lines[30] = lines[30]!.replace(/"recordedAt":"[^"]+"/, '"recordedAt":"garbage"');
+    writeFileSync(join(dir, 'garbage.jsonl'), lines.join('\n'));
+    const loose = await cli(dir, 'drift', 'garbage.jsonl', '--config', 'drift.yaml', '--json', 'garbage.json');
+    expect(loose.code).toBe(0);
+    expect(loose.stdout).toContain('garbage.jsonl:31: recordedAt: not a date: "garbage"');
+    const report = readReport('garbage.json');
+    expect(report.skipped).toMatchObject({ undated: 1, invalid: 2 });
+    expect(report.issues).toContainEqual({ file: 'garbage.jsonl', line: 31, path: 'recordedAt', message: 'not a date: "garbage"' });
+
+    const strict = await cli(dir, 'drift', 'garbage.jsonl', '--config', 'drift.yaml', '--strict');
+    expect(strict.code).toBe(2);
+    expect(strict.stdout).toBe('');
+    expect(strict.stderr).toContain('garbage.jsonl:18: ');
+    expect(strict.stderr).toContain('garbage.jsonl:31: recordedAt: not a date');
+    expect(strict.stderr).toContain('drop --strict');
+    const clean = await cli(dir, 'drift', 'steady.jsonl', '--workflow', 'refund-triage', '--strict');
+    expect(clean.code).toBe(2); // steady.jsonl has its broken line too
+    writeFileSync(join(dir, 'clean.jsonl'), traces(false).split('\n').filter((l) => !l.includes('"broken"')).join('\n'));
+    expect((await cli(dir, 'drift', 'clean.jsonl', '--config', 'drift.yaml', '--strict')).code).toBe(0);
+  });
+
+  it('names the trace files as given, with no path of the machine in its reports', async () => {
+    const { code } = await cli(dir, 'drift', '.', '--config', 'drift.yaml', '--windows', '2', '--report', 'paths');
+    expect(code).toBeLessThanOrEqual(1);
+    const report = JSON.parse(readFileSync(join(dir, 'paths/drift.json'), 'utf8')) as DriftReport;
+    if (report.source.kind !== 'traces') throw new Error('expected trace files');
+    expect(report.source.files).toContain('shifted.jsonl');
+    for (const file of ['drift.json', 'report.md', 'report.html']) expect(readFileSync(join(dir, 'paths', file), 'utf8')).not.toContain(dir);
+  });
+
   it('runs the nightly command over the bundled traces', async () => {
     const { code, stdout } = await cli(ROOT, 'drift', 'traces/refund-triage', '--config', 'fixtures/refund-triage/drift.yaml');
     expect(stdout).toContain('drift of refund-triage: 3 trace file(s), 3 window(s) of 7d');
@@ -182,6 +241,8 @@ describe('shadowgate drift over stored runs', () => {
     const { code, stdout } = await cli(dir, 'drift', '--db', db, '--window', '1d', '--windows', '2', '--workflow', 'refund-triage', '--json', 'runs.json');
     expect(code).toBe(0);
     expect(stdout).toContain('2 stored run(s)');
+    // Each stored run holds one result per trace: the first row counts results, not runs.
+    expect(stdout).toMatch(/\nresults +10 +10 /);
     const report = readReport('runs.json');
     expect(report.source).toEqual({ kind: 'runs', db, runs: 2 });
     const [first, second] = report.windows.map((w) => w.figures);

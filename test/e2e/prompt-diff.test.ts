@@ -134,7 +134,14 @@ describe('prompt diff --suite', () => {
     // Markdown has the same flips.
     const md = readFileSync(join(dir, 'out/report/prompt-diff.md'), 'utf8');
     for (const id of fixes) expect(md).toContain(`| \`${id}\` | fixed |`);
-    expect(md).toContain('| figure | v3 | v4 | v4 − v3 (95% CI, paired) | McNemar p |  |');
+    expect(md).toContain('| figure | v3 | v4 | v4 − v3 (95% CI, paired) | McNemar p | significance |');
+    expect(diff.stdout).toMatch(/figure +v3 +v4 +v4 − v3 \(95% CI, paired\) +McNemar p +significance\n/);
+
+    // No path of this machine in what may be published: the templates as the project names them.
+    expect([doc.a.file, doc.b.file]).toEqual(['fixtures/refund-triage/prompts/triage.v3.hbs', 'fixtures/refund-triage/prompts/triage.v4.hbs']);
+    for (const file of ['out/diff.json', 'out/report/prompt-diff.json', 'out/report/prompt-diff.html', 'out/report/prompt-diff.md']) {
+      expect(readFileSync(join(dir, file), 'utf8')).not.toContain(dir);
+    }
 
     // Run again: nothing new reaches the provider.
     const again = await shadowgate('prompt', 'diff', 'triage', 'v3', 'v4', '--suite', SUITE, '--db', 'db.sqlite', '--concurrency', '16', '--json', 'out/again.json');
