@@ -37,6 +37,7 @@ export { PolicySchema, type Policy, type PolicyRule, type Condition } from './po
 export { createPolicy, type PolicyBreach } from './policy/evaluate.js';
 export type { PolicyViolationCounts } from './metrics/policy-violations.js';
 export { loadSuite, loadToolCatalog, type ResolvedSuite } from './suite/load.js';
+export { jsonSchemaOf, SCHEMA_KINDS, type SchemaKind } from './json-schema/generate.js';
 export type { ModelProvider, ModelRequest, ModelResponse, ModelCallContext, ChatMessage, ToolSpec } from './providers/types.js';
 export { createReplayProvider } from './providers/replay.js';
 export { PRICING_TABLE, priceOf, costOf, type Price } from './providers/pricing.js';
@@ -62,3 +63,7 @@ export { renderHtmlReport, writeHtmlReport } from './report/html.js';
 export { writeReports } from './report/write.js';
 export { createOpenAIProvider } from './providers/openai.js';
 export { createAnthropicProvider } from './providers/anthropic.js';
+export type { Importer, ImportOptions, ImportResult } from './importers/types.js';
+export { importOpenAITraces } from './importers/openai.js';
+export { importAnthropicTraces } from './importers/anthropic.js';
+export { importTauBenchTraces } from './importers/tau-bench.js';

@@ -17,9 +17,8 @@ export interface RecordShape {
   /** The key that marks the shape: `messages` (a conversation) or `request` (one logged call). */
   key: 'messages' | 'request';
   schema: z.ZodType;
-  // The schema's output; typed loosely here so that each shape keeps its own type.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  read: (record: any) => ReadConversation;
+  /** Reads what the schema parsed (each shape types its own record, hence `never` here). */
+  read: (record: never) => ReadConversation;
 }
 
 /** The file name without folders and `.json` / `.jsonl`: the default workflow and id prefix. */
@@ -50,7 +49,7 @@ export function importConversations(text: string, options: ImportOptions, format
       for (const issue of parsed.error.issues) at(formatPath(issue.path), issue.message);
       continue;
     }
-    read.push({ ...shape.read(parsed.data), record, bare });
+    read.push({ ...shape.read(parsed.data as never), record, bare });
   }
 
   const traces: Trace[] = [];
