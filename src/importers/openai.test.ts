@@ -91,6 +91,21 @@ describe('importOpenAITraces', () => {
     ]);
   });
 
+  it('reads content parts: text parts of an assistant message as its text, of a tool message as its result', () => {
+    const log = JSON.stringify({
+      model: 'gpt-4o',
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'Hi' }] },
+        { role: 'assistant', content: [{ type: 'text', text: 'Checking.' }], tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+        { role: 'tool', tool_call_id: 'c', content: [{ type: 'text', text: '{"ok":' }, { type: 'text', text: 'true}' }] },
+      ],
+    });
+    expect(importOpenAITraces(log, { file: 'x.json' }).traces[0]!.steps).toEqual([
+      { type: 'llm', model: 'gpt-4o', messages: [{ role: 'user', content: [{ type: 'text', text: 'Hi' }] }], output: { text: 'Checking.', toolCalls: [{ id: 'c', name: 'f', args: {} }] } },
+      { type: 'tool', id: 'c', name: 'f', args: {}, result: { ok: true } },
+    ]);
+  });
+
   it('reports a JSON document that does not parse once, at its line', () => {
     expect(importOpenAITraces('[\n  {"messages": []},\n  {"messages": [}\n]', { file: 'bad.json' }).issues).toEqual([
       { file: 'bad.json', line: 3, message: expect.stringMatching(/^invalid JSON: /) },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { fromOpenAIResponse } from '../providers/openai.js';
-import { resultContent, type Turn } from './conversation.js';
+import { resultContent, textOfParts, type Turn } from './conversation.js';
 import { importConversations, type RecordShape } from './message-log.js';
 import type { Importer } from './types.js';
 
@@ -54,7 +54,9 @@ export function openAITurns(messages: readonly OpenAIMessage[], path: string, fa
     const at = `${path}.${i}`;
     switch (m.role) {
       case 'assistant': {
-        const answer = fromOpenAIResponse({ choices: [{ message: m }] });
+        // An assistant message in a history may hold content parts rather than a string.
+        const content = typeof m.content === 'string' ? m.content : (textOfParts(m.content) ?? null);
+        const answer = fromOpenAIResponse({ choices: [{ message: { ...m, content } }] });
         return { kind: 'model', ...(answer.text ? { text: answer.text } : {}), toolCalls: answer.toolCalls, path: at };
       }
       case 'tool':
