@@ -67,3 +67,4 @@ export type { Importer, ImportOptions, ImportResult } from './importers/types.js
 export { importOpenAITraces } from './importers/openai.js';
 export { importAnthropicTraces } from './importers/anthropic.js';
 export { importTauBenchTraces } from './importers/tau-bench.js';
+export { importOtelTraces } from './importers/otel.js';
