@@ -20,7 +20,9 @@ interface ImportFlags {
 /**
  * `shadowgate import <format> <in> --out <jsonl>`: traces from another format, each
  * checked against the trace schema before it is written. Problems are listed with file,
- * line and field, and the rest still import (exit 0); `--strict` exits 2 on any.
+ * line and field, and the rest still import (exit 0); `--strict` exits 2 on any. When no
+ * trace could be imported and there are problems, it exits 2 listing them, whatever
+ * `--strict` says; a file with no records writes an empty trace file and says so.
  */
 export function registerImportCommand(program: Command, io: CliIo, setExit: (code: number) => void): void {
   program
@@ -49,9 +51,15 @@ export function registerImportCommand(program: Command, io: CliIo, setExit: (cod
         return parsed.success;
       });
       if (catalog) for (const name of toolsMissingFrom(valid, catalog)) issues.push({ file: input, message: `tool ${name} is not in ${opts.tools}: a suite with that catalog counts its calls as writes` });
+      // Nothing imported and something wrong: most likely a file of another format. That is an error, not an empty result.
+      if (valid.length === 0 && issues.length > 0) throw new InputError(issues, `no trace could be imported from ${input}: is it in the ${format} format? (formats: ${Object.keys(IMPORTERS).join(', ')})`);
       writeFileSync(out, valid.map((t) => JSON.stringify(t)).join('\n') + (valid.length ? '\n' : ''));
       const notReplayable = valid.filter((t) => t.metadata?.replayable === false).length;
-      io.stdout.write(`${valid.length} trace(s) written to ${opts.out}${notReplayable ? `, ${notReplayable} marked not replayable` : ''}\n`);
+      io.stdout.write(
+        valid.length === 0
+          ? `0 traces: the file holds no records (${opts.out} written empty)\n`
+          : `${valid.length} trace(s) written to ${opts.out}${notReplayable ? `, ${notReplayable} marked not replayable` : ''}\n`,
+      );
       if (issues.length > 0) {
         if (opts.strict) throw new InputError(issues);
         for (const issue of issues) io.stderr.write(`${formatIssue(issue)}\n`);

@@ -63,6 +63,34 @@ describe('importAnthropicTraces', () => {
     expect(issues).toEqual([{ file: 'anthropic-messages.json', path: '2.messages.1.content.0.id', message: 'required' }]);
   });
 
+  it('marks a trace not replayable where a tool_use input is not an object, naming the step and tool', () => {
+    const log = {
+      id: 'msg-x',
+      model: 'claude-haiku-4-5',
+      messages: [
+        { role: 'user', content: 'Refund ORD-1' },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'issue_refund', input: '{"order_id": "ORD-1"' }] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'ok' }] },
+        { role: 'assistant', content: 'Refunded.' },
+      ],
+    };
+    const { traces: [trace], issues: found } = importAnthropicTraces(JSON.stringify(log), { file: 'x.json' });
+    expect(trace!.steps[1]).toMatchObject({ type: 'tool', name: 'issue_refund', args: {} });
+    expect(trace!.metadata).toEqual({ importedFrom: 'anthropic', replayable: false, notReplayableReason: 'step 1 (issue_refund) has arguments that are not a JSON object' });
+    expect(found).toEqual([{ file: 'x.json', path: 'messages.1', message: expect.stringContaining('tool call toolu_1 (issue_refund): arguments are not a JSON object') }]);
+  });
+
+  it('names an OpenAI record as such rather than read it without its tool calls', () => {
+    const openai = [
+      { role: 'user', content: 'Find ORD-5' },
+      { role: 'assistant', content: 'Looking.', tool_calls: [{ id: 'c1', type: 'function', function: { name: 'get_order', arguments: '{}' } }] },
+    ];
+    expect(importAnthropicTraces(JSON.stringify({ model: 'gpt-4o', messages: openai }), { file: 'x.json' })).toEqual({
+      traces: [],
+      issues: [{ file: 'x.json', path: 'messages.1.tool_calls', message: '`tool_calls` belongs to OpenAI Chat Completions, not Anthropic Messages: import the file with `shadowgate import openai`' }],
+    });
+  });
+
   it('joins the logged calls of one loop, in JSON Lines', () => {
     const request = { model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'Find ORD-5' }] };
     const use = { type: 'tool_use', id: 'toolu_9', name: 'get_order', input: { order_id: 'ORD-5' } };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { fromAnthropicResponse } from '../providers/anthropic.js';
 import { resultContent, textOfParts, type Turn } from './conversation.js';
+import { openAISign } from './format-signs.js';
 import { importConversations, type RecordShape } from './message-log.js';
 import { requiredField } from './records.js';
 import type { Importer } from './types.js';
@@ -96,4 +97,4 @@ function anthropicTurns(messages: readonly AnthropicMessage[], path: string): Tu
  * string or text / tool_use / tool_result blocks. Calls of one agent loop join into one trace.
  */
 export const importAnthropicTraces: Importer = (text, options) =>
-  importConversations(text, options, { format: 'anthropic', shapes: SHAPES });
+  importConversations(text, options, { format: 'anthropic', label: 'Anthropic Messages', shapes: SHAPES, other: { name: 'openai', label: 'OpenAI Chat Completions', sign: openAISign } });

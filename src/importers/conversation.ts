@@ -24,10 +24,18 @@ export type Report = (path: string, message: string) => void;
  * out, with an issue. A call that was never answered (the run stopped) stays among
  * the model step's tool calls and makes no tool step: it never ran. Logs may use a call
  * id again for a later call (tau-bench's do): a result answers the latest call with its id.
+ *
+ * A call whose arguments are not a JSON object is recorded with `{}` and listed, and it
+ * makes the trace not replayable: a replay would mock that tool with arguments the agent
+ * never sent. `notReplayable` names each such step (the tool step where the call ran, else
+ * the model step that made it) for `metadata.notReplayableReason`.
  */
-export function stepsOf(turns: readonly Turn[], model: string, report: Report): Step[] {
+export function stepsOf(turns: readonly Turn[], model: string, report: Report): { steps: Step[]; notReplayable: string[] } {
   const steps: Step[] = [];
   const calls = new Map<string, ModelToolCall>();
+  // Calls with arguments that are not a JSON object, by call, with the model step that made them, until they run.
+  const unanswered = new Map<ModelToolCall, number>();
+  const notReplayable: string[] = [];
   let pending: { role: string; content: unknown }[] = [];
   for (const turn of turns) {
     switch (turn.kind) {
@@ -36,7 +44,10 @@ export function stepsOf(turns: readonly Turn[], model: string, report: Report): 
         break;
       case 'model': {
         for (const call of turn.toolCalls) {
-          if (call.invalidArguments !== undefined) report(turn.path, `tool call ${call.id} (${call.name}): arguments are not a JSON object, recorded as {}: ${call.invalidArguments.slice(0, 80)}`);
+          if (call.invalidArguments !== undefined) {
+            report(turn.path, `tool call ${call.id} (${call.name}): arguments are not a JSON object, recorded as {}; the trace is marked not replayable: ${call.invalidArguments.slice(0, 80)}`);
+            unanswered.set(call, steps.length);
+          }
           calls.set(call.id, call);
         }
         const toolCalls = turn.toolCalls.map(({ id, name, args }) => ({ id, name, args }));
@@ -56,12 +67,25 @@ export function stepsOf(turns: readonly Turn[], model: string, report: Report): 
           report(turn.path, `tool result for ${turn.toolCallId === undefined ? 'no tool call id' : `tool call ${turn.toolCallId}`}, which no earlier model turn made; left out`);
           break;
         }
+        if (call.invalidArguments !== undefined) {
+          notReplayable.push(invalidArgumentsReason(steps.length, call));
+          unanswered.delete(call);
+        }
         steps.push({ type: 'tool', id: call.id, name: call.name, args: call.args, ...(turn.failed ? { error: turn.content } : { result: turn.content }) });
         break;
       }
     }
   }
-  return steps;
+  for (const [call, step] of unanswered) notReplayable.push(invalidArgumentsReason(step, call));
+  return { steps, notReplayable };
+}
+
+const invalidArgumentsReason = (step: number, call: ModelToolCall) => `step ${step} (${call.name}) has arguments that are not a JSON object`;
+
+/** The metadata that marks a trace not replayable, with its reasons; none when there are none. */
+export function replayability(reasons: readonly string[]): { replayable?: false; notReplayableReason?: string } {
+  const unique = [...new Set(reasons)];
+  return unique.length ? { replayable: false, notReplayableReason: unique.join('; ') } : {};
 }
 
 /** The content of the first user message: what the agent was asked. Null when there is none. */

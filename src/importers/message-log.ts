@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import { TRACE_SCHEMA_ID, type Trace } from '../trace/schema.js';
 import { formatPath } from '../trace/zod-issues.js';
-import { conversationOutcome, firstUserContent, joinCalls, stepsOf, type Conversation } from './conversation.js';
+import type { OtherFormat } from './format-signs.js';
+import { conversationOutcome, firstUserContent, joinCalls, replayability, stepsOf, type Conversation } from './conversation.js';
 import { readRecords, recordIssue, requiredField, type SourceRecord } from './records.js';
 import type { ImportOptions, ImportResult } from './types.js';
 
@@ -30,15 +31,22 @@ export function fileStem(file: string): string {
  * The shared path of the message-log importers: records (a JSON document or JSON Lines),
  * each read by the shape its key names (a bare array of messages is a `messages` record),
  * logged calls of one conversation joined, each conversation one trace. A record that does
- * not fit is an issue with its line and path, and the rest still import. Pure.
+ * not fit is an issue with its line and path, and the rest still import; one with a field
+ * of the other provider's format is one issue that names that format. Pure.
  */
-export function importConversations(text: string, options: ImportOptions, format: { format: string; shapes: readonly RecordShape[] }): ImportResult {
+export function importConversations(text: string, options: ImportOptions, format: { format: string; label: string; shapes: readonly RecordShape[]; other: OtherFormat }): ImportResult {
   const { records, issues } = readRecords(text, options.file, (array) => !isMessage(array[0]));
   const read: (ReadConversation & { record: SourceRecord; bare: boolean })[] = [];
   for (const record of records) {
     const bare = Array.isArray(record.value);
     const value = bare ? { messages: record.value } : record.value;
     const at = (path: string, message: string) => issues.push(recordIssue(options.file, record, bare ? path.replace(/^messages\.?/, '') : path, message));
+    // A record of the other provider's format is said to be one, not listed as schema errors (or read with its tool calls lost).
+    const sign = format.other.sign(value);
+    if (sign) {
+      at(sign.path, `${sign.what} belongs to ${format.other.label}, not ${format.label}: import the file with \`shadowgate import ${format.other.name}\``);
+      continue;
+    }
     const shape = format.shapes.find((s) => value !== null && typeof value === 'object' && s.key in value);
     if (!shape) {
       at('', `not a conversation: expected ${format.shapes.map((s) => `\`${s.key}\``).join(' or ')}`);
@@ -70,18 +78,20 @@ export function importConversations(text: string, options: ImportOptions, format
     }
     ids.set(id, record.index);
     const outcome = conversationOutcome(conversation.turns);
+    const { steps, notReplayable } = stepsOf(conversation.turns, model ?? '', report);
     traces.push({
       schema: TRACE_SCHEMA_ID,
       id,
       workflow: options.workflow ?? fileStem(options.file),
       ...(model ? { agent: { model } } : {}),
       input: firstUserContent(conversation.turns),
-      steps: stepsOf(conversation.turns, model ?? '', report),
+      steps,
       ...(outcome ? { outcome } : {}),
       metadata: {
         ...conversation.metadata,
         importedFrom: format.format,
         ...(joined.length ? { joinedCalls: joined.length + 1 } : {}),
+        ...replayability(notReplayable),
       },
     });
   }

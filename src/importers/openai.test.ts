@@ -87,8 +87,31 @@ describe('importOpenAITraces', () => {
     expect(trace!.steps).toEqual([{ type: 'llm', model: 'gpt-4o', messages: [{ role: 'user', content: 'Hi' }], output: { toolCalls: [{ id: 'c1', name: 'lookup', args: {} }] } }]);
     expect(found).toEqual([
       { file: 'x.json', path: 'messages.1', message: 'tool result for tool call nope, which no earlier model turn made; left out' },
-      { file: 'x.json', path: 'messages.2', message: 'tool call c1 (lookup): arguments are not a JSON object, recorded as {}: not json' },
+      { file: 'x.json', path: 'messages.2', message: 'tool call c1 (lookup): arguments are not a JSON object, recorded as {}; the trace is marked not replayable: not json' },
     ]);
+    // the call never ran: the model step that made it is named
+    expect(trace!.metadata).toMatchObject({ replayable: false, notReplayableReason: 'step 0 (lookup) has arguments that are not a JSON object' });
+  });
+
+  it('marks a trace not replayable where a call that ran had arguments that are not JSON, naming the tool step', () => {
+    const log = JSON.stringify({
+      model: 'gpt-4o',
+      messages: [
+        { role: 'user', content: 'Refund ORD-1' },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'a', type: 'function', function: { name: 'get_order', arguments: '{"order_id":"ORD-1"}' } }] },
+        { role: 'tool', tool_call_id: 'a', content: '{"total":40}' },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'b', type: 'function', function: { name: 'issue_refund', arguments: '{"order_id":"ORD-1", amount: 40' } }] },
+        { role: 'tool', tool_call_id: 'b', content: 'ok' },
+        { role: 'assistant', content: 'Refunded.' },
+      ],
+    });
+    const { traces: [trace], issues: found } = importOpenAITraces(log, { file: 'x.json' });
+    expect(trace!.steps[3]).toEqual({ type: 'tool', id: 'b', name: 'issue_refund', args: {}, result: 'ok' });
+    expect(trace!.metadata).toEqual({ importedFrom: 'openai', replayable: false, notReplayableReason: 'step 3 (issue_refund) has arguments that are not a JSON object' });
+    expect(found).toHaveLength(1);
+    // valid arguments leave the trace replayable
+    const fine = importOpenAITraces(log.replace('amount: 40', '\\"amount\\": 40}'), { file: 'x.json' }).traces[0]!;
+    expect(fine.metadata).toEqual({ importedFrom: 'openai' });
   });
 
   it('reads content parts: text parts of an assistant message as its text, of a tool message as its result', () => {

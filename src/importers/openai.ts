@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { fromOpenAIResponse } from '../providers/openai.js';
 import { resultContent, textOfParts, type Turn } from './conversation.js';
+import { anthropicSign } from './format-signs.js';
 import { importConversations, type RecordShape } from './message-log.js';
 import type { Importer } from './types.js';
 
@@ -74,4 +75,4 @@ export function openAITurns(messages: readonly OpenAIMessage[], path: string, fa
  * agent loop (each request repeating the conversation so far) join into one trace.
  */
 export const importOpenAITraces: Importer = (text, options) =>
-  importConversations(text, options, { format: 'openai', shapes: SHAPES });
+  importConversations(text, options, { format: 'openai', label: 'OpenAI Chat Completions', shapes: SHAPES, other: { name: 'anthropic', label: 'Anthropic Messages', sign: anthropicSign } });

@@ -15,8 +15,9 @@ export interface SourceRecord {
 /**
  * The records of a file: a JSON document (an array of records, or one record) or JSON
  * Lines (one record a line, blank lines skipped). A line that is not JSON is an issue
- * with its line number, and the other lines still count. `isRecordList` tells an array
- * of records from an array that is itself one record (a bare list of messages).
+ * with its line number, and the other lines still count. An empty file has no records.
+ * `isRecordList` tells an array of records from an array that is itself one record (a
+ * bare list of messages).
  */
 export function readRecords(text: string, file: string, isRecordList: (array: unknown[]) => boolean = () => true): { records: SourceRecord[]; issues: Issue[] } {
   const body = text.replace(/^\uFEFF/, '');
@@ -28,9 +29,11 @@ export function readRecords(text: string, file: string, isRecordList: (array: un
   }
   const lines = body.split('\n');
   const first = lines.findIndex((l) => l.trim() !== '');
+  // An empty file holds no records: that is not a problem (the caller says that nothing was imported).
+  if (first === -1) return { records: [], issues: [] };
   // One document that does not parse (a JSON file with a syntax error) is reported once, where it broke.
-  if (first === -1 || !parseJson(lines[first]!).ok) {
-    return { records: [], issues: [{ file, ...withLine(first === -1 ? undefined : lineAt(body, whole.error)), message: first === -1 ? 'the file is empty' : `invalid JSON: ${whole.error.message}` }] };
+  if (!parseJson(lines[first]!).ok) {
+    return { records: [], issues: [{ file, ...withLine(lineAt(body, whole.error)), message: `invalid JSON: ${whole.error.message}` }] };
   }
   const records: SourceRecord[] = [];
   const issues: Issue[] = [];

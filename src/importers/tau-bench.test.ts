@@ -6,14 +6,14 @@ import { importTauBenchTraces, tauBenchFileName } from './tau-bench.js';
 const call = (id: string, name: string, args: object) => ({ role: 'assistant', content: null, tool_calls: [{ id, type: 'function', function: { name, arguments: JSON.stringify(args) } }] });
 const answer = (id: string, name: string, content: string) => ({ role: 'tool', tool_call_id: id, name, content });
 
-function run(over: { task_id?: number; trial?: number; reward?: number; reward_info?: unknown; traj?: object[] } = {}) {
+function run(over: { task_id?: number; trial?: number; reward?: number; reward_info?: unknown; traj?: object[]; source?: string } = {}) {
   return {
     task_id: over.task_id ?? 7,
     trial: over.trial ?? 0,
     reward: over.reward ?? 1,
     info: {
       task: { user_id: 'ada_1', instruction: 'You are ada_1 and want to cancel reservation R1.', actions: [{ name: 'cancel_reservation', kwargs: { reservation_id: 'R1' } }], outputs: [] },
-      source: 'user',
+      source: over.source ?? 'user',
       user_cost: 0.002,
       reward_info: over.reward_info === undefined ? { reward: over.reward ?? 1, info: { r_actions: 1 }, actions: [] } : over.reward_info,
     },
@@ -53,7 +53,7 @@ describe('importTauBenchTraces', () => {
         ],
         outcome: { status: 'completed', output: 'Done.' },
         human: { actions: [{ name: 'cancel_reservation', args: { reservation_id: 'R1' } }] },
-        metadata: { importedFrom: 'tau-bench', reward: 1, rewardInfo: { reward: 1, info: { r_actions: 1 }, actions: [] }, expectedOutputs: [], userSimulator: 'user', userSimulatorCostUsd: 0.002 },
+        metadata: { importedFrom: 'tau-bench', reward: 1, rewardInfo: { reward: 1, info: { r_actions: 1 }, actions: [] }, expectedOutputs: [], endedBy: 'user', userSimulatorCostUsd: 0.002 },
       },
     ]);
   });
@@ -61,13 +61,23 @@ describe('importTauBenchTraces', () => {
   it('ends a run cut off by the step limit as aborted, and one handed to a person as escalated', () => {
     const escalation = [{ role: 'user', content: 'I want a person' }, call('t', 'transfer_to_human_agents', { summary: 'wants a person' }), answer('t', 'transfer_to_human_agents', 'Transfer successful')];
     const { traces } = importTauBenchTraces(
-      JSON.stringify([run({ reward: 0, reward_info: null, trial: 1 }), run({ reward: 0, trial: 2, traj: escalation })]),
+      JSON.stringify([run({ reward: 0, reward_info: null, trial: 1, source: 'search_direct_flight' }), run({ reward: 0, trial: 2, traj: escalation, source: 'transfer_to_human_agents' })]),
       { file: 'gpt-4o-airline.json' },
     );
-    expect(traces.map((t) => [t.id, t.outcome?.status, t.metadata?.reward, t.metadata?.stoppedAt])).toEqual([
-      ['gpt-4o-airline-7-1', 'aborted', 0, 'step limit'],
-      ['gpt-4o-airline-7-2', 'escalated', 0, undefined],
+    // tau-bench's info.source is what ended the episode (here the last tool called), not the user simulator
+    expect(traces.map((t) => [t.id, t.outcome?.status, t.metadata?.reward, t.metadata?.stoppedAt, t.metadata?.endedBy])).toEqual([
+      ['gpt-4o-airline-7-1', 'aborted', 0, 'step limit', 'search_direct_flight'],
+      ['gpt-4o-airline-7-2', 'escalated', 0, undefined, 'transfer_to_human_agents'],
     ]);
+  });
+
+  it('marks a run not replayable where a call has arguments that are not JSON, naming the step and tool', () => {
+    const broken = { role: 'assistant', content: null, tool_calls: [{ id: 'c2', type: 'function', function: { name: 'cancel_reservation', arguments: "{'reservation_id': 'R1'}" } }] };
+    const traj = [{ role: 'user', content: 'Cancel R1' }, broken, answer('c2', 'cancel_reservation', '{"status": "cancelled"}')];
+    const { traces, issues } = importTauBenchTraces(JSON.stringify([run({ traj }), run({ trial: 1 })]), { file: 'gpt-4o-airline.json' });
+    expect(traces[0]!.metadata).toMatchObject({ replayable: false, notReplayableReason: 'step 1 (cancel_reservation) has arguments that are not a JSON object' });
+    expect(traces[1]!.metadata).not.toHaveProperty('replayable');
+    expect(issues).toEqual([{ file: 'gpt-4o-airline.json', path: '0.traj.1', message: expect.stringContaining('tool call c2 (cancel_reservation): arguments are not a JSON object') }]);
   });
 
   it('takes --model and --workflow over the file name, and needs a model from one of them', () => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { TRACE_SCHEMA_ID, type Outcome, type Step, type Trace } from '../trace/schema.js';
 import { formatPath } from '../trace/zod-issues.js';
-import { firstUserContent, lastModelText, stepsOf, type Turn } from './conversation.js';
+import { firstUserContent, lastModelText, replayability, stepsOf, type Turn } from './conversation.js';
 import { fileStem } from './message-log.js';
 import { OpenAIMessagesSchema, openAITurns } from './openai.js';
 import { readRecords, recordIssue, requiredField } from './records.js';
@@ -22,6 +22,7 @@ const RunSchema = z.object({
       actions: z.array(z.object({ name: z.string().min(1), kwargs: z.record(z.string(), z.unknown()) })),
       outputs: z.array(z.unknown()).optional(),
     }),
+    // What ended the episode: `user`, or the name of the tool called last.
     source: z.string().optional(),
     user_cost: z.number().nullish(),
     // null where the run hit the step limit before the user simulator ended it
@@ -30,6 +31,7 @@ const RunSchema = z.object({
   traj: OpenAIMessagesSchema,
 });
 type Run = z.infer<typeof RunSchema>;
+const RUN_KEYS = Object.keys(RunSchema.shape);
 
 /**
  * `<model>-<domain>.json` (`gpt-4o-airline.json`, `sonnet-35-new-retail.json`): the model
@@ -61,6 +63,11 @@ export const importTauBenchTraces: Importer = (text, options) => {
   const ids = new Set<string>();
   for (const record of records) {
     const report = (path: string, message: string) => issues.push(recordIssue(options.file, record, path, message));
+    // A record with none of a run's fields is another kind of file: said once, not as five missing fields.
+    if (!RUN_KEYS.some((key) => record.value !== null && typeof record.value === 'object' && key in record.value)) {
+      report('', `not a tau-bench run: expected ${RUN_KEYS.join(', ')} (a historical_trajectories file)`);
+      continue;
+    }
     const parsed = RunSchema.safeParse(record.value, requiredField);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) report(formatPath(issue.path), issue.message);
@@ -79,7 +86,7 @@ export const importTauBenchTraces: Importer = (text, options) => {
 
 function traceOfRun(run: Run, on: { model: string; workflow: string; domain: string | undefined }, report: (path: string, message: string) => void): Trace {
   const turns: Turn[] = openAITurns(run.traj, 'traj', failed);
-  const steps = stepsOf(turns, on.model, report);
+  const { steps, notReplayable } = stepsOf(turns, on.model, report);
   const { task, reward_info: rewardInfo } = run.info;
   return {
     schema: TRACE_SCHEMA_ID,
@@ -99,8 +106,10 @@ function traceOfRun(run: Run, on: { model: string; workflow: string; domain: str
       rewardInfo,
       ...(rewardInfo === null ? { stoppedAt: 'step limit' } : {}),
       ...(task.outputs !== undefined ? { expectedOutputs: task.outputs } : {}),
-      ...(run.info.source !== undefined ? { userSimulator: run.info.source } : {}),
+      // What ended the episode: `user` (the simulated customer stopped) or the tool whose call did (a transfer, the step limit).
+      ...(run.info.source !== undefined ? { endedBy: run.info.source } : {}),
       userSimulatorCostUsd: run.info.user_cost ?? null,
+      ...replayability(notReplayable),
     },
   };
 }

@@ -1,4 +1,4 @@
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cli, copyExample, ROOT } from './helpers.js';
@@ -40,6 +40,37 @@ describe('shadowgate import openai | anthropic', () => {
     expect(result.stderr.split('\n').filter((l) => l.includes('is not in'))).toEqual([
       'logs/anthropic-messages.json: tool escalate is not in fixtures/refund-triage/tools.yaml: a suite with that catalog counts its calls as writes',
     ]);
+  });
+
+  it('exits 2 when nothing could be imported, saying each record is of the other format', async () => {
+    const openai = await cli(dir, 'import', 'anthropic', 'logs/openai-chat.jsonl', '--out', 'traces/a.jsonl');
+    expect(openai.code).toBe(2);
+    expect(openai.stdout).toBe('');
+    const lines = openai.stderr.split('\n').filter((l) => l.startsWith('  logs/'));
+    // each record with an OpenAI-only field is named as OpenAI's; line 4 is not JSON, and line 6 (plain user and assistant text) fits both formats
+    expect(lines.filter((l) => l.includes('belongs to OpenAI Chat Completions, not Anthropic Messages: import the file with `shadowgate import openai`')).map((l) => l.split(':')[1])).toEqual(['1', '2', '3', '5']);
+    expect(lines).toContain('  logs/openai-chat.jsonl:6: the record names no model: pass --model');
+    expect(openai.stderr).toContain('no trace could be imported from logs/openai-chat.jsonl: is it in the anthropic format?');
+    expect(existsSync(join(dir, 'traces', 'a.jsonl'))).toBe(false);
+
+    // the other way round: Anthropic tool_use blocks are not read as OpenAI content (their tool calls lost)
+    const anthropic = await cli(dir, 'import', 'openai', 'logs/anthropic-messages.json', '--out', 'traces/o.jsonl');
+    expect(anthropic.code).toBe(2);
+    expect(anthropic.stderr).toContain('logs/anthropic-messages.json: 0.messages.1.content.1.type: a "tool_use" block belongs to Anthropic Messages, not OpenAI Chat Completions: import the file with `shadowgate import anthropic`');
+
+    writeFileSync(join(dir, 'logs', 'foo.json'), '{"foo":1}\n');
+    const foo = await cli(dir, 'import', 'tau-bench', 'logs/foo.json', '--out', 'traces/t.jsonl', '--model', 'gpt-4o');
+    expect(foo.code).toBe(2);
+    expect(foo.stderr).toContain('logs/foo.json: not a tau-bench run: expected task_id, trial, reward, info, traj');
+  });
+
+  it('says so when the file holds no records, and writes an empty trace file (exit 0)', async () => {
+    for (const [name, text] of [['empty.jsonl', ''], ['none.json', '[]\n']] as const) {
+      writeFileSync(join(dir, 'logs', name), text);
+      const result = await cli(dir, 'import', 'openai', `logs/${name}`, '--out', `traces/${name}.jsonl`, '--strict');
+      expect(result).toEqual({ code: 0, stdout: `0 traces: the file holds no records (traces/${name}.jsonl written empty)\n`, stderr: '' });
+      expect(readFileSync(join(dir, 'traces', `${name}.jsonl`), 'utf8')).toBe('');
+    }
   });
 
   it('imports a log whose records name no model with --model', async () => {
