@@ -5,7 +5,7 @@ import type { GateCheck, Verdict } from '../gate/gate.js';
 import type { RateMetric, RunMetrics } from '../metrics/summary.js';
 import { DECIDED_STATUSES, type ResultStatus, type TraceResult } from '../replay/types.js';
 import type { RunOutcome } from '../run/run-suite.js';
-import { interval, ms, num, pct, pValue, usd } from './format.js';
+import { countsApart, interval, ms, num, pct, pValue, usd } from './format.js';
 import { INTERVAL_ROWS_PARTIAL, REPORT_TEMPLATE } from './templates/report-template.js';
 import { phaseLines } from './phase-lines.js';
 import { CALLS_HEADER, reversibilityOf, reversibilityRows, workflowCapText } from './reversibility-lines.js';
@@ -120,14 +120,7 @@ const fmtCount = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(1))
 
 function summaryRows(outcome: RunOutcome): { label: string; value: string }[] {
   const { counts: c, metrics: m } = outcome;
-  const apart = (
-    [
-      ['escalated', c.escalated], ['failed', c.failed], ['aborted', c.aborted], ['diverged', c.diverged], ['budget stopped', c.budgetExceeded],
-      ['loop stopped', c.loopDetected], ['invalid output', c.invalidOutput], ['errored', c.errored], ['unpaired', c.unpaired], ['no reference', c.noReference],
-    ] as const
-  )
-    .filter(([, n]) => n !== 0)
-    .map(([k, n]) => `${n} ${k}`);
+  const apart = countsApart(c);
   const d = m.toolCallDrift;
   const rows = [
     { label: outcome.trials > 1 ? 'runs' : 'traces', value: `${c.total}${outcome.trials > 1 ? ` (${outcome.trials} trials of each)` : ''}: ${c.completed} completed${apart.length ? `, ${apart.join(', ')}` : ''}` },

@@ -3,7 +3,7 @@ import type { RunMetrics, RateMetric } from '../metrics/summary.js';
 import type { RunOutcome } from '../run/run-suite.js';
 import { DECIDED_STATUSES, type TraceResult } from '../replay/types.js';
 
-import { interval, ms, num, pct, pp, pValue, usd } from './format.js';
+import { countsApart, interval, ms, num, pct, pp, pValue, usd } from './format.js';
 import { phaseLines } from './phase-lines.js';
 import { reversibilityOf, reversibilityTable, workflowCapText } from './reversibility-lines.js';
 import { policyLines, safetyLines } from './policy-lines.js';
@@ -26,10 +26,7 @@ export function renderRunSummary(outcome: RunOutcome, notable: readonly TraceRes
   const { meta, counts: c, metrics: m, gate } = outcome;
   const lines: string[] = [];
   lines.push(`${meta.suite} · ${meta.phase} · ${meta.candidate} vs ${meta.reference} · run ${meta.runId}`);
-  const apart = [
-    ['escalated', c.escalated], ['failed', c.failed], ['aborted', c.aborted], ['diverged', c.diverged],
-    ['budget stopped', c.budgetExceeded], ['loop stopped', c.loopDetected], ['invalid output', c.invalidOutput], ['errored', c.errored], ['unpaired', c.unpaired], ['no reference', c.noReference],
-  ].filter(([, n]) => n !== 0).map(([k, n]) => `${n} ${k}`);
+  const apart = countsApart(c);
   lines.push(
     ...table([
       [

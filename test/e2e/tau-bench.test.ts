@@ -37,7 +37,9 @@ function sortedKeys(value: unknown): unknown {
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, sortedKeys(v)]));
   return value;
 }
-const effectKey = (name: string, args: unknown) => `${name}:${JSON.stringify(sortedKeys(args))}`;
+/** `ignore`: top-level argument names left out, as a suite's `compare.effects.ignoreArgs` does. */
+const effectKey = (name: string, args: Record<string, unknown>, ignore: readonly string[]) =>
+  `${name}:${JSON.stringify(sortedKeys(Object.fromEntries(Object.entries(args).filter(([k]) => !ignore.includes(k)))))}`;
 
 /**
  * DESIGN's effects agreement, computed here from the raw file: a run agrees when the
@@ -45,7 +47,7 @@ const effectKey = (name: string, args: unknown) => `${name}:${JSON.stringify(sor
  * message does not start with `Error`, keyed by name and canonical arguments) equals
  * the multiset of the task's ground-truth write actions.
  */
-function effectsAgreementOf(runs: readonly RawRun[]): { agreeing: number; n: number } {
+function effectsAgreementOf(runs: readonly RawRun[], ignore: readonly string[] = []): { agreeing: number; n: number } {
   let agreeing = 0;
   for (const run of runs) {
     // The agent makes one call a message and its answer comes next. Call ids are not unique
@@ -57,9 +59,9 @@ function effectsAgreementOf(runs: readonly RawRun[]): { agreeing: number; n: num
         return m.role === 'tool' && !(m.content ?? '').startsWith('Error') ? [call!.function] : [];
       })
       .filter((f) => WRITES.has(f.name))
-      .map((f) => effectKey(f.name, JSON.parse(f.arguments)))
+      .map((f) => effectKey(f.name, JSON.parse(f.arguments) as Record<string, unknown>, ignore))
       .sort();
-    const truth = run.info.task.actions.filter((a) => WRITES.has(a.name)).map((a) => effectKey(a.name, a.kwargs)).sort();
+    const truth = run.info.task.actions.filter((a) => WRITES.has(a.name)).map((a) => effectKey(a.name, a.kwargs, ignore)).sort();
     if (made.length === truth.length && made.every((k, i) => k === truth[i])) agreeing++;
   }
   return { agreeing, n: runs.length };
@@ -147,6 +149,18 @@ describe.skipIf(!present)('import tau-bench: gpt-4o on the airline domain (needs
     expect(results.metrics.effectsAgreement).toMatchObject({ n: expected.n, successes: expected.agreeing, rate: expected.agreeing / expected.n });
     // tau-bench records no decisions: agreement has nothing to compare, and the gate judges the effects.
     expect(results.metrics.agreement.n).toBe(0);
+    // …and the summary says what is missing: a reference decision, not a reference (the actions are one)
+    expect(run.stdout).toMatch(/\b200 no reference decision\b/);
     expect(run.code).toBe(0);
+
+    // The transfer's free-text summary left out of the comparison (README's suite): only the
+    // runs in which both the agent and the ground truth transfer can change, and some do.
+    writeFileSync(join(dir, 'suites', 'tau-bench-airline-summary.yaml'), `${readFileSync(join(dir, 'suites', 'tau-bench-airline.yaml'), 'utf8')}\ncompare:\n  effects: { ignoreArgs: [summary] }\n`);
+    const lenient = await cli(dir, 'run', 'suites/tau-bench-airline-summary.yaml', '--json', 'summary.json', '--db', join(dir, 'db.sqlite'));
+    expect(lenient.code).toBe(0);
+    const ignoring = (JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as typeof results).metrics.effectsAgreement;
+    const expectedIgnoring = effectsAgreementOf(raw, ['summary']);
+    expect(ignoring).toMatchObject({ n: expectedIgnoring.n, successes: expectedIgnoring.agreeing });
+    expect(expectedIgnoring.agreeing).toBeGreaterThan(expected.agreeing);
   });
 });
