@@ -90,7 +90,59 @@ describe('importOtelTraces', () => {
     ]);
   });
 
-  it('imports a trace whose tool step has no arguments or result, marked not replayable with the reason', () => {
+  it('reads OpenLLMetry\'s flattened gen_ai.prompt.N / gen_ai.completion.N attributes: tool calls, the tool step from the tool message, the input', () => {
+    const { traces, issues } = importFixture('openllmetry.json');
+    expect(issues).toEqual([]);
+    expect(traces).toHaveLength(1);
+    const [trace] = traces as [Trace];
+    expect(TraceSchema.safeParse(trace).success).toBe(true);
+    // The user message's content is a JSON list of text parts, as OpenLLMetry writes list contents.
+    expect({ workflow: trace.workflow, input: trace.input, agent: trace.agent, replayable: trace.metadata?.replayable }).toEqual({
+      workflow: 'refund-bot',
+      input: 'Order ORD-3 arrived damaged; can I get my $35 back?',
+      agent: { model: 'gpt-4o-2024-08-06' },
+      replayable: undefined,
+    });
+    expect(shape(trace.steps)).toEqual([
+      { llm: 'gpt-4o-2024-08-06', text: undefined, calls: [{ id: 'call_r1', name: 'get_order', args: { order_id: 'ORD-3' } }] },
+      // No tool span: the call stands for the step, its result the tool message sent back in the next prompt.
+      { tool: 'get_order', id: 'call_r1', args: { order_id: 'ORD-3' }, result: { order_id: 'ORD-3', total: 35, status: 'delivered', damaged_report: true } },
+      { llm: 'gpt-4o-2024-08-06', text: 'ORD-3 is delivered and reported damaged: refunding 35 USD.', calls: undefined },
+    ]);
+  });
+
+  it('a model span whose messages are in a layout it does not read is an issue naming the span, and its trace is not replayable', () => {
+    const s = span(TID, '00000000000000d1', null, 'chat m', 0, 10, {
+      'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'm', 'gen_ai.prompt.0.text': 'hello', 'gen_ai.completion.0.delta.text': 'hi',
+    });
+    const { traces, issues } = importOtelTraces(JSON.stringify(request(s)), { file: 'x.json' });
+    const at = { file: 'x.json', line: 1, path: 'resourceSpans.0.scopeSpans.0.spans.0' };
+    expect(issues).toEqual([
+      { ...at, message: 'model span 00000000000000d1 (chat m): input messages (gen_ai.prompt.0.text) in a layout that is not read; they are left out' },
+      { ...at, message: 'model span 00000000000000d1 (chat m): output messages (gen_ai.completion.0.delta.text) in a layout that is not read; they are left out' },
+    ]);
+    expect(traces.map((t) => t.metadata)).toEqual([{ source: 'otel', otelTraceId: TID, replayable: false, notReplayableReason: 'step 0 (chat m) has no recorded output' }]);
+  });
+
+  it('tool-call arguments that are not JSON make the trace not replayable, naming the step and the tool', () => {
+    const out = JSON.stringify([{ role: 'assistant', parts: [{ type: 'tool_call', id: 'c1', name: 'lookup', arguments: '{q: x' }] }]);
+    const chat = span(TID, '00000000000000e1', null, 'chat m', 0, 5, { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'm', 'gen_ai.output.messages': out });
+    const toolSpan = (args: string) =>
+      span(TID, '00000000000000e2', null, 'execute_tool lookup', 6, 8, { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'lookup', 'gen_ai.tool.call.id': 'c1', 'gen_ai.tool.call.arguments': args, 'gen_ai.tool.call.result': '{"hit":1}' });
+    const metadataOf = (...spans: unknown[]) => importOtelTraces(JSON.stringify(request(...spans)), { file: 'x.json' }).traces.map((t) => t.metadata);
+    // The model's call is recorded as {}: not what the model asked for.
+    expect(metadataOf(chat, toolSpan('{"q":"x"}'))).toEqual([
+      { source: 'otel', otelTraceId: TID, replayable: false, notReplayableReason: 'step 0 (chat m): call c1 to lookup: arguments are not JSON' },
+    ]);
+    // The tool span's own arguments are not JSON either.
+    expect(metadataOf(chat, toolSpan('q=x'))).toEqual([
+      { source: 'otel', otelTraceId: TID, replayable: false, notReplayableReason: 'step 0 (chat m): call c1 to lookup: arguments are not JSON; step 1 (lookup): arguments are not JSON' },
+    ]);
+    // JSON that is not an object is named as such.
+    expect(metadataOf(toolSpan('[1,2]'))).toEqual([{ source: 'otel', otelTraceId: TID, replayable: false, notReplayableReason: 'step 0 (lookup): arguments are not a JSON object' }]);
+  });
+
+  it('imports a trace whose tool step has no arguments or result and whose model steps have no output, marked not replayable with the reasons', () => {
     const { traces, issues } = importFixture('no-tool-args.json', { workflow: 'billing-v2' });
     expect(issues).toEqual([]);
     const [trace] = traces as [Trace];
@@ -101,7 +153,7 @@ describe('importOtelTraces', () => {
       otelTraceId: 'a3ce929d0e0e47364bf92f3577b34da6',
       otelSpanId: '1000000000000001',
       replayable: false,
-      notReplayableReason: 'step 1 (get_invoice) has no recorded arguments; step 1 (get_invoice) has no recorded result',
+      notReplayableReason: 'step 0 (chat gpt-4.1) has no recorded output; step 1 (get_invoice) has no recorded arguments; step 1 (get_invoice) has no recorded result; step 2 (chat gpt-4.1) has no recorded output',
     });
   });
 

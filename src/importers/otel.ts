@@ -15,13 +15,18 @@
  *   sent back to the model (a call of the last model step that got no answer ended the run,
  *   as a final decision does, and is no step).
  * - Steps are ordered by start time. A tool step without arguments or a result cannot be
- *   mocked: the trace is imported with `metadata.replayable: false` and the reason.
+ *   mocked, a model step with no recorded output (content capture off, or a layout not
+ *   read) says nothing of what the model did, and tool-call arguments that are not a JSON
+ *   object are not what the model asked for: such a trace is imported with
+ *   `metadata.replayable: false` and the reasons. A model span whose content attributes
+ *   are there but yield no messages is also an issue, naming the span.
  */
 import type { Issue } from '../errors.js';
 import { GENAI, MODEL_OPERATIONS, OPENINFERENCE, OPERATION, SHADOWGATE } from '../otel/conventions.js';
-import { inputMessagesOf, outputMessagesOf, parseArgs, parseJsonish, parseResult, type Message, type MessageToolCall } from '../otel/messages.js';
+import { inputMessagesOf, outputMessagesOf, parseArgs, parseJsonish, parseResult, type ArgsProblem, type Message, type MessageToolCall } from '../otel/messages.js';
 import { readOtlpJson, type FlatSpan } from '../otel/otlp-json.js';
 import { OutcomeStatusSchema, TRACE_SCHEMA_ID, type LlmStep, type Step, type ToolStep, type Trace } from '../trace/schema.js';
+import { replayability } from './conversation.js';
 import type { Importer, ImportOptions } from './types.js';
 
 type SpanRole = 'agent' | 'model' | 'tool' | 'other';
@@ -77,7 +82,7 @@ interface ToolSpanData {
   id: string | null;
   name: string | null;
   args: Record<string, unknown> | null;
-  argsPresent: boolean;
+  argsProblem?: ArgsProblem;
   result: unknown;
   error: unknown;
 }
@@ -88,12 +93,13 @@ function toolSpanData(span: FlatSpan): ToolSpanData {
   const rawArgs = a[GENAI.toolCallArguments] ?? a['tool_call.function.arguments'] ?? a[OPENINFERENCE.inputValue];
   const rawResult = a[GENAI.toolCallResult] ?? a[OPENINFERENCE.outputValue];
   const failed = span.status.code === 'error';
+  const { args, problem } = parseArgs(rawArgs);
   return {
     span,
     id: str(a[GENAI.toolCallId]) ?? str(a[OPENINFERENCE.toolCallId]) ?? null,
     name: str(a[GENAI.toolName]) ?? str(a[OPENINFERENCE.toolName]) ?? (span.name.startsWith(`${OPERATION.executeTool} `) ? span.name.slice(OPERATION.executeTool.length + 1) : null),
-    args: parseArgs(rawArgs),
-    argsPresent: rawArgs !== undefined,
+    args,
+    ...(problem ? { argsProblem: problem } : {}),
     result: rawResult === undefined ? undefined : parseResult(rawResult),
     error: failed ? (span.status.message ?? str(a[GENAI.errorType]) ?? 'error') : undefined,
   };
@@ -138,7 +144,22 @@ function inputOf(root: FlatSpan | null, modelInputs: Message[]): unknown {
   return user?.text === undefined ? null : parseJsonish(user.text);
 }
 
-function buildTrace(traceId: string, group: { root: FlatSpan | null; members: FlatSpan[] }, id: string, options: ImportOptions): Trace {
+/** Attribute keys and event names that hold what a model was sent or answered, in the layouts read and in others like them. */
+const CONTENT = {
+  input: { key: /^(gen_ai\.(prompt|input\.messages)|llm\.input_messages)(\.|$)/, event: /^gen_ai\.((user|system|assistant|tool)\.message|content\.prompt)$/ },
+  output: { key: /^(gen_ai\.(completion|output\.messages)|llm\.output_messages)(\.|$)/, event: /^gen_ai\.(choice|content\.completion)$/ },
+};
+
+/** An issue for a model span whose messages of one side are there but gave none; null when there are none to read. */
+function unreadContent(span: FlatSpan, side: keyof typeof CONTENT, options: ImportOptions): Issue | null {
+  const { key, event } = CONTENT[side];
+  const found = [...Object.keys(span.attributes).filter((k) => key.test(k)), ...span.events.filter((e) => event.test(e.name)).map((e) => `event ${e.name}`)];
+  if (!found.length) return null;
+  const shown = found.slice(0, 3).join(', ') + (found.length > 3 ? `, and ${found.length - 3} more` : '');
+  return { file: options.file, line: span.line, path: span.path, message: `model span ${span.spanId} (${span.name}): ${side} messages (${shown}) in a layout that is not read; they are left out` };
+}
+
+function buildTrace(traceId: string, group: { root: FlatSpan | null; members: FlatSpan[] }, id: string, options: ImportOptions, issues: Issue[]): Trace {
   const spans = [...group.members].sort(byTime);
   const models = spans.filter((s) => roleOf(s) === 'model').map((span) => ({ span, input: inputMessagesOf(span), output: outputMessagesOf(span) }));
   const tools = spans.filter((s) => roleOf(s) === 'tool').map(toolSpanData);
@@ -168,9 +189,10 @@ function buildTrace(traceId: string, group: { root: FlatSpan | null; members: Fl
 
   const steps: Step[] = [];
   const reasons: string[] = [];
-  const toolStep = (name: string, id: string | null, args: Record<string, unknown> | null, result: unknown, error: unknown, span?: FlatSpan): ToolStep => {
+  const toolStep = (name: string, id: string | null, args: Record<string, unknown> | null, argsProblem: ArgsProblem | undefined, result: unknown, error: unknown, span?: FlatSpan): ToolStep => {
     const n = steps.length;
-    if (!args) reasons.push(`step ${n} (${name}) has no recorded arguments`);
+    if (argsProblem) reasons.push(`step ${n} (${name}): ${argsProblem}`);
+    else if (!args) reasons.push(`step ${n} (${name}) has no recorded arguments`);
     if (result === undefined && error === undefined) reasons.push(`step ${n} (${name}) has no recorded result`);
     const latencyMs = span ? msBetween(span.startNs, span.endNs) : undefined;
     const startedAt = span ? isoOf(span.startNs) : undefined;
@@ -189,13 +211,22 @@ function buildTrace(traceId: string, group: { root: FlatSpan | null; members: Fl
     const model = models.find((m) => m.span === span);
     if (model) {
       const step = modelStep(span, model.output, options);
+      const n = steps.length;
+      if (model.output.length === 0) reasons.push(`step ${n} (${span.name}) has no recorded output`);
+      for (const side of ['input', 'output'] as const) {
+        const issue = model[side].length === 0 ? unreadContent(span, side, options) : null;
+        if (issue) issues.push(issue);
+      }
+      for (const call of model.output.flatMap((m) => m.toolCalls)) {
+        if (call.argsProblem) reasons.push(`step ${n} (${span.name}): call ${call.id ?? 'without id'} to ${call.name}: ${call.argsProblem}`);
+      }
       steps.push(step);
       // Calls no tool span answered: a tool step each, right after the model step.
       const calls = model.output.flatMap((m) => m.toolCalls);
       calls.forEach((call, i) => {
         if (!unpairedCalls.has(call)) return;
         const callId = step.output.toolCalls![i]!.id;
-        steps.push(toolStep(call.name, callId, call.args, call.id ? responses.get(call.id) : undefined, undefined));
+        steps.push(toolStep(call.name, callId, call.args, call.argsProblem, call.id ? responses.get(call.id) : undefined, undefined));
       });
       continue;
     }
@@ -203,8 +234,9 @@ function buildTrace(traceId: string, group: { root: FlatSpan | null; members: Fl
     if (!tool) continue;
     const call = callOf.get(tool);
     const name = tool.name ?? call?.name ?? 'unknown';
-    if (tool.argsPresent && !tool.args) reasons.push(`step ${steps.length} (${name}) has arguments that are not a JSON object`);
-    steps.push(toolStep(name, tool.id ?? call?.id ?? null, tool.args ?? call?.args ?? null, tool.result ?? (tool.id ? responses.get(tool.id) : undefined), tool.error, span));
+    // The span's own arguments first; when they are unusable, the model's call stands in, but the trace is not replayable.
+    const args = tool.args ?? call?.args ?? null;
+    steps.push(toolStep(name, tool.id ?? call?.id ?? null, args, tool.argsProblem ?? (args ? undefined : call?.argsProblem), tool.result ?? (tool.id ? responses.get(tool.id) : undefined), tool.error, span));
   }
 
   const root = group.root ?? spans.find((s) => !s.parentSpanId) ?? null;
@@ -219,7 +251,6 @@ function buildTrace(traceId: string, group: { root: FlatSpan | null; members: Fl
   const caseId = str(ra[SHADOWGATE.caseId]);
   const trial = num(ra[SHADOWGATE.trial]);
   const recordedAt = isoOf(earliest);
-  const uniqueReasons = [...new Set(reasons)];
   return {
     schema: TRACE_SCHEMA_ID,
     id,
@@ -235,7 +266,7 @@ function buildTrace(traceId: string, group: { root: FlatSpan | null; members: Fl
       source: 'otel',
       otelTraceId: traceId,
       ...(group.root ? { otelSpanId: group.root.spanId } : {}),
-      ...(uniqueReasons.length ? { replayable: false, notReplayableReason: uniqueReasons.join('; ') } : {}),
+      ...replayability(reasons),
     },
   };
 }
@@ -274,7 +305,7 @@ export const importOtelTraces: Importer = (text, options) => {
         continue;
       }
       ids.add(id);
-      traces.push(buildTrace(traceId, group, id, options));
+      traces.push(buildTrace(traceId, group, id, options, issues));
     }
   }
   return { traces, issues };

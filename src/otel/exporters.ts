@@ -50,9 +50,17 @@ export function createOtlpHttpExporter(endpoint: string, headers?: Record<string
   return new OTLPTraceExporter({ url: url.toString(), ...(headers ? { headers } : {}) });
 }
 
-/** Wraps an exporter to remember its failures: the batch processor would otherwise drop them silently. */
+/**
+ * Wraps an exporter to remember its failures, which the batch processor would drop
+ * silently. A failed batch is counted and reported to the processor as exported: the
+ * processor flushes batches in parallel and stops at the first failure, so passing the
+ * failure on would leave later batches unsent and uncounted.
+ */
 export class FailureRecordingExporter implements SpanExporter {
-  readonly failures: string[] = [];
+  private spans = 0;
+  private settled = 0;
+  private lost = 0;
+  private readonly errors = new Set<string>();
 
   constructor(
     private readonly inner: SpanExporter,
@@ -60,10 +68,26 @@ export class FailureRecordingExporter implements SpanExporter {
   ) {}
 
   export(spans: ReadableSpan[], done: ExportCallback): void {
+    this.spans += spans.length;
     this.inner.export(spans, (result) => {
-      if (result.code !== SUCCESS) this.failures.push(`${this.label}: ${result.error?.message ?? 'export failed'} (${spans.length} span(s) lost)`);
-      done(result);
+      this.settled += spans.length;
+      if (result.code !== SUCCESS) {
+        this.lost += spans.length;
+        this.errors.add(result.error?.message ?? 'export failed');
+      }
+      done({ code: SUCCESS });
     });
+  }
+
+  /**
+   * What failed, in one line: the label, the errors, how many of the spans given were lost
+   * and how many were still being sent (the processor gave up waiting). Empty when none.
+   */
+  get failures(): string[] {
+    const unsettled = this.spans - this.settled;
+    if (this.lost === 0 && unsettled === 0) return [];
+    const errors = this.lost > 0 ? [...this.errors].join('; ') : 'export not finished';
+    return [`${this.label}: ${errors} (${this.lost} of ${this.spans} span(s) lost${unsettled > 0 ? `, ${unsettled} not confirmed` : ''})`];
   }
 
   shutdown(): Promise<void> {

@@ -2,8 +2,9 @@
  * Chat messages as OpenTelemetry instrumentations record them, brought to one shape:
  * the GenAI conventions' `parts` messages (gen_ai.input.messages / gen_ai.output.messages),
  * the OpenAI-style messages of older versions (gen_ai.prompt / gen_ai.completion attributes,
- * gen_ai.* span events, gen_ai.choice bodies) and OpenInference's flattened
- * llm.input_messages / llm.output_messages attributes. Pure.
+ * gen_ai.* span events, gen_ai.choice bodies), the same flattened into indexed attributes
+ * as OpenLLMetry writes them (gen_ai.prompt.0.role, gen_ai.completion.0.tool_calls.0.name)
+ * and OpenInference's flattened llm.input_messages / llm.output_messages attributes. Pure.
  */
 import { GENAI, GENAI_EVENTS, OPENINFERENCE } from './conventions.js';
 import type { FlatSpan } from './otlp-json.js';
@@ -13,7 +14,11 @@ export interface MessageToolCall {
   id: string | null;
   name: string;
   args: Record<string, unknown> | null;
+  /** Set when arguments were recorded but are not usable: what is wrong with them. */
+  argsProblem?: ArgsProblem;
 }
+
+export type ArgsProblem = 'arguments are not JSON' | 'arguments are not a JSON object';
 
 export interface Message {
   role: string;
@@ -37,10 +42,22 @@ export function parseJsonish(value: unknown): unknown {
   }
 }
 
-/** Tool-call arguments: an object, or a string holding one; null otherwise. */
-export function parseArgs(value: unknown): Record<string, unknown> | null {
-  const parsed = parseJsonish(value);
-  return isObject(parsed) ? parsed : null;
+/**
+ * Tool-call arguments: an object, or a string holding one. Absent arguments (undefined,
+ * null) are null with no problem; recorded ones that are not a JSON object are null with
+ * what is wrong with them.
+ */
+export function parseArgs(value: unknown): { args: Record<string, unknown> | null; problem?: ArgsProblem } {
+  if (value === undefined || value === null) return { args: null };
+  let parsed: unknown = value;
+  if (typeof value === 'string') {
+    try {
+      parsed = JSON.parse(value) as unknown;
+    } catch {
+      return { args: null, problem: 'arguments are not JSON' };
+    }
+  }
+  return isObject(parsed) ? { args: parsed } : { args: null, problem: 'arguments are not a JSON object' };
 }
 
 /** A tool result: a JSON string parsed (numbers and booleans too), other text kept as text. */
@@ -63,20 +80,31 @@ function textOf(content: unknown): string | undefined {
   return undefined;
 }
 
+/** Content parts written as a JSON string (OpenLLMetry does so for list contents), parsed; undefined for anything else. */
+function partsOf(content: unknown): unknown[] | undefined {
+  const parsed = parseJsonish(content);
+  return Array.isArray(parsed) && parsed.length > 0 && parsed.every((p) => isObject(p) && p.type === 'text') ? parsed : undefined;
+}
+
 function callOf(raw: unknown): MessageToolCall | null {
   if (!isObject(raw)) return null;
   const fn = isObject(raw.function) ? raw.function : raw;
   const name = typeof fn.name === 'string' ? fn.name : null;
   if (!name) return null;
   const id = typeof raw.id === 'string' ? raw.id : null;
-  return { id, name, args: parseArgs(fn.arguments ?? raw.arguments ?? raw.args ?? raw.input) };
+  const { args, problem } = parseArgs(fn.arguments ?? raw.arguments ?? raw.args ?? raw.input);
+  return { id, name, args, ...(problem ? { argsProblem: problem } : {}) };
 }
+
+/** A message has at least one of these; an object with none is some other layout, not an empty message. */
+const MESSAGE_KEYS = ['role', 'content', 'parts', 'tool_calls', 'function_call', 'tool_call_id'];
 
 /** One message in any of the known shapes; null when it is none of them. */
 function normaliseMessage(raw: unknown, defaultRole: string): Message | null {
   if (!isObject(raw)) return typeof raw === 'string' ? { role: defaultRole, text: raw, toolCalls: [], toolResponses: [] } : null;
   // gen_ai.choice bodies wrap the message.
   const m = isObject(raw.message) ? raw.message : raw;
+  if (!MESSAGE_KEYS.some((k) => k in m)) return null;
   const role = typeof m.role === 'string' ? m.role : defaultRole;
   const message: Message = { role, toolCalls: [], toolResponses: [] };
   if (Array.isArray(m.parts)) {
@@ -94,14 +122,15 @@ function normaliseMessage(raw: unknown, defaultRole: string): Message | null {
     if (texts.length) message.text = texts.join('');
     return message;
   }
-  const text = textOf(m.content);
+  const text = textOf(partsOf(m.content) ?? m.content);
   if (role === 'tool') {
     const id = typeof m.tool_call_id === 'string' ? m.tool_call_id : typeof m.id === 'string' ? m.id : null;
     message.toolResponses.push({ id, result: parseResult(m.content) });
     return message;
   }
   if (text !== undefined) message.text = text;
-  const calls = Array.isArray(m.tool_calls) ? m.tool_calls : [];
+  // OpenAI's legacy function_call is one call without an id.
+  const calls = [...(Array.isArray(m.tool_calls) ? m.tool_calls : []), ...(isObject(m.function_call) ? [m.function_call] : [])];
   for (const c of calls) {
     const call = callOf(isObject(c) && isObject(c.tool_call) ? c.tool_call : c);
     if (call) message.toolCalls.push(call);
@@ -116,7 +145,11 @@ function messagesOf(value: unknown, defaultRole: string): Message[] {
   return list.map((m) => normaliseMessage(m, defaultRole)).filter((m): m is Message => m !== null);
 }
 
-/** OpenInference flattens lists into keys: `llm.output_messages.0.message.tool_calls.1.tool_call.function.name`. */
+/**
+ * Lists flattened into keys, back as a list: OpenInference's
+ * `llm.output_messages.0.message.tool_calls.1.tool_call.function.name`, OpenLLMetry's
+ * `gen_ai.completion.0.tool_calls.1.name`. Empty when the keys under `prefix` are not a list.
+ */
 export function unflatten(attributes: Record<string, unknown>, prefix: string): unknown[] {
   const root: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(attributes)) {
@@ -143,6 +176,11 @@ function eventBody(attributes: Record<string, unknown>): unknown {
   const packed = attributes['gen_ai.event.content'] ?? attributes['event.body'] ?? attributes.body;
   if (packed !== undefined) return parseJsonish(packed);
   return Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, parseJsonish(v)]));
+}
+
+/** The messages flattened under `prefix`, each unwrapped from OpenInference's `message` key where it has one. */
+function flattenedMessagesOf(attributes: Record<string, unknown>, prefix: string, defaultRole: string): Message[] {
+  return messagesOf(unflatten(attributes, prefix).map((m) => (isObject(m) ? (m.message ?? m) : m)), defaultRole);
 }
 
 const firstNonEmpty = (...lists: (() => Message[])[]): Message[] => {
@@ -172,7 +210,8 @@ export function inputMessagesOf(span: FlatSpan): Message[] {
         const body = eventBody(e.attributes);
         return role ? messagesOf(isObject(body) && !body.role ? { ...body, role } : body, role) : [];
       }),
-    () => messagesOf(unflatten(a, OPENINFERENCE.inputMessages).map((m) => (isObject(m) ? (m.message ?? m) : m)), 'user'),
+    () => flattenedMessagesOf(a, GENAI.prompt, 'user'),
+    () => flattenedMessagesOf(a, OPENINFERENCE.inputMessages, 'user'),
   );
 }
 
@@ -188,6 +227,7 @@ export function outputMessagesOf(span: FlatSpan): Message[] {
         if (e.name === GENAI_EVENTS.contentCompletion) return messagesOf(e.attributes[GENAI.completion], 'assistant');
         return [];
       }),
-    () => messagesOf(unflatten(a, OPENINFERENCE.outputMessages).map((m) => (isObject(m) ? (m.message ?? m) : m)), 'assistant'),
+    () => flattenedMessagesOf(a, GENAI.completion, 'assistant'),
+    () => flattenedMessagesOf(a, OPENINFERENCE.outputMessages, 'assistant'),
   );
 }

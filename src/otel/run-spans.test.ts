@@ -31,10 +31,10 @@ function memoryExporter(): SpanExporter & { spans: ReadableSpan[] } {
   return { spans, export: (batch, done) => (spans.push(...batch), done({ code: 0 })), shutdown: () => Promise.resolve() };
 }
 
-async function emit(exporters: SpanExporter[]) {
+async function emit(exporters: SpanExporter[], results = 1) {
   const { tracer, shutdown } = createRunTracer(exporters);
   const spans = startRunSpans(tracer, { suite: 'refund', candidate: 'tool-loop openai:gpt-4.1-mini', phase: 'shadow', model: 'openai:gpt-4.1-mini' }, 1_000);
-  spans.result(result, trace, 2_000);
+  for (let i = 0; i < results; i++) spans.result(result, trace, 2_000);
   spans.finish(outcome, 3_000);
   await shutdown();
 }
@@ -134,7 +134,23 @@ describe('run spans', () => {
       const exporter = new FailureRecordingExporter(createOtlpHttpExporter(`${url}/custom/path`), 'collector');
       await emit([exporter]);
       expect(exporter.failures).toHaveLength(1);
-      expect(exporter.failures[0]).toMatch(/^collector: .*\(5 span\(s\) lost\)$/);
+      expect(exporter.failures[0]).toMatch(/^collector: .*\(5 of 5 span\(s\) lost\)$/);
+    });
+
+    it('a refusing endpoint loses every batch of a run larger than one batch, and all are counted', async () => {
+      let requests = 0;
+      const url = await listen((_req, _body, res) => {
+        requests += 1;
+        res.writeHead(400).end('bad request');
+      });
+      const exporter = new FailureRecordingExporter(createOtlpHttpExporter(url), 'collector');
+      const memory = memoryExporter();
+      // 4 spans a result and the run span: more than one batch of 1024.
+      await emit([exporter, memory], 400);
+      const total = memory.spans.length;
+      expect(total).toBeGreaterThan(1024);
+      expect(requests).toBe(Math.ceil(total / 1024));
+      expect(exporter.failures).toEqual([expect.stringMatching(new RegExp(`^collector: .*\\(${total} of ${total} span\\(s\\) lost\\)$`)) as string]);
     });
   });
 });

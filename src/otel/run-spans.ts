@@ -174,6 +174,6 @@ export function createRunTracer(exporters: SpanExporter[]): { tracer: Tracer; sh
     // A large queue: a run ends thousands of spans in bursts, and the default (2048) would drop some.
     spanProcessors: exporters.map((e) => new BatchSpanProcessor(e, { maxQueueSize: 1 << 20, maxExportBatchSize: 1024 })),
   });
-  // A failed export rejects the flush; FailureRecordingExporter keeps what failed, to be reported.
+  // Failed exports are kept by FailureRecordingExporter, to be reported; an exporter not wrapped in one may still reject the flush.
   return { tracer: provider.getTracer(SCOPE, VERSION), shutdown: () => provider.shutdown().catch(() => undefined) };
 }

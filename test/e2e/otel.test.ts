@@ -77,7 +77,7 @@ describe('OpenTelemetry round trip', () => {
         traceId: 'a3ce929d0e0e47364bf92f3577b34da6',
         error: {
           code: 'TRACE_NOT_REPLAYABLE',
-          message: 'trace a3ce929d0e0e47364bf92f3577b34da6 is marked not replayable: step 1 (get_invoice) has no recorded arguments; step 1 (get_invoice) has no recorded result',
+          message: 'trace a3ce929d0e0e47364bf92f3577b34da6 is marked not replayable: step 0 (chat gpt-4.1) has no recorded output; step 1 (get_invoice) has no recorded arguments; step 1 (get_invoice) has no recorded result; step 2 (chat gpt-4.1) has no recorded output',
         },
       },
     ]);
