@@ -15,7 +15,8 @@ export const ToolDefinitionSchema = z.strictObject({
   http: z
     .strictObject({
       method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']),
-      url: z.string().min(1),
+      /** Absolute http(s) URL; a `:name` path segment is a parameter (`https://orders.internal/api/orders/:order_id`). */
+      url: z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL, e.g. https://orders.internal/api/orders/:order_id' }),
     })
     .optional(),
   /** Answer to a write that has no recording. */

@@ -170,6 +170,23 @@ describe('shadowgate validate', () => {
     expect(stdout).toContain('bad-tools.yaml:3: tools.0.effect:');
     expect(stdout).toContain('bad-tools.yaml:6: tools.1.paramters: unknown key');
   });
+
+  it('rejects a catalog http.url that is not an absolute http(s) URL, in validate and in run (exit 2)', async () => {
+    const catalog = readFileSync(join(dir, 'fixtures/refund-triage/tools.yaml'), 'utf8');
+    const line = catalog.split('\n').findIndex((l) => l.includes('https://crm.internal/api/customers/:customer_id')) + 1;
+    writeFileSync(join(dir, 'fixtures/refund-triage/relative-url.yaml'), catalog.replace('https://crm.internal/api/customers/:customer_id', '/api/customers/:customer_id'));
+    writeFileSync(
+      join(dir, 'suites/relative-url.yaml'),
+      readFileSync(join(dir, 'suites/refund-triage.yaml'), 'utf8').replace('refund-triage/tools.yaml', 'refund-triage/relative-url.yaml'),
+    );
+    const validate = await cli(dir, 'validate', 'fixtures/refund-triage/relative-url.yaml');
+    expect(validate.code).toBe(2);
+    expect(validate.stdout).toContain(`relative-url.yaml:${line}: tools.0.http.url: must be an absolute http(s) URL`);
+    const run = await cli(dir, 'run', 'suites/relative-url.yaml', '--db', 'db/relative-url.db');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`relative-url.yaml:${line}: tools.0.http.url: must be an absolute http(s) URL`);
+    expect(run.stderr).not.toContain('bug');
+  });
 });
 
 describe('help', () => {
