@@ -7,7 +7,7 @@ import type { DriftConfig } from '../drift/config.js';
 import { observeResult, observeTrace, traceTime, type DriftObservation } from '../drift/observation.js';
 import { buildDriftReport, MAX_ISSUES, type DriftReport, type DriftSource } from '../drift/report.js';
 import { planWindows, type Against } from '../drift/windows.js';
-import type { Store } from '../store/types.js';
+import { isEvidenceRun, type Store } from '../store/types.js';
 import { readTraceFile, type TraceLine } from '../trace/reader.js';
 
 export interface DriftOptions {
@@ -73,9 +73,7 @@ export async function driftOverTraces(paths: readonly string[], options: DriftOp
  * are left out: they repeat a run, they are not a new one.
  */
 export function driftOverRuns(store: Store, db: string, options: DriftOptions): DriftReport {
-  const runs = store
-    .listRuns(options.workflow ? { suite: options.workflow } : {})
-    .filter((r) => r.finishedAt !== null && !/\(A\/A( \d+)?\)$/.test(r.candidate));
+  const runs = store.listRuns(options.workflow ? { suite: options.workflow } : {}).filter(isEvidenceRun);
   if (runs.length === 0) {
     throw new NotFoundError(`no finished run${options.workflow ? ` of suite ${options.workflow}` : ''} in ${db}`, 'run a suite first (`shadowgate run`), or pass trace files to drift over');
   }

@@ -82,6 +82,7 @@ export function mergeRuns(files: readonly string[], now: Date): { outcome: RunOu
       gitRef: first.git.ref,
       startedAt: docs.map((d) => d.startedAt).sort()[0]!,
       candidateSource: (first.candidate.source ?? null) as RunOutcome['meta']['candidateSource'],
+      replica: 0,
     },
     finishedAt: now.toISOString(),
     counts: accumulator.counts(),

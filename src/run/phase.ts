@@ -2,7 +2,7 @@ import { assessPromotion, promotionThresholds, type PhaseRun, type PromotionAsse
 import { callsPerTool, reversibilityMatrix } from '../phases/reversibility.js';
 import type { RunMetrics } from '../metrics/summary.js';
 import type { ResolvedSuite } from '../suite/load.js';
-import type { RunRecord, Store } from '../store/types.js';
+import { isEvidenceRun, type RunRecord, type Store } from '../store/types.js';
 import type { Phase } from '../trace/schema.js';
 
 export const PHASE_SCHEMA_ID = 'shadowgate.phase/v1';
@@ -23,10 +23,10 @@ interface StoredSummary {
   shard?: unknown;
 }
 
-/** A finished run of a whole suite (not a shard), with its figures; anything else is no evidence. */
+/** A finished run of a whole suite (not a shard, not an A/A replica), with its figures; anything else is no evidence. */
 function asPhaseRun(run: RunRecord): (PhaseRun & { perTool?: RunMetrics['toolCallDrift']['perTool'] }) | null {
   const summary = run.summary as StoredSummary | null;
-  if (!run.finishedAt || !summary?.metrics || summary.shard) return null;
+  if (!isEvidenceRun(run) || !summary?.metrics || summary.shard) return null;
   const { agreement, overrideRate, phase, toolCallDrift } = summary.metrics;
   return {
     runId: run.runId,

@@ -402,6 +402,7 @@ function openRun(suite: ResolvedSuite, options: RunOptions, now: () => Date, sho
     gitRef: options.git?.ref ?? null,
     startedAt: startedAt.toISOString(),
     candidateSource: suite.candidateSource,
+    replica: options.replica ?? 0,
   };
   store.createRun(meta);
   return { meta, resuming: false };

@@ -138,9 +138,10 @@ function copy<T>(value: T): T {
 /** Only the RunMeta fields, as SQLite keeps only its columns. */
 function pickMeta(meta: RunMeta): RunMeta {
   const { runId, suite, suiteFile, suiteHash, candidateHash, candidate, model, promptVersion } = meta;
-  const { phase, reference, gitCommit, gitRef, startedAt, candidateSource } = meta;
+  const { phase, reference, gitCommit, gitRef, startedAt, candidateSource, replica } = meta;
   return {
     candidateSource: candidateSource ?? null,
+    replica: replica ?? 0,
     runId,
     suite,
     suiteFile,

@@ -105,6 +105,16 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX review_verdicts_by_item ON review_verdicts (item_id, id);
     `,
   },
+  {
+    version: 6,
+    name: 'run-replica',
+    // Runs stored before this step were told apart only by the label their noise floor gave them.
+    sql: `
+      ALTER TABLE runs ADD COLUMN replica INTEGER NOT NULL DEFAULT 0;
+      UPDATE runs SET replica = CASE WHEN candidate LIKE '% (A/A 2)' THEN 2 ELSE 1 END
+        WHERE candidate LIKE '% (A/A)' OR candidate LIKE '% (A/A 1)' OR candidate LIKE '% (A/A 2)';
+    `,
+  },
 ];
 
 /**

@@ -10,7 +10,7 @@ import type { ReviewItem, ReviewVerdictRecord, RunRecord, Store } from './types.
 const RUN_COLUMNS = `run_id AS runId, suite, suite_file AS suiteFile, suite_hash AS suiteHash,
   candidate_hash AS candidateHash, candidate, model, prompt_version AS promptVersion, phase, reference,
   git_commit AS gitCommit, git_ref AS gitRef, started_at AS startedAt, finished_at AS finishedAt,
-  summary_json AS summaryJson, candidate_json AS candidateJson`;
+  summary_json AS summaryJson, candidate_json AS candidateJson, replica`;
 
 type RunRow = Omit<RunRecord, 'summary' | 'candidateSource'> & { summaryJson: string | null; candidateJson: string | null };
 
@@ -42,9 +42,9 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   };
 
   const insertRun = db.prepare(`INSERT INTO runs (run_id, suite, suite_file, suite_hash, candidate_hash,
-    candidate, model, prompt_version, phase, reference, git_commit, git_ref, started_at, candidate_json)
+    candidate, model, prompt_version, phase, reference, git_commit, git_ref, started_at, candidate_json, replica)
     VALUES (@runId, @suite, @suiteFile, @suiteHash, @candidateHash, @candidate, @model, @promptVersion,
-    @phase, @reference, @gitCommit, @gitRef, @startedAt, @candidateJson)`);
+    @phase, @reference, @gitCommit, @gitRef, @startedAt, @candidateJson, @replica)`);
   const selectRun = db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`);
   // A negative LIMIT means no limit in SQLite.
   const selectRuns = db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE (@suite IS NULL OR suite = @suite)

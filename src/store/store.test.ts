@@ -8,7 +8,7 @@ import { resultKey, type TraceResult } from '../replay/types.js';
 import { createMemoryStore } from './memory.js';
 import { migrations } from './migrations.js';
 import { createSqliteStore } from './sqlite.js';
-import type { RunMeta, Store } from './types.js';
+import { isEvidenceRun, type RunMeta, type Store } from './types.js';
 
 function aRun(overrides: Partial<RunMeta> = {}): RunMeta {
   return {
@@ -26,6 +26,7 @@ function aRun(overrides: Partial<RunMeta> = {}): RunMeta {
     gitRef: 'main',
     startedAt: '2025-01-01T00:00:00.000Z',
     candidateSource: { raw: { kind: 'module', module: 'agents/a.mjs' }, dir: '/suites' },
+    replica: 0,
     ...overrides,
   };
 }
@@ -279,6 +280,31 @@ describe('SQLite store on a file', () => {
 
     createSqliteStore(dbFile()).close();
     expect(appliedMigrations(dbFile())).toEqual(applied);
+  });
+
+  it('migrates a store made before runs were marked as replicas: rows kept, A/A runs found by their label', () => {
+    const db = new Database(dbFile());
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    const before = migrations.filter((m) => m.name !== 'run-replica');
+    expect(before).toHaveLength(migrations.length - 1);
+    for (const step of before) {
+      db.exec(step.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(step.version, step.name, '2025-01-01T00:00:00.000Z');
+    }
+    const insert = db.prepare(`INSERT INTO runs (run_id, suite, suite_file, suite_hash, candidate_hash, candidate, phase, reference, started_at, finished_at)
+      VALUES (?, 's', 's.yaml', 'h', 'c', ?, 'shadow', 'human', '2025-01-01T00:00:00.000Z', '2025-01-01T00:01:00.000Z')`);
+    const labels = { own: 'module:a.mjs', aa: 'module:a.mjs (A/A)', aa1: 'module:a.mjs (A/A 1)', aa2: 'module:a.mjs (A/A 2)', named: 'A/A' };
+    for (const [id, label] of Object.entries(labels)) insert.run(id, label);
+    db.close();
+
+    const store = createSqliteStore(dbFile());
+    try {
+      const replicas = Object.fromEntries(Object.keys(labels).map((id) => [id, store.getRun(id)!.replica]));
+      expect(replicas).toEqual({ own: 0, aa: 1, aa1: 1, aa2: 2, named: 0 });
+      expect(store.listRuns().filter(isEvidenceRun).map((r) => r.runId).sort()).toEqual(['named', 'own']);
+    } finally {
+      store.close();
+    }
   });
 
   it('uses WAL journaling', () => {

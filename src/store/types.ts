@@ -17,6 +17,8 @@ export interface RunMeta {
   startedAt: string;
   /** The candidate as written and the folder of its paths, to run it again (a noise floor); null for runs made before it was kept. */
   candidateSource: { raw: unknown; dir: string } | null;
+  /** 0 for a run of its own; 1 or 2 for an A/A replica that `run --noise-floor` made to measure noise, which is no evidence of its own. */
+  replica: number;
 }
 
 /** An item waiting for a person: what the candidate suggested on one trace, beside the reference. */
@@ -50,6 +52,11 @@ export interface RunRecord extends RunMeta {
   finishedAt: string | null;
   /** The finished run's counts, metrics and gate, as written by finishRun; null while running. */
   summary: unknown;
+}
+
+/** Whether a stored run is evidence of its candidate (for phase and drift): finished, and not a noise floor's A/A replica. */
+export function isEvidenceRun(run: Pick<RunRecord, 'finishedAt' | 'replica'>): boolean {
+  return run.finishedAt !== null && run.replica === 0;
 }
 
 /**

@@ -221,7 +221,8 @@ describe('shadowgate drift over stored runs', () => {
     const days = ['2026-11-01T03:00:00Z', '2026-11-02T03:00:00Z', '2026-11-02T04:00:00Z'];
     days.forEach((startedAt, r) => {
       const runId = `run-${r}`;
-      store.createRun({ ...meta, runId, candidate: r === 2 ? 'module:v1.mjs (A/A)' : 'module:v1.mjs', startedAt });
+      // The third is a noise floor's A/A replica: the flag on the run leaves it out, not its label.
+      store.createRun({ ...meta, runId, candidate: 'module:v1.mjs', startedAt, replica: r === 2 ? 1 : 0 });
       for (let i = 0; i < 10; i++) {
         const escalates = r > 0 && i < 4;
         store.appendResult(runId, `t${i}#0`, aResult(`t${i}`, {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -6,6 +6,8 @@ import { loadSuite } from '../../src/suite/load.js';
 import { runSuite } from '../../src/run/run-suite.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { evaluateGate } from '../../src/gate/gate.js';
+import { createSqliteStore } from '../../src/store/sqlite.js';
+import { cli } from './helpers.js';
 
 // A candidate that answers differently every second time it sees half of the traces:
 // two runs of it one after the other must show exactly those flips.
@@ -68,4 +70,27 @@ it("measures the noise of the baseline's candidate, run twice, where it can be r
   const fallback = await runSuite(steady, { store, cwd: dir, baseline: loadBaseline(baselineRun.meta.runId, store, dir), noiseFloor: true });
   expect(fallback.metrics.noiseFloor).toMatchObject({ subject: 'candidate', flips: 0 });
   expect(fallback.warnings[0]).toContain("the baseline's candidate cannot be run again (its files have changed since its run)");
+});
+
+it('keeps the A/A replica out of the evidence: phase and drift see the one run', async () => {
+  writeFileSync(join(dir, 'aa.mjs'), 'export async function run() { return { decision: "yes" }; }\n');
+  writeFileSync(join(dir, 'aa.yaml'), 'name: aa\ntraces: traces.jsonl\ntools: tools.yaml\ncandidate: { kind: module, module: aa.mjs }\n');
+  const run = await cli(dir, 'run', 'aa.yaml', '--db', 'aa.db', '--noise-floor', '--json', 'run.json');
+  expect(run.code).toBe(0);
+  const { runId, metrics } = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
+  const store = createSqliteStore(join(dir, 'aa.db'));
+  // The replica shares the candidate's hash and is stored, finished, as a run of the suite; only the flag tells it apart.
+  const replica = store.getRun(metrics.noiseFloor.runId)!;
+  expect(replica).toMatchObject({ suite: 'aa', candidateHash: store.getRun(runId)!.candidateHash, replica: 1 });
+  expect(replica.finishedAt).not.toBeNull();
+  expect(store.listRuns({ suite: 'aa' }).map((r) => [r.runId, r.replica])).toEqual([[replica.runId, 1], [runId, 0]]);
+  store.close();
+
+  expect((await cli(dir, 'phase', 'aa.yaml', '--db', 'aa.db', '--json', 'phase.json')).code).toBe(0);
+  const [phase] = JSON.parse(readFileSync(join(dir, 'phase.json'), 'utf8')).suites;
+  expect(phase.runs).toBe(1);
+  expect(phase.steps[0].evidence.runId).toBe(runId);
+
+  expect((await cli(dir, 'drift', '--db', 'aa.db', '--workflow', 'aa', '--json', 'drift.json')).code).toBe(0);
+  expect(JSON.parse(readFileSync(join(dir, 'drift.json'), 'utf8')).source).toEqual({ kind: 'runs', db: 'aa.db', runs: 1 });
 });
