@@ -4,6 +4,7 @@ import { createOtlpHttpExporter, FailureRecordingExporter, OtlpJsonFileExporter 
 import { createRunTracer, startRunSpans, type RunSpans } from '../otel/run-spans.js';
 import type { ResolvedSuite } from '../suite/load.js';
 import { UsageError } from '../errors.js';
+import { redactUrl } from '../providers/transport.js';
 import type { CliIo } from './io.js';
 import { assertWritableFile } from './options.js';
 
@@ -36,7 +37,7 @@ export function createOtelExport(io: CliIo, flags: OtelFlags): OtelExport | unde
     } catch {
       throw new UsageError(`--otel-endpoint ${flags.otelEndpoint}: not a URL`, 'for example --otel-endpoint http://localhost:4318/v1/traces');
     }
-    add(exporter, flags.otelEndpoint);
+    add(exporter, redactUrl(flags.otelEndpoint));
   }
   const { tracer, shutdown } = createRunTracer(exporters);
   return {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RETRY, backoff, createTransport, exchangeKey, stripQuerySecrets, type Exchange } from './transport.js';
+import { DEFAULT_RETRY, backoff, createTransport, exchangeKey, redactUrl, stripQuerySecrets, type Exchange } from './transport.js';
 
 describe('exchangeKey', () => {
   it('depends on the canonical body and the trial, not on key order', () => {
@@ -21,6 +21,14 @@ describe('backoff', () => {
   it('otherwise doubles with full jitter, capped', () => {
     const retry = { ...DEFAULT_RETRY, baseDelayMs: 100, maxDelayMs: 1000 };
     expect([1, 2, 3, 4, 5].map((n) => backoff(n, undefined, retry, random))).toEqual([50, 100, 200, 400, 500]);
+  });
+});
+
+describe('redactUrl', () => {
+  it('drops credentials and every query value, keeping the names', () => {
+    expect(redactUrl('https://user:pw@api.example.com/v1/x?api_key=s3cret&page=2#frag')).toBe('https://api.example.com/v1/x?api_key=…&page=…');
+    expect(redactUrl('http://127.0.0.1:8080/a')).toBe('http://127.0.0.1:8080/a');
+    expect(redactUrl('not a url')).toBe('(unparsable URL)');
   });
 });
 

@@ -246,6 +246,26 @@ function safeJson(text: string): unknown {
   }
 }
 
+/**
+ * A URL as it may be recorded: no user name or password, and every query value
+ * replaced (a query may carry a token under any name); the names stay, to tell requests apart.
+ */
+export function redactUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return '(unparsable URL)';
+  }
+  parsed.username = '';
+  parsed.password = '';
+  parsed.hash = '';
+  const names = [...parsed.searchParams.keys()];
+  parsed.search = '';
+  const query = names.map((name) => `${encodeURIComponent(name)}=…`).join('&');
+  return query ? `${parsed.href}?${query}` : parsed.href;
+}
+
 /** Drops query parameters that carry credentials (`key`, `api-key`, tokens) from a URL before it is stored. */
 export function stripQuerySecrets(url: string): string {
   const u = new URL(url);

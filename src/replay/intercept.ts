@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import net from 'node:net';
 import { ClientRequestInterceptor } from '@mswjs/interceptors/ClientRequest';
+import { redactUrl } from '../providers/transport.js';
 
 /**
  * What answers the outbound requests of code running in a sandbox: a response, or
@@ -131,22 +132,3 @@ function connectTarget(args: unknown[]): { host: string; port: number } {
   return { host: typeof second === 'string' ? second : 'localhost', port: Number(options) };
 }
 
-/**
- * A URL as it may be recorded: no user name or password, and every query value
- * replaced (a query may carry a token under any name); the names stay, to tell requests apart.
- */
-export function redactUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return '(unparsable URL)';
-  }
-  parsed.username = '';
-  parsed.password = '';
-  parsed.hash = '';
-  const names = [...parsed.searchParams.keys()];
-  parsed.search = '';
-  const query = names.map((name) => `${encodeURIComponent(name)}=…`).join('&');
-  return query ? `${parsed.href}?${query}` : parsed.href;
-}

@@ -4,7 +4,7 @@ import { fromAnthropicResponse } from '../providers/anthropic.js';
 import { fromOpenAIResponse } from '../providers/openai.js';
 import { answerSource, createAnthropicClient, createOpenAIClient } from '../providers/sdk.js';
 import type { Price } from '../providers/pricing.js';
-import { TRIAL_HEADER } from '../providers/transport.js';
+import { redactUrl, TRIAL_HEADER } from '../providers/transport.js';
 import type { ModelResponse } from '../providers/types.js';
 import { OutcomeStatusSchema } from '../trace/schema.js';
 import type { ToolCatalog } from '../trace/catalog.js';
@@ -12,7 +12,7 @@ import type { ReplaySession } from './session.js';
 import { supervise, type CandidateEnd, type CandidateRunner } from './supervise.js';
 import { recordResponse } from './tool-loop.js';
 import { createRouteMatcher } from './http-routes.js';
-import { holdInterception, redactUrl, SandboxBlockedError, sandboxed, unsandboxed, type RequestHandler } from './intercept.js';
+import { holdInterception, SandboxBlockedError, sandboxed, unsandboxed, type RequestHandler } from './intercept.js';
 
 type OpenAIClient = import('openai').OpenAI;
 type AnthropicClient = import('@anthropic-ai/sdk').Anthropic;
