@@ -36,7 +36,8 @@ declare module 'vitest' {
     /**
      * The run's agreement with the reference reaches `min`: on the lower end of its 95%
      * Wilson interval (`bound: 'lower'`, the default) or on the rate itself (`bound: 'point'`).
-     * The message gives the rate, the interval, n and the first disagreeing traces.
+     * The message gives the rate, the interval, n and the first disagreeing traces. A run with
+     * nothing compared (n = 0) throws, with `.not` too.
      * @example expect(run).toAgreeWith('human', { min: 0.85, bound: 'lower' })
      */
     toAgreeWith(reference: Reference, expectation: AgreementExpectation): void;
@@ -48,7 +49,8 @@ declare module 'vitest' {
     toCallTools(tools: readonly string[], options?: { mode?: ToolCallMode }): void;
     /**
      * Every limit holds: on one trace's result, or on each trace of a run (and on the run's
-     * totals with `maxTotalCostUsd`, `maxTotalTokens`). A figure the run lacks fails the check.
+     * totals with `maxTotalCostUsd`, `maxTotalTokens`). A figure the run lacks cannot be judged: it throws, with `.not` too.
+     * `maxLatencyMs` limits the estimated production latency (`latencyMs`), not the replay's wall time.
      * @example expect(run).toStayWithinBudget({ maxSteps: 12, maxLatencyMs: 5000 })
      */
     toStayWithinBudget(budget: Budget): void;

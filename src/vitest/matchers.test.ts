@@ -46,13 +46,14 @@ describe('agreeWith', () => {
     );
   });
 
-  it('fails a run in which nothing could be compared, and counts what was not', () => {
-    const result = agreeWith(aRun(0, 0, 3), 'human', { min: 0 }, false);
-    expect(result.pass).toBe(false);
-    expect(result.message().split('\n').slice(1)).toEqual([
-      '  no trace could be compared (n = 0)',
+  it('throws on a run in which nothing could be compared, with .not as without, and counts what was not', () => {
+    const unknown = [
+      "toAgreeWith('human'): the lower 95% bound of agreement of module:v2.mjs is unknown: no trace could be compared (n = 0)",
       '  not compared (no outcome, or no reference decision): 3 trace(s)',
-    ]);
+    ].join('\n');
+    expect(() => agreeWith(aRun(0, 0, 3), 'human', { min: 0 }, false)).toThrowError(unknown);
+    expect(() => agreeWith(aRun(0, 0, 3), 'human', { min: 0 }, true)).toThrowError(unknown);
+    expect(() => agreeWith(aRun(0, 0), 'human', { min: 0.5, bound: 'point' }, true)).toThrowError('the agreement of module:v2.mjs is unknown');
   });
 
   it('refuses a run compared with another reference, or a missing min, rather than passing or failing', () => {
@@ -143,21 +144,27 @@ describe('stayWithinBudget', () => {
     );
   });
 
-  it('an unknown figure is not within budget: it fails and says why', () => {
-    const failed = stayWithinBudget(timed('rt-1', 2, 100, null), { maxCostUsd: 0.01, maxTokens: 100 }, false);
-    expect(failed.pass).toBe(false);
-    expect(failed.message().split('\n').slice(1)).toEqual([
-      '  ✗ maxCostUsd $0.0100: unknown for 1 of 1 trace(s) (no priced model usage); no figure',
-      '  ✗ maxTokens 100: unknown for 1 of 1 trace(s) (no model usage recorded); no figure',
-    ]);
+  it('an unknown figure cannot be judged: it throws and says why, with .not as without', () => {
+    const unknown = [
+      'toStayWithinBudget: the budget of rt-1 cannot be judged: a figure is unknown',
+      '  ? maxCostUsd $0.0100: unknown for 1 of 1 trace(s) (no priced model usage); no figure',
+      '  ? maxTokens 100: unknown for 1 of 1 trace(s) (no model usage recorded); no figure',
+      '  ✓ maxSteps 5: 2 (rt-1)',
+    ].join('\n');
+    for (const isNot of [false, true]) {
+      expect(() => stayWithinBudget(timed('rt-1', 2, 100, null), { maxSteps: 5, maxCostUsd: 0.01, maxTokens: 100 }, isNot)).toThrowError(unknown);
+    }
+    // A run with no trace the candidate ran has no figure at all.
+    const empty = { ...aRun(0, 0), results: [aResult('d', { status: 'unpaired', latencyMs: null })] };
+    expect(() => stayWithinBudget(empty, { maxSteps: 3 }, true)).toThrowError('  ? maxSteps 3: no figure');
   });
 
   it("a run's totals", () => {
     const run = aRun(2, 0, 0, { totalUsd: 0.42, inputTokens: 9000, outputTokens: 1500 });
     expect(stayWithinBudget(run, { maxTotalCostUsd: 0.5, maxTotalTokens: 10_500 }, false).pass).toBe(true);
     expect(stayWithinBudget(run, { maxTotalTokens: 10_000 }, false).message().split('\n')[1]).toBe('  ✗ maxTotalTokens 10000: 10500 in all');
-    expect(stayWithinBudget(aRun(2, 0), { maxTotalCostUsd: 1 }, false).message().split('\n')[1]).toBe(
-      '  ✗ maxTotalCostUsd $1.0000: unknown (no priced model usage)',
+    expect(() => stayWithinBudget(aRun(2, 0), { maxTotalCostUsd: 1 }, true)).toThrowError(
+      'cannot be judged: a figure is unknown\n  ? maxTotalCostUsd $1.0000: unknown (no priced model usage)',
     );
   });
 
@@ -191,5 +198,10 @@ describe('the matchers in expect', () => {
     );
     expect(withTools('rt-1', 'get_order', 'get_order')).not.toStayWithinBudget({ maxSteps: 1 });
     expect(() => expect(aRun(1, 0)).not.toStayWithinBudget({ maxSteps: 1 })).toThrowError('to exceed its budget');
+  });
+
+  it('unknown fails with .not too', () => {
+    expect(() => expect(aRun(0, 0, 2)).not.toAgreeWith('human', { min: 0.8 })).toThrowError('no trace could be compared (n = 0)');
+    expect(() => expect(aRun(2, 0)).not.toStayWithinBudget({ maxTotalCostUsd: 1 })).toThrowError('a figure is unknown');
   });
 });

@@ -38,7 +38,10 @@ export interface Budget {
   maxTokens?: number;
   /** Steps (model and tool) the candidate took on one trace. */
   maxSteps?: number;
-  /** Wall time of one trace's replay. */
+  /**
+   * The candidate's estimated production latency on one trace (its result's `latencyMs`): its own
+   * time plus the recorded latency of each model answer and tool call, not the replay's wall time.
+   */
   maxLatencyMs?: number;
   /** A run only: its model spend over all traces, USD. */
   maxTotalCostUsd?: number;
@@ -73,7 +76,8 @@ const describeValue = (value: unknown) => (value === null ? 'null' : Array.isArr
 /**
  * `expect(run).toAgreeWith('human', { min: 0.85 })`: the run's agreement with the reference
  * reaches `min` (on the lower 95% bound unless `bound: 'point'`), as the suite's
- * `gate.agreement` check reads it. A run in which no trace could be compared fails.
+ * `gate.agreement` check reads it. A run in which no trace could be compared has no
+ * agreement to judge: the matcher throws, with `.not` as without.
  */
 export function agreeWith(received: unknown, reference: Reference, expectation: AgreementExpectation, isNot: boolean): MatcherResult {
   if (!isRun(received)) throw new TypeError(`toAgreeWith takes a run from runSuite(), got ${describeValue(received)}`);
@@ -89,18 +93,23 @@ export function agreeWith(received: unknown, reference: Reference, expectation: 
   const { min, bound = 'lower' } = expectation;
   const m = received.metrics.agreement;
   const value = bound === 'lower' ? (m.ci95?.[0] ?? null) : m.rate;
-  const pass = value !== null && value >= min;
   const what = bound === 'lower' ? 'lower 95% bound of agreement' : 'agreement';
-  const disagreeing = received.results.filter((r) => r.agree === false).map(traceLabel);
   const notCompared = received.results.filter((r) => r.agree === null).length;
+  const notComparedLine = notCompared > 0 ? [`  not compared (no outcome, or no reference decision): ${notCompared} trace(s)`] : [];
+  if (m.n === 0 || value === null) {
+    // Unknown is not a result either way: with .not it would pass.
+    throw new Error(
+      [`toAgreeWith('${reference}'): the ${what} of ${received.meta.candidate} is unknown: no trace could be compared (n = 0)`, ...notComparedLine].join('\n'),
+    );
+  }
+  const pass = value >= min;
+  const disagreeing = received.results.filter((r) => r.agree === false).map(traceLabel);
   const message = () =>
     [
       `expected the ${what} of ${received.meta.candidate} with ${reference} ${isNot ? 'to stay below' : 'to reach'} ${pct(min)}`,
-      m.n === 0
-        ? '  no trace could be compared (n = 0)'
-        : `  agreement ${pct(m.rate)} (${m.successes}/${m.n}), 95% CI ${interval(m.ci95, pct)}${bound === 'lower' ? `: lower bound ${pct(value)}` : ''}`,
+      `  agreement ${pct(m.rate)} (${m.successes}/${m.n}), 95% CI ${interval(m.ci95, pct)}${bound === 'lower' ? `: lower bound ${pct(value)}` : ''}`,
       ...(disagreeing.length > 0 ? [`  disagreeing: ${listIds(disagreeing)}`] : []),
-      ...(notCompared > 0 ? [`  not compared (no outcome, or no reference decision): ${notCompared} trace(s)`] : []),
+      ...notComparedLine,
     ].join('\n');
   return { pass, message };
 }
@@ -186,13 +195,13 @@ const LIMITS: Limit[] = [
   },
 ];
 
-/** One limit checked: a line of the message, and whether it held. */
-function checkLimit(limit: Limit, max: number, subject: RunLike | TraceResult): { ok: boolean; line: string } {
+/** One limit checked: a line of the message, whether it held, and whether a figure it needs is unknown. */
+function checkLimit(limit: Limit, max: number, subject: RunLike | TraceResult): { ok: boolean; unknown: boolean; line: string } {
   const head = `${limit.key} ${limit.format(max)}`;
   if (limit.total) {
     const value = limit.total(subject as RunLike);
-    if (value === null) return { ok: false, line: `✗ ${head}: unknown (${limit.unknown})` };
-    return { ok: value <= max, line: `${value <= max ? '✓' : '✗'} ${head}: ${limit.format(value)} in all` };
+    if (value === null) return { ok: false, unknown: true, line: `? ${head}: unknown (${limit.unknown})` };
+    return { ok: value <= max, unknown: false, line: `${value <= max ? '✓' : '✗'} ${head}: ${limit.format(value)} in all` };
   }
   // Unpaired results are traces the candidate never ran.
   const results = isRun(subject) ? subject.results.filter((r) => r.status !== 'unpaired') : [subject];
@@ -207,14 +216,15 @@ function checkLimit(limit: Limit, max: number, subject: RunLike | TraceResult): 
     most,
   ];
   const ok = over.length === 0 && unknown === 0 && results.length > 0;
-  return { ok, line: `${ok ? '✓' : '✗'} ${head}: ${parts.join('; ')}` };
+  const unknowable = unknown > 0 || results.length === 0;
+  return { ok, unknown: unknowable, line: `${ok ? '✓' : unknowable ? '?' : '✗'} ${head}: ${parts.join('; ')}` };
 }
 
 /**
  * `expect(run or result).toStayWithinBudget({ maxSteps: 12, maxLatencyMs: 5000 })`: every limit
  * given holds, on one trace's result or on every trace of a run (and the run's totals). A
- * figure the run does not have (no priced model usage, say) is not within any budget:
- * the matcher fails and says so, rather than reading it as zero.
+ * figure the run does not have (no priced model usage, say), or a run with no trace, cannot be
+ * judged: the matcher throws and says so, with `.not` as without, rather than reading it as zero.
  */
 export function stayWithinBudget(received: unknown, budget: Budget, isNot: boolean): MatcherResult {
   const run = isRun(received);
@@ -229,8 +239,12 @@ export function stayWithinBudget(received: unknown, budget: Budget, isNot: boole
   if (!run && totals.length > 0) throw new TypeError(`toStayWithinBudget: ${totals.map(([k]) => k).join(', ')} limit a run, not one trace`);
 
   const checks = LIMITS.filter((l) => budget[l.key] !== undefined).map((l) => checkLimit(l, budget[l.key]!, received as RunLike | TraceResult));
-  const pass = checks.every((c) => c.ok);
   const subject = run ? `the run of ${received.meta.candidate} on ${received.meta.suite}` : (received as TraceResult).traceId;
+  if (checks.some((c) => c.unknown)) {
+    // Unknown is not a result either way: with .not it would pass.
+    throw new Error([`toStayWithinBudget: the budget of ${subject} cannot be judged: a figure is unknown`, ...checks.map((c) => `  ${c.line}`)].join('\n'));
+  }
+  const pass = checks.every((c) => c.ok);
   const message = () => [`expected ${subject} ${isNot ? 'to exceed its budget' : 'to stay within budget'}`, ...checks.map((c) => `  ${c.line}`)].join('\n');
   return { pass, message };
 }
