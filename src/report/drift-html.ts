@@ -1,13 +1,10 @@
-import Handlebars from 'handlebars';
 import type { DriftReport } from '../drift/report.js';
 import { formatIssue } from '../errors.js';
 import { againstText, driftRows, latestShiftLines, skippedText, sparkPositions, toolRows, windowLabel } from './drift.js';
+import { compilePage } from './page.js';
 import { DRIFT_TEMPLATE, SPARK_PARTIAL } from './templates/drift-template.js';
 
-// An isolated instance: helpers or partials registered elsewhere never reach this template.
-const hb = Handlebars.create();
-hb.registerPartial('spark', SPARK_PARTIAL);
-let compiled: Handlebars.TemplateDelegate | undefined;
+const page = compilePage(DRIFT_TEMPLATE, { spark: SPARK_PARTIAL });
 
 const WIDTH = 120;
 const HEIGHT = 26;
@@ -35,10 +32,11 @@ const STATUS_CLASS = { pass: 'pass', fail: 'fail', 'no-data': 'no-data' } as con
  * No script, no external request, every value escaped. Pure.
  */
 export function renderDriftHtml(report: DriftReport): string {
-  compiled ??= hb.compile(DRIFT_TEMPLATE, { strict: true });
   const what = report.source.kind === 'traces' ? `${report.source.files.length} trace file(s)` : `${report.source.runs} stored run(s)`;
-  return compiled({
-    title: report.workflow ?? (report.source.kind === 'traces' ? 'production traces' : 'stored runs'),
+  const title = report.workflow ?? (report.source.kind === 'traces' ? 'production traces' : 'stored runs');
+  return page({
+    pageTitle: `shadowgate drift · ${title} · ${report.verdict.toUpperCase()}`,
+    title,
     subtitle: `${what} · ${report.windows.length} window(s) of ${report.window}, each against ${againstText(report)}`,
     generatedAt: report.generatedAt,
     verdict: { label: report.verdict.toUpperCase(), cls: VERDICT_CLASS[report.verdict], reason: report.reason },

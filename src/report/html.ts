@@ -1,12 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Handlebars from 'handlebars';
 import type { GateCheck, Verdict } from '../gate/gate.js';
 import type { RateMetric, RunMetrics } from '../metrics/summary.js';
 import { DECIDED_STATUSES, type ResultStatus, type TraceResult } from '../replay/types.js';
 import type { RunOutcome } from '../run/run-suite.js';
 import { countsApart, interval, ms, num, pct, pValue, usd } from './format.js';
-import { INTERVAL_ROWS_PARTIAL, REPORT_TEMPLATE } from './templates/report-template.js';
+import { compilePage } from './page.js';
+import { REPORT_TEMPLATE } from './templates/report-template.js';
 import { phaseLines } from './phase-lines.js';
 import { CALLS_HEADER, reversibilityOf, reversibilityRows, workflowCapText } from './reversibility-lines.js';
 import { policyLines, safetyLines, violationText } from './policy-lines.js';
@@ -25,10 +25,7 @@ const MAX_TEXT = 2000;
 const MAX_FLIP_IDS = 200;
 const MAX_TOOLS = 20;
 
-// An isolated instance: helpers or partials registered elsewhere never reach this template.
-const hb = Handlebars.create();
-hb.registerPartial('intervalRows', INTERVAL_ROWS_PARTIAL);
-let compiled: Handlebars.TemplateDelegate | undefined;
+const page = compilePage(REPORT_TEMPLATE);
 
 /**
  * A self-contained HTML page of one run: the verdict, every gate check, charts
@@ -38,8 +35,7 @@ let compiled: Handlebars.TemplateDelegate | undefined;
  * Pure.
  */
 export function renderHtmlReport(outcome: RunOutcome, results: readonly TraceResult[], options: HtmlReportOptions = {}): string {
-  compiled ??= hb.compile(REPORT_TEMPLATE, { strict: true });
-  return compiled(reportView(outcome, results, options));
+  return page(reportView(outcome, results, options));
 }
 
 /** Writes the HTML report of a run to `file`, creating its folder. */
@@ -65,6 +61,7 @@ function reportView(outcome: RunOutcome, results: readonly TraceResult[], option
   const { meta, metrics: m, gate } = outcome;
   const failing = gate.checks.filter((c) => c.status === gate.verdict);
   return {
+    pageTitle: `shadowgate · ${meta.suite} · ${gate.verdict.toUpperCase()}`,
     head: {
       suite: meta.suite,
       candidate: meta.candidate,

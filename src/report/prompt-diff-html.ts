@@ -1,22 +1,20 @@
-import Handlebars from 'handlebars';
 import type { MetricDelta } from '../metrics/version-diff.js';
 import { diffHunks, diffLines, diffStat } from '../prompts/line-diff.js';
 import type { PromptDiff } from '../run/prompt-diff.js';
 import { num, pValue } from './format.js';
 import { DELTA_HEAD, deltaRow, divergenceText, flipSummary, modelCallsText } from './prompt-diff.js';
+import { compilePage } from './page.js';
 import { PROMPT_DIFF_TEMPLATE } from './templates/prompt-diff-template.js';
 
 /** Flipped traces listed on the page at most. */
 const MAX_FLIPS = 300;
 const MAX_TEXT = 500;
 
-const hb = Handlebars.create();
-let compiled: Handlebars.TemplateDelegate | undefined;
+const page = compilePage(PROMPT_DIFF_TEMPLATE);
 
 /** A self-contained HTML page of a prompt diff: text and rendered diffs, and the behaviour diff. No script. Pure. */
 export function renderPromptDiffHtml(pd: PromptDiff): string {
-  compiled ??= hb.compile(PROMPT_DIFF_TEMPLATE, { strict: true });
-  return compiled(view(pd));
+  return page(view(pd));
 }
 
 const CLS = { same: 'same', del: 'del', add: 'add' } as const;
@@ -38,7 +36,7 @@ const cut = (s: string) => (s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT)}… ($
 const show = (v: unknown) => cut(v === undefined ? 'none' : JSON.stringify(v));
 const round = (x: number) => Math.round(x * 10) / 10;
 
-/** One row per change with an interval, each on its own symmetric scale around 0. */
+/** One row per change with an interval, each on its own symmetric scale around 0 (drawn by the intervalRows partial, without bars or ticks). */
 function deltaChart(deltas: readonly MetricDelta[]) {
   const shown = deltas.filter((d) => d.delta !== null && d.deltaCi95 !== null);
   if (shown.length === 0) return null;
@@ -52,13 +50,15 @@ function deltaChart(deltas: readonly MetricDelta[]) {
     width,
     height: shown.length * rowH + 8,
     zeroX,
+    ticks: [],
     rows: shown.map((d, i) => {
       const [lo, hi] = d.deltaCi95!;
       const span = Math.max(Math.abs(d.delta!), Math.abs(lo), Math.abs(hi)) || 1;
       const x = (v: number) => round(zeroX + (v / span) * half);
       const midY = 4 + i * rowH + rowH / 2;
       const row = deltaRow(d);
-      return { label: row[0]!, textY: midY + 4, midY, x: x(d.delta!), hasCi: true, ciX1: x(lo), ciX2: x(hi), ptCls: d.significant ? 'pt sig' : 'pt', valueX: width - 4, value: row[3]! };
+      const interval = { has: true, barCls: null, hasCi: true, ciX1: x(lo), ciX2: x(hi), capY1: midY - 6, capY2: midY + 6 };
+      return { label: row[0]!, textY: midY + 4, midY, x: x(d.delta!), ...interval, ptCls: d.significant ? 'pt sig' : 'pt', valueX: width - 4, value: row[3]! };
     }),
   };
 }
@@ -75,6 +75,7 @@ function view(pd: PromptDiff) {
       : { traceId: pd.sample.traceId, notes: [`trace ${pd.sample.traceId} of ${pd.sample.suite}`], lines: diffView(pd.a.rendered!, pd.b.rendered!, labels) };
   const beh = pd.behaviour;
   return {
+    pageTitle: `shadowgate · prompt ${pd.name} ${a} → ${b}`,
     name: pd.name,
     a,
     b,

@@ -3,18 +3,7 @@
  * The same rules as the run report's: data only through `{{ }}` (HTML-escaped), no script,
  * `class` attributes from a fixed list in drift-html.ts, SVG attributes numbers only.
  */
-export const DRIFT_TEMPLATE = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>shadowgate drift · {{title}} · {{verdict.label}}</title>
-<style>
-  body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1f2328; }
-  main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 48px; }
-  h1 { font-size: 20px; margin: 0 0 4px; }
-  h2 { font-size: 16px; margin: 28px 0 10px; border-bottom: 1px solid #d0d7de; padding-bottom: 6px; }
+export const DRIFT_TEMPLATE = `{{#> pageHead}}
   .sub { color: #57606a; margin: 0; }
   .banner { margin: 16px 0; padding: 12px 16px; border-radius: 8px; border: 2px solid #d0d7de; }
   .banner b { font-size: 22px; letter-spacing: .05em; margin-right: 12px; }
@@ -30,8 +19,7 @@ export const DRIFT_TEMPLATE = `<!doctype html>
   ul.shifts { padding-left: 20px; }
   .status { font-weight: 600; } .status.fail { color: #cf222e; } .status.pass { color: #1a7f37; } .status.no-data { color: #57606a; }
   .muted { color: #57606a; }
-</style>
-</head>
+{{/pageHead}}
 <body>
 <main>
 <h1>Drift · {{title}}</h1>

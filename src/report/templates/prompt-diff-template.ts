@@ -3,18 +3,7 @@
  * As in the run report: data only through `{{ }}` (escaped), no script, class names
  * only from a fixed list in prompt-diff-html.ts, SVG attributes numbers only.
  */
-export const PROMPT_DIFF_TEMPLATE = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>shadowgate · prompt {{name}} {{a}} → {{b}}</title>
-<style>
-  body { margin: 0; font: 14px/1.45 system-ui, sans-serif; color: #1f2328; }
-  main { max-width: 1120px; margin: 0 auto; padding: 24px 28px 48px; }
-  h1 { font-size: 20px; margin: 0 0 4px; }
-  h2 { font-size: 16px; margin: 28px 0 8px; padding-bottom: 4px; border-bottom: 1px solid #d0d7de; }
+export const PROMPT_DIFF_TEMPLATE = `{{#> pageHead}}
   .meta, .note { color: #57606a; margin: 2px 0; overflow-wrap: anywhere; }
   pre.diff { border: 1px solid #d0d7de; border-radius: 6px; padding: 8px 0; overflow-x: auto; font: 12px/1.5 ui-monospace, monospace; margin: 6px 0; }
   pre.diff span { display: block; padding: 0 12px; white-space: pre-wrap; overflow-wrap: anywhere; }
@@ -37,8 +26,7 @@ export const PROMPT_DIFF_TEMPLATE = `<!doctype html>
   svg .ci { stroke: #1f2328; stroke-width: 2; }
   svg .pt { fill: #0969da; }
   svg .pt.sig { fill: #cf222e; }
-</style>
-</head>
+{{/pageHead}}
 <body>
 <main>
 <h1>Prompt {{name}}: {{a}} → {{b}}</h1>
@@ -63,12 +51,7 @@ export const PROMPT_DIFF_TEMPLATE = `<!doctype html>
 {{#if behaviour.chart}}
 <svg viewBox="0 0 {{behaviour.chart.width}} {{behaviour.chart.height}}" width="{{behaviour.chart.width}}" height="{{behaviour.chart.height}}" role="img" aria-label="changes with 95% intervals">
   <line class="zero" x1="{{behaviour.chart.zeroX}}" y1="0" x2="{{behaviour.chart.zeroX}}" y2="{{behaviour.chart.height}}"/>
-  {{#each behaviour.chart.rows}}
-    <text x="4" y="{{textY}}">{{label}}</text>
-    {{#if hasCi}}<line class="ci" x1="{{ciX1}}" y1="{{midY}}" x2="{{ciX2}}" y2="{{midY}}"/>{{/if}}
-    <circle class="{{ptCls}}" cx="{{x}}" cy="{{midY}}" r="5"/>
-    <text x="{{valueX}}" y="{{textY}}" text-anchor="end">{{value}}</text>
-  {{/each}}
+  {{> intervalRows behaviour.chart}}
 </svg>
 <p class="note">each change ({{b}} − {{a}}, paired by trace) on its own scale, with its 95% interval; red: significant</p>
 {{/if}}

@@ -5,20 +5,9 @@
  * never `{{{ }}}`; no <script>; no data in `style` or `on*` attributes; `class` attributes
  * take only names picked from a fixed list in html.ts; SVG attributes take numbers only.
  */
-export const REPORT_TEMPLATE = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>shadowgate · {{head.suite}} · {{verdict.label}}</title>
-<style>
+export const REPORT_TEMPLATE = `{{#> pageHead}}
   :root { --pass: #1a7f37; --fail: #cf222e; --inconclusive: #9a6700; --muted: #57606a; --line: #d0d7de; --soft: #f6f8fa; --cand: #0969da; --ref: #8c959f; }
   * { box-sizing: border-box; }
-  body { margin: 0; font: 14px/1.45 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1f2328; background: #fff; }
-  main { max-width: 1120px; margin: 0 auto; padding: 24px 28px 48px; }
-  h1 { font-size: 20px; margin: 0 0 4px; }
-  h2 { font-size: 16px; margin: 32px 0 10px; padding-bottom: 6px; border-bottom: 1px solid var(--line); }
   h3 { font-size: 13px; margin: 0 0 6px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }
   .meta { color: var(--muted); margin: 0; overflow-wrap: anywhere; }
   .verdict { display: flex; align-items: center; gap: 16px; margin: 18px 0 8px; padding: 14px 18px; border-radius: 8px; border: 2px solid; }
@@ -74,8 +63,7 @@ export const REPORT_TEMPLATE = `<!doctype html>
   .diverged-at { margin: 8px 0 0; color: var(--fail); }
   .err { margin: 8px 0 0; color: var(--fail); overflow-wrap: anywhere; }
   footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
-</style>
-</head>
+{{/pageHead}}
 <body>
 <main>
 <h1>{{head.suite}}</h1>
@@ -215,22 +203,3 @@ export const REPORT_TEMPLATE = `<!doctype html>
 </body>
 </html>
 `;
-
-/** The axis ticks and the rows (bar, interval whisker, dot, value) of an interval chart; its context is the chart. */
-export const INTERVAL_ROWS_PARTIAL = `{{#each ticks}}
-        <line class="axis" x1="{{x}}" y1="{{../top}}" x2="{{x}}" y2="{{../bottom}}"/>
-        <text class="tick" x="{{x}}" y="{{../tickY}}" text-anchor="middle">{{label}}</text>
-      {{/each}}
-      {{#each rows}}
-        <text x="4" y="{{textY}}">{{label}}</text>
-        {{#if has}}
-          <rect class="{{barCls}}" x="{{x0}}" y="{{barY}}" width="{{barW}}" height="{{barH}}" rx="2"/>
-          {{#if hasCi}}<line class="ci" x1="{{ciX1}}" y1="{{midY}}" x2="{{ciX2}}" y2="{{midY}}"/>
-          <line class="ci" x1="{{ciX1}}" y1="{{capY1}}" x2="{{ciX1}}" y2="{{capY2}}"/>
-          <line class="ci" x1="{{ciX2}}" y1="{{capY1}}" x2="{{ciX2}}" y2="{{capY2}}"/>{{/if}}
-          <circle class="{{ptCls}}" cx="{{x}}" cy="{{midY}}" r="5"/>
-          <text x="{{valueX}}" y="{{textY}}" text-anchor="end">{{value}}</text>
-        {{else}}
-          <text x="{{valueX}}" y="{{textY}}" text-anchor="end">n/a</text>
-        {{/if}}
-      {{/each}}`;
