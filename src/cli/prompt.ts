@@ -5,6 +5,7 @@ import { UsageError } from '../errors.js';
 import { findPromptFamilies, promptDirs, suitesByPrompt } from '../prompts/versions.js';
 import { promptDiffDocument, renderPromptDiff, renderPromptDiffMarkdown } from '../report/prompt-diff.js';
 import { renderPromptDiffHtml } from '../report/prompt-diff-html.js';
+import { writeReportFolder } from '../report/write.js';
 import { gitInfo } from '../run/git.js';
 import { diffPromptVersions } from '../run/prompt-diff.js';
 import { createSqliteStore } from '../store/sqlite.js';
@@ -68,7 +69,7 @@ export function registerPromptCommands(program: Command, io: CliIo, setExit: (co
     .option('--dir <dir>', 'the folder of the templates (default: next to the suite\'s prompt, else every fixtures/*/prompts)')
     .option('--trace <id>', 'render the prompts for this trace (default: the first of the suite\'s traces)')
     .option('--json <file>', 'write shadowgate.prompt-diff/v1')
-    .option('--report <dir>', 'write prompt-diff.md, prompt-diff.html and prompt-diff.json there')
+    .option('--report <dir>', 'write prompt-diff.md, prompt-diff.html and prompt-diff.json there (the Markdown also to $GITHUB_STEP_SUMMARY)')
     .option('--concurrency <n>', 'traces replayed at once', positiveInt, 4)
     .option('--no-cache', 'do not answer model calls from the response cache (nor fill it)')
     .addOption(dbOption)
@@ -102,9 +103,8 @@ export function registerPromptCommands(program: Command, io: CliIo, setExit: (co
         const doc = `${JSON.stringify(promptDiffDocument(diff), null, 2)}\n`;
         if (json) writeFileSync(json, doc);
         if (report) {
-          writeFileSync(join(report, 'prompt-diff.md'), renderPromptDiffMarkdown(diff));
-          writeFileSync(join(report, 'prompt-diff.html'), renderPromptDiffHtml(diff));
-          writeFileSync(join(report, 'prompt-diff.json'), doc);
+          const names = { markdown: 'prompt-diff.md', html: 'prompt-diff.html' };
+          writeReportFolder(report, { markdown: renderPromptDiffMarkdown(diff), html: renderPromptDiffHtml(diff), files: { 'prompt-diff.json': doc }, names }, io.env);
           io.stdout.write(`\nreports: ${relative(io.cwd, report) || '.'}/ (prompt-diff.md, prompt-diff.html, prompt-diff.json)\n`);
         }
       } finally {

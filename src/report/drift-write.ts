@@ -1,13 +1,17 @@
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { DriftReport } from '../drift/report.js';
 import { renderDriftHtml } from './drift-html.js';
 import { renderDriftMarkdown } from './drift.js';
+import { writeReportFolder } from './write.js';
+
+/** The drift report as JSON (`shadowgate.drift/v1`). */
+const driftJson = (report: DriftReport) => `${JSON.stringify(report, null, 2)}\n`;
 
 /** Writes the drift report as JSON (`shadowgate.drift/v1`), creating its folder. */
 export function writeDriftJson(file: string, report: DriftReport): void {
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(file, driftJson(report));
 }
 
 /**
@@ -15,12 +19,5 @@ export function writeDriftJson(file: string, report: DriftReport): void {
  * to `$GITHUB_STEP_SUMMARY` when that is set. Returns the files written.
  */
 export function writeDriftReports(dir: string, report: DriftReport, env: Record<string, string | undefined>): string[] {
-  mkdirSync(dir, { recursive: true });
-  const markdown = renderDriftMarkdown(report);
-  const files = [join(dir, 'report.md'), join(dir, 'report.html'), join(dir, 'drift.json')];
-  writeFileSync(files[0]!, markdown);
-  writeFileSync(files[1]!, renderDriftHtml(report));
-  writeDriftJson(files[2]!, report);
-  if (env.GITHUB_STEP_SUMMARY) appendFileSync(env.GITHUB_STEP_SUMMARY, `${markdown}\n`);
-  return files;
+  return writeReportFolder(dir, { markdown: renderDriftMarkdown(report), html: renderDriftHtml(report), files: { 'drift.json': driftJson(report) } }, env);
 }

@@ -3,14 +3,46 @@ import { join } from 'node:path';
 import type { RunMetrics } from '../metrics/summary.js';
 import type { TraceResult } from '../replay/types.js';
 import type { RunOutcome } from '../run/run-suite.js';
-import { writeHtmlReport } from './html.js';
+import { renderHtmlReport } from './html.js';
 import { writeRunJson } from './json.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdownReport } from './markdown.js';
 
+/** What a report folder holds: the Markdown, the HTML page, and the JSON document (with any other file). */
+export interface ReportFolder {
+  /** A PR comment body; also appended to `$GITHUB_STEP_SUMMARY` when that is set. */
+  markdown: string;
+  html: string;
+  /** The other files by name, in order: their text, or a function that writes the file (a document streamed from results). */
+  files: Record<string, string | ((file: string) => void)>;
+  /** The names of the Markdown and HTML files. @default { markdown: 'report.md', html: 'report.html' } */
+  names?: { markdown: string; html: string };
+}
+
 /**
- * Writes a run's reports into `dir`: report.md (a PR comment body), junit.xml,
- * report.html (self-contained), results.json, and appends the Markdown to
+ * Writes a report folder into `dir` (created if need be): the Markdown, the HTML page and
+ * the other files, and appends the Markdown to `$GITHUB_STEP_SUMMARY` when that is set.
+ * Returns the files written.
+ */
+export function writeReportFolder(dir: string, folder: ReportFolder, env: Record<string, string | undefined>): string[] {
+  mkdirSync(dir, { recursive: true });
+  const names = folder.names ?? { markdown: 'report.md', html: 'report.html' };
+  const written = [join(dir, names.markdown), join(dir, names.html)];
+  writeFileSync(written[0]!, folder.markdown);
+  writeFileSync(written[1]!, folder.html);
+  for (const [name, content] of Object.entries(folder.files)) {
+    const file = join(dir, name);
+    if (typeof content === 'string') writeFileSync(file, content);
+    else content(file);
+    written.push(file);
+  }
+  if (env.GITHUB_STEP_SUMMARY) appendFileSync(env.GITHUB_STEP_SUMMARY, `${folder.markdown}\n`);
+  return written;
+}
+
+/**
+ * Writes a run's reports into `dir`: report.md (a PR comment body), report.html
+ * (self-contained), junit.xml, results.json, and appends the Markdown to
  * `$GITHUB_STEP_SUMMARY` when that is set. Returns the files written.
  */
 export function writeReports(
@@ -19,14 +51,16 @@ export function writeReports(
   results: () => Iterable<TraceResult>,
   options: { baseline?: RunMetrics; env: Record<string, string | undefined> },
 ): string[] {
-  mkdirSync(dir, { recursive: true });
-  const markdown = renderMarkdownReport(outcome, options.baseline);
-  const files = [join(dir, 'report.md'), join(dir, 'junit.xml'), join(dir, 'results.json'), join(dir, 'report.html')];
-  writeFileSync(files[0]!, markdown);
-  writeFileSync(files[1]!, renderJunit(outcome, results()));
-  writeRunJson(files[2]!, outcome, results());
-  writeHtmlReport(files[3]!, outcome, [...results()], { baseline: options.baseline });
-  const summary = options.env.GITHUB_STEP_SUMMARY;
-  if (summary) appendFileSync(summary, `${markdown}\n`);
-  return files;
+  return writeReportFolder(
+    dir,
+    {
+      markdown: renderMarkdownReport(outcome, options.baseline),
+      html: renderHtmlReport(outcome, [...results()], { baseline: options.baseline }),
+      files: {
+        'junit.xml': renderJunit(outcome, results()),
+        'results.json': (file) => writeRunJson(file, outcome, results()),
+      },
+    },
+    options.env,
+  );
 }

@@ -39,7 +39,7 @@ async function shadowgate(...argv: string[]) {
   const code = await runCli(argv, {
     stdout: { write: (s: string) => (stdout += s) },
     stderr: { write: (s: string) => (stderr += s) },
-    env: { CI: 'true', OPENAI_API_KEY: 'sk-test-e2e' },
+    env: { CI: 'true', OPENAI_API_KEY: 'sk-test-e2e', GITHUB_STEP_SUMMARY: join(dir, 'step-summary.md') },
     cwd: dir,
   });
   return { code, stdout, stderr };
@@ -89,6 +89,8 @@ describe('prompt diff --suite', () => {
     const diff = await shadowgate('prompt', 'diff', 'triage', 'v3', 'v4', '--suite', SUITE, '--db', 'db.sqlite', '--concurrency', '16', '--json', 'out/diff.json', '--report', 'out/report');
     expect(diff.stderr).not.toContain('error');
     expect(diff.code).toBe(0);
+    // As every report folder's Markdown, the diff's goes to the job summary too.
+    expect(readFileSync(join(dir, 'step-summary.md'), 'utf8')).toBe(`${readFileSync(join(dir, 'out/report/prompt-diff.md'), 'utf8')}\n`);
     const doc = readJson('out/diff.json');
     expect(doc.schema).toBe('shadowgate.prompt-diff/v1');
     const { a, b } = doc.behaviour.runs;
