@@ -142,6 +142,7 @@ function sandboxHandler(session: ReplaySession, trial: number, route: ReturnType
     async request(request) {
       const url = new URL(request.url);
       const endpoint = access.endpoints.find((e) => isUnder(url, e.baseURL));
+      if (endpoint && !isInference(endpoint, url, request.method)) throw this.blocked(request.method, redactUrl(request.url), 'not an inference endpoint');
       if (endpoint) return modelRequest(session, trial, endpoint, request, access.pricing);
       const body = request.method === 'GET' || request.method === 'HEAD' ? null : await request.text();
       const match = route(request.method, url, body ? parseJson(body) : null);
@@ -159,6 +160,21 @@ function isUnder(url: URL, baseURL: string): boolean {
   const base = new URL(baseURL);
   const prefix = base.pathname.endsWith('/') ? base.pathname : `${base.pathname}/`;
   return url.origin === base.origin && (url.pathname === base.pathname || url.pathname.startsWith(prefix));
+}
+
+/**
+ * The requests under a model API's base URL that go out with the run's key: inference,
+ * which the provider layer records as model steps. Anything else (files, batches, stored
+ * completions, model lists, token counts) could read or change the account, and is blocked.
+ */
+const INFERENCE_PATHS: Record<ModelEndpoint['provider'], readonly string[]> = {
+  openai: ['/chat/completions', '/responses', '/embeddings', '/completions'],
+  anthropic: ['/v1/messages'],
+};
+
+function isInference(endpoint: ModelEndpoint, url: URL, method: string): boolean {
+  const base = new URL(endpoint.baseURL).pathname.replace(/\/$/, '');
+  return method.toUpperCase() === 'POST' && INFERENCE_PATHS[endpoint.provider].some((path) => url.pathname === `${base}${path}`);
 }
 
 /** A model request, with the run's credentials in place of the candidate's, through the provider layer. */

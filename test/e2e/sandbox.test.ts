@@ -174,4 +174,28 @@ describe("a candidate's own model clients", () => {
     const again = JSON.parse(readFileSync(join(dir, 'out/own-2.json'), 'utf8'));
     expect((again.results as Result[]).flatMap((r) => r.steps.map((s) => s.servedFrom))).toEqual(Array(6).fill('cache'));
   });
+
+  it('take only inference requests to a model API: anything else under its base URL is blocked, never sent with the run’s key', async () => {
+    apis.reset();
+    suiteFor('model-admin');
+    const env = { OPENAI_API_KEY: 'sk-run-openai', ANTHROPIC_API_KEY: 'sk-run-anthropic' };
+    const { code, stderr } = await shadowgate(env, 'run', 'suites/model-admin.yaml', '--json', 'out/admin.json', '--db', 'db.sqlite', '--no-cache');
+    expect(code, stderr).toBe(0);
+    // Only the chat completion of each trace was sent.
+    expect(apis.seen.map((s) => s.url)).toEqual(Array(3).fill('https://api.openai.com/v1/chat/completions'));
+    const run = JSON.parse(readFileSync(join(dir, 'out/admin.json'), 'utf8'));
+    for (const result of run.results as (Result & { decision: { attempts: string[] } })[]) {
+      expect(result.decision.attempts.map((a) => a.replace(/: .*/s, (m) => (m === ': 200' ? m : ': failed')))).toEqual([
+        'files: failed', 'stored: failed', 'models: failed', 'count: failed', 'chat: 200',
+      ]);
+      const blocked = (method: string, url: string) => ({ kind: 'blocked_request', step: 0, request: { method, url }, message: `${method} ${url} blocked: not an inference endpoint` });
+      expect(result.violations).toEqual([
+        blocked('DELETE', 'https://api.openai.com/v1/files/file-abc'),
+        blocked('GET', 'https://api.openai.com/v1/chat/completions'),
+        blocked('GET', 'https://api.anthropic.com/v1/models'),
+        blocked('POST', 'https://api.anthropic.com/v1/messages/count_tokens'),
+      ]);
+      expect(result.steps.map((s) => [s.type, s.model])).toEqual([['llm', expect.stringMatching(/^gpt-4.1-mini/)]]);
+    }
+  });
 });
