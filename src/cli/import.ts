@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { formatIssue, InputError, NotFoundError, UsageError } from '../errors.js';
@@ -40,6 +40,7 @@ export function registerImportCommand(program: Command, io: CliIo, setExit: (cod
       if (!entry) throw new UsageError(`unknown import format ${format}`, `formats: ${Object.keys(IMPORTERS).join(', ')}`);
       const path = resolve(io.cwd, input);
       if (!existsSync(path)) throw new NotFoundError(`no file ${input}`);
+      if (statSync(path).isDirectory()) throw new UsageError(`${input} is a folder: import reads one file`, `name a file in it: shadowgate import ${format} ${input}/<file> --out …`);
       const catalog = opts.tools ? await loadToolCatalog(resolve(io.cwd, opts.tools)) : undefined;
       const out = resolve(io.cwd, opts.out);
       assertWritableFile(out);

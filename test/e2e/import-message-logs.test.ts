@@ -73,6 +73,13 @@ describe('shadowgate import openai | anthropic', () => {
     }
   });
 
+  it('exits 2 for a folder or a missing file, naming it', async () => {
+    const folder = await cli(dir, 'import', 'openai', 'logs', '--out', 'traces/folder.jsonl');
+    expect(folder).toEqual({ code: 2, stdout: '', stderr: 'error: logs is a folder: import reads one file\nhint: name a file in it: shadowgate import openai logs/<file> --out …\n' });
+    const missing = await cli(dir, 'import', 'openai', 'logs/nope.jsonl', '--out', 'traces/nope.jsonl');
+    expect(missing).toEqual({ code: 2, stdout: '', stderr: 'error: no file logs/nope.jsonl\n' });
+  });
+
   it('imports a log whose records name no model with --model', async () => {
     writeFileSync(join(dir, 'logs', 'bare.jsonl'), `${JSON.stringify([{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello' }])}\n`);
     const result = await cli(dir, 'import', 'openai', 'logs/bare.jsonl', '--out', 'traces/bare.jsonl', '--model', 'gpt-4o', '--strict');
