@@ -166,10 +166,18 @@ describe('importOtelTraces', () => {
     const { traces, issues } = importOtelTraces(text, { file: 'spans.jsonl' });
     expect(traces.map((t) => t.id)).toEqual([TID]);
     expect(issues.map((i) => ({ ...i, message: i.message.slice(0, 40) }))).toEqual([
-      { file: 'spans.jsonl', line: 2, message: expect.stringMatching(/^not JSON/) as string },
+      { file: 'spans.jsonl', line: 2, message: expect.stringMatching(/^invalid JSON/) as string },
       { file: 'spans.jsonl', line: 3, path: 'resourceSpans', message: 'not OTLP JSON trace data: expected an ob' },
       { file: 'spans.jsonl', line: 4, path: 'resourceSpans.0.scopeSpans.0.spans.0.traceId', message: 'missing or malformed traceId; the span i' },
     ]);
+  });
+
+  it('reads JSON Lines that start with a byte order mark, first line included', () => {
+    const first = request(span(TID, 'aaaaaaaaaaaaaaaa', null, 'chat m', 0, 10, { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'm' }));
+    const second = request(span(TID2, 'bbbbbbbbbbbbbbbb', null, 'chat m', 0, 10, { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'm' }));
+    const { traces, issues } = importOtelTraces(`\uFEFF${JSON.stringify(first)}\n${JSON.stringify(second)}\n`, { file: 'spans.jsonl' });
+    expect(issues).toEqual([]);
+    expect(traces.map((t) => t.id)).toEqual([TID, TID2]);
   });
 
   it('reads base64 ids and integers written as numbers or strings', () => {

@@ -4,6 +4,7 @@
  * them (as the OpenTelemetry Collector's file exporter writes them). Pure: text in, spans out.
  */
 import type { Issue } from '../errors.js';
+import { readRecords } from '../importers/records.js';
 
 /** An OTLP `AnyValue` as JSON: 64-bit integers may be strings. */
 export interface OtlpAnyValue {
@@ -142,29 +143,11 @@ function spansOfDocument(doc: unknown, file: string, line: number | undefined, f
  * of objects. A line that is not JSON, or not trace data, is an issue; the others still count.
  */
 export function readOtlpJson(text: string, file: string): { spans: FlatSpan[]; issues: Issue[] } {
-  const issues: Issue[] = [];
+  // An array is not a list of requests: it is not trace data, and is reported as such.
+  const { records, issues } = readRecords(text, file, () => false);
+  // A file of one line is JSON Lines of one line as well: its spans are located by that line.
+  const lines = text.split('\n').flatMap((l, i) => (l.trim() === '' ? [] : [i + 1]));
   const spans: FlatSpan[] = [];
-  const lines = text.split(/\r?\n/);
-  const nonBlank = lines.filter((l) => l.trim() !== '').length;
-  if (nonBlank > 1) {
-    try {
-      // A pretty-printed single object spans many lines.
-      spans.push(...spansOfDocument(JSON.parse(text), file, undefined, 0, issues));
-      return { spans, issues };
-    } catch {
-      // not one object: JSON Lines
-    }
-  }
-  lines.forEach((l, i) => {
-    if (l.trim() === '') return;
-    let doc: unknown;
-    try {
-      doc = JSON.parse(l);
-    } catch (error) {
-      issues.push({ file, line: i + 1, message: `not JSON: ${(error as Error).message}` });
-      return;
-    }
-    spans.push(...spansOfDocument(doc, file, i + 1, spans.length, issues));
-  });
+  for (const record of records) spans.push(...spansOfDocument(record.value, file, record.line ?? (lines.length === 1 ? lines[0] : undefined), spans.length, issues));
   return { spans, issues };
 }
