@@ -1,6 +1,7 @@
 import { canonicalJson } from '../trace/canonical.js';
 import type { ModelToolCall } from '../providers/types.js';
 import type { Outcome, Step, Usage } from '../trace/schema.js';
+import { jsonOrText } from './records.js';
 
 /**
  * A message log in a provider-neutral form, the one thing the OpenAI, Anthropic and
@@ -117,13 +118,7 @@ export function conversationOutcome(turns: readonly Turn[]): Outcome | undefined
 
 /** A tool result's content: JSON when it is JSON, text parts joined, anything else as it is. */
 export function resultContent(content: unknown): unknown {
-  const text = typeof content === 'string' ? content : textOfParts(content);
-  if (text === undefined) return content;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
+  return jsonOrText(typeof content === 'string' ? content : (textOfParts(content) ?? content));
 }
 
 /** The text of a list of content parts (`[{type: 'text', text}]`) that are all text; undefined otherwise. */

@@ -23,10 +23,11 @@
  */
 import type { Issue } from '../errors.js';
 import { GENAI, MODEL_OPERATIONS, OPENINFERENCE, OPERATION, SHADOWGATE } from '../otel/conventions.js';
-import { inputMessagesOf, outputMessagesOf, parseArgs, parseJsonish, parseResult, type ArgsProblem, type Message, type MessageToolCall } from '../otel/messages.js';
+import { inputMessagesOf, outputMessagesOf, parseArgs, parseJsonish, type ArgsProblem, type Message, type MessageToolCall } from '../otel/messages.js';
 import { readOtlpJson, type FlatSpan } from '../otel/otlp-json.js';
 import { OutcomeStatusSchema, TRACE_SCHEMA_ID, type LlmStep, type Step, type ToolStep, type Trace } from '../trace/schema.js';
 import { replayability } from './conversation.js';
+import { jsonOrText } from './records.js';
 import type { Importer, ImportOptions } from './types.js';
 
 type SpanRole = 'agent' | 'model' | 'tool' | 'other';
@@ -100,7 +101,7 @@ function toolSpanData(span: FlatSpan): ToolSpanData {
     name: str(a[GENAI.toolName]) ?? str(a[OPENINFERENCE.toolName]) ?? (span.name.startsWith(`${OPERATION.executeTool} `) ? span.name.slice(OPERATION.executeTool.length + 1) : null),
     args,
     ...(problem ? { argsProblem: problem } : {}),
-    result: rawResult === undefined ? undefined : parseResult(rawResult),
+    result: rawResult === undefined ? undefined : jsonOrText(rawResult),
     error: failed ? (span.status.message ?? str(a[GENAI.errorType]) ?? 'error') : undefined,
   };
 }
@@ -137,7 +138,7 @@ function modelStep(span: FlatSpan, output: Message[], options: ImportOptions): L
 /** The input: shadowgate's own attribute, the root span's input.value (OpenInference), or the first user message sent to a model. */
 function inputOf(root: FlatSpan | null, modelInputs: Message[]): unknown {
   const own = root?.attributes[SHADOWGATE.input];
-  if (own !== undefined) return parseResult(own);
+  if (own !== undefined) return jsonOrText(own);
   const value = root?.attributes[OPENINFERENCE.inputValue];
   if (value !== undefined) return parseJsonish(value);
   const user = [...(root ? inputMessagesOf(root) : []), ...modelInputs].find((m) => m.role === 'user' && m.text !== undefined);
@@ -261,7 +262,7 @@ function buildTrace(traceId: string, group: { root: FlatSpan | null; members: Fl
     ...(model && model !== 'unknown' ? { agent: { model } } : {}),
     input: (inputOf(root, models.flatMap((m) => m.input)) ?? null) as Trace['input'],
     steps,
-    ...(decision !== undefined ? { outcome: { status: status.success ? status.data : 'completed', decision: parseResult(decision) } } : {}),
+    ...(decision !== undefined ? { outcome: { status: status.success ? status.data : 'completed', decision: jsonOrText(decision) } } : {}),
     metadata: {
       source: 'otel',
       otelTraceId: traceId,

@@ -46,6 +46,13 @@ export function readRecords(text: string, file: string, isRecordList: (array: un
   return { records, issues };
 }
 
+/** A string read as JSON where it is JSON (numbers, booleans and `null` too), else kept as text; any other value as it is. */
+export function jsonOrText(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const parsed = parseJson(value);
+  return parsed.ok ? parsed.value : value;
+}
+
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false; error: Error } {
   try {
     return { ok: true, value: JSON.parse(text) };

@@ -6,6 +6,7 @@
  * as OpenLLMetry writes them (gen_ai.prompt.0.role, gen_ai.completion.0.tool_calls.0.name)
  * and OpenInference's flattened llm.input_messages / llm.output_messages attributes. Pure.
  */
+import { jsonOrText } from '../importers/records.js';
 import { GENAI, GENAI_EVENTS, OPENINFERENCE } from './conventions.js';
 import type { FlatSpan } from './otlp-json.js';
 
@@ -30,16 +31,10 @@ export interface Message {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** A string holding a JSON object or array, parsed; anything else as it is. */
+/** A string holding a JSON object or array, parsed; anything else (a number or boolean written as text too) as it is. */
 export function parseJsonish(value: unknown): unknown {
-  if (typeof value !== 'string') return value;
-  const t = value.trim();
-  if (!(t.startsWith('{') || t.startsWith('['))) return value;
-  try {
-    return JSON.parse(t) as unknown;
-  } catch {
-    return value;
-  }
+  const parsed = jsonOrText(value);
+  return typeof parsed === 'object' && parsed !== null ? parsed : value;
 }
 
 /**
@@ -58,16 +53,6 @@ export function parseArgs(value: unknown): { args: Record<string, unknown> | nul
     }
   }
   return isObject(parsed) ? { args: parsed } : { args: null, problem: 'arguments are not a JSON object' };
-}
-
-/** A tool result: a JSON string parsed (numbers and booleans too), other text kept as text. */
-export function parseResult(value: unknown): unknown {
-  if (typeof value !== 'string') return value;
-  try {
-    return JSON.parse(value) as unknown;
-  } catch {
-    return value;
-  }
 }
 
 function textOf(content: unknown): string | undefined {
@@ -116,7 +101,7 @@ function normaliseMessage(raw: unknown, defaultRole: string): Message | null {
         const call = callOf(part);
         if (call) message.toolCalls.push(call);
       } else if (part.type === 'tool_call_response') {
-        message.toolResponses.push({ id: typeof part.id === 'string' ? part.id : null, result: parseResult(part.response ?? part.result) });
+        message.toolResponses.push({ id: typeof part.id === 'string' ? part.id : null, result: jsonOrText(part.response ?? part.result) });
       }
     }
     if (texts.length) message.text = texts.join('');
@@ -125,7 +110,7 @@ function normaliseMessage(raw: unknown, defaultRole: string): Message | null {
   const text = textOf(partsOf(m.content) ?? m.content);
   if (role === 'tool') {
     const id = typeof m.tool_call_id === 'string' ? m.tool_call_id : typeof m.id === 'string' ? m.id : null;
-    message.toolResponses.push({ id, result: parseResult(m.content) });
+    message.toolResponses.push({ id, result: jsonOrText(m.content) });
     return message;
   }
   if (text !== undefined) message.text = text;
