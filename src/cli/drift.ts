@@ -5,9 +5,9 @@ import { parseAgainst, parseDuration, parseInstant } from '../drift/windows.js';
 import { renderDriftTerminal } from '../report/drift.js';
 import { writeDriftJson, writeDriftReports } from '../report/drift-write.js';
 import { driftOverRuns, driftOverTraces, type DriftOptions } from '../run/drift.js';
-import { createSqliteStore } from '../store/sqlite.js';
 import type { CliIo } from './io.js';
 import { assertWritableFile, positiveInt } from './options.js';
+import { openExistingStore } from './store.js';
 
 interface DriftFlags {
   workflow?: string;
@@ -62,7 +62,7 @@ export function registerDriftCommand(program: Command, io: CliIo, setExit: (code
       let report;
       if (traces.length > 0) report = await driftOverTraces(traces, options);
       else {
-        const store = createSqliteStore(resolve(io.cwd, opts.db));
+        const store = openExistingStore(resolve(io.cwd, opts.db));
         try {
           report = driftOverRuns(store, opts.db, options);
         } finally {

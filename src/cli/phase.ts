@@ -4,10 +4,10 @@ import type { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { renderPhaseReport } from '../report/phase-report.js';
 import { assessSuitePhase, PHASE_SCHEMA_ID } from '../run/phase.js';
-import { createSqliteStore } from '../store/sqlite.js';
 import { loadSuite } from '../suite/load.js';
 import type { CliIo } from './io.js';
 import { assertWritableFile } from './options.js';
+import { openExistingStore } from './store.js';
 
 /** Suite files in `suites/` under the working folder, for `shadowgate phase` without a suite. */
 function defaultSuites(cwd: string): string[] {
@@ -34,15 +34,13 @@ export function registerPhaseCommand(program: Command, io: CliIo, setExit: (code
       const files = suiteFile ? [suiteFile] : defaultSuites(io.cwd);
       const suites = [];
       for (const file of files) suites.push(await loadSuite(resolve(io.cwd, file)));
-      const dbFile = resolve(io.cwd, opts.db);
-      // No store yet means no evidence yet; a read-only command does not create one.
-      const store = existsSync(dbFile) ? createSqliteStore(dbFile) : null;
+      const store = openExistingStore(resolve(io.cwd, opts.db));
       try {
         const reports = suites.map((suite) => ({ ...assessSuitePhase(suite, store), file: relative(io.cwd, suite.file) || suite.file }));
         io.stdout.write(reports.map(renderPhaseReport).join('\n'));
         if (out) writeFileSync(out, `${JSON.stringify({ schema: PHASE_SCHEMA_ID, db: opts.db, suites: reports }, null, 2)}\n`);
       } finally {
-        store?.close();
+        store.close();
       }
       setExit(0);
     });

@@ -27,6 +27,7 @@ import { registerSchemaCommand } from './schema.js';
 import { registerPromptCommands } from './prompt.js';
 import { registerDriftCommand } from './drift.js';
 import { assertWritableFile, positiveInt } from './options.js';
+import { openExistingStore } from './store.js';
 
 export const EXIT = { ok: 0, gateFailed: 1, usage: 2, internal: 3 } as const;
 
@@ -159,7 +160,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .argument('[traceId]', 'the trace to show step by step')
     .addOption(dbOption(io))
     .action((runId: string, traceId: string | undefined, opts: { db: string }) => {
-      const store = createSqliteStore(resolve(io.cwd, opts.db));
+      const store = openExistingStore(resolve(io.cwd, opts.db));
       try {
         const run = store.getRun(runId);
         if (!run) throw new NotFoundError(`no run ${runId} in ${opts.db}`, 'list runs with `shadowgate runs`');
@@ -206,7 +207,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .option('--run <runId>', 'only the items of this run')
     .addOption(dbOption(io))
     .action((opts: { out: string; asTraces?: boolean; run?: string; db: string }) => {
-      const store = createSqliteStore(resolve(io.cwd, opts.db));
+      const store = openExistingStore(resolve(io.cwd, opts.db));
       try {
         const lines = opts.asTraces ? reviewsAsTraces(store, opts.run) : exportReviews(store, opts.run);
         const file = resolve(io.cwd, opts.out);
@@ -249,7 +250,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .option('--limit <n>', 'how many', positiveInt, 20)
     .addOption(dbOption(io))
     .action((opts: { suite?: string; limit: number; db: string }) => {
-      const store = createSqliteStore(resolve(io.cwd, opts.db));
+      const store = openExistingStore(resolve(io.cwd, opts.db));
       try {
         for (const run of store.listRuns({ suite: opts.suite, limit: opts.limit })) {
           const summary = run.summary as { gate?: { verdict?: string }; counts?: { total?: number } } | null;

@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, copyExample } from './helpers.js';
@@ -186,6 +186,26 @@ describe('shadowgate validate', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(`relative-url.yaml:${line}: tools.0.http.url: must be an absolute http(s) URL`);
     expect(run.stderr).not.toContain('bug');
+  });
+});
+
+describe('read-only commands without a store', () => {
+  it('say that nothing is stored, and create neither the store nor its folder', async () => {
+    const db = ['--db', 'fresh/none.db'];
+    const run = async (...argv: string[]) => {
+      const out = await cli(dir, ...argv, ...db);
+      expect(existsSync(join(dir, 'fresh')), argv.join(' ')).toBe(false);
+      return out;
+    };
+    expect(await run('drift')).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'error: no finished run in fresh/none.db\nhint: run a suite first (`shadowgate run`), or pass trace files to drift over\n',
+    });
+    expect(await run('show', 'run-x')).toEqual({ code: 2, stdout: '', stderr: 'error: no run run-x in fresh/none.db\nhint: list runs with `shadowgate runs`\n' });
+    expect(await run('runs')).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(await run('review', 'export', '--out', 'out/none.jsonl')).toEqual({ code: 0, stdout: '0 item(s) written to out/none.jsonl\n', stderr: '' });
+    expect((await run('phase', 'suites/refund-triage.yaml')).code).toBe(0);
   });
 });
 
