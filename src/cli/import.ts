@@ -33,7 +33,7 @@ export function registerImportCommand(program: Command, io: CliIo, setExit: (cod
     .requiredOption('--out <jsonl>', 'the trace file to write')
     .option('--workflow <name>', 'the workflow the traces belong to')
     .option('--model <model>', 'the agent model, where the file does not record it')
-    .option('--tools <catalog>', 'a tool catalog (YAML): effect classes for the imported tools')
+    .option('--tools <catalog>', 'a tool catalog (YAML): list the tools the traces use that it lacks (a suite with it would count their calls as writes)')
     .option('--strict', 'exit 2 if any record could not be imported')
     .action(async (format: string, input: string, opts: ImportFlags) => {
       const entry = IMPORTERS[format];
