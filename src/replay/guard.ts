@@ -1,8 +1,7 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import { callKey } from '../trace/canonical.js';
 import type { ToolCatalog } from '../trace/catalog.js';
-import { createPolicy } from '../policy/evaluate.js';
-import type { Policy } from '../policy/schema.js';
+import type { CompiledPolicy } from '../policy/evaluate.js';
 
 /** A safety rule a candidate broke on a trace, recorded on its result. */
 export interface Violation {
@@ -21,10 +20,10 @@ export interface Violation {
 /**
  * The checks every tool call passes before a mock answers it, built once per run from
  * the catalog: arguments against the tool's JSON Schema (fail closed: an invalid call
- * is not answered), the suite's policy rules that refuse a call (allowlists, `action: deny`;
+ * is not answered), the suite's compiled policy rules that refuse a call (allowlists, `action: deny`;
  * fail closed too), and the identity of a write, to catch the same effect issued twice.
  */
-export function createToolGuard(catalog: ToolCatalog, policy?: Policy) {
+export function createToolGuard(catalog: ToolCatalog, policy?: CompiledPolicy) {
   const ajv = new Ajv({ allErrors: true, strict: false });
   const validators = new Map<string, ValidateFunction>();
   for (const tool of catalog.tools) {
@@ -36,11 +35,10 @@ export function createToolGuard(catalog: ToolCatalog, policy?: Policy) {
     }
   }
   const tools = new Map(catalog.tools.map((t) => [t.name, t]));
-  const rules = createPolicy(policy);
   return {
     /** Why the policy refuses this call (the rules it breaks, joined), or null when it may be answered. */
     policyRefusal(workflow: string, name: string, args: Record<string, unknown>): string | null {
-      const refusals = rules.refusals(workflow, name, args);
+      const refusals = policy?.refusals(workflow, name, args) ?? [];
       return refusals.length === 0 ? null : refusals.map((r) => `policy rule ${r.rule}: ${r.message}`).join('; ');
     },
     /** Why the arguments do not fit the tool's schema, or null when they do (or the tool has none). */

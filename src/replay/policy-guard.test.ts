@@ -31,7 +31,7 @@ const compare: CompareOptions = {
 };
 
 const play = (candidate: ModuleCandidate, withPolicy = true) => {
-  const session = new ReplaySession(trace, createMockToolbox(trace, catalog, { match: 'exact', ignoreArgs: [] }), {}, undefined, createToolGuard(catalog, withPolicy ? policy : undefined));
+  const session = new ReplaySession(trace, createMockToolbox(trace, catalog, { match: 'exact', ignoreArgs: [] }), {}, undefined, createToolGuard(catalog, withPolicy ? compare.policy : undefined));
   return moduleRunner(candidate, catalog)(session, 0);
 };
 

@@ -3,6 +3,7 @@ import { createRateLimiter, type Clock } from '../providers/rate-limit.js';
 import { ANTHROPIC_API_BASE, API_KEY_ENV, createProvider, OPENAI_API_BASE, parseModelSpec, type ApiProvider } from '../providers/registry.js';
 import { apiKeyFor, createTransport, type ExchangeSink, type TransportStats } from '../providers/transport.js';
 import type { ModelProvider } from '../providers/types.js';
+import type { CompiledPolicy } from '../policy/evaluate.js';
 import { createToolGuard } from '../replay/guard.js';
 import { createMockToolbox } from '../replay/mock-tools.js';
 import { loadModuleCandidate, moduleRunner } from '../replay/module-candidate.js';
@@ -51,11 +52,14 @@ export interface ModelOptions {
   sharedRecorder?: ExchangeSink;
 }
 
-/** Loads whatever the candidate needs once per run: its module, prompt template, provider or recorded traces. */
-export async function prepareCandidate(suite: ResolvedSuite, store: Store, options: ModelOptions = {}): Promise<PreparedCandidate> {
+/**
+ * Loads whatever the candidate needs once per run: its module, prompt template, provider or recorded traces.
+ * `policy` is the suite's policy, compiled once for the run, whose refusing rules the tool guard enforces.
+ */
+export async function prepareCandidate(suite: ResolvedSuite, store: Store, options: ModelOptions = {}, policy?: CompiledPolicy): Promise<PreparedCandidate> {
   const { candidate, catalog, budgets } = suite;
   const runBudget = new RunBudget(budgets.run);
-  const guard = createToolGuard(catalog, suite.policy);
+  const guard = createToolGuard(catalog, policy);
   const session = (trace: Trace) =>
     new ReplaySession(trace, createMockToolbox(trace, catalog, suite.mocks), budgets, runBudget, guard);
   const models = createModelAccess(suite, store, options);

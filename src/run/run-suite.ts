@@ -100,7 +100,9 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
   const show = (file: string) => relative(cwd, file) || file;
   if (options.strict) await assertAllLinesValid(suite, show);
 
-  const candidate = await prepareCandidate(suite, store, options);
+  // Compiled once: the guard refuses calls with it, and the results' breaches are found with it.
+  const policy = suite.policy ? createPolicy(suite.policy) : undefined;
+  const candidate = await prepareCandidate(suite, store, options, policy);
   const trials = suite.candidate.kind === 'recorded' ? 1 : (options.trials ?? suite.trials);
   const compare: CompareOptions = {
     catalog: suite.catalog,
@@ -109,7 +111,7 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
     effectsIgnoreArgs: suite.compare.effects.ignoreArgs,
     pathIgnoreArgs: [...new Set([...suite.mocks.ignoreArgs, ...suite.compare.effects.ignoreArgs])],
     pricing: suite.pricing,
-    ...(suite.policy ? { policy: createPolicy(suite.policy) } : {}),
+    ...(policy ? { policy } : {}),
   };
 
   const accumulator = createMetricsAccumulator({ trials, ignoreArgs: compare.pathIgnoreArgs, phase: suite.phase, review: suite.review, slaMs: suite.sla?.latencyMs, policyRules: compare.policy?.ids });
