@@ -1,10 +1,10 @@
 import { relative, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { DEFAULT_DRIFT_CONFIG, loadDriftConfig } from '../drift/config.js';
+import { DEFAULT_DRIFT_CONFIG } from '../drift/config.js';
 import { parseAgainst, parseDuration, parseInstant } from '../drift/windows.js';
 import { renderDriftTerminal } from '../report/drift.js';
 import { writeDriftJson, writeDriftReports } from '../report/drift-write.js';
-import { driftOverRuns, driftOverTraces, type DriftOptions } from '../run/drift.js';
+import { driftOverRuns, driftOverTraces, loadDriftConfig, type DriftOptions } from '../run/drift.js';
 import type { CliIo } from './io.js';
 import { assertWritableFile, positiveInt } from './options.js';
 import { openExistingStore } from './store.js';

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { ShadowgateError } from '../errors.js';
 import { SuiteFileSchema } from '../suite/schema.js';
-import { loadYamlFile } from '../suite/yaml.js';
 import { parseAgainst, parseDuration } from './windows.js';
 
 const Rate = z.number().min(0).max(1);
@@ -59,8 +58,3 @@ export type DriftConfig = z.output<typeof DriftConfigSchema>;
 
 /** The config with no file: no thresholds, decisions compared whole, the bundled prices. */
 export const DEFAULT_DRIFT_CONFIG: DriftConfig = DriftConfigSchema.parse({});
-
-/** Reads and validates a drift config; every problem is reported at once with its file, line and key (ConfigError, exit 2). */
-export async function loadDriftConfig(file: string): Promise<DriftConfig> {
-  return (await loadYamlFile(file, DriftConfigSchema)).value;
-}

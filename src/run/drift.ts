@@ -3,11 +3,12 @@ import { extname, join, relative, resolve } from 'node:path';
 import { glob } from 'tinyglobby';
 import { InputError, NotFoundError, type Issue } from '../errors.js';
 import { createDriftAnalysis } from '../drift/analysis.js';
-import type { DriftConfig } from '../drift/config.js';
+import { DriftConfigSchema, type DriftConfig } from '../drift/config.js';
 import { observeResult, observeTrace, traceTime, type DriftObservation } from '../drift/observation.js';
 import { buildDriftReport, MAX_ISSUES, type DriftReport, type DriftSource } from '../drift/report.js';
 import { planWindows, type Against } from '../drift/windows.js';
 import { isEvidenceRun, type Store } from '../store/types.js';
+import { loadYamlFile } from '../suite/yaml.js';
 import { readTraceFile, type TraceLine } from '../trace/reader.js';
 
 export interface DriftOptions {
@@ -24,6 +25,11 @@ export interface DriftOptions {
   now: Date;
   /** Any invalid trace line is an error (InputError, exit 2), listed with its file and line, instead of being left out. */
   strict?: boolean;
+}
+
+/** Reads and validates a drift config file; every problem is reported at once with its file, line and key (ConfigError, exit 2). */
+export async function loadDriftConfig(file: string): Promise<DriftConfig> {
+  return (await loadYamlFile(file, DriftConfigSchema)).value;
 }
 
 /**
