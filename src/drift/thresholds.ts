@@ -1,4 +1,4 @@
-import { pct, pp, usd, ms } from '../report/format.js';
+import { pct, pp, usd, ms } from '../format.js';
 import type { WindowReport } from './analysis.js';
 import type { WindowComparison } from './compare.js';
 import type { WindowFigures } from './accumulator.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { RateMetric, RunMetrics } from '../metrics/summary.js';
-import { interval, pct } from '../report/format.js';
+import { interval, pct } from '../format.js';
 import type { GateConfig } from '../suite/schema.js';
 import type { Phase } from '../trace/schema.js';
 import type { ToolCatalog } from '../trace/catalog.js';

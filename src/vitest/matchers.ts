@@ -1,5 +1,5 @@
 import type { RateMetric } from '../metrics/rate.js';
-import { interval, ms, pct, usd } from '../report/format.js';
+import { interval, ms, pct, usd } from '../format.js';
 import type { TraceResult } from '../replay/types.js';
 import type { Step } from '../trace/schema.js';
 
