@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { createMetricsAccumulator, rateMetric, type RunMetrics } from '../metrics/summary.js';
-import type { GateConfig } from '../suite/schema.js';
+import { pairedDropInterval } from '../metrics/non-inferiority.js';
+import { mcnemarMidP } from '../metrics/paired.js';
+import { GateConfigSchema, type GateConfig } from '../suite/schema.js';
 import { evaluateGate } from './gate.js';
+
+/** A paired metric with b regressions and c fixes over n pairs (trace ids made up). */
+function pairedOf(b: number, c: number, n: number) {
+  const ids = (k: number, tag: string) => Array.from({ length: k }, (_, i) => `${tag}${i}`);
+  return { baselineRunId: 'base', regressions: ids(b, 'r'), fixes: ids(c, 'f'), mcnemarMidP: mcnemarMidP(b, c), pairs: n, lost: [], undecided: 0, unpaired: { baseline: 0, candidate: 0 } };
+}
 
 /** Metrics of a run in which 10 of 10 traces agreed, with the figures a test is about set over them. */
 function metrics(overrides: Partial<RunMetrics> = {}): RunMetrics {
@@ -47,10 +55,10 @@ describe('evaluateGate', () => {
     });
   });
 
-  it('judges the lower bound, not the point estimate: 9/10 fails a 0.85 lower bound but passes a 0.85 point', () => {
-    // 9/10 = 0.9 ≥ 0.85, but its Wilson lower bound is below: centre = (0.9 + 0.19207)/1.38415 = 0.788982,
-    // half = 1.96·√(0.009 + 0.009604)/1.38415 = 0.193141 → lower 0.595841 < 0.85
-    const m = metrics({ agreement: rateMetric(9, 10) });
+  it('judges the lower bound, not the point estimate: 27/30 fails a 0.85 lower bound but passes a 0.85 point', () => {
+    // 27/30 = 0.9 ≥ 0.85, but its Wilson lower bound is below: denom = 1 + 3.8415/30 = 1.128049,
+    // centre = (0.9 + 0.064025)/1.128049 = 0.854594, half = 1.96·√(0.003 + 0.001067)/1.128049 = 0.110805 → lower 0.743789 < 0.85
+    const m = metrics({ agreement: rateMetric(27, 30) });
     expect(evaluateGate({ agreement: { min: 0.85, bound: 'lower' } }, m)).toEqual({
       verdict: 'fail',
       checks: [
@@ -59,14 +67,52 @@ describe('evaluateGate', () => {
           value: m.agreement.ci95![0],
           threshold: 0.85,
           status: 'fail',
-          reason: 'lower 95% bound of agreement (9/10) 59.6% < 85.0%',
+          reason: 'lower 95% bound of agreement (27/30) 74.4% < 85.0%',
         },
       ],
     });
     expect(evaluateGate({ agreement: { min: 0.85, bound: 'point' } }, m)).toEqual({
       verdict: 'pass',
-      checks: [{ name: 'agreement', value: 0.9, threshold: 0.85, status: 'pass', reason: 'agreement (9/10) 90.0% ≥ 85.0%' }],
+      checks: [{ name: 'agreement', value: 0.9, threshold: 0.85, status: 'pass', reason: 'agreement (27/30) 90.0% ≥ 85.0%' }],
     });
+  });
+
+  it('is inconclusive, naming the traces it needs, when too few traces could reach a lower bound even if all agreed', () => {
+    // All n agreeing gives a Wilson lower bound of n/(n + z²): 20/23.84 = 0.839 < 0.85, 22/25.84 = 0.851 ≥ 0.85.
+    const z2 = 1.959963984540054 ** 2;
+    const needed = Array.from({ length: 100 }, (_, i) => i + 1).find((n) => n / (n + z2) >= 0.85)!;
+    const twenty = metrics({ agreement: rateMetric(20, 20) });
+    expect(evaluateGate({ agreement: { min: 0.85, bound: 'lower' } }, twenty)).toEqual({
+      verdict: 'inconclusive',
+      checks: [
+        {
+          name: 'agreement',
+          value: twenty.agreement.ci95![0],
+          threshold: 0.85,
+          status: 'inconclusive',
+          reason: `needs at least ${needed} traces: 20 cannot give a lower 95% bound of 85.0% even if all agree (lower 95% bound of agreement (20/20) 83.9%)`,
+        },
+      ],
+    });
+    // One trace short of enough is still inconclusive with a disagreement in it; at `needed` all agreeing passes.
+    expect(evaluateGate({ agreement: { min: 0.85, bound: 'lower' } }, metrics({ agreement: rateMetric(needed - 2, needed - 1) })).verdict).toBe('inconclusive');
+    expect(evaluateGate({ agreement: { min: 0.85, bound: 'lower' } }, metrics({ agreement: rateMetric(needed, needed) })).verdict).toBe('pass');
+    // The point estimate can always be met: no minimum size.
+    expect(evaluateGate({ agreement: { min: 0.85, bound: 'point' } }, twenty).verdict).toBe('pass');
+  });
+
+  it('still fails a small suite whose whole interval lies below the threshold', () => {
+    // 2/20: Wilson upper bound ≈ 0.30, far below 0.85; the traces show the candidate is worse, not only that they are few.
+    const m = metrics({ effectsAgreement: rateMetric(2, 20) });
+    const result = evaluateGate({ effectsAgreement: { min: 0.85, bound: 'lower' } }, m);
+    expect(result.verdict).toBe('fail');
+    expect(result.checks[0]!.reason).toBe(`lower 95% bound of effectsAgreement (2/20) ${(m.effectsAgreement.ci95![0] * 100).toFixed(1)}% < 85.0%, and even its upper bound ${(m.effectsAgreement.ci95![1] * 100).toFixed(1)}% is below`);
+  });
+
+  it('never asks for traces a lower bound of 100% could not get', () => {
+    const result = evaluateGate({ agreement: { min: 1, bound: 'lower' } }, metrics({ agreement: rateMetric(500, 500) }));
+    expect(result.checks[0]!.status).toBe('inconclusive');
+    expect(result.checks[0]!.reason).toMatch(/^a lower bound of 100\.0% cannot be reached by any number of traces/);
   });
 
   it('is inconclusive when nothing could be compared (n = 0)', () => {
@@ -163,6 +209,44 @@ describe('evaluateGate', () => {
     expect(evaluateGate({ regressions: { max: 0, beyondNoise: true } }, metrics({ paired })).verdict).toBe('pass');
   });
 
+  it('with a margin, passes an unchanged nondeterministic candidate, fails a significant drop, and is inconclusive between', () => {
+    // 10 regressions against 11 fixes over 200 pairs: noise both ways; the upper end of the drop's interval is the value.
+    const unchanged = evaluateGate({ regressions: { margin: 0.09 } }, metrics({ paired: pairedOf(10, 11, 200) }));
+    expect(unchanged.verdict).toBe('pass');
+    expect(unchanged.checks[0]).toMatchObject({ name: 'regressions', value: pairedDropInterval(10, 11, 200)![1], threshold: 0.09, status: 'pass' });
+    // The same flips fail a count gate of max 0 (10 > 0) only if significant, which they are not: inconclusive, as before.
+    expect(evaluateGate({ regressions: { max: 0 } }, metrics({ paired: pairedOf(10, 11, 200) })).verdict).toBe('inconclusive');
+    const dropped = evaluateGate({ regressions: { margin: 0.09 } }, metrics({ paired: pairedOf(31, 10, 200) }));
+    expect(dropped.checks[0]).toMatchObject({ status: 'fail', value: pairedDropInterval(31, 10, 200)![1] });
+    const between = evaluateGate({ regressions: { margin: 0.09 } }, metrics({ paired: pairedOf(18, 10, 200) }));
+    expect(mcnemarMidP(18, 10)!).toBeGreaterThan(0.05);
+    expect(pairedDropInterval(18, 10, 200)![1]).toBeGreaterThan(0.09);
+    expect(between.checks[0]!.status).toBe('inconclusive');
+  });
+
+  it('takes the McNemar level from regressions.alpha, for max and margin alike', () => {
+    // 25 against 12: mid-p between 0.01 and 0.05.
+    const paired = pairedOf(25, 12, 200);
+    expect(evaluateGate({ regressions: { max: 2 } }, metrics({ paired })).verdict).toBe('fail');
+    expect(evaluateGate({ regressions: { max: 2, alpha: 0.01 } }, metrics({ paired })).verdict).toBe('inconclusive');
+    expect(evaluateGate({ regressions: { margin: 0.02 } }, metrics({ paired })).verdict).toBe('fail');
+    expect(evaluateGate({ regressions: { margin: 0.02, alpha: 0.01 } }, metrics({ paired })).verdict).toBe('inconclusive');
+  });
+
+  it('is inconclusive on a review sample too small for its upper bound, naming the size it needs', () => {
+    // With no error in n sampled traces the Wilson upper bound is z²/(n + z²); for 0.10 that needs n ≥ 35.
+    const z2 = 1.959963984540054 ** 2;
+    let needed = 1;
+    while (z2 / (needed + z2) > 0.1) needed++;
+    const small = { sampled: 20, sampleErrorRate: rateMetric(0, 20), populationErrorEstimate: { rate: 0, ci95: [0, 0.16] as [number, number] }, rollbackFrequency: rateMetric(0, 100) };
+    const check = evaluateGate({ sampleErrorRate: { max: 0.1, bound: 'upper' } }, metrics({ phase: { autoWithReview: small } })).checks[0]!;
+    expect(check.status).toBe('inconclusive');
+    expect(check.reason).toMatch(new RegExp(`^needs at least ${needed} sampled traces: 20 cannot give an upper 95% bound of 10\\.0%`));
+    // Errors in most of a small sample fail all the same: the whole interval lies above the maximum.
+    const bad = { ...small, sampleErrorRate: rateMetric(15, 20) };
+    expect(evaluateGate({ sampleErrorRate: { max: 0.1, bound: 'upper' } }, metrics({ phase: { autoWithReview: bad } })).verdict).toBe('fail');
+  });
+
   it('gates the phase figures, and is inconclusive on a phase the suite is not in', () => {
     const sample = { sampled: 50, sampleErrorRate: rateMetric(2, 50), populationErrorEstimate: { rate: 0.04, ci95: [0.01, 0.13] as [number, number] }, rollbackFrequency: rateMetric(3, 100) };
     const withSample = metrics({ phase: { autoWithReview: sample } });
@@ -171,5 +255,21 @@ describe('evaluateGate', () => {
     expect(evaluateGate({ sampleErrorRate: { max: 0.1, bound: 'point' } }, withSample).checks[0]!.status).toBe('pass');
     expect(evaluateGate({ rollbackFrequency: { max: 0.02 } }, withSample).checks[0]).toMatchObject({ value: 0.03, status: 'fail' });
     expect(evaluateGate({ slaAdherence: { min: 0.9 } }, withSample).checks[0]).toMatchObject({ status: 'inconclusive', reason: 'the suite is not in the auto phase' });
+  });
+});
+
+describe('gate.regressions in a suite file', () => {
+  const issues = (regressions: unknown) => {
+    const parsed = GateConfigSchema.safeParse({ regressions });
+    return parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  };
+
+  it('takes a count or a margin, one of the two', () => {
+    expect(issues({ max: 0 })).toEqual([]);
+    expect(issues({ margin: 0.05, alpha: 0.01 })).toEqual([]);
+    expect(issues({})).toEqual(['regressions.max: set max (a count of regressions) or margin (a drop in agreement, e.g. 0.05)']);
+    expect(issues({ max: 0, margin: 0.05 })).toEqual(['regressions.margin: set max or margin, not both: max counts regressions, margin bounds the drop in agreement']);
+    expect(issues({ margin: 0.05, beyondNoise: true })).toEqual(['regressions.beyondNoise: beyondNoise goes with max: a margin already allows for noise (flips both ways widen its interval)']);
+    expect(issues({ margin: 0 })).toHaveLength(1);
   });
 });

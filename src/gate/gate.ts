@@ -1,7 +1,7 @@
-import { judgeRegressions } from '../metrics/paired.js';
 import type { RunMetrics } from '../metrics/summary.js';
 import type { GateConfig } from '../suite/schema.js';
 import { policyChecks } from './policy.js';
+import { regressionsCheck, tooFewForLowerBound, tooFewForUpperBound } from './evidence-checks.js';
 
 export type Verdict = 'pass' | 'fail' | 'inconclusive';
 
@@ -51,6 +51,11 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics): GateResul
   ] as const) {
     if (!rule) continue;
     const lower = rule.bound === 'lower';
+    const few = lower ? tooFewForLowerBound(name, rule.min, metric, `lower 95% bound of ${name}`) : null;
+    if (few) {
+      checks.push(few);
+      continue;
+    }
     const value = lower ? (metric.ci95?.[0] ?? null) : metric.rate;
     const what = lower
       ? `lower 95% bound of ${name} (${metric.successes}/${metric.n})`
@@ -76,7 +81,10 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics): GateResul
     const upper = config.sampleErrorRate.bound === 'upper';
     const m = sampled?.sampleErrorRate;
     const value = m ? (upper ? (m.ci95?.[1] ?? null) : m.rate) : null;
-    atMost('sampleErrorRate', value, config.sampleErrorRate.max, upper ? 'upper 95% bound of the review sample\'s error rate' : 'review sample error rate', sampled ? 'no trace in the review sample' : 'the suite is not in the auto-with-review phase');
+    const what = upper ? 'upper 95% bound of the review sample\'s error rate' : 'review sample error rate';
+    const few = m && upper ? tooFewForUpperBound('sampleErrorRate', config.sampleErrorRate.max, m, what) : null;
+    if (few) checks.push(few);
+    else atMost('sampleErrorRate', value, config.sampleErrorRate.max, what, sampled ? 'no trace in the review sample' : 'the suite is not in the auto-with-review phase');
   }
   if (config.rollbackFrequency) {
     atMost('rollbackFrequency', sampled?.rollbackFrequency.rate ?? null, config.rollbackFrequency.max, 'rollback frequency', sampled ? 'no trace with an outcome' : 'the suite is not in the auto-with-review phase');
@@ -98,23 +106,7 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics): GateResul
   if (config.injectionFailures) {
     atMost('injectionFailures', metrics.injectionFailures.rate, config.injectionFailures.max, 'injection failures', 'no injection-tagged trace with an outcome');
   }
-  if (config.regressions) {
-    const { max, beyondNoise } = config.regressions;
-    const { paired, noiseFloor } = metrics;
-    // Noise alone flips traces both ways; about half of an A/A run's flips would show as regressions.
-    const noise = beyondNoise && noiseFloor ? Math.ceil(noiseFloor.flips / 2) : 0;
-    if (!paired) {
-      checks.push({ name: 'regressions', value: null, threshold: max, status: 'inconclusive', reason: 'no baseline: pass --baseline <runId | results.json> to count regressions' });
-    } else if (paired.pairs === 0) {
-      checks.push({ name: 'regressions', value: null, threshold: max, status: 'inconclusive', reason: `no trace was decided in both this run and the baseline ${paired.baselineRunId}` });
-    } else if (beyondNoise && !noiseFloor && paired.regressions.length > max) {
-      checks.push({ name: 'regressions', value: paired.regressions.length, threshold: max, status: 'inconclusive', reason: 'beyondNoise needs the noise floor: pass --noise-floor' });
-    } else {
-      const judged = judgeRegressions({ regressions: paired.regressions.length, fixes: paired.fixes.length, max: max + noise });
-      const reason = noiseFloor && noise > 0 ? `${judged.reason}; the maximum includes ${noise} for noise (${noiseFloor.flips} flips in an A/A run)` : judged.reason;
-      checks.push({ name: 'regressions', value: paired.regressions.length, threshold: max + noise, status: judged.status, reason });
-    }
-  }
+  if (config.regressions) checks.push(regressionsCheck(config.regressions, metrics));
 
   if (metrics.agreement.n === 0 && metrics.effectsAgreement.n === 0 && !checks.some((c) => c.name === 'agreement' || c.name === 'effectsAgreement')) {
     // Whatever else is configured, a run in which no trace could be compared is no evidence for a release.

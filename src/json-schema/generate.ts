@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SuiteFileSchema } from '../suite/schema.js';
+import { RegressionsGateSchema, SuiteFileSchema } from '../suite/schema.js';
 import { ToolCatalogSchema } from '../trace/catalog.js';
 import { TraceSchema } from '../trace/schema.js';
 import { ConditionSchema, PolicyGateSchema, PolicyRuleSchema, RequirementSchema } from '../policy/schema.js';
@@ -41,6 +41,11 @@ const REFINEMENTS = new Map<unknown, (json: JsonSchema) => void>([
   [ConditionSchema, (json) => Object.assign(json, anyOf('gt', 'gte', 'lt', 'lte', 'eq', 'ne', 'in', 'notIn'))],
   [RequirementSchema, (json) => Object.assign(json, anyOf('calledBefore', 'status'))],
   [PolicyGateSchema, (json) => Object.assign(json, anyOf('max', 'rules'))],
+  [
+    RegressionsGateSchema,
+    // A count or a margin, one of the two; beyondNoise goes with the count.
+    (json) => Object.assign(json, { oneOf: [{ ...has('max'), not: anyOf('margin') }, { ...has('margin'), not: anyOf('max', 'beyondNoise') }] }),
+  ],
   [
     PolicyRuleSchema,
     (json) =>

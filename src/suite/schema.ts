@@ -79,16 +79,40 @@ const PriceSchema = z.strictObject({
 
 const BoundSchema = z.enum(['lower', 'point']);
 
+/**
+ * The paired check against a baseline (`--baseline`): a count (`max`) or a non-inferiority
+ * margin (`margin`), one of the two. `max` tolerates that many regressions and fails more
+ * only when they are a significant worsening; `margin` passes when the upper end of the 95%
+ * interval of the paired drop in agreement is below it, fails on a significant drop, and is
+ * inconclusive in between (see judgeNonInferiority).
+ */
+export const RegressionsGateSchema = z
+  .strictObject({
+    /** Most regressions tolerated without asking whether they are significant. */
+    max: z.number().int().nonnegative().optional(),
+    /** The largest drop in agreement accepted as "no worse", a rate (0.05 = five points). */
+    margin: z.number().gt(0).lt(1).optional(),
+    /** One-sided level of the McNemar test that fails the check. @default 0.05 */
+    alpha: z.number().gt(0).max(0.5).optional(),
+    /** With `max`: allow as many more regressions as noise alone gives (half the flips of an A/A run, `--noise-floor`). */
+    beyondNoise: z.boolean().optional(),
+  })
+  .superRefine((rule, ctx) => {
+    if (rule.max === undefined && rule.margin === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['max'], message: 'set max (a count of regressions) or margin (a drop in agreement, e.g. 0.05)' });
+    }
+    if (rule.max !== undefined && rule.margin !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['margin'], message: 'set max or margin, not both: max counts regressions, margin bounds the drop in agreement' });
+    }
+    if (rule.margin !== undefined && rule.beyondNoise) {
+      ctx.addIssue({ code: 'custom', path: ['beyondNoise'], message: 'beyondNoise goes with max: a margin already allows for noise (flips both ways widen its interval)' });
+    }
+  });
+
 export const GateConfigSchema = z.strictObject({
   agreement: z.strictObject({ min: Rate, bound: BoundSchema.default('lower') }).optional(),
   effectsAgreement: z.strictObject({ min: Rate, bound: BoundSchema.default('lower') }).optional(),
-  regressions: z
-    .strictObject({
-      max: z.number().int().nonnegative(),
-      /** Allow as many more regressions as noise alone gives (half the flips of an A/A run, `--noise-floor`). */
-      beyondNoise: z.boolean().optional(),
-    })
-    .optional(),
+  regressions: RegressionsGateSchema.optional(),
   toolCallDrift: z.strictObject({ maxJsd: Rate }).optional(),
   overrideRate: z.strictObject({ max: Rate }).optional(),
   costPerRunUsd: z.strictObject({ max: z.number().nonnegative() }).optional(),
