@@ -21,6 +21,7 @@ import type { CliIo } from './io.js';
 import { createProgressReporter } from './progress.js';
 import { exportReviews, importVerdicts, reviewInTerminal, reviewsAsTraces } from './review.js';
 import { registerPhaseCommand } from './phase.js';
+import { registerPlanCommand } from './plan.js';
 import { registerImportCommand } from './import.js';
 import { createOtelExport, type OtelFlags } from './otel.js';
 import { registerSchemaCommand } from './schema.js';
@@ -240,6 +241,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
   registerDriftCommand(program, io, setExit, dbOption(io));
 
   registerPhaseCommand(program, io, setExit, dbOption(io));
+  registerPlanCommand(program, io, setExit, dbOption(io));
   registerImportCommand(program, io, setExit);
   registerSchemaCommand(program, io, setExit);
 
