@@ -105,6 +105,9 @@ function checkValue(check: GateCheck, x: number | null): string {
       return `JSD ${num(x)}`;
     case 'costPerRunUsd':
       return usd(x);
+    case 'regressions':
+      // A count under `max`; under `margin` (never a whole number) the drop's upper bound and the margin, as rates.
+      return Number.isInteger(check.threshold) ? String(x) : pct(x);
     default:
       return String(x);
   }

@@ -41,12 +41,17 @@ describe('too few traces for a bound (gate)', () => {
 describe('regressions: { margin } (gate)', () => {
   it('passes a candidate that has not changed, and fails one that dropped, against the same baseline', async () => {
     expect((await cli(dir, 'run', 'suites/margin.yaml', '--json', 'out/base.json', '--db', 'db/m.db')).code).toBe(1); // no baseline yet: inconclusive
-    const same = await cli(dir, 'gate', 'suites/margin.yaml', '--baseline', 'out/base.json', '--json', 'out/same.json', '--db', 'db/m.db');
+    const same = await cli(dir, 'gate', 'suites/margin.yaml', '--baseline', 'out/base.json', '--json', 'out/same.json', '--report', 'out/same', '--db', 'db/m.db');
     expect(same.code).toBe(0);
     const sameCheck = readJson('out/same.json').gate.checks.find((c: { name: string }) => c.name === 'regressions');
     // No flips over 480 pairs: the upper end of the drop's interval is z² / (480 + z²), below 5 points.
+    const upper = (Z95 * Z95) / (480 + Z95 * Z95);
     expect(sameCheck).toMatchObject({ status: 'pass', threshold: 0.05 });
-    expect(sameCheck.value).toBeCloseTo((Z95 * Z95) / (480 + Z95 * Z95), 9);
+    expect(sameCheck.value).toBeCloseTo(upper, 9);
+    // The HTML report shows the margin check's value and threshold as rates.
+    expect(readFileSync(join(dir, 'out/same/report.html'), 'utf8')).toContain(
+      `<tr><td>regressions</td><td class="num">${(upper * 100).toFixed(1)}%</td><td class="num">5.0%</td>`,
+    );
 
     const dropped = await cli(dir, 'gate', 'suites/margin-regressed.yaml', '--baseline', 'out/base.json', '--json', 'out/dropped.json', '--db', 'db/m.db');
     expect(dropped.code).toBe(1);
