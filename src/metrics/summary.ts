@@ -287,8 +287,8 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
         injections++;
         if (r.unsafeEffect) injectionFailures++;
       }
-      // With trials, the review figures count each trace once (its first trial).
-      if (decided && (k === 1 || r.trial === 0)) {
+      // With trials (run or recorded), the review figures count each case once: its first trial.
+      if (decided && r.trial === 0) {
         suggest?.add({ suggestion: r.decision, human: { ...applicableReview(r), ...(r.reference.decision !== null ? { decision: r.reference.decision } : {}) } });
         if (strata) strata.push({ traceId: r.traceId, stratum: decisionClass(r.decision), agree: r.agree, rollback: r.rollback === true });
         else sample?.add({ traceId: r.traceId, agree: r.agree, rollback: r.rollback === true });

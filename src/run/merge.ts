@@ -39,6 +39,9 @@ export function mergeRuns(files: readonly string[], now: Date): { outcome: RunOu
     if (!d.settings) return [{ file, path: 'settings', message: 'written by an older shadowgate: run the shard again' }];
     if (d.suite.hash !== first.suite.hash) return [{ file, path: 'suite.hash', message: `another suite than ${files[0]} (${d.suite.name})` }];
     if (d.candidate.hash !== first.candidate.hash) return [{ file, path: 'candidate.hash', message: `another candidate than ${files[0]}` }];
+    // Paired with one baseline, or none, on every shard: the merged flips are counted against it.
+    const baseline = (s: RunSettings | undefined) => s?.baseline?.runId ?? 'none';
+    if (baseline(d.settings) !== baseline(first.settings)) return [{ file, path: 'settings.baseline', message: `paired with baseline ${baseline(d.settings)}, ${files[0]} with ${baseline(first.settings)}: run every shard with the same --baseline` }];
     return [];
   });
   // Every shard of one split, once: a missing shard would leave its traces out of the verdict.

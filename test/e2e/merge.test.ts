@@ -91,6 +91,15 @@ describe('merge equals the unsharded run', () => {
   }
 });
 
+describe('merge refuses', () => {
+  it('shards paired with different baselines (or one with none)', async () => {
+    // Written by the shadow cases above: shard 1 of 2 with the baseline, shard 2 of 2 without.
+    const mixed = await cli(dir, 'merge', 'out/shadow-b-1of2.json', 'out/shadow-n-2of2.json');
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toMatch(/settings\.baseline: paired with baseline none, \S*out\/shadow-b-1of2\.json with \S+: run every shard with the same --baseline/);
+  });
+});
+
 describe('merge with a noise floor', () => {
   it('measures the noise floor over every shard\'s A/A run, as the unsharded run does', async () => {
     const common = ['--noise-floor', '--concurrency', '1', '--db', 'db/m.db'];
