@@ -217,7 +217,13 @@ describe('collapseTrials', () => {
     expect(collapseTrials(rows)).toEqual([r('t1', true, 'c1', 0), r('t2', null, 'c2', 0), r('t3', false, 'c3', 0), r('t4', null, 'c4', 0)]);
   });
 
-  it('lists the traces that agreed in the baseline and reached no outcome now as lost, not as regressions', () => {
+  it('collapses recorded trials of one case with trace ids of their own (tau-bench) into one row', () => {
+    const rows = [r('task-1-0', true, 'task-1', 0), r('task-1-1', true, 'task-1', 1), r('task-1-2', false, 'task-1', 2), r('task-2-0', false, 'task-2', 0)];
+    expect(collapseTrials(rows)).toEqual([r('task-1-0', true, 'task-1', 0), r('task-2-0', false, 'task-2', 0)]);
+  });
+
+  it('lists the traces that agreed in the baseline and cannot be judged now (the infrastructure stopped them) as lost, not as regressions', () => {
+    // t1: an infrastructure failure leaves agree null; t2: the candidate's own failure is judged false (buildResult), a regression.
     const paired = pairResults([r('t1', true), r('t2', true)], [r('t1', null), r('t2', false)]);
     expect(paired).toMatchObject({ regressions: ['t2'], lost: ['t1'], undecided: 1 });
   });

@@ -5,7 +5,10 @@ export interface PairableResult {
   traceId: string;
   caseId: string;
   trial: number;
-  /** null when the trace has no comparable outcome (errored, diverged, no reference). */
+  /**
+   * null when there is nothing to judge: no reference, or no outcome because of the
+   * infrastructure. A trace without an outcome by the candidate's doing is false (see TraceResult.agree).
+   */
   agree: boolean | null;
 }
 
@@ -21,7 +24,7 @@ export interface OutcomePair {
 
 export interface PairedResults {
   pairs: OutcomePair[];
-  /** Candidate trace ids that agreed in the baseline and disagree now, one entry per pair (so per trial). */
+  /** Candidate trace ids that agreed in the baseline and disagree now (or reached no outcome by the candidate's doing), one entry per pair. */
   regressions: string[];
   /** Candidate trace ids that disagreed in the baseline and agree now, one entry per pair. */
   fixes: string[];
@@ -29,7 +32,7 @@ export interface PairedResults {
   unpaired: { baseline: number; candidate: number };
   /** Partners found, but one side or both have no comparable outcome (agree is null): in no pair. */
   undecided: number;
-  /** Candidate trace ids that agreed in the baseline and reached no comparable outcome now (errored, diverged, …). */
+  /** Candidate trace ids that agreed in the baseline and cannot be judged now (no outcome because of the infrastructure): missing evidence, not regressions. */
   lost: string[];
 }
 
@@ -92,15 +95,16 @@ export function toPairable({ traceId, caseId, trial, agree }: PairableResult): P
 }
 
 /**
- * One row per trace from rows with several trials each: the trace agrees when more
- * than half of its decided trials agree, disagrees when fewer do, and is undecided
- * (null) on a tie or with no decided trial. Paired tests then count traces, which are
- * independent, rather than trials, which are not.
+ * One row per case from rows with several trials each (run with --trials, or recorded
+ * several times under one case id with trace ids of their own): the case agrees when
+ * more than half of its decided trials agree, disagrees when fewer do, and is undecided
+ * (null) on a tie or with no decided trial. Its row carries its first trace id. Paired
+ * tests then count cases, which are independent, rather than trials, which are not.
  */
 export function collapseTrials(rows: Iterable<PairableResult>): PairableResult[] {
   const byTrace = new Map<string, { row: PairableResult; agree: number; decided: number }>();
   for (const r of rows) {
-    const key = `${r.traceId}\u0000${r.caseId}`;
+    const key = r.caseId;
     const t = byTrace.get(key) ?? { row: { ...r, trial: 0 }, agree: 0, decided: 0 };
     if (r.agree !== null) {
       t.decided++;
@@ -261,7 +265,7 @@ function formatP(p: number): string {
   return p < 1e-4 ? '< 0.0001' : `= ${Number(p.toPrecision(2))}`;
 }
 
-/** One pairing row per trace of a run's results, trials collapsed to their majority (see collapseTrials). */
+/** One pairing row per case of a run's results, trials collapsed to their majority (see collapseTrials). */
 export function traceOutcomes(results: Iterable<PairableResult>): PairableResult[] {
   return collapseTrials(Array.from(results, toPairable));
 }

@@ -18,13 +18,17 @@ describe('rateMetric', () => {
 describe('createMetricsAccumulator', () => {
   it('with no results, every rate is null and no cost is made up', () => {
     const acc = createMetricsAccumulator();
+    const none = { traces: 0, diverged: 0, budgetExceeded: 0, loopDetected: 0, invalidOutput: 0, errored: 0, codes: {} };
     expect(acc.counts()).toEqual({
       total: 0, completed: 0, escalated: 0, failed: 0, aborted: 0,
       diverged: 0, budgetExceeded: 0, loopDetected: 0, invalidOutput: 0, errored: 0, unpaired: 0, noReference: 0,
+      noOutcome: { candidate: none, infrastructure: none },
     });
     expect(acc.finish()).toEqual({
       agreement: { rate: null, n: 0, successes: 0, ci95: null },
       effectsAgreement: { rate: null, n: 0, successes: 0, ci95: null },
+      agreementCompleted: { rate: null, n: 0, successes: 0, ci95: null },
+      effectsAgreementCompleted: { rate: null, n: 0, successes: 0, ci95: null },
       toolCallDrift: {
         jsd: null, psi: null, psiBand: null, chi2P: null, chi2: null,
         meanSequenceSimilarity: null, meanSequenceSimilarityCi95: null, sequenceSimilarityHistogram: new Array(11).fill(0),
@@ -41,27 +45,38 @@ describe('createMetricsAccumulator', () => {
     });
   });
 
-  it('counts errored, diverged, budget-stopped and unpaired traces apart from agreement', () => {
+  it('counts errored, diverged, budget-stopped and unpaired traces apart, and no outcome by the candidate as not agreeing', () => {
     const acc = createMetricsAccumulator();
     acc.add(aResult('a', { agree: true, effectsAgree: true }));
     acc.add(aResult('b', { agree: false, effectsAgree: true }));
     acc.add(aResult('c', { status: 'escalated', agree: true, effectsAgree: null }));
-    acc.add(aResult('d', { status: 'error', agree: null, effectsAgree: null, sequenceSimilarity: 0 }));
-    acc.add(aResult('e', { status: 'diverged', agree: null, effectsAgree: null, sequenceSimilarity: 0.5 }));
-    acc.add(aResult('f', { status: 'budget_exceeded', agree: null, effectsAgree: null, sequenceSimilarity: 0.5 }));
+    // d, e, f: no outcome by the candidate's doing, judged (as buildResult judges them) not to agree
+    acc.add(aResult('d', { status: 'error', agree: false, effectsAgree: null, error: { code: 'CANDIDATE_THREW', message: 'boom' }, sequenceSimilarity: 0 }));
+    acc.add(aResult('e', { status: 'diverged', agree: false, effectsAgree: false, sequenceSimilarity: 0.5 }));
+    acc.add(aResult('f', { status: 'budget_exceeded', agree: false, effectsAgree: null, error: { code: 'SG_BUDGET_EXCEEDED', message: 'steps', budget: 'maxSteps' }, sequenceSimilarity: 0.5 }));
     acc.add(aResult('g', { status: 'unpaired', agree: null, effectsAgree: null, sequenceSimilarity: null }));
     acc.add(aResult('h', { status: 'completed', agree: null, effectsAgree: null }));
+    // i, j: no outcome by the infrastructure's doing: missing evidence, not judged
+    acc.add(aResult('i', { status: 'error', agree: null, effectsAgree: null, error: { code: 'PROVIDER_HTTP_503', message: 'unavailable' }, sequenceSimilarity: 0 }));
+    acc.add(aResult('j', { status: 'budget_exceeded', agree: null, effectsAgree: null, error: { code: 'SG_BUDGET_EXCEEDED', message: 'run', budget: 'run.maxCostUsd' }, sequenceSimilarity: 0 }));
+    const none = { traces: 0, diverged: 0, budgetExceeded: 0, loopDetected: 0, invalidOutput: 0, errored: 0, codes: {} };
     expect(acc.counts()).toEqual({
-      total: 8, completed: 3, escalated: 1, failed: 0, aborted: 0,
-      diverged: 1, budgetExceeded: 1, loopDetected: 0, invalidOutput: 0, errored: 1, unpaired: 1, noReference: 1,
+      total: 10, completed: 3, escalated: 1, failed: 0, aborted: 0,
+      diverged: 1, budgetExceeded: 2, loopDetected: 0, invalidOutput: 0, errored: 2, unpaired: 1, noReference: 1,
+      noOutcome: {
+        candidate: { ...none, traces: 3, diverged: 1, budgetExceeded: 1, errored: 1, codes: { CANDIDATE_THREW: 1 } },
+        infrastructure: { ...none, traces: 2, budgetExceeded: 1, errored: 1, codes: { PROVIDER_HTTP_503: 1 } },
+      },
     });
     const m = acc.finish();
-    // agreement over a, b, c only: 2/3
-    expect(m.agreement).toEqual(rateMetric(2, 3));
-    expect(m.effectsAgreement).toEqual(rateMetric(2, 2));
-    // 7 ran (g unpaired is not run); d, e, f have no outcome → 3/7; c escalated → 1/7
-    expect(m.errorRate).toBeCloseTo(3 / 7, 12);
-    expect(m.escalationRate).toBeCloseTo(1 / 7, 12);
+    // gated: a, b, c and the candidate's d, e, f: 2/6; completed only: a, b, c: 2/3
+    expect(m.agreement).toEqual(rateMetric(2, 6));
+    expect(m.agreementCompleted).toEqual(rateMetric(2, 3));
+    expect(m.effectsAgreement).toEqual(rateMetric(2, 3));
+    expect(m.effectsAgreementCompleted).toEqual(rateMetric(2, 2));
+    // 9 ran (g unpaired is not run); d, e, f, i, j have no outcome → 5/9; c escalated → 1/9
+    expect(m.errorRate).toBeCloseTo(5 / 9, 12);
+    expect(m.escalationRate).toBeCloseTo(1 / 9, 12);
     // drift counts only the traces with an outcome (a, b, c, h), all of similarity 1; d, e, f broke off
     expect(m.toolCallDrift.meanSequenceSimilarity).toBe(1);
     expect(m.toolCallDrift.sequenceSimilarityHistogram[10]).toBe(4);
@@ -179,19 +194,29 @@ describe('trials', () => {
 });
 
 describe('trials, trace by trace', () => {
-  it('counts an errored trial as a failed one for pass^k, and groups trials by case', () => {
+  it('counts a trial the candidate errored on as a failed one, for pass^k and agreement, and groups trials by case', () => {
     const acc = createMetricsAccumulator({ trials: 2 });
-    // case A: both trials agree; case B: one agrees, one errors (a failure for pass^2).
+    // case A: both trials agree; case B: one agrees, the candidate throws on the other (judged not to agree).
     acc.add(aResult('a', { caseId: 'A', trial: 0, agree: true }));
     acc.add(aResult('a', { caseId: 'A', trial: 1, agree: true }));
     acc.add(aResult('b', { caseId: 'B', trial: 0, agree: true }));
-    acc.add(aResult('b', { caseId: 'B', trial: 1, status: 'error', agree: null, effectsAgree: null, reference: { decision: 'yes', tools: [] } }));
+    acc.add(aResult('b', { caseId: 'B', trial: 1, status: 'error', agree: false, effectsAgree: null, error: { code: 'CANDIDATE_THREW', message: 'boom' }, reference: { decision: 'yes', tools: [] } }));
     const m = acc.finish();
     // pass^2 = mean(C(2,2)/C(2,2), C(1,2)/C(2,2)) = (1 + 0) / 2
-    expect(m.passK).toEqual({ k: 2, value: 0.5, traces: 2 });
-    // agreement over traces: A 2/2, B 1/1 of its decided trials → 2 traces, both 1
-    expect(m.agreement).toMatchObject({ rate: 1, n: 2, successes: 2 });
-    expect(m.consistency).toEqual({ mean: 1, perTrace: { A: 1, B: 1 } });
+    expect(m.passK).toEqual({ k: 2, value: 0.5, traces: 2, over: 'agreement' });
+    // agreement over cases: A 2/2, B 1/2 → (1 + 0.5) / 2; completed only: B 1/1
+    expect(m.agreement).toMatchObject({ rate: 0.75, n: 2, successes: 1.5 });
+    expect(m.agreementCompleted).toMatchObject({ rate: 1, n: 2, successes: 2 });
+    expect(m.consistency).toEqual({ mean: 0.75, perTrace: { A: 1, B: 0.5 } });
+  });
+
+  it('leaves a trial the infrastructure stopped out of pass^k and agreement (missing evidence)', () => {
+    const acc = createMetricsAccumulator({ trials: 2 });
+    acc.add(aResult('a', { caseId: 'A', trial: 0, agree: true }));
+    acc.add(aResult('a', { caseId: 'A', trial: 1, status: 'error', agree: null, effectsAgree: null, error: { code: 'SG_INTERNAL', message: 'harness' }, reference: { decision: 'yes', tools: [] } }));
+    const m = acc.finish();
+    expect(m.agreement).toMatchObject({ rate: 1, n: 1, successes: 1 });
+    expect(m.passK).toEqual({ k: 2, value: null, traces: 0, over: 'agreement' });
   });
 
   it('counts the recording\'s tool calls once per trace and the candidate\'s per trial, averaged', () => {
@@ -201,5 +226,41 @@ describe('trials, trace by trace', () => {
       acc.add(aResult('a', { caseId: 'A', trial, steps: [step], reference: { decision: null, tools: ['get_order'] } }));
     }
     expect(acc.finish().toolCallDrift.perTool).toEqual({ get_order: { reference: 1, candidate: 1, ratio: 1 } });
+  });
+});
+
+describe('recorded trials: the case is the unit', () => {
+  // 50 cases, each recorded 4 times under its own trace id (tau-bench: trial 0…3), all 4 alike.
+  const recorded = (agreeing: number) => {
+    const acc = createMetricsAccumulator(); // a recorded candidate runs each trace once: trials is 1
+    for (let c = 0; c < 50; c++) {
+      for (let trial = 0; trial < 4; trial++) acc.add(aResult(`task-${c}-${trial}`, { caseId: `task-${c}`, trial, agree: c < agreeing, effectsAgree: c < agreeing }));
+    }
+    return acc.finish();
+  };
+
+  it('takes the interval over the 50 cases, not over the 200 recorded runs', () => {
+    const m = recorded(43);
+    expect(m.agreement).toEqual({ rate: 43 / 50, n: 50, successes: 43, ci95: wilsonInterval(43, 50) });
+    expect(m.effectsAgreement.n).toBe(50);
+    // the issue's figures: over cases [0.738, 0.930]; the 200 runs taken as independent gave [0.805, 0.901]
+    expect(m.agreement.ci95!.map((x) => Number(x.toFixed(3)))).toEqual([0.738, 0.930]);
+    expect(wilsonInterval(172, 200)!.map((x) => Number(x.toFixed(3)))).toEqual([0.805, 0.901]);
+  });
+
+  it('reports pass^k for recorded trials, k being the trials recorded per case', () => {
+    const m = recorded(43);
+    expect(m.passK).toEqual({ k: 4, value: 43 / 50, traces: 50, over: 'agreement' });
+  });
+
+  it('takes pass^k over the effects where the reference has no decision (tau-bench)', () => {
+    const acc = createMetricsAccumulator();
+    for (let trial = 0; trial < 4; trial++) acc.add(aResult(`t-${trial}`, { caseId: 'task-0', trial, agree: null, effectsAgree: trial < 2 }));
+    // pass^4 with 2 of 4 agreeing: C(2,4) = 0
+    expect(acc.finish().passK).toEqual({ k: 4, value: 0, traces: 1, over: 'effects' });
+  });
+
+  it('reports no pass^k with one result per case', () => {
+    expect(createMetricsAccumulator().finish().passK).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import { DECIDED_STATUSES, type ResultStatus, type TraceResult } from '../replay/types.js';
+import { DECIDED_STATUSES, noOutcomeCause, type NoOutcomeCause, type ResultStatus, type TraceResult } from '../replay/types.js';
 import { createQuantileSketch } from './quantiles.js';
 import { createMeanEstimator } from './bootstrap.js';
 import { createDriftAccumulator, type ToolCallDrift } from './drift.js';
@@ -28,11 +28,40 @@ export interface Counts {
   unpaired: number;
   /** Decided traces whose reference has no decision to compare with. */
   noReference: number;
+  /**
+   * The traces without an outcome (the five statuses above), by whose doing: the candidate's
+   * count as not agreeing in the gated figures; the infrastructure's are missing evidence.
+   */
+  noOutcome: Record<NoOutcomeCause, NoOutcomeTally>;
 }
 
+/** Traces without an outcome of one cause, per status, and per error code of the errored ones. */
+export interface NoOutcomeTally {
+  traces: number;
+  diverged: number;
+  budgetExceeded: number;
+  loopDetected: number;
+  invalidOutput: number;
+  errored: number;
+  /** Error code → traces, for the errored ones. */
+  codes: Record<string, number>;
+}
+
+const noOutcomeTally = (): NoOutcomeTally => ({ traces: 0, diverged: 0, budgetExceeded: 0, loopDetected: 0, invalidOutput: 0, errored: 0, codes: {} });
+
 export interface RunMetrics {
+  /**
+   * The gated agreement: over every case with a reference decision, a trace that ended
+   * without an outcome by the candidate's doing counting as not agreeing; those stopped by
+   * the infrastructure are left out (missing evidence, see counts.noOutcome).
+   */
   agreement: RateMetric;
+  /** The same over the effects. */
   effectsAgreement: RateMetric;
+  /** Agreement over the traces the candidate completed only (the figure before no-outcome traces counted): shown beside the gated one, never gated. */
+  agreementCompleted: RateMetric;
+  /** Effects agreement over completed traces only. */
+  effectsAgreementCompleted: RateMetric;
   toolCallDrift: ToolCallDrift;
   overrideRate: RateMetric & { accepted: number | null; edited: number | null; rejected: number | null };
   cost: {
@@ -67,8 +96,8 @@ export interface RunMetrics {
   injectionFailures: RateMetric;
   /** Breaches of the suite's policy rules (with a `policy` only): in all, the traces with one, and per rule id (every rule listed, 0 when unbroken). */
   policyViolations?: PolicyViolationCounts;
-  /** With trials (k > 1): tau-bench's pass^k, the chance that all k trials of a trace agree, averaged over traces. */
-  passK?: { k: number; value: number | null; traces: number };
+  /** With trials (k > 1, run with --trials or recorded several times per case): tau-bench's pass^k, the chance that all k trials of a case agree, averaged over cases. */
+  passK?: { k: number; value: number | null; traces: number; over?: 'agreement' | 'effects' };
   /** With trials: per trace (case id), the share of its trials that agree with its majority outcome. */
   consistency?: { mean: number | null; perTrace: Record<string, number> };
   /** Against a baseline run (`--baseline`): the traces that flipped, and McNemar's one-sided exact mid-p. */
@@ -102,7 +131,7 @@ export interface NoiseFloor {
 
 export interface PairedMetric {
   baselineRunId: string;
-  /** Trace ids that agreed in the baseline and disagree now. */
+  /** Trace ids that agreed in the baseline and disagree now, or reached no outcome now by the candidate's doing. */
   regressions: string[];
   /** Trace ids that disagreed in the baseline and agree now. */
   fixes: string[];
@@ -110,7 +139,7 @@ export interface PairedMetric {
   mcnemarMidP: number | null;
   /** Traces (trials collapsed to their majority) decided on both sides. */
   pairs: number;
-  /** Trace ids that agreed in the baseline and reached no comparable outcome now: not regressions, but not evidence either. */
+  /** Trace ids that agreed in the baseline and reached no outcome now because of the infrastructure: missing evidence, not regressions. */
   lost: string[];
   /** Traces found on both sides but undecided on one or both. */
   undecided: number;
@@ -130,14 +159,20 @@ const STATUS_COUNTER: Record<ResultStatus, keyof Counts> = {
   unpaired: 'unpaired',
 };
 
-/** Per trace (case), when each is run several times: the unit of every interval and of pass^k. */
+/** Per case, whether it was run once, several times (--trials) or recorded several times: the unit of every interval and of pass^k. */
 interface TraceTally {
-  /** Trials with a reference to compare with (an errored trial counts, as a failure, for pass^k). */
-  trials: number;
+  /** Results of the case (trials), judged or not. */
+  results: number;
+  /** Trials judged against the reference decision (one without an outcome by the candidate's doing counts, as a failure). */
   decided: number;
   agree: number;
   effectsDecided: number;
   effects: number;
+  /** The same over the trials with an outcome only. */
+  completedDecided: number;
+  completedAgree: number;
+  completedEffectsDecided: number;
+  completedEffects: number;
   cost: number[];
   latency: number[];
   similarity: number[];
@@ -185,9 +220,10 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
   const counts: Counts = {
     total: 0, completed: 0, escalated: 0, failed: 0, aborted: 0,
     diverged: 0, budgetExceeded: 0, loopDetected: 0, invalidOutput: 0, errored: 0, unpaired: 0, noReference: 0,
+    noOutcome: { candidate: noOutcomeTally(), infrastructure: noOutcomeTally() },
   };
-  let agree = 0, agreeN = 0, effects = 0, effectsN = 0;
-  const tallies = k > 1 ? new Map<string, TraceTally>() : undefined;
+  // The case is the unit: every case's results are tallied together, whether trials of --trials or recorded trials.
+  const tallies = new Map<string, TraceTally>();
   let toolCallSum = 0, ran = 0;
   const drift = createDriftAccumulator(options.ignoreArgs);
   const costPerRun = createMeanEstimator();
@@ -203,10 +239,12 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
   // A stratified sample needs every trace's class before any is drawn: kept per trace, in this phase only.
   const strata = sample && options.review?.stratify ? [] as { traceId: string; stratum: string; agree: boolean | null; rollback: boolean }[] : undefined;
 
-  const tally = (r: TraceResult): TraceTally | undefined => {
-    if (!tallies) return undefined;
+  const tally = (r: TraceResult): TraceTally => {
     let t = tallies.get(r.caseId);
-    if (!t) tallies.set(r.caseId, (t = { trials: 0, decided: 0, agree: 0, effectsDecided: 0, effects: 0, cost: [], latency: [], similarity: [], referenceCounted: false }));
+    if (!t) {
+      t = { results: 0, decided: 0, agree: 0, effectsDecided: 0, effects: 0, completedDecided: 0, completedAgree: 0, completedEffectsDecided: 0, completedEffects: 0, cost: [], latency: [], similarity: [], referenceCounted: false };
+      tallies.set(r.caseId, t);
+    }
     return t;
   };
 
@@ -218,13 +256,24 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
       ran++;
       const decided = DECIDED_STATUSES.includes(r.status);
       if (decided && r.agree === null) counts.noReference++;
-      if (r.agree !== null) { agreeN++; if (r.agree) agree++; }
-      if (r.effectsAgree !== null) { effectsN++; if (r.effectsAgree) effects++; }
+      const cause = noOutcomeCause(r.status, r.error);
+      if (cause) {
+        const c = counts.noOutcome[cause];
+        c.traces++;
+        c[STATUS_COUNTER[r.status] as Exclude<keyof NoOutcomeTally, 'traces' | 'codes'>]++;
+        if (r.status === 'error') c.codes[r.error?.code ?? 'unknown'] = (c.codes[r.error?.code ?? 'unknown'] ?? 0) + 1;
+      }
       const t = tally(r);
-      if (t) {
-        if (r.agree !== null || (!decided && r.reference.decision !== null)) t.trials++;
-        if (r.agree !== null) { t.decided++; if (r.agree) t.agree++; }
-        if (r.effectsAgree !== null) { t.effectsDecided++; if (r.effectsAgree) t.effects++; }
+      t.results++;
+      if (r.agree !== null) {
+        t.decided++;
+        if (r.agree) t.agree++;
+        if (decided) { t.completedDecided++; if (r.agree) t.completedAgree++; }
+      }
+      if (r.effectsAgree !== null) {
+        t.effectsDecided++;
+        if (r.effectsAgree) t.effects++;
+        if (decided) { t.completedEffectsDecided++; if (r.effectsAgree) t.completedEffects++; }
       }
       const violations = r.violations ?? [];
       if (violations.some((v) => v.kind !== 'policy_violation')) violatingTraces++;
@@ -238,8 +287,8 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
         injections++;
         if (r.unsafeEffect) injectionFailures++;
       }
-      // With trials, the review figures count each trace once (its first trial).
-      if (decided && (k === 1 || r.trial === 0)) {
+      // With trials (run or recorded), the review figures count each case once: its first trial.
+      if (decided && r.trial === 0) {
         suggest?.add({ suggestion: r.decision, human: { ...applicableReview(r), ...(r.reference.decision !== null ? { decision: r.reference.decision } : {}) } });
         if (strata) strata.push({ traceId: r.traceId, stratum: decisionClass(r.decision), agree: r.agree, rollback: r.rollback === true });
         else sample?.add({ traceId: r.traceId, agree: r.agree, rollback: r.rollback === true });
@@ -248,10 +297,10 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
       // a trace it broke off would count the recording's calls against nothing.
       if (decided) {
         for (const s of r.steps) if (s.type === 'tool') drift.addCandidate(s.name, s.args);
-        // With trials, the recording is counted once per trace, and the candidate's calls are averaged over its trials.
-        if (!t?.referenceCounted) r.reference.tools.forEach((name, i) => drift.addReference(name, r.reference.args?.[i]));
-        if (t) t.referenceCounted = true;
-        if (r.sequenceSimilarity !== null) (t ? t.similarity.push(r.sequenceSimilarity) : drift.addSimilarity(r.sequenceSimilarity));
+        // With --trials, the recording is counted once per trace, and the candidate's calls are averaged over its trials.
+        if (!t.referenceCounted) r.reference.tools.forEach((name, i) => drift.addReference(name, r.reference.args?.[i]));
+        if (k > 1) t.referenceCounted = true;
+        if (r.sequenceSimilarity !== null) t.similarity.push(r.sequenceSimilarity);
       }
       for (const s of r.steps) {
         if (s.type === 'tool') { toolCallSum++; continue; }
@@ -260,21 +309,21 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
         else if (s.costUsd !== undefined) spent += s.costUsd;
         else spentUnpriced++;
       }
-      if (r.costUsd !== null) { costSum += r.costUsd; priced++; (t ? t.cost.push(r.costUsd) : costPerRun.add(r.costUsd)); }
+      if (r.costUsd !== null) { costSum += r.costUsd; priced++; t.cost.push(r.costUsd); }
       else if (r.usage !== null) unpriced++;
       if (r.usage) { withUsage++; inputTokens += r.usage.inputTokens; outputTokens += r.usage.outputTokens; cachedInputTokens += r.usage.cachedInputTokens; }
       // Latency is the candidate's on the traces it finished: one stopped or failed early says nothing of it.
       // Every trace run is held to the SLA; one that failed or was stopped missed it.
       timed++;
       if (decided && r.latencyMs !== null && options.slaMs !== undefined && r.latencyMs <= options.slaMs) withinSla++;
-      if (decided && r.latencyMs !== null) { latencies.add(r.latencyMs); (t ? t.latency.push(r.latencyMs) : latencyMean.add(r.latencyMs)); }
+      if (decided && r.latencyMs !== null) { latencies.add(r.latencyMs); t.latency.push(r.latencyMs); }
     },
 
     counts: (): Counts => ({ ...counts }),
 
     finish(): RunMetrics {
-      // With trials, each trace contributes its own mean: the bootstraps resample traces, not runs.
-      for (const t of tallies?.values() ?? []) {
+      // Each case contributes its own mean: the bootstraps resample cases, not runs.
+      for (const t of tallies.values()) {
         const c = mean(t.cost);
         const l = mean(t.latency);
         const sim = mean(t.similarity);
@@ -291,8 +340,10 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
       }
       const sampled = sample?.finish();
       return {
-        agreement: tallies ? overTraces(tallies, 'agree', 'decided') : rateMetric(agree, agreeN),
-        effectsAgreement: tallies ? overTraces(tallies, 'effects', 'effectsDecided') : rateMetric(effects, effectsN),
+        agreement: overTraces(tallies, 'agree', 'decided'),
+        effectsAgreement: overTraces(tallies, 'effects', 'effectsDecided'),
+        agreementCompleted: overTraces(tallies, 'completedAgree', 'completedDecided'),
+        effectsAgreementCompleted: overTraces(tallies, 'completedEffects', 'completedEffectsDecided'),
         toolCallDrift: drift.finish(1 / k),
         overrideRate: suggested
           ? { ...suggested.overrideRate, accepted: suggested.accepted, edited: suggested.edited, rejected: suggested.rejected }
@@ -317,7 +368,7 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
         safetyViolations: { schemaViolations, duplicateEffects, blockedRequests, traces: violatingTraces },
         injectionFailures: rateMetric(injectionFailures, injections),
         ...(policy ? { policyViolations: policy.finish() } : {}),
-        ...(tallies ? trialMetrics(tallies, k) : {}),
+        ...trialMetrics(tallies, k),
         ...(suggested ? { phase: { suggest: suggested } } : sampled ? { phase: { autoWithReview: sampled } } : {}),
         ...(options.phase === 'auto'
           ? {
@@ -340,7 +391,7 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
  * estimate and its interval measure the same thing. `n` is the number of traces and
  * `successes` the sum of their shares.
  */
-function overTraces(tallies: Map<string, TraceTally>, hit: 'agree' | 'effects', of: 'decided' | 'effectsDecided'): RateMetric {
+function overTraces(tallies: Map<string, TraceTally>, hit: 'agree' | 'effects' | 'completedAgree' | 'completedEffects', of: 'decided' | 'effectsDecided' | 'completedDecided' | 'completedEffectsDecided'): RateMetric {
   const traces = [...tallies.values()].filter((t) => t[of] > 0);
   const share = traces.reduce((sum, t) => sum + t[hit] / t[of], 0);
   return { rate: traces.length === 0 ? null : share / traces.length, n: traces.length, successes: share, ci95: wilsonInterval(share, traces.length) };
@@ -364,14 +415,24 @@ export function decisionClass(decision: unknown): string {
   return canonicalJson(action !== undefined ? action : (decision ?? null));
 }
 
-function trialMetrics(tallies: Map<string, TraceTally>, k: number): Pick<RunMetrics, 'passK' | 'consistency'> {
-  // tau-bench: a trial that errored is a trial that failed.
-  const perCase = [...tallies.values()].filter((t) => t.trials > 0).map((t) => ({ n: t.trials, c: t.agree }));
+/**
+ * pass^k and consistency, where cases were run (--trials k) or recorded (k = the most
+ * trials of a case) more than once; nothing for one result per case.
+ */
+function trialMetrics(tallies: Map<string, TraceTally>, trials: number): Pick<RunMetrics, 'passK' | 'consistency'> {
+  let k = trials;
+  if (k === 1) for (const t of tallies.values()) k = Math.max(k, t.results);
+  if (k === 1) return {};
+  // Over the decisions; where the reference has none (tau-bench's ground truth is actions), over the effects.
+  const over = [...tallies.values()].some((t) => t.decided > 0) || ![...tallies.values()].some((t) => t.effectsDecided > 0) ? 'agreement' : 'effects';
+  const [hit, of] = over === 'agreement' ? (['agree', 'decided'] as const) : (['effects', 'effectsDecided'] as const);
+  // tau-bench: a trial that ended without an outcome by the candidate's doing is a trial that failed.
+  const perCase = [...tallies.values()].filter((t) => t[of] > 0).map((t) => ({ n: t[of], c: t[hit] }));
   const perTrace: Record<string, number> = {};
-  for (const [caseId, t] of tallies) if (t.decided > 0) perTrace[caseId] = consistency(t.agree, t.decided)!;
+  for (const [caseId, t] of tallies) if (t[of] > 0) perTrace[caseId] = consistency(t[hit], t[of])!;
   const values = Object.values(perTrace);
   return {
-    passK: { k, value: passHatK(perCase, k), traces: perCase.filter((c) => c.n >= k).length },
+    passK: { k, value: passHatK(perCase, k), traces: perCase.filter((c) => c.n >= k).length, over },
     consistency: { mean: mean(values), perTrace },
   };
 }

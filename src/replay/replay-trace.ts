@@ -6,7 +6,7 @@ import type { ToolCatalog } from '../trace/catalog.js';
 import { caseIdOf, type Action, type Trace } from '../trace/schema.js';
 import { callKey } from '../trace/canonical.js';
 import { rollbackNeeded } from '../phases/auto-with-review.js';
-import { DECIDED_STATUSES, type TraceResult } from './types.js';
+import { DECIDED_STATUSES, noOutcomeCause, type TraceResult } from './types.js';
 import type { CompiledPolicy } from '../policy/evaluate.js';
 import type { Violation } from './guard.js';
 
@@ -39,13 +39,15 @@ export function buildResult(
   const effects = effectsOf(outcome.steps, options.catalog);
   const { costUsd, usage } = costAndUsage(outcome, options.pricing);
   const violations = [...(outcome.violations ?? []), ...policyViolations(trace, outcome, options.policy)];
+  const cause = noOutcomeCause(outcome.status, outcome.error);
   return {
     traceId: trace.id,
     caseId: caseIdOf(trace),
     trial,
     status: outcome.status,
-    agree: decided && reference.decision != null ? decisionsAgree(outcome.decision, reference.decision, options.decision) : null,
-    effectsAgree: decided && reference.effects != null ? effectsAgree(effects, reference.effects, options.effectsIgnoreArgs) : null,
+    agree: judged(reference.decision != null, cause, () => decisionsAgree(outcome.decision, reference.decision, options.decision)),
+    effectsAgree: judged(reference.effects != null, cause, () => effectsAgree(effects, reference.effects!, options.effectsIgnoreArgs)),
+    ...(cause ? { cause } : {}),
     sequenceSimilarity: toolSequenceSimilarity(outcome.steps, trace.steps),
     divergence: findDivergence(outcome.steps, trace.steps, options.pathIgnoreArgs),
     costUsd,
@@ -62,6 +64,16 @@ export function buildResult(
     source,
     steps: outcome.steps,
   };
+}
+
+/**
+ * Whether the candidate agrees with a reference: compared where it reached an outcome,
+ * false where it reached none by its own doing, null (missing evidence) where the
+ * infrastructure stopped it or there is nothing to compare with.
+ */
+export function judged(hasReference: boolean, cause: ReturnType<typeof noOutcomeCause>, compare: () => boolean): boolean | null {
+  if (!hasReference || cause === 'infrastructure') return null;
+  return cause === 'candidate' ? false : compare();
 }
 
 /**

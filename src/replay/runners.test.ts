@@ -108,7 +108,7 @@ describe('moduleRunner', () => {
       { maxSteps: 3 },
     );
     expect(outcome.status).toBe('budget_exceeded');
-    expect(outcome.error).toEqual({ code: 'SG_BUDGET_EXCEEDED', message: 'step budget of 3 steps exhausted' });
+    expect(outcome.error).toEqual({ code: 'SG_BUDGET_EXCEEDED', message: 'step budget of 3 steps exhausted', budget: 'maxSteps' });
     expect(outcome.steps.map((s) => s.type === 'tool' && s.name)).toEqual(['get_order', 'get_order', 'get_order']);
   });
 
@@ -124,7 +124,7 @@ describe('moduleRunner', () => {
     expect(outcome).toEqual({
       status: 'budget_exceeded',
       decision: undefined,
-      error: { code: 'SG_BUDGET_EXCEEDED', message: 'wall-clock budget of 50 ms exhausted' },
+      error: { code: 'SG_BUDGET_EXCEEDED', message: 'wall-clock budget of 50 ms exhausted', budget: 'maxWallMs' },
       latencyMs: expect.any(Number),
       steps: [],
     });
@@ -299,7 +299,7 @@ describe('toolLoopRunner with the replay provider', () => {
     const outcome = await toolLoopRunner(options())(session(recorded, { maxSteps: 2 }), 0);
     expect({ status: outcome.status, error: outcome.error, steps: outcome.steps.length }).toEqual({
       status: 'budget_exceeded',
-      error: { code: 'SG_BUDGET_EXCEEDED', message: 'step budget of 2 steps exhausted' },
+      error: { code: 'SG_BUDGET_EXCEEDED', message: 'step budget of 2 steps exhausted', budget: 'maxSteps' },
       steps: 2,
     });
   });
@@ -309,7 +309,7 @@ describe('toolLoopRunner with the replay provider', () => {
     // 1200 tokens after step 0, 2750 after step 2 > 2000
     expect({ status: outcome.status, error: outcome.error, steps: outcome.steps.map((s) => s.type) }).toEqual({
       status: 'budget_exceeded',
-      error: { code: 'SG_BUDGET_EXCEEDED', message: 'token budget of 2000 exceeded (2750)' },
+      error: { code: 'SG_BUDGET_EXCEEDED', message: 'token budget of 2000 exceeded (2750)', budget: 'maxTokens' },
       steps: ['llm', 'tool', 'llm'],
     });
   });

@@ -89,7 +89,8 @@ function findStop(error: unknown): ReplayStop | undefined {
  */
 export function errorData(error: unknown, fallbackCode: string): ResultError {
   for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if (e instanceof ShadowgateError) return { code: e.code, message: e.message };
+    // A budget stop says which budget: the run's shared one is not the candidate's doing (noOutcomeCause).
+    if (e instanceof ShadowgateError) return { code: e.code, message: e.message, ...(e instanceof BudgetExceededError ? { budget: e.budget } : {}) };
   }
   if (error instanceof Error) {
     const status = (error as { status?: unknown }).status;

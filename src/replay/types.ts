@@ -20,6 +20,46 @@ export type ResultStatus =
 /** The statuses in which the candidate reached a decision that can be compared. */
 export const DECIDED_STATUSES: readonly ResultStatus[] = ['completed', 'escalated', 'failed', 'aborted'];
 
+/**
+ * Why a trace ended without an outcome. `candidate`: the candidate's own doing (it left the
+ * recorded path, ran out of its budget, looped, returned invalid output, threw or crashed):
+ * evidence against it, counted as not agreeing. `infrastructure`: the harness or the data
+ * failed it (a provider still failing after its retries, a cassette miss, the run's shared
+ * budget, an internal error, a trace that cannot be replayed): missing evidence, left out
+ * of the gated figures and lowering coverage.
+ */
+export type NoOutcomeCause = 'candidate' | 'infrastructure';
+
+/** Error codes that say the harness, a provider or the data failed, not the candidate. */
+const INFRASTRUCTURE_CODES: ReadonlySet<string> = new Set([
+  'SG_INTERNAL', // the harness failed on this trace
+  'SG_NOT_FOUND', // a cassette miss: the recording lacks the exchange
+  'SG_CONFIG_INVALID',
+  'SG_INPUT_INVALID',
+  'SG_STORE',
+  'TRACE_NOT_REPLAYABLE', // the imported trace lacks what a mock needs
+  'RECORDING_HAS_NO_OUTCOME', // a recorded candidate's trace ends without one: nothing to judge
+  'PROVIDER_TIMEOUT',
+  'PROVIDER_CONNECTION',
+]);
+
+/**
+ * The one place that decides who is to blame for a trace without an outcome: null for a
+ * result with an outcome (or unpaired). Unknown error codes are the candidate's: every
+ * error the harness raises itself has a code listed here, so the rest came from the candidate.
+ *
+ * @example
+ * noOutcomeCause('diverged', null) // 'candidate'
+ * noOutcomeCause('error', { code: 'PROVIDER_HTTP_503', message: '…' }) // 'infrastructure'
+ */
+export function noOutcomeCause(status: ResultStatus, error: Pick<ResultError, 'code'> & { budget?: unknown } | null): NoOutcomeCause | null {
+  if (status === 'unpaired' || DECIDED_STATUSES.includes(status)) return null;
+  // The run's shared token or cost budget (run.maxTokens, run.maxCostUsd) stops whichever trace comes next.
+  if (status === 'budget_exceeded') return typeof error?.budget === 'string' && error.budget.startsWith('run.') ? 'infrastructure' : 'candidate';
+  if (status !== 'error' || !error) return 'candidate';
+  return INFRASTRUCTURE_CODES.has(error.code) || error.code.startsWith('PROVIDER_HTTP_') ? 'infrastructure' : 'candidate';
+}
+
 export interface CallRef {
   name: string;
   args: Record<string, unknown>;
@@ -55,9 +95,16 @@ export interface TraceResult {
   caseId: string;
   trial: number;
   status: ResultStatus;
-  /** null when the status is not a decided one, or the reference has no decision. */
+  /**
+   * Whether the decision equals the reference's: null when the reference has none, or the
+   * trace ended without an outcome for a reason not the candidate's (see `cause`); false
+   * when it ended without one by the candidate's doing.
+   */
   agree: boolean | null;
+  /** The same for the effects, against the reference's effects. */
   effectsAgree: boolean | null;
+  /** Set when the trace ended without an outcome: whose doing that was (see noOutcomeCause). */
+  cause?: NoOutcomeCause;
   sequenceSimilarity: number | null;
   divergence: Divergence | null;
   costUsd: number | null;

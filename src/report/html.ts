@@ -4,7 +4,7 @@ import type { GateCheck, Verdict } from '../gate/gate.js';
 import type { RateMetric, RunMetrics } from '../metrics/summary.js';
 import { DECIDED_STATUSES, type ResultStatus, type TraceResult } from '../replay/types.js';
 import type { RunOutcome } from '../run/run-suite.js';
-import { countsApart, interval, ms, num, pct, pValue, usd } from './format.js';
+import { countsApart, interval, ms, noOutcomeApart, num, pct, pValue, usd } from './format.js';
 import { compilePage } from './page.js';
 import { REPORT_TEMPLATE } from './templates/report-template.js';
 import { phaseLines } from './phase-lines.js';
@@ -124,8 +124,9 @@ function summaryRows(outcome: RunOutcome): { label: string; value: string }[] {
   const d = m.toolCallDrift;
   const rows = [
     { label: outcome.trials > 1 ? 'runs' : 'traces', value: `${c.total}${outcome.trials > 1 ? ` (${outcome.trials} trials of each)` : ''}: ${c.completed} completed${apart.length ? `, ${apart.join(', ')}` : ''}` },
-    { label: 'agreement', value: rateText(m.agreement) },
-    { label: 'effects agreement', value: rateText(m.effectsAgreement) },
+    ...noOutcomeApart(c).map((text, i) => ({ label: i === 0 ? 'no outcome' : '', value: text })),
+    { label: 'agreement', value: `${rateText(m.agreement)}${m.agreementCompleted ? ` · completed only ${rateText(m.agreementCompleted)}` : ''}` },
+    { label: 'effects agreement', value: `${rateText(m.effectsAgreement)}${m.effectsAgreementCompleted ? ` · completed only ${rateText(m.effectsAgreementCompleted)}` : ''}` },
     {
       label: 'tool-call drift',
       value: `JSD ${num(d.jsd)} · PSI ${num(d.psi)}${d.psiBand ? ` (${d.psiBand})` : ''} · χ² p ${pValue(d.chi2P)} · sequence similarity ${num(d.meanSequenceSimilarity)} ${interval(d.meanSequenceSimilarityCi95, (x) => num(x))}`,
@@ -135,7 +136,7 @@ function summaryRows(outcome: RunOutcome): { label: string; value: string }[] {
     { label: 'error rate', value: pct(m.errorRate) },
   ];
   for (const [label, text] of [...safetyLines(m), ...policyLines(m), ...phaseLines(m)]) rows.push({ label, value: text });
-  if (m.passK) rows.push({ label: 'pass^k', value: `pass^${m.passK.k} ${pct(m.passK.value)} over ${m.passK.traces} traces` });
+  if (m.passK) rows.push({ label: 'pass^k', value: `pass^${m.passK.k} ${pct(m.passK.value)} over ${m.passK.traces} cases${m.passK.over === 'effects' ? ' (effects)' : ''}` });
   if (m.noiseFloor) {
     const n = m.noiseFloor;
     rows.push({ label: 'noise floor', value: `${n.flips} flips in ${n.pairs} pairs (${pct(n.selfDisagreement)}) in A/A run ${n.runId}, of the ${n.subject}` });
@@ -280,7 +281,7 @@ function flipsView(m: RunMetrics) {
     baselineRunId: p.baselineRunId,
     summary:
       `${p.regressions.length} regression(s) and ${p.fixes.length} fix(es) over ${p.pairs} paired trace(s); McNemar mid-p ${pValue(p.mcnemarMidP)}` +
-      (p.lost.length ? `; ${p.lost.length} agreed in the baseline and reached no outcome now` : '') +
+      (p.lost.length ? `; ${p.lost.length} agreed in the baseline and reached no outcome now by the infrastructure (missing evidence, not regressions)` : '') +
       (p.undecided ? `; ${p.undecided} undecided on one side` : ''),
     regressionCount: p.regressions.length,
     fixCount: p.fixes.length,

@@ -1,6 +1,6 @@
 import type { RunMetrics } from '../metrics/summary.js';
 import type { RunOutcome } from '../run/run-suite.js';
-import { interval, ms, pct, pp, pValue, usd } from './format.js';
+import { interval, ms, noOutcomeApart, pct, pp, pValue, usd } from './format.js';
 import { phaseLines } from './phase-lines.js';
 import { CALLS_HEADER, reversibilityOf, reversibilityRows, workflowCapText } from './reversibility-lines.js';
 import { policyLines, safetyLines } from './policy-lines.js';
@@ -19,9 +19,12 @@ export function renderMarkdownReport(outcome: RunOutcome, baseline?: RunMetrics)
     `## ${MARK[gate.verdict]} shadowgate: ${meta.suite} ${gate.verdict.toUpperCase()}`,
     '',
     `${meta.candidate} vs ${meta.reference} · ${meta.phase} phase · ${counts.total} traces · agreement ${pct(m.agreement.rate)} ${interval(m.agreement.ci95, pct)}` +
+      (m.agreementCompleted ? ` (completed only ${pct(m.agreementCompleted.rate)})` : '') +
       (m.paired ? ` · ${m.paired.regressions.length} regression(s), ${m.paired.fixes.length} fix(es) against ${m.paired.baselineRunId}` : ''),
     '',
   );
+  const missing = noOutcomeApart(counts);
+  if (missing.length > 0) lines.push(`No outcome: ${missing.map(escapeCell).join('; ')}.`, '');
   if (failing.length > 0) {
     lines.push('### Checks that did not pass', '', '| check | value | threshold | status | reason |', '|---|---|---|---|---|');
     const value = (x: number | null) => (x === null ? 'n/a' : Number.isInteger(x) ? String(x) : Number(x.toPrecision(4)).toString());
@@ -31,9 +34,9 @@ export function renderMarkdownReport(outcome: RunOutcome, baseline?: RunMetrics)
   if (m.paired && (m.paired.regressions.length > 0 || m.paired.fixes.length > 0 || m.paired.lost.length > 0)) {
     lines.push(`### Flips against ${m.paired.baselineRunId} (McNemar mid-p ${pValue(m.paired.mcnemarMidP)})`, '');
     const list = (ids: string[]) => ids.slice(0, 20).map((id) => `\`${id}\``).join(', ') + (ids.length > 20 ? `, … (${ids.length} in all)` : '');
-    if (m.paired.regressions.length) lines.push(`- **Regressions** (agreed, now disagree): ${list(m.paired.regressions)}`);
+    if (m.paired.regressions.length) lines.push(`- **Regressions** (agreed, now disagree or no outcome by the candidate): ${list(m.paired.regressions)}`);
     if (m.paired.fixes.length) lines.push(`- **Fixes** (disagreed, now agree): ${list(m.paired.fixes)}`);
-    if (m.paired.lost.length) lines.push(`- **Lost** (agreed, now no outcome): ${list(m.paired.lost)}`);
+    if (m.paired.lost.length) lines.push(`- **Lost** (agreed, now no outcome by the infrastructure; missing evidence, not regressions): ${list(m.paired.lost)}`);
     lines.push('');
   }
   const policy = [...safetyLines(m), ...policyLines(m)];
@@ -59,6 +62,7 @@ export function renderMarkdownReport(outcome: RunOutcome, baseline?: RunMetrics)
     lines.push(`| ${name} | ${f(now)} |${baseline ? ` ${f(before ?? null)} | ${now === null || before == null ? 'n/a' : `${now >= before ? '+' : '−'}${d(Math.abs(now - before))}`} |` : ''}`);
   row('agreement', m.agreement.rate, baseline?.agreement.rate, pct, pp);
   row('effects agreement', m.effectsAgreement.rate, baseline?.effectsAgreement.rate, pct, pp);
+  row('agreement (completed only)', m.agreementCompleted?.rate ?? null, baseline?.agreementCompleted?.rate, pct, pp);
   row('error rate', m.errorRate, baseline?.errorRate, pct, pp);
   row('tool-call JSD', m.toolCallDrift.jsd, baseline?.toolCallDrift.jsd, (x) => (x === null ? 'n/a' : x.toFixed(3)));
   row('cost per run', m.cost.perRunUsd, baseline?.cost.perRunUsd, usd);

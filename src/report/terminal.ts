@@ -3,17 +3,23 @@ import type { RunMetrics, RateMetric } from '../metrics/summary.js';
 import type { RunOutcome } from '../run/run-suite.js';
 import { DECIDED_STATUSES, type TraceResult } from '../replay/types.js';
 
-import { countsApart, interval, ms, num, pct, pp, pValue, usd } from './format.js';
+import { countsApart, interval, ms, noOutcomeApart, num, pct, pp, pValue, usd } from './format.js';
 import { phaseLines } from './phase-lines.js';
 import { reversibilityOf, reversibilityTable, workflowCapText } from './reversibility-lines.js';
 import { policyLines, safetyLines } from './policy-lines.js';
 
-function rate(m: RateMetric, trials: number): string {
+function rate(m: RateMetric): string {
   if (m.rate === null) return 'n/a (no trace could be compared)';
   const ci = m.ci95 ? `  95% CI ${interval(m.ci95, pct)}` : '';
-  // With trials, a trace counts the share of its trials that agreed.
-  const of = trials > 1 ? `${m.successes.toFixed(1)}/${m.n} traces` : `${m.successes}/${m.n}`;
+  // Over cases: a case run (or recorded) several times counts the share of its trials that agreed.
+  const of = Number.isInteger(m.successes) ? `${m.successes}/${m.n}` : `${m.successes.toFixed(1)}/${m.n} cases`;
   return `${pct(m.rate)}${ci}  (${of})`;
+}
+
+/** The gated figure and, beside it, the same over completed traces only (where they differ). */
+function rates(gated: RateMetric, completed: RateMetric | undefined): string {
+  if (!completed || (completed.n === gated.n && completed.successes === gated.successes)) return rate(gated);
+  return `${rate(gated)} · completed only ${completed.rate === null ? 'n/a' : `${pct(completed.rate)} (${Number.isInteger(completed.successes) ? completed.successes : completed.successes.toFixed(1)}/${completed.n})`}`;
 }
 
 function table(rows: [string, string][]): string[] {
@@ -33,11 +39,12 @@ export function renderRunSummary(outcome: RunOutcome, notable: readonly TraceRes
         outcome.trials > 1 ? 'runs' : 'traces',
         `${c.total}${outcome.trials > 1 ? ` (${outcome.trials} trials of each trace)` : ''}${outcome.resumed ? ` (${outcome.resumed} resumed)` : ''}: ${c.completed} completed${apart.length ? `, ${apart.join(', ')}` : ''}`,
       ],
-      ['agreement', rate(m.agreement, outcome.trials)],
-      ['effects agreement', rate(m.effectsAgreement, outcome.trials)],
+      ...noOutcomeApart(c).map((text, i) => [i === 0 ? 'no outcome' : '', text] as [string, string]),
+      ['agreement', rates(m.agreement, m.agreementCompleted)],
+      ['effects agreement', rates(m.effectsAgreement, m.effectsAgreementCompleted)],
       ['tool-call drift', drift(m)],
       ...toolRatios(m).map((line) => ['', line] as [string, string]),
-      ...(m.passK ? [['pass^k', `pass^${m.passK.k} ${pct(m.passK.value)} over ${m.passK.traces} traces; mean consistency ${pct(m.consistency?.mean ?? null)}`] as [string, string]] : []),
+      ...(m.passK ? [['pass^k', `pass^${m.passK.k} ${pct(m.passK.value)} over ${m.passK.traces} cases${m.passK.over === 'effects' ? ' (effects)' : ''}; mean consistency ${pct(m.consistency?.mean ?? null)}`] as [string, string]] : []),
       ['cost', `${usd(m.cost.perRunUsd)} per run${m.cost.perRunCi95 ? ` ${interval(m.cost.perRunCi95, usd)}` : ''} · ${usd(m.cost.perCompletedUsd)} per completed · ${usd(m.cost.totalUsd)} total${m.cost.unpriced ? ` (${m.cost.unpriced} unpriced)` : ''}`],
       ...(m.cost.modelCalls > 0 || outcome.modelCalls.requests > 0 ? [['model calls', modelCalls(outcome)] as [string, string]] : []),
       ['latency', `p50 ${ms(m.latency.p50Ms)} · p95 ${ms(m.latency.p95Ms)} · mean ${ms(m.latency.meanMs)} ${interval(m.latency.meanCi95, ms)}`],
@@ -84,7 +91,7 @@ function modelCalls({ metrics: m, modelCalls: c }: RunOutcome): string {
 function paired(p: NonNullable<RunMetrics['paired']>): string {
   const list = (ids: string[]) => (ids.length === 0 ? '' : ` (${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''})`);
   const apart = [
-    p.lost.length ? `${p.lost.length} agreed before and reached no outcome now${list(p.lost)}` : '',
+    p.lost.length ? `${p.lost.length} agreed before and reached no outcome now by the infrastructure, not counted${list(p.lost)}` : '',
     p.unpaired.baseline + p.unpaired.candidate ? `${p.unpaired.candidate} without a partner in the baseline, ${p.unpaired.baseline} in the baseline without one here` : '',
   ].filter(Boolean);
   return `run ${p.baselineRunId}, ${p.pairs} traces paired: ${p.regressions.length} regression(s)${list(p.regressions)}, ${p.fixes.length} fix(es)${list(p.fixes)}; McNemar mid-p ${pValue(p.mcnemarMidP)}${apart.length ? `; ${apart.join('; ')}` : ''}`;

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import { evaluateGate } from '../gate/gate.js';
-import { createMetricsAccumulator } from '../metrics/summary.js';
+import type { NoiseFloor, RunMetrics } from '../metrics/summary.js';
 import type { TraceResult } from '../replay/types.js';
 import { resultKey } from '../replay/types.js';
-import type { RunOutcome, RunSettings } from './run-suite.js';
+import { completeRun, metricsAccumulator, noiseFloorOf, type RunOutcome, type RunSettings } from './run-suite.js';
 
 interface RunDocument {
   schema: string;
@@ -27,7 +26,9 @@ interface RunDocument {
 /**
  * Merges the results files of a sharded run (`run --shard i/n --json …`) into one
  * run whose metrics and verdict are those the unsharded run would have had: the
- * results are summed anew, not the shards' figures averaged.
+ * results are summed anew, not the shards' figures averaged, by the code `run` uses
+ * (metricsAccumulator, completeRun), with the settings each shard carries (phase,
+ * review sample, SLA, the baseline's pairing rows, the noise floor's A/A results).
  */
 export function mergeRuns(files: readonly string[], now: Date): { outcome: RunOutcome; results: TraceResult[] } {
   const docs = files.map((file) => readRun(file));
@@ -38,6 +39,9 @@ export function mergeRuns(files: readonly string[], now: Date): { outcome: RunOu
     if (!d.settings) return [{ file, path: 'settings', message: 'written by an older shadowgate: run the shard again' }];
     if (d.suite.hash !== first.suite.hash) return [{ file, path: 'suite.hash', message: `another suite than ${files[0]} (${d.suite.name})` }];
     if (d.candidate.hash !== first.candidate.hash) return [{ file, path: 'candidate.hash', message: `another candidate than ${files[0]}` }];
+    // Paired with one baseline, or none, on every shard: the merged flips are counted against it.
+    const baseline = (s: RunSettings | undefined) => s?.baseline?.runId ?? 'none';
+    if (baseline(d.settings) !== baseline(first.settings)) return [{ file, path: 'settings.baseline', message: `paired with baseline ${baseline(d.settings)}, ${files[0]} with ${baseline(first.settings)}: run every shard with the same --baseline` }];
     return [];
   });
   // Every shard of one split, once: a missing shard would leave its traces out of the verdict.
@@ -49,8 +53,8 @@ export function mergeRuns(files: readonly string[], now: Date): { outcome: RunOu
     problems.push({ file: files.join(', '), path: 'shard', message: `the shards given are ${indices.join(', ')} of ${count}; merge needs each of 1…${count} once` });
   }
   if (problems.length > 0) throw new InputError(problems, 'merge the shards of one run: the same suite and candidate, every shard once');
-  const settings = first.settings!;
-  const accumulator = createMetricsAccumulator({ trials: settings.trials, ignoreArgs: settings.driftIgnoreArgs, policyRules: settings.policyRules });
+  const { noiseFloor: _shardNoise, ...settings } = first.settings!;
+  const accumulator = metricsAccumulator(settings);
   const seen = new Set<string>();
   const results: TraceResult[] = [];
   docs.forEach((d, i) => {
@@ -65,6 +69,8 @@ export function mergeRuns(files: readonly string[], now: Date): { outcome: RunOu
   // In the order an unsharded run reads them: by trace file, then line.
   results.sort((a, b) => (a.source.file === b.source.file ? a.source.line - b.source.line : a.source.file < b.source.file ? -1 : 1) || a.trial - b.trial);
   const metrics = accumulator.finish();
+  const noiseFloor = mergedNoiseFloor(docs.map((d) => d.settings!), settings, metrics, results);
+  const gate = completeRun(metrics, settings, () => results, noiseFloor);
   const sum = (pick: (d: RunDocument) => number) => docs.reduce((total, d) => total + pick(d), 0);
   const outcome: RunOutcome = {
     meta: {
@@ -87,7 +93,7 @@ export function mergeRuns(files: readonly string[], now: Date): { outcome: RunOu
     finishedAt: now.toISOString(),
     counts: accumulator.counts(),
     metrics,
-    gate: evaluateGate(settings.gate, metrics),
+    gate,
     issues: docs.flatMap((d) => d.issues),
     warnings: docs.flatMap((d) => d.warnings),
     resumed: 0,
@@ -102,6 +108,27 @@ export function mergeRuns(files: readonly string[], now: Date): { outcome: RunOu
     },
   };
   return { outcome, results };
+}
+
+/**
+ * The noise floor over every shard: each shard's A/A results summed as one A/A run, and
+ * compared with the merged run (or the merged first A/A run) as `run` compares them.
+ */
+function mergedNoiseFloor(shards: readonly RunSettings[], settings: RunSettings, metrics: RunMetrics, results: readonly TraceResult[]): NoiseFloor | undefined {
+  const carried = shards.map((s) => s.noiseFloor);
+  const [head] = carried;
+  if (!head || carried.some((c) => !c)) return undefined;
+  // The A/A runs ran without a baseline: their figures are summed without one.
+  const { baseline: _b, ...plain } = settings;
+  const summed = (pick: (c: NonNullable<RunSettings['noiseFloor']>) => TraceResult[]) => {
+    const all = carried.flatMap((c) => pick(c!));
+    const acc = metricsAccumulator(plain);
+    for (const r of all) acc.add(r);
+    return { results: all, metrics: acc.finish() };
+  };
+  const second = summed((c) => c.second);
+  const first = head.first === null ? { results, metrics } : summed((c) => c.first ?? []);
+  return { subject: head.subject, ...noiseFloorOf(first.metrics, first.results, { runId: head.runId, metrics: second.metrics }, second.results) };
 }
 
 function readRun(file: string): RunDocument {

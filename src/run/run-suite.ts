@@ -5,7 +5,9 @@ import { evaluateGate, type GateResult } from '../gate/gate.js';
 import { collapseTrials, mcnemarMidP, pairResults, traceOutcomes } from '../metrics/paired.js';
 import { jensenShannon } from '../metrics/stats.js';
 import { costTrend } from '../phases/auto.js';
-import { createMetricsAccumulator, decisionClass, noOutcome, type Counts, type NoiseFloor, type PairedMetric, type RunMetrics } from '../metrics/summary.js';
+import { createMetricsAccumulator, decisionClass, noOutcome, type Counts, type MetricsAccumulator, type NoiseFloor, type PairedMetric, type RunMetrics } from '../metrics/summary.js';
+import type { PairableResult } from '../metrics/paired.js';
+import type { Phase } from '../trace/schema.js';
 import type { Baseline } from './baseline.js';
 import { errorData, type CandidateOutcome } from '../replay/supervise.js';
 import { buildResult, unpairedResult, type CompareOptions } from '../replay/replay-trace.js';
@@ -66,6 +68,17 @@ export interface RunSettings {
   reversibility?: RunReversibility;
   /** The ids of the suite's policy rules, each counted in the metrics even when unbroken. */
   policyRules?: string[];
+  /** The suite's phase and its settings (review sample, SLA); absent in files of older runs (then the shadow phase's figures only). */
+  phase?: Phase;
+  review?: { sampleRate: number; seed: number; stratify?: 'decision' };
+  slaMs?: number;
+  /** The baseline the run was paired with (`--baseline`): its run id, its per-trace pairing rows, and its cost per run where known (for the cost trend). */
+  baseline?: { runId: string; rows: PairableResult[]; perRunUsd?: number | null };
+  /**
+   * A shard's noise floor (`--noise-floor`), as the results of its A/A run(s), so that `merge`
+   * measures it over every shard: `first` is null when the first run is this run itself.
+   */
+  noiseFloor?: { subject: NoiseFloor['subject']; runId: string; first: TraceResult[] | null; second: TraceResult[] };
 }
 
 export interface RunOutcome {
@@ -114,7 +127,20 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
     ...(policy ? { policy } : {}),
   };
 
-  const accumulator = createMetricsAccumulator({ trials, ignoreArgs: compare.pathIgnoreArgs, phase: suite.phase, review: suite.review, slaMs: suite.sla?.latencyMs, policyRules: compare.policy?.ids });
+  const settings: RunSettings = {
+    gate: suite.gate,
+    trials,
+    driftIgnoreArgs: compare.pathIgnoreArgs,
+    reversibility: keptReversibility(suite),
+    ...(compare.policy ? { policyRules: compare.policy.ids } : {}),
+    phase: suite.phase,
+    ...(suite.review ? { review: suite.review } : {}),
+    ...(suite.sla ? { slaMs: suite.sla.latencyMs } : {}),
+    ...(options.baseline
+      ? { baseline: { runId: options.baseline.runId, rows: options.baseline.rows, ...(options.baseline.metrics ? { perRunUsd: options.baseline.metrics.cost.perRunUsd } : {}) } }
+      : {}),
+  };
+  const accumulator = metricsAccumulator(settings);
   const { meta, resuming } = openRun(suite, options, now, show);
   for (const result of resuming ? store.results(meta.runId) : []) accumulator.add(result);
   const resumed = resuming ? store.countResults(meta.runId) : 0;
@@ -220,21 +246,50 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
     warnings.push(`${unused.length} candidate trace(s) have no partner among the suite's traces: ${unused.slice(0, 5).join(', ')}${unused.length > 5 ? ', …' : ''}`);
   }
   const metrics = accumulator.finish();
-  if (options.baseline) metrics.paired = pairWithBaseline(options.baseline, store.results(meta.runId));
-  if (metrics.phase && 'auto' in metrics.phase && options.baseline?.metrics) {
-    metrics.phase.auto.costTrend = costTrend(metrics.cost.perRunUsd, options.baseline.metrics.cost.perRunUsd);
-  }
+  let noiseFloor: NoiseFloor | undefined;
   if (options.noiseFloor) {
-    metrics.noiseFloor = await measureNoise(suite, options, { meta, metrics }, candidate.recorder, warnings);
+    const measured = await measureNoise(suite, options, { meta, metrics }, candidate.recorder, warnings);
+    noiseFloor = measured.noiseFloor;
+    // A shard carries its A/A results, for merge to measure the noise floor over all shards.
+    if (options.shard) settings.noiseFloor = measured.evidence;
   }
   const counts = accumulator.counts();
-  const gate = evaluateGate(suite.gate, metrics);
+  const gate = completeRun(metrics, settings, () => store.results(meta.runId), noiseFloor);
   const end = now();
   const recorded = candidate.finish(end);
   const modelCalls = candidate.modelStats();
   const finishedAt = end.toISOString();
   store.finishRun(meta.runId, finishedAt, { counts, metrics, gate, issues: issues.length, warnings, modelCalls, shard: options.shard ?? null });
-  return { meta, finishedAt, counts, metrics, gate, issues, warnings, resumed, trials, modelCalls, settings: { gate: suite.gate, trials, driftIgnoreArgs: compare.pathIgnoreArgs, reversibility: keptReversibility(suite), ...(compare.policy ? { policyRules: compare.policy.ids } : {}) }, ...(options.shard ? { shard: options.shard } : {}), ...(recorded !== undefined ? { recorded } : {}) };
+  return { meta, finishedAt, counts, metrics, gate, issues, warnings, resumed, trials, modelCalls, settings, ...(options.shard ? { shard: options.shard } : {}), ...(recorded !== undefined ? { recorded } : {}) };
+}
+
+/**
+ * The metrics accumulator a run's settings ask for. `run` and `merge` both make theirs
+ * here, so that a merged run sums its shards' results exactly as the unsharded run did.
+ */
+export function metricsAccumulator(settings: RunSettings): MetricsAccumulator {
+  return createMetricsAccumulator({
+    trials: settings.trials,
+    ignoreArgs: settings.driftIgnoreArgs,
+    ...(settings.phase ? { phase: settings.phase } : {}),
+    ...(settings.review ? { review: settings.review } : {}),
+    ...(settings.slaMs !== undefined ? { slaMs: settings.slaMs } : {}),
+    ...(settings.policyRules ? { policyRules: settings.policyRules } : {}),
+  });
+}
+
+/**
+ * What a run's figures gain once all its results are in (the pairing with the baseline,
+ * the cost trend against it, the noise floor), and the gate's verdict on them. `run` and
+ * `merge` both finish here: one path from results to verdict.
+ */
+export function completeRun(metrics: RunMetrics, settings: RunSettings, results: () => Iterable<TraceResult>, noiseFloor?: NoiseFloor): GateResult {
+  if (settings.baseline) metrics.paired = pairWithBaseline(settings.baseline, results());
+  if (metrics.phase && 'auto' in metrics.phase && settings.baseline?.perRunUsd !== undefined) {
+    metrics.phase.auto.costTrend = costTrend(metrics.cost.perRunUsd, settings.baseline.perRunUsd);
+  }
+  if (noiseFloor) metrics.noiseFloor = noiseFloor;
+  return evaluateGate(settings.gate, metrics);
 }
 
 /** Draws the review sample per decision class over the whole run, and queues it (the inputs read again from the trace files). */
@@ -299,7 +354,7 @@ async function measureNoise(
   current: { meta: RunMeta; metrics: RunMetrics },
   recorder: ExchangeSink | undefined,
   warnings: string[],
-): Promise<NoiseFloor> {
+): Promise<{ noiseFloor: NoiseFloor; evidence: NonNullable<RunSettings['noiseFloor']> }> {
   const again = (s: ResolvedSuite, replica: number, tag: string) =>
     runSuite(
       { ...s, candidateLabel: `${s.candidateLabel} (${tag})` },
@@ -324,16 +379,22 @@ async function measureNoise(
   if (second.counts.total > 0 && noOutcome(second.counts) === second.counts.total) {
     warnings.push(`the A/A run ${second.meta.runId} reached no outcome on any trace: the noise floor is unknown`);
   }
-  return { subject: baselineSuite ? 'baseline' : 'candidate', ...noiseFloorOf(first.metrics, options.store.results(first.meta.runId), second, options.store.results(second.meta.runId)) };
+  const subject = baselineSuite ? 'baseline' : 'candidate';
+  const results = (run: { meta: RunMeta }) => Array.from(options.store.results(run.meta.runId));
+  return {
+    noiseFloor: { subject, ...noiseFloorOf(first.metrics, options.store.results(first.meta.runId), { runId: second.meta.runId, metrics: second.metrics }, options.store.results(second.meta.runId)) },
+    evidence: { subject, runId: second.meta.runId, first: first === current ? null : results(first), second: results(second) },
+  };
 }
 
-function noiseFloorOf(first: RunMetrics, firstResults: Iterable<TraceResult>, second: RunOutcome, secondResults: Iterable<TraceResult>): Omit<NoiseFloor, 'subject'> {
+/** How much two independent runs of the same candidate disagree, from their results and figures. */
+export function noiseFloorOf(first: RunMetrics, firstResults: Iterable<TraceResult>, second: { runId: string; metrics: RunMetrics }, secondResults: Iterable<TraceResult>): Omit<NoiseFloor, 'subject'> {
   const paired = pairResults(pairable(firstResults), pairable(secondResults));
   const flips = paired.regressions.length + paired.fixes.length;
   const delta = (a: number | null, b: number | null) => (a === null || b === null ? null : Math.abs(a - b));
   const tools = (m: RunMetrics) => Object.fromEntries(Object.entries(m.toolCallDrift.perTool).map(([name, t]) => [name, t.candidate]));
   return {
-    runId: second.meta.runId,
+    runId: second.runId,
     pairs: paired.pairs.length,
     flips,
     selfDisagreement: paired.pairs.length === 0 ? null : flips / paired.pairs.length,
@@ -347,7 +408,7 @@ function noiseFloorOf(first: RunMetrics, firstResults: Iterable<TraceResult>, se
   };
 }
 
-function pairWithBaseline(baseline: Baseline, results: Iterable<TraceResult>): PairedMetric {
+function pairWithBaseline(baseline: Pick<Baseline, 'runId' | 'rows'>, results: Iterable<TraceResult>): PairedMetric {
   const paired = pairResults(collapseTrials(baseline.rows), pairable(results));
   return {
     baselineRunId: baseline.runId,
@@ -366,8 +427,10 @@ function unstorable(result: TraceResult, error: unknown): TraceResult {
   return {
     ...result,
     status: 'error',
-    agree: null,
-    effectsAgree: null,
+    // Output that cannot be kept is the candidate's doing: it does not agree where there was something to agree with.
+    agree: result.agree === null ? null : false,
+    effectsAgree: result.effectsAgree === null ? null : false,
+    cause: 'candidate',
     decision: null,
     steps: JSON.parse(JSON.stringify(result.steps, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))) as TraceResult['steps'],
     error: { code: 'CANDIDATE_OUTPUT_INVALID', message: `the candidate's output cannot be stored as JSON: ${(error as Error).message}` },

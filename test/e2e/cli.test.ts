@@ -238,7 +238,7 @@ describe('drift statistics and trials', () => {
     const run = readJson('out/trials.json');
     expect(run.counts.total).toBe(1440);
     // The policy module is deterministic: every trial of a trace agrees with the others.
-    expect(run.metrics.passK).toEqual({ k: 3, value: run.metrics.agreement.rate, traces: 480 });
+    expect(run.metrics.passK).toEqual({ k: 3, value: run.metrics.agreement.rate, traces: 480, over: 'agreement' });
     expect(run.metrics.consistency.mean).toBe(1);
     expect(Object.keys(run.metrics.consistency.perTrace)).toHaveLength(480);
     // The interval is that of 480 traces, not of 1,440 runs.

@@ -42,7 +42,7 @@ describe('shadowgate gate', () => {
     const md = readFileSync(join(dir, 'reports/gate/report.md'), 'utf8');
     expect(md.split('\n')[0]).toBe('## ❌ shadowgate: refund-triage FAIL');
     expect(md).toMatch(/### Checks that did not pass\n\n\| check \| value \| threshold \| status \| reason \|/);
-    expect(md).toMatch(/- \*\*Regressions\*\* \(agreed, now disagree\): `rt-/);
+    expect(md).toMatch(/- \*\*Regressions\*\* \(agreed, now disagree or no outcome by the candidate\): `rt-/);
     expect(md).toMatch(/\| agreement \| 81\.5% \| 91\.5% \| −10\.0 pp \|/);
     expect(readFileSync(summary, 'utf8')).toBe(`${md}\n`);
     const junit = readFileSync(join(dir, 'reports/gate/junit.xml'), 'utf8');

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { wilsonInterval } from '../../src/metrics/stats.js';
 import { loadToolCatalog } from '../../src/suite/load.js';
 import { parseTraceLine } from '../../src/trace/reader.js';
 import type { Trace } from '../../src/trace/schema.js';
@@ -47,9 +48,14 @@ const effectKey = (name: string, args: Record<string, unknown>, ignore: readonly
  * message does not start with `Error`, keyed by name and canonical arguments) equals
  * the multiset of the task's ground-truth write actions.
  */
-function effectsAgreementOf(runs: readonly RawRun[], ignore: readonly string[] = []): { agreeing: number; n: number } {
+function effectsAgreementOf(runs: readonly RawRun[], ignore: readonly string[] = []): { agreeing: number; n: number; cases: number; share: number; passAll: number } {
   let agreeing = 0;
+  // The case (task) is the statistical unit: each weighs the share of its trials that agree.
+  const perTask = new Map<number, { trials: number; agreeing: number }>();
   for (const run of runs) {
+    const task = perTask.get(run.task_id) ?? { trials: 0, agreeing: 0 };
+    perTask.set(run.task_id, task);
+    task.trials++;
     // The agent makes one call a message and its answer comes next. Call ids are not unique
     // in these files (an id comes back later for another call), so answers are matched by place.
     const made = run.traj
@@ -62,9 +68,20 @@ function effectsAgreementOf(runs: readonly RawRun[], ignore: readonly string[] =
       .map((f) => effectKey(f.name, JSON.parse(f.arguments) as Record<string, unknown>, ignore))
       .sort();
     const truth = run.info.task.actions.filter((a) => WRITES.has(a.name)).map((a) => effectKey(a.name, a.kwargs, ignore)).sort();
-    if (made.length === truth.length && made.every((k, i) => k === truth[i])) agreeing++;
+    if (made.length === truth.length && made.every((k, i) => k === truth[i])) {
+      agreeing++;
+      task.agreeing++;
+    }
   }
-  return { agreeing, n: runs.length };
+  const tasks = [...perTask.values()];
+  return {
+    agreeing,
+    n: runs.length,
+    cases: tasks.length,
+    share: tasks.reduce((sum, t) => sum + t.agreeing / t.trials, 0),
+    // tau-bench's pass^k at k = the trials per task: the share of tasks all of whose trials agree
+    passAll: tasks.filter((t) => t.agreeing === t.trials).length / tasks.length,
+  };
 }
 
 describe.skipIf(!present)('import tau-bench: gpt-4o on the airline domain (needs ../shared/corpora/tau-bench)', () => {
@@ -150,10 +167,20 @@ describe.skipIf(!present)('import tau-bench: gpt-4o on the airline domain (needs
       ].join('\n'),
     );
     const run = await cli(dir, 'run', 'suites/tau-bench-airline.yaml', '--json', 'out.json', '--db', join(dir, 'db.sqlite'));
-    const results = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8')) as { metrics: { effectsAgreement: { rate: number | null; n: number; successes: number }; agreement: { n: number } } };
+    const results = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8')) as {
+      metrics: { effectsAgreement: { rate: number | null; n: number; successes: number; ci95: [number, number] }; agreement: { n: number }; passK: { k: number; value: number; traces: number; over: string } };
+    };
     const expected = effectsAgreementOf(raw);
     expect(expected.agreeing).toBeGreaterThan(0);
-    expect(results.metrics.effectsAgreement).toMatchObject({ n: expected.n, successes: expected.agreeing, rate: expected.agreeing / expected.n });
+    // Over the 50 tasks, not the 200 runs: the 4 trials of a task are not independent evidence.
+    expect(expected.cases).toBe(50);
+    expect(results.metrics.effectsAgreement).toMatchObject({ n: expected.cases, successes: expect.closeTo(expected.share, 12), rate: expect.closeTo(expected.agreeing / expected.n, 12) });
+    expect(results.metrics.effectsAgreement.ci95).toEqual(wilsonInterval(expected.share, expected.cases));
+    expect(results.metrics.passK).toEqual({ k: 4, value: expect.closeTo(expected.passAll, 12), traces: 50, over: 'effects' });
+    // The README quotes these figures.
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const quoted = (m: { rate: number | null; ci95: [number, number] }) => `${m.rate!.toFixed(2)}, 95% CI [${m.ci95.map((x) => x.toFixed(3)).join(', ')}]`;
+    expect(readme).toContain(`effects agreement ${quoted(results.metrics.effectsAgreement)}`);
     // tau-bench records no decisions: agreement has nothing to compare, and the gate judges the effects.
     expect(results.metrics.agreement.n).toBe(0);
     // …and the summary says what is missing: a reference decision, not a reference (the actions are one)
@@ -167,7 +194,11 @@ describe.skipIf(!present)('import tau-bench: gpt-4o on the airline domain (needs
     expect(lenient.code).toBe(0);
     const ignoring = (JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as typeof results).metrics.effectsAgreement;
     const expectedIgnoring = effectsAgreementOf(raw, ['summary']);
-    expect(ignoring).toMatchObject({ n: expectedIgnoring.n, successes: expectedIgnoring.agreeing });
+    expect(ignoring).toMatchObject({ n: expectedIgnoring.cases, successes: expect.closeTo(expectedIgnoring.share, 12) });
     expect(expectedIgnoring.agreeing).toBeGreaterThan(expected.agreeing);
+    expect(readme).toContain(`effects agreement ${quoted(ignoring)}`);
+    const lenientPassK = (JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as typeof results).metrics.passK;
+    expect(lenientPassK).toEqual({ k: 4, value: expect.closeTo(expectedIgnoring.passAll, 12), traces: 50, over: 'effects' });
+    expect(readme).toContain(`pass^4 ${expectedIgnoring.passAll.toFixed(2)}`);
   });
 });

@@ -33,7 +33,8 @@ async function run(candidate: string, extra: string, n: number, setup?: (dir: st
 describe('budgets', () => {
   it('stops a trace that spends more tokens than budgets.maxTokens', async () => {
     const { results } = await run(OPENAI, 'budgets: { maxTokens: 3000 }', 1);
-    expect(results[0]).toMatchObject({ status: 'budget_exceeded', agree: null, error: { code: 'SG_BUDGET_EXCEEDED' } });
+    // The trace's own budget is the candidate's: no outcome by its doing, judged not to agree.
+    expect(results[0]).toMatchObject({ status: 'budget_exceeded', agree: false, cause: 'candidate', error: { code: 'SG_BUDGET_EXCEEDED', budget: 'maxTokens' } });
     expect(results[0]!.error!.message).toMatch(/^token budget of 3000 exceeded \(\d+\)$/);
   });
 
@@ -48,6 +49,10 @@ describe('budgets', () => {
     expect(results.slice(2).every((r) => r.steps.length === 0)).toBe(true);
     expect(apis.seen.length).toBeLessThan(8);
     expect(outcome.counts.budgetExceeded).toBe(3);
+    // The run's shared budget is not the candidate's doing: missing evidence, not a disagreement.
+    expect(results.slice(1).every((r) => r.cause === 'infrastructure' && r.agree === null)).toBe(true);
+    expect(outcome.counts.noOutcome.infrastructure).toMatchObject({ traces: 3, budgetExceeded: 3 });
+    expect(outcome.metrics.agreement.n).toBe(1);
   });
 
   it('stops a model that calls the same tool with the same arguments again and again: loop_detected', async () => {

@@ -103,10 +103,12 @@ describe('OpenAI Chat Completions tool loop', () => {
     };
     apis.next(bad, bad, bad, bad);
     const { results, outcome } = await run(OPENAI, { concurrency: 1 }, 1);
-    expect(results[0]).toMatchObject({ status: 'invalid_output', agree: null, error: { code: 'INVALID_OUTPUT' } });
+    // Invalid output is the candidate's doing: it counts as not agreeing in the gated figure, and not at all over completed traces.
+    expect(results[0]).toMatchObject({ status: 'invalid_output', agree: false, cause: 'candidate', error: { code: 'INVALID_OUTPUT' } });
     expect(results[0]!.error!.message).toMatch(/\/action must be equal to one of the allowed values/);
     expect(outcome.counts.invalidOutput).toBe(1);
-    expect(outcome.metrics.agreement.n).toBe(0);
+    expect(outcome.metrics.agreement).toMatchObject({ n: 1, successes: 0 });
+    expect(outcome.metrics.agreementCompleted.n).toBe(0);
   });
 
   it('talks to any OpenAI-compatible server through baseURL, without a key', async () => {
