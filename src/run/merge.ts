@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { evaluateGate } from '../gate/gate.js';
+import { mergeCoverage, uniqueIssues } from '../gate/coverage.js';
 import { createMetricsAccumulator } from '../metrics/summary.js';
 import type { TraceResult } from '../replay/types.js';
 import { resultKey } from '../replay/types.js';
@@ -19,6 +20,7 @@ interface RunDocument {
   shard: { index: number; count: number } | null;
   settings?: RunSettings;
   issues: RunOutcome['issues'];
+  coverage?: RunOutcome['coverage'];
   warnings: string[];
   modelCalls: RunOutcome['modelCalls'];
   results: TraceResult[];
@@ -65,6 +67,8 @@ export function mergeRuns(files: readonly string[], now: Date): { outcome: RunOu
   // In the order an unsharded run reads them: by trace file, then line.
   results.sort((a, b) => (a.source.file === b.source.file ? a.source.line - b.source.line : a.source.file < b.source.file ? -1 : 1) || a.trial - b.trial);
   const metrics = accumulator.finish();
+  // Every shard reads, and reports, every bad line: each counts once.
+  const coverage = mergeCoverage(docs);
   const sum = (pick: (d: RunDocument) => number) => docs.reduce((total, d) => total + pick(d), 0);
   const outcome: RunOutcome = {
     meta: {
@@ -87,8 +91,9 @@ export function mergeRuns(files: readonly string[], now: Date): { outcome: RunOu
     finishedAt: now.toISOString(),
     counts: accumulator.counts(),
     metrics,
-    gate: evaluateGate(settings.gate, metrics),
-    issues: docs.flatMap((d) => d.issues),
+    gate: evaluateGate(settings.gate, metrics, coverage),
+    issues: uniqueIssues(docs.flatMap((d) => d.issues)),
+    ...(coverage ? { coverage } : {}),
     warnings: docs.flatMap((d) => d.warnings),
     resumed: 0,
     trials: settings.trials,

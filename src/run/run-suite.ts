@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { relative } from 'node:path';
 import { DuplicateResultError, InputError, NotFoundError, ShadowgateError, UsageError, type Issue } from '../errors.js';
 import { evaluateGate, type GateResult } from '../gate/gate.js';
+import { coverageOf, unreadableLocations, type CoverageCounts } from '../gate/coverage.js';
 import { collapseTrials, mcnemarMidP, pairResults, traceOutcomes } from '../metrics/paired.js';
 import { jensenShannon } from '../metrics/stats.js';
 import { costTrend } from '../phases/auto.js';
@@ -76,6 +77,8 @@ export interface RunOutcome {
   gate: GateResult;
   /** Bad trace lines, skipped. */
   issues: Issue[];
+  /** The trace lines in the run's share and how many could not be read into a result (the gate's `coverage`). */
+  coverage?: CoverageCounts;
   warnings: string[];
   /** Results taken from the store rather than run again. */
   resumed: number;
@@ -123,6 +126,8 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
   const warnings: string[] = [];
   let total = (await countLines(suite.traceFiles)) * trials;
   let finished = resumed;
+  // Trace lines in this run's share, read or not (a bad line is in every shard's); the candidate's bad lines count too.
+  let lines = unreadableLocations(issues).length;
   options.onProgress?.({ done: finished, total });
 
   const store1 = (result: TraceResult, source: { file: string; line: number }): boolean => {
@@ -196,6 +201,7 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
       if (!line.ok) {
         issues.push(...line.issues.map((i) => ({ ...i, file: show(i.file) })));
         total -= trials;
+        lines++;
         continue;
       }
       const { trace } = line;
@@ -203,6 +209,7 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
         total -= trials;
         continue;
       }
+      lines++;
       for (let t = 0; t < trials; t++) {
         const trial = suite.candidate.kind === 'recorded' ? (trace.trial ?? 0) : t;
         if (resuming && store.hasResult(meta.runId, resultKey(trace.id, trial))) continue;
@@ -228,13 +235,15 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
     metrics.noiseFloor = await measureNoise(suite, options, { meta, metrics }, candidate.recorder, warnings);
   }
   const counts = accumulator.counts();
-  const gate = evaluateGate(suite.gate, metrics);
+  // Infrastructure losses (traces without an outcome through no fault of the candidate) join coverage once results carry that cause.
+  const coverage = coverageOf(lines, issues);
+  const gate = evaluateGate(suite.gate, metrics, coverage);
   const end = now();
   const recorded = candidate.finish(end);
   const modelCalls = candidate.modelStats();
   const finishedAt = end.toISOString();
   store.finishRun(meta.runId, finishedAt, { counts, metrics, gate, issues: issues.length, warnings, modelCalls, shard: options.shard ?? null });
-  return { meta, finishedAt, counts, metrics, gate, issues, warnings, resumed, trials, modelCalls, settings: { gate: suite.gate, trials, driftIgnoreArgs: compare.pathIgnoreArgs, reversibility: keptReversibility(suite), ...(compare.policy ? { policyRules: compare.policy.ids } : {}) }, ...(options.shard ? { shard: options.shard } : {}), ...(recorded !== undefined ? { recorded } : {}) };
+  return { meta, finishedAt, counts, metrics, gate, issues, coverage, warnings, resumed, trials, modelCalls, settings: { gate: suite.gate, trials, driftIgnoreArgs: compare.pathIgnoreArgs, reversibility: keptReversibility(suite), ...(compare.policy ? { policyRules: compare.policy.ids } : {}) }, ...(options.shard ? { shard: options.shard } : {}), ...(recorded !== undefined ? { recorded } : {}) };
 }
 
 /** Draws the review sample per decision class over the whole run, and queues it (the inputs read again from the trace files). */
