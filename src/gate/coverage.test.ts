@@ -33,6 +33,8 @@ describe('coverage', () => {
     ];
     expect(mergeCoverage(shards)).toEqual(coverageOf(20, bad));
     expect(uniqueIssues(shards.flatMap((s) => s.issues))).toEqual(bad);
-    expect(mergeCoverage([{ coverage: null, issues: [] }])).toBeUndefined();
+    // A shard that does not say what it read leaves coverage unknown: inconclusive, not skipped.
+    expect(mergeCoverage([shards[0]!, { coverage: null, issues: [] }])).toBeNull();
+    expect(coverageCheck(null, 1)).toMatchObject({ status: 'inconclusive', value: null });
   });
 });

@@ -61,8 +61,9 @@ export function uniqueIssues(issues: readonly Issue[]): Issue[] {
  * summed, and the unreadable lines once (every shard reads every line, and reports the
  * bad ones alike). Pure.
  */
-export function mergeCoverage(shards: readonly { coverage?: CoverageCounts | null; issues: readonly Issue[] }[]): CoverageCounts | undefined {
-  if (shards.some((s) => !s.coverage)) return undefined;
+export function mergeCoverage(shards: readonly { coverage?: CoverageCounts | null; issues: readonly Issue[] }[]): CoverageCounts | null {
+  // A shard that does not say what it read leaves coverage unknown, which the gate does not pass.
+  if (shards.some((s) => !s.coverage)) return null;
   const locations = unreadableLocations(shards.flatMap((s) => s.issues));
   const read = shards.reduce((n, s) => n + s.coverage!.lines - s.coverage!.unreadable - (s.coverage!.infrastructureMissing ?? 0), 0);
   const infra = shards.some((s) => s.coverage!.infrastructureMissing !== undefined)
@@ -78,10 +79,11 @@ export function mergeCoverage(shards: readonly { coverage?: CoverageCounts | nul
 
 /**
  * The `coverage` check: the share of trace lines read into a result, against `min`
- * (1 by default: any loss). Short of it the verdict is inconclusive, not failed: the
- * data is missing, not the candidate at fault. Pure.
+ * (1 by default: any loss). Short of it, or unknown (`null`), the verdict is inconclusive,
+ * not failed: the data is missing, not the candidate at fault. Pure.
  */
-export function coverageCheck(c: CoverageCounts, min: number): GateCheck {
+export function coverageCheck(c: CoverageCounts | null, min: number): GateCheck {
+  if (c === null) return { name: 'coverage', value: null, threshold: min, status: 'inconclusive', reason: 'how many trace lines were read is unknown (results written by an older shadowgate): run again' };
   const lost = c.unreadable + (c.infrastructureMissing ?? 0);
   if (c.lines === 0) return { name: 'coverage', value: null, threshold: min, status: 'inconclusive', reason: 'no trace line was read' };
   const rate = (c.lines - lost) / c.lines;

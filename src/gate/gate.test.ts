@@ -158,6 +158,9 @@ describe('evaluateGate', () => {
     const some = { lines: 100, unreadable: 3, firstLocations: ['t.jsonl:1', 't.jsonl:2', 't.jsonl:3'] };
     expect(evaluateGate({ errorRate: { max: 0.1 }, coverage: { min: 0.97 } }, metrics({ errorRate: 0 }), some).verdict).toBe('pass');
     expect(evaluateGate({ errorRate: { max: 0.1 }, coverage: { min: 0.98 } }, metrics({ errorRate: 0 }), some).verdict).toBe('inconclusive');
+    // Coverage the caller cannot state (a shard of an older version) is inconclusive; one not given at all is not checked.
+    expect(evaluateGate({ errorRate: { max: 0.1 } }, metrics({ errorRate: 0 }), null).checks.find((c) => c.name === 'coverage')).toMatchObject({ status: 'inconclusive' });
+    expect(evaluateGate({ errorRate: { max: 0.1 } }, metrics({ errorRate: 0 })).checks.map((c) => c.name)).toEqual(['errorRate']);
     // No check to gate on: no coverage check either (run without gate checks reports the bad lines, not a verdict on them).
     expect(evaluateGate({}, metrics(), coverage).checks).toEqual([]);
   });

@@ -56,10 +56,11 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
  * evidence to decide makes it inconclusive. A dry-run check is listed with its
  * status and left out of the verdict. With a check that decides the verdict,
  * `coverage` is checked too (every trace line read, unless `gate.coverage.min` allows
- * less) where the caller read trace files and passes what it read. With none, the
+ * less) where the caller read trace files and passes what it read (`null`: it cannot
+ * say, which is inconclusive). With none, the
  * result says `noChecks`, and it is inconclusive if no trace could be compared.
  */
-export function evaluateGate(config: GateConfig, metrics: RunMetrics, coverage?: CoverageCounts): GateResult {
+export function evaluateGate(config: GateConfig, metrics: RunMetrics, coverage?: CoverageCounts | null): GateResult {
   const checks: GateCheck[] = [];
   const atLeast = (name: string, value: number | null, min: number, what: string, missing: string) =>
     checks.push(
@@ -157,7 +158,7 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics, coverage?:
     if (key && config[key]?.dryRun) check.dryRun = true;
   }
   const gated = gatesAnything(config);
-  if (gated && coverage) {
+  if (gated && coverage !== undefined) {
     const check = coverageCheck(coverage, config.coverage?.min ?? 1);
     checks.push(config.coverage?.dryRun ? { ...check, dryRun: true } : check);
   }
