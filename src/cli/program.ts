@@ -70,16 +70,21 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
       .addOption(new Option('--otel-endpoint <url>', 'send OpenTelemetry spans of the run to an OTLP/HTTP endpoint (JSON; /v1/traces added to a bare host)').env('SHADOWGATE_OTEL_ENDPOINT'))
       .addOption(dbOption(io));
 
-  runOptions(
-    inconclusiveOptions(
-    program
-      .command('run')
-      .description('replay suites against their candidate and report agreement, drift and cost (exit 1 when a gate fails or is inconclusive)'),
+  inconclusiveOptions(
+    runOptions(
+      program
+        .command('run')
+        .description('replay suites against their candidate and report agreement, drift and cost (exit 1 when a gate fails or is inconclusive)'),
     ),
   ).action(async (suites: string[], opts: RunFlags) => setExit(await runCommand(io, suites, opts, 'run')));
 
-  inconclusiveOptions(runOptions(program.command('gate').description('the release gate for CI: run suites, apply every check, write the reports (exit 0 pass, 1 fail or inconclusive, 2 when a suite has no gate checks)')))
-    .action(async (suites: string[], opts: RunFlags) => setExit(await runCommand(io, suites, opts, 'gate')));
+  inconclusiveOptions(
+    runOptions(
+      program
+        .command('gate')
+        .description('the release gate for CI: run suites, apply every check, write the reports (exit 0 pass, 1 fail or inconclusive, 2 when a suite has no gate checks)'),
+    ),
+  ).action(async (suites: string[], opts: RunFlags) => setExit(await runCommand(io, suites, opts, 'gate')));
 
   const merge = program
     .command('merge')

@@ -57,8 +57,8 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
  * status and left out of the verdict. With a check that decides the verdict,
  * `coverage` is checked too (every trace line read, unless `gate.coverage.min` allows
  * less) where the caller read trace files and passes what it read (`null`: it cannot
- * say, which is inconclusive). With none, the
- * result says `noChecks`, and it is inconclusive if no trace could be compared.
+ * say, which is inconclusive). With none, the result says `noChecks`, and it is
+ * inconclusive if no trace could be compared.
  */
 export function evaluateGate(config: GateConfig, metrics: RunMetrics, coverage?: CoverageCounts | null): GateResult {
   const checks: GateCheck[] = [];
