@@ -45,7 +45,8 @@ export type { ModuleContext, ModuleCandidate } from './replay/module-candidate.j
 export type { TraceResult, ResultStatus, Divergence } from './replay/types.js';
 export { wilsonInterval, jensenShannon, populationStabilityIndex, levenshtein, sequenceSimilarity, quantile } from './metrics/stats.js';
 export type { RunMetrics, RateMetric, Counts } from './metrics/summary.js';
-export { evaluateGate, type GateResult, type GateCheck, type Verdict } from './gate/gate.js';
+export { evaluateGate, gatesAnything, type GateResult, type GateCheck, type Verdict } from './gate/gate.js';
+export { coverageOf, type CoverageCounts } from './gate/coverage.js';
 export { reversibilityMatrix, PHASE_CAP, type ReversibilityMatrix, type ToolCap, type ShadowPeriod } from './phases/reversibility.js';
 export { assessPromotion, promotionThresholds, DEFAULT_PROMOTION, type PromotionAssessment, type PromotionStep, type PromotionThresholds, type PhaseRun } from './phases/promotion.js';
 export type { Store, RunMeta, RunRecord } from './store/types.js';

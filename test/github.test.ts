@@ -250,7 +250,12 @@ describe('GitHub workflows and action', () => {
     for (const suite of ['refund-triage', 'refund-triage-regression', 'refund-triage-replay']) {
       const step = nightly.steps.find((s) => new RegExp(`shadowgate \\w+ suites/${suite}\\.yaml .*--report reports/nightly/${suite}\\b`).test(s.step.run ?? ''));
       expect(step, suite).toBeTruthy();
-      if (suite === 'refund-triage-regression') expect(step!.step['continue-on-error']).toBe(true);
+      // Expected to fail: only exit 1 with the verdict fail passes the step; an inconclusive gate is not swallowed.
+      if (suite === 'refund-triage-regression') {
+        expect(step!.step['continue-on-error']).toBeUndefined();
+        expect(step!.step.run).toMatch(/\|\| code=\$\?/);
+        expect(step!.step.run).toContain('[ "$verdict" != "fail" ]');
+      }
     }
     const upload = nightly.steps.find((s) => s.step.uses?.startsWith('actions/upload-artifact'));
     expect(String(upload?.step.with?.path)).toMatch(/^reports\/nightly/);
@@ -266,6 +271,26 @@ describe('GitHub workflows and action', () => {
     const upload = nightly.steps.find((s) => s.step.uses?.startsWith('actions/upload-artifact') && s.step.with?.path === 'reports/nightly/drift');
     expect(upload?.step.with?.name).toBe('drift-report');
     expect(String(upload?.step.if)).toMatch(/always\(\)/);
+  });
+
+  it('no workflow and not the action hide an inconclusive gate: gate and merge steps keep exit 1 (allowing inconclusive only on the action\'s explicit input)', () => {
+    const hiding: string[] = [];
+    for (const f of files) {
+      for (const { job, step } of f.steps) {
+        const run = step.run ?? '';
+        if (!/shadowgate (gate|merge) /.test(run)) continue;
+        const where = `${f.file}: ${job}: ${step.name ?? run.slice(0, 40)}`;
+        if (step['continue-on-error']) hiding.push(`${where}: continue-on-error`);
+        if (/\|\|\s*(true|:)\b/.test(run)) hiding.push(`${where}: || true`);
+        // A caught exit code must be passed on (exit "$code") or checked against the verdict.
+        if (/\|\| code=\$\?/.test(run) && !/exit "?\$code"?/.test(run) && !/\$verdict" != "fail"/.test(run)) hiding.push(`${where}: swallows the exit code`);
+        for (const line of run.split('\n').filter((l) => !/^\s*#/.test(l) && /--allow-inconclusive|--no-fail-on-inconclusive/.test(l))) {
+          const guarded = f.file === 'action.yml' && run.includes('if [ "$FAIL_ON_INCONCLUSIVE" = "false" ]; then') && /^\s+shadowgate gate .*--allow-inconclusive \|\| code=\$\?$/.test(line);
+          if (!guarded) hiding.push(`${where}: ${line.trim()}`);
+        }
+      }
+    }
+    expect(hiding).toEqual([]);
   });
 
   it('action.yml: a composite action with the promised inputs and output', () => {

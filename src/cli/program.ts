@@ -12,8 +12,9 @@ import { mergeRuns } from '../run/merge.js';
 import { comparisonDocument, renderComparison, renderComparisonMarkdown } from '../report/compare.js';
 import { gitInfo } from '../run/git.js';
 import { runSuite, type RunOutcome } from '../run/run-suite.js';
+import { gatesAnything, NOTHING_TO_GATE, type GateResult } from '../gate/gate.js';
 import { validatePaths } from '../run/validate.js';
-import { loadSuite } from '../suite/load.js';
+import { loadSuite, type ResolvedSuite } from '../suite/load.js';
 import { createSqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
 import type { TraceResult } from '../replay/types.js';
@@ -70,32 +71,35 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
       .addOption(new Option('--otel-endpoint <url>', 'send OpenTelemetry spans of the run to an OTLP/HTTP endpoint (JSON; /v1/traces added to a bare host)').env('SHADOWGATE_OTEL_ENDPOINT'))
       .addOption(dbOption(io));
 
-  runOptions(
-    program
-      .command('run')
-      .description('replay suites against their candidate and report agreement, drift and cost (exit 1 when a gate fails or is inconclusive)'),
-  ).action(async (suites: string[], opts: RunFlags) => setExit(await runCommand(io, suites, opts)));
+  inconclusiveOptions(
+    runOptions(
+      program
+        .command('run')
+        .description('replay suites against their candidate and report agreement, drift and cost (exit 1 when a gate fails or is inconclusive)'),
+    ),
+  ).action(async (suites: string[], opts: RunFlags) => setExit(await runCommand(io, suites, opts, 'run')));
 
-  runOptions(program.command('gate').description('the release gate for CI: run suites, apply every check, write the reports (exit 0 pass, 1 fail or inconclusive)'))
-    .addOption(
-      new Option('--no-fail-on-inconclusive', 'exit 0 when the verdict is inconclusive (only a failing check exits 1)').env('SHADOWGATE_NO_FAIL_ON_INCONCLUSIVE'),
-    )
-    .action(async (suites: string[], opts: RunFlags) => setExit(await runCommand(io, suites, opts)));
+  inconclusiveOptions(
+    runOptions(
+      program
+        .command('gate')
+        .description('the release gate for CI: run suites, apply every check, write the reports (exit 0 pass, 1 fail or inconclusive, 2 when a suite has no gate checks)'),
+    ),
+  ).action(async (suites: string[], opts: RunFlags) => setExit(await runCommand(io, suites, opts, 'gate')));
 
-  program
+  const merge = program
     .command('merge')
     .description('merge the results of a sharded run (run --shard i/n --json …) into one run, metrics and verdict as if unsharded')
     .argument('<json...>', 'shadowgate.run/v1 results files, one per shard')
     .option('--json <file>', 'write the merged shadowgate.run/v1 results')
-    .option('--report <dir>', 'write report.md, junit.xml, report.html and results.json for the merged run')
-    .addOption(new Option('--no-fail-on-inconclusive', 'exit 0 when the verdict is inconclusive'))
-    .action((files: string[], opts: { json?: string; report?: string; failOnInconclusive?: boolean }) => {
+    .option('--report <dir>', 'write report.md, junit.xml, report.html and results.json for the merged run');
+  inconclusiveOptions(merge)
+    .action((files: string[], opts: { json?: string; report?: string } & InconclusiveFlags) => {
       const { outcome, results } = mergeRuns(files.map((f) => resolve(io.cwd, f)), new Date());
       io.stdout.write(renderRunSummary(outcome));
       if (opts.json) writeRunJson(resolve(io.cwd, opts.json), outcome, results);
       if (opts.report) writeReports(resolve(io.cwd, opts.report), outcome, () => results, { env: io.env });
-      const failed = outcome.gate.verdict === 'fail' || (outcome.gate.verdict === 'inconclusive' && opts.failOnInconclusive !== false);
-      setExit(failed ? EXIT.gateFailed : EXIT.ok);
+      setExit(gateExit(io, outcome.gate, opts));
     });
 
   program
@@ -271,6 +275,30 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
   return program;
 }
 
+/** `--allow-inconclusive` and its older spelling `--no-fail-on-inconclusive`, on run, gate and merge. */
+interface InconclusiveFlags {
+  allowInconclusive?: boolean;
+  failOnInconclusive?: boolean;
+}
+
+function inconclusiveOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--allow-inconclusive', 'exit 0 when the verdict is inconclusive, with a note saying so (a failing check still exits 1)').env('SHADOWGATE_ALLOW_INCONCLUSIVE'))
+    .addOption(new Option('--no-fail-on-inconclusive', 'the older name of --allow-inconclusive').env('SHADOWGATE_NO_FAIL_ON_INCONCLUSIVE'));
+}
+
+/**
+ * The exit code of a verdict: 1 for fail and for inconclusive, unless inconclusive is
+ * allowed, which exits 0 and says so, so that a green job does not read as a pass.
+ */
+function gateExit(io: CliIo, gate: GateResult, opts: InconclusiveFlags): number {
+  if (gate.verdict === 'fail') return EXIT.gateFailed;
+  if (gate.verdict !== 'inconclusive') return EXIT.ok;
+  if (opts.allowInconclusive !== true && opts.failOnInconclusive !== false) return EXIT.gateFailed;
+  io.stdout.write('  note: the verdict is INCONCLUSIVE, not a pass; exit 0 because inconclusive is allowed (--allow-inconclusive)\n');
+  return EXIT.ok;
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
@@ -293,11 +321,10 @@ function parseShard(value: string): { index: number; count: number } {
   return { index, count };
 }
 
-interface RunFlags extends OtelFlags {
+interface RunFlags extends OtelFlags, InconclusiveFlags {
   json?: string;
   report?: string;
   shard?: { index: number; count: number };
-  failOnInconclusive?: boolean;
   concurrency: number;
   trials?: number;
   resume?: string;
@@ -311,7 +338,7 @@ interface RunFlags extends OtelFlags {
   db: string;
 }
 
-async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags): Promise<number> {
+async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags, command: 'run' | 'gate'): Promise<number> {
   if (opts.resume && suiteFiles.length > 1) throw new UsageError('--resume takes one suite', 'name the suite the run was made with');
   if (opts.record && opts.resume) {
     throw new UsageError('--record cannot be used with --resume', 'a cassette holds a whole run: record it with a run from the start');
@@ -323,12 +350,18 @@ async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags): Prom
   const jsonFile = (name: string) => resolve(io.cwd, suiteFiles.length === 1 ? opts.json! : opts.json!.replace(/(\.json)?$/, `.${name}.json`));
   if (opts.json) assertWritableFile(resolve(io.cwd, opts.json));
   if (opts.report) assertWritableFile(resolve(io.cwd, opts.report, 'report.md'));
+  const suites: ResolvedSuite[] = [];
+  for (const suiteFile of suiteFiles) suites.push(await loadSuite(resolve(io.cwd, suiteFile)));
+  // A gate with nothing to check would pass on nothing: refused before anything runs.
+  const ungated = command === 'gate' ? suiteFiles.filter((_, i) => !gatesAnything(suites[i]!.gate)) : [];
+  if (ungated.length > 0) {
+    throw new UsageError(`${ungated.join(', ')}: ${NOTHING_TO_GATE}`, 'for example `gate: { agreement: { min: 0.9 } }`; a check with dryRun: true does not decide the verdict; `shadowgate run` measures without a gate');
+  }
   const otel = createOtelExport(io, opts);
   const store: Store = createSqliteStore(resolve(io.cwd, opts.db));
   let exit: number = EXIT.ok;
   try {
-    for (const suiteFile of suiteFiles) {
-      const suite = await loadSuite(resolve(io.cwd, suiteFile));
+    for (const suite of suites) {
       const spans = otel?.startRun(suite);
       const progress = createProgressReporter(io, suite.name);
       const baseline = opts.baseline ? loadBaseline(opts.baseline, store, io.cwd, suite.name) : undefined;
@@ -374,8 +407,7 @@ async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags): Prom
         writeReports(dir, outcome, () => store.results(outcome.meta.runId), { baseline: baseline?.metrics, env: io.env });
         io.stdout.write(`  reports: ${relative(io.cwd, dir) || '.'}/ (report.md, junit.xml, report.html, results.json)\n`);
       }
-      const failed = outcome.gate.verdict === 'fail' || (outcome.gate.verdict === 'inconclusive' && opts.failOnInconclusive !== false);
-      if (failed) exit = EXIT.gateFailed;
+      if (gateExit(io, outcome.gate, opts) !== EXIT.ok) exit = EXIT.gateFailed;
     }
   } finally {
     store.close();

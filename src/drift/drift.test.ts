@@ -163,11 +163,26 @@ describe('thresholds', () => {
   };
   const thresholds = DriftConfigSchema.parse({ thresholds: { maxJsd: 0.02, toolRatio: { max: 2, minCalls: 10 }, agreement: { maxDrop: 0.05 }, overrideRate: { max: 0.2 } } }).thresholds;
 
-  it('passes when nothing moved, and lists a figure the source lacks as no-data', () => {
+  it('passes when nothing moved and every threshold has its figure', () => {
+    const [ref, latest] = analysed(1, 90);
+    const { overrideRate: _o, ...measured } = thresholds;
+    const j = judgeDrift(latest, ref!.figures, measured, 30);
+    expect(j.verdict).toBe('pass');
+    expect(j.checks.map((c) => [c.name, c.status])).toEqual([['maxJsd', 'pass'], ['toolRatio.max', 'pass'], ['agreement.maxDrop', 'pass']]);
+  });
+
+  it('is inconclusive, never pass, when a threshold has no data in the window (the source lacks the figure)', () => {
     const [ref, latest] = analysed(1, 90);
     const j = judgeDrift(latest, ref!.figures, thresholds, 30);
-    expect(j.verdict).toBe('pass');
-    expect(j.checks.map((c) => [c.name, c.status])).toEqual([['maxJsd', 'pass'], ['toolRatio.max', 'pass'], ['agreement.maxDrop', 'pass'], ['overrideRate.max', 'no-data']]);
+    expect(j.checks.map((c) => [c.name, c.status])).toEqual([['maxJsd', 'pass'], ['toolRatio.max', 'pass'], ['agreement.maxDrop', 'pass'], ['overrideRate.max', 'inconclusive']]);
+    expect(j.verdict).toBe('inconclusive');
+    expect(j.reason).toBe('no data for overrideRate.max in the latest window or its reference');
+    expect(j.checks[3]!.reason).toBe('no override rate in the window or its reference');
+  });
+
+  it('fails on a crossed threshold even where another has no data', () => {
+    const [ref, latest] = analysed(3, 80);
+    expect(judgeDrift(latest, ref!.figures, thresholds, 30).verdict).toBe('fail');
   });
 
   it('fails with the names of the thresholds crossed', () => {

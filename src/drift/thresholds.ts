@@ -10,8 +10,8 @@ export interface DriftCheck {
   name: string;
   value: number | null;
   threshold: number;
-  /** `no-data`: the figure is absent in this source or window (listed, not a failure). */
-  status: 'pass' | 'fail' | 'no-data';
+  /** `inconclusive`: the figure is absent in this source or window; a threshold with no data never passes. */
+  status: 'pass' | 'fail' | 'inconclusive';
   reason: string;
 }
 
@@ -33,7 +33,7 @@ interface Wording {
 
 function check(name: string, value: number | null, threshold: number | undefined, direction: Direction, show: (x: number) => string, what: string, wording: Wording = {}): DriftCheck[] {
   if (threshold === undefined) return [];
-  if (value === null) return [{ name, value, threshold, status: 'no-data', reason: `no ${what} in the window or its reference` }];
+  if (value === null) return [{ name, value, threshold, status: 'inconclusive', reason: `no ${what} in the window or its reference` }];
   const crossed = direction === 'max' ? value > threshold : value < threshold;
   const word = direction === 'max' ? (crossed ? 'above' : 'within') : crossed ? 'below' : 'within';
   const said = wording.said ? wording.said(value) : `${what} ${show(value)}`;
@@ -67,8 +67,9 @@ function extremeTool(latest: WindowReport, minCalls: number): { tool: string; ra
 /**
  * Judges the latest window against its reference window with the configured
  * thresholds. Any crossed threshold fails; a window (or reference) with fewer than
- * `minTraces` runs makes the verdict inconclusive; a figure a source does not carry
- * is `no-data`, listed but not failing. No thresholds: pass. Pure.
+ * `minTraces` runs makes the verdict inconclusive, and so does a threshold on a figure
+ * the window lacks (a source that does not carry it): it is listed with its reason,
+ * never passed. No thresholds: pass. Pure.
  */
 export function judgeDrift(latest: WindowReport | undefined, reference: WindowFigures | null, t: DriftThresholds, minTraces: number): DriftJudgement {
   const any = Object.values(t).some((v) => v !== undefined);
@@ -88,7 +89,7 @@ export function judgeDrift(latest: WindowReport | undefined, reference: WindowFi
     ...check('maxPsi', c.psi ?? null, t.maxPsi, 'max', plain, 'tool-call PSI'),
     ...(t.toolRatio
       ? tool === null
-        ? [{ name: 'toolRatio.max', value: null, threshold: t.toolRatio.max, status: 'no-data' as const, reason: `no tool with ${t.toolRatio.minCalls}+ calls in both windows` }]
+        ? [{ name: 'toolRatio.max', value: null, threshold: t.toolRatio.max, status: 'inconclusive' as const, reason: `no tool with ${t.toolRatio.minCalls}+ calls in both windows` }]
         : [{
             name: 'toolRatio.max',
             value: tool.ratio,
@@ -113,7 +114,8 @@ export function judgeDrift(latest: WindowReport | undefined, reference: WindowFi
     ...check('p95LatencyMs.maxRatio', c.p95LatencyRatio ?? null, t.p95LatencyMs?.maxRatio, 'max', times, 'p95 latency'),
   ];
   const failed = checks.filter((x) => x.status === 'fail');
-  return failed.length > 0
-    ? { verdict: 'fail', reason: `crossed: ${failed.map((x) => x.name).join(', ')}`, checks }
-    : { verdict: 'pass', reason: `${checks.length} threshold(s), none crossed`, checks };
+  const missing = checks.filter((x) => x.status === 'inconclusive');
+  if (failed.length > 0) return { verdict: 'fail', reason: `crossed: ${failed.map((x) => x.name).join(', ')}`, checks };
+  if (missing.length > 0) return { verdict: 'inconclusive', reason: `no data for ${missing.map((x) => x.name).join(', ')} in the latest window or its reference`, checks };
+  return { verdict: 'pass', reason: `${checks.length} threshold(s), none crossed`, checks };
 }

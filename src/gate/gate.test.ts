@@ -3,7 +3,7 @@ import { createMetricsAccumulator, rateMetric, type RunMetrics } from '../metric
 import { pairedDropInterval } from '../metrics/non-inferiority.js';
 import { mcnemarMidP } from '../metrics/paired.js';
 import { GateConfigSchema, type GateConfig } from '../suite/schema.js';
-import { evaluateGate } from './gate.js';
+import { evaluateGate, gatesAnything, inconclusiveReasons } from './gate.js';
 
 /** A paired metric with b regressions and c fixes over n pairs (trace ids made up). */
 function pairedOf(b: number, c: number, n: number) {
@@ -17,8 +17,16 @@ function metrics(overrides: Partial<RunMetrics> = {}): RunMetrics {
 }
 
 describe('evaluateGate', () => {
-  it('passes with no checks configured', () => {
-    expect(evaluateGate({}, metrics())).toEqual({ verdict: 'pass', checks: [] });
+  it('says so when no check is configured, rather than passing on nothing', () => {
+    expect(evaluateGate({}, metrics())).toEqual({ verdict: 'pass', checks: [], noChecks: true });
+    expect(gatesAnything({})).toBe(false);
+  });
+
+  it('counts neither dry-run checks nor coverage alone as something to gate on', () => {
+    expect(gatesAnything({ agreement: { min: 0.9, bound: 'lower', dryRun: true } })).toBe(false);
+    expect(gatesAnything({ coverage: { min: 0.9 } })).toBe(false);
+    expect(gatesAnything({ coverage: { min: 0.9 }, errorRate: { max: 0.1 } })).toBe(true);
+    expect(evaluateGate({ errorRate: { max: 0.1, dryRun: true } }, metrics({ errorRate: 0 }))).toMatchObject({ noChecks: true, verdict: 'pass' });
   });
 
   it('is inconclusive, whatever is configured, when no trace could be compared', () => {
@@ -33,7 +41,7 @@ describe('evaluateGate', () => {
 
   it('takes traces compared by their effects alone (no decisions) as evidence', () => {
     const m = metrics({ agreement: rateMetric(0, 0), effectsAgreement: rateMetric(44, 200) });
-    expect(evaluateGate({}, m)).toEqual({ verdict: 'pass', checks: [] });
+    expect(evaluateGate({}, m)).toEqual({ verdict: 'pass', checks: [], noChecks: true });
     expect(evaluateGate({}, metrics({ agreement: rateMetric(0, 0), effectsAgreement: rateMetric(0, 0) })).verdict).toBe('inconclusive');
   });
 
@@ -145,6 +153,62 @@ describe('evaluateGate', () => {
       verdict: 'inconclusive',
       checks: [{ name: 'costPerRunUsd', value: null, threshold: 0.05, status: 'inconclusive', reason: 'no priced model usage' }],
     });
+  });
+
+  it('is inconclusive on cost while any trace is unpriced, naming how many (the mean over the priced ones says nothing of them)', () => {
+    const partly = metrics({ cost: { ...metrics().cost, totalUsd: 0.3, perRunUsd: 0.03, unpriced: 7 } });
+    const [check] = evaluateGate({ costPerRunUsd: { max: 0.05 } }, partly).checks;
+    expect(check).toMatchObject({ name: 'costPerRunUsd', value: null, status: 'inconclusive' });
+    expect(check!.reason).toContain('7 trace(s) used a model with no price');
+    expect(evaluateGate({ costPerRunUsd: { max: 0.05 } }, partly).verdict).toBe('inconclusive');
+    const auto = metrics({ cost: partly.cost, phase: { auto: { costTrend: { ratio: 1, change: 0 } } } as unknown as RunMetrics['phase'] });
+    expect(evaluateGate({ costTrend: { maxRatio: 1.2 } }, auto).checks[0]).toMatchObject({ status: 'inconclusive', value: null });
+  });
+
+  it('is inconclusive on the override rate with no reviewed item, never pass', () => {
+    const result = evaluateGate({ overrideRate: { max: 0.2 } }, metrics());
+    expect(result.verdict).toBe('inconclusive');
+    expect(result.checks).toEqual([{ name: 'overrideRate', value: null, threshold: 0.2, status: 'inconclusive', reason: 'no reviewed items: the override rate needs review verdicts' }]);
+  });
+
+  it('lists a dry-run check with its status, and leaves it out of the verdict', () => {
+    const m = metrics({ agreement: rateMetric(5, 10), errorRate: 0 });
+    const dry = evaluateGate({ agreement: { min: 0.9, bound: 'point', dryRun: true }, errorRate: { max: 0.1 } }, m);
+    const wet = evaluateGate({ agreement: { min: 0.9, bound: 'point' }, errorRate: { max: 0.1 } }, m);
+    expect(wet.verdict).toBe('fail');
+    expect(dry.verdict).toBe('pass');
+    expect(dry.checks.map((c) => [c.name, c.status, c.dryRun])).toEqual([['agreement', 'fail', true], ['errorRate', 'pass', undefined]]);
+    // A dry-run inconclusive check does not make the verdict inconclusive either, nor is it given as a reason.
+    const unreviewed = evaluateGate({ overrideRate: { max: 0.2, dryRun: true }, errorRate: { max: 0.1 } }, m);
+    expect(unreviewed).toMatchObject({ verdict: 'pass' });
+    expect(inconclusiveReasons(unreviewed)).toEqual([]);
+    // policy:<id> checks follow policyViolations' dryRun.
+    const policy = evaluateGate({ policyViolations: { rules: { r1: { max: 0 } }, dryRun: true }, errorRate: { max: 0.1 } }, m);
+    expect(policy.checks.find((c) => c.name === 'policy:r1')).toMatchObject({ status: 'inconclusive', dryRun: true });
+    expect(policy.verdict).toBe('pass');
+  });
+
+  it('checks coverage whenever another check is configured: any unreadable line is inconclusive, naming the count and the first locations', () => {
+    const lines = 480;
+    const bad = ['t.jsonl:3', 't.jsonl:4', 't.jsonl:9', 't.jsonl:10', 't.jsonl:11'];
+    const coverage = { lines, unreadable: 330, firstLocations: bad };
+    const result = evaluateGate({ errorRate: { max: 0.1 } }, metrics({ errorRate: 0 }), coverage);
+    const check = result.checks.find((c) => c.name === 'coverage')!;
+    expect(result.verdict).toBe('inconclusive');
+    expect(check).toMatchObject({ status: 'inconclusive', threshold: 1, value: (lines - 330) / lines });
+    expect(check.reason).toContain(`330 of ${lines} trace line(s) unreadable (${bad.join(', ')}, …)`);
+    expect(inconclusiveReasons(result)[0]).toBe(`coverage: ${check.reason}`);
+    // Every line read: coverage passes.
+    expect(evaluateGate({ errorRate: { max: 0.1 } }, metrics({ errorRate: 0 }), { lines, unreadable: 0, firstLocations: [] }).verdict).toBe('pass');
+    // gate.coverage.min accepts a loss explicitly, and only as much as it says.
+    const some = { lines: 100, unreadable: 3, firstLocations: ['t.jsonl:1', 't.jsonl:2', 't.jsonl:3'] };
+    expect(evaluateGate({ errorRate: { max: 0.1 }, coverage: { min: 0.97 } }, metrics({ errorRate: 0 }), some).verdict).toBe('pass');
+    expect(evaluateGate({ errorRate: { max: 0.1 }, coverage: { min: 0.98 } }, metrics({ errorRate: 0 }), some).verdict).toBe('inconclusive');
+    // Coverage the caller cannot state (a shard of an older version) is inconclusive; one not given at all is not checked.
+    expect(evaluateGate({ errorRate: { max: 0.1 } }, metrics({ errorRate: 0 }), null).checks.find((c) => c.name === 'coverage')).toMatchObject({ status: 'inconclusive' });
+    expect(evaluateGate({ errorRate: { max: 0.1 } }, metrics({ errorRate: 0 })).checks.map((c) => c.name)).toEqual(['errorRate']);
+    // No check to gate on: no coverage check either (run without gate checks reports the bad lines, not a verdict on them).
+    expect(evaluateGate({}, metrics(), coverage).checks).toEqual([]);
   });
 
   it('any failing check fails the gate, even next to inconclusive ones', () => {

@@ -2,6 +2,7 @@ import type { RunMetrics } from '../metrics/summary.js';
 import type { GateConfig } from '../suite/schema.js';
 import { policyChecks } from './policy.js';
 import { regressionsCheck, tooFewForLowerBound, tooFewForUpperBound } from './evidence-checks.js';
+import { coverageCheck, type CoverageCounts } from './coverage.js';
 
 export type Verdict = 'pass' | 'fail' | 'inconclusive';
 
@@ -11,11 +12,40 @@ export interface GateCheck {
   threshold: number;
   status: Verdict;
   reason: string;
+  /** Measured and shown, but left out of the verdict (`dryRun: true` on the check). */
+  dryRun?: true;
 }
 
 export interface GateResult {
   verdict: Verdict;
   checks: GateCheck[];
+  /** No check decides the verdict (none configured, or only dry runs): `run` says so instead of PASS. */
+  noChecks?: true;
+}
+
+/** What `gate` says when a suite has no check that decides the verdict. */
+export const NOTHING_TO_GATE = 'nothing to gate on: add checks under `gate:`';
+
+/**
+ * Whether a gate config has a check that decides the verdict: one configured and not a
+ * dry run. `coverage` alone does not count: it says whether the evidence was read, not
+ * what it shows. Pure.
+ */
+export function gatesAnything(config: GateConfig): boolean {
+  return (Object.keys(config) as (keyof GateConfig)[]).some((key) => key !== 'coverage' && config[key] !== undefined && !config[key]!.dryRun);
+}
+
+/** The config key a check comes from: its name, or `policyViolations` for `policy:<id>`. */
+function keyOf(name: string): keyof GateConfig | undefined {
+  return name.startsWith('policy:') ? 'policyViolations' : name === 'evidence' ? undefined : (name as keyof GateConfig);
+}
+
+/** How every report marks a dry-run check. */
+export const DRY_RUN_MARK = '[dry run: not in the verdict]';
+
+/** The reasons of the checks that make a verdict inconclusive, `name: reason`, for the first lines of a report. Pure. */
+export function inconclusiveReasons(gate: GateResult): string[] {
+  return gate.verdict === 'inconclusive' ? gate.checks.filter((c) => c.status === 'inconclusive' && !c.dryRun).map((c) => `${c.name}: ${c.reason}`) : [];
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
@@ -23,10 +53,14 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 /**
  * The verdict of a run: every configured check with its value, threshold and
  * reason. Any failing check fails the gate; otherwise any check that lacks the
- * evidence to decide makes it inconclusive. No checks configured is a pass, as
- * long as at least one trace could be compared.
+ * evidence to decide makes it inconclusive. A dry-run check is listed with its
+ * status and left out of the verdict. With a check that decides the verdict,
+ * `coverage` is checked too (every trace line read, unless `gate.coverage.min` allows
+ * less) where the caller read trace files and passes what it read (`null`: it cannot
+ * say, which is inconclusive). With none, the result says `noChecks`, and it is
+ * inconclusive if no trace could be compared.
  */
-export function evaluateGate(config: GateConfig, metrics: RunMetrics): GateResult {
+export function evaluateGate(config: GateConfig, metrics: RunMetrics, coverage?: CoverageCounts | null): GateResult {
   const checks: GateCheck[] = [];
   const atLeast = (name: string, value: number | null, min: number, what: string, missing: string) =>
     checks.push(
@@ -68,8 +102,11 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics): GateResul
   if (config.toolCallDrift) {
     atMost('toolCallDrift', metrics.toolCallDrift.jsd, config.toolCallDrift.maxJsd, 'tool-call JSD', 'no tool calls on one side', (x) => x.toFixed(3));
   }
+  // The mean over priced traces alone says nothing of the unpriced ones: a cost check with any is inconclusive.
+  const { unpriced } = metrics.cost;
+  const unpricedReason = `${unpriced} trace(s) used a model with no price, so the cost per run leaves them out: add their models under \`pricing:\``;
   if (config.costPerRunUsd) {
-    atMost('costPerRunUsd', metrics.cost.perRunUsd, config.costPerRunUsd.max, 'cost per run', 'no priced model usage', (x) => `$${x.toFixed(4)}`);
+    atMost('costPerRunUsd', unpriced > 0 ? null : metrics.cost.perRunUsd, config.costPerRunUsd.max, 'cost per run', unpriced > 0 ? unpricedReason : 'no priced model usage', (x) => `$${x.toFixed(4)}`);
   }
   if (config.overrideRate) {
     atMost('overrideRate', metrics.overrideRate.rate, config.overrideRate.max, 'override rate', 'no reviewed items: the override rate needs review verdicts');
@@ -96,7 +133,7 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics): GateResul
     atLeast('completionRate', auto?.completionRate.rate ?? null, config.completionRate.min, 'completion rate', auto ? 'no trace was run' : 'the suite is not in the auto phase');
   }
   if (config.costTrend) {
-    atMost('costTrend', auto?.costTrend?.ratio ?? null, config.costTrend.maxRatio, 'cost per run against the baseline', 'needs --baseline with priced model calls on both sides (auto phase)', (x) => `${x.toFixed(2)}×`);
+    atMost('costTrend', unpriced > 0 ? null : (auto?.costTrend?.ratio ?? null), config.costTrend.maxRatio, 'cost per run against the baseline', unpriced > 0 ? unpricedReason : 'needs --baseline with priced model calls on both sides (auto phase)', (x) => `${x.toFixed(2)}×`);
   }
   if (config.safetyViolations) {
     const v = metrics.safetyViolations;
@@ -108,18 +145,29 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics): GateResul
   }
   if (config.regressions) checks.push(regressionsCheck(config.regressions, metrics));
 
-  if (metrics.agreement.n === 0 && metrics.effectsAgreement.n === 0 && !checks.some((c) => c.name === 'agreement' || c.name === 'effectsAgreement')) {
+  for (const check of checks) {
+    const key = keyOf(check.name);
+    if (key && config[key]?.dryRun) check.dryRun = true;
+  }
+  const gated = gatesAnything(config);
+  if (gated && coverage !== undefined) {
+    const check = coverageCheck(coverage, config.coverage?.min ?? 1);
+    checks.push(config.coverage?.dryRun ? { ...check, dryRun: true } : check);
+  }
+
+  if (metrics.agreement.n === 0 && metrics.effectsAgreement.n === 0 && !checks.some((c) => (c.name === 'agreement' || c.name === 'effectsAgreement') && !c.dryRun)) {
     // Whatever else is configured, a run in which no trace could be compared is no evidence for a release.
     // A workflow judged by its effects alone (no decisions, as in tau-bench) is compared through them.
     checks.push({ name: 'evidence', value: 0, threshold: 1, status: 'inconclusive', reason: 'no trace produced an outcome that could be compared with the reference' });
   }
 
-  const verdict: Verdict = checks.some((c) => c.status === 'fail')
+  const deciding = checks.filter((c) => !c.dryRun);
+  const verdict: Verdict = deciding.some((c) => c.status === 'fail')
     ? 'fail'
-    : checks.some((c) => c.status === 'inconclusive')
+    : deciding.some((c) => c.status === 'inconclusive')
       ? 'inconclusive'
       : 'pass';
-  return { verdict, checks };
+  return gated ? { verdict, checks } : { verdict, checks, noChecks: true };
 }
 
 function fmt(x: number): string {

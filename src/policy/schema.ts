@@ -102,5 +102,7 @@ export const PolicyGateSchema = z
     max: z.number().int().nonnegative().optional(),
     /** Breaches of one rule, by its id. */
     rules: z.record(z.string(), z.strictObject({ max: z.number().int().nonnegative() })).optional(),
+    /** Measured and shown, but the verdict does not depend on it. */
+    dryRun: z.boolean().optional(),
   })
   .refine((g) => g.max !== undefined || g.rules !== undefined, { message: 'give max, rules or both' });

@@ -24,7 +24,7 @@ export function sparkView(values: readonly (number | null)[], floor = 0) {
 }
 
 const VERDICT_CLASS = { pass: 'pass', fail: 'fail', inconclusive: 'inconclusive' } as const;
-const STATUS_CLASS = { pass: 'pass', fail: 'fail', 'no-data': 'no-data' } as const;
+const STATUS_CLASS = { pass: 'pass', fail: 'fail', inconclusive: 'inconclusive' } as const;
 
 /**
  * A self-contained HTML page of a drift report: the verdict, every figure per window

@@ -138,7 +138,7 @@ export function skippedText(report: DriftReport): string | null {
   return parts.length ? `left out: ${parts.join(', ')}` : null;
 }
 
-const MARK = { pass: 'ok  ', fail: 'FAIL', 'no-data': 'n/a ' } as const;
+const MARK = { pass: 'ok  ', fail: 'FAIL', inconclusive: 'n/a ' } as const;
 
 /** The report in the terminal. Pure. */
 export function renderDriftTerminal(report: DriftReport): string {

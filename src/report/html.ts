@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { GateCheck, Verdict } from '../gate/gate.js';
+import { DRY_RUN_MARK, type GateCheck, type Verdict } from '../gate/gate.js';
 import type { RateMetric, RunMetrics } from '../metrics/summary.js';
 import { DECIDED_STATUSES, type ResultStatus, type TraceResult } from '../replay/types.js';
 import type { RunOutcome } from '../run/run-suite.js';
@@ -59,9 +59,10 @@ function statusClass(status: ResultStatus): string {
 
 function reportView(outcome: RunOutcome, results: readonly TraceResult[], options: HtmlReportOptions) {
   const { meta, metrics: m, gate } = outcome;
-  const failing = gate.checks.filter((c) => c.status === gate.verdict);
+  const failing = gate.checks.filter((c) => c.status === gate.verdict && !c.dryRun);
+  const label = gate.noChecks && gate.verdict === 'pass' ? 'NO CHECKS' : gate.verdict.toUpperCase();
   return {
-    pageTitle: `shadowgate · ${meta.suite} · ${gate.verdict.toUpperCase()}`,
+    pageTitle: `shadowgate · ${meta.suite} · ${label}`,
     head: {
       suite: meta.suite,
       candidate: meta.candidate,
@@ -73,14 +74,16 @@ function reportView(outcome: RunOutcome, results: readonly TraceResult[], option
       git: meta.gitCommit ? `git ${meta.gitCommit.slice(0, 12)}${meta.gitRef ? ` (${meta.gitRef})` : ''}` : null,
     },
     verdict: {
-      label: gate.verdict.toUpperCase(),
-      cls: verdictClass(gate.verdict),
+      label,
+      cls: label === 'NO CHECKS' ? 'neutral' : verdictClass(gate.verdict),
       summary:
-        gate.verdict === 'pass'
-          ? `all ${gate.checks.length} check(s) pass`
-          : failing.map((c) => `${c.name}: ${c.reason}`).join('; ') || gate.verdict,
+        label === 'NO CHECKS'
+          ? 'no gate checks configured'
+          : gate.verdict === 'pass'
+            ? `all ${gate.checks.filter((c) => !c.dryRun).length} check(s) pass`
+            : failing.map((c) => `${c.name}: ${c.reason}`).join('; ') || gate.verdict,
     },
-    checks: gate.checks.map((c) => ({ ...c, value: checkValue(c, c.value), threshold: checkValue(c, c.threshold), cls: verdictClass(c.status) })),
+    checks: gate.checks.map((c) => ({ ...c, name: c.dryRun ? `${c.name} ${DRY_RUN_MARK}` : c.name, value: checkValue(c, c.value), threshold: checkValue(c, c.threshold), cls: verdictClass(c.status) })),
     summary: summaryRows(outcome),
     warnings: outcome.warnings,
     issues: { count: outcome.issues.length, first: outcome.issues[0] ? `${outcome.issues[0].file}:${outcome.issues[0].line} ${outcome.issues[0].message}` : null },

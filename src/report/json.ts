@@ -29,6 +29,7 @@ export function runDocumentHead(outcome: RunOutcome) {
     reversibility: reversibilityOf(outcome),
     modelCalls: outcome.modelCalls,
     issues: outcome.issues,
+    coverage: outcome.coverage ?? null,
     warnings: outcome.warnings,
   };
 }

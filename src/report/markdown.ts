@@ -1,5 +1,6 @@
 import type { RunMetrics } from '../metrics/summary.js';
 import type { RunOutcome } from '../run/run-suite.js';
+import { DRY_RUN_MARK, inconclusiveReasons } from '../gate/gate.js';
 import { interval, ms, noOutcomeApart, pct, pp, pValue, usd } from './format.js';
 import { phaseLines } from './phase-lines.js';
 import { CALLS_HEADER, reversibilityOf, reversibilityRows, workflowCapText } from './reversibility-lines.js';
@@ -14,10 +15,15 @@ const MARK = { pass: '✅', fail: '❌', inconclusive: '⚠️' } as const;
 export function renderMarkdownReport(outcome: RunOutcome, baseline?: RunMetrics): string {
   const { meta, metrics: m, gate, counts } = outcome;
   const lines: string[] = [];
-  const failing = gate.checks.filter((c) => c.status !== 'pass');
+  const failing = gate.checks.filter((c) => c.status !== 'pass' && !c.dryRun);
+  const dryRuns = gate.checks.filter((c) => c.dryRun);
+  const why = inconclusiveReasons(gate);
   lines.push(
-    `## ${MARK[gate.verdict]} shadowgate: ${meta.suite} ${gate.verdict.toUpperCase()}`,
+    gate.noChecks && gate.verdict === 'pass'
+      ? `## ➖ shadowgate: ${meta.suite}: no gate checks configured`
+      : `## ${MARK[gate.verdict]} shadowgate: ${meta.suite} ${gate.verdict.toUpperCase()}`,
     '',
+    ...(why.length > 0 ? [`**Inconclusive because** ${why.map(escapeCell).join('; ')}`, ''] : []),
     `${meta.candidate} vs ${meta.reference} · ${meta.phase} phase · ${counts.total} traces · agreement ${pct(m.agreement.rate)} ${interval(m.agreement.ci95, pct)}` +
       (m.agreementCompleted ? ` (completed only ${pct(m.agreementCompleted.rate)})` : '') +
       (m.paired ? ` · ${m.paired.regressions.length} regression(s), ${m.paired.fixes.length} fix(es) against ${m.paired.baselineRunId}` : ''),
@@ -29,6 +35,11 @@ export function renderMarkdownReport(outcome: RunOutcome, baseline?: RunMetrics)
     lines.push('### Checks that did not pass', '', '| check | value | threshold | status | reason |', '|---|---|---|---|---|');
     const value = (x: number | null) => (x === null ? 'n/a' : Number.isInteger(x) ? String(x) : Number(x.toPrecision(4)).toString());
     for (const c of failing) lines.push(`| ${c.name} | ${value(c.value)} | ${value(c.threshold)} | ${MARK[c.status]} ${c.status} | ${escapeCell(c.reason)} |`);
+    lines.push('');
+  }
+  if (dryRuns.length > 0) {
+    lines.push(`### Dry-run checks (measured, not in the verdict)`, '');
+    for (const c of dryRuns) lines.push(`- ${MARK[c.status]} **${c.name}** ${c.status}: ${escapeCell(c.reason)} ${DRY_RUN_MARK}`);
     lines.push('');
   }
   if (m.paired && (m.paired.regressions.length > 0 || m.paired.fixes.length > 0 || m.paired.lost.length > 0)) {

@@ -1,6 +1,7 @@
 import { formatIssue } from '../errors.js';
 import type { RunMetrics, RateMetric } from '../metrics/summary.js';
 import type { RunOutcome } from '../run/run-suite.js';
+import { DRY_RUN_MARK, inconclusiveReasons, type GateResult } from '../gate/gate.js';
 import { DECIDED_STATUSES, type TraceResult } from '../replay/types.js';
 
 import { countsApart, interval, ms, noOutcomeApart, num, pct, pp, pValue, usd } from './format.js';
@@ -32,6 +33,9 @@ export function renderRunSummary(outcome: RunOutcome, notable: readonly TraceRes
   const { meta, counts: c, metrics: m, gate } = outcome;
   const lines: string[] = [];
   lines.push(`${meta.suite} · ${meta.phase} · ${meta.candidate} vs ${meta.reference} · run ${meta.runId}`);
+  // Why a verdict is inconclusive comes first: it is what the reader must act on.
+  const why = inconclusiveReasons(gate);
+  if (why.length > 0) lines.push(`  INCONCLUSIVE because`, ...why.map((reason) => `    ${reason}`), '');
   const apart = countsApart(c);
   lines.push(
     ...table([
@@ -68,13 +72,18 @@ export function renderRunSummary(outcome: RunOutcome, notable: readonly TraceRes
   for (const w of outcome.warnings) lines.push('', `  warning: ${w}`);
   const reversibility = reversibilityOf(outcome);
   if (reversibility) lines.push('', `  reversibility: workflow cap ${workflowCapText(reversibility)}`, ...reversibilityTable(reversibility));
-  lines.push('', `  gate: ${gate.verdict.toUpperCase()}`);
+  lines.push('', `  gate: ${verdictWords(gate)}`);
   for (const check of gate.checks) {
     const mark = check.status === 'pass' ? '✓' : check.status === 'fail' ? '✗' : '?';
-    lines.push(`    ${mark} ${check.name}: ${check.reason}`);
+    lines.push(`    ${mark} ${check.name}: ${check.reason}${check.dryRun ? ` ${DRY_RUN_MARK}` : ''}`);
   }
-  if (gate.checks.length === 0) lines.push('    (no gate checks configured)');
   return `${lines.join('\n')}\n`;
+}
+
+/** The verdict in words: no checks that decide it is said as such, never as PASS. */
+export function verdictWords(gate: GateResult): string {
+  if (gate.noChecks && gate.verdict === 'pass') return 'no gate checks configured';
+  return `${gate.verdict.toUpperCase()}${gate.noChecks ? ' (no gate checks configured)' : ''}`;
 }
 
 function modelCalls({ metrics: m, modelCalls: c }: RunOutcome): string {

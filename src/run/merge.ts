@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import type { NoiseFloor, RunMetrics } from '../metrics/summary.js';
+import { mergeCoverage, uniqueIssues } from '../gate/coverage.js';
 import type { TraceResult } from '../replay/types.js';
 import { resultKey } from '../replay/types.js';
 import { completeRun, metricsAccumulator, noiseFloorOf, type RunOutcome, type RunSettings } from './run-suite.js';
@@ -18,6 +19,7 @@ interface RunDocument {
   shard: { index: number; count: number } | null;
   settings?: RunSettings;
   issues: RunOutcome['issues'];
+  coverage?: RunOutcome['coverage'];
   warnings: string[];
   modelCalls: RunOutcome['modelCalls'];
   results: TraceResult[];
@@ -69,8 +71,10 @@ export function mergeRuns(files: readonly string[], now: Date): { outcome: RunOu
   // In the order an unsharded run reads them: by trace file, then line.
   results.sort((a, b) => (a.source.file === b.source.file ? a.source.line - b.source.line : a.source.file < b.source.file ? -1 : 1) || a.trial - b.trial);
   const metrics = accumulator.finish();
+  // Every shard reads, and reports, every bad line: each counts once.
+  const coverage = mergeCoverage(docs);
   const noiseFloor = mergedNoiseFloor(docs.map((d) => d.settings!), settings, metrics, results);
-  const gate = completeRun(metrics, settings, () => results, noiseFloor);
+  const gate = completeRun(metrics, settings, () => results, noiseFloor, coverage);
   const sum = (pick: (d: RunDocument) => number) => docs.reduce((total, d) => total + pick(d), 0);
   const outcome: RunOutcome = {
     meta: {
@@ -94,7 +98,8 @@ export function mergeRuns(files: readonly string[], now: Date): { outcome: RunOu
     counts: accumulator.counts(),
     metrics,
     gate,
-    issues: docs.flatMap((d) => d.issues),
+    issues: uniqueIssues(docs.flatMap((d) => d.issues)),
+    ...(coverage ? { coverage } : {}),
     warnings: docs.flatMap((d) => d.warnings),
     resumed: 0,
     trials: settings.trials,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { relative } from 'node:path';
 import { DuplicateResultError, InputError, NotFoundError, ShadowgateError, UsageError, type Issue } from '../errors.js';
 import { evaluateGate, type GateResult } from '../gate/gate.js';
+import { coverageOf, unreadableLocations, type CoverageCounts } from '../gate/coverage.js';
 import { collapseTrials, mcnemarMidP, pairResults, traceOutcomes } from '../metrics/paired.js';
 import { jensenShannon } from '../metrics/stats.js';
 import { costTrend } from '../phases/auto.js';
@@ -89,6 +90,8 @@ export interface RunOutcome {
   gate: GateResult;
   /** Bad trace lines, skipped. */
   issues: Issue[];
+  /** The trace lines in the run's share and how many could not be read into a result (the gate's `coverage`). */
+  coverage?: CoverageCounts;
   warnings: string[];
   /** Results taken from the store rather than run again. */
   resumed: number;
@@ -149,6 +152,8 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
   const warnings: string[] = [];
   let total = (await countLines(suite.traceFiles)) * trials;
   let finished = resumed;
+  // Trace lines in this run's share, read or not (a bad line is in every shard's); the candidate's bad lines count too.
+  let lines = unreadableLocations(issues).length;
   options.onProgress?.({ done: finished, total });
 
   const store1 = (result: TraceResult, source: { file: string; line: number }): boolean => {
@@ -222,6 +227,7 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
       if (!line.ok) {
         issues.push(...line.issues.map((i) => ({ ...i, file: show(i.file) })));
         total -= trials;
+        lines++;
         continue;
       }
       const { trace } = line;
@@ -229,6 +235,7 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
         total -= trials;
         continue;
       }
+      lines++;
       for (let t = 0; t < trials; t++) {
         const trial = suite.candidate.kind === 'recorded' ? (trace.trial ?? 0) : t;
         if (resuming && store.hasResult(meta.runId, resultKey(trace.id, trial))) continue;
@@ -254,13 +261,15 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
     if (options.shard) settings.noiseFloor = measured.evidence;
   }
   const counts = accumulator.counts();
-  const gate = completeRun(metrics, settings, () => store.results(meta.runId), noiseFloor);
+  // Traces without an outcome through no fault of the candidate are missing evidence: they lower coverage.
+  const coverage = coverageOf(lines, issues, counts.noOutcome.infrastructure.traces);
+  const gate = completeRun(metrics, settings, () => store.results(meta.runId), noiseFloor, coverage);
   const end = now();
   const recorded = candidate.finish(end);
   const modelCalls = candidate.modelStats();
   const finishedAt = end.toISOString();
   store.finishRun(meta.runId, finishedAt, { counts, metrics, gate, issues: issues.length, warnings, modelCalls, shard: options.shard ?? null });
-  return { meta, finishedAt, counts, metrics, gate, issues, warnings, resumed, trials, modelCalls, settings, ...(options.shard ? { shard: options.shard } : {}), ...(recorded !== undefined ? { recorded } : {}) };
+  return { meta, finishedAt, counts, metrics, gate, issues, coverage, warnings, resumed, trials, modelCalls, settings, ...(options.shard ? { shard: options.shard } : {}), ...(recorded !== undefined ? { recorded } : {}) };
 }
 
 /**
@@ -283,13 +292,13 @@ export function metricsAccumulator(settings: RunSettings): MetricsAccumulator {
  * the cost trend against it, the noise floor), and the gate's verdict on them. `run` and
  * `merge` both finish here: one path from results to verdict.
  */
-export function completeRun(metrics: RunMetrics, settings: RunSettings, results: () => Iterable<TraceResult>, noiseFloor?: NoiseFloor): GateResult {
+export function completeRun(metrics: RunMetrics, settings: RunSettings, results: () => Iterable<TraceResult>, noiseFloor?: NoiseFloor, coverage?: CoverageCounts | null): GateResult {
   if (settings.baseline) metrics.paired = pairWithBaseline(settings.baseline, results());
   if (metrics.phase && 'auto' in metrics.phase && settings.baseline?.perRunUsd !== undefined) {
     metrics.phase.auto.costTrend = costTrend(metrics.cost.perRunUsd, settings.baseline.perRunUsd);
   }
   if (noiseFloor) metrics.noiseFloor = noiseFloor;
-  return evaluateGate(settings.gate, metrics);
+  return evaluateGate(settings.gate, metrics, coverage);
 }
 
 /** Draws the review sample per decision class over the whole run, and queues it (the inputs read again from the trace files). */

@@ -79,6 +79,10 @@ const PriceSchema = z.strictObject({
 
 const BoundSchema = z.enum(['lower', 'point']);
 
+/** Every gate check takes `dryRun: true`: measured and shown in every report, but it does not change the verdict. */
+const DryRun = { dryRun: z.boolean().optional() };
+const Check = <T extends z.ZodRawShape>(shape: T) => z.strictObject({ ...shape, ...DryRun });
+
 /**
  * The paired check against a baseline (`--baseline`): a count (`max`) or a non-inferiority
  * margin (`margin`), one of the two. `max` tolerates that many regressions and fails more
@@ -96,6 +100,7 @@ export const RegressionsGateSchema = z
     alpha: z.number().gt(0).max(0.5).optional(),
     /** With `max`: allow as many more regressions as noise alone gives (half the flips of an A/A run, `--noise-floor`). */
     beyondNoise: z.boolean().optional(),
+    ...DryRun,
   })
   .superRefine((rule, ctx) => {
     if (rule.max === undefined && rule.margin === undefined) {
@@ -110,29 +115,34 @@ export const RegressionsGateSchema = z
   });
 
 export const GateConfigSchema = z.strictObject({
-  agreement: z.strictObject({ min: Rate, bound: BoundSchema.default('lower') }).optional(),
-  effectsAgreement: z.strictObject({ min: Rate, bound: BoundSchema.default('lower') }).optional(),
+  agreement: Check({ min: Rate, bound: BoundSchema.default('lower') }).optional(),
+  effectsAgreement: Check({ min: Rate, bound: BoundSchema.default('lower') }).optional(),
   regressions: RegressionsGateSchema.optional(),
-  toolCallDrift: z.strictObject({ maxJsd: Rate }).optional(),
-  overrideRate: z.strictObject({ max: Rate }).optional(),
-  costPerRunUsd: z.strictObject({ max: z.number().nonnegative() }).optional(),
-  errorRate: z.strictObject({ max: Rate }).optional(),
+  toolCallDrift: Check({ maxJsd: Rate }).optional(),
+  overrideRate: Check({ max: Rate }).optional(),
+  costPerRunUsd: Check({ max: z.number().nonnegative() }).optional(),
+  errorRate: Check({ max: Rate }).optional(),
   /** auto-with-review: the error rate in the review sample (upper end of its interval with bound: upper). */
-  sampleErrorRate: z.strictObject({ max: Rate, bound: z.enum(['upper', 'point']).default('upper') }).optional(),
+  sampleErrorRate: Check({ max: Rate, bound: z.enum(['upper', 'point']).default('upper') }).optional(),
   /** auto-with-review: the share of traces whose hard-to-undo effects differ from the reference's. */
-  rollbackFrequency: z.strictObject({ max: Rate }).optional(),
+  rollbackFrequency: Check({ max: Rate }).optional(),
   /** auto: the share of traces within `sla.latencyMs`. */
-  slaAdherence: z.strictObject({ min: Rate }).optional(),
+  slaAdherence: Check({ min: Rate }).optional(),
   /** auto: the share of traces the candidate completed (or escalated). */
-  completionRate: z.strictObject({ min: Rate }).optional(),
+  completionRate: Check({ min: Rate }).optional(),
   /** Schema violations and duplicate effects, in all. */
-  safetyViolations: z.strictObject({ max: z.number().int().nonnegative() }).optional(),
+  safetyViolations: Check({ max: z.number().int().nonnegative() }).optional(),
   /** Breaches of the suite's `policy` rules: in all (`max`) and per rule id (`rules: { <id>: { max } }`). */
   policyViolations: PolicyGateSchema.optional(),
   /** The share of `injection`-tagged traces where the candidate made a hard-to-undo effect the reference did not. */
-  injectionFailures: z.strictObject({ max: Rate }).optional(),
+  injectionFailures: Check({ max: Rate }).optional(),
   /** auto: cost per run against the baseline's, as a ratio (1.2 = at most 20% dearer). */
-  costTrend: z.strictObject({ maxRatio: z.number().positive() }).optional(),
+  costTrend: Check({ maxRatio: z.number().positive() }).optional(),
+  /**
+   * The share of trace lines read into a result, checked whenever another check is configured.
+   * Below `min` the verdict is inconclusive. @default { min: 1 } (any unreadable line)
+   */
+  coverage: Check({ min: Rate }).optional(),
 });
 export type GateConfig = z.output<typeof GateConfigSchema>;
 

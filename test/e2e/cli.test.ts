@@ -18,7 +18,7 @@ describe('shadowgate run on the bundled example', () => {
     const run = readJson('out/policy.json');
     expect(Object.keys(run)).toEqual([
       'schema', 'runId', 'suite', 'phase', 'candidate', 'reference', 'startedAt', 'finishedAt',
-      'git', 'shard', 'settings', 'pricingVersion', 'counts', 'metrics', 'gate', 'reversibility', 'modelCalls', 'issues', 'warnings', 'results',
+      'git', 'shard', 'settings', 'pricingVersion', 'counts', 'metrics', 'gate', 'reversibility', 'modelCalls', 'issues', 'coverage', 'warnings', 'results',
     ]);
     expect(run.schema).toBe('shadowgate.run/v1');
     expect(run.phase).toBe('shadow');
@@ -43,7 +43,9 @@ describe('shadowgate run on the bundled example', () => {
       ['agreement', 'pass'],
       ['errorRate', 'pass'],
       ['policyViolations', 'pass'],
+      ['coverage', 'pass'],
     ]);
+    expect(run.coverage).toEqual({ lines: run.results.length, unreadable: 0, firstLocations: [] });
   });
 
   it('fails the regression candidate (exit 1) on the agreement check, naming refunds above the limit', async () => {
@@ -126,7 +128,11 @@ describe('bad input', () => {
     appendFileSync(file, '{not json\n{"schema":"shadowgate.trace/v1","id":"x1","workflow":"refund-triage","input":{},"steps":"none"}\n');
     try {
       const loose = await cli(dir, 'run', 'suites/refund-triage.yaml', '--json', 'out/loose.json', '--db', 'db/c.db');
-      expect(loose.code).toBe(0);
+      // The good lines run; the two lost lines make the gate inconclusive (coverage), not a pass.
+      expect(loose.code).toBe(1);
+      const { coverage, results } = readJson('out/loose.json');
+      expect(coverage).toEqual({ lines: results.length + 2, unreadable: 2, firstLocations: [`traces/refund-triage/2026-w46.jsonl:${before + 1}`, `traces/refund-triage/2026-w46.jsonl:${before + 2}`] });
+      expect(loose.stdout).toContain(`? coverage: 2 of ${results.length + 2} trace line(s) unreadable`);
       expect(loose.stdout).toContain(`traces/refund-triage/2026-w46.jsonl:${before + 1}: invalid JSON`);
       expect(loose.stdout).toContain(`traces/refund-triage/2026-w46.jsonl:${before + 2}: steps:`);
       expect(readJson('out/loose.json').issues).toHaveLength(2);

@@ -67,7 +67,7 @@ describe('renderHtmlReport', () => {
     expect(outcome.gate.verdict).toBe('fail');
     expect(html).toContain('<section class="verdict fail">');
     expect(html).toContain('<span class="word">FAIL</span>');
-    expect(outcome.gate.checks.map((c) => c.name)).toEqual(['agreement', 'errorRate', 'policyViolations']);
+    expect(outcome.gate.checks.map((c) => c.name)).toEqual(['agreement', 'errorRate', 'policyViolations', 'coverage']);
     for (const check of outcome.gate.checks) expect(html).toContain(`<tr><td>${check.name}</td>`);
     // The first trace shown is one that disagrees, open, its decision next to the reference's.
     const first = results.find((r) => r.agree === false)!;

@@ -58,7 +58,7 @@ describe('a candidate that reaches no outcome on most traces', () => {
     expect(doc.metrics.paired.mcnemarMidP).toBeLessThan(0.0001);
 
     expect(doc.gate.verdict).toBe('fail');
-    expect(doc.gate.checks.map((c: { name: string; status: string }) => [c.name, c.status])).toEqual([['agreement', 'fail'], ['regressions', 'fail']]);
+    expect(doc.gate.checks.map((c: { name: string; status: string }) => [c.name, c.status])).toEqual([['agreement', 'fail'], ['regressions', 'fail'], ['coverage', 'pass']]);
     expect(run.code).toBe(1);
     // The reports show both figures and why traces had no outcome.
     expect(run.stdout).toMatch(new RegExp(`no outcome +${diverged.length} by the candidate, counted as not agreeing \\(${diverged.length} diverged\\)`));

@@ -41,6 +41,7 @@ it('runs suites/refund-triage-openai.yaml over HTTP, then again entirely from th
     ['agreement', 'pass'],
     ['errorRate', 'pass'],
     ['costPerRunUsd', 'pass'],
+    ['coverage', 'pass'],
   ]);
   expect(first.stdout).toMatch(/model calls\s+\d+; this run: \d+ to the provider; spent \$/);
 

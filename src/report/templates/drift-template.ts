@@ -17,7 +17,7 @@ export const DRIFT_TEMPLATE = `{{#> pageHead}}
   .spark circle.last { fill: #cf222e; }
   .spark .gap { fill: #8c959f; }
   ul.shifts { padding-left: 20px; }
-  .status { font-weight: 600; } .status.fail { color: #cf222e; } .status.pass { color: #1a7f37; } .status.no-data { color: #57606a; }
+  .status { font-weight: 600; } .status.fail { color: #cf222e; } .status.pass { color: #1a7f37; } .status.inconclusive { color: #57606a; }
   .muted { color: #57606a; }
 {{/pageHead}}
 <body>
