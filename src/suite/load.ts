@@ -5,9 +5,9 @@ import { glob } from 'tinyglobby';
 import { ConfigError, type Issue } from '../errors.js';
 import { parseModelSpec } from '../providers/registry.js';
 import { canonicalJson } from '../trace/canonical.js';
-import { declaredArguments, duplicateToolNames, ToolCatalogSchema, type ToolCatalog } from '../trace/catalog.js';
+import { declaredArguments, duplicateToolNames, toolSchemaProblems, ToolCatalogSchema, type ToolCatalog } from '../trace/catalog.js';
 import { SuiteFileSchema, type SuiteFile } from './schema.js';
-import { decisionSchemaProblem } from '../replay/decision.js';
+import { jsonSchemaProblems } from '../trace/schema-check.js';
 import { loadYamlFile } from './yaml.js';
 import { policyProblems } from '../policy/check.js';
 
@@ -194,9 +194,8 @@ async function resolveCandidate(
     case 'tool-loop': {
       const spec = parseModelSpec(c.model);
       if (!spec.ok) problem('candidate.model', spec.message);
-      if (c.decisionSchema) {
-        const problem_ = decisionSchemaProblem(c.decisionSchema);
-        if (problem_) problem('candidate.decisionSchema', problem_);
+      for (const p of c.decisionSchema ? jsonSchemaProblems(c.decisionSchema) : []) {
+        problem(['candidate', 'decisionSchema', ...p.path].join('.'), p.message);
       }
       const prompt = c.prompt === undefined ? undefined : resolve(dir, c.prompt);
       if (prompt && !existsSync(prompt)) problem('candidate.prompt', `prompt template not found: ${prompt}`);
@@ -212,7 +211,7 @@ async function findFiles(patterns: string | string[], cwd: string): Promise<stri
   return files.sort();
 }
 
-/** Loads and validates a tool catalog; duplicate tool names are an error. */
+/** Loads and validates a tool catalog; duplicate tool names and argument schemas that do not compile are errors. */
 export async function loadToolCatalog(file: string): Promise<ToolCatalog> {
-  return (await loadYamlFile(file, ToolCatalogSchema, duplicateToolNames)).value;
+  return (await loadYamlFile(file, ToolCatalogSchema, (raw) => [...duplicateToolNames(raw), ...toolSchemaProblems(raw)])).value;
 }
