@@ -114,7 +114,7 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
     ...(policy ? { policy } : {}),
   };
 
-  const accumulator = createMetricsAccumulator({ trials, ignoreArgs: compare.pathIgnoreArgs, phase: suite.phase, review: suite.review, slaMs: suite.sla?.latencyMs, policyRules: compare.policy?.ids });
+  const accumulator = createMetricsAccumulator({ trials, ignoreArgs: compare.pathIgnoreArgs, phase: suite.phase, review: suite.review, decision: compare.decision, slaMs: suite.sla?.latencyMs, policyRules: compare.policy?.ids });
   const { meta, resuming } = openRun(suite, options, now, show);
   for (const result of resuming ? store.results(meta.runId) : []) accumulator.add(result);
   const resumed = resuming ? store.countResults(meta.runId) : 0;
