@@ -103,6 +103,8 @@ export interface NoiseFloor {
 
 export interface PairedMetric {
   baselineRunId: string;
+  /** The baseline's suite and candidate (label, identity hash), where it says; `sameCandidate` compares the identity with this run's. */
+  baselineIdentity?: { suite: string | null; candidate: { label: string; hash: string } | null; sameCandidate: boolean | null };
   /** Trace ids that agreed in the baseline and disagree now. */
   regressions: string[];
   /** Trace ids that disagreed in the baseline and agree now. */

@@ -3,6 +3,7 @@ import type { RunOutcome } from '../run/run-suite.js';
 import { interval, ms, pct, pp, pValue, usd } from './format.js';
 import { phaseLines } from './phase-lines.js';
 import { CALLS_HEADER, reversibilityOf, reversibilityRows, workflowCapText } from './reversibility-lines.js';
+import { baselineName } from './baseline-name.js';
 import { policyLines, safetyLines } from './policy-lines.js';
 
 const MARK = { pass: '✅', fail: '❌', inconclusive: '⚠️' } as const;
@@ -29,7 +30,7 @@ export function renderMarkdownReport(outcome: RunOutcome, baseline?: RunMetrics)
     lines.push('');
   }
   if (m.paired && (m.paired.regressions.length > 0 || m.paired.fixes.length > 0 || m.paired.lost.length > 0)) {
-    lines.push(`### Flips against ${m.paired.baselineRunId} (McNemar mid-p ${pValue(m.paired.mcnemarMidP)})`, '');
+    lines.push(`### Flips against ${baselineName(m.paired)} (McNemar mid-p ${pValue(m.paired.mcnemarMidP)})`, '');
     const list = (ids: string[]) => ids.slice(0, 20).map((id) => `\`${id}\``).join(', ') + (ids.length > 20 ? `, … (${ids.length} in all)` : '');
     if (m.paired.regressions.length) lines.push(`- **Regressions** (agreed, now disagree): ${list(m.paired.regressions)}`);
     if (m.paired.fixes.length) lines.push(`- **Fixes** (disagreed, now agree): ${list(m.paired.fixes)}`);

@@ -220,7 +220,7 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
     warnings.push(`${unused.length} candidate trace(s) have no partner among the suite's traces: ${unused.slice(0, 5).join(', ')}${unused.length > 5 ? ', …' : ''}`);
   }
   const metrics = accumulator.finish();
-  if (options.baseline) metrics.paired = pairWithBaseline(options.baseline, store.results(meta.runId));
+  if (options.baseline) metrics.paired = pairWithBaseline(options.baseline, store.results(meta.runId), meta.candidateHash);
   if (metrics.phase && 'auto' in metrics.phase && options.baseline?.metrics) {
     metrics.phase.auto.costTrend = costTrend(metrics.cost.perRunUsd, options.baseline.metrics.cost.perRunUsd);
   }
@@ -347,10 +347,11 @@ function noiseFloorOf(first: RunMetrics, firstResults: Iterable<TraceResult>, se
   };
 }
 
-function pairWithBaseline(baseline: Baseline, results: Iterable<TraceResult>): PairedMetric {
+function pairWithBaseline(baseline: Baseline, results: Iterable<TraceResult>, candidateHash: string): PairedMetric {
   const paired = pairResults(collapseTrials(baseline.rows), pairable(results));
   return {
     baselineRunId: baseline.runId,
+    baselineIdentity: { suite: baseline.suite, candidate: baseline.identity, sameCandidate: baseline.identity ? baseline.identity.hash === candidateHash : null },
     regressions: paired.regressions,
     fixes: paired.fixes,
     mcnemarMidP: mcnemarMidP(paired.regressions.length, paired.fixes.length),
