@@ -80,3 +80,12 @@ it('drift over trace files decides agreement with the suite comparator when give
   expect(agreement('out/drift-whole.json')).toMatchObject({ rate: 0, n: N });
   expect(agreement('out/drift-suite.json')).toMatchObject({ rate: 1, n: N });
 });
+
+it('the Vitest matchers judge agreement with the suite comparator', async () => {
+  const { runSuite } = await import('../../src/vitest/run.js');
+  const { agreeWith } = await import('../../src/vitest/matchers.js');
+  const tol = await runSuite('suites/cmp-tol.yaml', { cwd: dir });
+  const exact = await runSuite('suites/cmp-exact.yaml', { cwd: dir });
+  expect(agreeWith(tol, 'human', { min: 1, bound: 'point' }, false).pass).toBe(true);
+  expect(agreeWith(exact, 'human', { min: 0.5, bound: 'point' }, false).pass).toBe(false);
+});
