@@ -4,6 +4,7 @@ import { DEFAULT_DRIFT_CONFIG } from '../drift/config.js';
 import { parseAgainst, parseDuration, parseInstant } from '../drift/windows.js';
 import { renderDriftTerminal } from '../report/drift.js';
 import { writeDriftJson, writeDriftReports } from '../report/drift-write.js';
+import { loadSuite } from '../suite/load.js';
 import { driftOverRuns, driftOverTraces, loadDriftConfig, type DriftOptions } from '../run/drift.js';
 import type { CliIo } from './io.js';
 import { assertWritableFile, positiveInt } from './options.js';
@@ -16,6 +17,7 @@ interface DriftFlags {
   against?: string;
   until?: string;
   config?: string;
+  suite?: string;
   json?: string;
   report?: string;
   strict?: boolean;
@@ -38,12 +40,15 @@ export function registerDriftCommand(program: Command, io: CliIo, setExit: (code
     .option('--against <previous|from..to>', 'each window against the one before (default), or against one fixed range of dates')
     .option('--until <date>', 'end of the last window (default: the latest recordedAt, or the latest run\'s start)')
     .addOption(new Option('--config <file>', 'drift config (YAML): thresholds, minTraces, compare, pricing, defaults for these flags').env('SHADOWGATE_DRIFT_CONFIG'))
+    .option('--suite <file>', 'decide "same decision" over trace files with this suite\'s compare.decision, as its runs do (instead of the config\'s compare)')
     .option('--json <file>', 'write the report as shadowgate.drift/v1')
     .option('--report <dir>', 'write report.md, report.html and drift.json there (the Markdown also to $GITHUB_STEP_SUMMARY)')
     .option('--strict', 'any invalid trace line is an error (exit 2), listed with its file and line; without it such lines are listed and left out')
     .addOption(db)
     .action(async (traces: string[], opts: DriftFlags) => {
-      const config = opts.config ? await loadDriftConfig(resolve(io.cwd, opts.config)) : DEFAULT_DRIFT_CONFIG;
+      const loaded = opts.config ? await loadDriftConfig(resolve(io.cwd, opts.config)) : DEFAULT_DRIFT_CONFIG;
+      // One comparator: with a suite, production traces are judged as the suite's runs are.
+      const config = opts.suite ? { ...loaded, compare: (await loadSuite(resolve(io.cwd, opts.suite))).compare.decision } : loaded;
       const window = opts.window ?? config.window ?? '7d';
       const options: DriftOptions = {
         config,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { aCatalog, aTrace } from '../testing/builders.js';
-import { decisionsAgree, effectsAgree, effectsOf, findDivergence, isWriteTool, referenceOf, toolNames, toolSequenceSimilarity } from './compare.js';
+import { decisionDistance, decisionsAgree, effectsAgree, effectsOf, findDivergence, isWriteTool, referenceOf, toolNames, toolSequenceSimilarity, WHOLE_DECISION } from './compare.js';
 
 const catalog = aCatalog({
   get_order: 'read',
@@ -219,5 +219,49 @@ describe('findDivergence', () => {
 
   it('two paths with no tool calls do not diverge', () => {
     expect(findDivergence([], [])).toBeNull();
+  });
+});
+
+describe('decisionDistance', () => {
+  it('objects: share of fields that differ, over the union of keys', () => {
+    // keys {action, amount}; only amount differs → 1/2
+    expect(decisionDistance({ action: 'refund', amount: 10 }, { action: 'refund', amount: 12 }, WHOLE_DECISION)).toBe(0.5);
+    // union {a, b, c}; b only on the left, c only on the right → 2/3
+    expect(decisionDistance({ a: 1, b: 2 }, { a: 1, c: 2 }, WHOLE_DECISION)).toBeCloseTo(2 / 3, 12);
+  });
+
+  it('objects: canonical values (key order, undefined members) numbers to float rounding without a tolerance', () => {
+    expect(decisionDistance({ a: { y: 1, x: 2 }, b: undefined }, { a: { x: 2, y: 1 } }, WHOLE_DECISION)).toBe(0);
+    // 0.1 + 0.2 = 0.30000000000000004: a difference of 5.6e-17, float rounding → equal
+    expect(decisionDistance({ total: 0.1 + 0.2 }, { total: 0.3 }, WHOLE_DECISION)).toBe(0);
+    // 1 vs 1.000001: 1e-6 apart, no tolerance → differs
+    expect(decisionDistance({ total: 1 }, { total: 1.000001 }, WHOLE_DECISION)).toBe(1);
+    expect(decisionDistance({}, {}, WHOLE_DECISION)).toBe(0);
+  });
+
+  it('strings: normalised Levenshtein distance on characters', () => {
+    // kitten → sitting: 3 edits (k→s, e→i, +g) over the longer length 7
+    expect(decisionDistance('kitten', 'sitting', WHOLE_DECISION)).toBeCloseTo(3 / 7, 12);
+    expect(decisionDistance('', '', WHOLE_DECISION)).toBe(0);
+    expect(decisionDistance('abc', '', WHOLE_DECISION)).toBe(1);
+    // one of two code points differs → 1/2 (UTF-16 units would give 1/3)
+    expect(decisionDistance('😀a', '😀b', WHOLE_DECISION)).toBe(0.5);
+  });
+
+  it('anything else: 0 when they agree, 1 when not', () => {
+    expect(decisionDistance(0.1 + 0.2, 0.3, WHOLE_DECISION)).toBe(0);
+    expect(decisionDistance([1, { b: 2, a: 1 }], [1, { a: 1, b: 2 }], WHOLE_DECISION)).toBe(0);
+    expect(decisionDistance([1, 2], [2, 1], WHOLE_DECISION)).toBe(1);
+    expect(decisionDistance(null, null, WHOLE_DECISION)).toBe(0);
+    expect(decisionDistance('a', { a: 1 }, WHOLE_DECISION)).toBe(1);
+    expect(decisionDistance(true, false, WHOLE_DECISION)).toBe(1);
+  });
+
+  it('is 0 exactly when decisionsAgree says so, with the comparator\'s fields and tolerance', () => {
+    const c = { fields: ['action', 'amount'], numericTolerance: 0.01 };
+    expect(decisionDistance({ action: 'refund', amount: 10.004, note: 'a' }, { action: 'refund', amount: 10, note: 'b' }, c)).toBe(0);
+    expect(decisionsAgree({ action: 'refund', amount: 10.004, note: 'a' }, { action: 'refund', amount: 10, note: 'b' }, c)).toBe(true);
+    // Over the two compared fields only: amount is 2 apart → 1/2.
+    expect(decisionDistance({ action: 'refund', amount: 12, note: 'a' }, { action: 'refund', amount: 10 }, c)).toBe(0.5);
   });
 });

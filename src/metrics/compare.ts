@@ -2,8 +2,15 @@ import { callKey, canonicalJson } from '../trace/canonical.js';
 import type { ToolCatalog } from '../trace/catalog.js';
 import type { Action, Step, Trace } from '../trace/schema.js';
 import type { CallRef, Divergence } from '../replay/types.js';
-import { sequenceSimilarity } from './stats.js';
+import { levenshtein, sequenceSimilarity } from './stats.js';
 
+/**
+ * The suite's `compare.decision`: the one rule that decides "same decision" everywhere —
+ * agreement, flips and McNemar (through each result's `agree`), simulated review verdicts,
+ * drift's agreement, `compare`, `prompt diff` and the Vitest matchers. Nothing else in the
+ * code base compares two decisions; a second rule would let two figures of one run disagree
+ * about the same pair (a simulated review rejecting what agreement calls equal).
+ */
 export interface DecisionComparator {
   /** Compare only these fields of object decisions; all of it when absent. */
   fields?: readonly string[];
@@ -11,16 +18,48 @@ export interface DecisionComparator {
   numericTolerance: number;
 }
 
+/** Decisions compared whole, numbers exactly (up to float rounding): the comparator of a suite that sets none. */
+export const WHOLE_DECISION: DecisionComparator = { numericTolerance: 0 };
+
 /**
  * Whether two decisions agree: deep equality over canonical values, numbers
  * within the tolerance, and, with `fields`, only those fields (a field absent on
  * both sides agrees).
+ * @example decisionsAgree({ amount: 10.004 }, { amount: 10 }, { numericTolerance: 0.01 }) // true
  */
 export function decisionsAgree(candidate: unknown, reference: unknown, comparator: DecisionComparator): boolean {
   if (comparator.fields && isObject(candidate) && isObject(reference)) {
     return comparator.fields.every((f) => valuesEqual(candidate[f], reference[f], comparator.numericTolerance));
   }
   return valuesEqual(candidate, reference, comparator.numericTolerance);
+}
+
+/**
+ * How far one decision is from another, in [0, 1], under the same comparator, so that the
+ * distance is 0 exactly when `decisionsAgree` says they agree:
+ * - two objects: the share of compared fields (the comparator's `fields`, else the union of
+ *   both key sets) whose values differ under the comparator (absent on one side differs);
+ * - two strings: normalised Levenshtein distance on code points (distance / longer length);
+ * - anything else: 0 when they agree, 1 when not.
+ * When to use: how much a reviewer had to change (suggest phase). When not to use: to decide
+ * agreement; that is `decisionsAgree`.
+ * @example decisionDistance({ action: 'refund', amount: 10 }, { action: 'refund', amount: 12 }, WHOLE_DECISION) // 0.5
+ */
+export function decisionDistance(a: unknown, b: unknown, comparator: DecisionComparator): number {
+  if (isObject(a) && isObject(b)) {
+    const keys = comparator.fields ?? [...new Set([...Object.keys(a), ...Object.keys(b)])];
+    if (keys.length === 0) return 0;
+    const differing = keys.filter((k) => !valuesEqual(a[k], b[k], comparator.numericTolerance)).length;
+    return differing / keys.length;
+  }
+  if (typeof a === 'string' && typeof b === 'string') {
+    // Code points, not UTF-16 units: an emoji is one character.
+    const xs = Array.from(a);
+    const ys = Array.from(b);
+    const longest = Math.max(xs.length, ys.length);
+    return longest === 0 ? 0 : levenshtein(xs, ys) / longest;
+  }
+  return decisionsAgree(a, b, comparator) ? 0 : 1;
 }
 
 function valuesEqual(a: unknown, b: unknown, tolerance: number): boolean {

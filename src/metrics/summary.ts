@@ -11,6 +11,7 @@ import { createReviewSampleAccumulator, type ReviewSampleMetrics } from '../phas
 import { stratifiedSample } from '../phases/sampling.js';
 import { canonicalJson } from '../trace/canonical.js';
 import { createSuggestAccumulator, type SuggestMetrics } from '../phases/suggest.js';
+import { decisionsAgree, WHOLE_DECISION, type DecisionComparator } from './compare.js';
 import type { Phase } from '../trace/schema.js';
 import { createPolicyCounter, type PolicyViolationCounts } from './policy-violations.js';
 
@@ -131,6 +132,8 @@ export interface NoiseFloor {
 
 export interface PairedMetric {
   baselineRunId: string;
+  /** The baseline's suite and candidate (label, identity hash), where it says; `sameCandidate` compares the identity with this run's. */
+  baselineIdentity?: { suite: string | null; candidate: { label: string; hash: string } | null; sameCandidate: boolean | null };
   /** Trace ids that agreed in the baseline and disagree now, or reached no outcome now by the candidate's doing. */
   regressions: string[];
   /** Trace ids that disagreed in the baseline and agree now. */
@@ -208,7 +211,9 @@ export interface AccumulatorOptions {
   ignoreArgs?: readonly string[];
   phase?: Phase;
   /** auto-with-review: the share of traces sampled for review after the fact, and the seed of the draw. */
-  review?: { sampleRate: number; seed: number; stratify?: 'decision' };
+  review?: { sampleRate: number; seed: number; stratify?: 'decision'; editThreshold?: number };
+  /** The suite's `compare.decision`: simulated review verdicts decide "same decision" with it, as agreement does. */
+  decision?: DecisionComparator;
   /** auto: the latency every trace should stay within. */
   slaMs?: number;
   /** The ids of the suite's policy rules: with them, the metrics count breaches per rule. */
@@ -231,7 +236,7 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
   let costSum = 0, priced = 0, unpriced = 0, inputTokens = 0, outputTokens = 0, cachedInputTokens = 0, withUsage = 0;
   let spent = 0, spentUnpriced = 0, modelCalls = 0, served = 0;
   const latencies = createQuantileSketch();
-  const suggest = options.phase === 'suggest' ? createSuggestAccumulator() : undefined;
+  const suggest = options.phase === 'suggest' ? createSuggestAccumulator({ comparator: options.decision ?? WHOLE_DECISION, editThreshold: options.review?.editThreshold }) : undefined;
   const sample = options.phase === 'auto-with-review' ? createReviewSampleAccumulator(options.review ?? { sampleRate: 0.1, seed: 0 }) : undefined;
   let withinSla = 0, timed = 0;
   let schemaViolations = 0, duplicateEffects = 0, blockedRequests = 0, violatingTraces = 0, injections = 0, injectionFailures = 0;
@@ -289,7 +294,7 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
       }
       // With trials (run or recorded), the review figures count each case once: its first trial.
       if (decided && r.trial === 0) {
-        suggest?.add({ suggestion: r.decision, human: { ...applicableReview(r), ...(r.reference.decision !== null ? { decision: r.reference.decision } : {}) } });
+        suggest?.add({ suggestion: r.decision, human: { ...applicableReview(r, options.decision ?? WHOLE_DECISION), ...(r.reference.decision !== null ? { decision: r.reference.decision } : {}) } });
         if (strata) strata.push({ traceId: r.traceId, stratum: decisionClass(r.decision), agree: r.agree, rollback: r.rollback === true });
         else sample?.add({ traceId: r.traceId, agree: r.agree, rollback: r.rollback === true });
       }
@@ -401,12 +406,12 @@ export type MetricsAccumulator = ReturnType<typeof createMetricsAccumulator>;
 
 /**
  * A recorded review judged the recorded agent's decision: it holds for the candidate only
- * where the candidate suggested the same; elsewhere the review is simulated.
+ * where the candidate suggested the same (under the suite's comparator); elsewhere the review is simulated.
  */
-function applicableReview(r: TraceResult): Omit<NonNullable<TraceResult['reference']['review']>, 'reviewed'> {
+function applicableReview(r: TraceResult, comparator: DecisionComparator): Omit<NonNullable<TraceResult['reference']['review']>, 'reviewed'> {
   const { reviewed, ...review } = r.reference.review ?? {};
   if (!review.verdict) return review;
-  return reviewed === undefined || canonicalJson(reviewed) === canonicalJson(r.decision) ? review : {};
+  return reviewed === undefined || decisionsAgree(r.decision, reviewed, comparator) ? review : {};
 }
 
 /** The class of a decision for stratified review: its `action` where it has one, else the decision itself. */

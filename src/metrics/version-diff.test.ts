@@ -4,6 +4,7 @@ import type { TraceResult } from '../replay/types.js';
 import { createMetricsAccumulator } from './summary.js';
 import { mcnemarMidP } from './paired.js';
 import { diffBehaviour } from './version-diff.js';
+import { WHOLE_DECISION } from './compare.js';
 
 const tool = (name: string, args: Record<string, unknown> = {}) => ({ type: 'tool' as const, name, args });
 const call = ({ name, args }: { name: string; args: Record<string, unknown> }) => ({ name, args });
@@ -27,7 +28,7 @@ const b = a.map((r) =>
 );
 
 describe('diffBehaviour', () => {
-  const diff = diffBehaviour(a, b, { a: metricsOf(a), b: metricsOf(b) });
+  const diff = diffBehaviour(a, b, { a: metricsOf(a), b: metricsOf(b) }, { decision: WHOLE_DECISION });
 
   it('lists the flips with where b first leaves a\'s tool calls', () => {
     expect(diff.flips).toEqual([
@@ -64,9 +65,17 @@ describe('diffBehaviour', () => {
   });
 
   it('has no evidence, not "no change", when nothing pairs; an undecided side is counted apart', () => {
-    const none = diffBehaviour(a, [], { a: metricsOf(a), b: metricsOf([]) });
+    const none = diffBehaviour(a, [], { a: metricsOf(a), b: metricsOf([]) }, { decision: WHOLE_DECISION });
     expect(none.deltas.find((d) => d.name === 'agreement')).toMatchObject({ delta: null, deltaCi95: null, pairs: 0, p: null, significant: null });
     const errored = b.map((r) => (r.traceId === 't1' ? { ...r, status: 'error' as const, agree: null } : r));
-    expect(diffBehaviour(a, errored, { a: metricsOf(a), b: metricsOf(errored) })).toMatchObject({ pairs: 4, undecided: 1 });
+    expect(diffBehaviour(a, errored, { a: metricsOf(a), b: metricsOf(errored) }, { decision: WHOLE_DECISION })).toMatchObject({ pairs: 4, undecided: 1 });
+  });
+
+  it('counts a changed decision with the suite\'s comparator: 10.004 vs 10 within 0.01 is no change', () => {
+    const amounts = (rs: typeof a, amount: number) => rs.map((r) => ({ ...r, decision: { action: 'refund', amount } }));
+    const [xa, xb] = [amounts(a, 10), amounts(a, 10.004)];
+    const figures = { a: metricsOf(xa), b: metricsOf(xb) };
+    expect(diffBehaviour(xa, xb, figures, { decision: { fields: ['action', 'amount'], numericTolerance: 0.01 } }).decisionChanges).toBe(0);
+    expect(diffBehaviour(xa, xb, figures, { decision: WHOLE_DECISION }).decisionChanges).toBe(xa.length);
   });
 });

@@ -1,7 +1,6 @@
 import { DECIDED_STATUSES, type Divergence, type TraceResult } from '../replay/types.js';
-import { canonicalJson } from '../trace/canonical.js';
 import { bootstrapMeanInterval } from './bootstrap.js';
-import { findDivergence, toolSequenceSimilarity } from './compare.js';
+import { decisionsAgree, findDivergence, toolSequenceSimilarity, type DecisionComparator } from './compare.js';
 import { createDriftAccumulator, type ToolCallDrift } from './drift.js';
 import { mcnemarMidP, pairResults, toPairable, traceOutcomes } from './paired.js';
 import type { RunMetrics } from './summary.js';
@@ -44,7 +43,7 @@ export interface BehaviourDiff {
   flips: VersionFlip[];
   fixes: number;
   regressions: number;
-  /** Paired traces whose decision differs between the versions, flipped or not. */
+  /** Paired traces whose decision differs between the versions (under the suite's comparator), flipped or not. */
   decisionChanges: number;
   /** Traces decided in one run and not the other (errored, diverged, stopped). */
   undecided: number;
@@ -148,7 +147,8 @@ export function diffBehaviour(
   a: readonly TraceResult[],
   b: readonly TraceResult[],
   metrics: { a: RunMetrics; b: RunMetrics },
-  ignoreArgs: readonly string[] = [],
+  /** The suite's `compare.decision` (a changed decision is one it calls different), and the arguments left out of tool-call matching. */
+  { decision, ignoreArgs = [] }: { decision: DecisionComparator; ignoreArgs?: readonly string[] },
 ): BehaviourDiff {
   const { a: ma, b: mb } = metrics;
   const paired = pairResults(traceOutcomes(a), traceOutcomes(b));
@@ -175,7 +175,7 @@ export function diffBehaviour(
   for (const p of paired.pairs) {
     const ra = firstA.get(p.traceId);
     const rb = firstB.get(p.traceId);
-    if (ra && rb && canonicalJson(ra.decision ?? null) !== canonicalJson(rb.decision ?? null)) decisionChanges++;
+    if (ra && rb && !decisionsAgree(ra.decision ?? null, rb.decision ?? null, decision)) decisionChanges++;
   }
 
   // Tool calls of b against a's, trace by trace (and trial by trial) where both reached an outcome.

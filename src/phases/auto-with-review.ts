@@ -2,6 +2,7 @@ import { rateMetric, type RateMetric } from '../metrics/rate.js';
 import { callKey } from '../trace/canonical.js';
 import type { Action } from '../trace/schema.js';
 import { inSample } from './sampling.js';
+import { stratifiedErrorRate, type StratumCount } from './stratified-estimate.js';
 
 /** Effect classes whose effects would need compensating (a refund reversed, an email apologised for). */
 const COMPENSATED: ReadonlySet<string> = new Set(['write-external', 'write-irreversible']);
@@ -42,12 +43,18 @@ export interface ReviewSampleItem {
   agree: boolean | null;
   /** Whether its compensable effects differ from the reference's (see `rollbackNeeded`). */
   rollback: boolean;
+  /** The stratum the trace was drawn from, when the sample is stratified: the estimates are then weighted per stratum. */
+  stratum?: string;
 }
 
 export interface ReviewSampleMetrics {
   /** Traces drawn into the review sample (with or without an outcome). */
   sampled: number;
-  /** Disagreements among sampled traces with an outcome. */
+  /**
+   * Disagreements among sampled traces with an outcome. For a stratified sample this is the
+   * population's rate as the sample estimates it: each stratum weighted by its share of the
+   * population (`stratifiedErrorRate`), `successes` being the weighted count rate·n.
+   */
   sampleErrorRate: RateMetric;
   /**
    * The sample's error rate as the population's, with the Wilson interval narrowed by the
@@ -56,6 +63,13 @@ export interface ReviewSampleMetrics {
   populationErrorEstimate: { rate: number | null; ci95: [number, number] | null };
   /** Traces needing a rollback, over all traces with an outcome. */
   rollbackFrequency: RateMetric;
+  /** For a stratified sample: the raw (unweighted) sample rate beside the weighted one, and the strata it came from. */
+  stratified?: {
+    unweighted: RateMetric;
+    effectiveN: number | null;
+    unreviewedShare: number;
+    strata: StratumCount[];
+  };
 }
 
 export interface ReviewSampleOptions {
@@ -66,8 +80,11 @@ export interface ReviewSampleOptions {
 }
 
 /**
- * Auto-with-review metrics: a deterministic sample (`inSample`) stands for the after-the-fact
- * review, and every trace with an outcome counts towards the rollback frequency.
+ * Auto-with-review metrics: a deterministic sample (`inSample`, or a stratified draw made by the
+ * caller) stands for the after-the-fact review, and every trace with an outcome counts towards the
+ * rollback frequency. Items that carry a `stratum` make the error rate a post-stratified
+ * estimate of the population's (`stratifiedErrorRate`), since a stratified draw over-represents
+ * rare classes.
  * When to use: `phase: auto-with-review`. When not to use: to gate on agreement over all traces
  * (the shadow agreement rate has all of them, not a sample).
  * @example
@@ -81,9 +98,10 @@ export function createReviewSampleAccumulator({ sampleRate, seed }: ReviewSample
   let sampleErrors = 0;
   let decided = 0;
   let rollbacks = 0;
+  const strata = new Map<string, StratumCount>();
   return {
     /** `inReview` decides membership of the sample where the caller drew it (stratified); otherwise the seeded hash does. */
-    add({ traceId, agree, rollback, inReview: drawn }: ReviewSampleItem & { inReview?: boolean }): void {
+    add({ traceId, agree, rollback, stratum, inReview: drawn }: ReviewSampleItem & { inReview?: boolean }): void {
       const inReview = drawn ?? inSample(traceId, sampleRate, seed);
       if (inReview) sampled++;
       if (agree === null) return;
@@ -93,14 +111,23 @@ export function createReviewSampleAccumulator({ sampleRate, seed }: ReviewSample
         sampleDecided++;
         if (!agree) sampleErrors++;
       }
+      if (stratum !== undefined) {
+        const h = strata.get(stratum) ?? { stratum, population: 0, sampled: 0, errors: 0 };
+        strata.set(stratum, { ...h, population: h.population + 1, sampled: h.sampled + (inReview ? 1 : 0), errors: h.errors + (inReview && !agree ? 1 : 0) });
+      }
     },
     finish(): ReviewSampleMetrics {
-      const sampleErrorRate = rateMetric(sampleErrors, sampleDecided);
+      const unweighted = rateMetric(sampleErrors, sampleDecided);
+      const rollbackFrequency = rateMetric(rollbacks, decided);
+      if (strata.size === 0) return { sampled, sampleErrorRate: unweighted, populationErrorEstimate: populationEstimate(unweighted, decided), rollbackFrequency };
+      const counts = [...strata.values()].sort((a, b) => (a.stratum < b.stratum ? -1 : a.stratum > b.stratum ? 1 : 0));
+      const estimate = stratifiedErrorRate(counts);
       return {
         sampled,
-        sampleErrorRate,
-        populationErrorEstimate: populationEstimate(sampleErrorRate, decided),
-        rollbackFrequency: rateMetric(rollbacks, decided),
+        sampleErrorRate: estimate.rate,
+        populationErrorEstimate: estimate.population,
+        rollbackFrequency,
+        stratified: { unweighted, effectiveN: estimate.effectiveN, unreviewedShare: estimate.unreviewedShare, strata: counts },
       };
     },
   };

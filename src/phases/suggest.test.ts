@@ -1,58 +1,44 @@
 import { describe, expect, it } from 'vitest';
-import { createSuggestAccumulator, editDistance, simulateReview } from './suggest.js';
+import { decisionsAgree, WHOLE_DECISION } from '../metrics/compare.js';
+import { createSuggestAccumulator, simulateReview } from './suggest.js';
+
+const comparator = WHOLE_DECISION;
+/** The comparator of the bundled refund-triage suites. */
+const REFUND_COMPARE = { fields: ['action', 'amount'], numericTolerance: 0.01 };
 
 const round4 = (ci: [number, number] | null) => ci && ci.map((x) => Math.round(x * 1e4) / 1e4);
 
-describe('editDistance', () => {
-  it('objects: share of fields that differ, over the union of keys', () => {
-    // keys {action, amount}; only amount differs → 1/2
-    expect(editDistance({ action: 'refund', amount: 10 }, { action: 'refund', amount: 12 })).toBe(0.5);
-    // union {a, b, c}; b only on the left, c only on the right → 2/3
-    expect(editDistance({ a: 1, b: 2 }, { a: 1, c: 2 })).toBeCloseTo(2 / 3, 12);
-  });
-
-  it('objects: canonical values (key order, undefined members) and a 1e-9 relative tolerance', () => {
-    expect(editDistance({ a: { y: 1, x: 2 }, b: undefined }, { a: { x: 2, y: 1 } })).toBe(0);
-    // 0.1 + 0.2 = 0.30000000000000004: relative difference 1.9e-16 ≤ 1e-9 → equal
-    expect(editDistance({ total: 0.1 + 0.2 }, { total: 0.3 })).toBe(0);
-    // 1 vs 1.000001: relative difference 1e-6 > 1e-9 → differs
-    expect(editDistance({ total: 1 }, { total: 1.000001 })).toBe(1);
-    expect(editDistance({}, {})).toBe(0);
-  });
-
-  it('strings: normalised Levenshtein distance on characters', () => {
-    // kitten → sitting: 3 edits (k→s, e→i, +g) over the longer length 7
-    expect(editDistance('kitten', 'sitting')).toBeCloseTo(3 / 7, 12);
-    expect(editDistance('', '')).toBe(0);
-    expect(editDistance('abc', '')).toBe(1);
-    // one of two code points differs → 1/2 (UTF-16 units would give 1/3)
-    expect(editDistance('😀a', '😀b')).toBe(0.5);
-  });
-
-  it('anything else: 0 when canonically equal, 1 when not', () => {
-    expect(editDistance(0.1 + 0.2, 0.3)).toBe(0);
-    expect(editDistance([1, { b: 2, a: 1 }], [1, { a: 1, b: 2 }])).toBe(0);
-    expect(editDistance([1, 2], [2, 1])).toBe(1);
-    expect(editDistance(null, null)).toBe(0);
-    expect(editDistance('a', { a: 1 })).toBe(1);
-    expect(editDistance(true, false)).toBe(1);
-  });
-});
-
 describe('simulateReview', () => {
   it('accepted when equal, edited up to the threshold (inclusive), rejected beyond', () => {
-    expect(simulateReview({ a: 1, b: 2 }, { b: 2, a: 1 })).toBe('accepted');
+    expect(simulateReview({ a: 1, b: 2 }, { b: 2, a: 1 }, { comparator })).toBe('accepted');
     // distance 1/2 ≤ default 0.5 → edited
-    expect(simulateReview({ a: 1, b: 2 }, { a: 1, b: 3 })).toBe('edited');
+    expect(simulateReview({ a: 1, b: 2 }, { a: 1, b: 3 }, { comparator })).toBe('edited');
     // distance 2/3 > 0.5 → rejected; ≤ 0.7 → edited
-    expect(simulateReview({ a: 1, b: 2 }, { a: 1, c: 2 })).toBe('rejected');
-    expect(simulateReview({ a: 1, b: 2 }, { a: 1, c: 2 }, { editThreshold: 0.7 })).toBe('edited');
+    expect(simulateReview({ a: 1, b: 2 }, { a: 1, c: 2 }, { comparator })).toBe('rejected');
+    expect(simulateReview({ a: 1, b: 2 }, { a: 1, c: 2 }, { comparator, editThreshold: 0.7 })).toBe('edited');
+  });
+
+  it('decides "same decision" with the suite comparator, as agreement does: 10.004 vs 10 within 0.01 is accepted', () => {
+    const suggestion = { action: 'refund', amount: 10.004 };
+    const human = { action: 'refund', amount: 10 };
+    expect(decisionsAgree(suggestion, human, REFUND_COMPARE)).toBe(true);
+    expect(simulateReview(suggestion, human, { comparator: REFUND_COMPARE })).toBe('accepted');
+    // Without the tolerance the same pair is an edit (1 of 2 fields), in both consumers alike.
+    expect(decisionsAgree(suggestion, human, WHOLE_DECISION)).toBe(false);
+    expect(simulateReview(suggestion, human, { comparator: WHOLE_DECISION })).toBe('edited');
+  });
+
+  it('compares only the comparator\'s fields: a differing note the suite ignores is still accepted', () => {
+    const suggestion = { action: 'deny', note: 'outside window' };
+    const human = { action: 'deny', note: 'late' };
+    expect(simulateReview(suggestion, human, { comparator: REFUND_COMPARE })).toBe('accepted');
+    expect(simulateReview(suggestion, human, { comparator: WHOLE_DECISION })).toBe('edited');
   });
 });
 
 describe('createSuggestAccumulator', () => {
   it('counts recorded and simulated verdicts, distance and time saved', () => {
-    const acc = createSuggestAccumulator({ editThreshold: 0.5 });
+    const acc = createSuggestAccumulator({ comparator, editThreshold: 0.5 });
     // 1. recorded accepted, nothing to compare with → distance 0, 1000 ms saved
     acc.add({ suggestion: { action: 'refund' }, human: { verdict: 'accepted', reviewMs: 1000 } });
     // 2. recorded edited, final differs in 1 of 2 fields → 0.5; its time is not saved
@@ -89,7 +75,7 @@ describe('createSuggestAccumulator', () => {
   });
 
   it('no evidence gives nulls, not zeros', () => {
-    const acc = createSuggestAccumulator();
+    const acc = createSuggestAccumulator({ comparator });
     acc.add({ suggestion: 'x' });
     expect(acc.finish()).toEqual({
       reviewed: 0,
@@ -105,7 +91,7 @@ describe('createSuggestAccumulator', () => {
   });
 
   it('time recorded but nothing accepted saves 0; an edit with nothing to compare adds no distance', () => {
-    const acc = createSuggestAccumulator();
+    const acc = createSuggestAccumulator({ comparator });
     acc.add({ suggestion: 'x', human: { verdict: 'rejected', reviewMs: 700 } });
     const m = acc.finish();
     expect(m.reviewerTimeSavedMs).toBe(0);
@@ -113,7 +99,7 @@ describe('createSuggestAccumulator', () => {
   });
 
   it('uses the threshold it was given when simulating', () => {
-    const acc = createSuggestAccumulator({ editThreshold: 0.7 });
+    const acc = createSuggestAccumulator({ comparator, editThreshold: 0.7 });
     // distance 2/3 ≤ 0.7 → edited (rejected at the default 0.5)
     acc.add({ suggestion: { a: 1, b: 2 }, human: { decision: { a: 1, c: 2 } } });
     expect(acc.finish()).toMatchObject({ edited: 1, rejected: 0, simulated: 1 });

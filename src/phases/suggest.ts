@@ -1,65 +1,14 @@
 import { rateMetric, type RateMetric } from '../metrics/rate.js';
-import { levenshtein } from '../metrics/stats.js';
-import { canonicalize } from '../trace/canonical.js';
+import { decisionDistance, decisionsAgree, type DecisionComparator } from '../metrics/compare.js';
 
 /** What a reviewer did with a suggestion. */
 export type ReviewVerdict = 'accepted' | 'edited' | 'rejected';
 
-/** Numbers this close (relative to the larger magnitude) count as equal. */
-const RELATIVE_TOLERANCE = 1e-9;
-
-function numbersEqual(a: number, b: number): boolean {
-  if (a === b) return true;
-  return Math.abs(a - b) <= RELATIVE_TOLERANCE * Math.max(Math.abs(a), Math.abs(b));
-}
-
-const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-/** Deep equality of two canonical values, numbers compared with the relative tolerance. */
-function canonicalEqual(a: unknown, b: unknown): boolean {
-  if (typeof a === 'number' && typeof b === 'number') return numbersEqual(a, b);
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => canonicalEqual(x, b[i]));
-  if (isRecord(a) && isRecord(b)) {
-    const ka = Object.keys(a);
-    const kb = Object.keys(b);
-    return ka.length === kb.length && ka.every((k) => k in b && canonicalEqual(a[k], b[k]));
-  }
-  return a === b;
-}
-
-/**
- * How far a suggestion is from what the human finally decided, in [0, 1].
- * - Two objects: the share of fields, over the union of both key sets, whose canonical values
- *   differ (a field missing on one side differs; numbers within a relative 1e-9 are equal).
- * - Two strings: normalised Levenshtein distance on characters (distance / longer length).
- * - Anything else: 0 when canonically equal, 1 when not.
- * When to use: how much a reviewer had to change (suggest phase). When not to use: to
- * compare decisions for agreement; that is the suite's comparator, not a distance.
- * @example editDistance({ action: 'refund', amount: 10 }, { action: 'refund', amount: 12 }) // 0.5
- */
-export function editDistance(a: unknown, b: unknown): number {
-  const ca = canonicalize(a);
-  const cb = canonicalize(b);
-  if (isRecord(ca) && isRecord(cb)) {
-    const keys = new Set([...Object.keys(ca), ...Object.keys(cb)]);
-    if (keys.size === 0) return 0;
-    let differing = 0;
-    for (const k of keys) if (!(k in ca) || !(k in cb) || !canonicalEqual(ca[k], cb[k])) differing++;
-    return differing / keys.size;
-  }
-  if (typeof ca === 'string' && typeof cb === 'string') {
-    // Code points, not UTF-16 units: an emoji is one character.
-    const xs = Array.from(ca);
-    const ys = Array.from(cb);
-    const longest = Math.max(xs.length, ys.length);
-    return longest === 0 ? 0 : levenshtein(xs, ys) / longest;
-  }
-  return canonicalEqual(ca, cb) ? 0 : 1;
-}
-
 export interface SimulateReviewOptions {
+  /** The suite's `compare.decision`: what counts as the same decision, and how far apart two are. */
+  comparator: DecisionComparator;
   /**
-   * Largest edit distance that still counts as an edit rather than a rejection.
+   * Largest distance (`decisionDistance`) that still counts as an edit rather than a rejection: the suite's `review.editThreshold`.
    * @default 0.5
    */
   editThreshold?: number;
@@ -67,13 +16,13 @@ export interface SimulateReviewOptions {
 
 /**
  * The verdict a reviewer would probably have given, when none was recorded: `accepted` when the
- * suggestion equals the human decision, `edited` when within `editThreshold`, else `rejected`.
- * @example simulateReview({ action: 'refund' }, { action: 'deny' }) // 'rejected'
+ * suggestion agrees with the human decision under the suite's comparator (as agreement decides),
+ * `edited` when its distance is within `editThreshold`, else `rejected`.
+ * @example simulateReview({ action: 'refund' }, { action: 'deny' }, { comparator: WHOLE_DECISION }) // 'rejected'
  */
-export function simulateReview(suggestion: unknown, humanDecision: unknown, { editThreshold = 0.5 }: SimulateReviewOptions = {}): ReviewVerdict {
-  const d = editDistance(suggestion, humanDecision);
-  if (d === 0) return 'accepted';
-  return d <= editThreshold ? 'edited' : 'rejected';
+export function simulateReview(suggestion: unknown, humanDecision: unknown, { comparator, editThreshold = 0.5 }: SimulateReviewOptions): ReviewVerdict {
+  if (decisionsAgree(suggestion, humanDecision, comparator)) return 'accepted';
+  return decisionDistance(suggestion, humanDecision, comparator) <= editThreshold ? 'edited' : 'rejected';
 }
 
 /** A human's review of one suggestion, as recorded in the trace (every part optional). */
@@ -119,11 +68,11 @@ export interface SuggestMetrics {
  * the recorded review time of that item.
  * When to use: `phase: suggest`. When not to use: shadow runs, where nobody reviews (use agreement).
  * @example
- * const acc = createSuggestAccumulator({ editThreshold: 0.5 });
+ * const acc = createSuggestAccumulator({ comparator: { numericTolerance: 0.01 }, editThreshold: 0.5 });
  * acc.add({ suggestion: 'a', human: { verdict: 'accepted', reviewMs: 1000 } });
  * acc.finish().acceptanceRate.rate // 1
  */
-export function createSuggestAccumulator({ editThreshold = 0.5 }: SimulateReviewOptions = {}) {
+export function createSuggestAccumulator({ comparator, editThreshold = 0.5 }: SimulateReviewOptions) {
   const counts: Record<ReviewVerdict, number> = { accepted: 0, edited: 0, rejected: 0 };
   let simulated = 0;
   let distanceSum = 0;
@@ -136,13 +85,13 @@ export function createSuggestAccumulator({ editThreshold = 0.5 }: SimulateReview
       let verdict = human?.verdict;
       if (verdict === undefined) {
         if (!hasDecision) return;
-        verdict = simulateReview(suggestion, human!.decision, { editThreshold });
+        verdict = simulateReview(suggestion, human!.decision, { comparator, editThreshold });
         simulated++;
       }
       counts[verdict]++;
       const target = human?.final !== undefined ? human.final : human?.decision;
       if (target !== undefined) {
-        distanceSum += editDistance(suggestion, target);
+        distanceSum += decisionDistance(suggestion, target, comparator);
         distances++;
       } else if (verdict === 'accepted') {
         distances++;

@@ -13,13 +13,3 @@ export function createDecisionValidator(schema: Record<string, unknown> | undefi
 function formatErrors(errors: ErrorObject[]): string {
   return errors.map((e) => `${e.instancePath || '(decision)'} ${e.message ?? 'is invalid'}`).join('; ');
 }
-
-/** Why a decision schema is not a usable JSON Schema, or null when it is. */
-export function decisionSchemaProblem(schema: Record<string, unknown>): string | null {
-  try {
-    new Ajv({ allErrors: true, strict: false }).compile(schema);
-    return null;
-  } catch (error) {
-    return `not a valid JSON Schema: ${(error as Error).message}`;
-  }
-}

@@ -27,12 +27,9 @@ export function createToolGuard(catalog: ToolCatalog, policy?: CompiledPolicy) {
   const ajv = new Ajv({ allErrors: true, strict: false });
   const validators = new Map<string, ValidateFunction>();
   for (const tool of catalog.tools) {
-    if (!tool.parameters) continue;
-    try {
-      validators.set(tool.name, ajv.compile(tool.parameters));
-    } catch {
-      // A schema ajv cannot compile checks nothing; the catalog's own validation is the place to flag it.
-    }
+    // A catalog is checked when it loads (toolSchemaProblems), so a schema that does not compile
+    // here is a bug; it throws rather than leave the tool without an argument check.
+    if (tool.parameters) validators.set(tool.name, ajv.compile(tool.parameters));
   }
   const tools = new Map(catalog.tools.map((t) => [t.name, t]));
   return {

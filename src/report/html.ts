@@ -9,6 +9,7 @@ import { compilePage } from './page.js';
 import { REPORT_TEMPLATE } from './templates/report-template.js';
 import { phaseLines } from './phase-lines.js';
 import { CALLS_HEADER, reversibilityOf, reversibilityRows, workflowCapText } from './reversibility-lines.js';
+import { baselineName } from './baseline-name.js';
 import { policyLines, safetyLines, violationText } from './policy-lines.js';
 
 export interface HtmlReportOptions {
@@ -282,6 +283,7 @@ function flipsView(m: RunMetrics) {
   if (!p) return null;
   return {
     baselineRunId: p.baselineRunId,
+    baselineName: baselineName(p),
     summary:
       `${p.regressions.length} regression(s) and ${p.fixes.length} fix(es) over ${p.pairs} paired trace(s); McNemar mid-p ${pValue(p.mcnemarMidP)}` +
       (p.lost.length ? `; ${p.lost.length} agreed in the baseline and reached no outcome now by the infrastructure (missing evidence, not regressions)` : '') +

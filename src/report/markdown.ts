@@ -4,6 +4,7 @@ import { DRY_RUN_MARK, inconclusiveReasons } from '../gate/gate.js';
 import { interval, ms, noOutcomeApart, pct, pp, pValue, usd } from './format.js';
 import { phaseLines } from './phase-lines.js';
 import { CALLS_HEADER, reversibilityOf, reversibilityRows, workflowCapText } from './reversibility-lines.js';
+import { baselineName } from './baseline-name.js';
 import { policyLines, safetyLines } from './policy-lines.js';
 
 const MARK = { pass: '✅', fail: '❌', inconclusive: '⚠️' } as const;
@@ -43,7 +44,7 @@ export function renderMarkdownReport(outcome: RunOutcome, baseline?: RunMetrics)
     lines.push('');
   }
   if (m.paired && (m.paired.regressions.length > 0 || m.paired.fixes.length > 0 || m.paired.lost.length > 0)) {
-    lines.push(`### Flips against ${m.paired.baselineRunId} (McNemar mid-p ${pValue(m.paired.mcnemarMidP)})`, '');
+    lines.push(`### Flips against ${baselineName(m.paired)} (McNemar mid-p ${pValue(m.paired.mcnemarMidP)})`, '');
     const list = (ids: string[]) => ids.slice(0, 20).map((id) => `\`${id}\``).join(', ') + (ids.length > 20 ? `, … (${ids.length} in all)` : '');
     if (m.paired.regressions.length) lines.push(`- **Regressions** (agreed, now disagree or no outcome by the candidate): ${list(m.paired.regressions)}`);
     if (m.paired.fixes.length) lines.push(`- **Fixes** (disagreed, now agree): ${list(m.paired.fixes)}`);

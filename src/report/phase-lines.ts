@@ -23,7 +23,7 @@ export function phaseLines(m: RunMetrics): [string, string][] {
   }
   const r = p.autoWithReview;
   return [
-    ['review sample', `${r.sampled} sampled: error rate ${pct(r.sampleErrorRate.rate)} ${interval(r.sampleErrorRate.ci95, pct)}; population estimate ${interval(r.populationErrorEstimate.ci95, pct)}`],
+    ['review sample', `${r.sampled} sampled: error rate ${pct(r.sampleErrorRate.rate)} ${interval(r.sampleErrorRate.ci95, pct)}${r.stratified ? ` weighted by decision class (the raw sample's ${pct(r.stratified.unweighted.rate)})` : ''}; population estimate ${interval(r.populationErrorEstimate.ci95, pct)}`],
     ['rollback', `${pct(r.rollbackFrequency.rate)} of traces made effects someone would have to compensate (${r.rollbackFrequency.successes}/${r.rollbackFrequency.n})`],
   ];
 }

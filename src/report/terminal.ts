@@ -7,6 +7,7 @@ import { DECIDED_STATUSES, type TraceResult } from '../replay/types.js';
 import { countsApart, interval, ms, noOutcomeApart, num, pct, pp, pValue, usd } from './format.js';
 import { phaseLines } from './phase-lines.js';
 import { reversibilityOf, reversibilityTable, workflowCapText } from './reversibility-lines.js';
+import { baselineName } from './baseline-name.js';
 import { policyLines, safetyLines } from './policy-lines.js';
 
 function rate(m: RateMetric): string {
@@ -103,7 +104,7 @@ function paired(p: NonNullable<RunMetrics['paired']>): string {
     p.lost.length ? `${p.lost.length} agreed before and reached no outcome now by the infrastructure, not counted${list(p.lost)}` : '',
     p.unpaired.baseline + p.unpaired.candidate ? `${p.unpaired.candidate} without a partner in the baseline, ${p.unpaired.baseline} in the baseline without one here` : '',
   ].filter(Boolean);
-  return `run ${p.baselineRunId}, ${p.pairs} traces paired: ${p.regressions.length} regression(s)${list(p.regressions)}, ${p.fixes.length} fix(es)${list(p.fixes)}; McNemar mid-p ${pValue(p.mcnemarMidP)}${apart.length ? `; ${apart.join('; ')}` : ''}`;
+  return `${baselineName(p)}, ${p.pairs} traces paired: ${p.regressions.length} regression(s)${list(p.regressions)}, ${p.fixes.length} fix(es)${list(p.fixes)}; McNemar mid-p ${pValue(p.mcnemarMidP)}${apart.length ? `; ${apart.join('; ')}` : ''}`;
 }
 
 function noise(n: NonNullable<RunMetrics['noiseFloor']>): string {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { InputError, NotFoundError, type Issue } from '../errors.js';
+import { InputError, NotFoundError, UsageError, type Issue } from '../errors.js';
 import { toPairable, type PairableResult } from '../metrics/paired.js';
 import { zodIssues } from '../trace/zod-issues.js';
 import type { CandidateSource } from '../suite/load.js';
@@ -10,6 +10,10 @@ import type { Store } from '../store/types.js';
 
 export interface Baseline {
   runId: string;
+  /** The suite the baseline ran; null where a results file does not say. */
+  suite: string | null;
+  /** The baseline's candidate as it ran (label and identity hash); null where a results file does not say. */
+  identity: { label: string; hash: string } | null;
   rows: PairableResult[];
   /** How to run the baseline's candidate again, where the baseline says. */
   candidate?: { source: CandidateSource; hash: string; label: string };
@@ -22,6 +26,11 @@ const CandidateInfoSchema = z.object({
   hash: z.string(),
   source: z.object({ raw: z.unknown(), dir: z.string() }).nullable().optional(),
 });
+
+function identityOf(info: unknown): Baseline['identity'] {
+  const parsed = CandidateInfoSchema.safeParse(info);
+  return parsed.success ? { label: parsed.data.label, hash: parsed.data.hash } : null;
+}
 
 function candidateOf(info: unknown): Baseline['candidate'] {
   const parsed = CandidateInfoSchema.safeParse(info);
@@ -40,9 +49,22 @@ const BaselineRowSchema = z.object({
 /**
  * The baseline a run is paired with: a `shadowgate.run/v1` results file, a run in
  * the store by its id, or `ref:<branch or commit>`, the latest finished run of the
- * suite made at that git ref (as stored with each run).
+ * suite made at that git ref (as stored with each run). With `suite`, a baseline of
+ * another suite is refused (UsageError, exit 2): its traces and comparator are not this
+ * run's, so its flips would mean nothing. Another candidate is the normal case.
  */
 export function loadBaseline(ref: string, store: Store, cwd: string, suite?: string): Baseline {
+  const baseline = findBaseline(ref, store, cwd, suite);
+  if (suite !== undefined && baseline.suite !== null && baseline.suite !== suite) {
+    throw new UsageError(
+      `--baseline ${ref} is a run of suite ${baseline.suite}, not of ${suite}`,
+      'a baseline is a run of the same suite (another candidate, or an earlier version of this one); pass a run of this suite',
+    );
+  }
+  return baseline;
+}
+
+function findBaseline(ref: string, store: Store, cwd: string, suite?: string): Baseline {
   if (ref.startsWith('ref:')) {
     const gitRef = ref.slice(4);
     const run = store
@@ -54,7 +76,7 @@ export function loadBaseline(ref: string, store: Store, cwd: string, suite?: str
   }
   const file = resolve(cwd, ref);
   if (existsSync(file)) {
-    let doc: { schema?: unknown; runId?: unknown; results?: unknown; candidate?: unknown } | null;
+    let doc: { schema?: unknown; runId?: unknown; suite?: unknown; results?: unknown; candidate?: unknown } | null;
     try {
       doc = JSON.parse(readFileSync(file, 'utf8')) as typeof doc;
     } catch (error) {
@@ -71,7 +93,15 @@ export function loadBaseline(ref: string, store: Store, cwd: string, suite?: str
       else rows.push({ traceId: parsed.data.traceId, caseId: parsed.data.caseId ?? parsed.data.traceId, trial: parsed.data.trial ?? 0, agree: parsed.data.agree });
     });
     if (issues.length > 0) throw new InputError(issues.slice(0, 20), 'a baseline file is the --json output of a run');
-    return { runId: String(doc.runId), rows, candidate: candidateOf(doc.candidate), metrics: (doc as { metrics?: RunMetrics }).metrics };
+    const suiteName = typeof doc.suite === 'string' ? doc.suite : (doc.suite as { name?: unknown } | null | undefined)?.name;
+    return {
+      runId: String(doc.runId),
+      suite: typeof suiteName === 'string' ? suiteName : null,
+      identity: identityOf(doc.candidate),
+      rows,
+      candidate: candidateOf(doc.candidate),
+      metrics: (doc as { metrics?: RunMetrics }).metrics,
+    };
   }
   if (!store.getRun(ref)) {
     throw new NotFoundError(`--baseline ${ref} is neither a results file nor a run in the store`, 'list stored runs with `shadowgate runs`, pass ref:<branch>, or pass a file written by --json');
@@ -83,6 +113,8 @@ function fromStore(runId: string, store: Store): Baseline {
   const run = store.getRun(runId)!;
   return {
     runId: run.runId,
+    suite: run.suite,
+    identity: { label: run.candidate, hash: run.candidateHash },
     rows: Array.from(store.results(runId), toPairable),
     candidate: candidateOf({ label: run.candidate, hash: run.candidateHash, source: run.candidateSource }),
     metrics: (run.summary as { metrics?: RunMetrics } | null)?.metrics,

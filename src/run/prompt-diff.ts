@@ -105,7 +105,7 @@ async function runBoth(suite: ResolvedSuite, name: string, va: PromptVersion, vb
   return {
     suite: suite.name,
     runs: { a: runA, b: runB },
-    diff: diffBehaviour(results(runA), results(runB), { a: runA.metrics, b: runB.metrics }, runB.settings.driftIgnoreArgs),
+    diff: diffBehaviour(results(runA), results(runB), { a: runA.metrics, b: runB.metrics }, { decision: suite.compare.decision, ignoreArgs: runB.settings.driftIgnoreArgs }),
   };
 }
 

@@ -8,6 +8,7 @@ import { jensenShannon } from '../metrics/stats.js';
 import { costTrend } from '../phases/auto.js';
 import { createMetricsAccumulator, decisionClass, noOutcome, type Counts, type MetricsAccumulator, type NoiseFloor, type PairedMetric, type RunMetrics } from '../metrics/summary.js';
 import type { PairableResult } from '../metrics/paired.js';
+import type { DecisionComparator } from '../metrics/compare.js';
 import type { Phase } from '../trace/schema.js';
 import type { Baseline } from './baseline.js';
 import { errorData, type CandidateOutcome } from '../replay/supervise.js';
@@ -71,10 +72,12 @@ export interface RunSettings {
   policyRules?: string[];
   /** The suite's phase and its settings (review sample, SLA); absent in files of older runs (then the shadow phase's figures only). */
   phase?: Phase;
-  review?: { sampleRate: number; seed: number; stratify?: 'decision' };
+  review?: { sampleRate: number; seed: number; stratify?: 'decision'; editThreshold?: number };
   slaMs?: number;
   /** The baseline the run was paired with (`--baseline`): its run id, its per-trace pairing rows, and its cost per run where known (for the cost trend). */
-  baseline?: { runId: string; rows: PairableResult[]; perRunUsd?: number | null };
+  baseline?: { runId: string; rows: PairableResult[]; perRunUsd?: number | null; identity?: PairedMetric['baselineIdentity'] };
+  /** The suite's comparator (`compare.decision`), for the simulated review verdicts of the suggest phase. */
+  decision?: DecisionComparator;
   /**
    * A shard's noise floor (`--noise-floor`), as the results of its A/A run(s), so that `merge`
    * measures it over every shard: `first` is null when the first run is this run itself.
@@ -137,10 +140,11 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
     reversibility: keptReversibility(suite),
     ...(compare.policy ? { policyRules: compare.policy.ids } : {}),
     phase: suite.phase,
+    decision: compare.decision,
     ...(suite.review ? { review: suite.review } : {}),
     ...(suite.sla ? { slaMs: suite.sla.latencyMs } : {}),
     ...(options.baseline
-      ? { baseline: { runId: options.baseline.runId, rows: options.baseline.rows, ...(options.baseline.metrics ? { perRunUsd: options.baseline.metrics.cost.perRunUsd } : {}) } }
+      ? { baseline: { runId: options.baseline.runId, rows: options.baseline.rows, identity: baselineIdentity(options.baseline, suite.candidateHash), ...(options.baseline.metrics ? { perRunUsd: options.baseline.metrics.cost.perRunUsd } : {}) } }
       : {}),
   };
   const accumulator = metricsAccumulator(settings);
@@ -283,6 +287,7 @@ export function metricsAccumulator(settings: RunSettings): MetricsAccumulator {
     ...(settings.phase ? { phase: settings.phase } : {}),
     ...(settings.review ? { review: settings.review } : {}),
     ...(settings.slaMs !== undefined ? { slaMs: settings.slaMs } : {}),
+    ...(settings.decision ? { decision: settings.decision } : {}),
     ...(settings.policyRules ? { policyRules: settings.policyRules } : {}),
   });
 }
@@ -417,10 +422,11 @@ export function noiseFloorOf(first: RunMetrics, firstResults: Iterable<TraceResu
   };
 }
 
-function pairWithBaseline(baseline: Pick<Baseline, 'runId' | 'rows'>, results: Iterable<TraceResult>): PairedMetric {
+function pairWithBaseline(baseline: NonNullable<RunSettings['baseline']>, results: Iterable<TraceResult>): PairedMetric {
   const paired = pairResults(collapseTrials(baseline.rows), pairable(results));
   return {
     baselineRunId: baseline.runId,
+    ...(baseline.identity ? { baselineIdentity: baseline.identity } : {}),
     regressions: paired.regressions,
     fixes: paired.fixes,
     mcnemarMidP: mcnemarMidP(paired.regressions.length, paired.fixes.length),
@@ -429,6 +435,11 @@ function pairWithBaseline(baseline: Pick<Baseline, 'runId' | 'rows'>, results: I
     undecided: paired.undecided,
     unpaired: paired.unpaired,
   };
+}
+
+/** The baseline's suite and candidate, and whether its candidate is this run's (by identity hash). */
+function baselineIdentity(baseline: Baseline, candidateHash: string): NonNullable<PairedMetric['baselineIdentity']> {
+  return { suite: baseline.suite, candidate: baseline.identity, sameCandidate: baseline.identity ? baseline.identity.hash === candidateHash : null };
 }
 
 /** A result whose candidate output cannot be stored (not JSON: a BigInt, a cycle), as an error result that can. */

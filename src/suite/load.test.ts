@@ -207,6 +207,34 @@ candidate:
     expect(after.suiteHash).toBe(before.suiteHash);
     expect(after.candidateHash).not.toBe(before.candidateHash);
   });
+
+  it('changes the candidate hash when a file the module imports changes, and is the same for the same files in another folder', async () => {
+    await writeFile(join(dir, 'fixtures', 'agent.mjs'), "export { run } from './rules.mjs';\n");
+    await writeFile(join(dir, 'fixtures', 'rules.mjs'), 'export async function run() { return { decision: "deny" }; }\n');
+    const file = await writeSuite(moduleSuite());
+    const before = await loadSuite(file);
+    await writeFile(join(dir, 'fixtures', 'rules.mjs'), 'export async function run() { return { decision: "refund" }; }\n');
+    const after = await loadSuite(file);
+    expect(after.candidateHash).not.toBe(before.candidateHash);
+    expect((await loadSuite(file)).candidateHash).toBe(after.candidateHash);
+  });
+
+  it('changes the candidate hash of a recorded candidate when its trace files change', async () => {
+    await mkdir(join(dir, 'traces', 'shadow'));
+    await writeFile(join(dir, 'traces', 'shadow', 'a.jsonl'), `${JSON.stringify(aTrace('t1').build())}\n`);
+    const file = await writeSuite(`name: refunds
+traces: ["../traces/refunds/*.jsonl"]
+tools: ../fixtures/tools.yaml
+candidate:
+  kind: recorded
+  traces: ["../traces/shadow/*.jsonl"]
+`);
+    const before = await loadSuite(file);
+    await writeFile(join(dir, 'traces', 'shadow', 'a.jsonl'), `${JSON.stringify(aTrace('t1').build())}\n${JSON.stringify(aTrace('t2').build())}\n`);
+    const after = await loadSuite(file);
+    expect(after.suiteHash).toBe(before.suiteHash);
+    expect(after.candidateHash).not.toBe(before.candidateHash);
+  });
 });
 
 describe('loadToolCatalog', () => {

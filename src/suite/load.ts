@@ -5,10 +5,11 @@ import { glob } from 'tinyglobby';
 import { ConfigError, type Issue } from '../errors.js';
 import { parseModelSpec } from '../providers/registry.js';
 import { canonicalJson } from '../trace/canonical.js';
-import { declaredArguments, duplicateToolNames, ToolCatalogSchema, type ToolCatalog } from '../trace/catalog.js';
+import { declaredArguments, duplicateToolNames, toolSchemaProblems, ToolCatalogSchema, type ToolCatalog } from '../trace/catalog.js';
 import { SuiteFileSchema, type SuiteFile } from './schema.js';
-import { decisionSchemaProblem } from '../replay/decision.js';
+import { jsonSchemaProblems } from '../trace/schema-check.js';
 import { loadYamlFile } from './yaml.js';
+import { fileContents, moduleGraph } from './candidate-identity.js';
 import { policyProblems } from '../policy/check.js';
 
 type CandidateOf<K> = Extract<SuiteFile['candidate'], { kind: K }>;
@@ -28,7 +29,7 @@ export interface ResolvedSuite extends Omit<SuiteFile, 'candidate' | 'traces' | 
   candidate: ResolvedCandidate;
   /** sha256 of the suite's definition and tool catalog. */
   suiteHash: string;
-  /** sha256 of the candidate's definition and the files it runs (module, prompt). */
+  /** sha256 of the candidate's definition and what runs (a module's import graph and package versions, a prompt, recorded traces): see `identify`. */
   candidateHash: string;
   /** What the candidate is, in a few words: `module:rules-v2.mjs`, `replay`. */
   candidateLabel: string;
@@ -79,21 +80,28 @@ export async function loadSuite(file: string): Promise<ResolvedSuite> {
     catalog,
     // The suite without its candidate: runs of other candidates on the same suite share it.
     suiteHash: sha256(canonicalJson({ suite: { ...raw, candidate: undefined }, catalog })),
-    ...identify(raw.candidate, candidate),
+    ...identify(raw.candidate, candidate, dir),
     candidateSource: { raw: raw.candidate, dir },
   };
 }
 
-/** The candidate's hash (its definition and the files it runs) and a label for it. */
-function identify(raw: SuiteFile['candidate'], candidate: ResolvedCandidate, label?: string) {
-  const fileText = (p: string | undefined) => (p ? readFileSync(p, 'utf8') : '');
+/**
+ * The candidate's hash and a label for it. The hash is the candidate's identity: everything that
+ * runs or stands in for it — its definition, a module's resolved import graph (each local file
+ * it imports, recursively, and the installed version of each package it imports), a tool loop's
+ * prompt template, a recorded candidate's trace files. Evidence (resume, noise floor, baselines,
+ * phase promotion) is credited only to the identity that produced it.
+ */
+function identify(raw: SuiteFile['candidate'], candidate: ResolvedCandidate, dir: string, label?: string) {
+  const fileText = (p: string | undefined) => (p && existsSync(p) ? readFileSync(p, 'utf8') : '');
   return {
     candidate,
     candidateHash: sha256(
       canonicalJson({
         candidate: raw,
-        module: candidate.kind === 'module' ? fileText(candidate.module) : undefined,
+        module: candidate.kind === 'module' ? moduleGraph(candidate.module) : undefined,
         prompt: candidate.kind === 'tool-loop' ? fileText(candidate.prompt) : undefined,
+        traces: candidate.kind === 'recorded' ? fileContents(candidate.traceFiles, dir) : undefined,
       }),
     ),
     candidateLabel:
@@ -138,7 +146,7 @@ export async function withCandidate(suite: ResolvedSuite, name: string, spec: st
   }
   const candidate = await resolveCandidate(raw, cwd, problem);
   if (problems.length > 0) throw new ConfigError(problems);
-  return { ...suite, ...identify(raw, candidate, name), candidateSource: { raw, dir: cwd } };
+  return { ...suite, ...identify(raw, candidate, cwd, name), candidateSource: { raw, dir: cwd } };
 }
 
 /**
@@ -149,7 +157,7 @@ export async function withStoredCandidate(suite: ResolvedSuite, source: Candidat
   const problems: string[] = [];
   const candidate = await resolveCandidate(source.raw, source.dir, (_path, message) => problems.push(message));
   if (problems.length > 0) return null;
-  const identified = identify(source.raw, candidate, label);
+  const identified = identify(source.raw, candidate, source.dir, label);
   return identified.candidateHash === hash ? { ...suite, ...identified, candidateSource: source } : null;
 }
 
@@ -194,9 +202,8 @@ async function resolveCandidate(
     case 'tool-loop': {
       const spec = parseModelSpec(c.model);
       if (!spec.ok) problem('candidate.model', spec.message);
-      if (c.decisionSchema) {
-        const problem_ = decisionSchemaProblem(c.decisionSchema);
-        if (problem_) problem('candidate.decisionSchema', problem_);
+      for (const p of c.decisionSchema ? jsonSchemaProblems(c.decisionSchema) : []) {
+        problem(['candidate', 'decisionSchema', ...p.path].join('.'), p.message);
       }
       const prompt = c.prompt === undefined ? undefined : resolve(dir, c.prompt);
       if (prompt && !existsSync(prompt)) problem('candidate.prompt', `prompt template not found: ${prompt}`);
@@ -212,7 +219,7 @@ async function findFiles(patterns: string | string[], cwd: string): Promise<stri
   return files.sort();
 }
 
-/** Loads and validates a tool catalog; duplicate tool names are an error. */
+/** Loads and validates a tool catalog; duplicate tool names and argument schemas that do not compile are errors. */
 export async function loadToolCatalog(file: string): Promise<ToolCatalog> {
-  return (await loadYamlFile(file, ToolCatalogSchema, duplicateToolNames)).value;
+  return (await loadYamlFile(file, ToolCatalogSchema, (raw) => [...duplicateToolNames(raw), ...toolSchemaProblems(raw)])).value;
 }

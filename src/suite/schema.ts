@@ -208,6 +208,8 @@ export const SuiteFileSchema = z.strictObject({
       seed: z.number().int().default(0),
       /** `decision`: draw the review sample per decision class (its `action`, or the whole decision), so that every class is reviewed. */
       stratify: z.enum(['decision']).optional(),
+      /** suggest: a simulated review (no verdict recorded) whose suggestion is within this distance of the human decision (share of compared fields that differ, under `compare.decision`) is `edited`, beyond it `rejected`. @default 0.5 */
+      editThreshold: Rate.default(0.5),
     })
     .optional(),
   /** The service level of the auto phase. */

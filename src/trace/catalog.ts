@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { jsonSchemaProblems } from './schema-check.js';
 
 export const EffectClassSchema = z.enum(['read', 'write-reversible', 'write-external', 'write-irreversible']);
 export type EffectClass = z.infer<typeof EffectClassSchema>;
@@ -46,6 +47,24 @@ export function duplicateToolNames(raw: unknown): { path: (string | number)[]; m
   });
 }
 export type ToolCatalog = z.infer<typeof ToolCatalogSchema>;
+
+/**
+ * Argument schemas that do not compile, found on the raw catalog: each at the key that is
+ * wrong (`tools.2.parameters.properties.amount.type`) and naming its tool. A tool whose
+ * schema does not compile would have no argument check at all, so the catalog is refused.
+ */
+export function toolSchemaProblems(raw: unknown): { path: (string | number)[]; message: string }[] {
+  const tools = (raw as { tools?: unknown } | null)?.tools;
+  if (!Array.isArray(tools)) return [];
+  return tools.flatMap((tool: unknown, i) => {
+    const { name, parameters } = (tool ?? {}) as { name?: unknown; parameters?: unknown };
+    if (parameters === null || typeof parameters !== 'object' || Array.isArray(parameters)) return [];
+    return jsonSchemaProblems(parameters).map((p) => ({
+      path: ['tools', i, 'parameters', ...p.path],
+      message: `tool ${typeof name === 'string' ? name : `#${i + 1}`}: ${p.message}`,
+    }));
+  });
+}
 
 export function isWrite(effect: EffectClass): boolean {
   return effect !== 'read';

@@ -87,9 +87,10 @@ describe('renderHtmlReport', () => {
 
   it('draws the baseline next to this run and lists the flips', () => {
     const { outcome, results } = regression;
-    const paired = { baselineRunId: 'base-run', regressions: ['rt-00001', 'rt-00002'], fixes: ['rt-00003'], mcnemarMidP: 0.375, pairs: 10, lost: [], undecided: 0, unpaired: { baseline: 0, candidate: 0 } };
+    const baselineIdentity = { suite: 'refund-triage', candidate: { label: 'module:policy-v1.mjs', hash: 'abcdef0123456789' }, sameCandidate: false };
+    const paired = { baselineRunId: 'base-run', baselineIdentity, regressions: ['rt-00001', 'rt-00002'], fixes: ['rt-00003'], mcnemarMidP: 0.375, pairs: 10, lost: [], undecided: 0, unpaired: { baseline: 0, candidate: 0 } };
     const html = renderHtmlReport({ ...outcome, metrics: { ...outcome.metrics, paired } }, results, { baseline: outcome.metrics });
-    expect(html).toContain('Flips against baseline base-run');
+    expect(html).toContain('Flips against the baseline, run base-run (suite refund-triage, candidate module:policy-v1.mjs abcdef0123)');
     expect(html).toContain('2 regression(s) and 1 fix(es) over 10 paired trace(s); McNemar mid-p 0.38');
     expect(html).toContain('<li>rt-00003</li>');
     expect(html).toContain('>baseline</text>');

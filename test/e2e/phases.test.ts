@@ -108,6 +108,20 @@ it('draws the review sample per decision class when asked, so that every class i
   expect(new Set(queued.map((i) => (i.suggestion as { action: string }).action))).toEqual(new Set(classes.keys()));
   expect(run.metrics.phase.autoWithReview.sampled).toBe(expected);
   expect(queued[0]!.input).toMatchObject({ ticket_id: expect.any(String) });
+  // The error rate is the population's: each class's sample rate weighted by the class's share of the decided traces.
+  type Row = { traceId: string; agree: boolean | null; decision: { action: string } };
+  const decided: Row[] = run.results.filter((r: Row) => r.agree !== null);
+  const inQueue = new Set(queued.map((i) => i.traceId));
+  const byClass = new Map<string, Row[]>();
+  for (const r of decided) byClass.set(r.decision.action, [...(byClass.get(r.decision.action) ?? []), r]);
+  let weighted = 0;
+  for (const rows of byClass.values()) {
+    const reviewed = rows.filter((r) => inQueue.has(r.traceId));
+    weighted += (rows.length / decided.length) * (reviewed.filter((r) => !r.agree).length / reviewed.length);
+  }
+  const sample = run.metrics.phase.autoWithReview;
+  expect(sample.sampleErrorRate.rate).toBeCloseTo(weighted, 12);
+  expect(sample.stratified.unweighted.rate).toBeCloseTo(decided.filter((r) => inQueue.has(r.traceId) && !r.agree).length / decided.filter((r) => inQueue.has(r.traceId)).length, 12);
 });
 
 it('counts the injection traces on which the candidate made a hard-to-undo effect the reviewers did not', async () => {

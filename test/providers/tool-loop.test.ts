@@ -306,7 +306,7 @@ describe('suite checks', () => {
   it('reports a decision schema that is not JSON Schema when the suite is loaded', async () => {
     const { suite: file, cleanup } = modelSuite(`kind: tool-loop\nmodel: openai:gpt-4.1-mini\ndecisionSchema: { type: objekt }`, 1);
     try {
-      await expect(loadSuite(file)).rejects.toThrow(/candidate\.decisionSchema: not a valid JSON Schema/);
+      await expect(loadSuite(file)).rejects.toThrow(/candidate\.decisionSchema\.type: not a valid JSON Schema/);
     } finally {
       cleanup();
     }

@@ -156,7 +156,7 @@ export const REPORT_TEMPLATE = `{{#> pageHead}}
 </div>
 
 {{#if flips}}
-<h2>Flips against baseline {{flips.baselineRunId}}</h2>
+<h2>Flips against the baseline, {{flips.baselineName}}</h2>
 <p>{{flips.summary}}</p>
 <div class="grid">
   <div class="card"><h3>Regressions ({{flips.regressionCount}})</h3>

@@ -1,0 +1,61 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { importSpecifiers, moduleGraph } from './candidate-identity.js';
+
+describe('importSpecifiers', () => {
+  it('finds static, side-effect, re-export, dynamic and require specifiers written as literals', () => {
+    const source = [
+      "import a from './a.mjs';",
+      "import { b,\n  c as d } from \"./b.js\";",
+      "import * as e from '../e.js';",
+      "import './side-effect.js';",
+      "export { f } from './f.js';",
+      "export * from './g.js';",
+      "export * as h from 'h-pkg/sub';",
+      "const i = await import('./i.js');",
+      "const j = require('@scope/j');",
+      "import fs from 'node:fs';",
+      'const k = await import(name); // computed: not followed',
+    ].join('\n');
+    expect(importSpecifiers(source)).toEqual(['./a.mjs', './b.js', '../e.js', './side-effect.js', './f.js', './g.js', 'h-pkg/sub', './i.js', '@scope/j', 'node:fs']);
+  });
+});
+
+describe('moduleGraph', () => {
+  let dir: string | undefined;
+  afterEach(() => dir && rmSync(dir, { recursive: true, force: true }));
+  const write = (path: string, text: string) => {
+    mkdirSync(join(dir!, path, '..'), { recursive: true });
+    writeFileSync(join(dir!, path), text);
+  };
+
+  it('follows relative imports recursively and records package versions as Node would find them', () => {
+    dir = mkdtempSync(join(tmpdir(), 'sg-graph-'));
+    write('agents/main.mjs', "import { h } from './lib/helper.mjs';\nimport x from 'fake-pkg/sub.js';\nimport fs from 'node:fs';\nexport const run = () => h();");
+    write('agents/lib/helper.mjs', "export * from './deep';\nexport const h = () => 1;");
+    write('agents/lib/deep.js', 'export const d = 2;');
+    write('node_modules/fake-pkg/package.json', '{"name":"fake-pkg","version":"1.2.3"}');
+    const graph = moduleGraph(join(dir, 'agents/main.mjs'));
+    expect(Object.keys(graph.files).sort()).toEqual(['lib/deep.js', 'lib/helper.mjs', 'main.mjs']);
+    expect(graph.packages).toEqual({ 'fake-pkg': '1.2.3' });
+
+    // A change two imports away, or a new installed version, changes the graph.
+    write('agents/lib/deep.js', 'export const d = 3;');
+    const changed = moduleGraph(join(dir, 'agents/main.mjs'));
+    expect(changed.files['lib/deep.js']).not.toBe(graph.files['lib/deep.js']);
+    expect(changed.files['main.mjs']).toBe(graph.files['main.mjs']);
+    write('node_modules/fake-pkg/package.json', '{"name":"fake-pkg","version":"1.2.4"}');
+    expect(moduleGraph(join(dir, 'agents/main.mjs')).packages).toEqual({ 'fake-pkg': '1.2.4' });
+  });
+
+  it('records an import that resolves to nothing, and a package that is not installed, rather than skipping them', () => {
+    dir = mkdtempSync(join(tmpdir(), 'sg-graph-'));
+    write('main.mjs', "import './gone.mjs';\nimport 'absent-pkg';");
+    expect(moduleGraph(join(dir, 'main.mjs'))).toEqual({
+      files: { 'main.mjs': expect.any(String), 'main.mjs → ./gone.mjs': 'missing' },
+      packages: { 'absent-pkg': null },
+    });
+  });
+});
