@@ -17,6 +17,8 @@ export interface CoverageCounts {
    * unreadable lines are. Absent until results carry the cause of a missing outcome.
    */
   infrastructureMissing?: number;
+  /** The first few of those traces, by id. */
+  infrastructureFirst?: string[];
   /** The first unreadable locations, `file:line`, in the order they were met. */
   firstLocations: string[];
 }
@@ -37,12 +39,12 @@ export function unreadableLocations(issues: readonly Issue[]): string[] {
  * issues, whose every location is a line that was not read into a result (bad JSON, a
  * field that fails the schema, a duplicate id), counted once however many issues it has. Pure.
  */
-export function coverageOf(lines: number, issues: readonly Issue[], infrastructureMissing?: number): CoverageCounts {
+export function coverageOf(lines: number, issues: readonly Issue[], infrastructure?: { traces: number; first: string[] }): CoverageCounts {
   const locations = unreadableLocations(issues);
   return {
     lines: Math.max(lines, locations.length),
     unreadable: locations.length,
-    ...(infrastructureMissing !== undefined ? { infrastructureMissing } : {}),
+    ...(infrastructure !== undefined ? { infrastructureMissing: infrastructure.traces, infrastructureFirst: infrastructure.first.slice(0, FIRST_LOCATIONS) } : {}),
     firstLocations: locations.slice(0, FIRST_LOCATIONS),
   };
 }
@@ -69,10 +71,11 @@ export function mergeCoverage(shards: readonly { coverage?: CoverageCounts | nul
   const infra = shards.some((s) => s.coverage!.infrastructureMissing !== undefined)
     ? shards.reduce((n, s) => n + (s.coverage!.infrastructureMissing ?? 0), 0)
     : undefined;
+  const infraFirst = shards.flatMap((s) => s.coverage!.infrastructureFirst ?? []).slice(0, FIRST_LOCATIONS);
   return {
     lines: read + (infra ?? 0) + locations.length,
     unreadable: locations.length,
-    ...(infra !== undefined ? { infrastructureMissing: infra } : {}),
+    ...(infra !== undefined ? { infrastructureMissing: infra, infrastructureFirst: infraFirst } : {}),
     firstLocations: locations.slice(0, FIRST_LOCATIONS),
   };
 }
@@ -89,7 +92,9 @@ export function coverageCheck(c: CoverageCounts | null, min: number): GateCheck 
   const rate = (c.lines - lost) / c.lines;
   const parts = [
     c.unreadable > 0 ? `${c.unreadable} of ${c.lines} trace line(s) unreadable (${c.firstLocations.join(', ')}${c.unreadable > c.firstLocations.length ? ', …' : ''})` : '',
-    c.infrastructureMissing ? `${c.infrastructureMissing} trace(s) without an outcome because of the infrastructure` : '',
+    c.infrastructureMissing
+      ? `${c.infrastructureMissing} trace(s) without an outcome because of the infrastructure (${(c.infrastructureFirst ?? []).join(', ')}${c.infrastructureMissing > (c.infrastructureFirst ?? []).length ? ', …' : ''}): see counts.noOutcome`
+      : '',
   ].filter(Boolean);
   const share = `coverage ${pct(rate)} (${c.lines - lost}/${c.lines} lines read into a result)`;
   if (rate >= min) {

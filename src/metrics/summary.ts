@@ -46,9 +46,14 @@ export interface NoOutcomeTally {
   errored: number;
   /** Error code → traces, for the errored ones. */
   codes: Record<string, number>;
+  /** The first few trace ids, in the order they ended, so that a reason can name them. */
+  first: string[];
 }
 
-const noOutcomeTally = (): NoOutcomeTally => ({ traces: 0, diverged: 0, budgetExceeded: 0, loopDetected: 0, invalidOutput: 0, errored: 0, codes: {} });
+/** How many trace ids a no-outcome tally keeps to name. */
+const FIRST_NAMED = 5;
+
+const noOutcomeTally = (): NoOutcomeTally => ({ traces: 0, diverged: 0, budgetExceeded: 0, loopDetected: 0, invalidOutput: 0, errored: 0, codes: {}, first: [] });
 
 export interface RunMetrics {
   /**
@@ -265,7 +270,8 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
       if (cause) {
         const c = counts.noOutcome[cause];
         c.traces++;
-        c[STATUS_COUNTER[r.status] as Exclude<keyof NoOutcomeTally, 'traces' | 'codes'>]++;
+        c[STATUS_COUNTER[r.status] as Exclude<keyof NoOutcomeTally, 'traces' | 'codes' | 'first'>]++;
+        if (c.first.length < FIRST_NAMED) c.first.push(r.traceId);
         if (r.status === 'error') c.codes[r.error?.code ?? 'unknown'] = (c.codes[r.error?.code ?? 'unknown'] ?? 0) + 1;
       }
       const t = tally(r);

@@ -266,7 +266,7 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
   }
   const counts = accumulator.counts();
   // Traces without an outcome through no fault of the candidate are missing evidence: they lower coverage.
-  const coverage = coverageOf(lines, issues, counts.noOutcome.infrastructure.traces);
+  const coverage = coverageOf(lines, issues, counts.noOutcome.infrastructure);
   const gate = completeRun(metrics, settings, () => store.results(meta.runId), noiseFloor, coverage);
   const end = now();
   const recorded = candidate.finish(end);

@@ -45,7 +45,7 @@ describe('shadowgate run on the bundled example', () => {
       ['policyViolations', 'pass'],
       ['coverage', 'pass'],
     ]);
-    expect(run.coverage).toEqual({ lines: run.results.length, unreadable: 0, firstLocations: [] });
+    expect(run.coverage).toEqual({ lines: run.results.length, unreadable: 0, infrastructureMissing: 0, infrastructureFirst: [], firstLocations: [] });
   });
 
   it('fails the regression candidate (exit 1) on the agreement check, naming refunds above the limit', async () => {
@@ -131,7 +131,7 @@ describe('bad input', () => {
       // The good lines run; the two lost lines make the gate inconclusive (coverage), not a pass.
       expect(loose.code).toBe(1);
       const { coverage, results } = readJson('out/loose.json');
-      expect(coverage).toEqual({ lines: results.length + 2, unreadable: 2, firstLocations: [`traces/refund-triage/2026-w46.jsonl:${before + 1}`, `traces/refund-triage/2026-w46.jsonl:${before + 2}`] });
+      expect(coverage).toEqual({ lines: results.length + 2, unreadable: 2, infrastructureMissing: 0, infrastructureFirst: [], firstLocations: [`traces/refund-triage/2026-w46.jsonl:${before + 1}`, `traces/refund-triage/2026-w46.jsonl:${before + 2}`] });
       expect(loose.stdout).toContain(`? coverage: 2 of ${results.length + 2} trace line(s) unreadable`);
       expect(loose.stdout).toContain(`traces/refund-triage/2026-w46.jsonl:${before + 1}: invalid JSON`);
       expect(loose.stdout).toContain(`traces/refund-triage/2026-w46.jsonl:${before + 2}: steps:`);

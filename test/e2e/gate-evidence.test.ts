@@ -59,7 +59,7 @@ describe('unreadable trace lines', () => {
     expect(others.map((c: { name: string }) => c.name)).toEqual(['agreement', 'errorRate', 'policyViolations']);
     expect(others.map((c: { status: string }) => c.status)).toEqual(['pass', 'pass', 'pass']);
     expect(results.gate.verdict).toBe('inconclusive');
-    expect(results.coverage).toEqual({ lines, unreadable: TRUNCATED, infrastructureMissing: 0, firstLocations: bad.slice(0, 5) });
+    expect(results.coverage).toEqual({ lines, unreadable: TRUNCATED, infrastructureMissing: 0, infrastructureFirst: [], firstLocations: bad.slice(0, 5) });
     const why = `${TRUNCATED} of ${lines} trace line(s) unreadable (${bad.slice(0, 5).join(', ')}, …)`;
     // The first lines of the summary say why.
     const summary = stdout.slice(stdout.indexOf('refund-triage · shadow')).split('\n');
@@ -110,7 +110,7 @@ describe('unreadable trace lines', () => {
     const merged = await cli(dir, 'merge', 'out/t-1.json', 'out/t-2.json', '--json', 'out/t-merged.json');
     expect(merged.code).toBe(1);
     const doc = readJson('out/t-merged.json');
-    expect(doc.coverage).toEqual({ lines, unreadable: TRUNCATED, infrastructureMissing: 0, firstLocations: bad.slice(0, 5) });
+    expect(doc.coverage).toEqual({ lines, unreadable: TRUNCATED, infrastructureMissing: 0, infrastructureFirst: [], firstLocations: bad.slice(0, 5) });
     expect(doc.issues).toHaveLength(TRUNCATED);
     expect(doc.gate.verdict).toBe('inconclusive');
     const allowed = await cli(dir, 'merge', 'out/t-1.json', 'out/t-2.json', '--allow-inconclusive');

@@ -69,7 +69,8 @@ describe('OpenTelemetry round trip', () => {
     const imp = await cli(dir, 'import', 'otel', 'out/no-tool-args.json', '--out', 'traces/imported/not-replayable.jsonl', '--workflow', 'refund-triage');
     expect(imp.stdout).toBe('1 trace(s) written to traces/imported/not-replayable.jsonl, 1 marked not replayable\n');
     const out = await cli(dir, 'run', 'suites/imported-replay.yaml', '--json', 'out/mixed.json', '--db', 'out/sg.db');
-    expect(out.code).toBe(0);
+    // A trace that cannot be replayed is missing evidence: the gate's coverage check names it, and the verdict is not a pass.
+    expect(out.code).toBe(1);
     const results = JSON.parse(readFileSync(join(dir, 'out/mixed.json'), 'utf8')) as ResultsJson;
     const failed = results.results.filter((r) => r.status === 'error');
     expect(failed.map((r) => ({ traceId: r.traceId, error: r.error }))).toEqual([
@@ -82,6 +83,9 @@ describe('OpenTelemetry round trip', () => {
       },
     ]);
     expect(results.results.length).toBe(run.results.length + 1);
+    const coverage = (results as unknown as { gate: { checks: { name: string; status: string; reason: string }[] } }).gate.checks.find((c) => c.name === 'coverage');
+    expect(coverage?.status).toBe('inconclusive');
+    expect(coverage?.reason).toContain('1 trace(s) without an outcome because of the infrastructure (a3ce929d0e0e47364bf92f3577b34da6)');
   });
 
   it('an --otel-endpoint that is not a URL is a usage error', async () => {
