@@ -1,73 +1,116 @@
 #!/usr/bin/env node
-// Replay throughput and peak memory: N synthetic traces through a trivial module
-// candidate, with the SQLite store and the JSON results file, as `shadowgate run` does.
+// Replay throughput and peak memory: N traces through a module candidate, with the SQLite
+// store and the JSON results file, as `shadowgate run` does.
 //
-//   npm run bench:replay                 # N = 1,000, 10,000 and 100,000
-//   npm run bench:replay -- 10000        # one size
+//   npm run bench:replay                          # N = 10,000 and 40,000, synthetic and bundled-size traces
+//   npm run bench:replay -- 10000                 # one size
+//   npm run bench:replay -- 10000 --traces bundled --workers 2 --commit-every 1
 //
-// Each size runs in its own process so that its peak RSS is its own. The traces
-// are synthetic (made here, not recorded) and written to a temporary folder.
+//   --traces synthetic   two tool calls a trace (made here, not recorded), a trivial candidate
+//   --traces bundled     the bundled refund-triage traces (about 9 KB, seven tool calls each),
+//                        repeated under new ids up to N, replayed by agents/policy-v1.mjs
+//   --workers <n>        the candidate pool's size, where the build has one (`shadowgate run
+//                        --workers`); a build without it runs the candidate in one process, and
+//                        the table says so. Default: 1, then the machine's available cores.
+//   --commit-every <n>   results committed per transaction (default: the run's own, 500 or 100 ms)
+//
+// Each size runs in its own process so that its peak RSS is its own. CPU s is the harness
+// process's own CPU time (user + system): on a busy machine it varies far less than the wall
+// time. Neither counts a worker pool's children. SHADOWGATE_BENCH_DIST=<dist folder> measures
+// another build (an older one, for a before/after) with this same bench.
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createReadStream, createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const [, script, first, second] = process.argv;
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const DIST = resolve(process.env.SHADOWGATE_BENCH_DIST ?? join(ROOT, 'dist'));
+const [, script, ...args] = process.argv;
+const flag = (name) => {
+  const at = args.indexOf(name);
+  return at < 0 ? undefined : args[at + 1];
+};
 
-if (first === '--child') {
-  await child(Number(second));
+if (args[0] === '--child') {
+  await child(JSON.parse(args[1]));
 } else {
-  const sizes = first ? [Number(first)] : [1_000, 10_000, 100_000];
-  console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
-  console.log('      N   seconds   traces/s   peak RSS');
-  for (const n of sizes) {
-    const out = spawnSync(process.execPath, [script, '--child', String(n)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-    if (out.status !== 0) throw new Error(`bench child failed for N=${n}`);
-    const r = JSON.parse(out.stdout.trim().split('\n').at(-1));
-    console.log(
-      `${String(n).padStart(7)}   ${r.seconds.toFixed(2).padStart(7)}   ${Math.round(r.perSecond).toLocaleString('en').padStart(8)}   ${(r.peakRssMb).toFixed(0).padStart(5)} MB`,
-    );
+  const sizes = args[0] && /^\d+$/.test(args[0]) ? [Number(args[0])] : [10_000, 40_000];
+  const kinds = flag('--traces') ? [flag('--traces')] : ['synthetic', 'bundled'];
+  const pool = hasWorkers();
+  const workers = flag('--workers') ? [Number(flag('--workers'))] : pool ? [...new Set([1, availableParallelism()])] : [1];
+  const commitEvery = flag('--commit-every') ? Number(flag('--commit-every')) : undefined;
+  console.log(`node ${process.version}, ${process.platform}/${process.arch}, ${availableParallelism()} core(s), build ${DIST === join(ROOT, 'dist') ? 'dist' : DIST}`);
+  if (!pool) console.log('this build has no worker pool (--workers): the candidate runs in the harness process, 1 worker');
+  console.log('traces           N  workers   seconds   traces/s   CPU s   peak RSS');
+  for (const kind of kinds) {
+    for (const n of sizes) {
+      for (const w of workers) {
+        const setting = { n, kind, workers: pool ? w : undefined, commitEvery };
+        const out = spawnSync(process.execPath, [script, '--child', JSON.stringify(setting)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+        if (out.status !== 0) throw new Error(`bench child failed for ${JSON.stringify(setting)}`);
+        const r = JSON.parse(out.stdout.trim().split('\n').at(-1));
+        console.log(
+          `${kind.padEnd(9)} ${String(n).padStart(7)}  ${String(pool ? w : 1).padStart(7)}   ${r.seconds.toFixed(2).padStart(7)}   ${Math.round(r.perSecond).toLocaleString('en').padStart(8)}   ${r.cpuSeconds.toFixed(1).padStart(5)}   ${r.peakRssMb.toFixed(0).padStart(5)} MB`,
+        );
+      }
+    }
   }
 }
 
-async function child(n) {
-  const { loadSuite, runSuite, createSqliteStore, writeRunJson } = await import('../dist/index.js');
+/** Whether the build has the candidate pool: its CLI takes `--workers`. */
+function hasWorkers() {
+  const program = join(DIST, 'cli/program.js');
+  return existsSync(program) && readFileSync(program, 'utf8').includes("'--workers");
+}
+
+async function child({ n, kind, workers, commitEvery }) {
+  const { loadSuite, runSuite, createSqliteStore, writeRunJson } = await import(pathToFileURL(join(DIST, 'index.js')).href);
   const dir = mkdtempSync(join(tmpdir(), 'sg-bench-'));
   try {
-    await writeTraces(join(dir, 'traces.jsonl'), n);
-    writeFileSync(
-      join(dir, 'tools.yaml'),
-      'tools:\n  - name: lookup\n    effect: read\n  - name: act\n    effect: write-reversible\n    ack: { ok: true }\n',
-    );
-    writeFileSync(
-      join(dir, 'agent.mjs'),
-      'export async function run(input, ctx) {\n  const r = await ctx.tools.lookup({ id: input.id });\n  if (r.ok) await ctx.tools.act({ id: input.id });\n  return { decision: { action: r.ok ? "act" : "skip" } };\n}\n',
-    );
-    writeFileSync(
-      join(dir, 'suite.yaml'),
-      'name: bench\ntraces: traces.jsonl\ntools: tools.yaml\ncandidate: { kind: module, module: agent.mjs }\ngate: { agreement: { min: 0.5 } }\n',
-    );
+    if (kind === 'bundled') await bundledSuite(dir, n);
+    else await syntheticSuite(dir, n);
     const suite = await loadSuite(join(dir, 'suite.yaml'));
     const store = createSqliteStore(join(dir, 'bench.db'));
     const started = performance.now();
-    const outcome = await runSuite(suite, { store, concurrency: 8, cwd: dir });
+    const cpu = process.cpuUsage();
+    const outcome = await runSuite(suite, {
+      store,
+      concurrency: 8,
+      cwd: dir,
+      ...(workers ? { workers } : {}),
+      ...(commitEvery ? { commit: { results: commitEvery } } : {}),
+    });
     writeRunJson(join(dir, 'results.json'), outcome, store.results(outcome.meta.runId));
     const seconds = (performance.now() - started) / 1000;
+    const { user, system } = process.cpuUsage(cpu);
     store.close();
     if (outcome.counts.total !== n) throw new Error(`expected ${n} results, got ${outcome.counts.total}`);
     const peakRssMb = process.resourceUsage().maxRSS / 1024;
-    console.log(JSON.stringify({ n, seconds, perSecond: n / seconds, peakRssMb }));
+    console.log(JSON.stringify({ n, seconds, perSecond: n / seconds, cpuSeconds: (user + system) / 1e6, peakRssMb }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function writeTraces(file, n) {
-  const out = createWriteStream(file);
-  for (let i = 0; i < n; i++) {
+async function syntheticSuite(dir, n) {
+  writeFileSync(
+    join(dir, 'tools.yaml'),
+    'tools:\n  - name: lookup\n    effect: read\n  - name: act\n    effect: write-reversible\n    ack: { ok: true }\n',
+  );
+  writeFileSync(
+    join(dir, 'agent.mjs'),
+    'export async function run(input, ctx) {\n  const r = await ctx.tools.lookup({ id: input.id });\n  if (r.ok) await ctx.tools.act({ id: input.id });\n  return { decision: { action: r.ok ? "act" : "skip" } };\n}\n',
+  );
+  writeFileSync(
+    join(dir, 'suite.yaml'),
+    'name: bench\ntraces: traces.jsonl\ntools: tools.yaml\ncandidate: { kind: module, module: agent.mjs }\ngate: { agreement: { min: 0.5 } }\n',
+  );
+  await writeLines(join(dir, 'traces.jsonl'), n, (i) => {
     const ok = i % 3 !== 0;
-    const trace = {
+    return {
       schema: 'shadowgate.trace/v1',
       id: `t${i}`,
       workflow: 'bench',
@@ -80,9 +123,40 @@ async function writeTraces(file, n) {
       human: { decision: { action: i % 10 === 0 ? 'skip' : ok ? 'act' : 'skip' } },
       metadata: { synthetic: true },
     };
-    if (!out.write(`${JSON.stringify(trace)}\n`)) await once(out, 'drain');
+  });
+}
+
+/** The bundled refund-triage suite, its traces repeated under new ids and case ids up to N. */
+async function bundledSuite(dir, n) {
+  const folder = join(ROOT, 'traces/refund-triage');
+  const bundled = [];
+  for (const file of readdirSync(folder).filter((f) => f.endsWith('.jsonl')).sort()) {
+    for await (const line of createInterface({ input: createReadStream(join(folder, file)) })) if (line.trim()) bundled.push(JSON.parse(line));
   }
+  const fixtures = join(ROOT, 'fixtures/refund-triage');
+  writeFileSync(
+    join(dir, 'suite.yaml'),
+    `name: bench-bundled
+traces: traces.jsonl
+tools: ${join(fixtures, 'tools.yaml')}
+reference: human
+candidate: { kind: module, module: ${join(fixtures, 'agents/policy-v1.mjs')} }
+compare:
+  decision: { fields: [action, amount], numericTolerance: 0.01 }
+  effects: { ignoreArgs: [idempotency_key, note, reason] }
+gate: { agreement: { min: 0.5 } }
+`,
+  );
+  await writeLines(join(dir, 'traces.jsonl'), n, (i) => {
+    const t = bundled[i % bundled.length];
+    const round = Math.floor(i / bundled.length);
+    return { ...t, id: `${t.id}-${round}`, ...(t.caseId ? { caseId: `${t.caseId}-${round}` } : {}) };
+  });
+}
+
+async function writeLines(file, n, make) {
+  const out = createWriteStream(file);
+  for (let i = 0; i < n; i++) if (!out.write(`${JSON.stringify(make(i))}\n`)) await once(out, 'drain');
   out.end();
   await once(out, 'finish');
 }
-

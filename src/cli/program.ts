@@ -60,6 +60,8 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
       .option('--trials <k>', 'run each trace k times (overrides the suite)', positiveInt)
       .option('--shard <i/n>', 'run only shard i of n (1-based): a deterministic split by trace id, for CI matrices; merge the results with `merge`', parseShard)
       .option('--resume <runId>', 'continue a stored run, running only the traces it lacks')
+      .addOption(new Option('--commit-every <n>', 'commit results to the store in groups of n (one transaction each; default 500)').argParser(positiveInt).env('SHADOWGATE_COMMIT_EVERY'))
+      .addOption(new Option('--commit-ms <ms>', 'commit waiting results after at most ms milliseconds (default 100): a killed run loses no more than that, and --resume runs it again').argParser(positiveInt).env('SHADOWGATE_COMMIT_MS'))
       .option('--baseline <runId|ref:name|file>', 'pair results with a stored run, the latest run at a git ref (ref:main), or a results file')
       .option('--noise-floor', 'run the candidate (the baseline\'s, where it can) twice more, independently, and report how much it disagrees with itself')
       .option('--strict', 'any bad trace line is an error (exit 2) before anything runs')
@@ -326,6 +328,8 @@ interface RunFlags extends OtelFlags, InconclusiveFlags {
   report?: string;
   shard?: { index: number; count: number };
   concurrency: number;
+  commitEvery?: number;
+  commitMs?: number;
   trials?: number;
   resume?: string;
   strict?: boolean;
@@ -371,6 +375,7 @@ async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags, comma
         outcome = await runSuite(suite, {
           store,
           concurrency: opts.concurrency,
+          commit: { ...(opts.commitEvery ? { results: opts.commitEvery } : {}), ...(opts.commitMs ? { ms: opts.commitMs } : {}) },
           trials: opts.trials,
           resume: opts.resume,
           strict: opts.strict,

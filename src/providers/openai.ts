@@ -97,3 +97,34 @@ export function createOpenAIProvider(options: SdkClientOptions): ModelProvider {
     },
   };
 }
+
+interface OpenAIResponsesBody {
+  model?: unknown;
+  output?: ({ type: 'message'; content?: { type: string; text?: string }[] } | { type: 'function_call'; call_id: string; name: string; arguments: string } | { type: string })[];
+  usage?: { input_tokens?: number; output_tokens?: number; input_tokens_details?: { cached_tokens?: number } | null } | null;
+}
+
+/** A provider-neutral response from a Responses API answer: its output text, function calls and usage. Pure. */
+export function fromOpenAIResponsesResponse(data: unknown): Omit<ModelResponse, 'latencyMs' | 'servedFrom'> {
+  const r = (data ?? {}) as OpenAIResponsesBody;
+  const output = Array.isArray(r.output) ? r.output : [];
+  const text = output
+    .flatMap((item) => (item.type === 'message' ? ((item as { content?: { type: string; text?: string }[] }).content ?? []) : []))
+    .flatMap((part) => (part.type === 'output_text' && typeof part.text === 'string' ? [part.text] : []))
+    .join('');
+  const toolCalls: ModelToolCall[] = output.flatMap((item) => {
+    if (item.type !== 'function_call') return [];
+    const call = item as { call_id: string; name: string; arguments: string };
+    return [{ id: call.call_id, name: call.name, ...parseArguments(call.arguments ?? '') }];
+  });
+  const u = r.usage;
+  const cached = u?.input_tokens_details?.cached_tokens ?? 0;
+  return {
+    model: typeof r.model === 'string' ? r.model : 'unknown',
+    ...(text ? { text } : {}),
+    toolCalls,
+    ...(typeof u?.input_tokens === 'number'
+      ? { usage: { inputTokens: u.input_tokens, outputTokens: u.output_tokens ?? 0, ...(cached ? { cachedInputTokens: cached } : {}) } }
+      : {}),
+  };
+}

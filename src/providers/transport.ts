@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { ShadowgateError } from '../errors.js';
 import { canonicalJson } from '../trace/canonical.js';
 import { realClock, type Clock, type RateLimiter } from './rate-limit.js';
+import { collectStream, streamKind, withStreamUsage } from './stream.js';
 
 /**
  * One provider exchange as it is cached and written to cassettes: the method,
@@ -137,11 +138,12 @@ export function createTransport(options: TransportOptions) {
   const retry = { ...DEFAULT_RETRY, ...options.retry };
   const stats: TransportStats = { requests: 0, cacheHits: 0, cassetteHits: 0, network: 0, retries: 0 };
 
+  // A streamed request is answered as a stream, whole: the SSE text the provider sent.
   const answer = (exchange: Exchange, source: string) =>
     new Response(exchange.response.body, {
       status: exchange.response.status,
       headers: {
-        'content-type': 'application/json',
+        'content-type': streamKind(exchange.request.url, exchange.request.body) ? 'text/event-stream' : 'application/json',
         [SOURCE_HEADER]: source,
         ...(exchange.latencyMs !== undefined ? { [LATENCY_HEADER]: String(exchange.latencyMs) } : {}),
       },
@@ -153,8 +155,11 @@ export function createTransport(options: TransportOptions) {
     const headers = new Headers(init.headers);
     const trial = Number(headers.get(TRIAL_HEADER) ?? 0);
     headers.delete(TRIAL_HEADER);
-    const bodyText = typeof init.body === 'string' ? init.body : init.body == null ? '' : await new Response(init.body).text();
-    const body = bodyText ? safeJson(bodyText) : null;
+    const sent = typeof init.body === 'string' ? init.body : init.body == null ? '' : await new Response(init.body).text();
+    const asSent = sent ? safeJson(sent) : null;
+    // Forwarded, cached and recorded with the usage a stream must report to be priced.
+    const body = withStreamUsage(url, asSent);
+    const bodyText = body === asSent ? sent : JSON.stringify(body);
     const request = { method, url: stripQuerySecrets(url), body };
     const key = exchangeKey(method, request.url, body, trial, options.replica);
     stats.requests++;
@@ -195,7 +200,7 @@ export function createTransport(options: TransportOptions) {
       }
       if (response && !RETRIABLE.has(response.status)) {
         const text = await response.text();
-        release(usedTokens(text) ?? estimate);
+        release(usedTokens(url, body, text) ?? estimate);
         if (response.ok) {
           const exchange: Exchange = { key, request, response: { status: response.status, body: text }, latencyMs: clock.now() - started };
           options.cache?.put(exchange);
@@ -280,9 +285,10 @@ function estimateTokens(body: unknown): number {
   return Math.ceil(JSON.stringify(body ?? '').length / 4) + output;
 }
 
-/** The tokens an answer used, from either API's usage block. */
-function usedTokens(text: string): number | undefined {
-  const usage = (safeJson(text) as { usage?: Record<string, number> } | null)?.usage;
+/** The tokens an answer used, from either API's usage block (a stream's, once folded). */
+function usedTokens(url: string, body: unknown, text: string): number | undefined {
+  const kind = streamKind(url, body);
+  const usage = ((kind ? collectStream(kind, text) : safeJson(text)) as { usage?: Record<string, number> } | null)?.usage;
   if (!usage || typeof usage !== 'object') return undefined;
   if (typeof usage.total_tokens === 'number') return usage.total_tokens;
   const sum = (usage.input_tokens ?? 0) + (usage.output_tokens ?? 0);

@@ -1,11 +1,9 @@
 import { pathToFileURL } from 'node:url';
 import { ConfigError, ShadowgateError, ToolCallError } from '../errors.js';
-import { fromAnthropicResponse } from '../providers/anthropic.js';
-import { fromOpenAIResponse } from '../providers/openai.js';
+import { readModelAnswer } from '../providers/answer.js';
 import { answerSource, createAnthropicClient, createOpenAIClient } from '../providers/sdk.js';
 import type { Price } from '../providers/pricing.js';
 import { redactUrl, TRIAL_HEADER } from '../providers/transport.js';
-import type { ModelResponse } from '../providers/types.js';
 import { OutcomeStatusSchema } from '../trace/schema.js';
 import type { ToolCatalog } from '../trace/catalog.js';
 import type { ReplaySession } from './session.js';
@@ -224,32 +222,13 @@ function recordingFetch(session: ReplaySession, trial: number, transport: typeof
     const waited = performance.now() - started;
     session.modelWaitMs += waited;
     if (!response.ok) return response;
-    const text = await response.text();
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    recordResponse(session, { ...parseAnswer(url, JSON.parse(text)), ...answerSource(response, waited) }, pricing);
-    return new Response(text, { status: response.status, headers: response.headers });
+    const answer = readModelAnswer(url, typeof init.body === 'string' ? parseJson(init.body) : null, await response.text());
+    recordResponse(session, { ...answer.parsed, ...answerSource(response, waited) }, pricing);
+    const answerHeaders = new Headers(response.headers);
+    answerHeaders.delete('content-length'); // the body may have lost a stream's usage chunk
+    return new Response(answer.body, { status: response.status, headers: answerHeaders });
   }) as typeof fetch;
-}
-
-/**
- * A model answer from any endpoint the SDKs call: Chat Completions and Messages in
- * full; any other (Responses, embeddings) for its model and usage, so that it is
- * priced and budgeted like the rest.
- */
-function parseAnswer(url: string, body: unknown): Omit<ModelResponse, 'latencyMs' | 'servedFrom'> {
-  const path = new URL(url).pathname;
-  if (path.endsWith('/chat/completions')) return fromOpenAIResponse(body);
-  if (path.endsWith('/messages')) return fromAnthropicResponse(body);
-  const { model, usage } = (body ?? {}) as { model?: unknown; usage?: Record<string, unknown> };
-  const count = (...names: string[]) => names.map((n) => usage?.[n]).find((v): v is number => typeof v === 'number');
-  const input = count('prompt_tokens', 'input_tokens');
-  const output = count('completion_tokens', 'output_tokens') ?? 0;
-  const cached = (usage?.input_tokens_details as { cached_tokens?: unknown } | undefined)?.cached_tokens;
-  return {
-    model: typeof model === 'string' ? model : 'unknown',
-    toolCalls: [],
-    ...(input !== undefined ? { usage: { inputTokens: input, outputTokens: output, ...(typeof cached === 'number' && cached > 0 ? { cachedInputTokens: cached } : {}) } } : {}),
-  };
 }
 
 function parseModuleOutcome(value: unknown): CandidateEnd {

@@ -25,6 +25,7 @@ import type { RunMeta, Store } from '../store/types.js';
 import { readTraceFile } from '../trace/reader.js';
 import { caseIdOf, type Trace } from '../trace/schema.js';
 import { prepareCandidate, type ModelOptions } from './candidate.js';
+import { createResultWriter, DEFAULT_COMMIT, type CommitPolicy } from './result-writer.js';
 import type { TransportStats } from '../providers/transport.js';
 
 export interface ProgressEvent {
@@ -41,6 +42,8 @@ export interface RunOptions extends ModelOptions {
   store: Store;
   /** Traces replayed at once. @default 4 */
   concurrency?: number;
+  /** When results are committed to the store: in groups of `results`, or after `ms`. @default { results: 500, ms: 100 } */
+  commit?: Partial<CommitPolicy>;
   /** Continue this stored run: only results it lacks are run. */
   resume?: string;
   /** Any bad trace line fails the run before anything is replayed. */
@@ -111,7 +114,7 @@ export interface RunOutcome {
 
 /**
  * Runs one suite: streams its traces, replays each against the candidate,
- * compares, stores each result as soon as it is done, and summarises.
+ * compares, stores the results in groups as they finish, and summarises.
  * A failing trace is a result with status `error`, never a crash.
  */
 export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promise<RunOutcome> {
@@ -160,22 +163,37 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
   let lines = unreadableLocations(issues).length;
   options.onProgress?.({ done: finished, total });
 
-  const store1 = (result: TraceResult, source: { file: string; line: number }): boolean => {
-    try {
-      store.appendResult(meta.runId, resultKey(result.traceId, result.trial), result);
-      return true;
-    } catch (error) {
-      if (error instanceof DuplicateResultError) {
-        issues.push({ ...source, path: 'id', message: `duplicate trace id ${result.traceId}; this line is skipped` });
-        total -= 1;
-        return false;
-      }
-      if (error instanceof ShadowgateError) throw error; // the store itself failed: no point going on
-      // The result could not be stored as it is (a decision that is not JSON): it is stored as an error instead.
-      store.appendResult(meta.runId, resultKey(result.traceId, result.trial), unstorable(result, error));
-      return true;
+  // A result counts (review queue, metrics, progress) once it is committed.
+  const writer = createResultWriter<{ trace: Trace; source: { file: string; line: number } }>(store, meta.runId, { ...DEFAULT_COMMIT, ...options.commit }, (pending, refused) => {
+    const { trace, source } = pending.context;
+    let { result } = pending;
+    if (refused instanceof DuplicateResultError) {
+      issues.push({ ...source, path: 'id', message: `duplicate trace id ${result.traceId}; this line is skipped` });
+      total -= 1;
+      return;
     }
-  };
+    if (refused) {
+      // The result could not be stored as it is (a decision that is not JSON): it is stored as an error instead.
+      result = unstorable(result, refused);
+      store.appendResult(meta.runId, pending.key, result);
+    }
+    if (needsReview(suite, result)) {
+      store.enqueueReview({
+        runId: meta.runId,
+        traceId: result.traceId,
+        trial: result.trial,
+        workflow: trace.workflow,
+        phase: suite.phase,
+        input: trace.input,
+        steps: trace.steps,
+        suggestion: result.decision,
+        reference: result.reference.decision,
+        enqueuedAt: now().toISOString(),
+      });
+    }
+    accumulator.add(result);
+    options.onProgress?.({ done: ++finished, total, result, trace });
+  });
 
   const replay = async (trace: Trace, trial: number, source: { file: string; line: number }) => {
     let result: TraceResult;
@@ -196,23 +214,7 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
         });
       }
     }
-    if (!store1(result, source)) return;
-    if (needsReview(suite, result)) {
-      store.enqueueReview({
-        runId: meta.runId,
-        traceId: result.traceId,
-        trial: result.trial,
-        workflow: trace.workflow,
-        phase: suite.phase,
-        input: trace.input,
-        steps: trace.steps,
-        suggestion: result.decision,
-        reference: result.reference.decision,
-        enqueuedAt: now().toISOString(),
-      });
-    }
-    accumulator.add(result);
-    options.onProgress?.({ done: ++finished, total, result, trace });
+    writer.add({ key: resultKey(result.traceId, result.trial), result, context: { trace, source } });
   };
 
   // Tasks never reject for a trace's own problems; a failing store stops the run once the tasks in flight end.
@@ -248,6 +250,11 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
     }
   }
   await Promise.all(pool);
+  try {
+    writer.flush(); // what finished before a failure is kept too, for --resume
+  } catch (error) {
+    fatal ??= error;
+  }
   if (fatal) throw fatal;
   if (suite.phase === 'auto-with-review' && suite.review?.stratify) await enqueueStratifiedSample(suite, store, meta, now);
   options.onProgress?.({ done: finished, total: finished });

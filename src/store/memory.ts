@@ -51,6 +51,21 @@ export function createMemoryStore(): Store {
       stored.set(key, JSON.stringify(result));
     },
 
+    appendResults(runId, entries) {
+      assertWritable();
+      const stored = results.get(runId);
+      if (!stored) throw new StoreError(`cannot append to unknown run ${runId}`);
+      return entries.map(({ key, result }) => {
+        if (stored.has(key)) return new DuplicateResultError(runId, key);
+        try {
+          stored.set(key, JSON.stringify(result));
+          return null;
+        } catch (error) {
+          return error as Error;
+        }
+      });
+    },
+
     resultKeys(runId) {
       return new Set(results.get(runId)?.keys());
     },

@@ -5,7 +5,7 @@ import { DuplicateResultError, StoreError } from '../errors.js';
 import type { TraceResult } from '../replay/types.js';
 import { migrate } from './migrations.js';
 import { writeWhileReadingError } from './memory.js';
-import type { ReviewItem, ReviewVerdictRecord, RunRecord, Store } from './types.js';
+import type { AppendOutcome, ReviewItem, ReviewVerdictRecord, RunRecord, Store } from './types.js';
 
 const RUN_COLUMNS = `run_id AS runId, suite, suite_file AS suiteFile, suite_hash AS suiteHash,
   candidate_hash AS candidateHash, candidate, model, prompt_version AS promptVersion, phase, reference,
@@ -74,6 +74,27 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     'INSERT OR REPLACE INTO model_cache (key, request_json, status, response_body, latency_ms) VALUES (?, ?, ?, ?, ?)',
   );
 
+  // One transaction for a group: a refused result (duplicate, not JSON) is that result's outcome, and
+  // the statement's failure leaves the transaction going; anything else rolls the group back.
+  const appendGroup = db.transaction((runId: string, entries: readonly { key: string; result: TraceResult }[]): AppendOutcome[] =>
+    entries.map(({ key, result }) => {
+      let json: string;
+      try {
+        json = JSON.stringify(result);
+      } catch (error) {
+        return error as Error;
+      }
+      try {
+        insertResult.run({ runId, key, traceId: result.traceId, caseId: result.caseId, trial: result.trial, status: result.status, json });
+        return null;
+      } catch (error) {
+        const refused = appendError(error, runId, key);
+        if (refused instanceof DuplicateResultError) return refused;
+        throw refused;
+      }
+    }),
+  );
+
   // better-sqlite3 refuses any write while an iterate() cursor is open on the
   // connection; say so plainly instead of its TypeError.
   let openCursors = 0;
@@ -119,14 +140,16 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       try {
         insertResult.run({ runId, key, traceId, caseId, trial, status, json: JSON.stringify(result) });
       } catch (error) {
-        const code = sqliteCode(error);
-        if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-          throw new DuplicateResultError(runId, key);
-        }
-        if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
-          throw new StoreError(`cannot append to unknown run ${runId}`, { cause: error });
-        }
-        fail(error);
+        fail(appendError(error, runId, key));
+      }
+    },
+
+    appendResults(runId, entries) {
+      assertWritable();
+      try {
+        return appendGroup(runId, entries);
+      } catch (error) {
+        return fail(error);
       }
     },
 
@@ -273,6 +296,14 @@ function open(file: string, busyTimeoutMs: number): Database.Database {
     const message = error instanceof Error ? error.message : String(error);
     throw toStoreError(error, file) ?? new StoreError(`cannot open ${file}: ${message}`, { cause: error });
   }
+}
+
+/** A failed insert of a result: a duplicate key, an unknown run, or the store's own failure as it was. */
+function appendError(error: unknown, runId: string, key: string): unknown {
+  const code = sqliteCode(error);
+  if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return new DuplicateResultError(runId, key);
+  if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return new StoreError(`cannot append to unknown run ${runId}`, { cause: error });
+  return error;
 }
 
 function sqliteCode(error: unknown): string | undefined {

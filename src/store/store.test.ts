@@ -125,6 +125,25 @@ describe.each([
     expect([...store.results('run-1')]).toEqual([aResult('t-1')]);
   });
 
+  it('appends a group in one call: each result stored or refused on its own, the others kept, in order', () => {
+    store.createRun(aRun());
+    append(store, 'run-1', aResult('t-0'));
+    const notJson = aResult('t-4', 0, { decision: { amount: 10n } });
+    const group = [aResult('t-1'), aResult('t-0', 0, { status: 'error' }), aResult('t-2'), aResult('t-2', 0, { status: 'error' }), notJson, aResult('t-3')];
+    const outcomes = store.appendResults('run-1', group.map((result) => ({ key: resultKey(result.traceId, result.trial), result })));
+    expect(outcomes.map((o) => (o === null ? 'stored' : o instanceof DuplicateResultError ? 'duplicate' : o.name))).toEqual([
+      'stored',
+      'duplicate',
+      'stored',
+      'duplicate',
+      'TypeError',
+      'stored',
+    ]);
+    expect([...store.results('run-1')]).toEqual([aResult('t-0'), aResult('t-1'), aResult('t-2'), aResult('t-3')]);
+    expect(() => store.appendResults('nope', [{ key: 't#0', result: aResult('t') }])).toThrow(StoreError);
+    expect(store.countResults('nope')).toBe(0);
+  });
+
   it('reads the results of one trace, every trial, and no other trace', () => {
     store.createRun(aRun());
     append(store, 'run-1', aResult('t-1', 0));

@@ -59,6 +59,9 @@ export function isEvidenceRun(run: Pick<RunRecord, 'finishedAt' | 'replica'>): b
   return run.finishedAt !== null && run.replica === 0;
 }
 
+/** What became of one result of a group: stored, or the error that kept it out (a DuplicateResultError, or one serializing it). */
+export type AppendOutcome = null | Error;
+
 /**
  * Where runs and their per-trace results live. Every write is durable when the
  * call returns: a process killed mid-run loses no result already appended.
@@ -71,6 +74,12 @@ export interface Store {
   listRuns(options?: { suite?: string; limit?: number }): RunRecord[];
   /** Appends one result; appending the same (runId, key) twice replaces nothing and throws DuplicateResultError. */
   appendResult(runId: string, key: string, result: TraceResult): void;
+  /**
+   * Appends a group of results in one transaction (one commit, however many results): each
+   * is stored, or refused on its own (a duplicate key, a result that is not JSON) without
+   * failing the others; a failure of the store itself fails the whole group, and nothing of it is kept.
+   */
+  appendResults(runId: string, entries: readonly { key: string; result: TraceResult }[]): AppendOutcome[];
   /** Whether a result is stored for (runId, key). */
   hasResult(runId: string, key: string): boolean;
   /** The keys of the results stored for a run. */

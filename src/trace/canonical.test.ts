@@ -38,6 +38,16 @@ describe('withoutArgs', () => {
     expect(args).toEqual({ idempotency_key: 'k1', amount: 20, meta: { request_id: 'r1', source: 'web' } });
   });
 
+  it('removes an element of an array on the path as a hole, as delete does, and keeps the rest shared', () => {
+    const args = { items: [{ sku: 'a', trace: 't1' }, { sku: 'b' }], meta: { source: 'web' } };
+    const out = withoutArgs(args, ['items.0.trace']);
+    expect(out).toEqual({ items: [{ sku: 'a' }, { sku: 'b' }], meta: { source: 'web' } });
+    expect(Array.isArray(out.items)).toBe(true);
+    expect(out.meta).toBe(args.meta);
+    expect(args.items[0]).toEqual({ sku: 'a', trace: 't1' });
+    expect(canonicalJson(withoutArgs({ list: [1, 2, 3] }, ['list.1']))).toBe('{"list":[1,null,3]}');
+  });
+
   it('ignores paths that are absent or run through a non-object', () => {
     const args = { amount: 20, meta: 'plain' };
     expect(withoutArgs(args, ['missing', 'meta.request_id', 'nope.deeper.still'])).toEqual({ amount: 20, meta: 'plain' });

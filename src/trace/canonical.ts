@@ -24,19 +24,27 @@ export function canonicalize(value: unknown): unknown {
 
 /**
  * Removes the given argument paths (`idempotency_key`, or dotted `meta.request_id`)
- * from a copy of `args`. Paths that are absent are ignored.
+ * from `args`, without changing it: only the objects along a removed path are copied
+ * (a deep copy of every call's arguments was most of the cost of comparing calls).
+ * Paths that are absent are ignored.
  */
 export function withoutArgs(args: Record<string, unknown>, ignore: readonly string[]): Record<string, unknown> {
-  if (ignore.length === 0) return args;
-  const copy = structuredClone(args);
-  for (const path of ignore) {
-    const parts = path.split('.');
-    let node: unknown = copy;
-    for (let i = 0; i < parts.length - 1 && node !== null && typeof node === 'object'; i++) {
-      node = (node as Record<string, unknown>)[parts[i]!];
-    }
-    if (node !== null && typeof node === 'object') delete (node as Record<string, unknown>)[parts.at(-1)!];
-  }
+  let out = args;
+  for (const path of ignore) out = withoutPath(out, path.split('.')) as Record<string, unknown>;
+  return out;
+}
+
+/** `node` less the value at `parts`; `node` itself when there is none there. */
+function withoutPath(node: unknown, parts: readonly string[]): unknown {
+  if (node === null || typeof node !== 'object') return node;
+  const [head, ...rest] = parts as [string, ...string[]];
+  if (!Object.hasOwn(node, head)) return node;
+  const record = node as Record<string, unknown>;
+  const next = rest.length === 0 ? undefined : withoutPath(record[head], rest);
+  if (rest.length > 0 && next === record[head]) return node;
+  const copy = (Array.isArray(node) ? [...node] : { ...record }) as Record<string, unknown>;
+  if (rest.length === 0) delete copy[head];
+  else copy[head] = next;
   return copy;
 }
 

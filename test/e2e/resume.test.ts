@@ -94,3 +94,52 @@ it('loses no finished result when killed, and --resume runs only what is missing
   expect(new Set(out.results.map((r: { traceId: string }) => r.traceId)).size).toBe(N);
   expect(out.metrics.agreement).toMatchObject({ rate: 1, n: N, successes: N });
 });
+
+it('commits results in whole groups: a killed run keeps every committed group and no part of the next, and --resume runs exactly the rest', async () => {
+  const GROUP = 7;
+  // Groups of 7, and no commit by time: what the killed process kept is whole groups.
+  const child = spawn(process.execPath, [bin, 'run', 'suite.yaml', '--db', 'groups.db', '--concurrency', '4', '--commit-every', String(GROUP), '--commit-ms', '600000'], {
+    cwd: dir,
+    env: env('groups-first.log'),
+    stdio: 'ignore',
+  });
+  const exited = new Promise((done) => child.once('exit', done));
+  const count = () => {
+    if (!existsSync(join(dir, 'groups.db'))) return 0;
+    const db = new Database(join(dir, 'groups.db'), { readonly: true, fileMustExist: true });
+    try {
+      return (db.prepare('select count(*) n from results').get() as { n: number }).n;
+    } catch {
+      return 0; // tables not created yet
+    } finally {
+      db.close();
+    }
+  };
+  for (let i = 0; i < 400 && count() < 2 * GROUP; i++) await new Promise((done) => setTimeout(done, 25));
+  child.kill('SIGKILL');
+  await exited;
+
+  const db = new Database(join(dir, 'groups.db'), { readonly: true });
+  const run = db.prepare('select run_id from runs').get() as { run_id: string };
+  const kept = db.prepare('select trace_id from results order by seq').pluck().all() as string[];
+  db.close();
+  expect(kept.length).toBeGreaterThanOrEqual(2 * GROUP);
+  expect(kept.length).toBeLessThan(N);
+  expect(kept.length % GROUP).toBe(0);
+  // The killed process had started more than it committed: those are lost, and run again.
+  expect(lines('groups-first.log').length).toBeGreaterThan(kept.length);
+
+  const resumed = spawnSync(process.execPath, [bin, 'run', 'suite.yaml', '--db', 'groups.db', '--resume', run.run_id, '--commit-every', String(GROUP), '--json', 'groups.json'], {
+    cwd: dir,
+    env: env('groups-second.log'),
+    encoding: 'utf8',
+  });
+  expect(resumed.status).toBe(0);
+  expect(resumed.stdout).toContain(`${N} (${kept.length} resumed)`);
+  const again = lines('groups-second.log');
+  expect(again).toHaveLength(N - kept.length);
+  expect(new Set([...kept, ...again]).size).toBe(N);
+  const out = JSON.parse(readFileSync(join(dir, 'groups.json'), 'utf8'));
+  expect(out.results.map((r: { traceId: string }) => r.traceId).sort()).toEqual(Array.from({ length: N }, (_, i) => `t${i}`).sort());
+  expect(out.metrics.agreement).toMatchObject({ rate: 1, n: N, successes: N });
+});

@@ -1,0 +1,75 @@
+import type { TraceResult } from '../replay/types.js';
+import type { AppendOutcome, Store } from '../store/types.js';
+
+/**
+ * When finished results are committed to the store: in groups, one transaction each, once
+ * `results` are waiting or the first of them has waited `ms`, whichever comes first. A killed
+ * run loses at most the group being gathered (what `--resume` then runs again); a commit
+ * per result would cost a transaction per result.
+ */
+export interface CommitPolicy {
+  /** @default 500 */
+  results: number;
+  /** @default 100 */
+  ms: number;
+}
+
+export const DEFAULT_COMMIT: CommitPolicy = { results: 500, ms: 100 };
+
+export interface PendingResult<T> {
+  key: string;
+  result: TraceResult;
+  /** What the caller needs again once the result is committed (its trace, its source line). */
+  context: T;
+}
+
+/**
+ * Gathers a run's results and commits them in groups. `committed` is called for each result
+ * of a group, in order, once the group's transaction has returned, with that result's outcome:
+ * nothing is reported done before it is durable. A failure of the store is kept and thrown by
+ * the next `add` or `flush`, since a timer's commit has no caller to throw to.
+ */
+export function createResultWriter<T>(
+  store: Pick<Store, 'appendResults'>,
+  runId: string,
+  policy: CommitPolicy,
+  committed: (pending: PendingResult<T>, outcome: AppendOutcome) => void,
+) {
+  let group: PendingResult<T>[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let failure: unknown;
+
+  const commit = (): void => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    if (group.length === 0) return;
+    const batch = group;
+    group = [];
+    const outcomes = store.appendResults(runId, batch);
+    batch.forEach((pending, i) => committed(pending, outcomes[i] ?? null));
+  };
+  const commitLater = (): void => {
+    try {
+      commit();
+    } catch (error) {
+      failure ??= error;
+    }
+  };
+  const rethrow = (): void => {
+    if (failure !== undefined) throw failure;
+  };
+
+  return {
+    add(pending: PendingResult<T>): void {
+      rethrow();
+      group.push(pending);
+      if (group.length >= policy.results) commit();
+      else timer ??= setTimeout(commitLater, policy.ms);
+    },
+    /** Commits what is waiting now. */
+    flush(): void {
+      rethrow();
+      commit();
+    },
+  };
+}
