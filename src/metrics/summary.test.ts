@@ -18,7 +18,7 @@ describe('rateMetric', () => {
 describe('createMetricsAccumulator', () => {
   it('with no results, every rate is null and no cost is made up', () => {
     const acc = createMetricsAccumulator();
-    const none = { traces: 0, diverged: 0, budgetExceeded: 0, loopDetected: 0, invalidOutput: 0, errored: 0, codes: {} };
+    const none = { traces: 0, diverged: 0, budgetExceeded: 0, loopDetected: 0, invalidOutput: 0, errored: 0, codes: {}, first: [] };
     expect(acc.counts()).toEqual({
       total: 0, completed: 0, escalated: 0, failed: 0, aborted: 0,
       diverged: 0, budgetExceeded: 0, loopDetected: 0, invalidOutput: 0, errored: 0, unpaired: 0, noReference: 0,
@@ -59,13 +59,13 @@ describe('createMetricsAccumulator', () => {
     // i, j: no outcome by the infrastructure's doing: missing evidence, not judged
     acc.add(aResult('i', { status: 'error', agree: null, effectsAgree: null, error: { code: 'PROVIDER_HTTP_503', message: 'unavailable' }, sequenceSimilarity: 0 }));
     acc.add(aResult('j', { status: 'budget_exceeded', agree: null, effectsAgree: null, error: { code: 'SG_BUDGET_EXCEEDED', message: 'run', budget: 'run.maxCostUsd' }, sequenceSimilarity: 0 }));
-    const none = { traces: 0, diverged: 0, budgetExceeded: 0, loopDetected: 0, invalidOutput: 0, errored: 0, codes: {} };
+    const none = { traces: 0, diverged: 0, budgetExceeded: 0, loopDetected: 0, invalidOutput: 0, errored: 0, codes: {}, first: [] };
     expect(acc.counts()).toEqual({
       total: 10, completed: 3, escalated: 1, failed: 0, aborted: 0,
       diverged: 1, budgetExceeded: 2, loopDetected: 0, invalidOutput: 0, errored: 2, unpaired: 1, noReference: 1,
       noOutcome: {
-        candidate: { ...none, traces: 3, diverged: 1, budgetExceeded: 1, errored: 1, codes: { CANDIDATE_THREW: 1 } },
-        infrastructure: { ...none, traces: 2, budgetExceeded: 1, errored: 1, codes: { PROVIDER_HTTP_503: 1 } },
+        candidate: { ...none, traces: 3, diverged: 1, budgetExceeded: 1, errored: 1, codes: { CANDIDATE_THREW: 1 }, first: ['d', 'e', 'f'] },
+        infrastructure: { ...none, traces: 2, budgetExceeded: 1, errored: 1, codes: { PROVIDER_HTTP_503: 1 }, first: ['i', 'j'] },
       },
     });
     const m = acc.finish();
