@@ -5,7 +5,7 @@ import { evaluateGate, type GateResult } from '../gate/gate.js';
 import { collapseTrials, mcnemarMidP, pairResults, traceOutcomes } from '../metrics/paired.js';
 import { jensenShannon } from '../metrics/stats.js';
 import { costTrend } from '../phases/auto.js';
-import { createMetricsAccumulator, decisionClass, noOutcome, type Counts, type NoiseFloor, type PairedMetric, type RunMetrics } from '../metrics/summary.js';
+import { createMetricsAccumulator, decisionClass, noOutcome, withRunLevelViolations, type Counts, type NoiseFloor, type PairedMetric, type RunMetrics } from '../metrics/summary.js';
 import type { Baseline } from './baseline.js';
 import { errorData, type CandidateOutcome } from '../replay/supervise.js';
 import { buildResult, unpairedResult, type CompareOptions } from '../replay/replay-trace.js';
@@ -190,27 +190,32 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
     pool.add(running);
     if (pool.size >= (options.concurrency ?? 4)) await Promise.race(pool);
   };
-  files: for (const file of suite.traceFiles) {
-    for await (const line of readTraceFile(file)) {
-      if (fatal) break files;
-      if (!line.ok) {
-        issues.push(...line.issues.map((i) => ({ ...i, file: show(i.file) })));
-        total -= trials;
-        continue;
-      }
-      const { trace } = line;
-      if ((options.shard && shardOf(caseIdOf(trace), options.shard.count) !== options.shard.index - 1) || (options.filter && !options.filter(trace))) {
-        total -= trials;
-        continue;
-      }
-      for (let t = 0; t < trials; t++) {
-        const trial = suite.candidate.kind === 'recorded' ? (trace.trial ?? 0) : t;
-        if (resuming && store.hasResult(meta.runId, resultKey(trace.id, trial))) continue;
-        await schedule(() => replay(trace, trial, { file: show(file), line: line.line }));
+  try {
+    files: for (const file of suite.traceFiles) {
+      for await (const line of readTraceFile(file)) {
+        if (fatal) break files;
+        if (!line.ok) {
+          issues.push(...line.issues.map((i) => ({ ...i, file: show(i.file) })));
+          total -= trials;
+          continue;
+        }
+        const { trace } = line;
+        if ((options.shard && shardOf(caseIdOf(trace), options.shard.count) !== options.shard.index - 1) || (options.filter && !options.filter(trace))) {
+          total -= trials;
+          continue;
+        }
+        for (let t = 0; t < trials; t++) {
+          const trial = suite.candidate.kind === 'recorded' ? (trace.trial ?? 0) : t;
+          if (resuming && store.hasResult(meta.runId, resultKey(trace.id, trial))) continue;
+          await schedule(() => replay(trace, trial, { file: show(file), line: line.line }));
+        }
       }
     }
+    await Promise.all(pool);
+  } finally {
+    // The candidate's processes end here, whatever happened: none outlives the run.
+    await candidate.close();
   }
-  await Promise.all(pool);
   if (fatal) throw fatal;
   if (suite.phase === 'auto-with-review' && suite.review?.stratify) await enqueueStratifiedSample(suite, store, meta, now);
   options.onProgress?.({ done: finished, total: finished });
@@ -220,6 +225,8 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
     warnings.push(`${unused.length} candidate trace(s) have no partner among the suite's traces: ${unused.slice(0, 5).join(', ')}${unused.length > 5 ? ', …' : ''}`);
   }
   const metrics = accumulator.finish();
+  metrics.safetyViolations = withRunLevelViolations(metrics.safetyViolations, candidate.runLevelViolations());
+  if (candidate.sandboxLoosenings.length > 0) warnings.push(`the suite's sandbox allows the candidate ${candidate.sandboxLoosenings.join('; ')}`);
   if (options.baseline) metrics.paired = pairWithBaseline(options.baseline, store.results(meta.runId));
   if (metrics.phase && 'auto' in metrics.phase && options.baseline?.metrics) {
     metrics.phase.auto.costTrend = costTrend(metrics.cost.perRunUsd, options.baseline.metrics.cost.perRunUsd);
