@@ -15,9 +15,13 @@ export type DenialSink = (capability: string, target: string) => void;
  * before the candidate is imported; ESM imports of these modules see the wrapped functions.
  */
 export function recordDenials(sink: DenialSink): void {
+  // One refusal passes through every wrapped function that called another (exec calls execFile): recorded once.
+  const seen = new WeakSet<object>();
   const check = (group: string, args: unknown[]) => (error: unknown) => {
     const e = error as { code?: unknown; permission?: unknown; resource?: unknown } | null;
     if (e?.code !== 'ERR_ACCESS_DENIED' && e?.code !== 'ERR_DLOPEN_DISABLED') return;
+    if (seen.has(e)) return;
+    seen.add(e);
     const capability = e.code === 'ERR_DLOPEN_DISABLED' ? 'addons' : (PERMISSIONS[String(e.permission)] ?? group);
     sink(capability, typeof e.resource === 'string' && e.resource !== '' ? e.resource : describe(args[0]));
   };

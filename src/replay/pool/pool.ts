@@ -290,13 +290,14 @@ export type CandidatePool = ReturnType<typeof createCandidatePool>;
 /**
  * Node's permission model for a child: every read, writes only to the given folders, and no
  * subprocess, worker thread or native addon unless the suite allows it. `--permission` from
- * Node 22 on, `--experimental-permission` before; Node 20 takes the folders in one flag.
+ * Node 22 on, `--experimental-permission` before; one flag per writable folder (a comma-separated
+ * list is not split on Node 20.20).
  */
 export function permissionFlags(writable: string[], allow: Omit<SandboxAllowances, 'fsWrite'>, major = Number(process.versions.node.split('.')[0])): string[] {
   return [
     major >= 22 ? '--permission' : '--experimental-permission',
     '--allow-fs-read=*',
-    ...(major >= 22 ? writable.map((dir) => `--allow-fs-write=${dir}`) : [`--allow-fs-write=${writable.join(',')}`]),
+    ...writable.map((dir) => `--allow-fs-write=${dir}`),
     ...(allow.childProcess ? ['--allow-child-process'] : []),
     ...(allow.worker ? ['--allow-worker'] : []),
     ...(allow.addons ? ['--allow-addons'] : []),
