@@ -97,8 +97,8 @@ export function createCandidatePool(options: PoolOptions) {
       serialization: 'advanced',
       // The protocol runs over IPC: what the candidate writes to (or does with) stdout and stderr cannot touch it.
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      // Its own process group, so that a signal to the group reaches no shadowgate process.
-      detached: true,
+      // Its own process group, so that a signal to the group reaches no shadowgate process (on Windows it would open a console).
+      detached: process.platform !== 'win32',
     });
     let readyResolve!: () => void, readyReject!: (e: Error) => void;
     const child: Child = {
@@ -184,6 +184,7 @@ export function createCandidatePool(options: PoolOptions) {
         const job = child.jobs.get(message.job);
         if (!job) return;
         child.jobs.delete(message.job);
+        child.traceOf.delete(message.job); // the child names the trace of its own strays from now on
         job.finish(message.t === 'done' ? { kind: 'done', value: message.value } : { kind: 'threw', error: resultError(message.error) });
         return;
       }
