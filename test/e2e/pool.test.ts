@@ -29,3 +29,60 @@ describe('the bundled module suites in the pool', () => {
     expect(digest(JSON.parse(readFileSync(join(dir, out), 'utf8')))).toEqual(expected[suite]);
   }, 120_000);
 });
+
+describe('the parent/child protocol', () => {
+  it('forwards a request raw (method, URL, headers without credentials, body) and streams the answer back chunk by chunk', async () => {
+    const { createCandidatePool } = await import('../../src/replay/pool/pool.js');
+    const pool = createCandidatePool({
+      module: join(ROOT, 'test/fixtures/pool/stream-reader.mjs'),
+      workers: 1,
+      llm: {},
+      tools: ['next_chunk'],
+      allow: { childProcess: false, worker: false, addons: false, fsWrite: [] },
+      env: {},
+    });
+    try {
+      await pool.start();
+      const events = ['data: {"delta":"a"}\n\n', 'data: {"delta":"b"}\n\n', 'data: [DONE]\n\n'];
+      let release: (() => void) | undefined;
+      let seen: { method: string; url: string; headers: Record<string, string>; body: unknown } | undefined;
+      const end = await pool.run(
+        { id: 't1', caseId: 't1', workflow: 'w', trial: 0 },
+        { ticket: 42 },
+        {
+          // The candidate asks for each next chunk after reading one: the next is sent only then.
+          callTool: async () => {
+            release?.();
+            return null;
+          },
+          request: async (request) => {
+            seen = { method: request.method, url: request.url, headers: Object.fromEntries(request.headers), body: await request.json() };
+            const body = new ReadableStream<Uint8Array>({
+              async start(controller) {
+                for (const event of events) {
+                  controller.enqueue(new TextEncoder().encode(event));
+                  await new Promise<void>((resolve) => (release = resolve));
+                }
+                controller.close();
+              },
+            });
+            return new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream' } });
+          },
+          attempt: () => {
+            throw new Error('no attempt expected');
+          },
+        },
+        new AbortController().signal,
+      );
+      expect(end).toEqual({ kind: 'done', value: { decision: { status: 200, type: 'text/event-stream', chunks: events } } });
+      expect(seen).toEqual({
+        method: 'POST',
+        url: 'https://api.example.test/v1/chat/completions',
+        headers: { 'content-type': 'application/json', 'x-trace': 't1' },
+        body: { stream: true, input: { ticket: 42 } },
+      });
+    } finally {
+      await pool.close();
+    }
+  });
+});
