@@ -86,3 +86,20 @@ describe('the parent/child protocol', () => {
     }
   });
 });
+
+describe('a run that fails after its candidate started', () => {
+  it('ends: the candidate’s idle processes do not keep a program that uses the library alive', async () => {
+    const { spawnSync } = await import('node:child_process');
+    // No process.exit anywhere: the script ends when nothing keeps its event loop alive.
+    const script = `
+      import { loadSuite } from ${JSON.stringify(join(ROOT, 'dist/suite/load.js'))};
+      import { runSuite } from ${JSON.stringify(join(ROOT, 'dist/run/run-suite.js'))};
+      import { createMemoryStore } from ${JSON.stringify(join(ROOT, 'dist/store/memory.js'))};
+      const suite = await loadSuite('suites/refund-triage.yaml');
+      await runSuite(suite, { store: createMemoryStore(), resume: 'no-such-run' }).catch((e) => console.log(e.message));
+    `;
+    const ran = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8', timeout: 20_000 });
+    expect(ran.signal).toBeNull();
+    expect(ran.stdout).toContain('no run no-such-run in the store');
+  }, 30_000);
+});

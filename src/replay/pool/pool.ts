@@ -74,6 +74,8 @@ interface Child {
   crash?: { message: string; stack?: string };
   stderr: string;
   exited: Promise<void>;
+  /** Waits on this child besides its jobs (its start, its end): while any, it keeps shadowgate's process alive. */
+  waits: number;
 }
 
 /**
@@ -109,8 +111,9 @@ export function createCandidatePool(options: PoolOptions) {
       dead: false,
       stderr: '',
       exited: new Promise<void>((res) => proc.once('exit', () => res())),
+      waits: 1,
     };
-    child.ready.catch(() => {});
+    child.ready.catch(() => {}).finally(() => (child.waits--, hold(child)));
     proc.stderr?.on('data', (data: Buffer) => (child.stderr = (child.stderr + data.toString()).slice(-4000)));
     proc.on('message', (message: ChildMessage) => {
       if (message.t === 'ready') readyResolve();
@@ -132,7 +135,18 @@ export function createCandidatePool(options: PoolOptions) {
     });
     send(child, init);
     children.push(child);
+    hold(child);
     return child;
+  }
+
+  /**
+   * An idle child does not keep shadowgate's process alive (a run that fails before it closes
+   * the pool still ends, and the child ends with it, its channel gone); one with work does.
+   */
+  function hold(child: Child): void {
+    const busy = child.jobs.size > 0 || child.waits > 0;
+    const handles = [child.process, child.process.channel, child.process.stderr] as ({ ref?: () => void; unref?: () => void } | null | undefined)[];
+    for (const handle of handles) (busy ? handle?.ref : handle?.unref)?.call(handle);
   }
 
   function send(child: Child, message: ParentMessage): void {
@@ -185,6 +199,7 @@ export function createCandidatePool(options: PoolOptions) {
         if (!job) return;
         child.jobs.delete(message.job);
         child.traceOf.delete(message.job); // the child names the trace of its own strays from now on
+        hold(child);
         job.finish(message.t === 'done' ? { kind: 'done', value: message.value } : { kind: 'threw', error: resultError(message.error) });
         return;
       }
@@ -244,6 +259,7 @@ export function createCandidatePool(options: PoolOptions) {
         if (child.dead) return resolveEnd({ kind: 'evicted' });
         child.jobs.set(id, job);
         child.traceOf.set(id, trace.id);
+        hold(child);
         signal.addEventListener(
           'abort',
           () => {
@@ -252,6 +268,7 @@ export function createCandidatePool(options: PoolOptions) {
             const timer = setTimeout(() => {
               if (child.jobs.has(id)) {
                 child.jobs.delete(id);
+                hold(child);
                 kill(child, `trace ${trace.id} ran out of time`);
               }
             }, graceMs);
@@ -275,6 +292,8 @@ export function createCandidatePool(options: PoolOptions) {
       closed = true;
       await Promise.all(
         children.map(async (child) => {
+          child.waits++;
+          hold(child);
           send(child, { t: 'drain' });
           const timer = setTimeout(() => kill(child, 'the run is over'), graceMs);
           await child.exited;
