@@ -60,6 +60,8 @@ export interface LlmAccess {
  * (`host`) answers its tool calls and requests and records what it attempted.
  */
 export interface ModuleExecutor {
+  /** Resolves once a process is ready for the next trace: starting one is not the candidate's time. */
+  ready?(): Promise<void>;
   run(trace: RunJob['trace'], input: unknown, host: JobHost, signal: AbortSignal): Promise<JobEnd>;
 }
 
@@ -72,8 +74,9 @@ export interface ModuleExecutor {
  */
 export function moduleRunner(executor: ModuleExecutor, catalog: ToolCatalog, maxWallMs?: number, llm: LlmAccess = { endpoints: [], pricing: {} }): CandidateRunner {
   const route = createRouteMatcher(catalog);
-  return (session, trial) =>
-    supervise(session, maxWallMs, async (signal) => {
+  return async (session, trial) => {
+    await executor.ready?.();
+    return supervise(session, maxWallMs, async (signal) => {
       const { trace } = session;
       const handler = sandboxHandler(session, trial, route, llm);
       const host: JobHost = {
@@ -92,6 +95,7 @@ export function moduleRunner(executor: ModuleExecutor, catalog: ToolCatalog, max
           return { status: 'error', decision: undefined, error: { code: EVICTED, message: "the candidate's process was killed for another trace's time budget" } };
       }
     });
+  };
 }
 
 /** The error code of a trace whose process was killed for another trace: it is run again. */

@@ -248,6 +248,10 @@ export function createCandidatePool(options: PoolOptions) {
     async start(): Promise<void> {
       await pick().ready;
     },
+    /** Waits until the process the next trace goes to is ready (started, candidate imported). */
+    async ready(): Promise<void> {
+      if (!closed) await pick().ready.catch(() => {});
+    },
     /** Runs the candidate on one trace; `signal` aborts it (a budget), and a child that then does not stop in time is killed. */
     async run(trace: RunJob['trace'], input: unknown, host: JobHost, signal: AbortSignal): Promise<JobEnd> {
       if (closed) throw new InternalError('the candidate pool is closed');
