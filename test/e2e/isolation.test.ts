@@ -251,13 +251,15 @@ describe("a suite's explicit loosening", () => {
   it('opens what it names and nothing else, and says so in the summary', async () => {
     const allowed = join(dir, 'allowed');
     mkdirSync(allowed);
-    const { code, stdout, run } = await runEscape('network', { env: { SG_OUTSIDE_FILE: join(allowed, 'inside.txt') }, allow: '[{ fs-write: ../allowed }]' });
+    const { code, stdout, run } = await runEscape('network', { env: { SG_OUTSIDE_FILE: join(allowed, 'inside.txt') }, allow: '[{ fs-write: ../allowed }]', argv: ['--report', 'out/loosened'] });
     expect(code).toBe(1);
     expect(readFileSync(join(allowed, 'inside.txt'), 'utf8')).toBe('written by the candidate');
     for (const result of run.results) {
       expect(result.decision!.attempts!.filter((a) => a.endsWith('reached'))).toEqual(['write: reached', 'write-async: reached', 'scratch: reached']);
       expect(result.violations!.some((v) => v.capability?.kind === 'fs-write')).toBe(false);
     }
-    expect(stdout).toContain(`warning: the suite's sandbox allows the candidate writes to ${allowed}`);
+    const said = `the suite's sandbox allows the candidate writes to ${allowed}`;
+    expect(stdout).toContain(`warning: ${said}`);
+    for (const report of ['report.md', 'report.html', 'results.json']) expect(readFileSync(join(dir, 'out/loosened', report), 'utf8')).toContain(said.replace(/'/g, report === 'report.html' ? '&#x27;' : "'"));
   });
 });
