@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { evaluateGate } from '../gate/gate.js';
-import { createMetricsAccumulator } from '../metrics/summary.js';
+import { createMetricsAccumulator, withRunLevelViolations, type RunLevelViolation } from '../metrics/summary.js';
 import type { TraceResult } from '../replay/types.js';
 import { resultKey } from '../replay/types.js';
 import type { RunOutcome, RunSettings } from './run-suite.js';
@@ -18,6 +18,8 @@ interface RunDocument {
   git: { commit: string | null; ref: string | null };
   shard: { index: number; count: number } | null;
   settings?: RunSettings;
+  /** Only what results cannot give again: the violations outside any trace. */
+  metrics?: { safetyViolations?: { runLevel?: RunLevelViolation[] } };
   issues: RunOutcome['issues'];
   warnings: string[];
   modelCalls: RunOutcome['modelCalls'];
@@ -64,7 +66,9 @@ export function mergeRuns(files: readonly string[], now: Date): { outcome: RunOu
   });
   // In the order an unsharded run reads them: by trace file, then line.
   results.sort((a, b) => (a.source.file === b.source.file ? a.source.line - b.source.line : a.source.file < b.source.file ? -1 : 1) || a.trial - b.trial);
+  // Strays and denials outside any trace are on no result: each shard's are carried over.
   const metrics = accumulator.finish();
+  metrics.safetyViolations = withRunLevelViolations(metrics.safetyViolations, docs.flatMap((d) => d.metrics?.safetyViolations?.runLevel ?? []));
   const sum = (pick: (d: RunDocument) => number) => docs.reduce((total, d) => total + pick(d), 0);
   const outcome: RunOutcome = {
     meta: {

@@ -75,7 +75,7 @@ interface Run {
 }
 
 /** Runs a suite over the six traces with a candidate from test/fixtures/pool/escape; returns the exit code and the results file. */
-async function runEscape(name: string, options: { env?: Record<string, string>; sandboxEnv?: string[]; allow?: string; suite?: string; traces?: string; argv?: string[] } = {}) {
+async function runEscape(name: string, options: { env?: Record<string, string>; sandboxEnv?: string[]; allow?: string; suite?: string; traces?: string; argv?: string[]; out?: string } = {}) {
   const file = join(dir, 'suites', `${name}.yaml`);
   const env = { SG_TARGET: target, SG_UDP_PORT: String(udpPort), ...options.env };
   writeFileSync(
@@ -93,7 +93,7 @@ async function runEscape(name: string, options: { env?: Record<string, string>; 
       options.suite ?? '',
     ].join('\n'),
   );
-  const out = `out/${name}.json`;
+  const out = options.out ?? `out/${name}.json`;
   const { code, stdout, stderr } = await cliWithEnv(dir, env, 'run', `suites/${name}.yaml`, '--json', out, '--db', 'db.sqlite', '--no-cache', ...(options.argv ?? []));
   const run = JSON.parse(readFileSync(join(dir, out), 'utf8')) as Run;
   return { code, stdout, stderr, run };
@@ -171,6 +171,18 @@ describe('a candidate that leaves work behind', () => {
     expect(run.gate.checks).toContainEqual(expect.objectContaining({ name: 'safetyViolations', status: 'fail' }));
     expect(stdout).toMatch(new RegExp(`outside any trace \\(started by ${ids[0]}\\): GET ${target}/late-http`));
     expect(JSON.stringify(run)).not.toContain('s3cret-late');
+  });
+
+  it('keeps the strays of every shard when the shards are merged', async () => {
+    const shards = [];
+    for (const [i, shard] of ['1/2', '2/2'].entries()) shards.push(await runEscape('strays', { argv: ['--workers', '1', '--shard', shard], out: `out/strays-${i + 1}.json` }));
+    const merged = await cliWithEnv(dir, {}, 'merge', 'out/strays-1.json', 'out/strays-2.json', '--json', 'out/strays-merged.json');
+    expect(merged.code).toBe(1);
+    const run = JSON.parse(readFileSync(join(dir, 'out/strays-merged.json'), 'utf8')) as Run;
+    const each = shards.map((s) => s.run.metrics.safetyViolations.strayRequests);
+    expect(Math.min(...each)).toBeGreaterThan(0);
+    expect(run.metrics.safetyViolations.strayRequests).toBe(each[0]! + each[1]!);
+    expect(run.gate.checks).toContainEqual(expect.objectContaining({ name: 'safetyViolations', status: 'fail' }));
   });
 
   it('has what beforeExit handlers send (how telemetry SDKs flush) blocked and recorded as strays', async () => {
