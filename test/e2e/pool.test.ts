@@ -95,11 +95,18 @@ describe('a run that fails after its candidate started', () => {
       import { loadSuite } from ${JSON.stringify(join(ROOT, 'dist/suite/load.js'))};
       import { runSuite } from ${JSON.stringify(join(ROOT, 'dist/run/run-suite.js'))};
       import { createMemoryStore } from ${JSON.stringify(join(ROOT, 'dist/store/memory.js'))};
+      import { readdirSync } from 'node:fs';
+      import { tmpdir } from 'node:os';
+      const scratch = () => new Set(readdirSync(tmpdir()).filter((f) => f.startsWith('shadowgate-scratch-')));
+      const before = scratch();
       const suite = await loadSuite('suites/refund-triage.yaml');
       await runSuite(suite, { store: createMemoryStore(), resume: 'no-such-run' }).catch((e) => console.log(e.message));
+      // Registered after the run's own exit listeners, so that it looks once they ran.
+      process.on('exit', () => console.log('scratch folders left: ' + [...scratch()].filter((f) => !before.has(f)).length));
     `;
     const ran = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8', timeout: 20_000 });
     expect(ran.signal).toBeNull();
     expect(ran.stdout).toContain('no run no-such-run in the store');
+    expect(ran.stdout).toContain('scratch folders left: 0');
   }, 30_000);
 });

@@ -85,6 +85,9 @@ interface Child {
  */
 export function createCandidatePool(options: PoolOptions) {
   const scratchDir = mkdtempSync(join(tmpdir(), 'shadowgate-scratch-'));
+  // Removed by close(), or when shadowgate's process exits if a failing run never closed the pool.
+  const removeScratch = () => rmSync(scratchDir, { recursive: true, force: true });
+  process.once('exit', removeScratch);
   const init: ChildInit = { t: 'init', module: options.module, llm: options.llm, scratchDir, tools: options.tools };
   const children: Child[] = [];
   const runLevel: RunLevelAttempt[] = [];
@@ -304,7 +307,8 @@ export function createCandidatePool(options: PoolOptions) {
           clearTimeout(timer);
         }),
       );
-      rmSync(scratchDir, { recursive: true, force: true });
+      process.off('exit', removeScratch);
+      removeScratch();
     },
   };
 }
