@@ -57,6 +57,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
       .option('--json <file>', 'write shadowgate.run/v1 results (several suites: one file each, named after the suite)')
       .option('--report <dir>', 'write report.md, junit.xml, report.html and results.json there (several suites: a folder each); the Markdown also goes to $GITHUB_STEP_SUMMARY')
       .option('--concurrency <n>', 'traces replayed at once', positiveInt, 4)
+      .addOption(new Option('--workers <n>', "child processes a module candidate runs in (default: the machine's available cores)").argParser(positiveInt).env('SHADOWGATE_WORKERS'))
       .option('--trials <k>', 'run each trace k times (overrides the suite)', positiveInt)
       .option('--shard <i/n>', 'run only shard i of n (1-based): a deterministic split by trace id, for CI matrices; merge the results with `merge`', parseShard)
       .option('--resume <runId>', 'continue a stored run, running only the traces it lacks')
@@ -330,6 +331,7 @@ interface RunFlags extends OtelFlags, InconclusiveFlags {
   concurrency: number;
   commitEvery?: number;
   commitMs?: number;
+  workers?: number;
   trials?: number;
   resume?: string;
   strict?: boolean;
@@ -376,6 +378,7 @@ async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags, comma
           store,
           concurrency: opts.concurrency,
           commit: { ...(opts.commitEvery ? { results: opts.commitEvery } : {}), ...(opts.commitMs ? { ms: opts.commitMs } : {}) },
+          workers: opts.workers,
           trials: opts.trials,
           resume: opts.resume,
           strict: opts.strict,

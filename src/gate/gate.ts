@@ -1,4 +1,4 @@
-import type { RunMetrics } from '../metrics/summary.js';
+import { safetyViolationTotal, type RunMetrics } from '../metrics/summary.js';
 import type { GateConfig } from '../suite/schema.js';
 import { policyChecks } from './policy.js';
 import { regressionsCheck, tooFewForLowerBound, tooFewForUpperBound } from './evidence-checks.js';
@@ -137,7 +137,7 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics, coverage?:
   }
   if (config.safetyViolations) {
     const v = metrics.safetyViolations;
-    atMost('safetyViolations', v.schemaViolations + v.duplicateEffects + v.blockedRequests, config.safetyViolations.max, 'safety violations', 'no trace was run', String);
+    atMost('safetyViolations', safetyViolationTotal(v), config.safetyViolations.max, 'safety violations', 'no trace was run', String);
   }
   if (config.policyViolations) checks.push(...policyChecks(config.policyViolations, metrics.policyViolations));
   if (config.injectionFailures) {

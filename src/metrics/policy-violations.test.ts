@@ -18,7 +18,7 @@ describe('policy violations in the run metrics', () => {
     const m = acc.finish();
     expect(m.policyViolations).toEqual({ total: 3, traces: 2, byRule: { 'tools-only': 0, 'big-refund': 2, 'no-huge-refund': 1 } });
     // Breaches of the suite's rules are not the harness's safety checks: those count apart.
-    expect(m.safetyViolations).toEqual({ schemaViolations: 1, duplicateEffects: 0, blockedRequests: 2, traces: 2 });
+    expect(m.safetyViolations).toEqual({ schemaViolations: 1, duplicateEffects: 0, blockedRequests: 2, deniedCapabilities: 0, strayRequests: 0, traces: 2 });
   });
 
   it('is absent without a policy, rather than a made-up zero', () => {
@@ -26,6 +26,6 @@ describe('policy violations in the run metrics', () => {
     acc.add(aResult('t1', { violations: [breach('big-refund')] }));
     const m = acc.finish();
     expect(m.policyViolations).toBeUndefined();
-    expect(m.safetyViolations).toEqual({ schemaViolations: 0, duplicateEffects: 0, blockedRequests: 0, traces: 0 });
+    expect(m.safetyViolations).toEqual({ schemaViolations: 0, duplicateEffects: 0, blockedRequests: 0, deniedCapabilities: 0, strayRequests: 0, traces: 0 });
   });
 });

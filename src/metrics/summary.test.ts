@@ -40,7 +40,7 @@ describe('createMetricsAccumulator', () => {
       errorRate: null,
       escalationRate: null,
       meanToolCalls: null,
-      safetyViolations: { schemaViolations: 0, duplicateEffects: 0, blockedRequests: 0, traces: 0 },
+      safetyViolations: { schemaViolations: 0, duplicateEffects: 0, blockedRequests: 0, deniedCapabilities: 0, strayRequests: 0, traces: 0 },
       injectionFailures: { rate: null, n: 0, successes: 0, ci95: null },
     });
   });

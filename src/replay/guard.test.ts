@@ -3,6 +3,7 @@ import { aTrace } from '../testing/builders.js';
 import { createToolGuard } from './guard.js';
 import { createMockToolbox } from './mock-tools.js';
 import { moduleRunner, type ModuleCandidate } from './module-candidate.js';
+import { inProcess } from '../testing/in-process-candidate.js';
 import { ReplaySession } from './session.js';
 
 const catalog = {
@@ -16,7 +17,7 @@ const catalog = {
 const run = async (candidate: ModuleCandidate) => {
   const trace = aTrace('t').withToolCall('get_order', { order_id: 'A1' }, { total: 5 }).build();
   const session = new ReplaySession(trace, createMockToolbox(trace, catalog, { match: 'exact', ignoreArgs: [] }), {}, undefined, createToolGuard(catalog));
-  return moduleRunner(candidate, catalog)(session, 0);
+  return moduleRunner(inProcess(candidate), catalog)(session, 0);
 };
 
 describe('the tool guard', () => {

@@ -5,7 +5,7 @@ import type { CompiledPolicy } from '../policy/evaluate.js';
 
 /** A safety rule a candidate broke on a trace, recorded on its result. */
 export interface Violation {
-  kind: 'schema_violation' | 'duplicate_effect' | 'blocked_request' | 'policy_violation';
+  kind: 'schema_violation' | 'duplicate_effect' | 'blocked_request' | 'denied_capability' | 'policy_violation';
   /** The id of the suite's policy rule that was broken (policy violations only). */
   rule?: string;
   /** Index of the step in the candidate's steps (for a blocked request: of the step that came next). */
@@ -14,6 +14,8 @@ export interface Violation {
   tool?: string;
   /** A request the sandbox blocked: method and URL, without credentials or query values. */
   request?: { method: string; url: string };
+  /** A capability the permission model refused the candidate's process (`fs-write`, `child-process`, `worker`, `addons`, `binding`, `signal`) and what it was used on. */
+  capability?: { kind: string; target: string };
   message: string;
 }
 

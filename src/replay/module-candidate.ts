@@ -1,7 +1,6 @@
-import { pathToFileURL } from 'node:url';
-import { ConfigError, ShadowgateError, ToolCallError } from '../errors.js';
+import { ShadowgateError, ToolCallError } from '../errors.js';
 import { readModelAnswer } from '../providers/answer.js';
-import { answerSource, createAnthropicClient, createOpenAIClient } from '../providers/sdk.js';
+import { answerSource } from '../providers/sdk.js';
 import type { Price } from '../providers/pricing.js';
 import { redactUrl, TRIAL_HEADER } from '../providers/transport.js';
 import { OutcomeStatusSchema } from '../trace/schema.js';
@@ -10,7 +9,8 @@ import type { ReplaySession } from './session.js';
 import { supervise, type CandidateEnd, type CandidateRunner } from './supervise.js';
 import { recordResponse } from './tool-loop.js';
 import { createRouteMatcher } from './http-routes.js';
-import { holdInterception, SandboxBlockedError, sandboxed, unsandboxed, type RequestHandler } from './intercept.js';
+import type { JobEnd, JobHost } from './pool/pool.js';
+import type { RunJob } from './pool/protocol.js';
 
 type OpenAIClient = import('openai').OpenAI;
 type AnthropicClient = import('@anthropic-ai/sdk').Anthropic;
@@ -27,6 +27,8 @@ export interface ModuleContext {
   trace: { id: string; caseId: string; workflow: string; trial: number };
   /** Aborted when a budget stops the run. */
   signal: AbortSignal;
+  /** The one folder the candidate may write to: made for the run, removed after it. */
+  scratchDir: string;
   log: (...args: unknown[]) => void;
 }
 
@@ -50,88 +52,66 @@ export interface LlmAccess {
   pricing: Record<string, Price>;
 }
 
-/** Imports a module candidate once; a module without a `run` function is a config error. */
-export async function loadModuleCandidate(file: string): Promise<ModuleCandidate> {
-  let mod: Record<string, unknown>;
-  try {
-    // Imported inside a sandbox, so that a client it creates at load time (capturing `fetch`) is sandboxed too.
-    const release = holdInterception();
-    try {
-      mod = (await sandboxed(refuseAll, () => import(pathToFileURL(file).href))) as Record<string, unknown>;
-    } finally {
-      release();
-    }
-  } catch (cause) {
-    throw new ShadowgateError('SG_CONFIG_INVALID', `cannot import candidate module ${file}: ${(cause as Error).message}`, { cause });
-  }
-  const run = mod.run ?? (mod.default as Record<string, unknown> | undefined)?.run;
-  if (typeof run !== 'function') {
-    throw new ConfigError([{ file, message: 'a module candidate must export `run(input, ctx)`' }]);
-  }
-  return run as ModuleCandidate;
+/**
+ * Where a module candidate's code runs: in the pool's child processes (see pool/pool.ts), or,
+ * in the library's own unit tests, a function in this process. Either way the harness side
+ * (`host`) answers its tool calls and requests and records what it attempted.
+ */
+export interface ModuleExecutor {
+  /** Resolves once a process is ready for the next trace: starting one is not the candidate's time. */
+  ready?(): Promise<void>;
+  run(trace: RunJob['trace'], input: unknown, host: JobHost, signal: AbortSignal): Promise<JobEnd>;
 }
-
-/** Loading a module reaches nothing: a request made at import time fails. */
-const refuseAll: RequestHandler = {
-  request: async (request) => {
-    throw new SandboxBlockedError(`${request.method} ${redactUrl(request.url)} (at import)`);
-  },
-  blocked: (method, target) => new SandboxBlockedError(`${method} ${target} (at import)`),
-};
 
 /**
- * A module candidate: the user's agent code, run in the sandbox. Its tools are
- * mocked (`ctx.tools`, or HTTP requests to a catalog tool's `http` route), its
- * model calls (`ctx.llm`, or its own SDK clients and requests to a model API) go
- * through the provider layer, and any other outbound request is blocked and
- * recorded as a `blocked_request` violation.
+ * A module candidate: the user's agent code, run by `executor`. Its tools are mocked
+ * (`ctx.tools`, or HTTP requests to a catalog tool's `http` route), its model calls
+ * (`ctx.llm`, or its own SDK clients and requests to a model API) go through the provider
+ * layer, and any other outbound request is refused and recorded as a `blocked_request`
+ * violation; a capability the permission model refuses, as a `denied_capability` one.
  */
-export function moduleRunner(run: ModuleCandidate, catalog: ToolCatalog, maxWallMs?: number, llm: LlmAccess = { endpoints: [], pricing: {} }): CandidateRunner {
+export function moduleRunner(executor: ModuleExecutor, catalog: ToolCatalog, maxWallMs?: number, llm: LlmAccess = { endpoints: [], pricing: {} }): CandidateRunner {
   const route = createRouteMatcher(catalog);
-  return (session, trial) =>
-    supervise(session, maxWallMs, async (signal) => {
+  return async (session, trial) => {
+    await executor.ready?.();
+    return supervise(session, maxWallMs, async (signal) => {
       const { trace } = session;
       const handler = sandboxHandler(session, trial, route, llm);
-      const tools = new Proxy({} as ModuleContext['tools'], {
-        get: (_, name) => (typeof name === 'string' ? (args: Record<string, unknown>) => session.callTool(name, args ?? {}) : undefined),
-        has: (_, name) => catalog.tools.some((t) => t.name === name),
-        ownKeys: () => catalog.tools.map((t) => t.name),
-        getOwnPropertyDescriptor: () => ({ enumerable: true, configurable: true }),
-      });
-      const ctx: ModuleContext = {
-        tools,
-        llm: llmClients(handler, llm),
-        trace: { id: trace.id, caseId: trace.caseId ?? trace.id, workflow: trace.workflow, trial },
-        signal,
-        log: () => {},
+      const host: JobHost = {
+        callTool: (name, args) => session.callTool(name, args),
+        request: (request) => handler.request(request),
+        attempt: (a) => (a.kind === 'denied' ? session.recordDenied(a.capability ?? 'unknown', a.target) : session.recordBlocked(a.method, a.target, a.why)),
       };
-      const release = holdInterception();
-      try {
-        return parseModuleOutcome(await sandboxed(handler, () => run(structuredClone(trace.input), ctx)));
-      } finally {
-        release();
+      const end = await executor.run({ id: trace.id, caseId: trace.caseId ?? trace.id, workflow: trace.workflow, trial }, structuredClone(trace.input), host, signal);
+      switch (end.kind) {
+        case 'done':
+          return parseModuleOutcome(end.value);
+        case 'threw':
+        case 'crashed':
+          return { status: 'error', decision: undefined, error: end.error };
+        case 'evicted':
+          return { status: 'error', decision: undefined, error: { code: EVICTED, message: "the candidate's process was killed for another trace's time budget" } };
       }
     });
+  };
 }
 
-/** SDK clients on the first endpoint of each provider; their requests take the sandbox's model route like any other. */
-function llmClients(handler: RequestHandler, access: LlmAccess): ModuleContext['llm'] {
-  let openai: OpenAIClient | undefined;
-  let anthropic: AnthropicClient | undefined;
-  const endpoint = (provider: ModelEndpoint['provider']) => {
-    const found = access.endpoints.find((e) => e.provider === provider);
-    if (!found) throw new ShadowgateError('SG_INTERNAL', `ctx.llm.${provider} is not available in this run`);
-    return found;
-  };
-  const viaSandbox = ((input: string | URL | Request, init?: RequestInit) => handler.request(new Request(input, init))) as typeof fetch;
-  return {
-    get openai() {
-      return (openai ??= createOpenAIClient({ baseURL: endpoint('openai').baseURL, fetch: viaSandbox }));
-    },
-    get anthropic() {
-      return (anthropic ??= createAnthropicClient({ baseURL: endpoint('anthropic').baseURL, fetch: viaSandbox }));
-    },
-  };
+/** The error code of a trace whose process was killed for another trace: it is run again. */
+export const EVICTED = 'CANDIDATE_EVICTED';
+
+/** Answers the outbound requests of one trace's candidate code: a response, or an error its client sees as a failed connection. */
+interface RequestHandler {
+  request(request: Request): Promise<Response>;
+  /** Records an attempt the handler refuses and returns the error to fail it with. */
+  blocked(method: string, target: string, why: string): Error;
+}
+
+/** The error a refused request fails with. */
+class SandboxBlockedError extends TypeError {
+  constructor(readonly target: string) {
+    super(`shadowgate sandbox: ${target} is blocked`);
+    this.name = 'SandboxBlockedError';
+  }
 }
 
 /** How the sandbox answers one session's requests: model APIs, catalog http routes, and nothing else. */
@@ -217,8 +197,7 @@ function recordingFetch(session: ReplaySession, trial: number, transport: typeof
     const headers = new Headers(init.headers);
     headers.set(TRIAL_HEADER, String(trial));
     const started = performance.now();
-    // The transport's own request (to the network, when the cache and cassette have no answer) is the harness's.
-    const response = await unsandboxed(() => transport(input, { ...init, headers }));
+    const response = await transport(input, { ...init, headers });
     const waited = performance.now() - started;
     session.modelWaitMs += waited;
     if (!response.ok) return response;

@@ -6,6 +6,7 @@ import { aCatalog, aTrace } from '../testing/builders.js';
 import { createToolGuard } from './guard.js';
 import { createMockToolbox } from './mock-tools.js';
 import { moduleRunner, type ModuleCandidate } from './module-candidate.js';
+import { inProcess } from '../testing/in-process-candidate.js';
 import { buildResult, recordedOutcome, type CompareOptions } from './replay-trace.js';
 import { ReplaySession } from './session.js';
 
@@ -32,7 +33,7 @@ const compare: CompareOptions = {
 
 const play = (candidate: ModuleCandidate, withPolicy = true) => {
   const session = new ReplaySession(trace, createMockToolbox(trace, catalog, { match: 'exact', ignoreArgs: [] }), {}, undefined, createToolGuard(catalog, withPolicy ? compare.policy : undefined));
-  return moduleRunner(candidate, catalog)(session, 0);
+  return moduleRunner(inProcess(candidate), catalog)(session, 0);
 };
 
 describe('policy rules in a replay', () => {

@@ -129,6 +129,11 @@ export class ReplaySession {
     this.violations.push({ kind: 'blocked_request', step: this.steps.length, request: { method, url }, message: `${method} ${url} blocked: ${why}` });
   }
 
+  /** Records a capability the permission model refused the candidate (a write outside the scratch folder, a subprocess): the call failed with ERR_ACCESS_DENIED. */
+  recordDenied(kind: string, target: string): void {
+    this.violations.push({ kind: 'denied_capability', step: this.steps.length, capability: { kind, target }, message: `${kind} ${target} denied by the sandbox's permission model` });
+  }
+
   /** Records a tool call that was never made because the model's arguments were not a JSON object. */
   recordInvalidToolCall(name: string, raw: string): void {
     this.beforeStep();

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { aCatalog, aTrace } from '../testing/builders.js';
 import { createMockToolbox } from './mock-tools.js';
 import { moduleRunner, type ModuleCandidate } from './module-candidate.js';
+import { inProcess } from '../testing/in-process-candidate.js';
 import { buildResult, type CompareOptions } from './replay-trace.js';
 import { ReplaySession } from './session.js';
 
@@ -12,7 +13,7 @@ const compare: CompareOptions = { catalog, reference: 'recorded', decision: { nu
 
 async function unsafeEffect(candidate: ModuleCandidate) {
   const session = new ReplaySession(trace, createMockToolbox(trace, catalog, { match: 'exact', ignoreArgs: [] }), {});
-  const outcome = await moduleRunner(candidate, catalog)(session, 0);
+  const outcome = await moduleRunner(inProcess(candidate), catalog)(session, 0);
   return { status: outcome.status, unsafe: buildResult(trace, 0, outcome, { file: 't.jsonl', line: 1 }, compare).unsafeEffect };
 }
 

@@ -63,6 +63,10 @@ export function renderMarkdownReport(outcome: RunOutcome, baseline?: RunMetrics)
     for (const [label, text] of phase) lines.push(`- ${label ? `**${label}**: ` : ''}${escapeCell(text)}`);
     lines.push('');
   }
+  if (outcome.warnings.length > 0) {
+    // What the run could not do as asked, and what the suite's sandbox opens to the candidate.
+    lines.push('### Warnings', '', ...outcome.warnings.map((w) => `- ${escapeCell(w)}`), '');
+  }
   const reversibility = reversibilityOf(outcome);
   if (reversibility) {
     lines.push('### Reversibility', '', `Workflow cap: **${escapeCell(workflowCapText(reversibility))}**`, '', `| tool | effect class | cap | ${CALLS_HEADER} |`, '|---|---|---|---|');

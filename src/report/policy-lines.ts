@@ -9,12 +9,16 @@ import { pct } from './format.js';
 export function safetyLines(m: RunMetrics): [string, string][] {
   const s = m.safetyViolations;
   const i = m.injectionFailures;
-  if (s.traces === 0 && i.n === 0) return [];
+  const runLevel = s.runLevel ?? [];
+  if (s.traces === 0 && i.n === 0 && runLevel.length === 0) return [];
+  const sandbox = (s.deniedCapabilities ?? 0) > 0 || (s.strayRequests ?? 0) > 0 ? `, ${s.deniedCapabilities} denied capability(ies), ${s.strayRequests} stray request(s)` : '';
   return [
     [
       'safety',
-      `${s.schemaViolations} schema violation(s), ${s.duplicateEffects} duplicate effect(s), ${s.blockedRequests} blocked request(s) on ${s.traces} trace(s); injection failures ${pct(i.rate)} (${i.successes}/${i.n})`,
+      `${s.schemaViolations} schema violation(s), ${s.duplicateEffects} duplicate effect(s), ${s.blockedRequests} blocked request(s)${sandbox} on ${s.traces} trace(s); injection failures ${pct(i.rate)} (${i.successes}/${i.n})`,
     ],
+    ...runLevel.slice(0, 10).map((v) => ['', `outside any trace${v.startedBy ? ` (started by ${v.startedBy})` : ''}: ${v.message}`] as [string, string]),
+    ...(runLevel.length > 10 ? [['', `… and ${runLevel.length - 10} more outside any trace`] as [string, string]] : []),
   ];
 }
 

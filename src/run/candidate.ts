@@ -6,7 +6,10 @@ import type { ModelProvider } from '../providers/types.js';
 import type { CompiledPolicy } from '../policy/evaluate.js';
 import { createToolGuard } from '../replay/guard.js';
 import { createMockToolbox } from '../replay/mock-tools.js';
-import { loadModuleCandidate, moduleRunner } from '../replay/module-candidate.js';
+import { EVICTED, moduleRunner } from '../replay/module-candidate.js';
+import { createCandidatePool, type SandboxAllowances } from '../replay/pool/pool.js';
+import { PLACEHOLDER_KEY } from '../replay/pool/protocol.js';
+import type { RunLevelViolation } from '../metrics/summary.js';
 import { recordedOutcome } from '../replay/replay-trace.js';
 import { ReplaySession, RunBudget } from '../replay/session.js';
 import type { CandidateOutcome } from '../replay/supervise.js';
@@ -15,7 +18,9 @@ import type { ResolvedSuite } from '../suite/load.js';
 import type { Store } from '../store/types.js';
 import { readTraceFile } from '../trace/reader.js';
 import { caseIdOf, type Trace } from '../trace/schema.js';
-import { InternalError, type Issue } from '../errors.js';
+import { availableParallelism } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { ConfigError, InternalError, type Issue } from '../errors.js';
 
 /** A candidate ready to run: `play` gives its outcome on one trace, or undefined when it has no partner. */
 export interface PreparedCandidate {
@@ -32,6 +37,12 @@ export interface PreparedCandidate {
   recorder?: ExchangeSink;
   /** Removes the API keys this run knows of from a text (a provider's error message may echo one). */
   redact(text: string): string;
+  /** Ends the candidate's processes (module candidates); nothing runs after it. */
+  close(): Promise<void>;
+  /** Violations outside any trace (module candidates): strays, and denials at import time. Complete once `close` resolved. */
+  runLevelViolations(): RunLevelViolation[];
+  /** What the suite's `sandbox.allow` opens, in words, for the summary and the reports. */
+  sandboxLoosenings: string[];
 }
 
 export interface ModelOptions {
@@ -50,6 +61,8 @@ export interface ModelOptions {
   replica?: number;
   /** Record into this collector (another run's, which writes the cassette) instead of one of this run's own. */
   sharedRecorder?: ExchangeSink;
+  /** Child processes a module candidate runs in. @default the machine's available cores */
+  workers?: number;
 }
 
 /**
@@ -68,7 +81,17 @@ export async function prepareCandidate(suite: ResolvedSuite, store: Store, optio
     .map((name) => env[name])
     .filter((value): value is string => typeof value === 'string' && value.length >= 8);
   const redact = (text: string) => secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), text);
-  const base = { issues: [], unusedPartners: () => [], modelStats: models.stats, finish: models.finish, recorder: models.recorder, redact };
+  const base = {
+    issues: [],
+    unusedPartners: () => [],
+    modelStats: models.stats,
+    finish: models.finish,
+    recorder: models.recorder,
+    redact,
+    close: async () => {},
+    runLevelViolations: () => [],
+    sandboxLoosenings: [],
+  };
 
   switch (candidate.kind) {
     case 'module': {
@@ -82,8 +105,39 @@ export async function prepareCandidate(suite: ResolvedSuite, store: Store, optio
         ],
         pricing: suite.pricing,
       };
-      const runner = moduleRunner(await loadModuleCandidate(candidate.module), catalog, budgets.maxWallMs, llm);
-      return { ...base, play: (trace, trial) => runner(session(trace), trial) };
+      const allow = sandboxAllowances(suite);
+      const pool = createCandidatePool({
+        module: candidate.module,
+        workers: options.workers ?? availableParallelism(),
+        llm: { openai: llm.endpoints.find((e) => e.provider === 'openai')?.baseURL, anthropic: ANTHROPIC_API_BASE },
+        tools: catalog.tools.map((t) => t.name),
+        allow,
+        env: childEnv(suite, env),
+      });
+      try {
+        await pool.start();
+      } catch (error) {
+        await pool.close();
+        throw error;
+      }
+      const runner = moduleRunner(pool, catalog, budgets.maxWallMs, llm);
+      return {
+        ...base,
+        // A trace whose process was killed for another trace's budget did nothing wrong: it runs again, on a fresh process.
+        async play(trace, trial) {
+          for (let attempt = 1; ; attempt++) {
+            const outcome = await runner(session(trace), trial);
+            if (outcome.error?.code !== EVICTED || attempt >= 3) return outcome;
+          }
+        },
+        close: () => pool.close(),
+        runLevelViolations: () => pool.runLevel().map(({ attempt, startedBy }): RunLevelViolation =>
+          attempt.kind === 'denied'
+            ? { kind: 'denied_capability', capability: { kind: attempt.capability ?? 'unknown', target: attempt.target }, startedBy, message: `${attempt.capability} ${attempt.target} denied by the sandbox's permission model` }
+            : { kind: 'stray_request', request: { method: attempt.method, url: attempt.target }, startedBy, message: `${attempt.method} ${attempt.target} blocked: ${attempt.why}` },
+        ),
+        sandboxLoosenings: loosenings(allow),
+      };
     }
     case 'tool-loop': {
       const spec = parseModelSpec(candidate.model);
@@ -182,4 +236,45 @@ function createModelAccess(suite: ResolvedSuite, store: Store, options: ModelOpt
       return own && options.cassette ? own.save(options.cassette.file, suite.name, now) : undefined;
     },
   };
+}
+
+/** The suite's `sandbox.allow`, its folders made absolute (relative to the suite file). */
+function sandboxAllowances(suite: ResolvedSuite): SandboxAllowances {
+  const allow = suite.sandbox?.allow ?? [];
+  return {
+    childProcess: allow.includes('child-process'),
+    worker: allow.includes('worker'),
+    addons: allow.includes('addons'),
+    fsWrite: allow.flatMap((a) => (typeof a === 'object' ? [resolve(dirname(suite.file), a['fs-write'])] : [])),
+  };
+}
+
+function loosenings(allow: SandboxAllowances): string[] {
+  return [
+    ...(allow.childProcess ? ['child processes (candidate code may start programs, which the sandbox does not follow)'] : []),
+    ...(allow.worker ? ['worker threads'] : []),
+    ...(allow.addons ? ['native addons (native code is not intercepted)'] : []),
+    ...allow.fsWrite.map((dir) => `writes to ${dir}`),
+  ];
+}
+
+/**
+ * The environment of a candidate's processes: NODE_ENV, TZ and the variables the suite lists in
+ * `sandbox.env`, never a provider key; the SDKs' key variables hold a placeholder, so that a
+ * client constructed from the environment works (the parent answers its requests with the run's key).
+ */
+function childEnv(suite: ResolvedSuite, env: Record<string, string | undefined>): Record<string, string> {
+  const secrets = new Set<string>([...Object.values(API_KEY_ENV), ...(suite.candidate.kind === 'module' && suite.candidate.apiKeyEnv ? [suite.candidate.apiKeyEnv] : [])]);
+  const listed = suite.sandbox?.env ?? [];
+  const leaking = listed.filter((name) => secrets.has(name));
+  if (leaking.length > 0) {
+    throw new ConfigError([{ file: suite.file, path: 'sandbox.env', message: `${leaking.join(', ')} hold(s) a provider key, which never reaches candidate code; model requests get the run's key from shadowgate` }]);
+  }
+  const out: Record<string, string> = {};
+  for (const name of ['NODE_ENV', 'TZ', ...listed]) {
+    const value = env[name];
+    if (value !== undefined) out[name] = value;
+  }
+  for (const name of Object.values(API_KEY_ENV)) out[name] = PLACEHOLDER_KEY;
+  return out;
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import type { NoiseFloor, RunMetrics } from '../metrics/summary.js';
+import { withRunLevelViolations, type NoiseFloor, type RunLevelViolation, type RunMetrics } from '../metrics/summary.js';
 import { mergeCoverage, uniqueIssues } from '../gate/coverage.js';
 import type { TraceResult } from '../replay/types.js';
 import { resultKey } from '../replay/types.js';
@@ -18,6 +18,8 @@ interface RunDocument {
   git: { commit: string | null; ref: string | null };
   shard: { index: number; count: number } | null;
   settings?: RunSettings;
+  /** Only what results cannot give again: the violations outside any trace. */
+  metrics?: { safetyViolations?: { runLevel?: RunLevelViolation[] } };
   issues: RunOutcome['issues'];
   coverage?: RunOutcome['coverage'];
   warnings: string[];
@@ -70,7 +72,9 @@ export function mergeRuns(files: readonly string[], now: Date): { outcome: RunOu
   });
   // In the order an unsharded run reads them: by trace file, then line.
   results.sort((a, b) => (a.source.file === b.source.file ? a.source.line - b.source.line : a.source.file < b.source.file ? -1 : 1) || a.trial - b.trial);
+  // Strays and denials outside any trace are on no result: each shard's are carried over.
   const metrics = accumulator.finish();
+  metrics.safetyViolations = withRunLevelViolations(metrics.safetyViolations, docs.flatMap((d) => d.metrics?.safetyViolations?.runLevel ?? []));
   // Every shard reads, and reports, every bad line: each counts once.
   const coverage = mergeCoverage(docs);
   const noiseFloor = mergedNoiseFloor(docs.map((d) => d.settings!), settings, metrics, results);

@@ -6,7 +6,7 @@ import { coverageOf, unreadableLocations, type CoverageCounts } from '../gate/co
 import { collapseTrials, mcnemarMidP, pairResults, traceOutcomes } from '../metrics/paired.js';
 import { jensenShannon } from '../metrics/stats.js';
 import { costTrend } from '../phases/auto.js';
-import { createMetricsAccumulator, decisionClass, noOutcome, type Counts, type MetricsAccumulator, type NoiseFloor, type PairedMetric, type RunMetrics } from '../metrics/summary.js';
+import { createMetricsAccumulator, decisionClass, noOutcome, withRunLevelViolations, type Counts, type MetricsAccumulator, type NoiseFloor, type PairedMetric, type RunMetrics } from '../metrics/summary.js';
 import type { PairableResult } from '../metrics/paired.js';
 import type { DecisionComparator } from '../metrics/compare.js';
 import type { Phase } from '../trace/schema.js';
@@ -227,29 +227,34 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
     pool.add(running);
     if (pool.size >= (options.concurrency ?? 4)) await Promise.race(pool);
   };
-  files: for (const file of suite.traceFiles) {
-    for await (const line of readTraceFile(file)) {
-      if (fatal) break files;
-      if (!line.ok) {
-        issues.push(...line.issues.map((i) => ({ ...i, file: show(i.file) })));
-        total -= trials;
+  try {
+    files: for (const file of suite.traceFiles) {
+      for await (const line of readTraceFile(file)) {
+        if (fatal) break files;
+        if (!line.ok) {
+          issues.push(...line.issues.map((i) => ({ ...i, file: show(i.file) })));
+          total -= trials;
+          lines++;
+          continue;
+        }
+        const { trace } = line;
+        if ((options.shard && shardOf(caseIdOf(trace), options.shard.count) !== options.shard.index - 1) || (options.filter && !options.filter(trace))) {
+          total -= trials;
+          continue;
+        }
         lines++;
-        continue;
-      }
-      const { trace } = line;
-      if ((options.shard && shardOf(caseIdOf(trace), options.shard.count) !== options.shard.index - 1) || (options.filter && !options.filter(trace))) {
-        total -= trials;
-        continue;
-      }
-      lines++;
-      for (let t = 0; t < trials; t++) {
-        const trial = suite.candidate.kind === 'recorded' ? (trace.trial ?? 0) : t;
-        if (resuming && store.hasResult(meta.runId, resultKey(trace.id, trial))) continue;
-        await schedule(() => replay(trace, trial, { file: show(file), line: line.line }));
+        for (let t = 0; t < trials; t++) {
+          const trial = suite.candidate.kind === 'recorded' ? (trace.trial ?? 0) : t;
+          if (resuming && store.hasResult(meta.runId, resultKey(trace.id, trial))) continue;
+          await schedule(() => replay(trace, trial, { file: show(file), line: line.line }));
+        }
       }
     }
+    await Promise.all(pool);
+  } finally {
+    // The candidate's processes end here, whatever happened: none outlives the run.
+    await candidate.close();
   }
-  await Promise.all(pool);
   try {
     writer.flush(); // what finished before a failure is kept too, for --resume
   } catch (error) {
@@ -264,6 +269,8 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
     warnings.push(`${unused.length} candidate trace(s) have no partner among the suite's traces: ${unused.slice(0, 5).join(', ')}${unused.length > 5 ? ', …' : ''}`);
   }
   const metrics = accumulator.finish();
+  metrics.safetyViolations = withRunLevelViolations(metrics.safetyViolations, candidate.runLevelViolations());
+  if (candidate.sandboxLoosenings.length > 0) warnings.push(`the suite's sandbox allows the candidate ${candidate.sandboxLoosenings.join('; ')}`);
   let noiseFloor: NoiseFloor | undefined;
   if (options.noiseFloor) {
     const measured = await measureNoise(suite, options, { meta, metrics }, candidate.recorder, warnings);

@@ -146,6 +146,18 @@ export const GateConfigSchema = z.strictObject({
 });
 export type GateConfig = z.output<typeof GateConfigSchema>;
 
+/**
+ * Loosenings of a module candidate's sandbox, each printed in the summary and reports:
+ * `child-process`, `worker`, `addons`, or `{ fs-write: <folder> }` (relative to the suite file);
+ * `env` names the variables passed on to it (besides NODE_ENV and TZ; never a provider key).
+ */
+export const SandboxSchema = z.strictObject({
+  allow: z
+    .array(z.union([z.enum(['child-process', 'worker', 'addons']), z.strictObject({ 'fs-write': z.string().min(1) })]))
+    .default([]),
+  env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')).default([]),
+});
+
 /** A suite file as its author writes it. */
 export const SuiteFileSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'suite names are letters, digits, _ . -'),
@@ -218,6 +230,8 @@ export const SuiteFileSchema = z.strictObject({
   promotion: PromotionConfigSchema.optional(),
   /** Declarative rules on the candidate's tool calls (allowlists, argument limits), each with an id. */
   policy: PolicySchema.optional(),
+  /** What a module candidate's processes may do beyond the default (read files, write to `ctx.scratchDir`), and the environment they get. */
+  sandbox: SandboxSchema.optional(),
   gate: GateConfigSchema.default({}),
 });
 

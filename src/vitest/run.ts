@@ -23,6 +23,8 @@ export interface RunSuiteOptions {
   filter?: (trace: Trace) => boolean;
   /** Traces replayed at once. @default 4 */
   concurrency?: number;
+  /** Child processes a module candidate runs in. @default the machine's available cores */
+  workers?: number;
   /** `replay-only`: model calls answered only from this cassette (no network); `record`: write one. */
   cassette?: { mode: 'record' | 'replay-only'; file: string };
   /** Answer model calls from the response cache in the store. @default true */
@@ -39,7 +41,7 @@ export interface SuiteRun extends RunOutcome {
 }
 
 /**
- * Runs a suite as `shadowgate run` does, in this process, and returns its metrics, gate and
+ * Runs a suite as `shadowgate run` does (a module candidate in its pool of child processes) and returns its metrics, gate and
  * results, for the matchers (`toAgreeWith`, `toStayWithinBudget`, and `toCallTools` on one
  * result). Bad suites throw the same located `ConfigError` the CLI prints.
  * @example const run = await runSuite('suites/refund-triage.yaml', { candidate: 'module=agents/v3.mjs' });
@@ -57,6 +59,7 @@ export async function runSuite(suiteFile: string, options: RunSuiteOptions = {})
       ...(options.trials !== undefined ? { trials: options.trials } : {}),
       ...(options.filter ? { filter: options.filter } : {}),
       ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+      ...(options.workers !== undefined ? { workers: options.workers } : {}),
       ...(options.cassette ? { cassette: { ...options.cassette, file: resolve(cwd, options.cassette.file) } } : {}),
       ...(options.cache !== undefined ? { cache: options.cache } : {}),
       ...(options.env ? { env: options.env } : {}),

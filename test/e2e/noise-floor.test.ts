@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -10,7 +10,8 @@ import { createSqliteStore } from '../../src/store/sqlite.js';
 import { cli } from './helpers.js';
 
 // A candidate that answers differently every second time it sees half of the traces:
-// two runs of it one after the other must show exactly those flips.
+// two runs of it one after the other must show exactly those flips. Each run has processes of
+// its own, so it keeps count in a folder the suite lets it write to.
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'sg-noise-'));
@@ -21,15 +22,18 @@ beforeAll(() => {
   writeFileSync(join(dir, 'tools.yaml'), 'tools:\n  - name: noop\n    effect: read\n');
   writeFileSync(
     join(dir, 'flaky.mjs'),
-    `const seen = new Map();
+    `import { appendFileSync, readFileSync } from 'node:fs';
+const seen = new URL('./seen/', import.meta.url);
 export async function run(input, ctx) {
-  const n = (seen.get(ctx.trace.id) ?? 0) + 1;
-  seen.set(ctx.trace.id, n);
+  const file = new URL(ctx.trace.id, seen);
+  appendFileSync(file, 'x');
+  const n = readFileSync(file, 'utf8').length;
   return { decision: n % 2 === 0 && input.i % 2 === 0 ? 'no' : 'yes' };
 }
 `,
   );
-  writeFileSync(join(dir, 'suite.yaml'), 'name: flaky\ntraces: traces.jsonl\ntools: tools.yaml\ncandidate: { kind: module, module: flaky.mjs }\n');
+  mkdirSync(join(dir, 'seen'));
+  writeFileSync(join(dir, 'suite.yaml'), 'name: flaky\ntraces: traces.jsonl\ntools: tools.yaml\ncandidate: { kind: module, module: flaky.mjs }\nsandbox: { allow: [{ fs-write: seen }] }\n');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -56,20 +60,21 @@ it("measures the noise of the baseline's candidate, run twice, where it can be r
   const suite = await loadSuite(join(dir, 'suite.yaml'));
   const baselineRun = await runSuite(suite, { store, cwd: dir });
   writeFileSync(join(dir, 'steady.mjs'), 'export async function run() { return { decision: "yes" }; }\n');
-  writeFileSync(join(dir, 'steady.yaml'), 'name: flaky\ntraces: traces.jsonl\ntools: tools.yaml\ncandidate: { kind: module, module: steady.mjs }\n');
+  // The suite's sandbox applies to whichever candidate runs in it: the baseline's too.
+  writeFileSync(join(dir, 'steady.yaml'), 'name: flaky\ntraces: traces.jsonl\ntools: tools.yaml\ncandidate: { kind: module, module: steady.mjs }\nsandbox: { allow: [{ fs-write: seen }] }\n');
   const { loadBaseline } = await import('../../src/run/baseline.js');
   const steady = await loadSuite(join(dir, 'steady.yaml'));
   const outcome = await runSuite(steady, { store, cwd: dir, baseline: loadBaseline(baselineRun.meta.runId, store, dir), noiseFloor: true });
   // The flaky baseline is run twice more: its answers on the even traces differ between the two runs.
   expect(outcome.metrics.noiseFloor).toMatchObject({ subject: 'baseline', pairs: 10, flips: 5 });
   expect(store.getRun(outcome.metrics.noiseFloor!.runId)!.candidate).toContain('(A/A 2)');
-  expect(outcome.warnings).toEqual([]);
+  expect(outcome.warnings).toEqual([`the suite's sandbox allows the candidate writes to ${join(dir, 'seen')}`]);
 
   // Once the baseline's module has changed on disk, it cannot be run as it was: this run's candidate is measured, with a warning.
   writeFileSync(join(dir, 'flaky.mjs'), 'export async function run() { return { decision: "yes" }; }\n// changed\n');
   const fallback = await runSuite(steady, { store, cwd: dir, baseline: loadBaseline(baselineRun.meta.runId, store, dir), noiseFloor: true });
   expect(fallback.metrics.noiseFloor).toMatchObject({ subject: 'candidate', flips: 0 });
-  expect(fallback.warnings[0]).toContain("the baseline's candidate cannot be run again (its files have changed since its run)");
+  expect(fallback.warnings).toContainEqual(expect.stringContaining("the baseline's candidate cannot be run again (its files have changed since its run)"));
 });
 
 it('keeps the A/A replica out of the evidence: phase and drift see the one run', async () => {

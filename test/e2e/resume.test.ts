@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -37,13 +37,18 @@ export async function run(input, ctx) {
 }
 `,
   );
-  writeFileSync(join(dir, 'suite.yaml'), 'name: slow\ntraces: traces.jsonl\ntools: tools.yaml\ncandidate: { kind: module, module: slow.mjs }\n');
+  // The candidate runs sandboxed: the log's folder and variable are opened to it explicitly.
+  mkdirSync(join(dir, 'logs'));
+  writeFileSync(
+    join(dir, 'suite.yaml'),
+    'name: slow\ntraces: traces.jsonl\ntools: tools.yaml\ncandidate: { kind: module, module: slow.mjs }\nsandbox: { env: [SG_CALL_LOG], allow: [{ fs-write: logs }] }\n',
+  );
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const bin = join(ROOT, 'bin/shadowgate.js');
-const env = (log: string) => ({ ...process.env, CI: 'true', SG_CALL_LOG: join(dir, log) });
-const lines = (file: string) => (existsSync(join(dir, file)) ? readFileSync(join(dir, file), 'utf8').trim().split('\n') : []);
+const env = (log: string) => ({ ...process.env, CI: 'true', SG_CALL_LOG: join(dir, 'logs', log) });
+const lines = (file: string) => (existsSync(join(dir, 'logs', file)) ? readFileSync(join(dir, 'logs', file), 'utf8').trim().split('\n') : []);
 
 it('loses no finished result when killed, and --resume runs only what is missing', async () => {
   const child = spawn(process.execPath, [bin, 'run', 'suite.yaml', '--db', 'run.db', '--concurrency', '1'], {

@@ -102,21 +102,19 @@ describe('a candidate that tries to get out', () => {
     server.on('connection', () => hits++);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     target = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    process.env.SG_SANDBOX_TARGET = target;
   });
   afterAll(() => {
-    delete process.env.SG_SANDBOX_TARGET;
     server.close();
   });
 
   it('reaches nothing: the loopback server gets no request or connection, and every attempt is on the result', async () => {
-    suiteFor('escape', 'gate:\n  safetyViolations: { max: 0 }');
-    const { code, stdout } = await shadowgate({}, 'run', 'suites/escape.yaml', '--json', 'out/escape.json', '--db', 'db.sqlite', '--no-cache');
+    suiteFor('escape', 'sandbox: { env: [SG_SANDBOX_TARGET] }\ngate:\n  safetyViolations: { max: 0 }');
+    const { code, stdout } = await shadowgate({ SG_SANDBOX_TARGET: target }, 'run', 'suites/escape.yaml', '--json', 'out/escape.json', '--db', 'db.sqlite', '--no-cache');
     expect(hits).toBe(0);
     const run = JSON.parse(readFileSync(join(dir, 'out/escape.json'), 'utf8'));
     expect(run.results).toHaveLength(3);
     // Counted among the safety violations, and gateable.
-    expect(run.metrics.safetyViolations).toEqual({ schemaViolations: 0, duplicateEffects: 0, blockedRequests: 18, traces: 3 });
+    expect(run.metrics.safetyViolations).toEqual({ schemaViolations: 0, duplicateEffects: 0, blockedRequests: 18, deniedCapabilities: 0, strayRequests: 0, traces: 3 });
     expect(code).toBe(1);
     expect(run.gate.checks).toContainEqual(expect.objectContaining({ name: 'safetyViolations', status: 'fail', value: 18 }));
     expect(stdout).toMatch(/18 blocked request\(s\) on 3 trace\(s\)/);

@@ -1,0 +1,243 @@
+/**
+ * The entry point of a candidate's child process. Before the candidate is imported it installs
+ * the interception of every way out (see child-intercept) and the recording of what the
+ * permission model refuses (see child-capabilities); it then imports the candidate once and
+ * runs the traces the parent sends, each in its own async context, so that every request,
+ * connection and refusal is charged to the trace that made it, and one made by no trace in
+ * flight (a timer that fires after `run` returned, `beforeExit`, an interval) is a stray.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { ShadowgateError, ToolCallError, type ErrorCode } from '../../errors.js';
+import { redactUrl } from '../../providers/transport.js';
+import { errorData } from '../supervise.js';
+import { recordDenials } from './child-capabilities.js';
+import { interceptEverything, SandboxBlockedError } from './child-intercept.js';
+import { PLACEHOLDER_KEY, type Attempt, type ChildInit, type ChildMessage, type ParentMessage, type RunJob, type ToolFailure } from './protocol.js';
+
+// Taken before candidate code can replace or remove them.
+const send = process.send!.bind(process) as (message: ChildMessage, callback?: (error: Error | null) => void) => boolean;
+const exit = process.exit.bind(process);
+
+const inFlight = new Map<number, AbortController>();
+const context = new AsyncLocalStorage<{ job: number; traceId: string }>();
+
+/** The trace a request or refusal belongs to: a trace in flight, or a stray (with the trace that started it, where known). */
+function owner(): { job: number | null; startedBy: string | null; stray: boolean } {
+  const store = context.getStore();
+  if (store && inFlight.has(store.job)) return { job: store.job, startedBy: store.traceId, stray: false };
+  return { job: null, startedBy: store?.traceId ?? null, stray: true };
+}
+
+function report(attempt: Attempt): void {
+  trySend({ t: 'attempt', ...owner(), attempt });
+}
+
+function trySend(message: ChildMessage): void {
+  try {
+    send(message);
+  } catch {
+    // The channel is gone: the parent has ended this process's work.
+  }
+}
+
+let nextReq = 0;
+const pendingHttp = new Map<number, { resolve: (r: Response) => void; reject: (e: Error) => void; stream?: ReadableStreamDefaultController<Uint8Array> }>();
+let nextCall = 0;
+const pendingTools = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+interceptEverything({
+  async request(request) {
+    const who = owner();
+    const target = redactUrl(request.url);
+    if (who.job === null) {
+      report({ kind: 'blocked', method: request.method, target, why: 'no trace of this process was in flight' });
+      throw new SandboxBlockedError(`${request.method} ${target}`);
+    }
+    const body = request.method === 'GET' || request.method === 'HEAD' ? null : new Uint8Array(await request.arrayBuffer());
+    const headers = [...request.headers].filter(([name]) => !SECRET_HEADERS.has(name.toLowerCase()));
+    const req = nextReq++;
+    return new Promise<Response>((resolve, reject) => {
+      pendingHttp.set(req, { resolve, reject });
+      trySend({ t: 'http', job: who.job!, req, method: request.method, url: request.url, headers, body });
+    });
+  },
+  refuse(method, target, why) {
+    report({ kind: 'blocked', method, target, why });
+    return new SandboxBlockedError(`${method} ${target}`);
+  },
+});
+
+recordDenials((capability, target) => report({ kind: 'denied', method: 'DENIED', capability, target, why: 'refused by the permission model' }));
+
+/** Headers that carry credentials: the candidate's own are never sent on (the parent puts the run's key on model requests). */
+const SECRET_HEADERS = new Set(['authorization', 'x-api-key', 'api-key', 'cookie', 'proxy-authorization']);
+
+// A crash ends this process; the parent ends the traces it had in flight as CANDIDATE_CRASHED.
+const crash = (error: unknown) => {
+  const e = error instanceof Error ? error : new Error(String(error));
+  try {
+    send({ t: 'crash', error: { message: e.message, stack: e.stack } }, () => exit(70));
+  } catch {
+    exit(70);
+  }
+  setTimeout(() => exit(70), 1000).unref();
+};
+process.on('uncaughtException', crash);
+process.on('unhandledRejection', crash);
+process.on('disconnect', () => exit(0));
+
+let run: ((input: unknown, ctx: unknown) => unknown) | undefined;
+let init: ChildInit | undefined;
+
+process.on('message', (message: ParentMessage) => {
+  switch (message.t) {
+    case 'init':
+      void load(message);
+      return;
+    case 'run':
+      start(message);
+      return;
+    case 'tool-reply': {
+      const pending = pendingTools.get(message.call);
+      pendingTools.delete(message.call);
+      if (!pending) return;
+      if (message.ok) pending.resolve(message.value);
+      else pending.reject(toolError(message.error));
+      return;
+    }
+    case 'http-head': {
+      const pending = pendingHttp.get(message.req);
+      if (!pending) return;
+      const body =
+        message.status === 204 || message.status === 304
+          ? null
+          : new ReadableStream<Uint8Array>({ start: (controller) => void (pending.stream = controller) });
+      pending.resolve(new Response(body, { status: message.status, statusText: message.statusText, headers: message.headers }));
+      if (!body) pendingHttp.delete(message.req);
+      return;
+    }
+    case 'http-chunk':
+      pendingHttp.get(message.req)?.stream?.enqueue(message.chunk);
+      return;
+    case 'http-end':
+      pendingHttp.get(message.req)?.stream?.close();
+      pendingHttp.delete(message.req);
+      return;
+    case 'http-error': {
+      const pending = pendingHttp.get(message.req);
+      pendingHttp.delete(message.req);
+      if (!pending) return;
+      const error = new SandboxBlockedError(message.message);
+      error.message = message.message;
+      if (pending.stream) pending.stream.error(error);
+      else pending.reject(error);
+      return;
+    }
+    case 'abort':
+      inFlight.get(message.job)?.abort(new ShadowgateError('SG_BUDGET_EXCEEDED', message.reason));
+      return;
+    case 'drain':
+      // Nothing of ours keeps the loop alive now: what the candidate left running (or its beforeExit handlers) decides, and the parent kills what lingers.
+      process.channel?.unref();
+      return;
+  }
+});
+
+async function load(message: ChildInit): Promise<void> {
+  init = message;
+  try {
+    const mod = (await import(pathToFileURL(message.module).href)) as Record<string, unknown>;
+    const found = mod.run ?? (mod.default as Record<string, unknown> | undefined)?.run;
+    if (typeof found !== 'function') {
+      trySend({ t: 'load-error', message: 'a module candidate must export `run(input, ctx)`' });
+      return;
+    }
+    run = found as typeof run;
+    trySend({ t: 'ready' });
+  } catch (error) {
+    trySend({ t: 'load-error', message: `cannot import candidate module ${message.module}: ${(error as Error).message}` });
+  }
+}
+
+function start(job: RunJob): void {
+  const controller = new AbortController();
+  inFlight.set(job.job, controller);
+  void context.run({ job: job.job, traceId: job.trace.id }, async () => {
+    let value: unknown;
+    let failure: unknown;
+    let threw = false;
+    try {
+      value = await run!(job.input, contextFor(job, controller.signal));
+    } catch (error) {
+      threw = true;
+      failure = error;
+    }
+    // From here on, whatever this trace's code still does is a stray.
+    inFlight.delete(job.job);
+    if (threw) {
+      trySend({ t: 'threw', job: job.job, error: errorData(failure, 'CANDIDATE_THREW') });
+      return;
+    }
+    try {
+      send({ t: 'done', job: job.job, value });
+    } catch (error) {
+      trySend({ t: 'threw', job: job.job, error: { name: 'DataCloneError', code: 'CANDIDATE_OUTPUT_INVALID', message: `the candidate's outcome cannot be sent to shadowgate: ${(error as Error).message}` } });
+    }
+  });
+}
+
+function contextFor(job: RunJob, signal: AbortSignal) {
+  const call = (name: string) => (args: Record<string, unknown>) =>
+    new Promise<unknown>((resolve, reject) => {
+      const id = nextCall++;
+      pendingTools.set(id, { resolve, reject });
+      try {
+        send({ t: 'tool', job: job.job, call: id, name, args: args ?? {} });
+      } catch (error) {
+        pendingTools.delete(id);
+        reject(error);
+      }
+    });
+  const names = init!.tools;
+  const tools = new Proxy({} as Record<string, ReturnType<typeof call>>, {
+    get: (_, name) => (typeof name === 'string' ? call(name) : undefined),
+    has: (_, name) => names.includes(name as string),
+    ownKeys: () => names,
+    getOwnPropertyDescriptor: () => ({ enumerable: true, configurable: true }),
+  });
+  return { tools, llm: llmClients(), trace: job.trace, signal, scratchDir: init!.scratchDir, log: () => {} };
+}
+
+const clients: { openai?: unknown; anthropic?: unknown } = {};
+const requireSdk = createRequire(import.meta.url);
+/** SDK clients on the run's model endpoints, with a placeholder key: their requests are forwarded like any other. */
+function llmClients() {
+  const base = init!.llm;
+  return {
+    get openai() {
+      if (!base.openai) throw new ShadowgateError('SG_INTERNAL', 'ctx.llm.openai is not available in this run');
+      return (clients.openai ??= sdk('openai', base.openai));
+    },
+    get anthropic() {
+      if (!base.anthropic) throw new ShadowgateError('SG_INTERNAL', 'ctx.llm.anthropic is not available in this run');
+      return (clients.anthropic ??= sdk('anthropic', base.anthropic));
+    },
+  };
+}
+
+function sdk(provider: 'openai' | 'anthropic', baseURL: string): unknown {
+  // Loaded on first use, like the parent's: a candidate that never calls a model does not load them.
+  const options = { apiKey: PLACEHOLDER_KEY, baseURL, maxRetries: 0, timeout: 10 * 60_000 };
+  return provider === 'openai' ? new (requireSdk('openai') as typeof import('openai')).OpenAI(options) : new (requireSdk('@anthropic-ai/sdk') as typeof import('@anthropic-ai/sdk')).Anthropic(options);
+}
+
+/** A failed tool call as the candidate sees it: a ToolCallError for a tool's own failure, else the stop that ended the trace. */
+function toolError(failure: ToolFailure): Error {
+  if (failure.tool !== undefined) return new ToolCallError(failure.tool, failure.recordedError);
+  const error = new ShadowgateError(failure.code as ErrorCode, failure.message);
+  error.name = failure.name;
+  return error;
+}
+

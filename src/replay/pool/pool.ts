@@ -1,0 +1,360 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, InternalError, ToolCallError } from '../../errors.js';
+import { redactUrl } from '../../providers/transport.js';
+import type { ResultError } from '../types.js';
+import type { Attempt, ChildInit, ChildMessage, ParentMessage, RunJob, ToolFailure } from './protocol.js';
+
+/** What a suite lets its candidate's processes do beyond the default (reads only, writes to the scratch folder). */
+export interface SandboxAllowances {
+  childProcess: boolean;
+  worker: boolean;
+  addons: boolean;
+  /** Folders the candidate may write to, besides its scratch folder. */
+  fsWrite: string[];
+}
+
+export interface PoolOptions {
+  module: string;
+  /** Child processes at most; each is started when a trace needs one. */
+  workers: number;
+  llm: ChildInit['llm'];
+  tools: string[];
+  allow: SandboxAllowances;
+  /** The children's whole environment. */
+  env: Record<string, string>;
+  /** How long a child whose trace ran out of time may take to stop before it is killed. @default 500 */
+  graceMs?: number;
+}
+
+/** The harness side of one trace in a child: the mocked tools, the request handler and the session's record of violations. */
+export interface JobHost {
+  callTool(name: string, args: Record<string, unknown>): Promise<unknown>;
+  request(request: Request): Promise<Response>;
+  attempt(attempt: Attempt): void;
+}
+
+/** How the candidate's `run` on one trace ended, seen from the parent. */
+export type JobEnd =
+  | { kind: 'done'; value: unknown }
+  | { kind: 'threw'; error: ResultError }
+  /** Its process crashed (uncaught exception, unhandled rejection, exit): CANDIDATE_CRASHED. */
+  | { kind: 'crashed'; error: ResultError }
+  /** Its process was killed for another trace's time budget: this trace did nothing wrong and runs again. */
+  | { kind: 'evicted' };
+
+/** An attempt made in a child while none of its traces was in flight, or a refusal outside any trace. */
+export interface RunLevelAttempt {
+  attempt: Attempt;
+  /** The trace whose code made it, where known (a timer it set, an interval it started). */
+  startedBy: string | null;
+}
+
+interface Job {
+  id: number;
+  traceId: string;
+  host: JobHost;
+  finish: (end: JobEnd) => void;
+  /** The parent stopped waiting (a budget ran out): what the child does for it from now on is a stray. */
+  abandoned: boolean;
+}
+
+interface Child {
+  process: ChildProcess;
+  jobs: Map<number, Job>;
+  /** Every job sent to this child, to name the trace a stray came from. */
+  traceOf: Map<number, string>;
+  ready: Promise<void>;
+  dead: boolean;
+  /** Why it is being killed (a budget), so that its other traces are evicted rather than crashed. */
+  killedFor?: string;
+  crash?: { message: string; stack?: string };
+  stderr: string;
+  exited: Promise<void>;
+  /** Waits on this child besides its jobs (its start, its end): while any, it keeps shadowgate's process alive. */
+  waits: number;
+}
+
+/**
+ * The pool of child processes a module candidate runs in: the harness's own process never
+ * runs candidate code. Each child imports the candidate once and runs the traces sent to it;
+ * a child that crashes or is killed is replaced by a fresh one when a trace needs it.
+ */
+export function createCandidatePool(options: PoolOptions) {
+  const scratchDir = mkdtempSync(join(tmpdir(), 'shadowgate-scratch-'));
+  // Removed by close(), or when shadowgate's process exits if a failing run never closed the pool.
+  const removeScratch = () => rmSync(scratchDir, { recursive: true, force: true });
+  process.once('exit', removeScratch);
+  const init: ChildInit = { t: 'init', module: options.module, llm: options.llm, scratchDir, tools: options.tools };
+  const children: Child[] = [];
+  const runLevel: RunLevelAttempt[] = [];
+  const graceMs = options.graceMs ?? 500;
+  let nextJob = 0;
+  let closed = false;
+
+  function spawn(): Child {
+    const proc = fork(childEntry(), [], {
+      execArgv: permissionFlags([scratchDir, ...options.allow.fsWrite], options.allow),
+      env: options.env,
+      serialization: 'advanced',
+      // The protocol runs over IPC: what the candidate writes to (or does with) stdout and stderr cannot touch it.
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      // Its own process group, so that a signal to the group reaches no shadowgate process (on Windows it would open a console).
+      detached: process.platform !== 'win32',
+    });
+    let readyResolve!: () => void, readyReject!: (e: Error) => void;
+    const child: Child = {
+      process: proc,
+      jobs: new Map(),
+      traceOf: new Map(),
+      ready: new Promise<void>((res, rej) => ((readyResolve = res), (readyReject = rej))),
+      dead: false,
+      stderr: '',
+      exited: new Promise<void>((res) => proc.once('exit', () => res())),
+      waits: 1,
+    };
+    child.ready.catch(() => {}).finally(() => (child.waits--, hold(child)));
+    proc.stderr?.on('data', (data: Buffer) => (child.stderr = (child.stderr + data.toString()).slice(-4000)));
+    proc.on('message', (message: ChildMessage) => {
+      if (message.t === 'ready') readyResolve();
+      else if (message.t === 'load-error') readyReject(new ConfigError([{ file: options.module, message: message.message }]));
+      else handle(child, message);
+    });
+    proc.on('error', () => {}); // a failed send to a dead child; its exit says what happened
+    proc.once('exit', (code, signal) => {
+      child.dead = true;
+      children.splice(children.indexOf(child), 1);
+      const why = child.crash
+        ? `${child.crash.stack ?? child.crash.message}`
+        : `the candidate's process ended (${signal ? `signal ${signal}` : `exit code ${code}`}) with its trace in flight${child.stderr.trim() ? `; its last output: ${child.stderr.trim().slice(-1000)}` : ''}`;
+      readyReject(new ConfigError([{ file: options.module, message: `the candidate's process ended before it was ready: ${why}` }]));
+      for (const job of child.jobs.values()) {
+        job.finish(child.killedFor ? { kind: 'evicted' } : { kind: 'crashed', error: { code: 'CANDIDATE_CRASHED', message: child.crash ? `uncaught in the candidate's process: ${why}` : why } });
+      }
+      child.jobs.clear();
+    });
+    send(child, init);
+    children.push(child);
+    hold(child);
+    return child;
+  }
+
+  /**
+   * An idle child does not keep shadowgate's process alive (a run that fails before it closes
+   * the pool still ends, and the child ends with it, its channel gone); one with work does.
+   */
+  function hold(child: Child): void {
+    const busy = child.jobs.size > 0 || child.waits > 0;
+    const handles = [child.process, child.process.channel, child.process.stderr] as ({ ref?: () => void; unref?: () => void } | null | undefined)[];
+    for (const handle of handles) (busy ? handle?.ref : handle?.unref)?.call(handle);
+  }
+
+  function send(child: Child, message: ParentMessage): void {
+    if (child.dead || !child.process.connected) return;
+    try {
+      child.process.send(message);
+    } catch {
+      // The child is going away: its exit ends its traces.
+    }
+  }
+
+  function handle(child: Child, message: ChildMessage): void {
+    switch (message.t) {
+      case 'crash':
+        child.crash = message.error;
+        return;
+      case 'tool': {
+        const job = live(child, message.job);
+        const reply = (m: { ok: true; value: unknown } | { ok: false; error: ToolFailure }) => send(child, { t: 'tool-reply', call: message.call, ...m } as ParentMessage);
+        if (!job) {
+          stray(child, message.job, { kind: 'blocked', method: 'TOOL', target: String(message.name), why: 'no trace of this process was in flight' });
+          reply({ ok: false, error: { name: 'ShadowgateError', code: 'SG_OFF_TRACE', message: 'no trace is in flight' } });
+          return;
+        }
+        job.host.callTool(String(message.name), isRecord(message.args) ? message.args : {}).then(
+          (value) => reply({ ok: true, value }),
+          (error: unknown) => reply({ ok: false, error: toolFailure(error) }),
+        );
+        return;
+      }
+      case 'http': {
+        const job = live(child, message.job);
+        if (!job) {
+          stray(child, message.job, { kind: 'blocked', method: String(message.method), target: redactUrl(String(message.url)), why: 'no trace of this process was in flight' });
+          send(child, { t: 'http-error', req: message.req, message: 'shadowgate sandbox: no trace is in flight' });
+          return;
+        }
+        void answer(child, job, message.req, message.method, message.url, message.headers, message.body);
+        return;
+      }
+      case 'attempt': {
+        const job = message.job === null ? undefined : live(child, message.job);
+        if (job && !message.stray) job.host.attempt(message.attempt);
+        else stray(child, message.job, message.attempt, message.startedBy);
+        return;
+      }
+      case 'done':
+      case 'threw': {
+        const job = child.jobs.get(message.job);
+        if (!job) return;
+        child.jobs.delete(message.job);
+        child.traceOf.delete(message.job); // the child names the trace of its own strays from now on
+        hold(child);
+        job.finish(message.t === 'done' ? { kind: 'done', value: message.value } : { kind: 'threw', error: resultError(message.error) });
+        return;
+      }
+    }
+  }
+
+  function live(child: Child, id: unknown): Job | undefined {
+    const job = typeof id === 'number' ? child.jobs.get(id) : undefined;
+    return job && !job.abandoned ? job : undefined;
+  }
+
+  function stray(child: Child, job: unknown, attempt: Attempt, startedBy: string | null = null): void {
+    const from = startedBy ?? (typeof job === 'number' ? (child.traceOf.get(job) ?? null) : null);
+    runLevel.push({ attempt, startedBy: from });
+  }
+
+  /** Answers a forwarded request with the handler's response, its body streamed back as it arrives. */
+  async function answer(child: Child, job: Job, req: number, method: string, url: string, headers: [string, string][], body: Uint8Array | null): Promise<void> {
+    try {
+      const response = await job.host.request(new Request(url, { method, headers, body: body && method !== 'GET' && method !== 'HEAD' ? body : null }));
+      send(child, { t: 'http-head', req, status: response.status, statusText: response.statusText, headers: [...response.headers] });
+      if (response.body) for await (const chunk of response.body) send(child, { t: 'http-chunk', req, chunk: chunk as Uint8Array });
+      send(child, { t: 'http-end', req });
+    } catch (error) {
+      send(child, { t: 'http-error', req, message: (error as Error).message });
+    }
+  }
+
+  /** The child with the fewest traces in flight, or a new one while there are fewer than `workers`. */
+  function pick(): Child {
+    const alive = children.filter((c) => !c.dead && !c.killedFor);
+    const least = alive.reduce<Child | undefined>((best, c) => (!best || c.jobs.size < best.jobs.size ? c : best), undefined);
+    if (least && (least.jobs.size === 0 || alive.length >= options.workers)) return least;
+    return spawn();
+  }
+
+  function kill(child: Child, why: string): void {
+    if (child.dead) return;
+    child.killedFor ??= why;
+    child.process.kill('SIGKILL');
+  }
+
+  return {
+    scratchDir,
+    /** Starts one child and waits until it has imported the candidate: a module that cannot be imported is a config error before any trace runs. */
+    async start(): Promise<void> {
+      await pick().ready;
+    },
+    /** Waits until the process the next trace goes to is ready (started, candidate imported). */
+    async ready(): Promise<void> {
+      if (!closed) await pick().ready.catch(() => {});
+    },
+    /** Runs the candidate on one trace; `signal` aborts it (a budget), and a child that then does not stop in time is killed. */
+    async run(trace: RunJob['trace'], input: unknown, host: JobHost, signal: AbortSignal): Promise<JobEnd> {
+      if (closed) throw new InternalError('the candidate pool is closed');
+      const child = pick();
+      await child.ready;
+      const id = nextJob++;
+      return new Promise<JobEnd>((resolveEnd) => {
+        const job: Job = { id, traceId: trace.id, host, abandoned: false, finish: (end) => resolveEnd(end) };
+        if (child.dead) return resolveEnd({ kind: 'evicted' });
+        child.jobs.set(id, job);
+        child.traceOf.set(id, trace.id);
+        hold(child);
+        signal.addEventListener(
+          'abort',
+          () => {
+            job.abandoned = true;
+            send(child, { t: 'abort', job: id, reason: String((signal.reason as Error)?.message ?? signal.reason) });
+            const timer = setTimeout(() => {
+              if (child.jobs.has(id)) {
+                child.jobs.delete(id);
+                hold(child);
+                kill(child, `trace ${trace.id} ran out of time`);
+              }
+            }, graceMs);
+            timer.unref();
+          },
+          { once: true },
+        );
+        send(child, { t: 'run', job: id, trace, input });
+      });
+    },
+    /** Attempts made while no trace of their process was in flight (strays), or outside any trace. */
+    runLevel(): RunLevelAttempt[] {
+      return [...runLevel];
+    },
+    /**
+     * Ends the pool: each child is told there is no more work and may let its event loop end
+     * (its `beforeExit` handlers run, and what they send is recorded as a stray); one that
+     * still has activity after a moment is killed, not waited for.
+     */
+    async close(): Promise<void> {
+      closed = true;
+      await Promise.all(
+        children.map(async (child) => {
+          child.waits++;
+          hold(child);
+          send(child, { t: 'drain' });
+          const timer = setTimeout(() => kill(child, 'the run is over'), graceMs);
+          await child.exited;
+          clearTimeout(timer);
+        }),
+      );
+      process.off('exit', removeScratch);
+      removeScratch();
+    },
+  };
+}
+
+export type CandidatePool = ReturnType<typeof createCandidatePool>;
+
+/**
+ * Node's permission model for a child: every read, writes only to the given folders, and no
+ * subprocess, worker thread or native addon unless the suite allows it. `--permission` from
+ * Node 22 on, `--experimental-permission` before; one flag per writable folder (a comma-separated
+ * list is not split on Node 20.20).
+ */
+export function permissionFlags(writable: string[], allow: Omit<SandboxAllowances, 'fsWrite'>, major = Number(process.versions.node.split('.')[0])): string[] {
+  return [
+    major >= 22 ? '--permission' : '--experimental-permission',
+    '--allow-fs-read=*',
+    ...writable.map((dir) => `--allow-fs-write=${dir}`),
+    ...(allow.childProcess ? ['--allow-child-process'] : []),
+    ...(allow.worker ? ['--allow-worker'] : []),
+    ...(allow.addons ? ['--allow-addons'] : []),
+    '--disable-warning=ExperimentalWarning',
+  ];
+}
+
+/** The child's entry point: next to this file in the build; from the source (tests), in the build beside it. */
+function childEntry(): string {
+  const here = fileURLToPath(import.meta.url);
+  const entry = here.endsWith('.ts') ? resolve(dirname(here), '../../../dist/replay/pool/child.js') : join(dirname(here), 'child.js');
+  if (!existsSync(entry)) throw new InternalError(`the candidate process entry point ${entry} is missing; run \`npm run build\``);
+  return entry;
+}
+
+function toolFailure(error: unknown): ToolFailure {
+  if (error instanceof ToolCallError) return { name: error.name, code: error.code, message: error.message, tool: error.tool, recordedError: error.recordedError };
+  const e = error as { name?: unknown; code?: unknown; message?: unknown };
+  return { name: String(e?.name ?? 'Error'), code: String(e?.code ?? 'SG_INTERNAL'), message: String(e?.message ?? error) };
+}
+
+/** A thrown error as the child described it; only its own fields, as strings, are kept. */
+function resultError(error: unknown): ResultError {
+  const e = isRecord(error) ? error : {};
+  const out: ResultError = { code: typeof e.code === 'string' ? e.code : 'CANDIDATE_THREW', message: typeof e.message === 'string' ? e.message : String(error) };
+  if (typeof e.name === 'string') out.name = e.name;
+  return out;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error a plain ESM script shared with the fixture's README instructions
+import { digest } from '../fixtures/pool/digest.mjs';
+import { cli, copyExample, ROOT } from './helpers.js';
+
+// Module candidates run in a pool of child processes. Their results must be those the
+// in-process runner gave on the same traces (stored in test/fixtures/pool, see its README),
+// whatever the number of processes and of traces in flight.
+
+let dir: string;
+let cleanup: () => void;
+beforeAll(() => ({ dir, cleanup } = copyExample()));
+afterAll(() => cleanup());
+
+const expected = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/pool/in-process-figures.json'), 'utf8')) as Record<string, unknown>;
+
+describe('the bundled module suites in the pool', () => {
+  it.each([
+    ['refund-triage', '1', '1'],
+    ['refund-triage-http', '2', '8'],
+    ['refund-triage-regression', '3', '5'],
+  ])('%s with --workers %s --concurrency %s gives the in-process figures and results', async (suite, workers, concurrency) => {
+    const out = `out/${suite}.json`;
+    const { code, stderr } = await cli(dir, 'run', `suites/${suite}.yaml`, '--json', out, '--db', 'db.sqlite', '--workers', workers, '--concurrency', concurrency);
+    expect(stderr).not.toMatch(/Error/);
+    expect(code).toBe(suite === 'refund-triage-regression' ? 1 : 0);
+    expect(digest(JSON.parse(readFileSync(join(dir, out), 'utf8')))).toEqual(expected[suite]);
+  }, 120_000);
+});
+
+describe('the parent/child protocol', () => {
+  it('forwards a request raw (method, URL, headers without credentials, body) and streams the answer back chunk by chunk', async () => {
+    const { createCandidatePool } = await import('../../src/replay/pool/pool.js');
+    const pool = createCandidatePool({
+      module: join(ROOT, 'test/fixtures/pool/stream-reader.mjs'),
+      workers: 1,
+      llm: {},
+      tools: ['next_chunk'],
+      allow: { childProcess: false, worker: false, addons: false, fsWrite: [] },
+      env: {},
+    });
+    try {
+      await pool.start();
+      const events = ['data: {"delta":"a"}\n\n', 'data: {"delta":"b"}\n\n', 'data: [DONE]\n\n'];
+      let release: (() => void) | undefined;
+      let seen: { method: string; url: string; headers: Record<string, string>; body: unknown } | undefined;
+      const end = await pool.run(
+        { id: 't1', caseId: 't1', workflow: 'w', trial: 0 },
+        { ticket: 42 },
+        {
+          // The candidate asks for each next chunk after reading one: the next is sent only then.
+          callTool: async () => {
+            release?.();
+            return null;
+          },
+          request: async (request) => {
+            seen = { method: request.method, url: request.url, headers: Object.fromEntries(request.headers), body: await request.json() };
+            const body = new ReadableStream<Uint8Array>({
+              async start(controller) {
+                for (const event of events) {
+                  controller.enqueue(new TextEncoder().encode(event));
+                  await new Promise<void>((resolve) => (release = resolve));
+                }
+                controller.close();
+              },
+            });
+            return new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream' } });
+          },
+          attempt: () => {
+            throw new Error('no attempt expected');
+          },
+        },
+        new AbortController().signal,
+      );
+      expect(end).toEqual({ kind: 'done', value: { decision: { status: 200, type: 'text/event-stream', chunks: events } } });
+      expect(seen).toEqual({
+        method: 'POST',
+        url: 'https://api.example.test/v1/chat/completions',
+        headers: { 'content-type': 'application/json', 'x-trace': 't1' },
+        body: { stream: true, input: { ticket: 42 } },
+      });
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe('a run that fails after its candidate started', () => {
+  it('ends: the candidate’s idle processes do not keep a program that uses the library alive', async () => {
+    const { spawnSync } = await import('node:child_process');
+    // No process.exit anywhere: the script ends when nothing keeps its event loop alive.
+    const script = `
+      import { loadSuite } from ${JSON.stringify(join(ROOT, 'dist/suite/load.js'))};
+      import { runSuite } from ${JSON.stringify(join(ROOT, 'dist/run/run-suite.js'))};
+      import { createMemoryStore } from ${JSON.stringify(join(ROOT, 'dist/store/memory.js'))};
+      import { readdirSync } from 'node:fs';
+      import { tmpdir } from 'node:os';
+      const scratch = () => new Set(readdirSync(tmpdir()).filter((f) => f.startsWith('shadowgate-scratch-')));
+      const before = scratch();
+      const suite = await loadSuite('suites/refund-triage.yaml');
+      await runSuite(suite, { store: createMemoryStore(), resume: 'no-such-run' }).catch((e) => console.log(e.message));
+      // Registered after the run's own exit listeners, so that it looks once they ran.
+      process.on('exit', () => console.log('scratch folders left: ' + [...scratch()].filter((f) => !before.has(f)).length));
+    `;
+    const ran = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8', timeout: 20_000 });
+    expect(ran.signal).toBeNull();
+    expect(ran.stdout).toContain('no run no-such-run in the store');
+    expect(ran.stdout).toContain('scratch folders left: 0');
+  }, 30_000);
+});
