@@ -221,7 +221,7 @@ describe('a candidate that tries to take the run down', () => {
     const byId = new Map(run.results.map((r) => [r.traceId, r]));
     for (const id of [ids[1]!, ids[2]!]) {
       expect(byId.get(id)!.status).toBe('budget_exceeded');
-      expect(byId.get(id)!.error).toEqual({ code: 'SG_BUDGET_EXCEEDED', message: 'wall-clock budget of 1000 ms exhausted' });
+      expect(byId.get(id)!.error).toEqual({ code: 'SG_BUDGET_EXCEEDED', message: 'wall-clock budget of 1000 ms exhausted', budget: 'maxWallMs' });
     }
     for (const id of [ids[0]!, ...ids.slice(3)]) expect(byId.get(id)!.status).toBe('escalated');
     // What the abort listener sent once the budget stopped its trace is a stray.
