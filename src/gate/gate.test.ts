@@ -105,8 +105,11 @@ describe('evaluateGate', () => {
     // One trace short of enough is still inconclusive with a disagreement in it; at `needed` all agreeing passes.
     expect(evaluateGate({ agreement: { min: 0.85, bound: 'lower' } }, metrics({ agreement: rateMetric(needed - 2, needed - 1) })).verdict).toBe('inconclusive');
     expect(evaluateGate({ agreement: { min: 0.85, bound: 'lower' } }, metrics({ agreement: rateMetric(needed, needed) })).verdict).toBe('pass');
-    // The point estimate can always be met: no minimum size.
-    expect(evaluateGate({ agreement: { min: 0.85, bound: 'point' } }, twenty).verdict).toBe('pass');
+    // A point estimate over fewer traces than could ever show the threshold is thin evidence too: the same minimum.
+    const point = evaluateGate({ agreement: { min: 0.85, bound: 'point' } }, twenty);
+    expect(point.verdict).toBe('inconclusive');
+    expect(point.checks[0]!.reason).toContain(`needs at least ${needed} traces`);
+    expect(evaluateGate({ agreement: { min: 0.85, bound: 'point' } }, metrics({ agreement: rateMetric(needed - 1, needed) })).verdict).toBe('pass');
   });
 
   it('still fails a small suite whose whole interval lies below the threshold', () => {

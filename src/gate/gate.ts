@@ -32,13 +32,28 @@ export const NOTHING_TO_GATE = 'nothing to gate on: add checks under `gate:`';
  * what it shows. Pure.
  */
 export function gatesAnything(config: GateConfig): boolean {
-  return (Object.keys(config) as (keyof GateConfig)[]).some((key) => key !== 'coverage' && config[key] !== undefined && !config[key]!.dryRun);
+  return (Object.keys(config) as (keyof GateConfig)[]).some((key) => key !== 'coverage' && config[key] !== undefined && !isDryRun(config, key));
+}
+
+/** Whether a configured check is a dry run (`coverage` never is). */
+function isDryRun(config: GateConfig, key: keyof GateConfig): boolean {
+  const rule = config[key];
+  return rule !== undefined && 'dryRun' in rule && rule.dryRun === true;
 }
 
 /** The config key a check comes from: its name, or `policyViolations` for `policy:<id>`. */
 function keyOf(name: string): keyof GateConfig | undefined {
-  return name.startsWith('policy:') ? 'policyViolations' : name === 'evidence' ? undefined : (name as keyof GateConfig);
+  return name.startsWith('policy:') ? 'policyViolations' : name === 'evidence' || name === 'outcomes' ? undefined : (name as keyof GateConfig);
 }
+
+/** The traces a candidate left without an outcome: how many, and the first few by id. */
+export interface NoOutcomeNamed {
+  traces: number;
+  first: string[];
+}
+
+/** The checks that count a trace the candidate left without an outcome against it. */
+const OUTCOME_CHECKS = ['agreement', 'effectsAgreement', 'errorRate', 'completionRate', 'regressions'] as const satisfies readonly (keyof GateConfig)[];
 
 /** How every report marks a dry-run check. */
 export const DRY_RUN_MARK = '[dry run: not in the verdict]';
@@ -60,7 +75,7 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
  * say, which is inconclusive). With none, the result says `noChecks`, and it is
  * inconclusive if no trace could be compared.
  */
-export function evaluateGate(config: GateConfig, metrics: RunMetrics, coverage?: CoverageCounts | null): GateResult {
+export function evaluateGate(config: GateConfig, metrics: RunMetrics, coverage?: CoverageCounts | null, candidateNoOutcome?: NoOutcomeNamed): GateResult {
   const checks: GateCheck[] = [];
   const atLeast = (name: string, value: number | null, min: number, what: string, missing: string) =>
     checks.push(
@@ -85,7 +100,8 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics, coverage?:
   ] as const) {
     if (!rule) continue;
     const lower = rule.bound === 'lower';
-    const few = lower ? tooFewForLowerBound(name, rule.min, metric, `lower 95% bound of ${name}`) : null;
+    // A point estimate over fewer traces than could ever show the threshold with 95% confidence is thin evidence too.
+    const few = tooFewForLowerBound(name, rule.min, metric, lower ? `lower 95% bound of ${name}` : `${name}, a point estimate,`);
     if (few) {
       checks.push(few);
       continue;
@@ -147,12 +163,25 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics, coverage?:
 
   for (const check of checks) {
     const key = keyOf(check.name);
-    if (key && config[key]?.dryRun) check.dryRun = true;
+    if (key && isDryRun(config, key)) check.dryRun = true;
   }
   const gated = gatesAnything(config);
   if (gated && coverage !== undefined) {
     const check = coverageCheck(coverage, config.coverage?.min ?? 1);
-    checks.push(config.coverage?.dryRun ? { ...check, dryRun: true } : check);
+    checks.push(check);
+  }
+
+  // Traces the candidate left without an outcome are evidence against it: with no configured check that
+  // reads them (a policy or drift gate sees only the traces that ran), they fail the gate here.
+  if (candidateNoOutcome && candidateNoOutcome.traces > 0 && !OUTCOME_CHECKS.some((key) => config[key] && !isDryRun(config, key)) && gatesAnything(config)) {
+    const named = `${candidateNoOutcome.first.join(', ')}${candidateNoOutcome.traces > candidateNoOutcome.first.length ? ', …' : ''}`;
+    checks.push({
+      name: 'outcomes',
+      value: candidateNoOutcome.traces,
+      threshold: 0,
+      status: 'fail',
+      reason: `${candidateNoOutcome.traces} trace(s) ended without an outcome by the candidate's doing (${named}), and no configured check reads them: gate on agreement, effectsAgreement or errorRate to set how many are acceptable`,
+    });
   }
 
   if (metrics.agreement.n === 0 && metrics.effectsAgreement.n === 0 && !checks.some((c) => (c.name === 'agreement' || c.name === 'effectsAgreement') && !c.dryRun)) {

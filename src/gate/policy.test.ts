@@ -27,7 +27,7 @@ describe('policyChecks', () => {
     const acc = createMetricsAccumulator({ policyRules: ['big-refund'] });
     acc.add(aResult('t1', { violations: [{ kind: 'policy_violation', rule: 'big-refund', step: 2, tool: 'issue_refund', message: 'm' }] }));
     acc.add(aResult('t2'));
-    const metrics = { ...acc.finish(), agreement: rateMetric(2, 2) };
+    const metrics = { ...acc.finish(), agreement: rateMetric(10, 10) };
     const gate = evaluateGate({ agreement: { min: 0.5, bound: 'point' }, policyViolations: { max: 0 } }, metrics);
     expect(gate.verdict).toBe('fail');
     expect(gate.checks.map((c) => [c.name, c.status])).toEqual([['agreement', 'pass'], ['policyViolations', 'fail']]);

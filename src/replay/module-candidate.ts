@@ -6,7 +6,8 @@ import { redactUrl, TRIAL_HEADER } from '../providers/transport.js';
 import { OutcomeStatusSchema } from '../trace/schema.js';
 import type { ToolCatalog } from '../trace/catalog.js';
 import type { ReplaySession } from './session.js';
-import { supervise, type CandidateEnd, type CandidateRunner } from './supervise.js';
+import { errorData, supervise, type CandidateEnd, type CandidateRunner } from './supervise.js';
+import { claimsInfrastructure, noOutcomeCause, type ResultError } from './types.js';
 import { recordResponse } from './tool-loop.js';
 import { createRouteMatcher } from './http-routes.js';
 import type { JobEnd, JobHost } from './pool/pool.js';
@@ -88,12 +89,25 @@ export function moduleRunner(executor: ModuleExecutor, catalog: ToolCatalog, max
           return parseModuleOutcome(end.value);
         case 'threw':
         case 'crashed':
-          return { status: 'error', decision: undefined, error: end.error };
+          return { status: 'error', decision: undefined, error: ownError(session, end.error) };
         case 'evicted':
           return { status: 'error', decision: undefined, error: { code: EVICTED, message: "the candidate's process was killed for another trace's time budget" } };
       }
     });
   };
+}
+
+/**
+ * The error a candidate's failure ends its trace with. Code that fails because a model
+ * request failed in the infrastructure (as the harness saw it) ends with that failure, which
+ * is missing evidence; any other failure is the candidate's own, whatever code it claims: an
+ * error it throws with a provider's `status`, or one it made up, cannot pass as the
+ * infrastructure's and so leave the gated figures.
+ */
+function ownError(session: ReplaySession, error: ResultError): ResultError {
+  const seen = session.infrastructureFailure;
+  if (seen) return { ...seen, candidateError: error.message };
+  return claimsInfrastructure(error.code) ? { ...error, code: 'CANDIDATE_THREW', claimedCode: error.code } : error;
 }
 
 /** The error code of a trace whose process was killed for another trace: it is run again. */
@@ -197,10 +211,21 @@ function recordingFetch(session: ReplaySession, trial: number, transport: typeof
     const headers = new Headers(init.headers);
     headers.set(TRIAL_HEADER, String(trial));
     const started = performance.now();
-    const response = await transport(input, { ...init, headers });
+    let response: Response;
+    try {
+      response = await transport(input, { ...init, headers });
+    } catch (error) {
+      // No answer at all (a cassette miss, no connection, a timeout past the retries).
+      session.infrastructureFailure ??= errorData(error, 'PROVIDER_CONNECTION');
+      throw error;
+    }
     const waited = performance.now() - started;
     session.modelWaitMs += waited;
-    if (!response.ok) return response;
+    if (!response.ok) {
+      const failure = { code: `PROVIDER_HTTP_${response.status}`, message: `the model API answered ${response.status} ${response.statusText}`.trimEnd() };
+      if (noOutcomeCause('error', failure) === 'infrastructure') session.infrastructureFailure ??= failure;
+      return response;
+    }
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     const answer = readModelAnswer(url, typeof init.body === 'string' ? parseJson(init.body) : null, await response.text());
     recordResponse(session, { ...answer.parsed, ...answerSource(response, waited) }, pricing);

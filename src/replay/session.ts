@@ -45,6 +45,12 @@ export class ReplaySession {
   stop: ReplayStop | undefined;
   /** Wall time spent waiting for model answers; the steps carry each answer's own latency instead. */
   modelWaitMs = 0;
+  /**
+   * The first model request of this trace that the infrastructure failed, as the harness saw
+   * it (the provider past its retries, a cassette miss, no connection): the only ground on
+   * which a candidate's error is taken as missing evidence rather than as its own failure.
+   */
+  infrastructureFailure: { code: string; message: string } | undefined;
   private tokens = 0;
   private cost = 0;
   private lastCall = '';

@@ -57,7 +57,28 @@ export function noOutcomeCause(status: ResultStatus, error: Pick<ResultError, 'c
   // The run's shared token or cost budget (run.maxTokens, run.maxCostUsd) stops whichever trace comes next.
   if (status === 'budget_exceeded') return typeof error?.budget === 'string' && error.budget.startsWith('run.') ? 'infrastructure' : 'candidate';
   if (status !== 'error' || !error) return 'candidate';
-  return INFRASTRUCTURE_CODES.has(error.code) || error.code.startsWith('PROVIDER_HTTP_') ? 'infrastructure' : 'candidate';
+  return INFRASTRUCTURE_CODES.has(error.code) || isInfrastructureStatus(error.code) ? 'infrastructure' : 'candidate';
+}
+
+/**
+ * A provider's HTTP failure that is not the request's fault: the key (401, 403), a timeout,
+ * a conflict or the rate limit (408, 409, 429), or the provider itself (5xx), still failing
+ * after the retries. Any other 4xx (400 for a context the prompt overflowed, 404 for a model
+ * the candidate names, 422) is the request the candidate made.
+ */
+function isInfrastructureStatus(code: string): boolean {
+  const status = /^PROVIDER_HTTP_(\d{3})$/.exec(code)?.[1];
+  if (!status) return false;
+  return ['401', '403', '408', '409', '429'].includes(status) || status.startsWith('5');
+}
+
+/**
+ * Whether an error code claims the infrastructure's fault: such a code from candidate code
+ * (a module that throws `{ status: 503 }`, or rethrows an SDK's error) is believed only when
+ * the harness itself saw that failure (see ReplaySession.infrastructureFailure).
+ */
+export function claimsInfrastructure(code: string): boolean {
+  return INFRASTRUCTURE_CODES.has(code) || code.startsWith('PROVIDER_');
 }
 
 export interface CallRef {

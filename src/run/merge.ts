@@ -78,7 +78,7 @@ export function mergeRuns(files: readonly string[], now: Date): { outcome: RunOu
   // Every shard reads, and reports, every bad line: each counts once.
   const coverage = mergeCoverage(docs);
   const noiseFloor = mergedNoiseFloor(docs.map((d) => d.settings!), settings, metrics, results);
-  const gate = completeRun(metrics, settings, () => results, noiseFloor, coverage);
+  const gate = completeRun(metrics, settings, () => results, noiseFloor, coverage, accumulator.counts());
   const sum = (pick: (d: RunDocument) => number) => docs.reduce((total, d) => total + pick(d), 0);
   const outcome: RunOutcome = {
     meta: {

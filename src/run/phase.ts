@@ -21,12 +21,24 @@ export interface SuitePhaseReport extends PromotionAssessment {
 interface StoredSummary {
   metrics?: Partial<RunMetrics>;
   shard?: unknown;
+  issues?: number;
+  gate?: { checks?: { name: string; status: string }[] };
 }
 
-/** A finished run of a whole suite (not a shard, not an A/A replica), with its figures; anything else is no evidence. */
+/**
+ * Whether a run read all the evidence it was given: its coverage check passed (every trace
+ * line read, or the loss the suite accepts with `gate.coverage.min`), or, without a coverage
+ * check, it reported no bad line. A run that could not read its input earns no promotion.
+ */
+function readItsInput(summary: StoredSummary): boolean {
+  const coverage = summary.gate?.checks?.find((c) => c.name === 'coverage');
+  return coverage ? coverage.status === 'pass' : (summary.issues ?? 0) === 0;
+}
+
+/** A finished run of a whole suite (not a shard, not an A/A replica) that read its input, with its figures; anything else is no evidence. */
 function asPhaseRun(run: RunRecord): (PhaseRun & { perTool?: RunMetrics['toolCallDrift']['perTool'] }) | null {
   const summary = run.summary as StoredSummary | null;
-  if (!isEvidenceRun(run) || !summary?.metrics || summary.shard) return null;
+  if (!isEvidenceRun(run) || !summary?.metrics || summary.shard || !readItsInput(summary)) return null;
   const { agreement, overrideRate, phase, toolCallDrift } = summary.metrics;
   return {
     runId: run.runId,

@@ -75,13 +75,19 @@ export type PlanCheck =
  * the paired and one-sample sample sizes at the gate's level and PLAN_POWER, and for each
  * bound and margin check of the gate, the smallest suite that can pass it. Pure.
  */
+/** The one-sample design's level: the lower end of the gate's two-sided 95% Wilson interval. */
+const ONE_SAMPLE_ALPHA = 0.025;
+
 export function buildPlan(input: { suite: string; gate: GateConfig; traces: number; unreadable: number; figures: PlanFigures }): SuitePlan {
   const { gate, traces, figures } = input;
   const design = gate.regressions ? 'paired' : 'one-sample';
-  const alpha = gate.regressions?.alpha ?? (gate.regressions ? 0.05 : 0.025);
+  // The paired test is one-sided at the regressions check's alpha; the one-sample design is the
+  // lower end of a two-sided 95% interval, so one-sided 0.025, whatever the paired check's level.
+  const pairedAlpha = gate.regressions?.alpha ?? 0.05;
+  const alpha = design === 'paired' ? pairedAlpha : ONE_SAMPLE_ALPHA;
   const rows = PLAN_DROPS.map((drop): PlanRow => {
-    const paired = pairedTracesNeeded({ drop, discordance: figures.discordance, alpha, power: PLAN_POWER });
-    const oneSample = oneSampleTracesNeeded({ rate: figures.agreement, drop, alpha, power: PLAN_POWER });
+    const paired = pairedTracesNeeded({ drop, discordance: figures.discordance, alpha: pairedAlpha, power: PLAN_POWER });
+    const oneSample = oneSampleTracesNeeded({ rate: figures.agreement, drop, alpha: ONE_SAMPLE_ALPHA, power: PLAN_POWER });
     const needed = design === 'paired' ? paired : oneSample;
     return { drop, needed, enough: needed !== null && traces >= needed, paired, oneSample };
   });

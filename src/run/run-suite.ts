@@ -281,7 +281,7 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
   const counts = accumulator.counts();
   // Traces without an outcome through no fault of the candidate are missing evidence: they lower coverage.
   const coverage = coverageOf(lines, issues, counts.noOutcome.infrastructure);
-  const gate = completeRun(metrics, settings, () => store.results(meta.runId), noiseFloor, coverage);
+  const gate = completeRun(metrics, settings, () => store.results(meta.runId), noiseFloor, coverage, counts);
   const end = now();
   const recorded = candidate.finish(end);
   const modelCalls = candidate.modelStats();
@@ -311,13 +311,13 @@ export function metricsAccumulator(settings: RunSettings): MetricsAccumulator {
  * the cost trend against it, the noise floor), and the gate's verdict on them. `run` and
  * `merge` both finish here: one path from results to verdict.
  */
-export function completeRun(metrics: RunMetrics, settings: RunSettings, results: () => Iterable<TraceResult>, noiseFloor?: NoiseFloor, coverage?: CoverageCounts | null): GateResult {
+export function completeRun(metrics: RunMetrics, settings: RunSettings, results: () => Iterable<TraceResult>, noiseFloor?: NoiseFloor, coverage?: CoverageCounts | null, counts?: Counts): GateResult {
   if (settings.baseline) metrics.paired = pairWithBaseline(settings.baseline, results());
   if (metrics.phase && 'auto' in metrics.phase && settings.baseline?.perRunUsd !== undefined) {
     metrics.phase.auto.costTrend = costTrend(metrics.cost.perRunUsd, settings.baseline.perRunUsd);
   }
   if (noiseFloor) metrics.noiseFloor = noiseFloor;
-  return evaluateGate(settings.gate, metrics, coverage);
+  return evaluateGate(settings.gate, metrics, coverage, counts?.noOutcome.candidate);
 }
 
 /** Draws the review sample per decision class over the whole run, and queues it (the inputs read again from the trace files). */

@@ -142,7 +142,8 @@ export const GateConfigSchema = z.strictObject({
    * The share of trace lines read into a result, checked whenever another check is configured.
    * Below `min` the verdict is inconclusive. @default { min: 1 } (any unreadable line)
    */
-  coverage: Check({ min: Rate }).optional(),
+  /** Not a check that can be a dry run: unreadable input is never a pass, only a stated loss (`min`) is accepted. */
+  coverage: z.strictObject({ min: Rate }).optional(),
 });
 export type GateConfig = z.output<typeof GateConfigSchema>;
 

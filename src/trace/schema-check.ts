@@ -14,15 +14,46 @@ export interface SchemaProblem {
  * check of its tool without a word.
  */
 export function jsonSchemaProblems(schema: unknown): SchemaProblem[] {
-  const ajv = new Ajv({ allErrors: true, strict: false });
+  // strictSchema: a keyword JSON Schema does not know (`requried`, `maxLenght`) is refused, as it
+  // would check nothing; vendor extensions (`x-…`) are declared as keywords of their own, and
+  // formats are not validated by the guard, so they are not judged here either.
+  const ajv = new Ajv({ allErrors: true, strict: false, strictSchema: true, validateFormats: false });
+  for (const key of keysOf(schema)) if (key.startsWith('x-') && !ajv.getKeyword(key)) ajv.addKeyword(key);
   if (!ajv.validateSchema(schema as object)) return firstPerPath(ajv.errors ?? []);
   try {
     ajv.compile(schema as object);
     return [];
   } catch (error) {
-    // Valid against the meta-schema but still unusable: an unresolvable $ref, say.
-    return [{ path: [], message: (error as Error).message }];
+    // Valid against the meta-schema but still unusable: an unknown keyword, an unresolvable $ref.
+    const message = (error as Error).message;
+    const unknown = /unknown keyword: "([^"]+)"/.exec(message)?.[1];
+    const at = unknown === undefined ? null : pathOfKey(schema, unknown);
+    if (unknown !== undefined && at) return [{ path: at, message: `not a valid JSON Schema: ${unknown} is not a JSON Schema keyword (misspelt?)` }];
+    return [{ path: [], message }];
   }
+}
+
+/** Every object key anywhere in a JSON value. */
+function keysOf(value: unknown, into = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) for (const v of value) keysOf(v, into);
+  else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      into.add(k);
+      keysOf(v, into);
+    }
+  }
+  return into;
+}
+
+/** The key path of the first place (depth first, outside `properties` names) where `key` is a key of a schema object. */
+function pathOfKey(value: unknown, key: string, path: string[] = []): string[] | null {
+  if (value === null || typeof value !== 'object') return null;
+  if (!Array.isArray(value) && Object.hasOwn(value, key) && path.at(-1) !== 'properties') return [...path, key];
+  for (const [k, v] of Object.entries(value)) {
+    const found = pathOfKey(v, key, [...path, k]);
+    if (found) return found;
+  }
+  return null;
 }
 
 /** ajv reports one typo several times (enum, then each anyOf branch); the first one says it. */

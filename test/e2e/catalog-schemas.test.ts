@@ -64,3 +64,18 @@ it('a decisionSchema that does not compile is a located config error', async () 
   expect(validate.code).toBe(2);
   expect(validate.stdout).toMatch(/bad-decision\.yaml:\d+: candidate\.decisionSchema\.type: not a valid JSON Schema/);
 });
+
+it('a misspelt keyword (requried, maxLenght) is a located config error too: it would check nothing', async () => {
+  const catalog = readFileSync(join(dir, 'fixtures/refund-triage/tools.yaml'), 'utf8');
+  const target = catalog.split('\n').find((l) => /^\s+required: \[/.test(l))!;
+  expect(target).toBeDefined();
+  writeFileSync(join(dir, 'fixtures/refund-triage/misspelt.yaml'), catalog.replace(target, target.replace('required:', 'requried:')));
+  const line = catalog.split('\n').indexOf(target) + 1;
+  const validate = await cli(dir, 'validate', 'fixtures/refund-triage/misspelt.yaml');
+  expect(validate.code).toBe(2);
+  expect(validate.stdout).toMatch(new RegExp(`misspelt\\.yaml:${line}: tools\\.\\d+\\.parameters\\.requried: tool \\w+: not a valid JSON Schema: requried is not a JSON Schema keyword`));
+  // Vendor extensions stay allowed.
+  writeFileSync(join(dir, 'fixtures/refund-triage/extended.yaml'), catalog.replace(target, `${target}\n${target.replace(/required:.*/, '"x-owner": billing')}`));
+  const extended = await cli(dir, 'validate', 'fixtures/refund-triage/extended.yaml');
+  expect(extended.code).toBe(0);
+});

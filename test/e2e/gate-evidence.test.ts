@@ -49,6 +49,19 @@ describe('unreadable trace lines', () => {
     writeFileSync(join(dir, suite), read(BASE).replace('["../traces/refund-triage/*.jsonl"]', '["../traces/truncated/*.jsonl"]'));
   });
 
+  it('earns no promotion: phase leaves a run that could not read its input aside', async () => {
+    // The same traces read whole: the run is evidence, and the shadow step has it.
+    const whole = 'suites/whole.yaml';
+    writeFileSync(join(dir, whole), read(BASE).replace('name: refund-triage', 'name: refund-triage-phase'));
+    writeFileSync(join(dir, 'suites/cut.yaml'), read(suite).replace('name: refund-triage', 'name: refund-triage-phase'));
+    expect((await cli(dir, 'run', 'suites/cut.yaml', '--db', 'db/phase.db')).code).toBe(1);
+    expect((await cli(dir, 'phase', 'suites/cut.yaml', '--db', 'db/phase.db', '--json', 'out/phase-cut.json')).code).toBe(0);
+    expect(readJson('out/phase-cut.json').suites[0].steps[0].evidence).toBeNull();
+    expect((await cli(dir, 'run', whole, '--db', 'db/phase.db', '--json', 'out/whole.json')).code).toBe(0);
+    expect((await cli(dir, 'phase', whole, '--db', 'db/phase.db', '--json', 'out/phase-whole.json')).code).toBe(0);
+    expect(readJson('out/phase-whole.json').suites[0].steps[0].evidence).toMatchObject({ runId: readJson('out/whole.json').runId });
+  });
+
   it('makes gate inconclusive (exit 1), leading with the count and the first locations, while the good lines run', async () => {
     const { code, stdout } = await cli(dir, 'gate', suite, '--report', 'reports/truncated', '--db', 'db/t.db');
     expect(code).toBe(1);

@@ -71,3 +71,40 @@ describe('a candidate that reaches no outcome on most traces', () => {
     expect(html).toContain('completed only');
   }, 120_000);
 });
+
+// Made-up candidates for the tests below: policy-v1, except that on two tickets of three it
+// throws an error dressed as a provider's (a 503 with a status, as an SDK's error has one).
+const SPOOF_AGENT = `import { run as v1 } from './policy-v1.mjs';
+export async function run(input, ctx) {
+  const n = [...String(input.ticket_id)].reduce((sum, c) => sum + c.charCodeAt(0), 0);
+  if (n % 3 !== 0) throw Object.assign(new Error('my own bug'), { status: 503 });
+  return v1(input, ctx);
+}
+`;
+
+describe('whose doing a missing outcome is', () => {
+  it("is the candidate's when its code throws an error that claims a provider status: the harness saw no provider fail", async () => {
+    writeFileSync(join(dir, 'fixtures', 'refund-triage', 'agents', 'spoof.mjs'), SPOOF_AGENT);
+    const suite = readFileSync(join(dir, 'suites', 'base.yaml'), 'utf8').replace('agents/policy-v1.mjs', 'agents/spoof.mjs');
+    writeFileSync(join(dir, 'suites', 'spoof.yaml'), `${suite}  coverage: { min: 0.3 }\n`);
+    const run = await cli(dir, 'run', 'suites/spoof.yaml', '--json', 'out/spoof.json', '--db', 'db/n.db');
+    const doc = readJson('out/spoof.json');
+    const threw = (doc.results as { status: string; cause?: string; agree: boolean | null; error: { code: string; claimedCode?: string } | null }[]).filter((r) => r.status === 'error');
+    expect(threw.length).toBeGreaterThan(doc.results.length / 2);
+    expect(threw.every((r) => r.cause === 'candidate' && r.agree === false && r.error?.code === 'CANDIDATE_THREW' && r.error.claimedCode === 'PROVIDER_HTTP_503')).toBe(true);
+    expect(doc.counts.noOutcome.infrastructure.traces).toBe(0);
+    expect(doc.gate.verdict).toBe('fail');
+    expect(run.code).toBe(1);
+  });
+
+  it('fails a gate whose checks do not read outcomes (policy only) when the candidate left traces without one', async () => {
+    const suite = readFileSync(join(dir, 'suites', 'spoof.yaml'), 'utf8').replace(/^gate:[\s\S]*$/m, 'gate:\n  policyViolations: { max: 0 }\n');
+    writeFileSync(join(dir, 'suites', 'policy-only.yaml'), suite);
+    const run = await cli(dir, 'run', 'suites/policy-only.yaml', '--json', 'out/policy-only.json', '--db', 'db/n.db');
+    const doc = readJson('out/policy-only.json');
+    const outcomes = doc.gate.checks.find((c: { name: string }) => c.name === 'outcomes');
+    expect(outcomes).toMatchObject({ status: 'fail', value: doc.counts.noOutcome.candidate.traces });
+    expect(outcomes.reason).toContain(`${doc.counts.noOutcome.candidate.traces} trace(s) ended without an outcome by the candidate's doing (${doc.counts.noOutcome.candidate.first.join(', ')}, …)`);
+    expect(run.code).toBe(1);
+  });
+});
