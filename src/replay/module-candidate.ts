@@ -7,7 +7,7 @@ import { OutcomeStatusSchema } from '../trace/schema.js';
 import type { ToolCatalog } from '../trace/catalog.js';
 import type { ReplaySession } from './session.js';
 import { errorData, supervise, type CandidateEnd, type CandidateRunner } from './supervise.js';
-import { claimsInfrastructure, noOutcomeCause, type ResultError } from './types.js';
+import { noOutcomeCause, type ResultError } from './types.js';
 import { recordResponse } from './tool-loop.js';
 import { createRouteMatcher } from './http-routes.js';
 import type { JobEnd, JobHost } from './pool/pool.js';
@@ -107,7 +107,7 @@ export function moduleRunner(executor: ModuleExecutor, catalog: ToolCatalog, max
 function ownError(session: ReplaySession, error: ResultError): ResultError {
   const seen = session.infrastructureFailure;
   if (seen) return { ...seen, candidateError: error.message };
-  return claimsInfrastructure(error.code) ? { ...error, code: 'CANDIDATE_THREW', claimedCode: error.code } : error;
+  return noOutcomeCause('error', error) === 'infrastructure' ? { ...error, code: 'CANDIDATE_THREW', claimedCode: error.code } : error;
 }
 
 /** The error code of a trace whose process was killed for another trace: it is run again. */

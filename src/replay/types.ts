@@ -72,15 +72,6 @@ function isInfrastructureStatus(code: string): boolean {
   return ['401', '403', '408', '409', '429'].includes(status) || status.startsWith('5');
 }
 
-/**
- * Whether an error code claims the infrastructure's fault: such a code from candidate code
- * (a module that throws `{ status: 503 }`, or rethrows an SDK's error) is believed only when
- * the harness itself saw that failure (see ReplaySession.infrastructureFailure).
- */
-export function claimsInfrastructure(code: string): boolean {
-  return INFRASTRUCTURE_CODES.has(code) || code.startsWith('PROVIDER_');
-}
-
 export interface CallRef {
   name: string;
   args: Record<string, unknown>;

@@ -203,3 +203,24 @@ describe('ctx.llm with other endpoints and servers', () => {
     }
   });
 });
+
+describe('a model call that fails, from module code', () => {
+  // The module lets the SDK's error through, as most agent code does.
+  const agent = `export async function run(input, ctx) {
+  await ctx.llm.openai.chat.completions.create({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }] }, { maxRetries: 0 });
+  return { decision: { action: 'deny' } };
+}
+`;
+  const failing = (status: number) => () => HttpResponse.json({ error: { message: `status ${status}`, type: 'test' } }, { status });
+
+  it('is missing evidence when the provider still fails past the retries (503), and the candidate\'s own when its request is refused (400)', async () => {
+    for (const [status, cause] of [[503, 'infrastructure'], [400, 'candidate']] as const) {
+      apis.reset();
+      apis.next(failing(status), failing(status));
+      const { results } = await run('kind: module\nmodule: agent.mjs\nlimits: { maxAttempts: 2, baseDelayMs: 1 }', '', 1, (dir) => writeFileSync(join(dir, 'agent.mjs'), agent));
+      expect(results[0]).toMatchObject({ status: 'error', cause, error: { code: `PROVIDER_HTTP_${status}` } });
+      expect(results[0]!.agree).toBe(cause === 'candidate' ? false : null);
+    }
+  });
+});
+
