@@ -29,7 +29,7 @@ export interface Redactor {
 export const MIN_SECRET_LENGTH = 8;
 
 /** The replacement of a secret's value. */
-export const redactedMark = (name: string) => `[redacted:${name}]`;
+const redactedMark = (name: string) => `[redacted:${name}]`;
 
 /** Every form in which a value may be written: as it is, URL-encoded, base64 (plain and URL-safe) and JSON-escaped. */
 function formsOf(value: string): string[] {

@@ -87,7 +87,7 @@ describe('secrets redacted by value', () => {
     }
     // What was echoed reached the writers, marked where the key was: the test is not passing on an empty run.
     const marked = (file: string) => readFileSync(join(dir, file)).includes('[redacted:OPENAI_API_KEY]');
-    expect(['fixtures/cassettes/model-suite.json', 'sg.db', 'out/run.json', 'out/cached.json', 'out/report/report.html'].filter((f) => !marked(f))).toEqual([]);
+    expect(['fixtures/cassettes/model-suite.json', 'sg.db', 'out/run.json', 'out/cached.json', 'out/report/report.html', 'out/spans.jsonl'].filter((f) => !marked(f))).toEqual([]);
   });
 
   it('prints the key in no form, and names the failure the echoed error caused without it', () => {
