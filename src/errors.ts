@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'SG_BUDGET_EXCEEDED'
   | 'SG_LOOP_DETECTED'
   | 'SG_TOOL_FAILED'
+  | 'SG_WRITE'
   | 'SG_INTERNAL';
 
 export class ShadowgateError extends Error {

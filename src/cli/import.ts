@@ -1,4 +1,6 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { writeWhole } from '../write-whole.js';
+import { runRedactor } from '../run/run-secrets.js';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { formatIssue, InputError, NotFoundError, UsageError } from '../errors.js';
@@ -54,7 +56,8 @@ export function registerImportCommand(program: Command, io: CliIo, setExit: (cod
       if (catalog) for (const name of toolsMissingFrom(valid, catalog)) issues.push({ file: input, message: `tool ${name} is not in ${opts.tools}: a suite with that catalog counts its calls as writes` });
       // Nothing imported and something wrong: most likely a file of another format. That is an error, not an empty result.
       if (valid.length === 0 && issues.length > 0) throw new InputError(issues, `no trace could be imported from ${input}: is it in the ${format} format? (formats: ${Object.keys(IMPORTERS).join(', ')})`);
-      writeFileSync(out, valid.map((t) => JSON.stringify(t)).join('\n') + (valid.length ? '\n' : ''));
+      // Whole or not at all: a failed import leaves the old trace file, never half a new one.
+      writeWhole(out, valid.map((t) => JSON.stringify(t)).join('\n') + (valid.length ? '\n' : ''), runRedactor(io.env, []));
       const notReplayable = valid.filter((t) => t.metadata?.replayable === false).length;
       io.stdout.write(
         valid.length === 0

@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { createOtlpHttpExporter, FailureRecordingExporter, OtlpJsonFileExporter } from '../otel/exporters.js';
+import { createOtlpHttpExporter, FailureRecordingExporter, OtlpJsonFileExporter, RedactingExporter } from '../otel/exporters.js';
 import { createRunTracer, startRunSpans, type RunSpans } from '../otel/run-spans.js';
 import type { ResolvedSuite } from '../suite/load.js';
 import { UsageError } from '../errors.js';
 import { redactUrl } from '../providers/transport.js';
+import { NO_REDACTION, type Redactor } from '../secrets.js';
 import type { CliIo } from './io.js';
 import { assertWritableFile } from './options.js';
 
@@ -20,15 +21,15 @@ export interface OtelExport {
   shutdown(): Promise<void>;
 }
 
-/** `--otel-file` and `--otel-endpoint`: undefined when neither is given. */
-export function createOtelExport(io: CliIo, flags: OtelFlags): OtelExport | undefined {
+/** `--otel-file` and `--otel-endpoint`: undefined when neither is given. Every span is exported with the run's secrets redacted. */
+export function createOtelExport(io: CliIo, flags: OtelFlags, redactor: Redactor = NO_REDACTION): OtelExport | undefined {
   if (!flags.otelFile && !flags.otelEndpoint) return undefined;
   const exporters: FailureRecordingExporter[] = [];
-  const add = (exporter: SpanExporter, label: string) => exporters.push(new FailureRecordingExporter(exporter, label));
+  const add = (exporter: SpanExporter, label: string) => exporters.push(new FailureRecordingExporter(new RedactingExporter(exporter, redactor), label));
   if (flags.otelFile) {
     const file = resolve(io.cwd, flags.otelFile);
     assertWritableFile(file);
-    add(new OtlpJsonFileExporter(file), flags.otelFile);
+    add(new OtlpJsonFileExporter(file, redactor), flags.otelFile);
   }
   if (flags.otelEndpoint) {
     let exporter: SpanExporter;
@@ -50,7 +51,7 @@ export function createOtelExport(io: CliIo, flags: OtelFlags): OtelExport | unde
       }),
     async shutdown() {
       await shutdown();
-      for (const failure of exporters.flatMap((e) => e.failures)) io.stderr.write(`warning: OpenTelemetry export to ${failure}\n`);
+      for (const failure of exporters.flatMap((e) => e.failures)) io.stderr.write(redactor.text(`warning: OpenTelemetry export to ${failure}\n`));
     },
   };
 }

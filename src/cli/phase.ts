@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { writeWhole } from '../write-whole.js';
 import { join, relative, resolve } from 'node:path';
 import type { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
@@ -38,7 +39,7 @@ export function registerPhaseCommand(program: Command, io: CliIo, setExit: (code
       try {
         const reports = suites.map((suite) => ({ ...assessSuitePhase(suite, store), file: relative(io.cwd, suite.file) || suite.file }));
         io.stdout.write(reports.map(renderPhaseReport).join('\n'));
-        if (out) writeFileSync(out, `${JSON.stringify({ schema: PHASE_SCHEMA_ID, db: opts.db, suites: reports }, null, 2)}\n`);
+        if (out) writeWhole(out, `${JSON.stringify({ schema: PHASE_SCHEMA_ID, db: opts.db, suites: reports }, null, 2)}\n`);
       } finally {
         store.close();
       }

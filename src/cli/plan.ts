@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { writeWhole } from '../write-whole.js';
 import { resolve } from 'node:path';
 import type { Command, Option } from 'commander';
 import { renderPlan } from '../report/plan-report.js';
@@ -31,7 +31,7 @@ export function registerPlanCommand(program: Command, io: CliIo, setExit: (code:
         const baseline = opts.baseline ? loadBaseline(opts.baseline, store, io.cwd, suite.name) : undefined;
         const plan = await planSuite(suite, store, baseline);
         io.stdout.write(renderPlan(plan));
-        if (out) writeFileSync(out, `${JSON.stringify(plan, null, 2)}\n`);
+        if (out) writeWhole(out, `${JSON.stringify(plan, null, 2)}\n`);
       } finally {
         store.close();
       }

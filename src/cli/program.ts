@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { formatIssue, isExpectedError, NotFoundError, UsageError } from '../errors.js';
@@ -30,6 +30,9 @@ import { registerPromptCommands } from './prompt.js';
 import { registerDriftCommand } from './drift.js';
 import { assertWritableFile, positiveInt } from './options.js';
 import { openExistingStore } from './store.js';
+import { redactError, redactingIo } from './redact-io.js';
+import { runRedactor } from '../run/run-secrets.js';
+import { writeWhole } from '../write-whole.js';
 
 export const EXIT = { ok: 0, gateFailed: 1, usage: 2, internal: 3 } as const;
 
@@ -43,6 +46,8 @@ const dbOption = (io: CliIo) =>
  * only cli/main.ts touches the process.
  */
 export function createProgram(io: CliIo, setExit: (code: number) => void): Command {
+  // The secrets every command holds (provider keys, OTLP headers); a run adds its suites' own.
+  const secrets = runRedactor(io.env, []);
   const program = new Command('shadowgate')
     .description('Replay recorded agent traces against a candidate with every tool mocked, and gate the release.')
     .version('0.1.0')
@@ -100,8 +105,8 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .action((files: string[], opts: { json?: string; report?: string } & InconclusiveFlags) => {
       const { outcome, results } = mergeRuns(files.map((f) => resolve(io.cwd, f)), new Date());
       io.stdout.write(renderRunSummary(outcome));
-      if (opts.json) writeRunJson(resolve(io.cwd, opts.json), outcome, results);
-      if (opts.report) writeReports(resolve(io.cwd, opts.report), outcome, () => results, { env: io.env });
+      if (opts.json) writeRunJson(resolve(io.cwd, opts.json), outcome, results, secrets);
+      if (opts.report) writeReports(resolve(io.cwd, opts.report), outcome, () => results, { env: io.env, redactor: secrets });
       setExit(gateExit(io, outcome.gate, opts));
     });
 
@@ -124,6 +129,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
       if (opts.json) assertWritableFile(resolve(io.cwd, opts.json));
       if (opts.markdown) assertWritableFile(resolve(io.cwd, opts.markdown));
       const suite = await loadSuite(resolve(io.cwd, suiteFile));
+      const redactor = runRedactor(io.env, [suite]);
       const store = createSqliteStore(resolve(io.cwd, opts.db));
       try {
         const comparison = await compareCandidates(suite, specs, {
@@ -134,9 +140,11 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
           cwd: io.cwd,
           git: gitInfo(dirname(suite.file)),
         });
-        io.stdout.write(renderComparison(comparison));
-        if (opts.json) writeFileSync(resolve(io.cwd, opts.json), `${JSON.stringify(comparisonDocument(comparison), null, 2)}\n`);
-        if (opts.markdown) writeFileSync(resolve(io.cwd, opts.markdown), renderComparisonMarkdown(comparison));
+        io.stdout.write(redactor.text(renderComparison(comparison)));
+        if (opts.json) writeWhole(resolve(io.cwd, opts.json), `${JSON.stringify(comparisonDocument(comparison), null, 2)}\n`, redactor);
+        if (opts.markdown) writeWhole(resolve(io.cwd, opts.markdown), renderComparisonMarkdown(comparison), redactor);
+      } catch (error) {
+        throw redactError(error, redactor);
       } finally {
         store.close();
       }
@@ -220,7 +228,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
         const lines = opts.asTraces ? reviewsAsTraces(store, opts.run) : exportReviews(store, opts.run);
         const file = resolve(io.cwd, opts.out);
         assertWritableFile(file);
-        writeFileSync(file, lines.length ? `${lines.join('\n')}\n` : '');
+        writeWhole(file, lines.length ? `${lines.join('\n')}\n` : '', secrets);
         io.stdout.write(`${lines.length} ${opts.asTraces ? 'trace(s)' : 'item(s)'} written to ${opts.out}\n`);
       } finally {
         store.close();
@@ -344,7 +352,8 @@ interface RunFlags extends OtelFlags, InconclusiveFlags {
   db: string;
 }
 
-async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags, command: 'run' | 'gate'): Promise<number> {
+async function runCommand(outside: CliIo, suiteFiles: string[], opts: RunFlags, command: 'run' | 'gate'): Promise<number> {
+  let io = outside;
   if (opts.resume && suiteFiles.length > 1) throw new UsageError('--resume takes one suite', 'name the suite the run was made with');
   if (opts.record && opts.resume) {
     throw new UsageError('--record cannot be used with --resume', 'a cassette holds a whole run: record it with a run from the start');
@@ -363,7 +372,10 @@ async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags, comma
   if (ungated.length > 0) {
     throw new UsageError(`${ungated.join(', ')}: ${NOTHING_TO_GATE}`, 'for example `gate: { agreement: { min: 0.9 } }`; a check with dryRun: true does not decide the verdict; `shadowgate run` measures without a gate');
   }
-  const otel = createOtelExport(io, opts);
+  // One Redactor for the run: every value of every key it holds, removed from whatever it writes and prints.
+  const redactor = runRedactor(io.env, suites, opts.otelEndpoint);
+  io = redactingIo(outside, redactor);
+  const otel = createOtelExport(io, opts, redactor);
   const store: Store = createSqliteStore(resolve(io.cwd, opts.db));
   let exit: number = EXIT.ok;
   try {
@@ -391,6 +403,7 @@ async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags, comma
               ? { mode: opts.record ? 'record' : 'replay-only', file: resolve(io.cwd, opts.cassette ?? `fixtures/cassettes/${suite.name}.json`) }
               : undefined,
           env: io.env,
+          redactor,
           git: gitInfo(dirname(suite.file)),
           cwd: io.cwd,
           onProgress: (event) => {
@@ -407,16 +420,18 @@ async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags, comma
       if (outcome.recorded !== undefined) io.stdout.write(`  cassette: ${outcome.recorded} exchange(s) recorded\n`);
       if (opts.json) {
         const file = jsonFile(suite.name);
-        writeRunJson(file, outcome, store.results(outcome.meta.runId));
+        writeRunJson(file, outcome, store.results(outcome.meta.runId), redactor);
         io.stdout.write(`  results: ${relative(io.cwd, file)}\n`);
       }
       if (opts.report) {
         const dir = resolve(io.cwd, suiteFiles.length === 1 ? opts.report : join(opts.report, suite.name));
-        writeReports(dir, outcome, () => store.results(outcome.meta.runId), { baseline: baseline?.metrics, env: io.env });
+        writeReports(dir, outcome, () => store.results(outcome.meta.runId), { baseline: baseline?.metrics, env: io.env, redactor });
         io.stdout.write(`  reports: ${relative(io.cwd, dir) || '.'}/ (report.md, junit.xml, report.html, results.json)\n`);
       }
       if (gateExit(io, outcome.gate, opts) !== EXIT.ok) exit = EXIT.gateFailed;
     }
+  } catch (error) {
+    throw redactError(error, redactor);
   } finally {
     store.close();
     await otel?.shutdown();
@@ -425,8 +440,10 @@ async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags, comma
 }
 
 /** Runs the CLI on `argv` (user arguments only) and returns the exit code; never exits the process. */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runCli(argv: readonly string[], outside: CliIo): Promise<number> {
   let code: number = EXIT.ok;
+  const secrets = runRedactor(outside.env, []);
+  const io = redactingIo(outside, secrets);
   const program = createProgram(io, (c) => (code = c));
   try {
     await program.parseAsync([...argv], { from: 'user' });
@@ -437,6 +454,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         ? EXIT.ok
         : EXIT.usage;
     }
+    redactError(error, secrets);
     if (isExpectedError(error)) {
       io.stderr.write(`error: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
       return EXIT.usage;

@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { writeWhole } from '../write-whole.js';
+import { runRedactor } from '../run/run-secrets.js';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
@@ -55,7 +56,7 @@ export function registerPromptCommands(program: Command, io: CliIo, setExit: (co
           io.stdout.write(`  ${v.version.padEnd(width)}  ${v.file}${v.suites.length ? `  used by ${v.suites.join(', ')}` : ''}\n`);
         }
       }
-      if (opts.json) writeFileSync(writable(resolve(io.cwd, opts.json)), `${JSON.stringify({ schema: 'shadowgate.prompts/v1', prompts: list }, null, 2)}\n`);
+      if (opts.json) writeWhole(writable(resolve(io.cwd, opts.json)), `${JSON.stringify({ schema: 'shadowgate.prompts/v1', prompts: list }, null, 2)}\n`);
       setExit(0);
     });
 
@@ -101,10 +102,11 @@ export function registerPromptCommands(program: Command, io: CliIo, setExit: (co
         progress = undefined;
         io.stdout.write(renderPromptDiff(diff, { color: io.stdout.isTTY === true && !io.env.NO_COLOR }));
         const doc = `${JSON.stringify(promptDiffDocument(diff), null, 2)}\n`;
-        if (json) writeFileSync(json, doc);
+        const redactor = runRedactor(io.env, []);
+        if (json) writeWhole(json, doc, redactor);
         if (report) {
           const names = { markdown: 'prompt-diff.md', html: 'prompt-diff.html' };
-          writeReportFolder(report, { markdown: renderPromptDiffMarkdown(diff), html: renderPromptDiffHtml(diff), files: { 'prompt-diff.json': doc }, names }, io.env);
+          writeReportFolder(report, { markdown: renderPromptDiffMarkdown(diff), html: renderPromptDiffHtml(diff), files: { 'prompt-diff.json': doc }, names }, io.env, redactor);
           io.stdout.write(`\nreports: ${relative(io.cwd, report) || '.'}/ (prompt-diff.md, prompt-diff.html, prompt-diff.json)\n`);
         }
       } finally {

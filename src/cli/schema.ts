@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeWhole } from '../write-whole.js';
 import { join, relative, resolve } from 'node:path';
 import { Argument, type Command } from 'commander';
 import { UsageError } from '../errors.js';
@@ -32,7 +33,7 @@ export function registerSchemaCommand(program: Command, io: CliIo, setExit: (cod
       }
       for (const k of kind ? [kind] : SCHEMA_KINDS) {
         const file = join(dir, schemaFileName(k));
-        writeFileSync(file, renderJsonSchema(k));
+        writeWhole(file, renderJsonSchema(k));
         io.stdout.write(`${relative(io.cwd, file)}\n`);
       }
       setExit(0);

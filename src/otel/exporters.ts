@@ -2,11 +2,11 @@
  * Where exported spans go: a file of OTLP JSON lines (the OpenTelemetry Collector's file
  * exporter format, one `{ resourceSpans }` object per batch), or an OTLP/HTTP endpoint.
  */
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { NO_REDACTION, type Redactor } from '../secrets.js';
+import { openWhole, type WholeFile } from '../write-whole.js';
 
 type ExportCallback = Parameters<SpanExporter['export']>[1];
 
@@ -14,25 +14,40 @@ type ExportCallback = Parameters<SpanExporter['export']>[1];
 const SUCCESS = 0;
 const FAILED = 1;
 
-/** Writes each batch as one line of OTLP JSON, as the Collector's file exporter does. The file is emptied first. */
+/**
+ * Writes each batch as one line of OTLP JSON, as the Collector's file exporter does, to a
+ * temporary file that replaces `file` whole at shutdown (a failed write leaves no partial file).
+ */
 export class OtlpJsonFileExporter implements SpanExporter {
-  constructor(private readonly file: string) {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, '');
+  private readonly out: WholeFile;
+  private failed = false;
+
+  constructor(file: string, redactor: Redactor = NO_REDACTION) {
+    this.out = openWhole(file, redactor);
   }
 
   export(spans: ReadableSpan[], done: ExportCallback): void {
     try {
+      if (this.failed) throw new Error('an earlier batch could not be written');
       const body = JsonTraceSerializer.serializeRequest(spans);
-      if (body) appendFileSync(this.file, `${new TextDecoder().decode(body)}\n`);
+      if (body) this.out.write(`${new TextDecoder().decode(body)}\n`);
       done({ code: SUCCESS });
     } catch (error) {
+      this.failed = true;
+      this.out.abort();
       done({ code: FAILED, error: error as Error });
     }
   }
 
   shutdown(): Promise<void> {
-    return Promise.resolve();
+    try {
+      if (!this.failed) this.out.commit();
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error as Error);
+    } finally {
+      this.out.abort();
+    }
   }
 
   forceFlush(): Promise<void> {
@@ -88,6 +103,49 @@ export class FailureRecordingExporter implements SpanExporter {
     if (this.lost === 0 && unsettled === 0) return [];
     const errors = this.lost > 0 ? [...this.errors].join('; ') : 'export not finished';
     return [`${this.label}: ${errors} (${this.lost} of ${this.spans} span(s) lost${unsettled > 0 ? `, ${unsettled} not confirmed` : ''})`];
+  }
+
+  /** A failure to finish (a file that could not be committed) is a failure like a lost batch. */
+  async shutdown(): Promise<void> {
+    try {
+      await this.inner.shutdown();
+    } catch (error) {
+      this.lost = this.spans;
+      this.settled = this.spans;
+      this.errors.add((error as Error).message);
+    }
+  }
+
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush?.() ?? Promise.resolve();
+  }
+}
+
+/**
+ * Passes spans on with the run's secrets redacted from their name, attributes, events, links
+ * and status, so that no exporter (file or endpoint) sends a key a provider echoed. Each span
+ * is a view over the original, which the SDK still owns.
+ */
+export class RedactingExporter implements SpanExporter {
+  constructor(
+    private readonly inner: SpanExporter,
+    private readonly redactor: Redactor,
+  ) {}
+
+  export(spans: ReadableSpan[], done: ExportCallback): void {
+    this.inner.export(spans.map((span) => this.redacted(span)), done);
+  }
+
+  private redacted(span: ReadableSpan): ReadableSpan {
+    const r = this.redactor;
+    const view = Object.create(span) as ReadableSpan;
+    const own = (key: keyof ReadableSpan, value: unknown) => Object.defineProperty(view, key, { value, enumerable: true });
+    own('name', r.text(span.name));
+    own('attributes', r.value({ ...span.attributes }));
+    own('events', span.events.map((e) => ({ ...e, name: r.text(e.name), ...(e.attributes ? { attributes: r.value({ ...e.attributes }) } : {}) })));
+    own('links', span.links.map((l) => ({ ...l, ...(l.attributes ? { attributes: r.value({ ...l.attributes }) } : {}) })));
+    own('status', { ...span.status, ...(span.status.message !== undefined ? { message: r.text(span.status.message) } : {}) });
+    return view;
   }
 
   shutdown(): Promise<void> {

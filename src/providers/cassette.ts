@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError, NotFoundError } from '../errors.js';
+import type { Redactor } from '../secrets.js';
+import { writeWhole } from '../write-whole.js';
 import type { Exchange, ExchangeSink, ExchangeSource } from './transport.js';
 
 export const CASSETTE_SCHEMA_ID = 'shadowgate.cassette/v1';
@@ -40,16 +41,18 @@ export function loadCassette(file: string): ExchangeSource & { size: number } {
   return { get: (key) => byKey.get(key), size: byKey.size };
 }
 
-/** Collects a run's exchanges for `--record`; `save` writes them sorted by key, so that re-recording gives small diffs. */
-export function createCassetteRecorder(): ExchangeSink & { save(file: string, suite: string, now: Date): number } {
+/**
+ * Collects a run's exchanges for `--record`; `save` writes them sorted by key, so that re-recording
+ * gives small diffs, whole or not at all, with the run's secrets redacted (a cassette is committed to git).
+ */
+export function createCassetteRecorder(redactor?: Redactor): ExchangeSink & { save(file: string, suite: string, now: Date): number } {
   const byKey = new Map<string, Exchange>();
   return {
     put: (exchange) => void byKey.set(exchange.key, exchange),
     save(file, suite, now) {
       const exchanges = [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       const cassette: CassetteFile = { schema: CASSETTE_SCHEMA_ID, suite, recordedAt: now.toISOString(), exchanges };
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, `${JSON.stringify(cassette, null, 2)}\n`);
+      writeWhole(file, `${JSON.stringify(cassette, null, 2)}\n`, redactor);
       return exchanges.length;
     },
   };

@@ -1,17 +1,15 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { DriftReport } from '../drift/report.js';
 import { renderDriftHtml } from './drift-html.js';
 import { renderDriftMarkdown } from './drift.js';
 import { writeReportFolder } from './write.js';
+import { writeWhole } from '../write-whole.js';
 
 /** The drift report as JSON (`shadowgate.drift/v1`). */
 const driftJson = (report: DriftReport) => `${JSON.stringify(report, null, 2)}\n`;
 
-/** Writes the drift report as JSON (`shadowgate.drift/v1`), creating its folder. */
+/** Writes the drift report as JSON (`shadowgate.drift/v1`), whole or not at all, creating its folder. */
 export function writeDriftJson(file: string, report: DriftReport): void {
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, driftJson(report));
+  writeWhole(file, driftJson(report));
 }
 
 /**

@@ -1,5 +1,3 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { DRY_RUN_MARK, type GateCheck, type Verdict } from '../gate/gate.js';
 import type { RateMetric, RunMetrics } from '../metrics/summary.js';
 import { DECIDED_STATUSES, type ResultStatus, type TraceResult } from '../replay/types.js';
@@ -10,6 +8,7 @@ import { REPORT_TEMPLATE } from './templates/report-template.js';
 import { phaseLines } from './phase-lines.js';
 import { CALLS_HEADER, reversibilityOf, reversibilityRows, workflowCapText } from './reversibility-lines.js';
 import { baselineName } from './baseline-name.js';
+import { writeWhole } from '../write-whole.js';
 import { policyLines, safetyLines, violationText } from './policy-lines.js';
 
 export interface HtmlReportOptions {
@@ -39,10 +38,9 @@ export function renderHtmlReport(outcome: RunOutcome, results: readonly TraceRes
   return page(reportView(outcome, results, options));
 }
 
-/** Writes the HTML report of a run to `file`, creating its folder. */
+/** Writes the HTML report of a run to `file` whole or not at all, creating its folder. */
 export function writeHtmlReport(file: string, outcome: RunOutcome, results: readonly TraceResult[], options: HtmlReportOptions = {}): void {
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, renderHtmlReport(outcome, results, options));
+  writeWhole(file, renderHtmlReport(outcome, results, options));
 }
 
 // ---------------------------------------------------------------------------

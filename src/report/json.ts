@@ -1,9 +1,9 @@
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { RunOutcome } from '../run/run-suite.js';
 import type { TraceResult } from '../replay/types.js';
 import { PRICING_TABLE } from '../providers/pricing.js';
 import { reversibilityOf } from './reversibility-lines.js';
+import type { Redactor } from '../secrets.js';
+import { writeWhole } from '../write-whole.js';
 
 export const RUN_SCHEMA_ID = 'shadowgate.run/v1';
 
@@ -41,27 +41,28 @@ export function resultDocument(r: TraceResult) {
 }
 
 /**
- * Writes a run as `shadowgate.run/v1`, streaming the results so that a run of
- * any size is written without holding it in memory.
+ * Writes a run as `shadowgate.run/v1`, whole or not at all and with the run's secrets
+ * redacted, streaming the results so that a run of any size is written without holding it in memory.
  */
-export function writeRunJson(file: string, outcome: RunOutcome, results: Iterable<TraceResult>): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const fd = openSync(file, 'w');
-  try {
-    const head = JSON.stringify(runDocumentHead(outcome), null, 2);
-    writeSync(fd, `${head.slice(0, -2)},\n  "results": [`);
-    let buffer = '';
-    let first = true;
-    for (const r of results) {
-      buffer += `${first ? '\n' : ',\n'}    ${JSON.stringify(resultDocument(r))}`;
-      first = false;
-      if (buffer.length > 1 << 16) {
-        writeSync(fd, buffer);
-        buffer = '';
+export function writeRunJson(file: string, outcome: RunOutcome, results: Iterable<TraceResult>, redactor?: Redactor): void {
+  writeWhole(
+    file,
+    (write) => {
+      const head = JSON.stringify(runDocumentHead(outcome), null, 2);
+      write(`${head.slice(0, -2)},\n  "results": [`);
+      // Buffered by whole results, so that no secret is split between two writes.
+      let buffer = '';
+      let first = true;
+      for (const r of results) {
+        buffer += `${first ? '\n' : ',\n'}    ${JSON.stringify(resultDocument(r))}`;
+        first = false;
+        if (buffer.length > 1 << 16) {
+          write(buffer);
+          buffer = '';
+        }
       }
-    }
-    writeSync(fd, `${buffer}${first ? '' : '\n  '}]\n}\n`);
-  } finally {
-    closeSync(fd);
-  }
+      write(`${buffer}${first ? '' : '\n  '}]\n}\n`);
+    },
+    redactor,
+  );
 }

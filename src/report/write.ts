@@ -1,4 +1,3 @@
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunMetrics } from '../metrics/summary.js';
 import type { TraceResult } from '../replay/types.js';
@@ -7,36 +6,37 @@ import { renderHtmlReport } from './html.js';
 import { writeRunJson } from './json.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdownReport } from './markdown.js';
+import type { Redactor } from '../secrets.js';
+import { appendRedacted, writeWhole } from '../write-whole.js';
 
 /** What a report folder holds: the Markdown, the HTML page, and the JSON document (with any other file). */
 export interface ReportFolder {
   /** A PR comment body; also appended to `$GITHUB_STEP_SUMMARY` when that is set. */
   markdown: string;
   html: string;
-  /** The other files by name, in order: their text, or a function that writes the file (a document streamed from results). */
-  files: Record<string, string | ((file: string) => void)>;
+  /** The other files by name, in order: their text, or a function that writes the file (a document streamed from results) with `writeWhole` and the redactor it is given. */
+  files: Record<string, string | ((file: string, redactor?: Redactor) => void)>;
   /** The names of the Markdown and HTML files. @default { markdown: 'report.md', html: 'report.html' } */
   names?: { markdown: string; html: string };
 }
 
 /**
  * Writes a report folder into `dir` (created if need be): the Markdown, the HTML page and
- * the other files, and appends the Markdown to `$GITHUB_STEP_SUMMARY` when that is set.
- * Returns the files written.
+ * the other files, each whole or not at all and with the run's secrets redacted, and appends
+ * the Markdown to `$GITHUB_STEP_SUMMARY` when that is set. Returns the files written.
  */
-export function writeReportFolder(dir: string, folder: ReportFolder, env: Record<string, string | undefined>): string[] {
-  mkdirSync(dir, { recursive: true });
+export function writeReportFolder(dir: string, folder: ReportFolder, env: Record<string, string | undefined>, redactor?: Redactor): string[] {
   const names = folder.names ?? { markdown: 'report.md', html: 'report.html' };
   const written = [join(dir, names.markdown), join(dir, names.html)];
-  writeFileSync(written[0]!, folder.markdown);
-  writeFileSync(written[1]!, folder.html);
+  writeWhole(written[0]!, folder.markdown, redactor);
+  writeWhole(written[1]!, folder.html, redactor);
   for (const [name, content] of Object.entries(folder.files)) {
     const file = join(dir, name);
-    if (typeof content === 'string') writeFileSync(file, content);
-    else content(file);
+    if (typeof content === 'string') writeWhole(file, content, redactor);
+    else content(file, redactor);
     written.push(file);
   }
-  if (env.GITHUB_STEP_SUMMARY) appendFileSync(env.GITHUB_STEP_SUMMARY, `${folder.markdown}\n`);
+  if (env.GITHUB_STEP_SUMMARY) appendRedacted(env.GITHUB_STEP_SUMMARY, `${folder.markdown}\n`, redactor);
   return written;
 }
 
@@ -49,7 +49,7 @@ export function writeReports(
   dir: string,
   outcome: RunOutcome,
   results: () => Iterable<TraceResult>,
-  options: { baseline?: RunMetrics; env: Record<string, string | undefined> },
+  options: { baseline?: RunMetrics; env: Record<string, string | undefined>; redactor?: Redactor },
 ): string[] {
   return writeReportFolder(
     dir,
@@ -58,9 +58,10 @@ export function writeReports(
       html: renderHtmlReport(outcome, [...results()], { baseline: options.baseline }),
       files: {
         'junit.xml': renderJunit(outcome, results()),
-        'results.json': (file) => writeRunJson(file, outcome, results()),
+        'results.json': (file, redactor) => writeRunJson(file, outcome, results(), redactor),
       },
     },
     options.env,
+    options.redactor,
   );
 }

@@ -21,6 +21,8 @@ import { caseIdOf, type Trace } from '../trace/schema.js';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { ConfigError, InternalError, type Issue } from '../errors.js';
+import type { Redactor } from '../secrets.js';
+import { runRedactor } from './run-secrets.js';
 
 /** A candidate ready to run: `play` gives its outcome on one trace, or undefined when it has no partner. */
 export interface PreparedCandidate {
@@ -35,7 +37,7 @@ export interface PreparedCandidate {
   finish(now: Date): number | undefined;
   /** Collects the exchanges to record, when recording: a second run of the same candidate adds to it. */
   recorder?: ExchangeSink;
-  /** Removes the API keys this run knows of from a text (a provider's error message may echo one). */
+  /** Removes the secrets this run holds from a text (a provider's error message may echo a key): the run's Redactor. */
   redact(text: string): string;
   /** Ends the candidate's processes (module candidates); nothing runs after it. */
   close(): Promise<void>;
@@ -63,6 +65,8 @@ export interface ModelOptions {
   sharedRecorder?: ExchangeSink;
   /** Child processes a module candidate runs in. @default the machine's available cores */
   workers?: number;
+  /** The run's secrets, redacted from errors and the cassette. @default the values of the provider keys and the suite's `apiKeyEnv` in `env` */
+  redactor?: Redactor;
 }
 
 /**
@@ -77,10 +81,7 @@ export async function prepareCandidate(suite: ResolvedSuite, store: Store, optio
     new ReplaySession(trace, createMockToolbox(trace, catalog, suite.mocks), budgets, runBudget, guard);
   const models = createModelAccess(suite, store, options);
   const env = options.env ?? process.env;
-  const secrets = [...Object.values(API_KEY_ENV), ...(candidate.kind !== 'recorded' && candidate.apiKeyEnv ? [candidate.apiKeyEnv] : [])]
-    .map((name) => env[name])
-    .filter((value): value is string => typeof value === 'string' && value.length >= 8);
-  const redact = (text: string) => secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), text);
+  const redact = (options.redactor ?? runRedactor(env, [suite])).text;
   const base = {
     issues: [],
     unusedPartners: () => [],
@@ -201,7 +202,7 @@ export async function prepareCandidate(suite: ResolvedSuite, store: Store, optio
 function createModelAccess(suite: ResolvedSuite, store: Store, options: ModelOptions) {
   const limits = suite.candidate.kind === 'recorded' ? undefined : suite.candidate.limits;
   const cassette = options.cassette?.mode === 'replay-only' ? loadCassette(options.cassette.file) : undefined;
-  const own = options.cassette?.mode === 'record' && !options.sharedRecorder ? createCassetteRecorder() : undefined;
+  const own = options.cassette?.mode === 'record' && !options.sharedRecorder ? createCassetteRecorder(options.redactor ?? runRedactor(options.env ?? process.env, [suite])) : undefined;
   const recorder = options.cassette?.mode === 'record' ? (options.sharedRecorder ?? own) : undefined;
   const transports = new Map<string, ReturnType<typeof createTransport>>();
   const fetchFor = (provider: string): typeof fetch => {

@@ -25,6 +25,8 @@ import type { RunMeta, Store } from '../store/types.js';
 import { readTraceFile } from '../trace/reader.js';
 import { caseIdOf, type Trace } from '../trace/schema.js';
 import { prepareCandidate, type ModelOptions } from './candidate.js';
+import { runRedactor } from './run-secrets.js';
+import { redactingStore } from '../store/redacting.js';
 import { createResultWriter, DEFAULT_COMMIT, type CommitPolicy } from './result-writer.js';
 import type { TransportStats } from '../providers/transport.js';
 
@@ -118,13 +120,16 @@ export interface RunOutcome {
  * A failing trace is a result with status `error`, never a crash.
  */
 export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promise<RunOutcome> {
-  const { store, now = () => new Date(), cwd = process.cwd() } = options;
+  const { now = () => new Date(), cwd = process.cwd() } = options;
+  // Every write of the run (results, cache, review items, summary) without the secrets it holds.
+  const redactor = options.redactor ?? runRedactor(options.env ?? process.env, [suite]);
+  const store = redactingStore(options.store, redactor);
   const show = (file: string) => relative(cwd, file) || file;
   if (options.strict) await assertAllLinesValid(suite, show);
 
   // Compiled once: the guard refuses calls with it, and the results' breaches are found with it.
   const policy = suite.policy ? createPolicy(suite.policy) : undefined;
-  const candidate = await prepareCandidate(suite, store, options, policy);
+  const candidate = await prepareCandidate(suite, store, { ...options, redactor }, policy);
   const trials = suite.candidate.kind === 'recorded' ? 1 : (options.trials ?? suite.trials);
   const compare: CompareOptions = {
     catalog: suite.catalog,

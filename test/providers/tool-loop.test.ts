@@ -271,8 +271,16 @@ describe('keys and servers', () => {
   it('keeps a key that a provider echoes in an error message out of the results', async () => {
     apis.next(status(401, {}, `Incorrect API key provided: ${FAKE_KEY}`));
     const { results } = await run(`${OPENAI}\nlimits: { maxAttempts: 1 }`, { concurrency: 1 }, 1);
-    expect(results[0]!.error!.message).toContain('Incorrect API key provided: [redacted]');
+    expect(results[0]!.error!.message).toContain('Incorrect API key provided: [redacted:OPENAI_API_KEY]');
     expect(JSON.stringify(results)).not.toContain(FAKE_KEY);
+  });
+
+  it("keeps the value of the suite's apiKeyEnv, echoed by its own server, out of the results and the store", async () => {
+    const local = `kind: tool-loop\nmodel: openai:llama3.1\nbaseURL: http://127.0.0.1:8080/v1\napiKeyEnv: LOCAL_KEY\n${DECISION_SCHEMA}`;
+    apis.next(status(400, {}, 'bad request from sk-local-echoed-123456'));
+    const { results } = await run(`${local}\nlimits: { maxAttempts: 1 }`, { concurrency: 1, env: { ...ENV, LOCAL_KEY: 'sk-local-echoed-123456' } }, 1);
+    expect(results[0]!.error!.message).toContain('bad request from [redacted:LOCAL_KEY]');
+    expect(JSON.stringify(results)).not.toContain('sk-local-echoed-123456');
   });
 
   it('honours a retry-after longer than the backoff cap', async () => {

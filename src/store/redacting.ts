@@ -1,0 +1,24 @@
+import type { Redactor } from '../secrets.js';
+import type { Store } from './types.js';
+
+/**
+ * The store with the run's secrets redacted from everything written to it: runs, results,
+ * summaries, review items and verdicts, and the response cache (a provider may echo a key in
+ * an answer, which would otherwise be cached verbatim). Reads pass through. The cache key is
+ * a hash of the request, so a redacted entry is still found; a cached answer then carries
+ * `[redacted:NAME]` where the key was.
+ */
+export function redactingStore(store: Store, redactor: Redactor): Store {
+  if (redactor.names.length === 0) return store;
+  const r = redactor;
+  return {
+    ...store,
+    createRun: (meta) => store.createRun(r.value(meta)),
+    appendResult: (runId, key, result) => store.appendResult(runId, key, r.value(result)),
+    appendResults: (runId, entries) => store.appendResults(runId, entries.map(({ key, result }) => ({ key, result: r.value(result) }))),
+    finishRun: (runId, finishedAt, summary) => store.finishRun(runId, finishedAt, r.value(summary)),
+    putExchange: (exchange) => store.putExchange(r.value(exchange)),
+    enqueueReview: (item) => store.enqueueReview(r.value(item)),
+    addVerdict: (verdict) => store.addVerdict(r.value(verdict)),
+  };
+}
