@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { forTerminal } from '../report/escape.js';
 import { formatIssue, InputError, NotFoundError, UsageError } from '../errors.js';
 import { IMPORTERS } from '../importers/index.js';
 import { toolsMissingFrom } from '../importers/unknown-tools.js';
@@ -63,7 +64,7 @@ export function registerImportCommand(program: Command, io: CliIo, setExit: (cod
       );
       if (issues.length > 0) {
         if (opts.strict) throw new InputError(issues);
-        for (const issue of issues) io.stderr.write(`${formatIssue(issue)}\n`);
+        for (const issue of issues) io.stderr.write(`${forTerminal(formatIssue(issue))}\n`);
       }
       setExit(0);
     });
