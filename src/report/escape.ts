@@ -8,7 +8,7 @@
  * - Markdown (report.md, the PR comment, the step summary): {@link mdCode} for a value,
  *   {@link mdText} for prose that embeds values (gate reasons name trace ids).
  * - HTML: every report page is a Handlebars template, and `{{value}}` escapes; no template
- *   uses the unescaped `{{{value}}}`.
+ *   uses the unescaped `{{{value}}}`. {@link htmlCharacters} then escapes what HTML cannot hold.
  * - XML (JUnit): {@link forXml}.
  */
 
@@ -103,6 +103,14 @@ export function mdText(value: unknown): string {
     .replace(/[@#]+/g, '`$&`')
     .replace(/^(\d+)([.)])/, '$1\\$2')
     .replace(/^[-+=]/, '\\$&');
+}
+
+/** What an HTML page may not contain (parse errors): controls other than whitespace, lone surrogates, noncharacters. */
+const NOT_HTML = /[\u0000-\u0008\u000b\u000e-\u001f\u007f-\u009f\ufdd0-\ufdef\ufffe\uffff\ud800-\udfff]|[\u{1fffe}\u{1ffff}\u{2fffe}\u{2ffff}\u{3fffe}\u{3ffff}\u{4fffe}\u{4ffff}\u{5fffe}\u{5ffff}\u{6fffe}\u{6ffff}\u{7fffe}\u{7ffff}\u{8fffe}\u{8ffff}\u{9fffe}\u{9ffff}\u{afffe}\u{affff}\u{bfffe}\u{bffff}\u{cfffe}\u{cffff}\u{dfffe}\u{dffff}\u{efffe}\u{effff}\u{ffffe}\u{fffff}\u{10fffe}\u{10ffff}]/gu;
+
+/** A rendered HTML page with the characters HTML may not contain shown as visible escapes (markup is escaped by the template). */
+export function htmlCharacters(html: string): string {
+  return html.replace(NOT_HTML, visible);
 }
 
 /** XML 1.0 has no way to write these at all (controls other than tab and newlines, lone surrogates, U+FFFE/U+FFFF). */
