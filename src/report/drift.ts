@@ -160,7 +160,7 @@ export function renderDriftMarkdown(report: DriftReport): string {
   const md = (head: string[], rows: string[][]) => [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
   const icon = { pass: '✅', fail: '❌', inconclusive: '⚠️' }[report.verdict];
   const out = [
-    `## ${icon} Drift${report.workflow ? ` of ${mdCode(report.workflow)}` : ''}: ${report.verdict}`,
+    `## ${icon} Drift${report.workflow ? ` of ${mdText(report.workflow)}` : ''}: ${report.verdict}`,
     '',
     `${mdText(headline(report))}. ${mdText(report.reason)}.`,
     '',

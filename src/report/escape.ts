@@ -89,20 +89,21 @@ export function mdCode(value: unknown, { cell = false }: { cell?: boolean } = {}
  * message), as Markdown text that renders as itself on one line: unsafe characters are
  * visible escapes; `<`, `>` and `&` are entities (no raw HTML); the punctuation Markdown acts
  * on is backslash-escaped, so nothing opens emphasis, a code span, a link, an image, a
- * heading, a list (`-`, `+`, `1.` at the start), a table cell or math; `:` and `www.` are
- * escaped so that GitHub builds no autolink, and `@` and `#` are code spans, so that no
+ * heading, a list (`-`, `+`, `1.` at the start), a table cell or math (`_` inside a word, as
+ * in `issue_refund`, is left: it opens nothing); `://` and `www.` are escaped so that GitHub
+ * builds no autolink, and `@` and `#` are code spans, so that no
  * mention or issue reference either (GitHub finds those in the rendered text).
  */
 export function mdText(value: unknown): string {
   return forTerminal(value)
-    .replace(/[\\`*_[\]{}!|~:$^]/g, '\\$&')
+    .replace(/[\\`*[\]{}!|~$^]|:(?=\/\/)|(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu, '\\$&')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/(w)(ww)\./gi, '$1$2\\.')
     .replace(/[@#]+/g, '`$&`')
-    .replace(/^(\d+)([.)])/, '$1\\$2')
-    .replace(/^[-+=]/, '\\$&');
+    .replace(/^(\d+)([.)])(?=\s|$)/, '$1\\$2')
+    .replace(/^[-+](?=\s|$)|^[-=]+\s*$/, (m) => `\\${m}`);
 }
 
 /** What an HTML page may not contain (parse errors): controls other than whitespace, lone surrogates, noncharacters. */

@@ -43,7 +43,7 @@ export function renderMarkdownReport(outcome: RunOutcome, baseline?: RunMetrics)
   }
   if (dryRuns.length > 0) {
     lines.push(`### Dry-run checks (measured, not in the verdict)`, '');
-    for (const c of dryRuns) lines.push(`- ${MARK[c.status]} **${mdText(c.name)}** ${c.status}: ${mdText(c.reason)} ${mdText(DRY_RUN_MARK)}`);
+    for (const c of dryRuns) lines.push(`- ${MARK[c.status]} **${mdText(c.name)}** ${c.status}: ${mdText(c.reason)} ${DRY_RUN_MARK}`);
     lines.push('');
   }
   if (m.paired && (m.paired.regressions.length > 0 || m.paired.fixes.length > 0 || m.paired.lost.length > 0)) {
