@@ -3,6 +3,7 @@ import { writeWhole } from '../write-whole.js';
 import { runRedactor } from '../run/run-secrets.js';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { forTerminal } from '../report/escape.js';
 import { formatIssue, InputError, NotFoundError, UsageError } from '../errors.js';
 import { IMPORTERS } from '../importers/index.js';
 import { toolsMissingFrom } from '../importers/unknown-tools.js';
@@ -66,7 +67,7 @@ export function registerImportCommand(program: Command, io: CliIo, setExit: (cod
       );
       if (issues.length > 0) {
         if (opts.strict) throw new InputError(issues);
-        for (const issue of issues) io.stderr.write(`${formatIssue(issue)}\n`);
+        for (const issue of issues) io.stderr.write(`${forTerminal(formatIssue(issue))}\n`);
       }
       setExit(0);
     });

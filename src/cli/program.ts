@@ -6,6 +6,7 @@ import { isNotable, renderRunSummary } from '../report/terminal.js';
 import { writeRunJson } from '../report/json.js';
 import { writeReports } from '../report/write.js';
 import { renderTraceReplay } from '../report/show.js';
+import { forTerminal } from '../report/escape.js';
 import { loadBaseline } from '../run/baseline.js';
 import { compareCandidates } from '../run/compare.js';
 import { mergeRuns } from '../run/merge.js';
@@ -18,7 +19,7 @@ import { loadSuite, type ResolvedSuite } from '../suite/load.js';
 import { createSqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
 import type { TraceResult } from '../replay/types.js';
-import type { CliIo } from './io.js';
+import { terminalIo, type CliIo } from './io.js';
 import { createProgressReporter } from './progress.js';
 import { exportReviews, importVerdicts, reviewInTerminal, reviewsAsTraces } from './review.js';
 import { registerPhaseCommand } from './phase.js';
@@ -45,7 +46,8 @@ const dbOption = (io: CliIo) =>
  * Builds the command tree. Commands report their exit code through `setExit`;
  * only cli/main.ts touches the process.
  */
-export function createProgram(io: CliIo, setExit: (code: number) => void): Command {
+export function createProgram(raw: CliIo, setExit: (code: number) => void): Command {
+  const io = terminalIo(raw);
   // The secrets every command holds (provider keys, OTLP headers); a run adds its suites' own.
   const secrets = runRedactor(io.env, []);
   const program = new Command('shadowgate')
@@ -162,8 +164,8 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
         if (f.kind === 'unknown' && f.issues.length === 0) f.issues.push({ file: f.file, message: 'neither a suite (it has no candidate) nor a tool catalog (it has no tools list)' });
         problems += f.issues.length;
         const what = f.kind === 'traces' ? `${f.traces} trace(s)` : f.kind;
-        io.stdout.write(`${f.issues.length === 0 ? 'ok  ' : 'FAIL'} ${f.file} (${what})\n`);
-        for (const issue of f.issues) io.stdout.write(`     ${formatIssue(issue)}\n`);
+        io.stdout.write(`${f.issues.length === 0 ? 'ok  ' : 'FAIL'} ${forTerminal(f.file)} (${what})\n`);
+        for (const issue of f.issues) io.stdout.write(`     ${forTerminal(formatIssue(issue))}\n`);
       }
       io.stdout.write(`\n${files.length} file(s) checked, ${problems} problem(s)\n`);
       setExit(problems === 0 && files.length > 0 ? EXIT.ok : EXIT.usage);
@@ -185,11 +187,11 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
           if (results.length === 0) throw new NotFoundError(`run ${runId} has no trace ${traceId}`, `\`shadowgate show ${runId}\` lists its traces worth a look`);
           for (const r of results) io.stdout.write(renderTraceReplay(r));
         } else {
-          io.stdout.write(`${run.runId}  ${run.suite}  ${run.candidate}  ${run.startedAt}\n`);
+          io.stdout.write(`${forTerminal(`${run.runId}  ${run.suite}  ${run.candidate}  ${run.startedAt}`)}\n`);
           let shown = 0;
           for (const r of store.results(runId)) {
             if (!isNotable(r) || shown++ >= 50) continue;
-            io.stdout.write(`  ${r.traceId}${r.trial ? ` #${r.trial}` : ''}  ${r.status}${r.agree === false ? ', disagrees' : ''}${r.divergence ? `, diverged at step ${r.divergence.stepIndex}` : ''}\n`);
+            io.stdout.write(`  ${forTerminal(r.traceId)}${r.trial ? ` #${r.trial}` : ''}  ${r.status}${r.agree === false ? ', disagrees' : ''}${r.divergence ? `, diverged at step ${r.divergence.stepIndex}` : ''}\n`);
           }
           io.stdout.write(shown === 0 ? '  every trace agrees\n' : `  ${shown} trace(s) worth a look${shown > 50 ? ' (the first 50 shown)' : ''}; \`shadowgate show ${runId} <traceId>\` for one\n`);
         }
@@ -275,7 +277,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
           const state = run.finishedAt
             ? `${summary?.gate?.verdict ?? 'finished'}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}`
             : `unfinished (${store.countResults(run.runId)} results; --resume ${run.runId})`;
-          io.stdout.write(`${run.runId}  ${run.suite}  ${run.candidate}  ${run.startedAt}  ${state}\n`);
+          io.stdout.write(`${forTerminal(`${run.runId}  ${run.suite}  ${run.candidate}  ${run.startedAt}  ${state}`)}\n`);
         }
       } finally {
         store.close();
@@ -443,7 +445,7 @@ async function runCommand(outside: CliIo, suiteFiles: string[], opts: RunFlags, 
 export async function runCli(argv: readonly string[], outside: CliIo): Promise<number> {
   let code: number = EXIT.ok;
   const secrets = runRedactor(outside.env, []);
-  const io = redactingIo(outside, secrets);
+  const io = terminalIo(redactingIo(outside, secrets));
   const program = createProgram(io, (c) => (code = c));
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { InputError, UsageError } from '../errors.js';
 import type { ReviewItem, ReviewVerdictRecord, Store } from '../store/types.js';
 import { TRACE_SCHEMA_ID } from '../trace/schema.js';
+import { forTerminal } from '../report/escape.js';
 import type { CliIo } from './io.js';
 
 const pretty = (value: unknown) => JSON.stringify(value, null, 2) ?? 'undefined';
@@ -32,7 +33,7 @@ export async function reviewInTerminal(io: CliIo, store: Store, options: { runId
   let given = 0;
   for (const [i, item] of items.entries()) {
     io.stdout.write(
-      `\n── ${i + 1}/${items.length} · ${item.traceId} · run ${item.runId} (${item.phase}) ──\n` +
+      `\n── ${i + 1}/${items.length} · ${forTerminal(item.traceId)} · run ${forTerminal(item.runId)} (${item.phase}) ──\n` +
         `input:\n${pretty(item.input)}\n\nsuggestion:\n${pretty(item.suggestion)}\n\nreference:\n${pretty(item.reference)}\n\n`,
     );
     for (;;) {

@@ -2,6 +2,7 @@ import type { Comparison } from '../run/compare.js';
 
 import { noOutcome } from '../metrics/summary.js';
 import { ms, pct, pValue as p, usd } from './format.js';
+import { forTerminal, mdText } from './escape.js';
 
 const HEAD = ['candidate', 'agreement', '95% CI', 'effects', 'tool JSD', 'cost/run', 'p95 latency', 'errors', 'run'];
 
@@ -33,14 +34,15 @@ function table(head: string[], rows: string[][]): string {
 
 /** The comparison in the terminal. Pure. */
 export function renderComparison(c: Comparison): string {
-  return `${c.suite}: ${c.runs.length} candidates on the same traces\n\n${table(HEAD, comparisonRows(c))}\n\n${table(PAIR_HEAD, pairRows(c))}\n`;
+  const rows = (r: string[][]) => r.map((row) => row.map(forTerminal));
+  return `${forTerminal(c.suite)}: ${c.runs.length} candidates on the same traces\n\n${table(HEAD, rows(comparisonRows(c)))}\n\n${table(PAIR_HEAD, rows(pairRows(c)))}\n`;
 }
 
 /** The comparison as Markdown (a PR comment, a report). Pure. */
 export function renderComparisonMarkdown(c: Comparison): string {
   const md = (head: string[], rows: string[][]) =>
-    [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-  return `## ${c.suite}: candidates compared\n\n${md(HEAD, comparisonRows(c))}\n\n### Trace by trace\n\n${md(PAIR_HEAD, pairRows(c))}\n`;
+    [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(mdText).join(' | ')} |`)].join('\n');
+  return `## ${mdText(c.suite)}: candidates compared\n\n${md(HEAD, comparisonRows(c))}\n\n### Trace by trace\n\n${md(PAIR_HEAD, pairRows(c))}\n`;
 }
 
 /** The comparison as JSON (`shadowgate.compare/v1`). Pure. */

@@ -2,6 +2,7 @@ import type { WindowFigures } from '../drift/accumulator.js';
 import type { WindowReport } from '../drift/analysis.js';
 import type { DriftReport } from '../drift/report.js';
 import { formatIssue } from '../errors.js';
+import { forTerminal, mdCode, mdText } from './escape.js';
 import { ms, num, pct, pValue, usd } from './format.js';
 
 /** One figure across the windows: its label, each window's value (null: absent), how to print one, and its sparkline's scale floor. */
@@ -150,33 +151,33 @@ export function renderDriftTerminal(report: DriftReport): string {
   const skipped = skippedText(report);
   if (skipped) out.push('', skipped);
   for (const issue of report.issues) out.push(`  ${formatIssue(issue)}`);
-  return `${out.join('\n')}\n`;
+  // Workflow and tool names and file names come from traces: each line stays one line.
+  return `${out.map(forTerminal).join('\n')}\n`;
 }
 
 /** The report as Markdown (a job summary, an artifact). Pure. */
 export function renderDriftMarkdown(report: DriftReport): string {
-  const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-  const md = (head: string[], rows: string[][]) => [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)];
+  const md = (head: string[], rows: string[][]) => [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
   const icon = { pass: '✅', fail: '❌', inconclusive: '⚠️' }[report.verdict];
   const out = [
-    `## ${icon} Drift${report.workflow ? ` of ${report.workflow}` : ''}: ${report.verdict}`,
+    `## ${icon} Drift${report.workflow ? ` of ${mdText(report.workflow)}` : ''}: ${report.verdict}`,
     '',
-    `${headline(report)}. ${report.reason}.`,
+    `${mdText(headline(report))}. ${mdText(report.reason)}.`,
     '',
-    ...md(['figure', ...report.windows.map((w) => windowLabel(w.end)), 'trend'], driftRows(report).map((r) => [r.label, ...r.text, `\`${sparkline(r.values, r.floor)}\``])),
+    ...md(['figure', ...report.windows.map((w) => windowLabel(w.end)), 'trend'], driftRows(report).map((r) => [mdText(r.label), ...r.text.map(mdText), mdCode(sparkline(r.values, r.floor), { cell: true })])),
     '',
-    `### The latest window against ${againstText(report)}`,
+    `### The latest window against ${mdText(againstText(report))}`,
     '',
-    ...latestShiftLines(report).map((l) => `- ${l}`),
+    ...latestShiftLines(report).map((l) => `- ${mdText(l)}`),
     '',
     '#### Tool calls per run',
     '',
-    ...md(['tool', ...report.windows.map((w) => windowLabel(w.end)), 'trend', 'latest'], toolRows(report).map((t) => [`\`${t.tool}\``, ...t.text, `\`${sparkline(t.values, t.floor)}\``, t.note])),
+    ...md(['tool', ...report.windows.map((w) => windowLabel(w.end)), 'trend', 'latest'], toolRows(report).map((t) => [mdCode(t.tool, { cell: true }), ...t.text.map(mdText), mdCode(sparkline(t.values, t.floor), { cell: true }), mdText(t.note)])),
   ];
   if (report.checks.length) {
-    out.push('', '### Thresholds', '', ...md(['threshold', 'status', 'why'], report.checks.map((c) => [`\`${c.name}\``, c.status, c.reason])));
+    out.push('', '### Thresholds', '', ...md(['threshold', 'status', 'why'], report.checks.map((c) => [mdCode(c.name, { cell: true }), c.status, mdText(c.reason)])));
   }
   const skipped = skippedText(report);
-  if (skipped) out.push('', `_${skipped}._`);
+  if (skipped) out.push('', `_${mdText(skipped)}._`);
   return `${out.join('\n')}\n`;
 }

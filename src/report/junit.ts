@@ -1,8 +1,7 @@
 import { DECIDED_STATUSES, type TraceResult } from '../replay/types.js';
 import type { RunOutcome } from '../run/run-suite.js';
 
-const xml = (text: string) =>
-  text.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!).replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '');
+import { forXml as xml } from './escape.js';
 
 /** Why a trace fails, with its divergence point; null when it passes. */
 function failureOf(r: TraceResult): { type: string; message: string } | null {

@@ -1,4 +1,5 @@
 import type { MetricDelta, VersionFlip } from '../metrics/version-diff.js';
+import { forTerminal, mdCode, mdText } from './escape.js';
 import { diffLines, diffStat, renderUnifiedDiff } from '../prompts/line-diff.js';
 import type { RunOutcome } from '../run/run-suite.js';
 import type { PromptDiff, PromptSide } from '../run/prompt-diff.js';
@@ -114,8 +115,8 @@ export function renderPromptDiff(pd: PromptDiff, options: { color?: boolean; max
     if (diff.flips.length) {
       lines.push('', `  flipped traces (${diff.flips.length}${diff.flips.length > maxFlips ? `, the first ${maxFlips} shown` : ''}):`);
       for (const f of diff.flips.slice(0, maxFlips)) {
-        lines.push(`    ${f.traceId}  ${f.kind === 'fix' ? 'fixed    ' : 'regressed'}  ${a} ${json(f.decisionA)} → ${b} ${json(f.decisionB)} (reference ${json(f.reference)})`);
-        lines.push(`      ${divergenceText(f, a, b)}`);
+        lines.push(`    ${forTerminal(f.traceId)}  ${f.kind === 'fix' ? 'fixed    ' : 'regressed'}  ${a} ${forTerminal(json(f.decisionA))} → ${b} ${forTerminal(json(f.decisionB))} (reference ${forTerminal(json(f.reference))})`);
+        lines.push(`      ${forTerminal(divergenceText(f, a, b))}`);
       }
     }
   }
@@ -124,35 +125,35 @@ export function renderPromptDiff(pd: PromptDiff, options: { color?: boolean; max
 
 const fence = (text: string) => {
   const ticks = '`'.repeat(Math.max(3, ...[...text.matchAll(/`+/g)].map((m) => m[0].length + 1)));
-  return `${ticks}diff\n${text.trimEnd()}\n${ticks}`;
+  // Rendered prompts carry trace text: each line's control and bidi characters are shown escaped.
+  return `${ticks}diff\n${text.trimEnd().split('\n').map(forTerminal).join('\n')}\n${ticks}`;
 };
-const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** The prompt diff as Markdown (a PR comment). Pure. */
 export function renderPromptDiffMarkdown(pd: PromptDiff, options: { maxFlips?: number } = {}): string {
   const maxFlips = options.maxFlips ?? 100;
   const [a, b] = [pd.a.version, pd.b.version];
-  const out = [`## Prompt ${pd.name}: ${a} → ${b}`, ''];
+  const out = [`## Prompt ${mdText(pd.name)}: ${mdText(a)} → ${mdText(b)}`, ''];
   const stat = diffStat(diffLines(pd.a.text, pd.b.text));
   out.push(`### Template (${stat.added} added, ${stat.deleted} deleted)`, '', fence(renderUnifiedDiff(pd.a.text, pd.b.text, { a: `${pd.name}.${a}`, b: `${pd.name}.${b}` })), '');
   if (pd.sample && pd.a.rendered !== null && pd.b.rendered !== null) {
-    out.push(`### Rendered for trace \`${pd.sample.traceId}\``, '', fence(renderUnifiedDiff(pd.a.rendered, pd.b.rendered, { a: `${pd.name}.${a}`, b: `${pd.name}.${b}` })), '');
+    out.push(`### Rendered for trace ${mdCode(pd.sample.traceId)}`, '', fence(renderUnifiedDiff(pd.a.rendered, pd.b.rendered, { a: `${pd.name}.${a}`, b: `${pd.name}.${b}` })), '');
   } else {
-    out.push('### Rendered', '', renderedSection(pd, false).join('\n'), '');
+    out.push('### Rendered', '', ...renderedSection(pd, false).map(mdText), '');
   }
   if (pd.behaviour) {
     const { runs, diff } = pd.behaviour;
-    const md = (head: string[], rows: string[][]) => [`| ${head.map(cell).join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)];
-    out.push(`### Behaviour on ${pd.behaviour.suite}`, '');
-    out.push(`${flipSummary(pd)}.`, '', `- ${a} (run \`${runs.a.meta.runId}\`): ${modelCallsText(runs.a)}`, `- ${b} (run \`${runs.b.meta.runId}\`): ${modelCallsText(runs.b)}`, '');
-    out.push(...md(DELTA_HEAD(a, b), diff.deltas.map(deltaRow)), '');
-    out.push(`**Tool calls of ${b} against ${a}:** ${toolLines(pd).join('; ')}`, '');
+    const md = (head: string[], rows: string[][]) => [`| ${head.map(mdText).join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+    out.push(`### Behaviour on ${mdText(pd.behaviour.suite)}`, '');
+    out.push(`${mdText(flipSummary(pd))}.`, '', `- ${mdText(a)} (run ${mdCode(runs.a.meta.runId)}): ${mdText(modelCallsText(runs.a))}`, `- ${mdText(b)} (run ${mdCode(runs.b.meta.runId)}): ${mdText(modelCallsText(runs.b))}`, '');
+    out.push(...md(DELTA_HEAD(a, b), diff.deltas.map((d) => deltaRow(d).map(mdText))), '');
+    out.push(`**Tool calls of ${mdText(b)} against ${mdText(a)}:** ${mdText(toolLines(pd).join('; '))}`, '');
     if (diff.flips.length) {
       out.push(`#### Flipped traces (${diff.flips.length})`, '');
       out.push(
         ...md(
           ['trace', 'change', a, b, 'reference', 'divergence'],
-          diff.flips.slice(0, maxFlips).map((f) => [`\`${f.traceId}\``, f.kind === 'fix' ? 'fixed' : 'regressed', json(f.decisionA), json(f.decisionB), json(f.reference), divergenceText(f, a, b)]),
+          diff.flips.slice(0, maxFlips).map((f) => [mdCode(f.traceId, { cell: true }), f.kind === 'fix' ? 'fixed' : 'regressed', mdCode(json(f.decisionA), { cell: true }), mdCode(json(f.decisionB), { cell: true }), mdCode(json(f.reference), { cell: true }), mdText(divergenceText(f, a, b))]),
         ),
       );
       if (diff.flips.length > maxFlips) out.push('', `… and ${diff.flips.length - maxFlips} more (the JSON has every one)`);

@@ -38,4 +38,11 @@ describe('reversibilityRows and reversibilityTable', () => {
       '  refund_order  write-external  auto-with-review  n/a',
     ]);
   });
+
+  it('keeps a tool name from a trace on its row: a newline or a terminal control is shown escaped', () => {
+    const m = reversibilityMatrix(aCatalog({ a: 'read' }), { calls: { a: 1, 'wire\nFAKE ROW  read  auto  9\u001b[2J': 2 } });
+    const lines = reversibilityTable(m, '');
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toBe(String.raw`wire\nFAKE ROW  read  auto  9\x1b[2J  write-irreversible (not in the catalog)  suggest  2`);
+  });
 });

@@ -1,3 +1,4 @@
+import { forTerminal } from './escape.js';
 import { runReversibility, type ReversibilityMatrix, type RunReversibility } from '../phases/reversibility.js';
 import type { RunOutcome, RunSettings } from '../run/run-suite.js';
 
@@ -37,7 +38,8 @@ export function reversibilityRows(m: ReversibilityMatrix): ReversibilityRow[] {
 
 /** The matrix as indented plain-text lines (terminal, `shadowgate phase`). Pure. */
 export function reversibilityTable(m: ReversibilityMatrix, indent = '    '): string[] {
-  const rows = [{ tool: 'tool', effect: 'effect class', cap: 'cap', calls: CALLS_HEADER }, ...reversibilityRows(m)];
+  // A tool name comes from traces: escaped, so that a newline in it cannot split the table.
+  const rows = [{ tool: 'tool', effect: 'effect class', cap: 'cap', calls: CALLS_HEADER }, ...reversibilityRows(m).map((r) => ({ ...r, tool: forTerminal(r.tool) }))];
   const w = (k: keyof ReversibilityRow) => Math.max(...rows.map((r) => r[k].length));
   return rows.map((r) => `${indent}${r.tool.padEnd(w('tool'))}  ${r.effect.padEnd(w('effect'))}  ${r.cap.padEnd(w('cap'))}  ${r.calls}`.trimEnd());
 }

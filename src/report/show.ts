@@ -1,6 +1,7 @@
 import type { TraceResult } from '../replay/types.js';
 import { ms, usd } from './format.js';
 import { violationText } from './policy-lines.js';
+import { forTerminal } from './escape.js';
 
 const json = (value: unknown, max = 160) => {
   const text = JSON.stringify(value) ?? 'undefined';
@@ -44,5 +45,6 @@ export function renderTraceReplay(r: TraceResult): string {
     );
   } else lines.push('  followed the recorded path to the end');
   for (const v of r.violations ?? []) lines.push(`  ${violationText(v, 0)}`);
-  return `${lines.join('\n')}\n`;
+  // Ids, tool names, models and messages come from traces: each line stays one line.
+  return `${lines.map(forTerminal).join('\n')}\n`;
 }

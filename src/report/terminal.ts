@@ -4,6 +4,7 @@ import type { RunOutcome } from '../run/run-suite.js';
 import { DRY_RUN_MARK, inconclusiveReasons, type GateResult } from '../gate/gate.js';
 import { DECIDED_STATUSES, type TraceResult } from '../replay/types.js';
 
+import { forTerminal } from './escape.js';
 import { countsApart, interval, ms, noOutcomeApart, num, pct, pp, pValue, usd } from './format.js';
 import { phaseLines } from './phase-lines.js';
 import { reversibilityOf, reversibilityTable, workflowCapText } from './reversibility-lines.js';
@@ -26,17 +27,18 @@ function rates(gated: RateMetric, completed: RateMetric | undefined): string {
 
 function table(rows: [string, string][]): string[] {
   const width = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`);
+  // Values embed tool names, trace ids and messages from traces: each is escaped to stay on its line.
+  return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${forTerminal(v)}`);
 }
 
 /** The run summary printed at the end of `shadowgate run`. Pure. */
 export function renderRunSummary(outcome: RunOutcome, notable: readonly TraceResult[] = []): string {
   const { meta, counts: c, metrics: m, gate } = outcome;
   const lines: string[] = [];
-  lines.push(`${meta.suite} · ${meta.phase} · ${meta.candidate} vs ${meta.reference} · run ${meta.runId}`);
+  lines.push(forTerminal(`${meta.suite} · ${meta.phase} · ${meta.candidate} vs ${meta.reference} · run ${meta.runId}`));
   // Why a verdict is inconclusive comes first: it is what the reader must act on.
   const why = inconclusiveReasons(gate);
-  if (why.length > 0) lines.push(`  INCONCLUSIVE because`, ...why.map((reason) => `    ${reason}`), '');
+  if (why.length > 0) lines.push(`  INCONCLUSIVE because`, ...why.map((reason) => `    ${forTerminal(reason)}`), '');
   const apart = countsApart(c);
   lines.push(
     ...table([
@@ -63,20 +65,20 @@ export function renderRunSummary(outcome: RunOutcome, notable: readonly TraceRes
   );
   if (notable.length > 0) {
     lines.push('', '  first traces that disagree or did not finish:');
-    for (const r of notable) lines.push(`    ${describeResult(r)}`);
+    for (const r of notable) lines.push(`    ${forTerminal(describeResult(r))}`);
   }
   if (outcome.issues.length > 0) {
     lines.push('', `  ${outcome.issues.length} bad trace line(s) skipped:`);
-    for (const issue of outcome.issues.slice(0, 10)) lines.push(`    ${formatIssue(issue)}`);
+    for (const issue of outcome.issues.slice(0, 10)) lines.push(`    ${forTerminal(formatIssue(issue))}`);
     if (outcome.issues.length > 10) lines.push(`    … and ${outcome.issues.length - 10} more (shadowgate validate lists all)`);
   }
-  for (const w of outcome.warnings) lines.push('', `  warning: ${w}`);
+  for (const w of outcome.warnings) lines.push('', `  warning: ${forTerminal(w)}`);
   const reversibility = reversibilityOf(outcome);
-  if (reversibility) lines.push('', `  reversibility: workflow cap ${workflowCapText(reversibility)}`, ...reversibilityTable(reversibility));
+  if (reversibility) lines.push('', `  reversibility: workflow cap ${forTerminal(workflowCapText(reversibility))}`, ...reversibilityTable(reversibility));
   lines.push('', `  gate: ${verdictWords(gate)}`);
   for (const check of gate.checks) {
     const mark = check.status === 'pass' ? '✓' : check.status === 'fail' ? '✗' : '?';
-    lines.push(`    ${mark} ${check.name}: ${check.reason}${check.dryRun ? ` ${DRY_RUN_MARK}` : ''}`);
+    lines.push(`    ${mark} ${check.name}: ${forTerminal(check.reason)}${check.dryRun ? ` ${DRY_RUN_MARK}` : ''}`);
   }
   return `${lines.join('\n')}\n`;
 }

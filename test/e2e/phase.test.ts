@@ -118,7 +118,7 @@ describe('the run reports show the reversibility matrix', () => {
     const md = readFileSync(join(dir, 'reports/run/report.md'), 'utf8');
     expect(md).toContain('### Reversibility');
     expect(md).toMatch(/Workflow cap: \*\*suggest, set by issue_refund \(write-irreversible\)/);
-    for (const t of catalog()) expect(md).toMatch(new RegExp(`\\| ${t.name} \\| ${t.effect} \\| ${CAP[t.effect]}( after a shadow period)? \\| \\d+`));
+    for (const t of catalog()) expect(md).toMatch(new RegExp(`\\| \`${t.name}\` \\| ${t.effect} \\| ${CAP[t.effect]}( after a shadow period)? \\| \\d+`));
   });
 
   describe('in the HTML report, in Chromium', () => {
