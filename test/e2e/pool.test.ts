@@ -104,7 +104,11 @@ describe('a run that fails after its candidate started', () => {
       // Registered after the run's own exit listeners, so that it looks once they ran.
       process.on('exit', () => console.log('scratch folders left: ' + [...scratch()].filter((f) => !before.has(f)).length));
     `;
-    const ran = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8', timeout: 20_000 });
+    // A temp folder of its own, so that other tests' scratch folders do not count here.
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const own = mkdtempSync(join(tmpdir(), 'sg-pool-end-'));
+    const ran = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8', timeout: 20_000, env: { ...process.env, TMPDIR: own } });
     expect(ran.signal).toBeNull();
     expect(ran.stdout).toContain('no run no-such-run in the store');
     expect(ran.stdout).toContain('scratch folders left: 0');
