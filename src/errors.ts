@@ -87,6 +87,15 @@ export class DuplicateResultError extends StoreError {
   }
 }
 
+/** The run's lease is held by another writer: this process may not write into the run. */
+export class LeaseLostError extends StoreError {
+  constructor(runId: string, holder: string) {
+    super(`run ${runId} is no longer this process's to write: ${holder} holds it now`, {
+      hint: 'another `--resume` took the run over after this process went quiet; its results are kept',
+    });
+  }
+}
+
 export class InternalError extends ShadowgateError {
   constructor(message: string, cause?: unknown) {
     super('SG_INTERNAL', message, { cause });

@@ -363,6 +363,7 @@ async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags, comma
   if (ungated.length > 0) {
     throw new UsageError(`${ungated.join(', ')}: ${NOTHING_TO_GATE}`, 'for example `gate: { agreement: { min: 0.9 } }`; a check with dryRun: true does not decide the verdict; `shadowgate run` measures without a gate');
   }
+  const leaseTimeout = leaseTimeoutMs(io.env);
   const otel = createOtelExport(io, opts);
   const store: Store = createSqliteStore(resolve(io.cwd, opts.db));
   let exit: number = EXIT.ok;
@@ -381,6 +382,7 @@ async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags, comma
           workers: opts.workers,
           trials: opts.trials,
           resume: opts.resume,
+          ...(leaseTimeout !== undefined ? { lease: { timeoutMs: leaseTimeout } } : {}),
           strict: opts.strict,
           baseline,
           noiseFloor: opts.noiseFloor,
@@ -422,6 +424,15 @@ async function runCommand(io: CliIo, suiteFiles: string[], opts: RunFlags, comma
     await otel?.shutdown();
   }
   return exit;
+}
+
+/** `SHADOWGATE_LEASE_TIMEOUT_MS`: how long a run's holder may stay silent before a `--resume` takes it over (tests shorten it). */
+function leaseTimeoutMs(env: CliIo['env']): number | undefined {
+  const value = env.SHADOWGATE_LEASE_TIMEOUT_MS;
+  if (value === undefined || value === '') return undefined;
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 1) throw new UsageError(`SHADOWGATE_LEASE_TIMEOUT_MS must be a positive number of milliseconds, not ${JSON.stringify(value)}`);
+  return ms;
 }
 
 /** Runs the CLI on `argv` (user arguments only) and returns the exit code; never exits the process. */
