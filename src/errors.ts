@@ -31,13 +31,15 @@ export class ShadowgateError extends Error {
 export interface Issue {
   file: string;
   line?: number;
+  /** 1-based column, where the problem is a place in the text (a YAML syntax error). */
+  column?: number;
   /** Dotted key path inside the record, e.g. `steps.2.args`. */
   path?: string;
   message: string;
 }
 
 export function formatIssue(issue: Issue): string {
-  const where = issue.line === undefined ? issue.file : `${issue.file}:${issue.line}`;
+  const where = issue.line === undefined ? issue.file : `${issue.file}:${issue.line}${issue.column === undefined ? '' : `:${issue.column}`}`;
   const path = issue.path ? ` ${issue.path}:` : '';
   return `${where}:${path} ${issue.message}`;
 }
