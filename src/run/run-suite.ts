@@ -121,6 +121,17 @@ export interface RunOutcome {
  * A failing trace is a result with status `error`, never a crash.
  */
 export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promise<RunOutcome> {
+  const leases = new Set<HeldLease>();
+  try {
+    return await executeRun(suite, options, leases);
+  } finally {
+    // The run lets go of its lease however it ends; a killed process's is taken over (see lease.ts).
+    for (const lease of leases) lease.release();
+  }
+}
+
+/** runSuite, which puts the lease of the run it opens into `leases` as soon as it holds it. */
+async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set<HeldLease>): Promise<RunOutcome> {
   const { store, now = () => new Date(), cwd = process.cwd() } = options;
   const show = (file: string) => relative(cwd, file) || file;
   if (options.strict) await assertAllLinesValid(suite, show);
@@ -164,151 +175,144 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
     throw error;
   }
   const { meta, resuming, lease } = opened;
-  try {
-    return await executeRun();
-  } finally {
-    lease.release();
-  }
+  leases.add(lease);
+  for (const result of resuming ? store.results(meta.runId) : []) accumulator.add(result);
+  const resumed = resuming ? store.countResults(meta.runId) : 0;
 
-  async function executeRun(): Promise<RunOutcome> {
-    for (const result of resuming ? store.results(meta.runId) : []) accumulator.add(result);
-    const resumed = resuming ? store.countResults(meta.runId) : 0;
+  const issues: Issue[] = candidate.issues.map((i) => ({ ...i, file: show(i.file) }));
+  const warnings: string[] = [];
+  let total = (await countLines(suite.traceFiles)) * trials;
+  let finished = resumed;
+  // Trace lines in this run's share, read or not (a bad line is in every shard's); the candidate's bad lines count too.
+  let lines = unreadableLocations(issues).length;
+  options.onProgress?.({ done: finished, total });
 
-    const issues: Issue[] = candidate.issues.map((i) => ({ ...i, file: show(i.file) }));
-    const warnings: string[] = [];
-    let total = (await countLines(suite.traceFiles)) * trials;
-    let finished = resumed;
-    // Trace lines in this run's share, read or not (a bad line is in every shard's); the candidate's bad lines count too.
-    let lines = unreadableLocations(issues).length;
-    options.onProgress?.({ done: finished, total });
+  // A result counts (review queue, metrics, progress) once it is committed.
+  // Every group is written only while this process holds the run's lease.
+  const leased = { appendResults: (runId: string, entries: Parameters<Store['appendResults']>[1]) => store.appendResults(runId, entries, lease.token) };
+  const writer = createResultWriter<{ trace: Trace; source: { file: string; line: number } }>(leased, meta.runId, { ...DEFAULT_COMMIT, ...options.commit }, (pending, refused) => {
+    const { trace, source } = pending.context;
+    let { result } = pending;
+    if (refused instanceof DuplicateResultError) {
+      issues.push({ ...source, path: 'id', message: `duplicate trace id ${result.traceId}; this line is skipped` });
+      total -= 1;
+      return;
+    }
+    if (refused) {
+      // The result could not be stored as it is (a decision that is not JSON): it is stored as an error instead.
+      result = unstorable(result, refused);
+      store.appendResult(meta.runId, pending.key, result);
+    }
+    if (needsReview(suite, result)) {
+      store.enqueueReview({
+        runId: meta.runId,
+        traceId: result.traceId,
+        trial: result.trial,
+        workflow: trace.workflow,
+        phase: suite.phase,
+        input: trace.input,
+        steps: trace.steps,
+        suggestion: result.decision,
+        reference: result.reference.decision,
+        enqueuedAt: now().toISOString(),
+      });
+    }
+    accumulator.add(result);
+    options.onProgress?.({ done: ++finished, total, result, trace });
+  });
 
-    // A result counts (review queue, metrics, progress) once it is committed.
-    // Every group is written only while this process holds the run's lease.
-    const leased = { appendResults: (runId: string, entries: Parameters<Store['appendResults']>[1]) => store.appendResults(runId, entries, lease.token) };
-    const writer = createResultWriter<{ trace: Trace; source: { file: string; line: number } }>(leased, meta.runId, { ...DEFAULT_COMMIT, ...options.commit }, (pending, refused) => {
-      const { trace, source } = pending.context;
-      let { result } = pending;
-      if (refused instanceof DuplicateResultError) {
-        issues.push({ ...source, path: 'id', message: `duplicate trace id ${result.traceId}; this line is skipped` });
-        total -= 1;
-        return;
-      }
-      if (refused) {
-        // The result could not be stored as it is (a decision that is not JSON): it is stored as an error instead.
-        result = unstorable(result, refused);
-        store.appendResult(meta.runId, pending.key, result);
-      }
-      if (needsReview(suite, result)) {
-        store.enqueueReview({
-          runId: meta.runId,
-          traceId: result.traceId,
-          trial: result.trial,
-          workflow: trace.workflow,
-          phase: suite.phase,
-          input: trace.input,
-          steps: trace.steps,
-          suggestion: result.decision,
-          reference: result.reference.decision,
-          enqueuedAt: now().toISOString(),
+  const replay = async (trace: Trace, trial: number, source: { file: string; line: number }) => {
+    let result: TraceResult;
+    try {
+      const outcome = notReplayable(suite, trace) ?? (await candidate.play(trace, trial));
+      result = outcome ? buildResult(trace, trial, outcome, source, compare) : unpairedResult(trace, trial, source);
+    } catch (error) {
+      // A harness failure on one trace is recorded on that trace, not thrown at the run.
+      const outcome = { status: 'error' as const, decision: undefined, steps: [], error: errorData(error, 'SG_INTERNAL'), latencyMs: null };
+      result = buildResult(trace, trial, outcome, source, compare);
+    }
+    if (result.error) {
+      result.error = JSON.parse(candidate.redact(JSON.stringify(result.error))) as typeof result.error;
+      // A missing key fails every call that needs the network alike: a configuration problem, not a result.
+      if (result.error.code === 'SG_CONFIG_INVALID') {
+        throw new ShadowgateError('SG_CONFIG_INVALID', result.error.message, {
+          hint: 'set OPENAI_API_KEY or ANTHROPIC_API_KEY (or the suite\'s apiKeyEnv), or run with --replay-only and a recorded cassette',
         });
       }
-      accumulator.add(result);
-      options.onProgress?.({ done: ++finished, total, result, trace });
-    });
+    }
+    writer.add({ key: resultKey(result.traceId, result.trial), result, context: { trace, source } });
+  };
 
-    const replay = async (trace: Trace, trial: number, source: { file: string; line: number }) => {
-      let result: TraceResult;
-      try {
-        const outcome = notReplayable(suite, trace) ?? (await candidate.play(trace, trial));
-        result = outcome ? buildResult(trace, trial, outcome, source, compare) : unpairedResult(trace, trial, source);
-      } catch (error) {
-        // A harness failure on one trace is recorded on that trace, not thrown at the run.
-        const outcome = { status: 'error' as const, decision: undefined, steps: [], error: errorData(error, 'SG_INTERNAL'), latencyMs: null };
-        result = buildResult(trace, trial, outcome, source, compare);
-      }
-      if (result.error) {
-        result.error = JSON.parse(candidate.redact(JSON.stringify(result.error))) as typeof result.error;
-        // A missing key fails every call that needs the network alike: a configuration problem, not a result.
-        if (result.error.code === 'SG_CONFIG_INVALID') {
-          throw new ShadowgateError('SG_CONFIG_INVALID', result.error.message, {
-            hint: 'set OPENAI_API_KEY or ANTHROPIC_API_KEY (or the suite\'s apiKeyEnv), or run with --replay-only and a recorded cassette',
-          });
-        }
-      }
-      writer.add({ key: resultKey(result.traceId, result.trial), result, context: { trace, source } });
-    };
-
-    // Tasks never reject for a trace's own problems; a failing store stops the run once the tasks in flight end.
-    const pool = new Set<Promise<void>>();
-    const schedule = async (task: () => Promise<void>) => {
-      const running: Promise<void> = task()
-        .catch((error: unknown) => void (fatal ??= error))
-        .finally(() => pool.delete(running));
-      pool.add(running);
-      if (pool.size >= (options.concurrency ?? 4)) await Promise.race(pool);
-    };
-    try {
-      files: for (const file of suite.traceFiles) {
-        for await (const line of readTraceFile(file)) {
-          if (fatal) break files;
-          if (!line.ok) {
-            issues.push(...line.issues.map((i) => ({ ...i, file: show(i.file) })));
-            total -= trials;
-            lines++;
-            continue;
-          }
-          const { trace } = line;
-          if ((options.shard && shardOf(caseIdOf(trace), options.shard.count) !== options.shard.index - 1) || (options.filter && !options.filter(trace))) {
-            total -= trials;
-            continue;
-          }
+  // Tasks never reject for a trace's own problems; a failing store stops the run once the tasks in flight end.
+  const pool = new Set<Promise<void>>();
+  const schedule = async (task: () => Promise<void>) => {
+    const running: Promise<void> = task()
+      .catch((error: unknown) => void (fatal ??= error))
+      .finally(() => pool.delete(running));
+    pool.add(running);
+    if (pool.size >= (options.concurrency ?? 4)) await Promise.race(pool);
+  };
+  try {
+    files: for (const file of suite.traceFiles) {
+      for await (const line of readTraceFile(file)) {
+        if (fatal) break files;
+        if (!line.ok) {
+          issues.push(...line.issues.map((i) => ({ ...i, file: show(i.file) })));
+          total -= trials;
           lines++;
-          for (let t = 0; t < trials; t++) {
-            const trial = suite.candidate.kind === 'recorded' ? (trace.trial ?? 0) : t;
-            if (resuming && store.hasResult(meta.runId, resultKey(trace.id, trial))) continue;
-            await schedule(() => replay(trace, trial, { file: show(file), line: line.line }));
-          }
+          continue;
+        }
+        const { trace } = line;
+        if ((options.shard && shardOf(caseIdOf(trace), options.shard.count) !== options.shard.index - 1) || (options.filter && !options.filter(trace))) {
+          total -= trials;
+          continue;
+        }
+        lines++;
+        for (let t = 0; t < trials; t++) {
+          const trial = suite.candidate.kind === 'recorded' ? (trace.trial ?? 0) : t;
+          if (resuming && store.hasResult(meta.runId, resultKey(trace.id, trial))) continue;
+          await schedule(() => replay(trace, trial, { file: show(file), line: line.line }));
         }
       }
-      await Promise.all(pool);
-    } finally {
-      // The candidate's processes end here, whatever happened: none outlives the run.
-      await candidate.close();
     }
-    try {
-      writer.flush(); // what finished before a failure is kept too, for --resume
-    } catch (error) {
-      fatal ??= error;
-    }
-    if (fatal) throw fatal;
-    if (suite.phase === 'auto-with-review' && suite.review?.stratify) await enqueueStratifiedSample(suite, store, meta, now);
-    options.onProgress?.({ done: finished, total: finished });
-
-    const unused = candidate.unusedPartners();
-    if (unused.length > 0) {
-      warnings.push(`${unused.length} candidate trace(s) have no partner among the suite's traces: ${unused.slice(0, 5).join(', ')}${unused.length > 5 ? ', …' : ''}`);
-    }
-    const metrics = accumulator.finish();
-    metrics.safetyViolations = withRunLevelViolations(metrics.safetyViolations, candidate.runLevelViolations());
-    if (candidate.sandboxLoosenings.length > 0) warnings.push(`the suite's sandbox allows the candidate ${candidate.sandboxLoosenings.join('; ')}`);
-    let noiseFloor: NoiseFloor | undefined;
-    if (options.noiseFloor) {
-      const measured = await measureNoise(suite, options, { meta, metrics }, candidate.recorder, warnings);
-      noiseFloor = measured.noiseFloor;
-      // A shard carries its A/A results, for merge to measure the noise floor over all shards.
-      if (options.shard) settings.noiseFloor = measured.evidence;
-    }
-    const counts = accumulator.counts();
-    // Traces without an outcome through no fault of the candidate are missing evidence: they lower coverage.
-    const coverage = coverageOf(lines, issues, counts.noOutcome.infrastructure);
-    const gate = completeRun(metrics, settings, () => store.results(meta.runId), noiseFloor, coverage, counts);
-    const end = now();
-    const recorded = candidate.finish(end);
-    const modelCalls = candidate.modelStats();
-    const finishedAt = end.toISOString();
-    store.finishRun(meta.runId, finishedAt, { counts, metrics, gate, issues: issues.length, warnings, modelCalls, shard: options.shard ?? null }, lease.token);
-    return { meta, finishedAt, counts, metrics, gate, issues, coverage, warnings, resumed, trials, modelCalls, settings, ...(options.shard ? { shard: options.shard } : {}), ...(recorded !== undefined ? { recorded } : {}) };
+    await Promise.all(pool);
+  } finally {
+    // The candidate's processes end here, whatever happened: none outlives the run.
+    await candidate.close();
   }
+  try {
+    writer.flush(); // what finished before a failure is kept too, for --resume
+  } catch (error) {
+    fatal ??= error;
+  }
+  if (fatal) throw fatal;
+  if (suite.phase === 'auto-with-review' && suite.review?.stratify) await enqueueStratifiedSample(suite, store, meta, now);
+  options.onProgress?.({ done: finished, total: finished });
+
+  const unused = candidate.unusedPartners();
+  if (unused.length > 0) {
+    warnings.push(`${unused.length} candidate trace(s) have no partner among the suite's traces: ${unused.slice(0, 5).join(', ')}${unused.length > 5 ? ', …' : ''}`);
+  }
+  const metrics = accumulator.finish();
+  metrics.safetyViolations = withRunLevelViolations(metrics.safetyViolations, candidate.runLevelViolations());
+  if (candidate.sandboxLoosenings.length > 0) warnings.push(`the suite's sandbox allows the candidate ${candidate.sandboxLoosenings.join('; ')}`);
+  let noiseFloor: NoiseFloor | undefined;
+  if (options.noiseFloor) {
+    const measured = await measureNoise(suite, options, { meta, metrics }, candidate.recorder, warnings);
+    noiseFloor = measured.noiseFloor;
+    // A shard carries its A/A results, for merge to measure the noise floor over all shards.
+    if (options.shard) settings.noiseFloor = measured.evidence;
+  }
+  const counts = accumulator.counts();
+  // Traces without an outcome through no fault of the candidate are missing evidence: they lower coverage.
+  const coverage = coverageOf(lines, issues, counts.noOutcome.infrastructure);
+  const gate = completeRun(metrics, settings, () => store.results(meta.runId), noiseFloor, coverage, counts);
+  const end = now();
+  const recorded = candidate.finish(end);
+  const modelCalls = candidate.modelStats();
+  const finishedAt = end.toISOString();
+  store.finishRun(meta.runId, finishedAt, { counts, metrics, gate, issues: issues.length, warnings, modelCalls, shard: options.shard ?? null }, lease.token);
+  return { meta, finishedAt, counts, metrics, gate, issues, coverage, warnings, resumed, trials, modelCalls, settings, ...(options.shard ? { shard: options.shard } : {}), ...(recorded !== undefined ? { recorded } : {}) };
 }
 
 /**
