@@ -92,7 +92,7 @@ export class DuplicateResultError extends StoreError {
 /** The run's lease is held by another writer: this process may not write into the run. */
 export class LeaseLostError extends StoreError {
   constructor(runId: string, holder: string) {
-    super(`run ${runId} is no longer this process's to write: ${holder} holds it now`, {
+    super(`run ${runId} is no longer this process's to write: it is held by ${holder}`, {
       hint: 'another `--resume` took the run over after this process went quiet; its results are kept',
     });
   }

@@ -46,8 +46,8 @@ const GROUP = 5;
 const runArgs = ['run', 'suite.yaml', '--db', 'lease.db', '--concurrency', '2', '--commit-every', String(GROUP)];
 
 /** Runs the CLI as a process of its own; resolves with its pid, exit code and output. */
-function shadowgate(args: string[]) {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: dir, env });
+function shadowgate(args: string[], extraEnv: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [bin, ...args], { cwd: dir, env: { ...env, ...extraEnv } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -58,9 +58,9 @@ function shadowgate(args: string[]) {
   return { child, done };
 }
 
-function query<T>(sql: string): T[] {
-  if (!existsSync(join(dir, 'lease.db'))) return [];
-  const db = new Database(join(dir, 'lease.db'), { readonly: true, fileMustExist: true });
+function query<T>(sql: string, file = 'lease.db'): T[] {
+  if (!existsSync(join(dir, file))) return [];
+  const db = new Database(join(dir, file), { readonly: true, fileMustExist: true });
   try {
     return db.prepare(sql).all() as T[];
   } catch {
@@ -69,7 +69,8 @@ function query<T>(sql: string): T[] {
     db.close();
   }
 }
-const stored = () => (query<{ n: number }>('select count(*) n from results')[0]?.n ?? 0);
+const stored = (file = 'lease.db') => (query<{ n: number }>('select count(*) n from results', file)[0]?.n ?? 0);
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 let runId: string;
 let kept: number;
@@ -116,4 +117,29 @@ it('lets one of two --resume started at once take the killed run over and finish
   // In the store: every trace once, the run finished, and its lease let go.
   expect(query<{ n: number; traces: number }>('select count(*) n, count(distinct trace_id) traces from results')[0]).toEqual({ n: N, traces: N });
   expect(query<{ finished: number; lease: string | null }>('select finished_at is not null finished, lease_token lease from runs')[0]).toEqual({ finished: 1, lease: null });
+});
+
+it('takes over a holder that went silent (stopped, not dead) after the timeout; the former holder, woken, writes nothing more and fails (exit 2)', async () => {
+  const args = ['run', 'suite.yaml', '--db', 'silent.db', '--concurrency', '2', '--commit-every', String(GROUP)];
+  const first = shadowgate(args);
+  for (let i = 0; i < 800 && stored('silent.db') < 2 * GROUP; i++) await sleep(25);
+  const id = query<{ run_id: string }>('select run_id from runs', 'silent.db')[0]!.run_id;
+  first.child.kill('SIGSTOP');
+  try {
+    // Its heartbeat (every 5 s by default) is soon older than a 1.5 s timeout: the process lives, but says nothing.
+    await sleep(1600);
+    const second = shadowgate([...args, '--resume', id, '--json', 'silent.json'], { SHADOWGATE_LEASE_TIMEOUT_MS: '1500' });
+    for (let i = 0; i < 800 && query<{ pid: number }>('select lease_pid pid from runs', 'silent.db')[0]?.pid !== second.child.pid; i++) await sleep(25);
+    first.child.kill('SIGCONT');
+    const [former, taker] = await Promise.all([first.done, second.done]);
+    expect(former.status).toBe(2);
+    expect(former.stderr).toContain(`error: run ${id} is no longer this process's to write: it is held by pid ${taker.pid} on host ${hostname()} (last heartbeat `);
+    expect(taker.status).toBe(0);
+    const out = JSON.parse(readFileSync(join(dir, 'silent.json'), 'utf8'));
+    expect(out.issues).toEqual([]);
+    expect(out.results.map((r: { traceId: string }) => r.traceId).sort()).toEqual(Array.from({ length: N }, (_, i) => `t${i}`).sort());
+    expect(query<{ n: number; traces: number }>('select count(*) n, count(distinct trace_id) traces from results', 'silent.db')[0]).toEqual({ n: N, traces: N });
+  } finally {
+    first.child.kill('SIGKILL');
+  }
 });
