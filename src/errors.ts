@@ -32,13 +32,15 @@ export class ShadowgateError extends Error {
 export interface Issue {
   file: string;
   line?: number;
+  /** 1-based column, where the problem is a place in the text (a YAML syntax error). */
+  column?: number;
   /** Dotted key path inside the record, e.g. `steps.2.args`. */
   path?: string;
   message: string;
 }
 
 export function formatIssue(issue: Issue): string {
-  const where = issue.line === undefined ? issue.file : `${issue.file}:${issue.line}`;
+  const where = issue.line === undefined ? issue.file : `${issue.file}:${issue.line}${issue.column === undefined ? '' : `:${issue.column}`}`;
   const path = issue.path ? ` ${issue.path}:` : '';
   return `${where}:${path} ${issue.message}`;
 }
@@ -85,6 +87,15 @@ export class StoreError extends ShadowgateError {
 export class DuplicateResultError extends StoreError {
   constructor(runId: string, key: string) {
     super(`result ${key} is already stored for run ${runId}`);
+  }
+}
+
+/** The run's lease is held by another writer: this process may not write into the run. */
+export class LeaseLostError extends StoreError {
+  constructor(runId: string, holder: string) {
+    super(`run ${runId} is no longer this process's to write: it is held by ${holder}`, {
+      hint: 'another `--resume` took the run over after this process went quiet; its results are kept',
+    });
   }
 }
 

@@ -377,6 +377,7 @@ async function runCommand(outside: CliIo, suiteFiles: string[], opts: RunFlags, 
   // One Redactor for the run: every value of every key it holds, removed from whatever it writes and prints.
   const redactor = runRedactor(io.env, suites, opts.otelEndpoint);
   io = redactingIo(outside, redactor);
+  const leaseTimeout = leaseTimeoutMs(io.env);
   const otel = createOtelExport(io, opts, redactor);
   const store: Store = createSqliteStore(resolve(io.cwd, opts.db));
   let exit: number = EXIT.ok;
@@ -395,6 +396,7 @@ async function runCommand(outside: CliIo, suiteFiles: string[], opts: RunFlags, 
           workers: opts.workers,
           trials: opts.trials,
           resume: opts.resume,
+          ...(leaseTimeout !== undefined ? { lease: { timeoutMs: leaseTimeout } } : {}),
           strict: opts.strict,
           baseline,
           noiseFloor: opts.noiseFloor,
@@ -439,6 +441,15 @@ async function runCommand(outside: CliIo, suiteFiles: string[], opts: RunFlags, 
     await otel?.shutdown();
   }
   return exit;
+}
+
+/** `SHADOWGATE_LEASE_TIMEOUT_MS`: how long a run's holder may stay silent before a `--resume` takes it over (tests shorten it). */
+function leaseTimeoutMs(env: CliIo['env']): number | undefined {
+  const value = env.SHADOWGATE_LEASE_TIMEOUT_MS;
+  if (value === undefined || value === '') return undefined;
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 1) throw new UsageError(`SHADOWGATE_LEASE_TIMEOUT_MS must be a positive number of milliseconds, not ${JSON.stringify(value)}`);
+  return ms;
 }
 
 /** Runs the CLI on `argv` (user arguments only) and returns the exit code; never exits the process. */

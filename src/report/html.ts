@@ -1,4 +1,5 @@
 import { DRY_RUN_MARK, type GateCheck, type Verdict } from '../gate/gate.js';
+import { unreadableLocations } from '../gate/coverage.js';
 import type { RateMetric, RunMetrics } from '../metrics/summary.js';
 import { DECIDED_STATUSES, type ResultStatus, type TraceResult } from '../replay/types.js';
 import type { RunOutcome } from '../run/run-suite.js';
@@ -85,7 +86,8 @@ function reportView(outcome: RunOutcome, results: readonly TraceResult[], option
     checks: gate.checks.map((c) => ({ ...c, name: c.dryRun ? `${c.name} ${DRY_RUN_MARK}` : c.name, value: checkValue(c, c.value), threshold: checkValue(c, c.threshold), cls: verdictClass(c.status) })),
     summary: summaryRows(outcome),
     warnings: outcome.warnings,
-    issues: { count: outcome.issues.length, first: outcome.issues[0] ? `${outcome.issues[0].file}:${outcome.issues[0].line} ${outcome.issues[0].message}` : null },
+    // Lines, not problems: one bad line may have several.
+    issues: { count: unreadableLocations(outcome.issues).length, first: outcome.issues[0] ? `${outcome.issues[0].file}:${outcome.issues[0].line} ${outcome.issues[0].message}` : null },
     agreementChart: agreementChart(m, options.baseline, gate.checks.find((c) => c.name === 'agreement')?.threshold ?? null),
     ...costView(m, options.baseline),
     ...toolView(m),

@@ -2,6 +2,7 @@ import { formatIssue } from '../errors.js';
 import type { RunMetrics, RateMetric } from '../metrics/summary.js';
 import type { RunOutcome } from '../run/run-suite.js';
 import { DRY_RUN_MARK, inconclusiveReasons, type GateResult } from '../gate/gate.js';
+import { unreadableLocations } from '../gate/coverage.js';
 import { DECIDED_STATUSES, type TraceResult } from '../replay/types.js';
 
 import { forTerminal } from './escape.js';
@@ -68,7 +69,9 @@ export function renderRunSummary(outcome: RunOutcome, notable: readonly TraceRes
     for (const r of notable) lines.push(`    ${forTerminal(describeResult(r))}`);
   }
   if (outcome.issues.length > 0) {
-    lines.push('', `  ${outcome.issues.length} bad trace line(s) skipped:`);
+    const bad = unreadableLocations(outcome.issues).length;
+    // Lines, not problems: one bad line may have several.
+    lines.push('', `  ${bad} bad trace line(s) skipped${outcome.issues.length > bad ? ` (${outcome.issues.length} problems)` : ''}:`);
     for (const issue of outcome.issues.slice(0, 10)) lines.push(`    ${forTerminal(formatIssue(issue))}`);
     if (outcome.issues.length > 10) lines.push(`    … and ${outcome.issues.length - 10} more (shadowgate validate lists all)`);
   }

@@ -28,6 +28,7 @@ import { prepareCandidate, type ModelOptions } from './candidate.js';
 import { runRedactor } from './run-secrets.js';
 import { redactingStore } from '../store/redacting.js';
 import { createResultWriter, DEFAULT_COMMIT, type CommitPolicy } from './result-writer.js';
+import { acquireRunLease, type HeldLease, type LeaseOptions } from './lease.js';
 import type { TransportStats } from '../providers/transport.js';
 
 export interface ProgressEvent {
@@ -46,8 +47,10 @@ export interface RunOptions extends ModelOptions {
   concurrency?: number;
   /** When results are committed to the store: in groups of `results`, or after `ms`. @default { results: 500, ms: 100 } */
   commit?: Partial<CommitPolicy>;
-  /** Continue this stored run: only results it lacks are run. */
+  /** Continue this stored run: only results it lacks are run. Refused while another process holds the run's lease. */
   resume?: string;
+  /** The run's lease: one live writer per run (timeout of a silent holder, for tests). */
+  lease?: Pick<LeaseOptions, 'timeoutMs' | 'heartbeatMs'>;
   /** Any bad trace line fails the run before anything is replayed. */
   strict?: boolean;
   /** Overrides the suite's `trials`. */
@@ -120,6 +123,17 @@ export interface RunOutcome {
  * A failing trace is a result with status `error`, never a crash.
  */
 export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promise<RunOutcome> {
+  const leases = new Set<HeldLease>();
+  try {
+    return await executeRun(suite, options, leases);
+  } finally {
+    // The run lets go of its lease however it ends; a killed process's is taken over (see lease.ts).
+    for (const lease of leases) lease.release();
+  }
+}
+
+/** runSuite, which puts the lease of the run it opens into `leases` as soon as it holds it. */
+async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set<HeldLease>): Promise<RunOutcome> {
   const { now = () => new Date(), cwd = process.cwd() } = options;
   // Every write of the run (results, cache, review items, summary) without the secrets it holds.
   const redactor = options.redactor ?? runRedactor(options.env ?? process.env, [suite]);
@@ -156,7 +170,17 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
       : {}),
   };
   const accumulator = metricsAccumulator(settings);
-  const { meta, resuming } = openRun(suite, options, now, show);
+  // A store failure in a timer's commit, or the lease taken by another process: the run stops once the tasks in flight end.
+  let fatal: unknown;
+  let opened: ReturnType<typeof openRun>;
+  try {
+    opened = openRun(suite, options, now, show, (error) => void (fatal ??= error));
+  } catch (error) {
+    await candidate.close();
+    throw error;
+  }
+  const { meta, resuming, lease } = opened;
+  leases.add(lease);
   for (const result of resuming ? store.results(meta.runId) : []) accumulator.add(result);
   const resumed = resuming ? store.countResults(meta.runId) : 0;
 
@@ -169,7 +193,9 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
   options.onProgress?.({ done: finished, total });
 
   // A result counts (review queue, metrics, progress) once it is committed.
-  const writer = createResultWriter<{ trace: Trace; source: { file: string; line: number } }>(store, meta.runId, { ...DEFAULT_COMMIT, ...options.commit }, (pending, refused) => {
+  // Every group is written only while this process holds the run's lease.
+  const leased = { appendResults: (runId: string, entries: Parameters<Store['appendResults']>[1]) => store.appendResults(runId, entries, lease.token) };
+  const writer = createResultWriter<{ trace: Trace; source: { file: string; line: number } }>(leased, meta.runId, { ...DEFAULT_COMMIT, ...options.commit }, (pending, refused) => {
     const { trace, source } = pending.context;
     let { result } = pending;
     if (refused instanceof DuplicateResultError) {
@@ -224,7 +250,6 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
 
   // Tasks never reject for a trace's own problems; a failing store stops the run once the tasks in flight end.
   const pool = new Set<Promise<void>>();
-  let fatal: unknown;
   const schedule = async (task: () => Promise<void>) => {
     const running: Promise<void> = task()
       .catch((error: unknown) => void (fatal ??= error))
@@ -291,7 +316,7 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
   const recorded = candidate.finish(end);
   const modelCalls = candidate.modelStats();
   const finishedAt = end.toISOString();
-  store.finishRun(meta.runId, finishedAt, { counts, metrics, gate, issues: issues.length, warnings, modelCalls, shard: options.shard ?? null });
+  store.finishRun(meta.runId, finishedAt, { counts, metrics, gate, issues: issues.length, warnings, modelCalls, shard: options.shard ?? null }, lease.token);
   return { meta, finishedAt, counts, metrics, gate, issues, coverage, warnings, resumed, trials, modelCalls, settings, ...(options.shard ? { shard: options.shard } : {}), ...(recorded !== undefined ? { recorded } : {}) };
 }
 
@@ -476,8 +501,19 @@ function unstorable(result: TraceResult, error: unknown): TraceResult {
   };
 }
 
-function openRun(suite: ResolvedSuite, options: RunOptions, now: () => Date, show: (file: string) => string): { meta: RunMeta; resuming: boolean } {
+/**
+ * The run this process executes, new or resumed, with its lease: a run that another live
+ * process is executing is refused (LeaseHeldError, naming the holder) before anything is read.
+ */
+function openRun(
+  suite: ResolvedSuite,
+  options: RunOptions,
+  now: () => Date,
+  show: (file: string) => string,
+  onLost: (error: Error) => void,
+): { meta: RunMeta; resuming: boolean; lease: HeldLease } {
   const { store } = options;
+  const lease = (runId: string) => acquireRunLease(store, runId, { ...options.lease, onLost });
   if (options.resume) {
     const run = store.getRun(options.resume);
     if (!run) throw new NotFoundError(`no run ${options.resume} in the store`, 'list runs with `shadowgate runs`, or check --db');
@@ -488,7 +524,7 @@ function openRun(suite: ResolvedSuite, options: RunOptions, now: () => Date, sho
       );
     }
     const { finishedAt: _f, summary: _s, ...meta } = run;
-    return { meta, resuming: true };
+    return { meta, resuming: true, lease: lease(run.runId) };
   }
   const startedAt = now();
   const meta: RunMeta = {
@@ -509,7 +545,7 @@ function openRun(suite: ResolvedSuite, options: RunOptions, now: () => Date, sho
     replica: options.replica ?? 0,
   };
   store.createRun(meta);
-  return { meta, resuming: false };
+  return { meta, resuming: false, lease: lease(meta.runId) };
 }
 
 /** `20261121-232412-3fa9c1`: sortable by time, unique enough for one store. */

@@ -1,8 +1,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join, relative, resolve, sep } from 'node:path';
-import { parse } from 'yaml';
 import { ConfigError, ShadowgateError, type Issue } from '../errors.js';
 import { loadSuite, loadToolCatalog } from '../suite/load.js';
+import { parseYamlText } from '../suite/yaml.js';
 import { readTraceFile } from '../trace/reader.js';
 
 export interface ValidatedFile {
@@ -52,13 +52,9 @@ async function walk(dir: string): Promise<string[]> {
 async function validateFile(file: string): Promise<ValidatedFile> {
   if (extname(file) === '.jsonl') return validateTraces(file);
   if (extname(file) === '.yaml' || extname(file) === '.yml') {
-    let raw: unknown;
-    try {
-      raw = parse(await readFile(file, 'utf8'), { prettyErrors: false });
-    } catch (error) {
-      const line = (error as { linePos?: { line: number }[] }).linePos?.[0]?.line;
-      return { file, kind: 'unknown', issues: [{ file, line, message: `invalid YAML: ${(error as Error).message.split('\n')[0]}` }] };
-    }
+    const parsed = parseYamlText(await readFile(file, 'utf8'), file);
+    if (!parsed.ok) return { file, kind: 'unknown', issues: parsed.issues };
+    const raw: unknown = parsed.doc.toJS();
     const keys = raw !== null && typeof raw === 'object' ? raw : {};
     if ('candidate' in keys) return validateSuite(file);
     if (Array.isArray((keys as { tools?: unknown }).tools)) return validateCatalog(file);

@@ -1,7 +1,7 @@
-import { DuplicateResultError, StoreError } from '../errors.js';
+import { DuplicateResultError, LeaseLostError, StoreError } from '../errors.js';
 import type { Exchange } from '../providers/transport.js';
 import type { TraceResult } from '../replay/types.js';
-import type { ReviewItem, ReviewVerdictRecord, RunMeta, RunRecord, Store } from './types.js';
+import { describeLease, type ReviewItem, type ReviewVerdictRecord, type RunLease, type RunMeta, type RunRecord, type Store } from './types.js';
 
 /**
  * A Store in process memory, for tests and dry runs. It behaves as the SQLite
@@ -16,7 +16,12 @@ export function createMemoryStore(): Store {
   const exchanges = new Map<string, string>();
   const items: ReviewItem[] = [];
   const verdicts: ReviewVerdictRecord[] = [];
+  const leases = new Map<string, RunLease>();
   let openCursors = 0;
+  const assertLeased = (runId: string, token: string | undefined): void => {
+    const held = leases.get(runId);
+    if (token !== undefined && held?.token !== token) throw new LeaseLostError(runId, held ? describeLease(held) : 'no one');
+  };
   const assertWritable = (): void => {
     if (openCursors > 0) throw writeWhileReadingError();
   };
@@ -51,10 +56,11 @@ export function createMemoryStore(): Store {
       stored.set(key, JSON.stringify(result));
     },
 
-    appendResults(runId, entries) {
+    appendResults(runId, entries, lease) {
       assertWritable();
       const stored = results.get(runId);
       if (!stored) throw new StoreError(`cannot append to unknown run ${runId}`);
+      assertLeased(runId, lease);
       return entries.map(({ key, result }) => {
         if (stored.has(key)) return new DuplicateResultError(runId, key);
         try {
@@ -91,11 +97,38 @@ export function createMemoryStore(): Store {
       }
     },
 
-    finishRun(runId, finishedAt, summary) {
+    finishRun(runId, finishedAt, summary, lease) {
       assertWritable();
       const run = runs.get(runId);
       if (!run) throw new StoreError(`cannot finish unknown run ${runId}`);
+      assertLeased(runId, lease);
       runs.set(runId, { ...run, finishedAt, summary: copy(summary ?? null) });
+    },
+
+    acquireLease(runId, lease, { staleBefore, replacing }) {
+      assertWritable();
+      if (!runs.has(runId)) throw new StoreError(`cannot lease unknown run ${runId}`);
+      const held = leases.get(runId);
+      if (held === undefined || held.heartbeatAt < staleBefore || held.token === replacing) leases.set(runId, copy(lease));
+      return copy(leases.get(runId)!);
+    },
+
+    getLease(runId) {
+      const held = leases.get(runId);
+      return held ? copy(held) : null;
+    },
+
+    renewLease(runId, token, heartbeatAt) {
+      assertWritable();
+      const held = leases.get(runId);
+      if (held?.token !== token) return false;
+      leases.set(runId, { ...held, heartbeatAt });
+      return true;
+    },
+
+    releaseLease(runId, token) {
+      assertWritable();
+      if (leases.get(runId)?.token === token) leases.delete(runId);
     },
 
     enqueueReview(item) {

@@ -115,6 +115,17 @@ export const migrations: readonly Migration[] = [
         WHERE candidate LIKE '% (A/A)' OR candidate LIKE '% (A/A 1)' OR candidate LIKE '% (A/A 2)';
     `,
   },
+  {
+    version: 7,
+    name: 'run-lease',
+    // One live writer per run: who holds it, and when it last said it was alive (NULL: no one).
+    sql: `
+      ALTER TABLE runs ADD COLUMN lease_token TEXT;
+      ALTER TABLE runs ADD COLUMN lease_pid INTEGER;
+      ALTER TABLE runs ADD COLUMN lease_host TEXT;
+      ALTER TABLE runs ADD COLUMN lease_heartbeat_at TEXT;
+    `,
+  },
 ];
 
 /**

@@ -15,8 +15,9 @@ export function redactingStore(store: Store, redactor: Redactor): Store {
     ...store,
     createRun: (meta) => store.createRun(r.value(meta)),
     appendResult: (runId, key, result) => store.appendResult(runId, key, r.value(result)),
-    appendResults: (runId, entries) => store.appendResults(runId, entries.map(({ key, result }) => ({ key, result: r.value(result) }))),
-    finishRun: (runId, finishedAt, summary) => store.finishRun(runId, finishedAt, r.value(summary)),
+    // The lease token (last argument) passes through: it fences the writes, and is no secret.
+    appendResults: (runId, entries, lease) => store.appendResults(runId, entries.map(({ key, result }) => ({ key, result: r.value(result) })), lease),
+    finishRun: (runId, finishedAt, summary, lease) => store.finishRun(runId, finishedAt, r.value(summary), lease),
     putExchange: (exchange) => store.putExchange(r.value(exchange)),
     enqueueReview: (item) => store.enqueueReview(r.value(item)),
     addVerdict: (verdict) => store.addVerdict(r.value(verdict)),

@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { DuplicateResultError, StoreError } from '../errors.js';
+import { DuplicateResultError, LeaseLostError, StoreError } from '../errors.js';
 import type { TraceResult } from '../replay/types.js';
 import { migrate } from './migrations.js';
 import { writeWhileReadingError } from './memory.js';
-import type { AppendOutcome, ReviewItem, ReviewVerdictRecord, RunRecord, Store } from './types.js';
+import { describeLease, type AppendOutcome, type ReviewItem, type ReviewVerdictRecord, type RunLease, type RunRecord, type Store } from './types.js';
 
 const RUN_COLUMNS = `run_id AS runId, suite, suite_file AS suiteFile, suite_hash AS suiteHash,
   candidate_hash AS candidateHash, candidate, model, prompt_version AS promptVersion, phase, reference,
@@ -74,10 +74,39 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     'INSERT OR REPLACE INTO model_cache (key, request_json, status, response_body, latency_ms) VALUES (?, ?, ?, ?, ?)',
   );
 
+  const LEASE_COLUMNS = 'lease_token AS token, lease_pid AS pid, lease_host AS host, lease_heartbeat_at AS heartbeatAt';
+  const selectLease = db.prepare(`SELECT ${LEASE_COLUMNS} FROM runs WHERE run_id = ?`);
+  // The one statement that takes a lease: whoever's UPDATE matches first wins, and the other's then matches nothing.
+  const takeLease = db.prepare(`UPDATE runs SET lease_token = @token, lease_pid = @pid, lease_host = @host, lease_heartbeat_at = @heartbeatAt
+    WHERE run_id = @runId AND (lease_token IS NULL OR lease_heartbeat_at < @staleBefore OR lease_token = @replacing)`);
+  const touchLease = db.prepare('UPDATE runs SET lease_heartbeat_at = ? WHERE run_id = ? AND lease_token = ?');
+  const dropLease = db.prepare('UPDATE runs SET lease_token = NULL, lease_pid = NULL, lease_host = NULL, lease_heartbeat_at = NULL WHERE run_id = ? AND lease_token = ?');
+  const leaseOf = (runId: string): RunLease | null | undefined => {
+    const row = selectLease.get(runId) as { token: string | null; pid: number; host: string; heartbeatAt: string } | undefined;
+    return row === undefined ? undefined : row.token === null ? null : (row as RunLease);
+  };
+  /** Throws a LeaseLostError unless `token` (when given) holds the run's lease; inside a write transaction, so that nothing can take it between the check and the write. */
+  const assertLeased = (runId: string, token: string | undefined): void => {
+    if (token === undefined) return;
+    const held = leaseOf(runId);
+    if (held?.token !== token) throw new LeaseLostError(runId, held ? describeLease(held) : 'no one');
+  };
+  const acquire = db.transaction((runId: string, lease: RunLease, staleBefore: string, replacing: string | null): RunLease => {
+    const taken = takeLease.run({ ...lease, runId, staleBefore, replacing }).changes === 1;
+    const held = leaseOf(runId);
+    if (held === undefined) throw new StoreError(`cannot lease unknown run ${runId}`);
+    return taken ? lease : held!;
+  });
+  const finishLeased = db.transaction((runId: string, finishedAt: string, summaryJson: string, token: string | undefined): number => {
+    assertLeased(runId, token);
+    return updateRun.run(finishedAt, summaryJson, runId).changes;
+  });
+
   // One transaction for a group: a refused result (duplicate, not JSON) is that result's outcome, and
   // the statement's failure leaves the transaction going; anything else rolls the group back.
-  const appendGroup = db.transaction((runId: string, entries: readonly { key: string; result: TraceResult }[]): AppendOutcome[] =>
-    entries.map(({ key, result }) => {
+  const appendGroup = db.transaction((runId: string, entries: readonly { key: string; result: TraceResult }[], lease: string | undefined): AppendOutcome[] => {
+    assertLeased(runId, lease);
+    return entries.map(({ key, result }) => {
       let json: string;
       try {
         json = JSON.stringify(result);
@@ -92,8 +121,8 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
         if (refused instanceof DuplicateResultError) return refused;
         throw refused;
       }
-    }),
-  );
+    });
+  });
 
   // better-sqlite3 refuses any write while an iterate() cursor is open on the
   // connection; say so plainly instead of its TypeError.
@@ -144,10 +173,11 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       }
     },
 
-    appendResults(runId, entries) {
+    appendResults(runId, entries, lease) {
       assertWritable();
       try {
-        return appendGroup(runId, entries);
+        // IMMEDIATE: the write lock is taken before the lease is read, so no other writer comes between.
+        return appendGroup.immediate(runId, entries, lease);
       } catch (error) {
         return fail(error);
       }
@@ -198,15 +228,50 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       }
     },
 
-    finishRun(runId, finishedAt, summary) {
+    finishRun(runId, finishedAt, summary, lease) {
       assertWritable();
       let changes: number;
       try {
-        changes = updateRun.run(finishedAt, JSON.stringify(summary ?? null), runId).changes;
+        changes = finishLeased.immediate(runId, finishedAt, JSON.stringify(summary ?? null), lease);
       } catch (error) {
         return fail(error);
       }
       if (changes === 0) throw new StoreError(`cannot finish unknown run ${runId}`);
+    },
+
+    acquireLease(runId, lease, { staleBefore, replacing }) {
+      assertWritable();
+      try {
+        return acquire.immediate(runId, lease, staleBefore, replacing ?? null);
+      } catch (error) {
+        return fail(error);
+      }
+    },
+
+    getLease(runId) {
+      try {
+        return leaseOf(runId) ?? null;
+      } catch (error) {
+        return fail(error);
+      }
+    },
+
+    renewLease(runId, token, heartbeatAt) {
+      assertWritable();
+      try {
+        return touchLease.run(heartbeatAt, runId, token).changes === 1;
+      } catch (error) {
+        return fail(error);
+      }
+    },
+
+    releaseLease(runId, token) {
+      assertWritable();
+      try {
+        dropLease.run(runId, token);
+      } catch (error) {
+        fail(error);
+      }
     },
 
     enqueueReview(item) {

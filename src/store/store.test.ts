@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DuplicateResultError, StoreError } from '../errors.js';
+import { DuplicateResultError, LeaseLostError, StoreError } from '../errors.js';
 import { resultKey, type TraceResult } from '../replay/types.js';
 import { createMemoryStore } from './memory.js';
 import { migrations } from './migrations.js';
@@ -243,6 +243,61 @@ describe.each([
     expect(store.countResults('nope')).toBe(0);
   });
 
+  describe('the run lease', () => {
+    const lease = (token: string, heartbeatAt = '2025-01-01T00:00:10.000Z') => ({ token, pid: 4242, host: 'host-a', heartbeatAt });
+    const staleBefore = '2025-01-01T00:00:00.000Z';
+
+    it('is free on a new run, taken by the first taker, and refused to a second while its heartbeat is fresh', () => {
+      store.createRun(aRun());
+      expect(store.getLease('run-1')).toBeNull();
+      expect(store.acquireLease('run-1', lease('a'), { staleBefore })).toEqual(lease('a'));
+      expect(store.acquireLease('run-1', lease('b'), { staleBefore })).toEqual(lease('a'));
+      expect(store.getLease('run-1')).toEqual(lease('a'));
+    });
+
+    it('is taken over when its heartbeat is older than staleBefore, or when the taker names its token as a dead holder', () => {
+      store.createRun(aRun());
+      store.acquireLease('run-1', lease('a', '2024-12-31T23:59:59.000Z'), { staleBefore });
+      expect(store.acquireLease('run-1', lease('b'), { staleBefore }).token).toBe('b');
+      expect(store.acquireLease('run-1', lease('c'), { staleBefore, replacing: 'a' }).token).toBe('b');
+      expect(store.acquireLease('run-1', lease('c'), { staleBefore, replacing: 'b' }).token).toBe('c');
+    });
+
+    it('renews the heartbeat of its holder only, and is free again once released by its holder', () => {
+      store.createRun(aRun());
+      store.acquireLease('run-1', lease('a'), { staleBefore });
+      expect(store.renewLease('run-1', 'b', '2025-01-01T00:00:20.000Z')).toBe(false);
+      expect(store.renewLease('run-1', 'a', '2025-01-01T00:00:20.000Z')).toBe(true);
+      expect(store.getLease('run-1')?.heartbeatAt).toBe('2025-01-01T00:00:20.000Z');
+      store.releaseLease('run-1', 'b');
+      expect(store.getLease('run-1')?.token).toBe('a');
+      store.releaseLease('run-1', 'a');
+      expect(store.getLease('run-1')).toBeNull();
+      expect(store.acquireLease('run-1', lease('b'), { staleBefore }).token).toBe('b');
+    });
+
+    it('keeps the leases of runs apart, and refuses to lease an unknown run', () => {
+      store.createRun(aRun());
+      store.createRun(aRun({ runId: 'run-2' }));
+      store.acquireLease('run-1', lease('a'), { staleBefore });
+      expect(store.acquireLease('run-2', lease('b'), { staleBefore }).token).toBe('b');
+      expect(() => store.acquireLease('run-3', lease('c'), { staleBefore })).toThrow(StoreError);
+    });
+
+    it('writes a group or finishes a run with a token only while that token holds the lease: otherwise a LeaseLostError and nothing kept', () => {
+      store.createRun(aRun());
+      store.acquireLease('run-1', lease('a', '2024-12-31T23:59:59.000Z'), { staleBefore });
+      expect(store.appendResults('run-1', [{ key: resultKey('t-1', 0), result: aResult('t-1') }], 'a')).toEqual([null]);
+      store.acquireLease('run-1', lease('b'), { staleBefore });
+      expect(() => store.appendResults('run-1', [{ key: resultKey('t-2', 0), result: aResult('t-2') }], 'a')).toThrow(LeaseLostError);
+      expect(() => store.finishRun('run-1', '2025-01-01T00:05:00.000Z', {}, 'a')).toThrow(/pid 4242 on host host-a/);
+      expect([...store.resultKeys('run-1')]).toEqual([resultKey('t-1', 0)]);
+      expect(store.getRun('run-1')?.finishedAt).toBeNull();
+      store.finishRun('run-1', '2025-01-01T00:05:00.000Z', {}, 'b');
+      expect(store.getRun('run-1')?.finishedAt).toBe('2025-01-01T00:05:00.000Z');
+    });
+  });
+
   it('caches model exchanges by key, replacing an entry stored again under the same key', () => {
     const exchange = {
       key: 'k1',
@@ -304,8 +359,8 @@ describe('SQLite store on a file', () => {
   it('migrates a store made before runs were marked as replicas: rows kept, A/A runs found by their label', () => {
     const db = new Database(dbFile());
     db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-    const before = migrations.filter((m) => m.name !== 'run-replica');
-    expect(before).toHaveLength(migrations.length - 1);
+    const replica = migrations.find((m) => m.name === 'run-replica')!;
+    const before = migrations.filter((m) => m.version < replica.version);
     for (const step of before) {
       db.exec(step.sql);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(step.version, step.name, '2025-01-01T00:00:00.000Z');
@@ -323,6 +378,22 @@ describe('SQLite store on a file', () => {
       expect(store.listRuns().filter(isEvidenceRun).map((r) => r.runId).sort()).toEqual(['named', 'own']);
     } finally {
       store.close();
+    }
+  });
+
+  it('gives a run lease to the first of two connections, and tells the second who holds it', () => {
+    const first = createSqliteStore(dbFile());
+    const second = createSqliteStore(dbFile());
+    try {
+      first.createRun(aRun());
+      const staleBefore = '2025-01-01T00:00:00.000Z';
+      const a = first.acquireLease('run-1', { token: 'a', pid: 1, host: 'h', heartbeatAt: '2025-01-01T00:00:10.000Z' }, { staleBefore });
+      const b = second.acquireLease('run-1', { token: 'b', pid: 2, host: 'h', heartbeatAt: '2025-01-01T00:00:10.000Z' }, { staleBefore });
+      expect([a.token, b.token]).toEqual(['a', 'a']);
+      expect(second.getLease('run-1')).toEqual(a);
+    } finally {
+      first.close();
+      second.close();
     }
   });
 

@@ -59,6 +59,24 @@ export function isEvidenceRun(run: Pick<RunRecord, 'finishedAt' | 'replica'>): b
   return run.finishedAt !== null && run.replica === 0;
 }
 
+/**
+ * Who is executing a run: one live writer per run. The holder refreshes `heartbeatAt` while it
+ * runs; a lease whose heartbeat has gone quiet, or whose holder is found dead, may be taken over.
+ */
+export interface RunLease {
+  /** Random, one per hold: the writes of the holder carry it, and stop once another holder has taken the run. */
+  token: string;
+  pid: number;
+  host: string;
+  /** When the holder last said it is alive (ISO 8601, UTC). */
+  heartbeatAt: string;
+}
+
+/** A lease's holder in words, for refusals: `pid 4242 on host ci-7 (last heartbeat 2026-01-01T10:00:00.000Z)`. */
+export function describeLease(lease: Pick<RunLease, 'pid' | 'host' | 'heartbeatAt'>): string {
+  return `pid ${lease.pid} on host ${lease.host} (last heartbeat ${lease.heartbeatAt})`;
+}
+
 /** What became of one result of a group: stored, or the error that kept it out (a DuplicateResultError, or one serializing it). */
 export type AppendOutcome = null | Error;
 
@@ -78,8 +96,10 @@ export interface Store {
    * Appends a group of results in one transaction (one commit, however many results): each
    * is stored, or refused on its own (a duplicate key, a result that is not JSON) without
    * failing the others; a failure of the store itself fails the whole group, and nothing of it is kept.
+   * With `lease` (a token), the group is stored only while that token holds the run's lease, checked in
+   * the same transaction; otherwise a LeaseLostError, and nothing of it is kept.
    */
-  appendResults(runId: string, entries: readonly { key: string; result: TraceResult }[]): AppendOutcome[];
+  appendResults(runId: string, entries: readonly { key: string; result: TraceResult }[], lease?: string): AppendOutcome[];
   /** Whether a result is stored for (runId, key). */
   hasResult(runId: string, key: string): boolean;
   /** The keys of the results stored for a run. */
@@ -89,7 +109,21 @@ export interface Store {
   resultsOfTrace(runId: string, traceId: string): TraceResult[];
   /** Results in the order they were appended, streamed. */
   results(runId: string): IterableIterator<TraceResult>;
-  finishRun(runId: string, finishedAt: string, summary: unknown): void;
+  /** Marks a run finished; with `lease`, only while that token holds its lease (else a LeaseLostError). */
+  finishRun(runId: string, finishedAt: string, summary: unknown, lease?: string): void;
+  /**
+   * Takes a run's lease for `lease.token`, atomically (two takers racing cannot both win), when
+   * it is free, its heartbeat is older than `staleBefore`, or it is held by the token `replacing`
+   * (a holder the caller found dead). Returns the lease held afterwards: `lease` when it was taken,
+   * the other holder's when not. An unknown run is a StoreError.
+   */
+  acquireLease(runId: string, lease: RunLease, conditions: { staleBefore: string; replacing?: string }): RunLease;
+  /** The run's lease, or null when no one holds it. */
+  getLease(runId: string): RunLease | null;
+  /** Refreshes the heartbeat of the lease `token` holds; false when the token holds it no longer. */
+  renewLease(runId: string, token: string, heartbeatAt: string): boolean;
+  /** Lets go of the lease, when `token` still holds it. */
+  releaseLease(runId: string, token: string): void;
   /** The response cache: a model exchange by its request key. */
   getExchange(key: string): Exchange | undefined;
   /** Stores (or replaces) a model exchange under its request key. */

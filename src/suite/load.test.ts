@@ -104,6 +104,14 @@ gate:
     expect(await configIssues(loadSuite(file))).toEqual([{ file, line: 9, path: 'gate.agreemnt', message: 'unknown key' }]);
   });
 
+  it('reports a YAML syntax error at its line and column, as a config error', async () => {
+    const file = await writeSuite(moduleSuite('name: refunds-again\n'));
+    const error = await loadSuite(file).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues).toEqual([{ file, line: 7, column: 1, message: 'invalid YAML: Map keys must be unique' }]);
+    expect((error as ConfigError).message).toBe(`invalid configuration:\n  ${file}:7:1: invalid YAML: Map keys must be unique`);
+  });
+
   it('reports several problems in one ConfigError, each at its line', async () => {
     const file = await writeSuite(`name: refunds
 traces: ["../traces/refunds/*.jsonl"]
@@ -245,6 +253,12 @@ describe('loadToolCatalog', () => {
         { name: 'issue_refund', effect: 'write-irreversible', ack: { status: 'ok' } },
       ],
     });
+  });
+
+  it('reports a YAML syntax error of the catalog at its line and column', async () => {
+    const file = join(dir, 'fixtures', 'bad.yaml');
+    await writeFile(file, 'tools:\n  - name: a\n    effect: read\n    effect: write-external\n');
+    expect(await configIssues(loadToolCatalog(file))).toEqual([{ file, line: 4, column: 5, message: 'invalid YAML: Map keys must be unique' }]);
   });
 
   it('reports each duplicate tool name', async () => {

@@ -46,21 +46,33 @@ export function parseYaml<S extends z.ZodType>(
   schema: S,
   check?: (raw: unknown) => RawProblem[],
 ): ({ ok: true } & LoadedYaml<z.output<S>>) | { ok: false; issues: Issue[] } {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      issues: doc.errors.map((e) => ({ file, line: e.linePos?.[0].line, message: `invalid YAML: ${e.message.split('\n')[0]}` })),
-    };
-  }
+  const parsed = parseYamlText(text, file);
+  if (!parsed.ok) return parsed;
+  const { doc, lineCounter } = parsed;
   const lineOf = (path: readonly PropertyKey[], key?: string) => locate(doc, lineCounter, path, key);
   const raw: unknown = doc.toJS() ?? {};
   const extra: Issue[] = (check?.(raw) ?? []).map((p) => ({ file, line: lineOf(p.path), path: p.path.join('.'), message: p.message }));
-  const parsed = schema.safeParse(raw, { error: requiredMessage });
-  if (parsed.success && extra.length === 0) return { ok: true, value: parsed.data, lineOf };
-  const issues = parsed.success ? [] : zodIssues(parsed.error, file, lineOf);
+  const checked = schema.safeParse(raw, { error: requiredMessage });
+  if (checked.success && extra.length === 0) return { ok: true, value: checked.data, lineOf };
+  const issues = checked.success ? [] : zodIssues(checked.error, file, lineOf);
   return { ok: false, issues: [...issues, ...extra].sort((a, b) => (a.line ?? 0) - (b.line ?? 0)) };
+}
+
+/**
+ * Parses YAML text into a document; each syntax error is an issue at its line and column
+ * (`file:3:9: invalid YAML: …`), whichever file it is (suite, catalog, drift config).
+ */
+export function parseYamlText(text: string, file: string): { ok: true; doc: Document; lineCounter: LineCounter } | { ok: false; issues: Issue[] } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length === 0) return { ok: true, doc, lineCounter };
+  return {
+    ok: false,
+    issues: doc.errors.map((e) => {
+      const { line, col } = lineCounter.linePos(e.pos[0]);
+      return { file, line, column: col, message: `invalid YAML: ${e.message.split('\n')[0]}` };
+    }),
+  };
 }
 
 /** The line of the node at `path` (or of `key` inside it), else of its nearest ancestor. */

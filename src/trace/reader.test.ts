@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { aTrace } from '../testing/builders.js';
-import { parseTraceLine, readTraceFile, type TraceLine } from './reader.js';
+import { parseTraceLine, readTraceFile, tooDeep, type TraceLine } from './reader.js';
+import { MAX_TRACE_DEPTH } from './schema.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -117,5 +118,54 @@ describe('byte-order mark', () => {
     const lines: TraceLine[] = [];
     for await (const line of readTraceFile(file)) lines.push(line);
     expect(lines.map((l) => l.ok)).toEqual([true]);
+  });
+});
+
+/** `{ a: { a: … { a: 1 } } }`: `levels` objects inside one another. */
+function nested(levels: number): unknown {
+  let value: unknown = 1;
+  for (let i = 0; i < levels; i++) value = { a: value };
+  return value;
+}
+
+describe('the depth limit of a trace', () => {
+  // The trace is level 1 and its input level 2: input may hold MAX_TRACE_DEPTH - 1 levels.
+  const withInput = (input: unknown) => JSON.stringify({ ...good('deep'), input });
+
+  it('reads a trace nested exactly to the limit', () => {
+    expect(parseTraceLine(withInput(nested(MAX_TRACE_DEPTH - 1)), 'f.jsonl', 1)?.ok).toBe(true);
+  });
+
+  it('refuses a trace one level deeper, at the path of the first value too deep, before the schema is checked', () => {
+    const text = withInput(nested(MAX_TRACE_DEPTH)).replace('"workflow":', '"workflw":');
+    const line = parseTraceLine(text, 'f.jsonl', 3);
+    const path = ['input', ...Array.from({ length: MAX_TRACE_DEPTH - 1 }, () => 'a')];
+    expect(line).toEqual({
+      ok: false,
+      file: 'f.jsonl',
+      line: 3,
+      issues: [{ file: 'f.jsonl', line: 3, path: `${path.slice(0, 8).join('.')}.…`, message: `nested deeper than ${MAX_TRACE_DEPTH} levels of arrays and objects (the limit of a trace); the path goes on for ${path.length - 8} more keys` }],
+    });
+  });
+
+  it('refuses a trace nested 10,000 levels deep with a located issue, not a stack overflow', () => {
+    // Written out as text: JSON.stringify itself would run out of stack on it.
+    const text = withInput({ list: ['DEEP'] }).replace('"DEEP"', `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`);
+    const line = parseTraceLine(text, 'f.jsonl', 1);
+    expect(line?.ok).toBe(false);
+    expect(line?.ok === false && line.issues.map((i) => i.path)).toEqual(['input.list.0.a.a.a.a.a.…']);
+  });
+
+  it('does not count brackets inside strings, escaped quotes included', () => {
+    const brackets = `\\"${'[{'.repeat(2 * MAX_TRACE_DEPTH)}`;
+    expect(parseTraceLine(withInput({ text: brackets }), 'f.jsonl', 1)?.ok).toBe(true);
+  });
+
+  it('finds the first value too deep in document order', () => {
+    const both = { first: [[[1]]], second: { b: { c: {} } } };
+    expect(tooDeep(JSON.stringify(both), both, 3)).toEqual(['first', 0, 0]);
+    const second = { first: [[1]], second: { b: { c: {} } } };
+    expect(tooDeep(JSON.stringify(second), second, 3)).toEqual(['second', 'b', 'c']);
+    expect(tooDeep(JSON.stringify(second), second, 4)).toBeUndefined();
   });
 });

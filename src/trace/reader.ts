@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Issue } from '../errors.js';
-import { TraceSchema, type Trace } from './schema.js';
-import { zodIssues } from './zod-issues.js';
+import { MAX_TRACE_DEPTH, TraceSchema, type Trace } from './schema.js';
+import { formatPath, zodIssues } from './zod-issues.js';
 
 export type TraceLine =
   | { ok: true; file: string; line: number; trace: Trace }
@@ -33,7 +33,54 @@ export function parseTraceLine(text: string, file: string, line: number): TraceL
   } catch (error) {
     return { ok: false, file, line, issues: [{ file, line, message: `invalid JSON: ${(error as Error).message}` }] };
   }
+  const deep = tooDeep(text, raw, MAX_TRACE_DEPTH);
+  if (deep) {
+    const shown = deep.length > 8 ? `${formatPath(deep.slice(0, 8))}.…` : formatPath(deep);
+    const message = `nested deeper than ${MAX_TRACE_DEPTH} levels of arrays and objects (the limit of a trace)${deep.length > 8 ? `; the path goes on for ${deep.length - 8} more keys` : ''}`;
+    return { ok: false, file, line, issues: [{ file, line, path: shown, message }] };
+  }
   const parsed = TraceSchema.safeParse(raw, { error: (issue) => (issue.input === undefined ? 'required' : undefined) });
   if (!parsed.success) return { ok: false, file, line, issues: zodIssues(parsed.error, file, line) };
   return { ok: true, file, line, trace: parsed.data };
+}
+
+/**
+ * The path of the first value (in document order) nested deeper than `limit` levels, or
+ * undefined. The text, valid JSON, is scanned first, without allocating, since almost every
+ * line is shallow; only a line that is too deep is walked, without recursion, for the path.
+ */
+export function tooDeep(text: string, value: unknown, limit: number): (string | number)[] | undefined {
+  if (!exceedsDepth(text, limit)) return undefined;
+  type Frame = { value: unknown; level: number; key: string | number | null; parent: Frame | null };
+  const stack: Frame[] = [{ value, level: 1, key: null, parent: null }];
+  while (stack.length > 0) {
+    const frame = stack.pop()!;
+    if (frame.value === null || typeof frame.value !== 'object') continue;
+    if (frame.level > limit) {
+      const path: (string | number)[] = [];
+      for (let f: Frame | null = frame; f !== null && f.key !== null; f = f.parent) path.unshift(f.key);
+      return path;
+    }
+    const entries: [string | number, unknown][] = Array.isArray(frame.value) ? frame.value.map((v, i) => [i, v]) : Object.entries(frame.value);
+    // Pushed last first, so that the first key is walked first.
+    for (let i = entries.length - 1; i >= 0; i--) stack.push({ value: entries[i]![1], level: frame.level + 1, key: entries[i]![0], parent: frame });
+  }
+  return undefined;
+}
+
+/** Whether valid JSON text opens more than `limit` arrays and objects inside one another. */
+function exceedsDepth(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // a backslash escapes the next character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      if (++depth > limit) return true;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return false;
 }

@@ -84,6 +84,13 @@ export type Phase = z.infer<typeof PhaseSchema>;
 
 export const TRACE_SCHEMA_ID = 'shadowgate.trace/v1';
 
+/**
+ * How deeply arrays and objects may nest in one trace line, the trace itself being level 1.
+ * Deeper values are refused when the line is read (a located issue), so that no later step
+ * (canonical JSON, a comparison, the copy sent to a candidate process) runs out of stack on them.
+ */
+export const MAX_TRACE_DEPTH = 256;
+
 /** One recorded run of one workflow on one case: `shadowgate.trace/v1`. */
 export const TraceSchema = z.strictObject({
   schema: z.literal(TRACE_SCHEMA_ID),
