@@ -13,6 +13,7 @@
 //                        --workers`); a build without it runs the candidate in one process, and
 //                        the table says so. Default: 1, then the machine's available cores.
 //   --commit-every <n>   results committed per transaction (default: the run's own, 500 or 100 ms)
+//   --concurrency <n>    traces in flight (default 8)
 //
 // Each size runs in its own process so that its peak RSS is its own. CPU s is the harness
 // process's own CPU time (user + system): on a busy machine it varies far less than the wall
@@ -45,13 +46,14 @@ if (args[0] === '--child') {
   const pool = hasWorkers();
   const workers = flag('--workers') ? [Number(flag('--workers'))] : pool ? [...new Set([1, availableParallelism()])] : [1];
   const commitEvery = flag('--commit-every') ? Number(flag('--commit-every')) : undefined;
+  const concurrency = flag('--concurrency') ? Number(flag('--concurrency')) : 8;
   console.log(`node ${process.version}, ${process.platform}/${process.arch}, ${availableParallelism()} core(s), build ${DIST === join(ROOT, 'dist') ? 'dist' : DIST}`);
   if (!pool) console.log('this build has no worker pool (--workers): the candidate runs in the harness process, 1 worker');
   console.log('traces           N  workers   seconds   traces/s   CPU s   peak RSS   children: CPU s   peak RSS');
   for (const kind of kinds) {
     for (const n of sizes) {
       for (const w of workers) {
-        const setting = { n, kind, workers: pool ? w : undefined, commitEvery };
+        const setting = { n, kind, workers: pool ? w : undefined, commitEvery, concurrency };
         const out = spawnSync(process.execPath, [script, '--child', JSON.stringify(setting)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
         if (out.status !== 0) throw new Error(`bench child failed for ${JSON.stringify(setting)}`);
         const r = JSON.parse(out.stdout.trim().split('\n').at(-1));
@@ -71,7 +73,7 @@ function hasWorkers() {
   return existsSync(program) && readFileSync(program, 'utf8').includes("'--workers");
 }
 
-async function child({ n, kind, workers, commitEvery }) {
+async function child({ n, kind, workers, commitEvery, concurrency = 8 }) {
   const pool = watchPool();
   const { loadSuite, runSuite, createSqliteStore, writeRunJson } = await import(pathToFileURL(join(DIST, 'index.js')).href);
   const dir = mkdtempSync(join(tmpdir(), 'sg-bench-'));
@@ -84,7 +86,7 @@ async function child({ n, kind, workers, commitEvery }) {
     const cpu = process.cpuUsage();
     const outcome = await runSuite(suite, {
       store,
-      concurrency: 8,
+      concurrency,
       cwd: dir,
       ...(workers ? { workers } : {}),
       ...(commitEvery ? { commit: { results: commitEvery } } : {}),
