@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error a plain ESM script shared with the fixture's README instructions
@@ -148,7 +149,10 @@ describe('a run that fails after its candidate started', () => {
       // Registered after the run's own exit listeners, so that it looks once they ran.
       process.on('exit', () => console.log('scratch folders left: ' + [...scratch()].filter((f) => !before.has(f)).length));
     `;
-    const ran = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8', timeout: 20_000 });
+    // A temporary folder of its own: other test files running at the same time make scratch folders too.
+    const tmp = mkdtempSync(join(tmpdir(), 'sg-pool-end-'));
+    const ran = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8', timeout: 20_000, env: { ...process.env, TMPDIR: tmp } });
+    rmSync(tmp, { recursive: true, force: true });
     expect(ran.signal).toBeNull();
     expect(ran.stdout).toContain('no run no-such-run in the store');
     expect(ran.stdout).toContain('scratch folders left: 0');
