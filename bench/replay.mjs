@@ -13,12 +13,16 @@
 //                        --workers`); a build without it runs the candidate in one process, and
 //                        the table says so. Default: 1, then the machine's available cores.
 //   --commit-every <n>   results committed per transaction (default: the run's own, 500 or 100 ms)
+//   --concurrency <n>    traces in flight (default 8)
 //
 // Each size runs in its own process so that its peak RSS is its own. CPU s is the harness
 // process's own CPU time (user + system): on a busy machine it varies far less than the wall
-// time. Neither counts a worker pool's children. SHADOWGATE_BENCH_DIST=<dist folder> measures
-// another build (an older one, for a before/after) with this same bench.
-import { spawnSync } from 'node:child_process';
+// time. A worker pool's children are counted apart (read from /proc, see watchPool): their
+// CPU time summed, and their peak RSS summed (each child's own high-water mark, so an upper
+// bound of what they held at once). SHADOWGATE_BENCH_DIST=<dist folder> measures another
+// build (an older one, for a before/after) with this same bench.
+import childProcess, { spawnSync } from 'node:child_process';
+import { syncBuiltinESMExports } from 'node:module';
 import { createReadStream, createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -42,18 +46,21 @@ if (args[0] === '--child') {
   const pool = hasWorkers();
   const workers = flag('--workers') ? [Number(flag('--workers'))] : pool ? [...new Set([1, availableParallelism()])] : [1];
   const commitEvery = flag('--commit-every') ? Number(flag('--commit-every')) : undefined;
+  const concurrency = flag('--concurrency') ? Number(flag('--concurrency')) : 8;
   console.log(`node ${process.version}, ${process.platform}/${process.arch}, ${availableParallelism()} core(s), build ${DIST === join(ROOT, 'dist') ? 'dist' : DIST}`);
   if (!pool) console.log('this build has no worker pool (--workers): the candidate runs in the harness process, 1 worker');
-  console.log('traces           N  workers   seconds   traces/s   CPU s   peak RSS');
+  console.log('traces           N  workers   seconds   traces/s   CPU s   peak RSS   children: CPU s   peak RSS');
   for (const kind of kinds) {
     for (const n of sizes) {
       for (const w of workers) {
-        const setting = { n, kind, workers: pool ? w : undefined, commitEvery };
+        const setting = { n, kind, workers: pool ? w : undefined, commitEvery, concurrency };
         const out = spawnSync(process.execPath, [script, '--child', JSON.stringify(setting)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
         if (out.status !== 0) throw new Error(`bench child failed for ${JSON.stringify(setting)}`);
         const r = JSON.parse(out.stdout.trim().split('\n').at(-1));
         console.log(
-          `${kind.padEnd(9)} ${String(n).padStart(7)}  ${String(pool ? w : 1).padStart(7)}   ${r.seconds.toFixed(2).padStart(7)}   ${Math.round(r.perSecond).toLocaleString('en').padStart(8)}   ${r.cpuSeconds.toFixed(1).padStart(5)}   ${r.peakRssMb.toFixed(0).padStart(5)} MB`,
+          `${kind.padEnd(9)} ${String(n).padStart(7)}  ${String(pool ? w : 1).padStart(7)}   ${r.seconds.toFixed(2).padStart(7)}   ${Math.round(r.perSecond).toLocaleString('en').padStart(8)}   ${r.cpuSeconds.toFixed(1).padStart(5)}   ${r.peakRssMb.toFixed(0).padStart(5)} MB   ${
+            r.children ? `${r.childCpuSeconds.toFixed(1).padStart(15)}   ${r.childrenPeakRssSumMb.toFixed(0).padStart(5)} MB` : '           none'
+          }`,
         );
       }
     }
@@ -66,7 +73,8 @@ function hasWorkers() {
   return existsSync(program) && readFileSync(program, 'utf8').includes("'--workers");
 }
 
-async function child({ n, kind, workers, commitEvery }) {
+async function child({ n, kind, workers, commitEvery, concurrency = 8 }) {
+  const pool = watchPool();
   const { loadSuite, runSuite, createSqliteStore, writeRunJson } = await import(pathToFileURL(join(DIST, 'index.js')).href);
   const dir = mkdtempSync(join(tmpdir(), 'sg-bench-'));
   try {
@@ -78,7 +86,7 @@ async function child({ n, kind, workers, commitEvery }) {
     const cpu = process.cpuUsage();
     const outcome = await runSuite(suite, {
       store,
-      concurrency: 8,
+      concurrency,
       cwd: dir,
       ...(workers ? { workers } : {}),
       ...(commitEvery ? { commit: { results: commitEvery } } : {}),
@@ -89,9 +97,70 @@ async function child({ n, kind, workers, commitEvery }) {
     store.close();
     if (outcome.counts.total !== n) throw new Error(`expected ${n} results, got ${outcome.counts.total}`);
     const peakRssMb = process.resourceUsage().maxRSS / 1024;
-    console.log(JSON.stringify({ n, seconds, perSecond: n / seconds, cpuSeconds: (user + system) / 1e6, peakRssMb }));
+    const children = pool.stop();
+    console.log(JSON.stringify({ n, seconds, perSecond: n / seconds, cpuSeconds: (user + system) / 1e6, peakRssMb, ...children }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The worker pool's children, seen from outside: every process the run forks is sampled from
+ * /proc (Linux) every 20 ms until it ends, and its last sample kept: CPU time (utime + stime)
+ * and peak RSS (VmHWM, a high-water mark, so a late sample loses nothing). What a child does in
+ * its last 20 ms may be missed from its CPU time. Where /proc is absent the figures are null.
+ */
+function watchPool() {
+  const seen = new Map();
+  const tick = 100; // USER_HZ: the unit of /proc/<pid>/stat's times, 100 on Linux
+  const sample = () => {
+    for (const [pid, last] of seen) {
+      if (last.gone) continue;
+      const status = readFileSyncSafe(`/proc/${pid}/status`);
+      const stat = readFileSyncSafe(`/proc/${pid}/stat`);
+      if (!status || !stat) {
+        last.gone = true;
+        continue;
+      }
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (hwm) last.hwmKb = Number(hwm[1]);
+      last.cpu = (Number(fields[11]) + Number(fields[12])) / tick;
+    }
+  };
+  const timer = setInterval(sample, 20);
+  const original = childProcess.fork;
+  childProcess.fork = function (...a) {
+    const proc = original.apply(this, a);
+    const last = { hwmKb: 0, cpu: 0, gone: false };
+    seen.set(proc.pid, last);
+    // Its figures as late as they can be read: when its channel closes (it is ending) and at its exit.
+    proc.once('disconnect', sample);
+    return proc;
+  };
+  syncBuiltinESMExports();
+  return {
+    stop() {
+      clearInterval(timer);
+      childProcess.fork = original;
+      syncBuiltinESMExports();
+      if (seen.size === 0) return { children: 0, childCpuSeconds: null, childPeakRssMb: null };
+      const all = [...seen.values()];
+      return {
+        children: all.length,
+        childCpuSeconds: all.reduce((sum, c) => sum + c.cpu, 0),
+        childPeakRssMb: Math.max(...all.map((c) => c.hwmKb)) / 1024,
+        childrenPeakRssSumMb: all.reduce((sum, c) => sum + c.hwmKb, 0) / 1024,
+      };
+    },
+  };
+}
+
+function readFileSyncSafe(file) {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
   }
 }
 

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error a plain ESM script shared with the fixture's README instructions
@@ -87,6 +88,50 @@ describe('the parent/child protocol', () => {
   });
 });
 
+describe('messages sent together', () => {
+  it('fail one at a time: a tool call or an outcome that cannot be copied to the other process fails only its own trace', async () => {
+    const { createCandidatePool } = await import('../../src/replay/pool/pool.js');
+    const pool = createCandidatePool({
+      module: join(ROOT, 'test/fixtures/pool/unclonable.mjs'),
+      workers: 1,
+      llm: {},
+      tools: ['lookup'],
+      allow: { childProcess: false, worker: false, addons: false, fsWrite: [] },
+      env: {},
+    });
+    const calls: unknown[] = [];
+    const host = {
+      callTool: async (_name: string, args: Record<string, unknown>) => (calls.push(args), { found: args.id }),
+      request: async () => new Response(null, { status: 404 }),
+      attempt: () => {
+        throw new Error('no attempt expected');
+      },
+    };
+    try {
+      await pool.start();
+      // Started in the same turn, so that their messages to and from the child travel together.
+      const ends = await Promise.all(
+        [
+          { mode: 'tool-args', n: 1 },
+          { mode: 'outcome', n: 2 },
+          { mode: 'plain', n: 3 },
+          { mode: 'plain', n: 4 },
+        ].map((input, i) => pool.run({ id: `t${i}`, caseId: `t${i}`, workflow: 'w', trial: 0 }, input, host, new AbortController().signal)),
+      );
+      expect(ends[0]).toEqual({ kind: 'done', value: { decision: { tool: 'rejected', message: expect.stringMatching(/could not be cloned/) } } });
+      expect(ends[1]).toMatchObject({ kind: 'threw', error: { code: 'CANDIDATE_OUTPUT_INVALID', message: expect.stringMatching(/cannot be sent to shadowgate.*could not be cloned/) } });
+      expect(ends.slice(2)).toEqual([
+        { kind: 'done', value: { decision: { action: 'ok', n: 3, lookup: { found: 3 } } } },
+        { kind: 'done', value: { decision: { action: 'ok', n: 4, lookup: { found: 4 } } } },
+      ]);
+      // The call whose arguments could not be sent never reached the harness.
+      expect(calls).toEqual([{ id: 3 }, { id: 4 }]);
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
 describe('a run that fails after its candidate started', () => {
   it('ends: the candidate’s idle processes do not keep a program that uses the library alive', async () => {
     const { spawnSync } = await import('node:child_process');
@@ -104,11 +149,10 @@ describe('a run that fails after its candidate started', () => {
       // Registered after the run's own exit listeners, so that it looks once they ran.
       process.on('exit', () => console.log('scratch folders left: ' + [...scratch()].filter((f) => !before.has(f)).length));
     `;
-    // A temp folder of its own, so that other tests' scratch folders do not count here.
-    const { mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const own = mkdtempSync(join(tmpdir(), 'sg-pool-end-'));
-    const ran = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8', timeout: 20_000, env: { ...process.env, TMPDIR: own } });
+    // A temporary folder of its own: other test files running at the same time make scratch folders too.
+    const tmp = mkdtempSync(join(tmpdir(), 'sg-pool-end-'));
+    const ran = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8', timeout: 20_000, env: { ...process.env, TMPDIR: tmp } });
+    rmSync(tmp, { recursive: true, force: true });
     expect(ran.signal).toBeNull();
     expect(ran.stdout).toContain('no run no-such-run in the store');
     expect(ran.stdout).toContain('scratch folders left: 0');

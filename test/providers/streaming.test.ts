@@ -133,8 +133,10 @@ describe.each([
     const second = read('replay.json');
     expect(second.modelCalls).toMatchObject({ requests: calls, cassetteHits: calls, network: 0 });
     expect(second.metrics.cost.spentUsd).toBe(0);
-    expect(second.results.map((r) => r.decision)).toEqual(first.results.map((r) => r.decision));
-    const usage = (run: RunJson) => run.results.map((r) => r.steps.filter((s) => s.type === 'llm').map((s) => [s.usage, s.costUsd]));
+    // Results are listed in the order they finished, which timing decides: compared trace by trace.
+    const byTrace = (run: RunJson) => [...run.results].sort((a, b) => a.traceId.localeCompare(b.traceId));
+    expect(byTrace(second).map((r) => r.decision)).toEqual(byTrace(first).map((r) => r.decision));
+    const usage = (run: RunJson) => byTrace(run).map((r) => r.steps.filter((s) => s.type === 'llm').map((s) => [s.usage, s.costUsd]));
     expect(usage(second)).toEqual(usage(first));
     expect(second.results.flatMap((r) => r.steps.filter((s) => s.type === 'llm').map((s) => s.servedFrom))).toEqual(
       Array.from({ length: calls }, () => 'cassette'),

@@ -19,6 +19,7 @@ import { PLACEHOLDER_KEY, type Attempt, type ChildInit, type ChildMessage, type 
 // Taken before candidate code can replace or remove them.
 const send = process.send!.bind(process) as (message: ChildMessage, callback?: (error: Error | null) => void) => boolean;
 const exit = process.exit.bind(process);
+const later = setImmediate;
 
 const inFlight = new Map<number, AbortController>();
 const context = new AsyncLocalStorage<{ job: number; traceId: string }>();
@@ -30,15 +31,47 @@ function owner(): { job: number | null; startedBy: string | null; stray: boolean
   return { job: null, startedBy: store?.traceId ?? null, stray: true };
 }
 
+/** Attempts are sent at once, with what was queued before them: the process may be about to end (an `exit` handler, a crash). */
 function report(attempt: Attempt): void {
   trySend({ t: 'attempt', ...owner(), attempt });
+  flush();
 }
 
+/** Messages queued in this turn of the event loop: one IPC write for all of them (see `flush`). */
+let outbox: ChildMessage[] = [];
+
 function trySend(message: ChildMessage): void {
+  if (outbox.push(message) === 1) later(flush);
+}
+
+function flush(): void {
+  const messages = outbox;
+  outbox = [];
+  if (messages.length === 0) return;
+  try {
+    send(messages.length === 1 ? messages[0]! : { t: 'batch', messages });
+  } catch {
+    // A value that cannot be sent (a candidate's outcome with a function in it), or the channel is gone: one at a time.
+    for (const message of messages) sendOne(message);
+  }
+}
+
+function sendOne(message: ChildMessage): void {
   try {
     send(message);
-  } catch {
-    // The channel is gone: the parent has ended this process's work.
+  } catch (error) {
+    if (message.t === 'tool') {
+      // Arguments that cannot be sent (a function in them): the call fails, as the candidate's own mistake.
+      pendingTools.get(message.call)?.reject(error as Error);
+      pendingTools.delete(message.call);
+    }
+    if (message.t !== 'done') return; // the channel is gone: the parent has ended this process's work
+    const why = `the candidate's outcome cannot be sent to shadowgate: ${(error as Error).message}`;
+    try {
+      send({ t: 'threw', job: message.job, error: { name: 'DataCloneError', code: 'CANDIDATE_OUTPUT_INVALID', message: why } });
+    } catch {
+      // the channel is gone
+    }
   }
 }
 
@@ -77,6 +110,7 @@ const SECRET_HEADERS = new Set(['authorization', 'x-api-key', 'api-key', 'cookie
 // A crash ends this process; the parent ends the traces it had in flight as CANDIDATE_CRASHED.
 const crash = (error: unknown) => {
   const e = error instanceof Error ? error : new Error(String(error));
+  flush();
   try {
     send({ t: 'crash', error: { message: e.message, stack: e.stack } }, () => exit(70));
   } catch {
@@ -92,6 +126,11 @@ let run: ((input: unknown, ctx: unknown) => unknown) | undefined;
 let init: ChildInit | undefined;
 
 process.on('message', (message: ParentMessage) => {
+  if (message.t === 'batch') for (const m of message.messages) receive(m);
+  else receive(message);
+});
+
+function receive(message: ParentMessage): void {
   switch (message.t) {
     case 'init':
       void load(message);
@@ -143,7 +182,7 @@ process.on('message', (message: ParentMessage) => {
       process.channel?.unref();
       return;
   }
-});
+}
 
 async function load(message: ChildInit): Promise<void> {
   init = message;
@@ -176,15 +215,7 @@ function start(job: RunJob): void {
     }
     // From here on, whatever this trace's code still does is a stray.
     inFlight.delete(job.job);
-    if (threw) {
-      trySend({ t: 'threw', job: job.job, error: errorData(failure, 'CANDIDATE_THREW') });
-      return;
-    }
-    try {
-      send({ t: 'done', job: job.job, value });
-    } catch (error) {
-      trySend({ t: 'threw', job: job.job, error: { name: 'DataCloneError', code: 'CANDIDATE_OUTPUT_INVALID', message: `the candidate's outcome cannot be sent to shadowgate: ${(error as Error).message}` } });
-    }
+    trySend(threw ? { t: 'threw', job: job.job, error: errorData(failure, 'CANDIDATE_THREW') } : { t: 'done', job: job.job, value });
   });
 }
 
@@ -193,12 +224,7 @@ function contextFor(job: RunJob, signal: AbortSignal) {
     new Promise<unknown>((resolve, reject) => {
       const id = nextCall++;
       pendingTools.set(id, { resolve, reject });
-      try {
-        send({ t: 'tool', job: job.job, call: id, name, args: args ?? {} });
-      } catch (error) {
-        pendingTools.delete(id);
-        reject(error);
-      }
+      trySend({ t: 'tool', job: job.job, call: id, name, args: args ?? {} });
     });
   const names = init!.tools;
   const tools = new Proxy({} as Record<string, ReturnType<typeof call>>, {

@@ -76,6 +76,8 @@ interface Child {
   exited: Promise<void>;
   /** Waits on this child besides its jobs (its start, its end): while any, it keeps shadowgate's process alive. */
   waits: number;
+  /** Messages for it queued in this turn of the event loop, sent as one batch by `flush`. */
+  outbox: ParentMessage[];
 }
 
 /**
@@ -115,13 +117,19 @@ export function createCandidatePool(options: PoolOptions) {
       stderr: '',
       exited: new Promise<void>((res) => proc.once('exit', () => res())),
       waits: 1,
+      outbox: [],
     };
     child.ready.catch(() => {}).finally(() => (child.waits--, hold(child)));
     proc.stderr?.on('data', (data: Buffer) => (child.stderr = (child.stderr + data.toString()).slice(-4000)));
-    proc.on('message', (message: ChildMessage) => {
+    const receive = (message: ChildMessage) => {
       if (message.t === 'ready') readyResolve();
       else if (message.t === 'load-error') readyReject(new ConfigError([{ file: options.module, message: message.message }]));
       else handle(child, message);
+    };
+    proc.on('message', (message: ChildMessage) => {
+      if (message?.t !== 'batch') return receive(message);
+      // One level only: a batch inside a batch is not something the child sends.
+      if (Array.isArray(message.messages)) for (const m of message.messages) if (m?.t !== 'batch') receive(m);
     });
     proc.on('error', () => {}); // a failed send to a dead child; its exit says what happened
     proc.once('exit', (code, signal) => {
@@ -152,10 +160,18 @@ export function createCandidatePool(options: PoolOptions) {
     for (const handle of handles) (busy ? handle?.ref : handle?.unref)?.call(handle);
   }
 
+  /** Queues a message for the child; everything queued in one turn of the event loop goes in one write (`flush`). */
   function send(child: Child, message: ParentMessage): void {
-    if (child.dead || !child.process.connected) return;
+    if (child.dead) return;
+    if (child.outbox.push(message) === 1) setImmediate(flush, child);
+  }
+
+  function flush(child: Child): void {
+    const messages = child.outbox;
+    child.outbox = [];
+    if (child.dead || !child.process.connected || messages.length === 0) return;
     try {
-      child.process.send(message);
+      child.process.send(messages.length === 1 ? messages[0]! : { t: 'batch', messages });
     } catch {
       // The child is going away: its exit ends its traces.
     }

@@ -46,7 +46,9 @@ export type ParentMessage =
   /** A budget stopped the trace: the candidate's `ctx.signal` aborts. */
   | { t: 'abort'; job: number; reason: string }
   /** No more traces: the child lets its event loop end (`beforeExit` handlers run, and what they send is a stray). */
-  | { t: 'drain' };
+  | { t: 'drain' }
+  /** Messages queued in one turn of the event loop, sent as one: each IPC write costs a system call and a wake-up on the other side. */
+  | { t: 'batch'; messages: ParentMessage[] };
 
 /** A raw HTTP request, as the child's fetch, node:http(s) or an SDK made it; auth headers are removed before it is sent. */
 export interface ForwardedRequest {
@@ -83,7 +85,9 @@ export type ChildMessage =
   /** `run` threw or rejected: the error as data (code, message, name), as the harness records it. */
   | { t: 'threw'; job: number; error: { code: string; message: string; name?: string } }
   /** An uncaught exception or unhandled rejection: the child is about to end. */
-  | { t: 'crash'; error: { message: string; stack?: string } };
+  | { t: 'crash'; error: { message: string; stack?: string } }
+  /** Messages queued in one turn of the child's event loop, in order (never nested). */
+  | { t: 'batch'; messages: ChildMessage[] };
 
 /** The API-key value children see in place of a key: not a secret; the parent puts the run's key on every model request. */
 export const PLACEHOLDER_KEY = 'sk-shadowgate-placeholder';
