@@ -91,12 +91,7 @@ describe.each([
   const { dir, cleanup } = modelSuite('kind: module\nmodule: agent.mjs', 3);
   writeFileSync(join(dir, 'agent.mjs'), agent(api));
   afterAll(cleanup);
-  // Results are stored in the order they finish: compare runs trace by trace.
-  const read = (file: string) => {
-    const run = JSON.parse(readFileSync(join(dir, file), 'utf8')) as RunJson;
-    run.results.sort((a, b) => (a.traceId < b.traceId ? -1 : a.traceId > b.traceId ? 1 : 0));
-    return run;
-  };
+  const read = (file: string) => JSON.parse(readFileSync(join(dir, file), 'utf8')) as RunJson;
 
   it('is recorded live as a model step priced from its usage event, into the cassette, and replayed from it with no network and no key', async () => {
     const env = { OPENAI_API_KEY: FAKE_KEY, ANTHROPIC_API_KEY: FAKE_KEY };
