@@ -13,11 +13,13 @@ import { ShadowgateError, ToolCallError, type ErrorCode } from '../../errors.js'
 import { redactUrl } from '../../providers/transport.js';
 import { errorData } from '../supervise.js';
 import { recordDenials } from './child-capabilities.js';
+import { sealChannel } from './child-channel.js';
 import { interceptEverything, SandboxBlockedError } from './child-intercept.js';
 import { PLACEHOLDER_KEY, type Attempt, type ChildInit, type ChildMessage, type ParentMessage, type RunJob, type ToolFailure } from './protocol.js';
 
-// Taken before candidate code can replace or remove them.
-const send = process.send!.bind(process) as (message: ChildMessage, callback?: (error: Error | null) => void) => boolean;
+// Taken before candidate code can replace or remove them: what the candidate later does to process.send, process._send or process.channel reaches none of it.
+const channel = sealChannel((what) => report({ kind: 'blocked', method: 'IPC', target: what, why: "candidate code may not message shadowgate's process" }));
+const send = channel.send as (message: ChildMessage, callback?: (error: Error | null) => void) => boolean;
 const exit = process.exit.bind(process);
 
 const inFlight = new Map<number, AbortController>();
@@ -140,7 +142,7 @@ process.on('message', (message: ParentMessage) => {
       return;
     case 'drain':
       // Nothing of ours keeps the loop alive now: what the candidate left running (or its beforeExit handlers) decides, and the parent kills what lingers.
-      process.channel?.unref();
+      channel.unref();
       return;
   }
 });
