@@ -134,7 +134,9 @@ export async function prepareCandidate(suite: ResolvedSuite, store: Store, optio
         runLevelViolations: () => pool.runLevel().map(({ attempt, startedBy }): RunLevelViolation =>
           attempt.kind === 'denied'
             ? { kind: 'denied_capability', capability: { kind: attempt.capability ?? 'unknown', target: attempt.target }, startedBy, message: `${attempt.capability} ${attempt.target} denied by the sandbox's permission model` }
-            : { kind: 'stray_request', request: { method: attempt.method, url: attempt.target }, startedBy, message: `${attempt.method} ${attempt.target} blocked: ${attempt.why}` },
+            : attempt.kind === 'protocol'
+              ? { kind: 'protocol_violation', startedBy, message: `a candidate's process sent ${attempt.why}; refused, and the process was killed` }
+              : { kind: 'stray_request', request: { method: attempt.method, url: attempt.target }, startedBy, message: `${attempt.method} ${attempt.target} blocked: ${attempt.why}` },
         ),
         sandboxLoosenings: loosenings(allow),
       };

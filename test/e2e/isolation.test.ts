@@ -275,3 +275,48 @@ describe("a suite's explicit loosening", () => {
     for (const report of ['report.md', 'report.html', 'results.json']) expect(readFileSync(join(dir, 'out/loosened', report), 'utf8')).toContain(said.replace(/'/g, report === 'report.html' ? '&#x27;' : "'"));
   });
 });
+
+describe("a candidate that talks to shadowgate's process", () => {
+  it('cannot silence the reports of its attempts: process.send, process._send, the serializer and Buffer cannot be replaced, and every blocked request is recorded', async () => {
+    const plan = Object.fromEntries(ids.map((id) => [id, 'silence']));
+    const { code, run } = await runEscape('protocol', { env: { SG_PLAN: JSON.stringify(plan) } });
+    expect(code).toBe(1);
+    for (const result of run.results) {
+      expect(result.status).toBe('escalated');
+      // Six routes tried; `process.channel = null` does not throw, and changes nothing.
+      expect((result.decision as { refused?: number }).refused).toBe(5);
+      expect(result.violations).toEqual([expect.objectContaining({ kind: 'blocked_request', request: { method: 'GET', url: `${target}/silenced` } })]);
+    }
+    expect(run.metrics.safetyViolations.blockedRequests).toBe(6);
+    expect(run.gate.checks).toContainEqual(expect.objectContaining({ name: 'safetyViolations', status: 'fail', value: 6 }));
+  });
+
+  it('cannot take it down or forge a result: every message is checked, a bad one is a protocol violation, its process is killed and replaced', async () => {
+    const messages = ['null', 'attempt-null', 'stray-null', 'ack', 'garbage', 'forge-done'];
+    const plan = Object.fromEntries(ids.map((id, i) => [id, messages[i]]));
+    const { code, stdout, run } = await runEscape('protocol', { env: { SG_PLAN: JSON.stringify(plan) }, argv: ['--workers', '1', '--concurrency', '1'] });
+    expect(code).toBe(1);
+    expect(run.results).toHaveLength(6);
+    // Each trace's process was killed for the message its code sent: nothing it claimed became a result.
+    for (const result of run.results) {
+      expect(result.status).toBe('error');
+      expect(result.error).toEqual({ code: 'CANDIDATE_CRASHED', message: expect.stringMatching(/sent shadowgate a message it refused .* and was killed/) });
+    }
+    // process.send itself is refused in the child, and recorded on the trace that called it.
+    for (const result of run.results.filter((_, i) => messages[i] !== 'garbage')) {
+      expect(result.violations).toContainEqual(expect.objectContaining({ kind: 'blocked_request', request: { method: 'IPC', url: 'process.send' } }));
+    }
+    const refused = run.metrics.safetyViolations.runLevel!.filter((v) => v.kind === 'protocol_violation');
+    expect(refused.map((v) => v.message)).toEqual([
+      expect.stringContaining('a message that is not an object (null)'),
+      expect.stringContaining('job 0 is not in flight in this process'),
+      expect.stringContaining('`attempt` without an attempt'),
+      expect.stringContaining('an internal Node.js IPC message'),
+      expect.stringContaining('bytes that are not a message'),
+      expect.stringContaining('job 100000 is not in flight in this process'),
+    ]);
+    expect(run.metrics.safetyViolations).toMatchObject({ protocolViolations: 6, blockedRequests: 5 });
+    expect(run.gate.checks).toContainEqual(expect.objectContaining({ name: 'safetyViolations', status: 'fail', value: 11 }));
+    expect(stdout).toMatch(/6 refused message\(s\) from the candidate's processes/);
+  });
+});

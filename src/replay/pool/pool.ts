@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, InternalError, ToolCallError } from '../../errors.js';
 import { redactUrl } from '../../providers/transport.js';
 import type { ResultError } from '../types.js';
+import { checkChildMessage, protocolAttempt } from './check-message.js';
 import type { Attempt, ChildInit, ChildMessage, ParentMessage, RunJob, ToolFailure } from './protocol.js';
 
 /** What a suite lets its candidate's processes do beyond the default (reads only, writes to the scratch folder). */
@@ -67,6 +68,14 @@ interface Child {
   jobs: Map<number, Job>;
   /** Every job sent to this child, to name the trace a stray came from. */
   traceOf: Map<number, string>;
+  /** Every job ever sent to this child, and its trace: a late tool call or request, or a stray, may only name one of these. */
+  sent: Map<number, string>;
+  /** The trace ids of `sent`. */
+  traces: Set<string>;
+  /** It has said `ready` or `load-error`. */
+  started: boolean;
+  /** It sent a message the parent refused, and was killed for it: its traces in flight end CANDIDATE_CRASHED. */
+  refused?: string;
   ready: Promise<void>;
   dead: boolean;
   /** Why it is being killed (a budget), so that its other traces are evicted rather than crashed. */
@@ -110,6 +119,9 @@ export function createCandidatePool(options: PoolOptions) {
       process: proc,
       jobs: new Map(),
       traceOf: new Map(),
+      sent: new Map(),
+      traces: new Set(),
+      started: false,
       ready: new Promise<void>((res, rej) => ((readyResolve = res), (readyReject = rej))),
       dead: false,
       stderr: '',
@@ -118,21 +130,30 @@ export function createCandidatePool(options: PoolOptions) {
     };
     child.ready.catch(() => {}).finally(() => (child.waits--, hold(child)));
     proc.stderr?.on('data', (data: Buffer) => (child.stderr = (child.stderr + data.toString()).slice(-4000)));
-    proc.on('message', (message: ChildMessage) => {
-      if (message.t === 'ready') readyResolve();
-      else if (message.t === 'load-error') readyReject(new ConfigError([{ file: options.module, message: message.message }]));
+    proc.on('message', (raw: unknown, passed?: unknown) => {
+      // After a kill, what was already on its way is not looked at: a trace abandoned to its budget may still report.
+      if (child.dead || child.killedFor || child.refused) return closeHandle(passed);
+      if (passed) return (closeHandle(passed), refuse(child, 'a message carrying a handle'));
+      const checked = checkChildMessage(raw, { started: child.started, inFlight: (job) => child.jobs.has(job), sentJob: (job) => child.sent.has(job), sentTrace: (id) => child.traces.has(id) });
+      if (!checked.ok) return refuse(child, checked.why);
+      const message = checked.message;
+      if (message.t === 'ready') (child.started = true), readyResolve();
+      else if (message.t === 'load-error') (child.started = true), readyReject(new ConfigError([{ file: options.module, message: message.message }]));
       else handle(child, message);
     });
+    guardChannel(child);
     proc.on('error', () => {}); // a failed send to a dead child; its exit says what happened
     proc.once('exit', (code, signal) => {
       child.dead = true;
       children.splice(children.indexOf(child), 1);
-      const why = child.crash
+      const why = child.refused
+        ? `the candidate's process sent shadowgate a message it refused (${child.refused}) and was killed`
+        : child.crash
         ? `${child.crash.stack ?? child.crash.message}`
         : `the candidate's process ended (${signal ? `signal ${signal}` : `exit code ${code}`}) with its trace in flight${child.stderr.trim() ? `; its last output: ${child.stderr.trim().slice(-1000)}` : ''}`;
       readyReject(new ConfigError([{ file: options.module, message: `the candidate's process ended before it was ready: ${why}` }]));
       for (const job of child.jobs.values()) {
-        job.finish(child.killedFor ? { kind: 'evicted' } : { kind: 'crashed', error: { code: 'CANDIDATE_CRASHED', message: child.crash ? `uncaught in the candidate's process: ${why}` : why } });
+        job.finish(child.killedFor ? { kind: 'evicted' } : { kind: 'crashed', error: { code: 'CANDIDATE_CRASHED', message: child.crash && !child.refused ? `uncaught in the candidate's process: ${why}` : why } });
       }
       child.jobs.clear();
     });
@@ -150,6 +171,42 @@ export function createCandidatePool(options: PoolOptions) {
     const busy = child.jobs.size > 0 || child.waits > 0;
     const handles = [child.process, child.process.channel, child.process.stderr] as ({ ref?: () => void; unref?: () => void } | null | undefined)[];
     for (const handle of handles) (busy ? handle?.ref : handle?.unref)?.call(handle);
+  }
+
+  /**
+   * Refuses a message from a child: it is recorded as a run-level protocol violation and the
+   * child is killed (its traces in flight end CANDIDATE_CRASHED); a fresh one takes its place.
+   */
+  function refuse(child: Child, why: string): void {
+    if (child.dead || child.refused) return;
+    child.refused = why;
+    runLevel.push({ attempt: protocolAttempt(why), startedBy: null });
+    child.process.kill('SIGKILL');
+  }
+
+  /**
+   * Node's own IPC machinery in the parent trusts the child: an internal message
+   * (`{ cmd: 'NODE_HANDLE_ACK' }`) fails an assertion, and bytes that do not deserialize throw,
+   * both as uncaught exceptions in shadowgate's process. The pool passes no handles, so
+   * internal messages are refused, and a channel that cannot be read is a refused message.
+   */
+  function guardChannel(child: Child): void {
+    const proc = child.process;
+    proc.removeAllListeners('internalMessage');
+    proc.on('internalMessage', (_message: unknown, handle?: unknown) => {
+      closeHandle(handle);
+      refuse(child, 'an internal Node.js IPC message');
+    });
+    const pipe = channelHandle(proc);
+    const onread = pipe?.onread;
+    if (!pipe || typeof onread !== 'function') return;
+    pipe.onread = function (this: unknown, ...args: unknown[]) {
+      try {
+        return onread.apply(this, args);
+      } catch (error) {
+        refuse(child, `bytes that are not a message (${(error as Error).message})`);
+      }
+    };
   }
 
   function send(child: Child, message: ParentMessage): void {
@@ -215,7 +272,7 @@ export function createCandidatePool(options: PoolOptions) {
   }
 
   function stray(child: Child, job: unknown, attempt: Attempt, startedBy: string | null = null): void {
-    const from = startedBy ?? (typeof job === 'number' ? (child.traceOf.get(job) ?? null) : null);
+    const from = startedBy ?? (typeof job === 'number' ? (child.traceOf.get(job) ?? child.sent.get(job) ?? null) : null);
     runLevel.push({ attempt, startedBy: from });
   }
 
@@ -233,7 +290,7 @@ export function createCandidatePool(options: PoolOptions) {
 
   /** The child with the fewest traces in flight, or a new one while there are fewer than `workers`. */
   function pick(): Child {
-    const alive = children.filter((c) => !c.dead && !c.killedFor);
+    const alive = children.filter((c) => !c.dead && !c.killedFor && !c.refused);
     const least = alive.reduce<Child | undefined>((best, c) => (!best || c.jobs.size < best.jobs.size ? c : best), undefined);
     if (least && (least.jobs.size === 0 || alive.length >= options.workers)) return least;
     return spawn();
@@ -266,6 +323,8 @@ export function createCandidatePool(options: PoolOptions) {
         if (child.dead) return resolveEnd({ kind: 'evicted' });
         child.jobs.set(id, job);
         child.traceOf.set(id, trace.id);
+        child.sent.set(id, trace.id);
+        child.traces.add(trace.id);
         hold(child);
         signal.addEventListener(
           'abort',
@@ -339,6 +398,24 @@ function childEntry(): string {
   const entry = here.endsWith('.ts') ? resolve(dirname(here), '../../../dist/replay/pool/child.js') : join(dirname(here), 'child.js');
   if (!existsSync(entry)) throw new InternalError(`the candidate process entry point ${entry} is missing; run \`npm run build\``);
   return entry;
+}
+
+/** The raw pipe under a child's IPC channel (Node keeps it under a symbol); undefined if this Node version keeps it elsewhere. */
+function channelHandle(proc: ChildProcess): { onread?: unknown } | undefined {
+  const key = Object.getOwnPropertySymbols(proc).find((s) => s.description === 'kChannelHandle');
+  const handle = key ? (proc as unknown as Record<symbol, unknown>)[key] : undefined;
+  return typeof handle === 'object' && handle !== null ? (handle as { onread?: unknown }) : undefined;
+}
+
+/** Closes a handle (a socket, a server) a child passed along with a message: shadowgate takes none. */
+function closeHandle(handle: unknown): void {
+  const h = handle as { close?: () => void; destroy?: () => void } | null | undefined;
+  try {
+    if (typeof h?.destroy === 'function') h.destroy();
+    else if (typeof h?.close === 'function') h.close();
+  } catch {
+    // already closed
+  }
 }
 
 function toolFailure(error: unknown): ToolFailure {

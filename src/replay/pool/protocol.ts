@@ -61,8 +61,8 @@ export interface ForwardedRequest {
 
 /** How a candidate's request, connection or capability use was refused in the child. */
 export interface Attempt {
-  /** `blocked`: a network attempt that never became an HTTP request (socket, UDP, DNS, HTTP/2); `denied`: the permission model refused a capability. */
-  kind: 'blocked' | 'denied';
+  /** `blocked`: a network attempt that never became an HTTP request (socket, UDP, DNS, HTTP/2); `denied`: the permission model refused a capability; `protocol`: the parent refused a message from the child, and killed it. */
+  kind: 'blocked' | 'denied' | 'protocol';
   /** For blocked attempts: CONNECT, UDP, DNS, HTTP2, or the HTTP method of a stray request. */
   method: string;
   /** For denied attempts: fs-write, child-process, worker, addons, binding, signal. */
