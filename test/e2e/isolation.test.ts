@@ -2,6 +2,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createFakeApis } from '../providers/fake-apis.js';
@@ -150,6 +151,33 @@ describe('a candidate that reaches out from inside a trace', () => {
     expect(run.metrics.safetyViolations).toMatchObject({ blockedRequests: 6 * 6, deniedCapabilities: 7 * 6, strayRequests: 0 });
     expect(run.gate.checks).toContainEqual(expect.objectContaining({ name: 'safetyViolations', status: 'fail', value: 13 * 6 }));
     expect(stdout).toMatch(/36 blocked request\(s\), 42 denied capability\(ies\), 0 stray request\(s\) on 6 trace\(s\)/);
+  });
+});
+
+describe('a candidate that reaches for the handles under the sockets', () => {
+  it("gets out nowhere: a TCP handle from a server's handle constructor, a UDP handle's send and connect, a local socket and a socket on the IPC descriptor are refused and recorded", async () => {
+    const { code, run } = await runEscape('handles');
+    expect(code).toBe(1);
+    const { port } = sandboxTarget();
+    const refused = `refused -${constants.errno.ECONNREFUSED}`;
+    for (const result of run.results) {
+      expect(result.decision!.attempts).toEqual([
+        `tcp-handle: ${refused}`,
+        `udp-handle-send: ${refused}`,
+        `udp-handle-connect: ${refused}`,
+        `pipe-handle: ${refused}`,
+        'fd-socket: EPERM',
+      ]);
+      expect(result.violations!.map((v) => v.request)).toEqual([
+        { method: 'CONNECT', url: `127.0.0.1:${port}` },
+        { method: 'UDP', url: `127.0.0.1:${udpPort}` },
+        { method: 'UDP', url: `127.0.0.1:${udpPort}` },
+        { method: 'CONNECT', url: '/var/run/docker.sock' },
+        { method: 'OPEN', url: 'fd 3' },
+      ]);
+    }
+    expect(run.metrics.safetyViolations.blockedRequests).toBe(5 * 6);
+    expect(run.gate.checks).toContainEqual(expect.objectContaining({ name: 'safetyViolations', status: 'fail', value: 5 * 6 }));
   });
 });
 
