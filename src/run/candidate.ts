@@ -113,6 +113,7 @@ export async function prepareCandidate(suite: ResolvedSuite, store: Store, optio
         tools: catalog.tools.map((t) => t.name),
         allow,
         env: childEnv(suite, env),
+        importTimeoutMs: suite.sandbox?.importTimeoutMs,
       });
       try {
         await pool.start();
@@ -120,7 +121,8 @@ export async function prepareCandidate(suite: ResolvedSuite, store: Store, optio
         await pool.close();
         throw error;
       }
-      const runner = moduleRunner(pool, catalog, budgets.maxWallMs, llm);
+      // Candidate code is bounded in time whatever the suite says: a run() that never settles would hang the run.
+      const runner = moduleRunner(pool, catalog, budgets.maxWallMs ?? DEFAULT_MODULE_WALL_MS, llm);
       return {
         ...base,
         // A trace whose process was killed for another trace's budget did nothing wrong: it runs again, on a fresh process.
@@ -239,6 +241,9 @@ function createModelAccess(suite: ResolvedSuite, store: Store, options: ModelOpt
     },
   };
 }
+
+/** A module candidate's `maxWallMs` per trace when the suite sets none. */
+export const DEFAULT_MODULE_WALL_MS = 120_000;
 
 /** The suite's `sandbox.allow`, its folders made absolute (relative to the suite file). */
 function sandboxAllowances(suite: ResolvedSuite): SandboxAllowances {

@@ -76,7 +76,7 @@ interface Run {
 }
 
 /** Runs a suite over the six traces with a candidate from test/fixtures/pool/escape; returns the exit code and the results file. */
-async function runEscape(name: string, options: { env?: Record<string, string>; sandboxEnv?: string[]; allow?: string; suite?: string; traces?: string; argv?: string[]; out?: string } = {}) {
+async function runEscape(name: string, options: { env?: Record<string, string>; sandboxEnv?: string[]; allow?: string; sandbox?: string; suite?: string; traces?: string; argv?: string[]; out?: string } = {}) {
   const file = join(dir, 'suites', `${name}.yaml`);
   const env = { SG_TARGET: target, SG_UDP_PORT: String(udpPort), ...options.env };
   writeFileSync(
@@ -88,7 +88,7 @@ async function runEscape(name: string, options: { env?: Record<string, string>; 
       'candidate:',
       '  kind: module',
       `  module: ${JSON.stringify(join(ROOT, 'test/fixtures/pool/escape', `${name}.mjs`))}`,
-      `sandbox: { env: [${(options.sandboxEnv ?? Object.keys(env)).join(', ')}]${options.allow ? `, allow: ${options.allow}` : ''} }`,
+      `sandbox: { env: [${(options.sandboxEnv ?? Object.keys(env)).join(', ')}]${options.allow ? `, allow: ${options.allow}` : ''}${options.sandbox ? `, ${options.sandbox}` : ''} }`,
       'gate:',
       '  safetyViolations: { max: 0 }',
       options.suite ?? '',
@@ -254,6 +254,20 @@ describe('a candidate that tries to take the run down', () => {
     for (const id of [ids[0]!, ...ids.slice(3)]) expect(byId.get(id)!.status).toBe('escalated');
     // What the abort listener sent once the budget stopped its trace is a stray.
     expect(run.metrics.safetyViolations.runLevel).toEqual([expect.objectContaining({ kind: 'stray_request', request: { method: 'GET', url: `${target}/after-abort` } })]);
+  });
+});
+
+describe('a candidate whose module never finishes importing', () => {
+  it.each(['spin', 'wait'])('is killed after the import timeout (%s): every trace ends CANDIDATE_IMPORT_TIMEOUT, and after three processes no more are started', async (hang) => {
+    const { code, run } = await runEscape('hang-import', { env: { SG_HANG: hang }, sandbox: 'importTimeoutMs: 400', suite: '  errorRate: { max: 0 }' });
+    expect(code).toBe(1);
+    expect(run.results).toHaveLength(6);
+    for (const result of run.results) {
+      expect(result.status).toBe('error');
+      expect(result.error).toEqual({ code: 'CANDIDATE_IMPORT_TIMEOUT', message: expect.stringContaining('did not start and import') });
+    }
+    // The pool stopped starting processes: the traces after the third failed start failed at once.
+    expect(run.results.filter((r) => r.error!.message.includes('(3 processes in a row; no more are started)')).length).toBeGreaterThan(0);
   });
 });
 

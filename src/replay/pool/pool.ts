@@ -29,6 +29,16 @@ export interface PoolOptions {
   env: Record<string, string>;
   /** How long a child whose trace ran out of time may take to stop before it is killed. @default 500 */
   graceMs?: number;
+  /** How long a child may take to start and import the candidate before it is killed. @default 30000 */
+  importTimeoutMs?: number;
+}
+
+/** Children that failed to start in time, one after another, before the pool stops starting them. */
+const START_ATTEMPTS = 3;
+
+/** A child did not import the candidate in time: the traces waiting for it end CANDIDATE_IMPORT_TIMEOUT, the candidate's doing. */
+class ImportTimeout extends Error {
+  readonly code = 'CANDIDATE_IMPORT_TIMEOUT';
 }
 
 /** The harness side of one trace in a child: the mocked tools, the request handler and the session's record of violations. */
@@ -76,6 +86,8 @@ interface Child {
   started: boolean;
   /** It sent a message the parent refused, and was killed for it: its traces in flight end CANDIDATE_CRASHED. */
   refused?: string;
+  /** It did not import the candidate in time, and was killed. */
+  startTimedOut?: boolean;
   ready: Promise<void>;
   dead: boolean;
   /** Why it is being killed (a budget), so that its other traces are evicted rather than crashed. */
@@ -101,6 +113,11 @@ export function createCandidatePool(options: PoolOptions) {
   const children: Child[] = [];
   const runLevel: RunLevelAttempt[] = [];
   const graceMs = options.graceMs ?? 500;
+  const importTimeoutMs = options.importTimeoutMs ?? 30_000;
+  /** Children in a row that did not import the candidate in time; at START_ATTEMPTS, the pool gives up. */
+  let startTimeouts = 0;
+  const gaveUp = () =>
+    new ImportTimeout(`the candidate's process did not start and import ${options.module} within ${importTimeoutMs} ms${startTimeouts > 1 ? ` (${startTimeouts} processes in a row; no more are started)` : ''}`);
   let nextJob = 0;
   let closed = false;
 
@@ -129,6 +146,13 @@ export function createCandidatePool(options: PoolOptions) {
       waits: 1,
     };
     child.ready.catch(() => {}).finally(() => (child.waits--, hold(child)));
+    // The import is not the candidate's time, but it is bounded: a module that never finishes loading (a busy loop, a promise that never settles at its top level) is killed.
+    const startTimer = setTimeout(() => {
+      if (child.started || child.dead) return;
+      child.startTimedOut = true;
+      child.process.kill('SIGKILL');
+    }, importTimeoutMs);
+    child.ready.then(() => (startTimeouts = 0), () => {}).finally(() => clearTimeout(startTimer));
     proc.stderr?.on('data', (data: Buffer) => (child.stderr = (child.stderr + data.toString()).slice(-4000)));
     proc.on('message', (raw: unknown, passed?: unknown) => {
       // After a kill, what was already on its way is not looked at: a trace abandoned to its budget may still report.
@@ -145,6 +169,10 @@ export function createCandidatePool(options: PoolOptions) {
     proc.on('error', () => {}); // a failed send to a dead child; its exit says what happened
     proc.once('exit', (code, signal) => {
       child.dead = true;
+      if (child.startTimedOut) {
+        startTimeouts++;
+        readyReject(gaveUp());
+      }
       children.splice(children.indexOf(child), 1);
       const why = child.refused
         ? `the candidate's process sent shadowgate a message it refused (${child.refused}) and was killed`
@@ -306,17 +334,26 @@ export function createCandidatePool(options: PoolOptions) {
     scratchDir,
     /** Starts one child and waits until it has imported the candidate: a module that cannot be imported is a config error before any trace runs. */
     async start(): Promise<void> {
-      await pick().ready;
+      // A module that never finishes importing is the candidate's failure on every trace, not a config error.
+      await pick().ready.catch((error: unknown) => {
+        if (!(error instanceof ImportTimeout)) throw error;
+      });
     },
     /** Waits until the process the next trace goes to is ready (started, candidate imported). */
     async ready(): Promise<void> {
-      if (!closed) await pick().ready.catch(() => {});
+      if (!closed && startTimeouts < START_ATTEMPTS) await pick().ready.catch(() => {});
     },
     /** Runs the candidate on one trace; `signal` aborts it (a budget), and a child that then does not stop in time is killed. */
     async run(trace: RunJob['trace'], input: unknown, host: JobHost, signal: AbortSignal): Promise<JobEnd> {
       if (closed) throw new InternalError('the candidate pool is closed');
+      if (startTimeouts >= START_ATTEMPTS) return { kind: 'crashed', error: { code: 'CANDIDATE_IMPORT_TIMEOUT', message: gaveUp().message } };
       const child = pick();
-      await child.ready;
+      try {
+        await child.ready;
+      } catch (error) {
+        if (error instanceof ImportTimeout) return { kind: 'crashed', error: { code: error.code, message: error.message } };
+        throw error;
+      }
       const id = nextJob++;
       return new Promise<JobEnd>((resolveEnd) => {
         const job: Job = { id, traceId: trace.id, host, abandoned: false, finish: (end) => resolveEnd(end) };
