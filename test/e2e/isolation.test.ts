@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { constants } from 'node:os';
@@ -75,8 +76,19 @@ interface Run {
   gate: { verdict: string; checks: { name: string; status: string; value: unknown }[] };
 }
 
+type EscapeOptions = { env?: Record<string, string>; sandboxEnv?: string[]; allow?: string; sandbox?: string; suite?: string; traces?: string; argv?: string[]; out?: string };
+
 /** Runs a suite over the six traces with a candidate from test/fixtures/pool/escape; returns the exit code and the results file. */
-async function runEscape(name: string, options: { env?: Record<string, string>; sandboxEnv?: string[]; allow?: string; sandbox?: string; suite?: string; traces?: string; argv?: string[]; out?: string } = {}) {
+async function runEscape(name: string, options: EscapeOptions = {}) {
+  const env = writeEscapeSuite(name, options);
+  const out = options.out ?? `out/${name}.json`;
+  const { code, stdout, stderr } = await cliWithEnv(dir, env, 'run', `suites/${name}.yaml`, '--json', out, '--db', 'db.sqlite', '--no-cache', ...(options.argv ?? []));
+  const run = JSON.parse(readFileSync(join(dir, out), 'utf8')) as Run;
+  return { code, stdout, stderr, run };
+}
+
+/** Writes suites/<name>.yaml for a candidate from test/fixtures/pool/escape; returns the environment to run it with. */
+function writeEscapeSuite(name: string, options: EscapeOptions) {
   const file = join(dir, 'suites', `${name}.yaml`);
   const env = { SG_TARGET: target, SG_UDP_PORT: String(udpPort), ...options.env };
   writeFileSync(
@@ -94,10 +106,7 @@ async function runEscape(name: string, options: { env?: Record<string, string>; 
       options.suite ?? '',
     ].join('\n'),
   );
-  const out = options.out ?? `out/${name}.json`;
-  const { code, stdout, stderr } = await cliWithEnv(dir, env, 'run', `suites/${name}.yaml`, '--json', out, '--db', 'db.sqlite', '--no-cache', ...(options.argv ?? []));
-  const run = JSON.parse(readFileSync(join(dir, out), 'utf8')) as Run;
-  return { code, stdout, stderr, run };
+  return env;
 }
 
 const sandboxTarget = () => new URL(target);
@@ -268,6 +277,59 @@ describe('a candidate whose module never finishes importing', () => {
     }
     // The pool stopped starting processes: the traces after the third failed start failed at once.
     expect(run.results.filter((r) => r.error!.message.includes('(3 processes in a row; no more are started)')).length).toBeGreaterThan(0);
+  });
+});
+
+describe('a run that is interrupted or killed', () => {
+  /** The candidate processes of the CLI process `pid`: their pids and the scratch folder they may write to. */
+  const childrenOf = (pid: number) =>
+    readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .flatMap((p) => {
+        try {
+          const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+          const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+          const cmdline = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+          if (ppid !== pid || !cmdline.some((a) => a.endsWith('pool/child.js'))) return [];
+          return [{ pid: Number(p), scratch: cmdline.find((a) => a.includes('shadowgate-scratch-'))!.replace('--allow-fs-write=', '') }];
+        } catch {
+          return []; // gone while we looked
+        }
+      });
+  const alive = (pid: number) => {
+    try {
+      return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+  const until = async (what: () => boolean, ms: number) => {
+    for (const end = Date.now() + ms; !what() && Date.now() < end; ) await new Promise((resolve) => setTimeout(resolve, 50));
+    return what();
+  };
+
+  it.runIf(process.platform === 'linux').each([
+    ['SIGTERM', 'spin', 143],
+    ['SIGINT', 'spin', 130],
+    ['SIGKILL', 'abort-listener', null],
+  ] as const)('leaves no candidate process behind on %s (candidate: %s), and its scratch folder is removed when shadowgate can', async (signal, busy, expected) => {
+    const env = writeEscapeSuite('spin', { env: { SG_PLAN: JSON.stringify(Object.fromEntries(ids.map((id) => [id, busy]))) } });
+    const cli = spawn(process.execPath, [join(ROOT, 'bin/shadowgate.js'), 'run', 'suites/spin.yaml', '--db', `interrupted-${signal}.sqlite`, '--no-cache', '--workers', '2'], {
+      cwd: dir,
+      env: { ...process.env, ...env, CI: 'true' },
+      stdio: 'ignore',
+    });
+    const exited = new Promise<number | null>((resolve) => cli.on('exit', (code) => resolve(code)));
+    expect(await until(() => childrenOf(cli.pid!).length === 2, 20_000)).toBe(true);
+    const children = childrenOf(cli.pid!);
+    // The traces are in flight (a busy loop, or a promise that never settles).
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    cli.kill(signal);
+    expect(await exited).toBe(expected);
+    expect(await until(() => children.every((c) => !alive(c.pid)), 5000)).toBe(true);
+    // A killed shadowgate cannot remove anything; interrupted, it does.
+    if (signal !== 'SIGKILL') for (const c of children) expect(existsSync(c.scratch)).toBe(false);
+    else for (const c of children) rmSync(c.scratch, { recursive: true, force: true });
   });
 });
 

@@ -21,6 +21,23 @@ import { PLACEHOLDER_KEY, type Attempt, type ChildInit, type ChildMessage, type 
 const channel = sealChannel((what) => report({ kind: 'blocked', method: 'IPC', target: what, why: "candidate code may not message shadowgate's process" }));
 const send = channel.send as (message: ChildMessage, callback?: (error: Error | null) => void) => boolean;
 const exit = process.exit.bind(process);
+const signal = process.kill.bind(process);
+
+// This process ends when shadowgate's does: when the channel closes, and, should a listener be
+// removed or the event never come, when its parent is gone (checked every second). A SIGKILL to
+// itself, so that no `exit` handler of the candidate's can keep it alive.
+const parent = process.ppid;
+const orphaned = () => signal(process.pid, 'SIGKILL');
+process.on('disconnect', orphaned);
+setInterval(() => {
+  let alive = process.ppid === parent;
+  try {
+    if (alive) signal(parent, 0);
+  } catch {
+    alive = false;
+  }
+  if (!alive) orphaned();
+}, 1000).unref();
 
 const inFlight = new Map<number, AbortController>();
 const context = new AsyncLocalStorage<{ job: number; traceId: string }>();
@@ -88,7 +105,6 @@ const crash = (error: unknown) => {
 };
 process.on('uncaughtException', crash);
 process.on('unhandledRejection', crash);
-process.on('disconnect', () => exit(0));
 
 let run: ((input: unknown, ctx: unknown) => unknown) | undefined;
 let init: ChildInit | undefined;

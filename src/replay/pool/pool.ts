@@ -109,6 +109,20 @@ export function createCandidatePool(options: PoolOptions) {
   // Removed by close(), or when shadowgate's process exits if a failing run never closed the pool.
   const removeScratch = () => rmSync(scratchDir, { recursive: true, force: true });
   process.once('exit', removeScratch);
+  // However shadowgate's process ends, its children end with it (each is its own process group, so a
+  // Ctrl-C in a terminal does not reach them): killed on exit, and on SIGINT/SIGTERM (a CI cancel),
+  // after which shadowgate exits with the conventional code. A child also ends itself when its parent goes (see child.ts).
+  const killAll = () => {
+    for (const child of children) killGroup(child.process);
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    killAll();
+    removeScratch();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('exit', killAll);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const init: ChildInit = { t: 'init', module: options.module, llm: options.llm, scratchDir, tools: options.tools };
   const children: Child[] = [];
   const runLevel: RunLevelAttempt[] = [];
@@ -404,6 +418,9 @@ export function createCandidatePool(options: PoolOptions) {
         }),
       );
       process.off('exit', removeScratch);
+      process.off('exit', killAll);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       removeScratch();
     },
   };
@@ -442,6 +459,17 @@ function channelHandle(proc: ChildProcess): { onread?: unknown } | undefined {
   const key = Object.getOwnPropertySymbols(proc).find((s) => s.description === 'kChannelHandle');
   const handle = key ? (proc as unknown as Record<symbol, unknown>)[key] : undefined;
   return typeof handle === 'object' && handle !== null ? (handle as { onread?: unknown }) : undefined;
+}
+
+/** SIGKILL to a child's process group (what it started, where the suite allows subprocesses, goes with it). */
+function killGroup(proc: ChildProcess): void {
+  if (proc.exitCode !== null || proc.signalCode !== null || proc.pid === undefined) return;
+  try {
+    if (process.platform === 'win32') proc.kill('SIGKILL');
+    else process.kill(-proc.pid, 'SIGKILL');
+  } catch {
+    proc.kill('SIGKILL');
+  }
 }
 
 /** Closes a handle (a socket, a server) a child passed along with a message: shadowgate takes none. */
