@@ -114,6 +114,7 @@ export async function prepareCandidate(suite: ResolvedSuite, store: Store, optio
         allow,
         env: childEnv(suite, env),
         importTimeoutMs: suite.sandbox?.importTimeoutMs,
+        maxOutcomeBytes: suite.sandbox?.maxOutcomeBytes,
       });
       try {
         await pool.start();

@@ -159,6 +159,8 @@ export const SandboxSchema = z.strictObject({
   env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')).default([]),
   /** How long a candidate's process may take to start and import the module; past it, it is killed. @default 30000 */
   importTimeoutMs: z.number().int().positive().optional(),
+  /** The largest outcome a module candidate's `run` may resolve to, in bytes serialized. @default 1000000 */
+  maxOutcomeBytes: z.number().int().positive().optional(),
 });
 
 /** A suite file as its author writes it. */

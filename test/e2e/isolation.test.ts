@@ -266,6 +266,21 @@ describe('a candidate that tries to take the run down', () => {
   });
 });
 
+describe("a candidate's outcome and write streams", () => {
+  it('an outcome larger than the cap ends CANDIDATE_OUTPUT_INVALID; one refused write stream is one denied_capability', async () => {
+    const outside = join(dir, 'stream-outside.txt');
+    const plan = { [ids[0]!]: 'huge', [ids[1]!]: 'stream' };
+    const { code, run } = await runEscape('outcome', { env: { SG_PLAN: JSON.stringify(plan), SG_OUTSIDE_FILE: outside } });
+    expect(code).toBe(1);
+    const byId = new Map(run.results.map((r) => [r.traceId, r]));
+    expect(byId.get(ids[0]!)!.error).toEqual({ code: 'CANDIDATE_OUTPUT_INVALID', name: 'RangeError', message: expect.stringMatching(/^the candidate's outcome is larger than 1000000 bytes serialized \(\d+\)$/) });
+    expect(byId.get(ids[1]!)!.decision).toMatchObject({ stream: 'ERR_ACCESS_DENIED' });
+    expect(byId.get(ids[1]!)!.violations).toEqual([expect.objectContaining({ kind: 'denied_capability', capability: { kind: 'fs-write', target: outside } })]);
+    expect(existsSync(outside)).toBe(false);
+    expect(run.metrics.safetyViolations.deniedCapabilities).toBe(1);
+  });
+});
+
 describe('a candidate whose module never finishes importing', () => {
   it.each(['spin', 'wait'])('is killed after the import timeout (%s): every trace ends CANDIDATE_IMPORT_TIMEOUT, and after three processes no more are started', async (hang) => {
     const { code, run } = await runEscape('hang-import', { env: { SG_HANG: hang }, sandbox: 'importTimeoutMs: 400', suite: '  errorRate: { max: 0 }' });

@@ -9,6 +9,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import v8 from 'node:v8';
 import { ShadowgateError, ToolCallError, type ErrorCode } from '../../errors.js';
 import { redactUrl } from '../../providers/transport.js';
 import { errorData } from '../supervise.js';
@@ -22,6 +23,7 @@ const channel = sealChannel((what) => report({ kind: 'blocked', method: 'IPC', t
 const send = channel.send as (message: ChildMessage, callback?: (error: Error | null) => void) => boolean;
 const exit = process.exit.bind(process);
 const signal = process.kill.bind(process);
+const serialize = v8.serialize;
 
 // This process ends when shadowgate's does: when the channel closes, and, should a listener be
 // removed or the event never come, when its parent is gone (checked every second). A SIGKILL to
@@ -199,6 +201,11 @@ function start(job: RunJob): void {
       return;
     }
     try {
+      const size = serialize(value).byteLength;
+      if (size > init!.maxOutcomeBytes) {
+        trySend({ t: 'threw', job: job.job, error: { name: 'RangeError', code: 'CANDIDATE_OUTPUT_INVALID', message: `the candidate's outcome is larger than ${init!.maxOutcomeBytes} bytes serialized (${size})` } });
+        return;
+      }
       send({ t: 'done', job: job.job, value });
     } catch (error) {
       trySend({ t: 'threw', job: job.job, error: { name: 'DataCloneError', code: 'CANDIDATE_OUTPUT_INVALID', message: `the candidate's outcome cannot be sent to shadowgate: ${(error as Error).message}` } });

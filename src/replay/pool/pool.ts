@@ -31,6 +31,8 @@ export interface PoolOptions {
   graceMs?: number;
   /** How long a child may take to start and import the candidate before it is killed. @default 30000 */
   importTimeoutMs?: number;
+  /** The largest outcome a trace's `run` may resolve to, serialized. @default 1000000 */
+  maxOutcomeBytes?: number;
 }
 
 /** Children that failed to start in time, one after another, before the pool stops starting them. */
@@ -123,7 +125,7 @@ export function createCandidatePool(options: PoolOptions) {
   process.once('exit', killAll);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const init: ChildInit = { t: 'init', module: options.module, llm: options.llm, scratchDir, tools: options.tools };
+  const init: ChildInit = { t: 'init', module: options.module, llm: options.llm, scratchDir, tools: options.tools, maxOutcomeBytes: options.maxOutcomeBytes ?? 1_000_000 };
   const children: Child[] = [];
   const runLevel: RunLevelAttempt[] = [];
   const graceMs = options.graceMs ?? 500;

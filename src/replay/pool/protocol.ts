@@ -15,6 +15,8 @@ export interface ChildInit {
   scratchDir: string;
   /** Names of the catalog's tools (`ctx.tools`). */
   tools: string[];
+  /** The largest outcome `run` may resolve to, serialized; a larger one ends the trace CANDIDATE_OUTPUT_INVALID. */
+  maxOutcomeBytes: number;
 }
 
 /** A trace for the child to run: everything `run(input, ctx)` is given, nothing else of the trace. */
