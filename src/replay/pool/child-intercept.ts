@@ -96,7 +96,10 @@ function refuseHandles(out: Outbound): void {
   const tcp = handleOf(server);
   server.close();
   const socket = dgram.createSocket('udp4');
+  const warn = process.noDeprecation;
+  process.noDeprecation = true; // dgram's `_handle` is deprecated, and this is no use of it
   const udp = handleOf(socket);
+  process.noDeprecation = warn;
   socket.close();
   // stderr is a pipe to the parent: its stream is made now, before Pipe's `open` is refused.
   const pipe = handleOf(process.stderr);

@@ -9,6 +9,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import os from 'node:os';
 import v8 from 'node:v8';
 import { ShadowgateError, ToolCallError, type ErrorCode } from '../../errors.js';
 import { redactUrl } from '../../providers/transport.js';
@@ -22,23 +23,24 @@ import { PLACEHOLDER_KEY, type Attempt, type ChildInit, type ChildMessage, type 
 const channel = sealChannel((what) => report({ kind: 'blocked', method: 'IPC', target: what, why: "candidate code may not message shadowgate's process" }));
 const send = channel.send as (message: ChildMessage, callback?: (error: Error | null) => void) => boolean;
 const exit = process.exit.bind(process);
-const signal = process.kill.bind(process);
+// Node's own signal call, under process.kill (which the sandbox wraps to refuse other processes).
+const rawKill = (process as unknown as { _kill: (pid: number, signal: number) => number })._kill;
 const serialize = v8.serialize;
 
 // This process ends when shadowgate's does: when the channel closes, and, should a listener be
 // removed or the event never come, when its parent is gone (checked every second). A SIGKILL to
 // itself, so that no `exit` handler of the candidate's can keep it alive.
 const parent = process.ppid;
-const orphaned = () => signal(process.pid, 'SIGKILL');
+const orphaned = () => {
+  try {
+    rawKill.call(process, process.pid, os.constants.signals.SIGKILL);
+  } finally {
+    exit(0);
+  }
+};
 process.on('disconnect', orphaned);
 setInterval(() => {
-  let alive = process.ppid === parent;
-  try {
-    if (alive) signal(parent, 0);
-  } catch {
-    alive = false;
-  }
-  if (!alive) orphaned();
+  if (process.ppid !== parent || rawKill.call(process, parent, 0) !== 0) orphaned();
 }, 1000).unref();
 
 const inFlight = new Map<number, AbortController>();
