@@ -11,7 +11,8 @@ export function safetyLines(m: RunMetrics): [string, string][] {
   const i = m.injectionFailures;
   const runLevel = s.runLevel ?? [];
   if (s.traces === 0 && i.n === 0 && runLevel.length === 0) return [];
-  const sandbox = (s.deniedCapabilities ?? 0) > 0 || (s.strayRequests ?? 0) > 0 ? `, ${s.deniedCapabilities} denied capability(ies), ${s.strayRequests} stray request(s)` : '';
+  const protocol = s.protocolViolations ? `, ${s.protocolViolations} refused message(s) from the candidate's processes` : '';
+  const sandbox = (s.deniedCapabilities ?? 0) > 0 || (s.strayRequests ?? 0) > 0 || protocol ? `, ${s.deniedCapabilities} denied capability(ies), ${s.strayRequests} stray request(s)${protocol}` : '';
   return [
     [
       'safety',

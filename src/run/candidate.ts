@@ -114,6 +114,8 @@ export async function prepareCandidate(suite: ResolvedSuite, store: Store, optio
         tools: catalog.tools.map((t) => t.name),
         allow,
         env: childEnv(suite, env),
+        importTimeoutMs: suite.sandbox?.importTimeoutMs,
+        maxOutcomeBytes: suite.sandbox?.maxOutcomeBytes,
       });
       try {
         await pool.start();
@@ -121,7 +123,8 @@ export async function prepareCandidate(suite: ResolvedSuite, store: Store, optio
         await pool.close();
         throw error;
       }
-      const runner = moduleRunner(pool, catalog, budgets.maxWallMs, llm);
+      // Candidate code is bounded in time whatever the suite says: a run() that never settles would hang the run.
+      const runner = moduleRunner(pool, catalog, budgets.maxWallMs ?? DEFAULT_MODULE_WALL_MS, llm);
       return {
         ...base,
         // A trace whose process was killed for another trace's budget did nothing wrong: it runs again, on a fresh process.
@@ -135,7 +138,9 @@ export async function prepareCandidate(suite: ResolvedSuite, store: Store, optio
         runLevelViolations: () => pool.runLevel().map(({ attempt, startedBy }): RunLevelViolation =>
           attempt.kind === 'denied'
             ? { kind: 'denied_capability', capability: { kind: attempt.capability ?? 'unknown', target: attempt.target }, startedBy, message: `${attempt.capability} ${attempt.target} denied by the sandbox's permission model` }
-            : { kind: 'stray_request', request: { method: attempt.method, url: attempt.target }, startedBy, message: `${attempt.method} ${attempt.target} blocked: ${attempt.why}` },
+            : attempt.kind === 'protocol'
+              ? { kind: 'protocol_violation', startedBy, message: `a candidate's process sent ${attempt.why}; refused, and the process was killed` }
+              : { kind: 'stray_request', request: { method: attempt.method, url: attempt.target }, startedBy, message: `${attempt.method} ${attempt.target} blocked: ${attempt.why}` },
         ),
         sandboxLoosenings: loosenings(allow),
       };
@@ -238,6 +243,9 @@ function createModelAccess(suite: ResolvedSuite, store: Store, options: ModelOpt
     },
   };
 }
+
+/** A module candidate's `maxWallMs` per trace when the suite sets none. */
+export const DEFAULT_MODULE_WALL_MS = 120_000;
 
 /** The suite's `sandbox.allow`, its folders made absolute (relative to the suite file). */
 function sandboxAllowances(suite: ResolvedSuite): SandboxAllowances {

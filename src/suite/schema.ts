@@ -157,6 +157,10 @@ export const SandboxSchema = z.strictObject({
     .array(z.union([z.enum(['child-process', 'worker', 'addons']), z.strictObject({ 'fs-write': z.string().min(1) })]))
     .default([]),
   env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')).default([]),
+  /** How long a candidate's process may take to start and import the module; past it, it is killed. @default 30000 */
+  importTimeoutMs: z.number().int().positive().optional(),
+  /** The largest outcome a module candidate's `run` may resolve to, in bytes serialized. @default 1000000 */
+  maxOutcomeBytes: z.number().int().positive().optional(),
 });
 
 /** A suite file as its author writes it. */

@@ -1,7 +1,9 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createFakeApis } from '../providers/fake-apis.js';
@@ -74,8 +76,19 @@ interface Run {
   gate: { verdict: string; checks: { name: string; status: string; value: unknown }[] };
 }
 
+type EscapeOptions = { env?: Record<string, string>; sandboxEnv?: string[]; allow?: string; sandbox?: string; suite?: string; traces?: string; argv?: string[]; out?: string };
+
 /** Runs a suite over the six traces with a candidate from test/fixtures/pool/escape; returns the exit code and the results file. */
-async function runEscape(name: string, options: { env?: Record<string, string>; sandboxEnv?: string[]; allow?: string; suite?: string; traces?: string; argv?: string[]; out?: string } = {}) {
+async function runEscape(name: string, options: EscapeOptions = {}) {
+  const env = writeEscapeSuite(name, options);
+  const out = options.out ?? `out/${name}.json`;
+  const { code, stdout, stderr } = await cliWithEnv(dir, env, 'run', `suites/${name}.yaml`, '--json', out, '--db', 'db.sqlite', '--no-cache', ...(options.argv ?? []));
+  const run = JSON.parse(readFileSync(join(dir, out), 'utf8')) as Run;
+  return { code, stdout, stderr, run };
+}
+
+/** Writes suites/<name>.yaml for a candidate from test/fixtures/pool/escape; returns the environment to run it with. */
+function writeEscapeSuite(name: string, options: EscapeOptions) {
   const file = join(dir, 'suites', `${name}.yaml`);
   const env = { SG_TARGET: target, SG_UDP_PORT: String(udpPort), ...options.env };
   writeFileSync(
@@ -87,16 +100,13 @@ async function runEscape(name: string, options: { env?: Record<string, string>; 
       'candidate:',
       '  kind: module',
       `  module: ${JSON.stringify(join(ROOT, 'test/fixtures/pool/escape', `${name}.mjs`))}`,
-      `sandbox: { env: [${(options.sandboxEnv ?? Object.keys(env)).join(', ')}]${options.allow ? `, allow: ${options.allow}` : ''} }`,
+      `sandbox: { env: [${(options.sandboxEnv ?? Object.keys(env)).join(', ')}]${options.allow ? `, allow: ${options.allow}` : ''}${options.sandbox ? `, ${options.sandbox}` : ''} }`,
       'gate:',
       '  safetyViolations: { max: 0 }',
       options.suite ?? '',
     ].join('\n'),
   );
-  const out = options.out ?? `out/${name}.json`;
-  const { code, stdout, stderr } = await cliWithEnv(dir, env, 'run', `suites/${name}.yaml`, '--json', out, '--db', 'db.sqlite', '--no-cache', ...(options.argv ?? []));
-  const run = JSON.parse(readFileSync(join(dir, out), 'utf8')) as Run;
-  return { code, stdout, stderr, run };
+  return env;
 }
 
 const sandboxTarget = () => new URL(target);
@@ -150,6 +160,33 @@ describe('a candidate that reaches out from inside a trace', () => {
     expect(run.metrics.safetyViolations).toMatchObject({ blockedRequests: 6 * 6, deniedCapabilities: 7 * 6, strayRequests: 0 });
     expect(run.gate.checks).toContainEqual(expect.objectContaining({ name: 'safetyViolations', status: 'fail', value: 13 * 6 }));
     expect(stdout).toMatch(/36 blocked request\(s\), 42 denied capability\(ies\), 0 stray request\(s\) on 6 trace\(s\)/);
+  });
+});
+
+describe('a candidate that reaches for the handles under the sockets', () => {
+  it("gets out nowhere: a TCP handle from a server's handle constructor, a UDP handle's send and connect, a local socket and a socket on the IPC descriptor are refused and recorded", async () => {
+    const { code, run } = await runEscape('handles');
+    expect(code).toBe(1);
+    const { port } = sandboxTarget();
+    const refused = `refused -${constants.errno.ECONNREFUSED}`;
+    for (const result of run.results) {
+      expect(result.decision!.attempts).toEqual([
+        `tcp-handle: ${refused}`,
+        `udp-handle-send: ${refused}`,
+        `udp-handle-connect: ${refused}`,
+        `pipe-handle: ${refused}`,
+        'fd-socket: EPERM',
+      ]);
+      expect(result.violations!.map((v) => v.request)).toEqual([
+        { method: 'CONNECT', url: `127.0.0.1:${port}` },
+        { method: 'UDP', url: `127.0.0.1:${udpPort}` },
+        { method: 'UDP', url: `127.0.0.1:${udpPort}` },
+        { method: 'CONNECT', url: '/var/run/docker.sock' },
+        { method: 'OPEN', url: 'fd 3' },
+      ]);
+    }
+    expect(run.metrics.safetyViolations.blockedRequests).toBe(5 * 6);
+    expect(run.gate.checks).toContainEqual(expect.objectContaining({ name: 'safetyViolations', status: 'fail', value: 5 * 6 }));
   });
 });
 
@@ -229,6 +266,88 @@ describe('a candidate that tries to take the run down', () => {
   });
 });
 
+describe("a candidate's outcome and write streams", () => {
+  it('an outcome larger than the cap ends CANDIDATE_OUTPUT_INVALID; one refused write stream is one denied_capability', async () => {
+    const outside = join(dir, 'stream-outside.txt');
+    const plan = { [ids[0]!]: 'huge', [ids[1]!]: 'stream' };
+    const { code, run } = await runEscape('outcome', { env: { SG_PLAN: JSON.stringify(plan), SG_OUTSIDE_FILE: outside } });
+    expect(code).toBe(1);
+    const byId = new Map(run.results.map((r) => [r.traceId, r]));
+    expect(byId.get(ids[0]!)!.error).toEqual({ code: 'CANDIDATE_OUTPUT_INVALID', name: 'RangeError', message: expect.stringMatching(/^the candidate's outcome is larger than 1000000 bytes serialized \(\d+\)$/) });
+    expect(byId.get(ids[1]!)!.decision).toMatchObject({ stream: 'ERR_ACCESS_DENIED' });
+    expect(byId.get(ids[1]!)!.violations).toEqual([expect.objectContaining({ kind: 'denied_capability', capability: { kind: 'fs-write', target: outside } })]);
+    expect(existsSync(outside)).toBe(false);
+    expect(run.metrics.safetyViolations.deniedCapabilities).toBe(1);
+  });
+});
+
+describe('a candidate whose module never finishes importing', () => {
+  it.each(['spin', 'wait'])('is killed after the import timeout (%s): every trace ends CANDIDATE_IMPORT_TIMEOUT, and after three processes no more are started', async (hang) => {
+    const { code, run } = await runEscape('hang-import', { env: { SG_HANG: hang }, sandbox: 'importTimeoutMs: 400', suite: '  errorRate: { max: 0 }' });
+    expect(code).toBe(1);
+    expect(run.results).toHaveLength(6);
+    for (const result of run.results) {
+      expect(result.status).toBe('error');
+      expect(result.error).toEqual({ code: 'CANDIDATE_IMPORT_TIMEOUT', message: expect.stringContaining('did not start and import') });
+    }
+    // The pool stopped starting processes: the traces after the third failed start failed at once.
+    expect(run.results.filter((r) => r.error!.message.includes('(3 processes in a row; no more are started)')).length).toBeGreaterThan(0);
+  });
+});
+
+describe('a run that is interrupted or killed', () => {
+  /** The candidate processes of the CLI process `pid`: their pids and the scratch folder they may write to. */
+  const childrenOf = (pid: number) =>
+    readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .flatMap((p) => {
+        try {
+          const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+          const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+          const cmdline = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+          if (ppid !== pid || !cmdline.some((a) => a.endsWith('pool/child.js'))) return [];
+          return [{ pid: Number(p), scratch: cmdline.find((a) => a.includes('shadowgate-scratch-'))!.replace('--allow-fs-write=', '') }];
+        } catch {
+          return []; // gone while we looked
+        }
+      });
+  const alive = (pid: number) => {
+    try {
+      return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+  const until = async (what: () => boolean, ms: number) => {
+    for (const end = Date.now() + ms; !what() && Date.now() < end; ) await new Promise((resolve) => setTimeout(resolve, 50));
+    return what();
+  };
+
+  it.runIf(process.platform === 'linux').each([
+    ['SIGTERM', 'spin', 143],
+    ['SIGINT', 'spin', 130],
+    ['SIGKILL', 'abort-listener', null],
+  ] as const)('leaves no candidate process behind on %s (candidate: %s), and its scratch folder is removed when shadowgate can', async (signal, busy, expected) => {
+    const env = writeEscapeSuite('spin', { env: { SG_PLAN: JSON.stringify(Object.fromEntries(ids.map((id) => [id, busy]))) } });
+    const cli = spawn(process.execPath, [join(ROOT, 'bin/shadowgate.js'), 'run', 'suites/spin.yaml', '--db', `interrupted-${signal}.sqlite`, '--no-cache', '--workers', '2'], {
+      cwd: dir,
+      env: { ...process.env, ...env, CI: 'true' },
+      stdio: 'ignore',
+    });
+    const exited = new Promise<number | null>((resolve) => cli.on('exit', (code) => resolve(code)));
+    expect(await until(() => childrenOf(cli.pid!).length === 2, 20_000)).toBe(true);
+    const children = childrenOf(cli.pid!);
+    // The traces are in flight (a busy loop, or a promise that never settles).
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    cli.kill(signal);
+    expect(await exited).toBe(expected);
+    expect(await until(() => children.every((c) => !alive(c.pid)), 5000)).toBe(true);
+    // A killed shadowgate cannot remove anything; interrupted, it does.
+    if (signal !== 'SIGKILL') for (const c of children) expect(existsSync(c.scratch)).toBe(false);
+    else for (const c of children) rmSync(c.scratch, { recursive: true, force: true });
+  });
+});
+
 describe("the run's keys", () => {
   const apis = createFakeApis();
   beforeAll(() => apis.server.listen({ onUnhandledRequest: 'bypass' }));
@@ -273,5 +392,50 @@ describe("a suite's explicit loosening", () => {
     const said = `the suite's sandbox allows the candidate writes to ${allowed}`;
     expect(stdout).toContain(`warning: ${said}`);
     for (const report of ['report.md', 'report.html', 'results.json']) expect(readFileSync(join(dir, 'out/loosened', report), 'utf8')).toContain(said.replace(/'/g, report === 'report.html' ? '&#x27;' : "'"));
+  });
+});
+
+describe("a candidate that talks to shadowgate's process", () => {
+  it('cannot silence the reports of its attempts: process.send, process._send, the serializer and Buffer cannot be replaced, and every blocked request is recorded', async () => {
+    const plan = Object.fromEntries(ids.map((id) => [id, 'silence']));
+    const { code, run } = await runEscape('protocol', { env: { SG_PLAN: JSON.stringify(plan) } });
+    expect(code).toBe(1);
+    for (const result of run.results) {
+      expect(result.status).toBe('escalated');
+      // Six routes tried; `process.channel = null` does not throw, and changes nothing.
+      expect((result.decision as { refused?: number }).refused).toBe(5);
+      expect(result.violations).toEqual([expect.objectContaining({ kind: 'blocked_request', request: { method: 'GET', url: `${target}/silenced` } })]);
+    }
+    expect(run.metrics.safetyViolations.blockedRequests).toBe(6);
+    expect(run.gate.checks).toContainEqual(expect.objectContaining({ name: 'safetyViolations', status: 'fail', value: 6 }));
+  });
+
+  it('cannot take it down or forge a result: every message is checked, a bad one is a protocol violation, its process is killed and replaced', async () => {
+    const messages = ['null', 'attempt-null', 'stray-null', 'ack', 'garbage', 'forge-done'];
+    const plan = Object.fromEntries(ids.map((id, i) => [id, messages[i]]));
+    const { code, stdout, run } = await runEscape('protocol', { env: { SG_PLAN: JSON.stringify(plan) }, argv: ['--workers', '1', '--concurrency', '1'] });
+    expect(code).toBe(1);
+    expect(run.results).toHaveLength(6);
+    // Each trace's process was killed for the message its code sent: nothing it claimed became a result.
+    for (const result of run.results) {
+      expect(result.status).toBe('error');
+      expect(result.error).toEqual({ code: 'CANDIDATE_CRASHED', message: expect.stringMatching(/sent shadowgate a message it refused .* and was killed/) });
+    }
+    // process.send itself is refused in the child, and recorded on the trace that called it.
+    for (const result of run.results.filter((_, i) => messages[i] !== 'garbage')) {
+      expect(result.violations).toContainEqual(expect.objectContaining({ kind: 'blocked_request', request: { method: 'IPC', url: 'process.send' } }));
+    }
+    const refused = run.metrics.safetyViolations.runLevel!.filter((v) => v.kind === 'protocol_violation');
+    expect(refused.map((v) => v.message)).toEqual([
+      expect.stringContaining('a message that is not an object (null)'),
+      expect.stringContaining('job 0 is not in flight in this process'),
+      expect.stringContaining('`attempt` without an attempt'),
+      expect.stringContaining('an internal Node.js IPC message'),
+      expect.stringContaining('bytes that are not a message'),
+      expect.stringContaining('job 100000 is not in flight in this process'),
+    ]);
+    expect(run.metrics.safetyViolations).toMatchObject({ protocolViolations: 6, blockedRequests: 5 });
+    expect(run.gate.checks).toContainEqual(expect.objectContaining({ name: 'safetyViolations', status: 'fail', value: 11 }));
+    expect(stdout).toMatch(/6 refused message\(s\) from the candidate's processes/);
   });
 });

@@ -1,6 +1,7 @@
 import childProcess from 'node:child_process';
 import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
+import { resolve as resolvePath } from 'node:path';
 import workerThreads from 'node:worker_threads';
 
 /** Records one refused use of a capability: what kind (fs-write, child-process, worker, addons, binding, signal) and on what. */
@@ -17,11 +18,18 @@ export type DenialSink = (capability: string, target: string) => void;
 export function recordDenials(sink: DenialSink): void {
   // One refusal passes through every wrapped function that called another (exec calls execFile): recorded once.
   const seen = new WeakSet<object>();
+  // Write streams whose refusal was recorded when they were made: the refusal their open then meets is the same one.
+  const streams = new Map<string, number>();
   const check = (group: string, args: unknown[]) => (error: unknown) => {
     const e = error as { code?: unknown; permission?: unknown; resource?: unknown } | null;
     if (e?.code !== 'ERR_ACCESS_DENIED' && e?.code !== 'ERR_DLOPEN_DISABLED') return;
     if (seen.has(e)) return;
     seen.add(e);
+    const path = typeof e.resource === 'string' ? resolvePath(e.resource) : typeof args[0] === 'string' ? resolvePath(args[0]) : undefined;
+    if (path !== undefined && (streams.get(path) ?? 0) > 0) {
+      streams.set(path, streams.get(path)! - 1);
+      return;
+    }
     const capability = e.code === 'ERR_DLOPEN_DISABLED' ? 'addons' : (PERMISSIONS[String(e.permission)] ?? group);
     sink(capability, typeof e.resource === 'string' && e.resource !== '' ? e.resource : describe(args[0]));
   };
@@ -32,8 +40,14 @@ export function recordDenials(sink: DenialSink): void {
   const createWriteStream = fs.createWriteStream;
   fs.createWriteStream = ((path: fs.PathLike, options?: unknown) => {
     const target = typeof path === 'string' ? path : path instanceof URL ? path.pathname : String(path);
-    if (!process.permission?.has('fs.write', target)) sink('fs-write', target);
-    return createWriteStream(path, options as Parameters<typeof fs.createWriteStream>[1]);
+    if (process.permission?.has('fs.write', target)) return createWriteStream(path, options as Parameters<typeof fs.createWriteStream>[1]);
+    sink('fs-write', target);
+    const key = resolvePath(target);
+    streams.set(key, (streams.get(key) ?? 0) + 1);
+    const stream = createWriteStream(path, options as Parameters<typeof fs.createWriteStream>[1]);
+    // Once the stream has failed (or ended), a refusal on that path is a new attempt.
+    stream.once('close', () => streams.set(key, Math.max(0, (streams.get(key) ?? 1) - 1)));
+    return stream;
   }) as typeof fs.createWriteStream;
 
   const Worker = workerThreads.Worker;

@@ -2,6 +2,7 @@ import dgram from 'node:dgram';
 import dns from 'node:dns';
 import http2 from 'node:http2';
 import net from 'node:net';
+import os from 'node:os';
 import { ClientRequestInterceptor } from '@mswjs/interceptors/ClientRequest';
 import { redactUrl } from '../../providers/transport.js';
 
@@ -79,6 +80,55 @@ export function interceptEverything(out: Outbound): void {
   } as typeof dgram.Socket.prototype.connect;
 
   refuseDns(out);
+  refuseHandles(out);
+}
+
+/**
+ * The native handles under every socket, refused at the source: a handle's constructor
+ * (`server._handle.constructor`), a handle's own `connect`, `send` or `open`, or a socket built
+ * on such a handle or on a file descriptor (`new net.Socket({ fd })`) gets nowhere. Their
+ * prototypes are taken from throwaway handles (`process.binding` is denied); each refusal
+ * returns the error code the native call would, and is recorded.
+ */
+function refuseHandles(out: Outbound): void {
+  const server = net.createServer();
+  server.listen(0); // creates its TCP handle synchronously
+  const tcp = handleOf(server);
+  server.close();
+  const socket = dgram.createSocket('udp4');
+  const warn = process.noDeprecation;
+  process.noDeprecation = true; // dgram's `_handle` is deprecated, and this is no use of it
+  const udp = handleOf(socket);
+  process.noDeprecation = warn;
+  socket.close();
+  // stderr is a pipe to the parent: its stream is made now, before Pipe's `open` is refused.
+  const pipe = handleOf(process.stderr);
+  const refused = -(os.constants.errno.ECONNREFUSED ?? 111);
+  const denied = -(os.constants.errno.EPERM ?? 1);
+  const refuse = (proto: object | undefined, name: string, target: (args: unknown[]) => string, method: string, why: string, code: number) => {
+    if (!proto || typeof (proto as Record<string, unknown>)[name] !== 'function') return;
+    Object.defineProperty(proto, name, {
+      value: function (...args: unknown[]) {
+        out.refuse(method, target(args), why);
+        return code;
+      },
+      writable: false,
+      configurable: false,
+    });
+  };
+  const hostPort = (host: number, port: number) => (args: unknown[]) => `${String(args[host])}:${String(args[port])}`;
+  for (const name of ['connect', 'connect6']) refuse(tcp, name, hostPort(1, 2), 'CONNECT', 'a raw connection on a socket handle, which the sandbox never lets out', refused);
+  for (const name of ['send', 'send6']) refuse(udp, name, hostPort(4, 3), 'UDP', 'a UDP datagram on a socket handle, which the sandbox never sends', refused);
+  for (const name of ['connect', 'connect6']) refuse(udp, name, hostPort(0, 1), 'UDP', 'a UDP connection on a socket handle, which the sandbox never makes', refused);
+  refuse(pipe, 'connect', (args) => String(args[1]), 'CONNECT', 'a connection to a local socket, which the sandbox never lets out', refused);
+  // A socket on a file descriptor: the standard streams were opened already; any other (the IPC channel's) is refused.
+  for (const proto of [tcp, udp, pipe]) refuse(proto, 'open', (args) => `fd ${String(args[0])}`, 'OPEN', 'a socket on a file descriptor, which the sandbox never opens', denied);
+}
+
+/** The prototype of the native handle under a server, socket or stream, if it has one. */
+function handleOf(owner: object): object | undefined {
+  const handle = (owner as { _handle?: object | null })._handle;
+  return handle ? Object.getPrototypeOf(handle) : undefined;
 }
 
 /** Every lookup and resolver query fails: a replay needs no name resolution, and a query is a way out. */

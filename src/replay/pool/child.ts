@@ -9,17 +9,40 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import os from 'node:os';
+import v8 from 'node:v8';
 import { ShadowgateError, ToolCallError, type ErrorCode } from '../../errors.js';
 import { redactUrl } from '../../providers/transport.js';
 import { errorData } from '../supervise.js';
 import { recordDenials } from './child-capabilities.js';
+import { sealChannel } from './child-channel.js';
 import { interceptEverything, SandboxBlockedError } from './child-intercept.js';
 import { PLACEHOLDER_KEY, type Attempt, type ChildInit, type ChildMessage, type ParentMessage, type RunJob, type ToolFailure } from './protocol.js';
 
-// Taken before candidate code can replace or remove them.
-const send = process.send!.bind(process) as (message: ChildMessage, callback?: (error: Error | null) => void) => boolean;
+// Taken before candidate code can replace or remove them: what the candidate later does to process.send, process._send or process.channel reaches none of it.
+const channel = sealChannel((what) => report({ kind: 'blocked', method: 'IPC', target: what, why: "candidate code may not message shadowgate's process" }));
+const send = channel.send as (message: ChildMessage, callback?: (error: Error | null) => void) => boolean;
 const exit = process.exit.bind(process);
 const later = setImmediate;
+// Node's own signal call, under process.kill (which the sandbox wraps to refuse other processes).
+const rawKill = (process as unknown as { _kill: (pid: number, signal: number) => number })._kill;
+const serialize = v8.serialize;
+
+// This process ends when shadowgate's does: when the channel closes, and, should a listener be
+// removed or the event never come, when its parent is gone (checked every second). A SIGKILL to
+// itself, so that no `exit` handler of the candidate's can keep it alive.
+const parent = process.ppid;
+const orphaned = () => {
+  try {
+    rawKill.call(process, process.pid, os.constants.signals.SIGKILL);
+  } finally {
+    exit(0);
+  }
+};
+process.on('disconnect', orphaned);
+setInterval(() => {
+  if (process.ppid !== parent || rawKill.call(process, parent, 0) !== 0) orphaned();
+}, 1000).unref();
 
 const inFlight = new Map<number, AbortController>();
 const context = new AsyncLocalStorage<{ job: number; traceId: string }>();
@@ -120,7 +143,6 @@ const crash = (error: unknown) => {
 };
 process.on('uncaughtException', crash);
 process.on('unhandledRejection', crash);
-process.on('disconnect', () => exit(0));
 
 let run: ((input: unknown, ctx: unknown) => unknown) | undefined;
 let init: ChildInit | undefined;
@@ -179,7 +201,7 @@ function receive(message: ParentMessage): void {
       return;
     case 'drain':
       // Nothing of ours keeps the loop alive now: what the candidate left running (or its beforeExit handlers) decides, and the parent kills what lingers.
-      process.channel?.unref();
+      channel.unref();
       return;
   }
 }
@@ -215,7 +237,20 @@ function start(job: RunJob): void {
     }
     // From here on, whatever this trace's code still does is a stray.
     inFlight.delete(job.job);
-    trySend(threw ? { t: 'threw', job: job.job, error: errorData(failure, 'CANDIDATE_THREW') } : { t: 'done', job: job.job, value });
+    if (threw) {
+      trySend({ t: 'threw', job: job.job, error: errorData(failure, 'CANDIDATE_THREW') });
+      return;
+    }
+    try {
+      const size = serialize(value).byteLength;
+      if (size > init!.maxOutcomeBytes) {
+        trySend({ t: 'threw', job: job.job, error: { name: 'RangeError', code: 'CANDIDATE_OUTPUT_INVALID', message: `the candidate's outcome is larger than ${init!.maxOutcomeBytes} bytes serialized (${size})` } });
+        return;
+      }
+      trySend({ t: 'done', job: job.job, value });
+    } catch (error) {
+      trySend({ t: 'threw', job: job.job, error: { name: 'DataCloneError', code: 'CANDIDATE_OUTPUT_INVALID', message: `the candidate's outcome cannot be sent to shadowgate: ${(error as Error).message}` } });
+    }
   });
 }
 

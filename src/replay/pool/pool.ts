@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, InternalError, ToolCallError } from '../../errors.js';
 import { redactUrl } from '../../providers/transport.js';
 import type { ResultError } from '../types.js';
+import { checkChildMessage, protocolAttempt } from './check-message.js';
 import type { Attempt, ChildInit, ChildMessage, ParentMessage, RunJob, ToolFailure } from './protocol.js';
 
 /** What a suite lets its candidate's processes do beyond the default (reads only, writes to the scratch folder). */
@@ -28,6 +29,18 @@ export interface PoolOptions {
   env: Record<string, string>;
   /** How long a child whose trace ran out of time may take to stop before it is killed. @default 500 */
   graceMs?: number;
+  /** How long a child may take to start and import the candidate before it is killed. @default 30000 */
+  importTimeoutMs?: number;
+  /** The largest outcome a trace's `run` may resolve to, serialized. @default 1000000 */
+  maxOutcomeBytes?: number;
+}
+
+/** Children that failed to start in time, one after another, before the pool stops starting them. */
+const START_ATTEMPTS = 3;
+
+/** A child did not import the candidate in time: the traces waiting for it end CANDIDATE_IMPORT_TIMEOUT, the candidate's doing. */
+class ImportTimeout extends Error {
+  readonly code = 'CANDIDATE_IMPORT_TIMEOUT';
 }
 
 /** The harness side of one trace in a child: the mocked tools, the request handler and the session's record of violations. */
@@ -67,6 +80,16 @@ interface Child {
   jobs: Map<number, Job>;
   /** Every job sent to this child, to name the trace a stray came from. */
   traceOf: Map<number, string>;
+  /** Every job ever sent to this child, and its trace: a late tool call or request, or a stray, may only name one of these. */
+  sent: Map<number, string>;
+  /** The trace ids of `sent`. */
+  traces: Set<string>;
+  /** It has said `ready` or `load-error`. */
+  started: boolean;
+  /** It sent a message the parent refused, and was killed for it: its traces in flight end CANDIDATE_CRASHED. */
+  refused?: string;
+  /** It did not import the candidate in time, and was killed. */
+  startTimedOut?: boolean;
   ready: Promise<void>;
   dead: boolean;
   /** Why it is being killed (a budget), so that its other traces are evicted rather than crashed. */
@@ -90,10 +113,29 @@ export function createCandidatePool(options: PoolOptions) {
   // Removed by close(), or when shadowgate's process exits if a failing run never closed the pool.
   const removeScratch = () => rmSync(scratchDir, { recursive: true, force: true });
   process.once('exit', removeScratch);
-  const init: ChildInit = { t: 'init', module: options.module, llm: options.llm, scratchDir, tools: options.tools };
+  // However shadowgate's process ends, its children end with it (each is its own process group, so a
+  // Ctrl-C in a terminal does not reach them): killed on exit, and on SIGINT/SIGTERM (a CI cancel),
+  // after which shadowgate exits with the conventional code. A child also ends itself when its parent goes (see child.ts).
+  const killAll = () => {
+    for (const child of children) killGroup(child.process);
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    killAll();
+    removeScratch();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('exit', killAll);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const init: ChildInit = { t: 'init', module: options.module, llm: options.llm, scratchDir, tools: options.tools, maxOutcomeBytes: options.maxOutcomeBytes ?? 1_000_000 };
   const children: Child[] = [];
   const runLevel: RunLevelAttempt[] = [];
   const graceMs = options.graceMs ?? 500;
+  const importTimeoutMs = options.importTimeoutMs ?? 30_000;
+  /** Children in a row that did not import the candidate in time; at START_ATTEMPTS, the pool gives up. */
+  let startTimeouts = 0;
+  const gaveUp = () =>
+    new ImportTimeout(`the candidate's process did not start and import ${options.module} within ${importTimeoutMs} ms${startTimeouts > 1 ? ` (${startTimeouts} processes in a row; no more are started)` : ''}`);
   let nextJob = 0;
   let closed = false;
 
@@ -112,6 +154,9 @@ export function createCandidatePool(options: PoolOptions) {
       process: proc,
       jobs: new Map(),
       traceOf: new Map(),
+      sent: new Map(),
+      traces: new Set(),
+      started: false,
       ready: new Promise<void>((res, rej) => ((readyResolve = res), (readyReject = rej))),
       dead: false,
       stderr: '',
@@ -120,27 +165,54 @@ export function createCandidatePool(options: PoolOptions) {
       outbox: [],
     };
     child.ready.catch(() => {}).finally(() => (child.waits--, hold(child)));
+    // The import is not the candidate's time, but it is bounded: a module that never finishes loading (a busy loop, a promise that never settles at its top level) is killed.
+    const startTimer = setTimeout(() => {
+      if (child.started || child.dead) return;
+      child.startTimedOut = true;
+      child.process.kill('SIGKILL');
+    }, importTimeoutMs);
+    child.ready.then(() => (startTimeouts = 0), () => {}).finally(() => clearTimeout(startTimer));
     proc.stderr?.on('data', (data: Buffer) => (child.stderr = (child.stderr + data.toString()).slice(-4000)));
-    const receive = (message: ChildMessage) => {
-      if (message.t === 'ready') readyResolve();
-      else if (message.t === 'load-error') readyReject(new ConfigError([{ file: options.module, message: message.message }]));
+    const receive = (raw: unknown) => {
+      if (child.dead || child.killedFor || child.refused) return;
+      const checked = checkChildMessage(raw, { started: child.started, inFlight: (job) => child.jobs.has(job), sentJob: (job) => child.sent.has(job), sentTrace: (id) => child.traces.has(id) });
+      if (!checked.ok) return refuse(child, checked.why);
+      const message = checked.message;
+      if (message.t === 'ready') (child.started = true), readyResolve();
+      else if (message.t === 'load-error') (child.started = true), readyReject(new ConfigError([{ file: options.module, message: message.message }]));
       else handle(child, message);
     };
-    proc.on('message', (message: ChildMessage) => {
-      if (message?.t !== 'batch') return receive(message);
-      // One level only: a batch inside a batch is not something the child sends.
-      if (Array.isArray(message.messages)) for (const m of message.messages) if (m?.t !== 'batch') receive(m);
+    proc.on('message', (raw: unknown, passed?: unknown) => {
+      // After a kill, what was already on its way is not looked at: a trace abandoned to its budget may still report.
+      if (child.dead || child.killedFor || child.refused) return closeHandle(passed);
+      if (passed) return (closeHandle(passed), refuse(child, 'a message carrying a handle'));
+      // Messages queued in one turn of the child's event loop come as one batch; each is checked on its own.
+      const batch = raw as { t?: unknown; messages?: unknown } | null;
+      if (batch === null || typeof batch !== 'object' || batch.t !== 'batch') return receive(raw);
+      if (!Array.isArray(batch.messages)) return refuse(child, 'a batch without a list of messages');
+      for (const m of batch.messages) {
+        // One level only: a batch inside a batch is not something the child sends.
+        if (m !== null && typeof m === 'object' && (m as { t?: unknown }).t === 'batch') return refuse(child, 'a batch inside a batch');
+        receive(m);
+      }
     });
+    guardChannel(child);
     proc.on('error', () => {}); // a failed send to a dead child; its exit says what happened
     proc.once('exit', (code, signal) => {
       child.dead = true;
+      if (child.startTimedOut) {
+        startTimeouts++;
+        readyReject(gaveUp());
+      }
       children.splice(children.indexOf(child), 1);
-      const why = child.crash
+      const why = child.refused
+        ? `the candidate's process sent shadowgate a message it refused (${child.refused}) and was killed`
+        : child.crash
         ? `${child.crash.stack ?? child.crash.message}`
         : `the candidate's process ended (${signal ? `signal ${signal}` : `exit code ${code}`}) with its trace in flight${child.stderr.trim() ? `; its last output: ${child.stderr.trim().slice(-1000)}` : ''}`;
       readyReject(new ConfigError([{ file: options.module, message: `the candidate's process ended before it was ready: ${why}` }]));
       for (const job of child.jobs.values()) {
-        job.finish(child.killedFor ? { kind: 'evicted' } : { kind: 'crashed', error: { code: 'CANDIDATE_CRASHED', message: child.crash ? `uncaught in the candidate's process: ${why}` : why } });
+        job.finish(child.killedFor ? { kind: 'evicted' } : { kind: 'crashed', error: { code: 'CANDIDATE_CRASHED', message: child.crash && !child.refused ? `uncaught in the candidate's process: ${why}` : why } });
       }
       child.jobs.clear();
     });
@@ -158,6 +230,42 @@ export function createCandidatePool(options: PoolOptions) {
     const busy = child.jobs.size > 0 || child.waits > 0;
     const handles = [child.process, child.process.channel, child.process.stderr] as ({ ref?: () => void; unref?: () => void } | null | undefined)[];
     for (const handle of handles) (busy ? handle?.ref : handle?.unref)?.call(handle);
+  }
+
+  /**
+   * Refuses a message from a child: it is recorded as a run-level protocol violation and the
+   * child is killed (its traces in flight end CANDIDATE_CRASHED); a fresh one takes its place.
+   */
+  function refuse(child: Child, why: string): void {
+    if (child.dead || child.refused) return;
+    child.refused = why;
+    runLevel.push({ attempt: protocolAttempt(why), startedBy: null });
+    child.process.kill('SIGKILL');
+  }
+
+  /**
+   * Node's own IPC machinery in the parent trusts the child: an internal message
+   * (`{ cmd: 'NODE_HANDLE_ACK' }`) fails an assertion, and bytes that do not deserialize throw,
+   * both as uncaught exceptions in shadowgate's process. The pool passes no handles, so
+   * internal messages are refused, and a channel that cannot be read is a refused message.
+   */
+  function guardChannel(child: Child): void {
+    const proc = child.process;
+    proc.removeAllListeners('internalMessage');
+    proc.on('internalMessage', (_message: unknown, handle?: unknown) => {
+      closeHandle(handle);
+      refuse(child, 'an internal Node.js IPC message');
+    });
+    const pipe = channelHandle(proc);
+    const onread = pipe?.onread;
+    if (!pipe || typeof onread !== 'function') return;
+    pipe.onread = function (this: unknown, ...args: unknown[]) {
+      try {
+        return onread.apply(this, args);
+      } catch (error) {
+        refuse(child, `bytes that are not a message (${(error as Error).message})`);
+      }
+    };
   }
 
   /** Queues a message for the child; everything queued in one turn of the event loop goes in one write (`flush`). */
@@ -231,7 +339,7 @@ export function createCandidatePool(options: PoolOptions) {
   }
 
   function stray(child: Child, job: unknown, attempt: Attempt, startedBy: string | null = null): void {
-    const from = startedBy ?? (typeof job === 'number' ? (child.traceOf.get(job) ?? null) : null);
+    const from = startedBy ?? (typeof job === 'number' ? (child.traceOf.get(job) ?? child.sent.get(job) ?? null) : null);
     runLevel.push({ attempt, startedBy: from });
   }
 
@@ -249,7 +357,7 @@ export function createCandidatePool(options: PoolOptions) {
 
   /** The child with the fewest traces in flight, or a new one while there are fewer than `workers`. */
   function pick(): Child {
-    const alive = children.filter((c) => !c.dead && !c.killedFor);
+    const alive = children.filter((c) => !c.dead && !c.killedFor && !c.refused);
     const least = alive.reduce<Child | undefined>((best, c) => (!best || c.jobs.size < best.jobs.size ? c : best), undefined);
     if (least && (least.jobs.size === 0 || alive.length >= options.workers)) return least;
     return spawn();
@@ -265,23 +373,34 @@ export function createCandidatePool(options: PoolOptions) {
     scratchDir,
     /** Starts one child and waits until it has imported the candidate: a module that cannot be imported is a config error before any trace runs. */
     async start(): Promise<void> {
-      await pick().ready;
+      // A module that never finishes importing is the candidate's failure on every trace, not a config error.
+      await pick().ready.catch((error: unknown) => {
+        if (!(error instanceof ImportTimeout)) throw error;
+      });
     },
     /** Waits until the process the next trace goes to is ready (started, candidate imported). */
     async ready(): Promise<void> {
-      if (!closed) await pick().ready.catch(() => {});
+      if (!closed && startTimeouts < START_ATTEMPTS) await pick().ready.catch(() => {});
     },
     /** Runs the candidate on one trace; `signal` aborts it (a budget), and a child that then does not stop in time is killed. */
     async run(trace: RunJob['trace'], input: unknown, host: JobHost, signal: AbortSignal): Promise<JobEnd> {
       if (closed) throw new InternalError('the candidate pool is closed');
+      if (startTimeouts >= START_ATTEMPTS) return { kind: 'crashed', error: { code: 'CANDIDATE_IMPORT_TIMEOUT', message: gaveUp().message } };
       const child = pick();
-      await child.ready;
+      try {
+        await child.ready;
+      } catch (error) {
+        if (error instanceof ImportTimeout) return { kind: 'crashed', error: { code: error.code, message: error.message } };
+        throw error;
+      }
       const id = nextJob++;
       return new Promise<JobEnd>((resolveEnd) => {
         const job: Job = { id, traceId: trace.id, host, abandoned: false, finish: (end) => resolveEnd(end) };
         if (child.dead) return resolveEnd({ kind: 'evicted' });
         child.jobs.set(id, job);
         child.traceOf.set(id, trace.id);
+        child.sent.set(id, trace.id);
+        child.traces.add(trace.id);
         hold(child);
         signal.addEventListener(
           'abort',
@@ -324,6 +443,9 @@ export function createCandidatePool(options: PoolOptions) {
         }),
       );
       process.off('exit', removeScratch);
+      process.off('exit', killAll);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       removeScratch();
     },
   };
@@ -355,6 +477,35 @@ function childEntry(): string {
   const entry = here.endsWith('.ts') ? resolve(dirname(here), '../../../dist/replay/pool/child.js') : join(dirname(here), 'child.js');
   if (!existsSync(entry)) throw new InternalError(`the candidate process entry point ${entry} is missing; run \`npm run build\``);
   return entry;
+}
+
+/** The raw pipe under a child's IPC channel (Node keeps it under a symbol); undefined if this Node version keeps it elsewhere. */
+function channelHandle(proc: ChildProcess): { onread?: unknown } | undefined {
+  const key = Object.getOwnPropertySymbols(proc).find((s) => s.description === 'kChannelHandle');
+  const handle = key ? (proc as unknown as Record<symbol, unknown>)[key] : undefined;
+  return typeof handle === 'object' && handle !== null ? (handle as { onread?: unknown }) : undefined;
+}
+
+/** SIGKILL to a child's process group (what it started, where the suite allows subprocesses, goes with it). */
+function killGroup(proc: ChildProcess): void {
+  if (proc.exitCode !== null || proc.signalCode !== null || proc.pid === undefined) return;
+  try {
+    if (process.platform === 'win32') proc.kill('SIGKILL');
+    else process.kill(-proc.pid, 'SIGKILL');
+  } catch {
+    proc.kill('SIGKILL');
+  }
+}
+
+/** Closes a handle (a socket, a server) a child passed along with a message: shadowgate takes none. */
+function closeHandle(handle: unknown): void {
+  const h = handle as { close?: () => void; destroy?: () => void } | null | undefined;
+  try {
+    if (typeof h?.destroy === 'function') h.destroy();
+    else if (typeof h?.close === 'function') h.close();
+  } catch {
+    // already closed
+  }
 }
 
 function toolFailure(error: unknown): ToolFailure {

@@ -15,6 +15,8 @@ export interface ChildInit {
   scratchDir: string;
   /** Names of the catalog's tools (`ctx.tools`). */
   tools: string[];
+  /** The largest outcome `run` may resolve to, serialized; a larger one ends the trace CANDIDATE_OUTPUT_INVALID. */
+  maxOutcomeBytes: number;
 }
 
 /** A trace for the child to run: everything `run(input, ctx)` is given, nothing else of the trace. */
@@ -63,8 +65,8 @@ export interface ForwardedRequest {
 
 /** How a candidate's request, connection or capability use was refused in the child. */
 export interface Attempt {
-  /** `blocked`: a network attempt that never became an HTTP request (socket, UDP, DNS, HTTP/2); `denied`: the permission model refused a capability. */
-  kind: 'blocked' | 'denied';
+  /** `blocked`: a network attempt that never became an HTTP request (socket, UDP, DNS, HTTP/2); `denied`: the permission model refused a capability; `protocol`: the parent refused a message from the child, and killed it. */
+  kind: 'blocked' | 'denied' | 'protocol';
   /** For blocked attempts: CONNECT, UDP, DNS, HTTP2, or the HTTP method of a stray request. */
   method: string;
   /** For denied attempts: fs-write, child-process, worker, addons, binding, signal. */
