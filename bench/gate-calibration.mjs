@@ -2,7 +2,7 @@
 // Gate calibration: how often the gate fails a CI job on a candidate that has not changed
 // (A/A) and on one whose agreement truly dropped 5 or 10 points (A/B), on simulated suites
 // (made here, not recorded), each judged by the real gate code: the paired figures come from
-// the real pairResults and mcnemarMidP, and the verdict from the real evaluateGate.
+// the real pairing (pairWithBaseline: pairResults and mcnemarMidP, as `run --baseline`), and the verdict from the real evaluateGate.
 //
 //   npm run bench:gate-calibration
 //   npm run bench:gate-calibration -- --json reports/gate-calibration.json
@@ -38,7 +38,7 @@ const MARGIN = args.margin ?? 0.1;
 const ALPHA = args.alpha ?? 0.05;
 
 const { evaluateGate } = await import('../dist/index.js');
-const { pairResults, mcnemarMidP } = await import('../dist/metrics/paired.js');
+const { pairWithBaseline } = await import('../dist/run/run-suite.js');
 const { createMetricsAccumulator, rateMetric } = await import('../dist/metrics/summary.js');
 
 const random = mulberry32(SEED);
@@ -67,23 +67,13 @@ function dropped(chances, drop) {
   return chances.map((p) => (random() < r ? 0.01 : p));
 }
 
-/** The candidate run's metrics as the gate reads them, paired with the baseline run by the real pairing code. */
+/** The candidate run's metrics as the gate reads them, paired with the baseline run as `run --baseline` pairs them. */
 function metricsOf(baseline, candidate) {
-  const paired = pairResults(baseline, candidate);
   const agreed = candidate.filter((r) => r.agree).length;
   return {
     ...EMPTY,
     agreement: rateMetric(agreed, candidate.length),
-    paired: {
-      baselineRunId: 'baseline',
-      regressions: paired.regressions,
-      fixes: paired.fixes,
-      mcnemarMidP: mcnemarMidP(paired.regressions.length, paired.fixes.length),
-      pairs: paired.pairs.length,
-      lost: paired.lost,
-      undecided: paired.undecided,
-      unpaired: paired.unpaired,
-    },
+    paired: pairWithBaseline({ runId: 'baseline', rows: baseline }, candidate),
   };
 }
 

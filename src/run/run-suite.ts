@@ -466,7 +466,8 @@ export function noiseFloorOf(first: RunMetrics, firstResults: Iterable<TraceResu
   };
 }
 
-function pairWithBaseline(baseline: NonNullable<RunSettings['baseline']>, results: Iterable<TraceResult>): PairedMetric {
+/** The paired figures of a run's results against its baseline's rows (trials collapsed to one per case on both sides). */
+export function pairWithBaseline(baseline: NonNullable<RunSettings['baseline']>, results: Iterable<TraceResult>): PairedMetric {
   const paired = pairResults(collapseTrials(baseline.rows), pairable(results));
   return {
     baselineRunId: baseline.runId,
