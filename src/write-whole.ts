@@ -69,8 +69,16 @@ export function openWhole(file: string, redactor: Redactor = NO_REDACTION): Whol
   return {
     write(text) {
       if (done || fd === undefined) throw new WriteError(file, new Error('the file was already closed'));
-      const redacted = redactor.text(text);
-      guard(() => writeSync(fd!, redacted));
+      const bytes = Buffer.from(redactor.text(text), 'utf8');
+      // A write may take only part of the bytes (a nearly full disk) without an error: the rest is written
+      // until all are, and a write that takes none is a full disk, never a shorter file renamed into place.
+      guard(() => {
+        for (let at = 0; at < bytes.length; ) {
+          const n = writeSync(fd!, bytes, at, bytes.length - at);
+          if (n <= 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+          at += n;
+        }
+      });
     },
     commit() {
       if (done || fd === undefined) throw new WriteError(file, new Error('the file was already closed'));
