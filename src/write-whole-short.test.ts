@@ -7,11 +7,12 @@ import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 const limits = vi.hoisted(() => ({ take: 5, room: Infinity }));
 vi.mock('node:fs', async () => {
   const fs = await vi.importActual<typeof import('node:fs')>('node:fs');
-  const writeSync = ((fd: number, buffer: Uint8Array, offset = 0, length = buffer.length - offset) => {
-    const n = Math.max(0, Math.min(length, limits.take, limits.room));
+  const writeSync = ((fd: number, buffer: Uint8Array, offset?: number, length?: number) => {
+    const at = offset ?? 0;
+    const n = Math.max(0, Math.min(length ?? buffer.length - at, limits.take, limits.room));
     limits.room -= n;
-    return n === 0 ? 0 : fs.writeSync(fd, buffer, offset, n);
-  }) as typeof fs.writeSync;
+    return n === 0 ? 0 : fs.writeSync(fd, buffer, at, n);
+  }) as unknown as typeof fs.writeSync;
   return { ...fs, default: { ...fs, writeSync }, writeSync };
 });
 
