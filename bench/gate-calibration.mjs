@@ -39,6 +39,8 @@ const ALPHA = args.alpha ?? 0.05;
 
 const { evaluateGate } = await import('../dist/index.js');
 const { pairWithBaseline } = await import('../dist/run/run-suite.js');
+// The seeded generator the bootstraps use: the same seed gives the same suites on every machine.
+const { mulberry32 } = await import('../dist/metrics/bootstrap.js');
 const { createMetricsAccumulator, rateMetric } = await import('../dist/metrics/summary.js');
 
 const random = mulberry32(SEED);
@@ -146,18 +148,6 @@ if (args.json) {
   console.log(`written to ${args.json}`);
 }
 if (!result.met) process.exitCode = 1;
-
-/** A small seeded generator (mulberry32): the same seed gives the same suites on every machine. */
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function parseArgs(argv) {
   const out = {};
