@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runCli } from '../../src/cli/program.js';
@@ -28,4 +28,23 @@ export async function cliWithEnv(cwd: string, env: Record<string, string>, ...ar
     cwd,
   });
   return { code, stdout, stderr };
+}
+
+/**
+ * Made-up traces for the resume and lease tests: `n` traces of one read tool (`lookup`) whose
+ * reference decision is whether the trace's number is even, and their one-tool catalog.
+ */
+export function writeEvenOddTraces(dir: string, n: number): void {
+  const traces = Array.from({ length: n }, (_, i) =>
+    JSON.stringify({
+      schema: 'shadowgate.trace/v1',
+      id: `t${i}`,
+      workflow: 'slow',
+      input: { id: i },
+      steps: [{ type: 'tool', name: 'lookup', args: { id: i }, result: { even: i % 2 === 0 } }],
+      human: { decision: i % 2 === 0 ? 'even' : 'odd' },
+    }),
+  );
+  writeFileSync(join(dir, 'traces.jsonl'), `${traces.join('\n')}\n`);
+  writeFileSync(join(dir, 'tools.yaml'), 'tools:\n  - name: lookup\n    effect: read\n');
 }

@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ROOT } from './helpers.js';
+import { ROOT, writeEvenOddTraces } from './helpers.js';
 
 // One live writer per run: a real `shadowgate run` holds its run's lease; a `--resume` of it is
 // refused while it lives, and once it is killed, of two `--resume` started at once one takes the
@@ -15,18 +15,7 @@ let dir: string;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'sg-lease-'));
-  const traces = Array.from({ length: N }, (_, i) =>
-    JSON.stringify({
-      schema: 'shadowgate.trace/v1',
-      id: `t${i}`,
-      workflow: 'slow',
-      input: { id: i },
-      steps: [{ type: 'tool', name: 'lookup', args: { id: i }, result: { even: i % 2 === 0 } }],
-      human: { decision: i % 2 === 0 ? 'even' : 'odd' },
-    }),
-  );
-  writeFileSync(join(dir, 'traces.jsonl'), `${traces.join('\n')}\n`);
-  writeFileSync(join(dir, 'tools.yaml'), 'tools:\n  - name: lookup\n    effect: read\n');
+  writeEvenOddTraces(dir, N);
   writeFileSync(
     join(dir, 'slow.mjs'),
     `export async function run(input, ctx) {

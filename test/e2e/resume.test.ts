@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ROOT } from './helpers.js';
+import { ROOT, writeEvenOddTraces } from './helpers.js';
 
 // Kills a real `shadowgate run` process mid-run, then resumes the run: no finished result
 // is lost, and the resumed process runs only the traces that were missing.
@@ -13,18 +13,7 @@ let dir: string;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'sg-resume-'));
-  const traces = Array.from({ length: N }, (_, i) =>
-    JSON.stringify({
-      schema: 'shadowgate.trace/v1',
-      id: `t${i}`,
-      workflow: 'slow',
-      input: { id: i },
-      steps: [{ type: 'tool', name: 'lookup', args: { id: i }, result: { even: i % 2 === 0 } }],
-      human: { decision: i % 2 === 0 ? 'even' : 'odd' },
-    }),
-  );
-  writeFileSync(join(dir, 'traces.jsonl'), `${traces.join('\n')}\n`);
-  writeFileSync(join(dir, 'tools.yaml'), 'tools:\n  - name: lookup\n    effect: read\n');
+  writeEvenOddTraces(dir, N);
   // A slow candidate that logs each trace it starts to the file named by SG_CALL_LOG.
   writeFileSync(
     join(dir, 'slow.mjs'),
