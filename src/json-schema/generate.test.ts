@@ -96,7 +96,7 @@ describe('jsonSchemaOf', () => {
     const text = JSON.stringify(jsonSchemaOf('suite'));
     expect(text).not.toContain(String(Number.MAX_SAFE_INTEGER));
     const trials = (jsonSchemaOf('suite').properties as Record<string, unknown>).trials;
-    expect(trials).toEqual({ default: 1, type: 'integer', minimum: 1, maximum: 100 });
+    expect(trials).toEqual({ default: 1, type: 'integer', minimum: 1, maximum: 100, description: expect.any(String) });
   });
 });
 

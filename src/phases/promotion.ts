@@ -8,10 +8,14 @@ import { DEFAULT_SHADOW_PERIOD, minPhase, type ReversibilityMatrix, type RunReve
 
 /** The suite's `promotion:` key: what a promotion asks beyond the gate's thresholds. */
 export const PromotionConfigSchema = z.strictObject({
-  /** Traces behind each confidence bound. @default 100 */
-  minTraces: z.number().int().positive().optional(),
-  /** A write-reversible workflow reaches auto only after this much shadow evidence in the store. @default { runs: 3, days: 7 } */
-  shadowPeriod: z.strictObject({ runs: z.number().int().min(1).optional(), days: z.number().min(0).optional() }).optional(),
+  minTraces: z.number().int().positive().optional().describe('Traces behind each confidence bound. Default 100.'),
+  shadowPeriod: z
+    .strictObject({
+      runs: z.number().int().min(1).optional().describe("The candidate's shadow runs needed. Default 3."),
+      days: z.number().min(0).optional().describe('Days from the first shadow run to the last. Default 7.'),
+    })
+    .optional()
+    .describe('A write-reversible workflow reaches auto only after this much shadow evidence in the store.'),
 });
 export type PromotionConfig = z.infer<typeof PromotionConfigSchema>;
 

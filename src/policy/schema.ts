@@ -19,18 +19,15 @@ export type Operator = (typeof OPERATORS)[number];
  */
 export const ConditionSchema = z
   .strictObject({
-    /** Dotted path into the call's arguments (`amount`, `address.country`, `items.0.sku`). */
-    arg: z.string().min(1),
-    /** Numbers only: a value that is not a number fails. */
-    gt: z.number().optional(),
-    gte: z.number().optional(),
-    lt: z.number().optional(),
-    lte: z.number().optional(),
-    /** Equal as canonical JSON (so `5` equals `5.0`, and key order does not count). */
-    eq: z.unknown().optional(),
-    ne: z.unknown().optional(),
-    in: z.array(z.unknown()).min(1).optional(),
-    notIn: z.array(z.unknown()).min(1).optional(),
+    arg: z.string().min(1).describe("Dotted path into the call's arguments (`amount`, `address.country`, `items.0.sku`)."),
+    gt: z.number().optional().describe('Greater than (numbers only: a value that is not a number fails).'),
+    gte: z.number().optional().describe('Greater than or equal (numbers only).'),
+    lt: z.number().optional().describe('Less than (numbers only).'),
+    lte: z.number().optional().describe('Less than or equal (numbers only).'),
+    eq: z.unknown().optional().describe('Equal as canonical JSON (so `5` equals `5.0`, and key order does not count).'),
+    ne: z.unknown().optional().describe('Not equal as canonical JSON; an argument the call does not have fails it too.'),
+    in: z.array(z.unknown()).min(1).optional().describe('Equal to one of these.'),
+    notIn: z.array(z.unknown()).min(1).optional().describe('Equal to none of these; an argument the call does not have fails it too.'),
   })
   .refine((c) => OPERATORS.some((op) => Object.hasOwn(c, op)), { message: `give at least one of ${OPERATORS.join(', ')}` });
 export type Condition = z.output<typeof ConditionSchema>;
@@ -38,10 +35,8 @@ export type Condition = z.output<typeof ConditionSchema>;
 /** What a call-rule asks of the trace it occurs in; every key given must hold. */
 export const RequirementSchema = z
   .strictObject({
-    /** An earlier call of this tool (one of these tools) in the trace, that was answered (not refused, not failed). */
-    calledBefore: Names.optional(),
-    /** The trace ends with this status (one of these), e.g. `escalated`. */
-    status: Names.optional(),
+    calledBefore: Names.optional().describe('An earlier call of this tool (one of these tools) in the trace, that was answered (not refused, not failed).'),
+    status: Names.optional().describe('The trace ends with this status (one of these), e.g. `escalated`.'),
   })
   .refine((r) => r.calledBefore !== undefined || r.status !== undefined, { message: 'give calledBefore, status or both' });
 
@@ -55,16 +50,17 @@ export const RequirementSchema = z
  */
 export const PolicyRuleSchema = z
   .strictObject({
-    id: RuleId,
-    description: z.string().optional(),
-    /** Only traces of this workflow (these workflows). @default every workflow */
-    workflow: Names.optional(),
-    allowTools: z.array(z.string().min(1)).min(1).optional(),
-    tool: Names.optional(),
-    /** Conditions on the call's arguments; a list means all of them. @default every call of the tool */
-    when: z.union([ConditionSchema, z.array(ConditionSchema).min(1)]).optional(),
-    action: z.literal('deny').optional(),
-    requires: RequirementSchema.optional(),
+    id: RuleId.describe('The rule\'s id (letters, digits, `_ - :`), named in breaches and in `gate.policyViolations.rules`.'),
+    description: z.string().optional().describe('Free text.'),
+    workflow: Names.optional().describe('Only traces of this workflow (these workflows). Default: every workflow.'),
+    allowTools: z.array(z.string().min(1)).min(1).optional().describe('An allowlist: a call of any other tool is refused when it is made.'),
+    tool: Names.optional().describe('The tool (tools) a call rule applies to.'),
+    when: z
+      .union([ConditionSchema, z.array(ConditionSchema).min(1)])
+      .optional()
+      .describe("Conditions on the call's arguments; a list means all of them. Default: every call of the tool."),
+    action: z.literal('deny').optional().describe('Refuse such a call when it is made (`POLICY_DENIED`).'),
+    requires: RequirementSchema.optional().describe('Let such a call through and check the trace once it ends.'),
   })
   .superRefine((rule, ctx) => {
     const fail = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
@@ -91,18 +87,19 @@ export const PolicySchema = z.strictObject({
         if (seen.has(rule.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate rule id ${rule.id}` });
         seen.add(rule.id);
       });
-    }),
+    })
+    .describe('The rules, each with an id: allowlists (`allowTools`) and call rules (`tool`, `when`, and `action: deny` or `requires`).'),
 });
 export type Policy = z.output<typeof PolicySchema>;
 
 /** The gate on policy breaches: in all, and per rule. */
 export const PolicyGateSchema = z
   .strictObject({
-    /** Breaches of any rule, over all traces and trials. */
-    max: z.number().int().nonnegative().optional(),
-    /** Breaches of one rule, by its id. */
-    rules: z.record(z.string(), z.strictObject({ max: z.number().int().nonnegative() })).optional(),
-    /** Measured and shown, but the verdict does not depend on it. */
-    dryRun: z.boolean().optional(),
+    max: z.number().int().nonnegative().optional().describe('Breaches of any rule, over all traces and trials.'),
+    rules: z
+      .record(z.string(), z.strictObject({ max: z.number().int().nonnegative().describe('The most breaches of this rule that pass.') }))
+      .optional()
+      .describe('Breaches of one rule, by its id (a check named `policy:<id>`).'),
+    dryRun: z.boolean().optional().describe('Measured and shown, but the verdict does not depend on it.'),
   })
   .refine((g) => g.max !== undefined || g.rules !== undefined, { message: 'give max, rules or both' });

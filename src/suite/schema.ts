@@ -3,65 +3,58 @@ import { PhaseSchema } from '../trace/schema.js';
 import { PromotionConfigSchema } from '../phases/promotion.js';
 import { PolicyGateSchema, PolicySchema } from '../policy/schema.js';
 
+// Every key carries a `.describe()`: it is what an editor shows from the JSON Schema
+// (`shadowgate schema`) and what docs/configuration.md is generated from (`npm run docs`).
+
 const Rate = z.number().min(0).max(1);
 const Globs = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
 /** Provider limits and fault handling for the model calls of a run. */
 export const LimitsSchema = z.strictObject({
-  /** Model requests in flight at once, per provider. */
-  concurrency: z.number().int().positive().optional(),
-  requestsPerMinute: z.number().positive().optional(),
-  tokensPerMinute: z.number().positive().optional(),
-  /** Attempts per request, the first included; 429 and 5xx are retried. @default 4 */
-  maxAttempts: z.number().int().min(1).max(20).optional(),
-  /** First retry delay, doubled each attempt, with jitter; `retry-after` wins. @default 500 */
-  baseDelayMs: z.number().int().nonnegative().optional(),
-  /** Per attempt. @default 60000 */
-  timeoutMs: z.number().int().positive().optional(),
-  /** Longest backoff between attempts (a server's retry-after is honoured up to 5 minutes). @default 30000 */
-  maxDelayMs: z.number().int().positive().optional(),
+  concurrency: z.number().int().positive().optional().describe('Model requests in flight at once, per provider.'),
+  requestsPerMinute: z.number().positive().optional().describe("Requests per minute, per provider: kept within the provider's limit."),
+  tokensPerMinute: z.number().positive().optional().describe('Tokens per minute, per provider.'),
+  maxAttempts: z.number().int().min(1).max(20).optional().describe('Attempts per request, the first included; 429 and 5xx are retried. Default 4.'),
+  baseDelayMs: z.number().int().nonnegative().optional().describe('First retry delay, doubled each attempt, with jitter; a `retry-after` wins. Default 500.'),
+  timeoutMs: z.number().int().positive().optional().describe('Time limit of each attempt. Default 60000.'),
+  maxDelayMs: z.number().int().positive().optional().describe("Longest backoff between attempts (a server's `retry-after` is honoured up to 5 minutes). Default 30000."),
 });
 
+const limits = LimitsSchema.optional().describe('Provider limits and fault handling for the model calls of a run.');
+const baseURL = z.string().url().optional();
+const apiKeyEnv = z.string().min(1).optional().describe('The environment variable holding the key for `baseURL`; without it no key is sent there.');
+
 export const ToolLoopCandidateSchema = z.strictObject({
-  kind: z.literal('tool-loop'),
-  /** `provider:model` (`openai:gpt-4.1-mini`, `anthropic:claude-sonnet-4-5`) or `replay`. */
-  model: z.string().min(1),
-  /** Any OpenAI-compatible server. */
-  baseURL: z.string().url().optional(),
-  /** The environment variable holding the key for `baseURL`; without it no key is sent there. */
-  apiKeyEnv: z.string().min(1).optional(),
-  /** Handlebars template, rendered with `{ input, workflow }`. */
-  prompt: z.string().min(1).optional(),
-  /** @default the prompt file's name less `.hbs`, e.g. `triage.v4` */
-  promptVersion: z.string().min(1).optional(),
-  /** JSON Schema of the `final_decision` tool's arguments. */
-  decisionSchema: z.record(z.string(), z.unknown()).optional(),
+  kind: z.literal('tool-loop').describe('The harness runs a tool-calling loop with a model and a prompt; the model ends by calling `final_decision`.'),
+  model: z.string().min(1).describe('`provider:model` (`openai:gpt-4.1-mini`, `anthropic:claude-sonnet-4-5`) or `replay` (the trace\'s own recorded model steps).'),
+  baseURL: baseURL.describe('Any OpenAI-compatible server (vLLM, Ollama, llama.cpp).'),
+  apiKeyEnv,
+  prompt: z.string().min(1).optional().describe('Handlebars template of the system prompt, rendered in strict mode with `{ input, workflow }`; relative to the suite file.'),
+  promptVersion: z.string().min(1).optional().describe("Recorded on every model step. Default: the prompt file's name less `.hbs`, e.g. `triage.v4`."),
+  decisionSchema: z.record(z.string(), z.unknown()).optional().describe("JSON Schema of the `final_decision` tool's arguments; an answer that does not validate is `invalid_output`."),
   params: z
     .strictObject({
-      temperature: z.number().min(0).max(2).optional(),
-      topP: z.number().min(0).max(1).optional(),
-      maxTokens: z.number().int().positive().optional(),
-      seed: z.number().int().optional(),
+      temperature: z.number().min(0).max(2).optional().describe('Sampling temperature.'),
+      topP: z.number().min(0).max(1).optional().describe('Nucleus sampling.'),
+      maxTokens: z.number().int().positive().optional().describe('Output tokens per model call.'),
+      seed: z.number().int().optional().describe("Sampling seed, where the provider takes one."),
     })
-    .optional(),
-  limits: LimitsSchema.optional(),
+    .optional()
+    .describe('Model parameters sent with every call.'),
+  limits,
 });
 
 export const ModuleCandidateSchema = z.strictObject({
-  kind: z.literal('module'),
-  /** An ESM module exporting `run(input, ctx)`. */
-  module: z.string().min(1),
-  /** Where `ctx.llm.openai` sends its calls (any OpenAI-compatible server). */
-  baseURL: z.string().url().optional(),
-  /** The environment variable holding the key for `baseURL`; without it no key is sent there. */
-  apiKeyEnv: z.string().min(1).optional(),
-  limits: LimitsSchema.optional(),
+  kind: z.literal('module').describe('Your agent code, run in a sandboxed child process with every tool mocked.'),
+  module: z.string().min(1).describe('An ESM module exporting `run(input, ctx)`, relative to the suite file; `ctx.tools.<name>(args)` goes through the mocks.'),
+  baseURL: baseURL.describe('Where `ctx.llm.openai` sends its calls (any OpenAI-compatible server).'),
+  apiKeyEnv,
+  limits,
 });
 
 export const RecordedCandidateSchema = z.strictObject({
-  kind: z.literal('recorded'),
-  /** A second set of recorded traces, paired with the suite's by `caseId`. */
-  traces: Globs,
+  kind: z.literal('recorded').describe('No execution: a second set of recorded traces (e.g. a shadow log).'),
+  traces: Globs.describe("Globs of JSONL trace files, paired with the suite's by `caseId` (and `trial`); traces without a partner are listed as unpaired."),
 });
 
 export const CandidateSchema = z.discriminatedUnion('kind', [
@@ -71,17 +64,22 @@ export const CandidateSchema = z.discriminatedUnion('kind', [
 ]);
 
 const PriceSchema = z.strictObject({
-  input: z.number().nonnegative(),
-  output: z.number().nonnegative(),
-  cachedInput: z.number().nonnegative().optional(),
-  cacheWrite: z.number().nonnegative().optional(),
+  input: z.number().nonnegative().describe('USD per million input tokens.'),
+  output: z.number().nonnegative().describe('USD per million output tokens.'),
+  cachedInput: z.number().nonnegative().optional().describe('USD per million input tokens served from the prompt cache.'),
+  cacheWrite: z.number().nonnegative().optional().describe('USD per million input tokens written to the prompt cache.'),
 });
 
-const BoundSchema = z.enum(['lower', 'point']);
+const lowerOrPoint = z
+  .enum(['lower', 'point'])
+  .default('lower')
+  .describe('`lower`: judged on the lower end of the 95% Wilson interval; `point`: on the rate itself.');
 
 /** Every gate check takes `dryRun: true`: measured and shown in every report, but it does not change the verdict. */
-const DryRun = { dryRun: z.boolean().optional() };
+const DryRun = { dryRun: z.boolean().optional().describe('Measured and shown in every report, marked as a dry run, but not in the verdict.') };
 const Check = <T extends z.ZodRawShape>(shape: T) => z.strictObject({ ...shape, ...DryRun });
+const minRate = (what: string) => Rate.describe(`The lowest ${what} that passes (a rate, 0 to 1).`);
+const maxRate = (what: string) => Rate.describe(`The highest ${what} that passes (a rate, 0 to 1).`);
 
 /**
  * The paired check against a baseline (`--baseline`): a count (`max`) or a non-inferiority
@@ -92,14 +90,10 @@ const Check = <T extends z.ZodRawShape>(shape: T) => z.strictObject({ ...shape, 
  */
 export const RegressionsGateSchema = z
   .strictObject({
-    /** Most regressions tolerated without asking whether they are significant. */
-    max: z.number().int().nonnegative().optional(),
-    /** The largest drop in agreement accepted as "no worse", a rate (0.05 = five points). */
-    margin: z.number().gt(0).lt(1).optional(),
-    /** One-sided level of the McNemar test that fails the check. @default 0.05 */
-    alpha: z.number().gt(0).max(0.5).optional(),
-    /** With `max`: allow as many more regressions as noise alone gives (half the flips of an A/A run, `--noise-floor`). */
-    beyondNoise: z.boolean().optional(),
+    max: z.number().int().nonnegative().optional().describe('Most regressions tolerated without asking whether they are significant.'),
+    margin: z.number().gt(0).lt(1).optional().describe('The largest drop in agreement accepted as "no worse", a rate (0.05 = five points).'),
+    alpha: z.number().gt(0).max(0.5).optional().describe('One-sided level of the McNemar test that fails the check. Default 0.05.'),
+    beyondNoise: z.boolean().optional().describe('With `max`: allow as many more regressions as noise alone gives (half the flips of an A/A run, `--noise-floor`).'),
     ...DryRun,
   })
   .superRefine((rule, ctx) => {
@@ -115,35 +109,57 @@ export const RegressionsGateSchema = z
   });
 
 export const GateConfigSchema = z.strictObject({
-  agreement: Check({ min: Rate, bound: BoundSchema.default('lower') }).optional(),
-  effectsAgreement: Check({ min: Rate, bound: BoundSchema.default('lower') }).optional(),
-  regressions: RegressionsGateSchema.optional(),
-  toolCallDrift: Check({ maxJsd: Rate }).optional(),
-  overrideRate: Check({ max: Rate }).optional(),
-  costPerRunUsd: Check({ max: z.number().nonnegative() }).optional(),
-  errorRate: Check({ max: Rate }).optional(),
-  /** auto-with-review: the error rate in the review sample (upper end of its interval with bound: upper). */
-  sampleErrorRate: Check({ max: Rate, bound: z.enum(['upper', 'point']).default('upper') }).optional(),
-  /** auto-with-review: the share of traces whose hard-to-undo effects differ from the reference's. */
-  rollbackFrequency: Check({ max: Rate }).optional(),
-  /** auto: the share of traces within `sla.latencyMs`. */
-  slaAdherence: Check({ min: Rate }).optional(),
-  /** auto: the share of traces the candidate completed (or escalated). */
-  completionRate: Check({ min: Rate }).optional(),
-  /** Schema violations and duplicate effects, in all. */
-  safetyViolations: Check({ max: z.number().int().nonnegative() }).optional(),
-  /** Breaches of the suite's `policy` rules: in all (`max`) and per rule id (`rules: { <id>: { max } }`). */
-  policyViolations: PolicyGateSchema.optional(),
-  /** The share of `injection`-tagged traces where the candidate made a hard-to-undo effect the reference did not. */
-  injectionFailures: Check({ max: Rate }).optional(),
-  /** auto: cost per run against the baseline's, as a ratio (1.2 = at most 20% dearer). */
-  costTrend: Check({ maxRatio: z.number().positive() }).optional(),
-  /**
-   * The share of trace lines read into a result, checked whenever another check is configured.
-   * Below `min` the verdict is inconclusive. @default { min: 1 } (any unreadable line)
-   */
+  agreement: Check({ min: minRate('agreement'), bound: lowerOrPoint })
+    .optional()
+    .describe('Share of traces whose decision matches the reference under `compare.decision`.'),
+  effectsAgreement: Check({ min: minRate('effects agreement'), bound: lowerOrPoint })
+    .optional()
+    .describe("Share of traces whose effects (successful write calls) equal the reference's as a multiset."),
+  regressions: RegressionsGateSchema.optional().describe(
+    'With `--baseline`: traces that agreed before and disagree now. A count (`max`) or a non-inferiority margin (`margin`), one of the two.',
+  ),
+  toolCallDrift: Check({ maxJsd: Rate.describe("The highest Jensen–Shannon divergence (base 2) of the candidate's tool-name distribution from the recorded one.") })
+    .optional()
+    .describe('Drift of the tool-call mix.'),
+  overrideRate: Check({ max: maxRate('override rate') })
+    .optional()
+    .describe('suggest: (edited + rejected) / reviewed; inconclusive with no reviewed item.'),
+  costPerRunUsd: Check({ max: z.number().nonnegative().describe('The highest cost per run, in USD.') })
+    .optional()
+    .describe('Cost per run; inconclusive when traces are unpriced.'),
+  errorRate: Check({ max: maxRate('error rate') })
+    .optional()
+    .describe('(errored + diverged + budget-stopped) / traces run.'),
+  sampleErrorRate: Check({
+    max: maxRate('review sample error rate'),
+    bound: z.enum(['upper', 'point']).default('upper').describe('`upper`: judged on the upper end of the 95% interval; `point`: on the rate.'),
+  })
+    .optional()
+    .describe('auto-with-review: the error rate in the review sample.'),
+  rollbackFrequency: Check({ max: maxRate('rollback frequency') })
+    .optional()
+    .describe("auto-with-review: the share of traces whose hard-to-undo effects differ from the reference's."),
+  slaAdherence: Check({ min: minRate('SLA adherence') })
+    .optional()
+    .describe('auto: the share of traces within `sla.latencyMs`.'),
+  completionRate: Check({ min: minRate('completion rate') })
+    .optional()
+    .describe('auto: the share of traces the candidate completed (or escalated).'),
+  safetyViolations: Check({ max: z.number().int().nonnegative().describe('The most violations that pass.') })
+    .optional()
+    .describe('Schema violations, duplicate effects, blocked requests and denied capabilities, in all.'),
+  policyViolations: PolicyGateSchema.optional().describe("Breaches of the suite's `policy` rules: in all (`max`) and per rule id (`rules: { <id>: { max } }`)."),
+  injectionFailures: Check({ max: maxRate('injection failure share') })
+    .optional()
+    .describe('The share of `injection`-tagged traces where the candidate made a hard-to-undo effect the reference did not.'),
+  costTrend: Check({ maxRatio: z.number().positive().describe("The highest ratio of cost per run to the baseline's (1.2 = at most 20% dearer).") })
+    .optional()
+    .describe("auto: cost per run against the baseline's."),
   /** Not a check that can be a dry run: unreadable input is never a pass, only a stated loss (`min`) is accepted. */
-  coverage: z.strictObject({ min: Rate }).optional(),
+  coverage: z
+    .strictObject({ min: minRate('share of trace lines read into a result') })
+    .optional()
+    .describe('The share of trace lines read into a result, checked whenever another check is. Default `{ min: 1 }`: any unreadable line makes the verdict inconclusive.'),
 });
 export type GateConfig = z.output<typeof GateConfigSchema>;
 
@@ -154,90 +170,92 @@ export type GateConfig = z.output<typeof GateConfigSchema>;
  */
 export const SandboxSchema = z.strictObject({
   allow: z
-    .array(z.union([z.enum(['child-process', 'worker', 'addons']), z.strictObject({ 'fs-write': z.string().min(1) })]))
-    .default([]),
-  env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')).default([]),
-  /** How long a candidate's process may take to start and import the module; past it, it is killed. @default 30000 */
-  importTimeoutMs: z.number().int().positive().optional(),
-  /** The largest outcome a module candidate's `run` may resolve to, in bytes serialized. @default 1000000 */
-  maxOutcomeBytes: z.number().int().positive().optional(),
+    .array(
+      z.union([
+        z.enum(['child-process', 'worker', 'addons']),
+        z.strictObject({ 'fs-write': z.string().min(1).describe('A folder the code may write to, relative to the suite file.') }),
+      ]),
+    )
+    .default([])
+    .describe('Each entry opens what it names: `child-process`, `worker`, `addons`, or `{ fs-write: <folder> }`. Every loosening is printed as a warning.'),
+  env: z
+    .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'))
+    .default([])
+    .describe('Environment variables passed on to the candidate (besides `NODE_ENV` and `TZ`); a provider key here is a config error.'),
+  importTimeoutMs: z.number().int().positive().optional().describe("How long a candidate's process may take to start and import the module; past it, it is killed. Default 30000."),
+  maxOutcomeBytes: z.number().int().positive().optional().describe("The largest outcome a module candidate's `run` may resolve to, in bytes serialized. Default 1000000."),
 });
 
 /** A suite file as its author writes it. */
 export const SuiteFileSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'suite names are letters, digits, _ . -'),
-  description: z.string().optional(),
-  /** @default 'shadow' */
-  phase: PhaseSchema.default('shadow'),
-  /** Globs of JSONL trace files, relative to the suite file. */
-  traces: Globs,
-  /** Tool catalog (YAML), relative to the suite file. */
-  tools: z.string().min(1),
-  /** @default 'human' */
-  reference: z.enum(['human', 'recorded']).default('human'),
-  candidate: CandidateSchema,
-  /** USD per million tokens, by model name; overrides the bundled table. */
-  pricing: z.record(z.string(), PriceSchema).default({}),
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'suite names are letters, digits, _ . -').describe('The suite\'s name: letters, digits, `_ . -`; runs are stored under it.'),
+  description: z.string().optional().describe('Free text.'),
+  phase: PhaseSchema.default('shadow').describe('The rollout stage whose headline figures the run reports: `shadow`, `suggest`, `auto-with-review` or `auto`.'),
+  traces: Globs.describe('Globs of JSONL trace files, relative to the suite file.'),
+  tools: z.string().min(1).describe('The tool catalog (YAML), relative to the suite file.'),
+  reference: z.enum(['human', 'recorded']).default('human').describe("What the candidate is compared with: the human's decision (`human`) or the recorded agent's outcome (`recorded`)."),
+  candidate: CandidateSchema.describe('What runs: `module` (your agent code), `tool-loop` (a model and a prompt) or `recorded` (a second set of traces).'),
+  pricing: z.record(z.string(), PriceSchema).default({}).describe('USD per million tokens, by model name; overrides the bundled table.'),
   compare: z
     .strictObject({
       decision: z
         .strictObject({
-          /** Compare only these fields of an object decision. @default all of it */
-          fields: z.array(z.string().min(1)).min(1).optional(),
-          /** Absolute tolerance for numbers. @default 0 */
-          numericTolerance: z.number().nonnegative().default(0),
+          fields: z.array(z.string().min(1)).min(1).optional().describe('Compare only these fields of an object decision. Default: all of it.'),
+          numericTolerance: z.number().nonnegative().default(0).describe('Absolute tolerance for numbers.'),
         })
-        .default({ numericTolerance: 0 }),
+        .default({ numericTolerance: 0 })
+        .describe('"Same decision", everywhere: agreement, flips and McNemar, simulated reviews, drift, `compare`, `prompt diff` and the Vitest matchers.'),
       effects: z
-        .strictObject({ ignoreArgs: z.array(z.string().min(1)).default([]) })
-        .default({ ignoreArgs: [] }),
+        .strictObject({ ignoreArgs: z.array(z.string().min(1)).default([]).describe('Argument names left out when effects are compared.') })
+        .default({ ignoreArgs: [] })
+        .describe('How effects (successful write calls) are compared.'),
     })
-    .default({ decision: { numericTolerance: 0 }, effects: { ignoreArgs: [] } }),
-  /** How a candidate's tool call is matched to a recorded one. */
+    .default({ decision: { numericTolerance: 0 }, effects: { ignoreArgs: [] } })
+    .describe('How a candidate is compared with the reference.'),
   mocks: z
     .strictObject({
-      /** `exact`: name and canonical arguments; `by-order`: exact, else the next unused recording of that tool. @default 'exact' */
-      match: z.enum(['exact', 'by-order']).default('exact'),
-      /** Argument paths left out when matching. @default [] */
-      ignoreArgs: z.array(z.string().min(1)).default([]),
+      match: z.enum(['exact', 'by-order']).default('exact').describe('`exact`: name and canonical arguments; `by-order`: exact, else the next unused recording of that tool.'),
+      ignoreArgs: z.array(z.string().min(1)).default([]).describe('Argument paths left out when matching.'),
     })
-    .default({ match: 'exact', ignoreArgs: [] }),
-  /** @default 1 */
-  trials: z.number().int().min(1).max(100).default(1),
+    .default({ match: 'exact', ignoreArgs: [] })
+    .describe("How a candidate's tool call is matched to a recorded one."),
+  trials: z.number().int().min(1).max(100).default(1).describe('Runs of each trace (`--trials` overrides it); trials of a case are collapsed before intervals and the gate.'),
   budgets: z
     .strictObject({
-      /** Model and tool steps per trace: a candidate that runs on without end stops here. @default 50 */
-      maxSteps: z.number().int().positive().default(50),
-      maxTokens: z.number().int().positive().optional(),
-      maxCostUsd: z.number().positive().optional(),
-      maxWallMs: z.number().int().positive().optional(),
-      /** The same tool with the same arguments this many times in a row stops the trace (`loop_detected`). @default 5 */
-      maxRepeatedCalls: z.number().int().min(2).default(5),
-      /** Limits on the whole run's model spending. */
+      maxSteps: z.number().int().positive().default(50).describe('Model and tool steps per trace: a candidate that runs on without end stops here (`budget_exceeded`).'),
+      maxTokens: z.number().int().positive().optional().describe('Model tokens per trace.'),
+      maxCostUsd: z.number().positive().optional().describe('Model spending per trace, in USD.'),
+      maxWallMs: z.number().int().positive().optional().describe('Wall time per trace; enforced from outside for a module candidate (120000 when unset).'),
+      maxRepeatedCalls: z.number().int().min(2).default(5).describe('The same tool with the same arguments this many times in a row stops the trace (`loop_detected`).'),
       run: z
-        .strictObject({ maxTokens: z.number().int().positive().optional(), maxCostUsd: z.number().positive().optional() })
-        .optional(),
+        .strictObject({
+          maxTokens: z.number().int().positive().optional().describe('Model tokens of the whole run.'),
+          maxCostUsd: z.number().positive().optional().describe('Model spending of the whole run, in USD: once spent, further model calls stop their traces.'),
+        })
+        .optional()
+        .describe("Limits on the whole run's model spending."),
     })
-    .default({ maxSteps: 50, maxRepeatedCalls: 5 }),
+    .default({ maxSteps: 50, maxRepeatedCalls: 5 })
+    .describe('Limits per trace that stop a runaway candidate.'),
   review: z
     .strictObject({
-      sampleRate: Rate.default(0.1),
-      seed: z.number().int().default(0),
-      /** `decision`: draw the review sample per decision class (its `action`, or the whole decision), so that every class is reviewed. */
-      stratify: z.enum(['decision']).optional(),
-      /** suggest: a simulated review (no verdict recorded) whose suggestion is within this distance of the human decision (share of compared fields that differ, under `compare.decision`) is `edited`, beyond it `rejected`. @default 0.5 */
-      editThreshold: Rate.default(0.5),
+      sampleRate: Rate.default(0.1).describe('auto-with-review: the share of traces drawn into the review sample.'),
+      seed: z.number().int().default(0).describe('Seed of the hash that draws the sample: the same traces on every run.'),
+      stratify: z.enum(['decision']).optional().describe('`decision`: draw the review sample per decision class (its `action`, or the whole decision), so that every class is reviewed.'),
+      editThreshold: Rate.default(0.5).describe(
+        'suggest: a simulated review (no verdict recorded) whose suggestion is within this distance of the human decision (share of compared fields that differ) is `edited`, beyond it `rejected`.',
+      ),
     })
-    .optional(),
-  /** The service level of the auto phase. */
-  sla: z.strictObject({ latencyMs: z.number().positive() }).optional(),
-  /** What `shadowgate phase` asks of the evidence for a promotion, beyond the gate's thresholds. */
-  promotion: PromotionConfigSchema.optional(),
-  /** Declarative rules on the candidate's tool calls (allowlists, argument limits), each with an id. */
-  policy: PolicySchema.optional(),
-  /** What a module candidate's processes may do beyond the default (read files, write to `ctx.scratchDir`), and the environment they get. */
-  sandbox: SandboxSchema.optional(),
-  gate: GateConfigSchema.default({}),
+    .optional()
+    .describe('The review queue and the review sample.'),
+  sla: z
+    .strictObject({ latencyMs: z.number().positive().describe('The latency a trace must stay within.') })
+    .optional()
+    .describe('The service level of the auto phase.'),
+  promotion: PromotionConfigSchema.optional().describe('What `shadowgate phase` asks of the evidence for a promotion, beyond the gate\'s thresholds.'),
+  policy: PolicySchema.optional().describe("Declarative rules on the candidate's tool calls (allowlists, argument limits), each with an id."),
+  sandbox: SandboxSchema.optional().describe("What a module candidate's processes may do beyond the default (read files, write to `ctx.scratchDir`), and the environment they get."),
+  gate: GateConfigSchema.default({}).describe('The checks the verdict is made of; a suite without any has nothing to gate on.'),
 });
 
 export type SuiteConfig = z.input<typeof SuiteFileSchema>;

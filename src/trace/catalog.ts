@@ -8,29 +8,33 @@ export type EffectClass = z.infer<typeof EffectClassSchema>;
 export const EFFECT_CLASSES: readonly EffectClass[] = EffectClassSchema.options;
 
 export const ToolDefinitionSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'tool names are letters, digits, _ . -'),
-  description: z.string().optional(),
-  effect: EffectClassSchema,
-  /** JSON Schema of the arguments. */
-  parameters: z.record(z.string(), z.unknown()).optional(),
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'tool names are letters, digits, _ . -').describe('The tool\'s name, as the agent calls it: letters, digits, `_ . -`.'),
+  description: z.string().optional().describe('What the tool does; a tool-loop candidate\'s model sees it.'),
+  effect: EffectClassSchema.describe(
+    'What a call changes: `read` (nothing), `write-reversible` (undone by another call), `write-external` (seen outside, e.g. an email) or `write-irreversible` (money moved). Writes are never executed in a replay, and the riskiest class called caps the autonomy a workflow may have.',
+  ),
+  parameters: z.record(z.string(), z.unknown()).optional().describe('JSON Schema of the arguments; every call is checked against it, and a schema that does not compile is an error.'),
   http: z
     .strictObject({
-      method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']),
-      /** Absolute http(s) URL; a `:name` path segment is a parameter (`https://orders.internal/api/orders/:order_id`). */
-      url: z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL, e.g. https://orders.internal/api/orders/:order_id' }),
+      method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).describe('The HTTP method of the route.'),
+      url: z
+        .url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL, e.g. https://orders.internal/api/orders/:order_id' })
+        .describe('Absolute http(s) URL; a `:name` path segment is a parameter (`https://orders.internal/api/orders/:order_id`).'),
     })
-    .optional(),
-  /** Answer to a write that has no recording. */
-  ack: z.unknown().optional(),
-  /** Answer to any off-trace call of this tool (read or write) that has no recording. */
-  stub: z.unknown().optional(),
-  /** The argument that identifies a write (`idempotency_key`): two calls with the same value are one effect issued twice. */
-  idempotencyKey: z.string().min(1).optional(),
+    .optional()
+    .describe("An HTTP route: a module candidate's request to it (with `fetch`, `node:http`, …) is this tool's call."),
+  ack: z.unknown().optional().describe('Answer to a write that has no recording.'),
+  stub: z.unknown().optional().describe('Answer to any off-trace call of this tool (read or write) that has no recording.'),
+  idempotencyKey: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('The argument that identifies a write (`idempotency_key`): two calls with the same value are one effect issued twice.'),
 });
 export type ToolDefinition = z.infer<typeof ToolDefinitionSchema>;
 
 export const ToolCatalogSchema = z.strictObject({
-  tools: z.array(ToolDefinitionSchema).min(1),
+  tools: z.array(ToolDefinitionSchema).min(1).describe('Every tool the workflow may call, with its effect class.'),
 });
 
 /** Tool names used twice, found on the raw catalog so that they are reported next to any schema problem. */
