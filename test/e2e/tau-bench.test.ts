@@ -177,8 +177,8 @@ describe.skipIf(!present)('import tau-bench: gpt-4o on the airline domain (needs
     expect(results.metrics.effectsAgreement).toMatchObject({ n: expected.cases, successes: expect.closeTo(expected.share, 12), rate: expect.closeTo(expected.agreeing / expected.n, 12) });
     expect(results.metrics.effectsAgreement.ci95).toEqual(wilsonInterval(expected.share, expected.cases));
     expect(results.metrics.passK).toEqual({ k: 4, value: expect.closeTo(expected.passAll, 12), traces: 50, over: 'effects' });
-    // The README quotes these figures.
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    // docs/importers.md (the tau-bench section) quotes these figures.
+    const readme = readFileSync(join(ROOT, 'docs', 'importers.md'), 'utf8');
     const quoted = (m: { rate: number | null; ci95: [number, number] }) => `${m.rate!.toFixed(2)}, 95% CI [${m.ci95.map((x) => x.toFixed(3)).join(', ')}]`;
     expect(readme).toContain(`effects agreement ${quoted(results.metrics.effectsAgreement)}`);
     // tau-bench records no decisions: agreement has nothing to compare, and the gate judges the effects.
@@ -187,7 +187,7 @@ describe.skipIf(!present)('import tau-bench: gpt-4o on the airline domain (needs
     expect(run.stdout).toMatch(/\b200 no reference decision\b/);
     expect(run.code).toBe(0);
 
-    // The transfer's free-text summary left out of the comparison (README's suite): only the
+    // The transfer's free-text summary left out of the comparison (the suite in docs/importers.md): only the
     // runs in which both the agent and the ground truth transfer can change, and some do.
     writeFileSync(join(dir, 'suites', 'tau-bench-airline-summary.yaml'), `${readFileSync(join(dir, 'suites', 'tau-bench-airline.yaml'), 'utf8')}\ncompare:\n  effects: { ignoreArgs: [summary] }\n`);
     const lenient = await cli(dir, 'run', 'suites/tau-bench-airline-summary.yaml', '--json', 'summary.json', '--db', join(dir, 'db.sqlite'));
