@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InputError, NotFoundError, UsageError, type Issue } from '../errors.js';
@@ -44,7 +44,11 @@ export function registerInitCommand(program: Command, io: CliIo, setExit: (code:
       if (!opts.force) refuseOverwrite(dir, files.map((f) => f.to), io.cwd);
       for (const file of files) {
         const path = join(dir, file.to);
-        mkdirSync(dirname(path), { recursive: true });
+        try {
+          mkdirSync(dirname(path), { recursive: true });
+        } catch (error) {
+          throw new UsageError(`cannot make the folder for ${relative(io.cwd, path) || path}: ${(error as Error).message}`, 'name a folder you can write to');
+        }
         writeWhole(path, file.text);
       }
       const shown = relative(io.cwd, dir) || '.';
@@ -60,7 +64,7 @@ function scaffoldFiles(): { to: string; text: string }[] {
 
 /** The catalog drafted from a trace file; a bad line is a located error, never skipped. */
 async function draftedCatalog(file: string, dir: string): Promise<{ to: string; text: string }[]> {
-  if (!existsSync(file)) throw new NotFoundError(`no trace file ${file}`, 'name a JSON Lines file of shadowgate.trace/v1 traces (`shadowgate import` converts other formats)');
+  if (!existsSync(file) || !statSync(file).isFile()) throw new NotFoundError(`no trace file ${file}`, 'name a JSON Lines file of shadowgate.trace/v1 traces (`shadowgate import` converts other formats)');
   const traces: Trace[] = [];
   const issues: Issue[] = [];
   for await (const line of readTraceFile(file)) {

@@ -70,6 +70,13 @@ describe('shadowgate init', () => {
     expect(forced.code).toBe(0);
     expect(readFileSync(join(dir, 'traces/example.jsonl'), 'utf8')).toBe(readFileSync(join(ROOT, 'templates/init/traces/example.jsonl'), 'utf8'));
   });
+
+  it('says so, exit 2, when the folder named is a file', async () => {
+    writeFileSync(join(dir, 'taken'), '');
+    const { code, stderr } = await cli(dir, 'init', 'taken');
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^error: cannot make the folder for taken\/suite\.yaml: /);
+  });
 });
 
 describe('shadowgate init --from', () => {
@@ -141,5 +148,13 @@ describe('shadowgate init --from', () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(/bad\.jsonl:4: /);
     expect(existsSync(join(dir, 'tools.yaml'))).toBe(false);
+  });
+
+  it('refuses a trace file that is missing or a folder, exit 2', async () => {
+    mkdirSync(join(dir, 'folder.jsonl'));
+    for (const from of ['missing.jsonl', 'folder.jsonl']) {
+      const { code, stderr } = await cli(dir, 'init', '--from', from);
+      expect({ code, first: stderr.split('\n')[0] }).toEqual({ code: 2, first: `error: no trace file ${join(dir, from)}` });
+    }
   });
 });
