@@ -27,6 +27,7 @@ import { registerPlanCommand } from './plan.js';
 import { registerImportCommand } from './import.js';
 import { createOtelExport, type OtelFlags } from './otel.js';
 import { registerSchemaCommand } from './schema.js';
+import { registerInitCommand } from './init.js';
 import { registerPromptCommands } from './prompt.js';
 import { registerDriftCommand } from './drift.js';
 import { assertWritableFile, positiveInt } from './options.js';
@@ -261,6 +262,7 @@ export function createProgram(raw: CliIo, setExit: (code: number) => void): Comm
   registerPlanCommand(program, io, setExit, dbOption(io));
   registerImportCommand(program, io, setExit);
   registerSchemaCommand(program, io, setExit);
+  registerInitCommand(program, io, setExit);
 
   program
     .command('runs')

@@ -5,7 +5,7 @@ import { glob } from 'tinyglobby';
 import { ConfigError, type Issue } from '../errors.js';
 import { parseModelSpec } from '../providers/registry.js';
 import { canonicalJson } from '../trace/canonical.js';
-import { declaredArguments, duplicateToolNames, toolSchemaProblems, ToolCatalogSchema, type ToolCatalog } from '../trace/catalog.js';
+import { declaredArguments, duplicateToolNames, toolSchemaProblems, ToolCatalogSchema, undecidedEffects, type ToolCatalog } from '../trace/catalog.js';
 import { SuiteFileSchema, type SuiteFile } from './schema.js';
 import { jsonSchemaProblems } from '../trace/schema-check.js';
 import { loadYamlFile } from './yaml.js';
@@ -219,7 +219,12 @@ async function findFiles(patterns: string | string[], cwd: string): Promise<stri
   return files.sort();
 }
 
-/** Loads and validates a tool catalog; duplicate tool names and argument schemas that do not compile are errors. */
+/**
+ * Loads and validates a tool catalog; duplicate tool names, argument schemas that do not
+ * compile and effects still `unknown` are errors.
+ */
 export async function loadToolCatalog(file: string): Promise<ToolCatalog> {
-  return (await loadYamlFile(file, ToolCatalogSchema, (raw) => [...duplicateToolNames(raw), ...toolSchemaProblems(raw)])).value;
+  const checks = (raw: unknown) => [...duplicateToolNames(raw), ...toolSchemaProblems(raw), ...undecidedEffects(raw)];
+  // The check refused every `unknown` effect, so what passes holds decided ones only.
+  return (await loadYamlFile(file, ToolCatalogSchema, checks)).value as ToolCatalog;
 }

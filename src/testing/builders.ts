@@ -105,9 +105,10 @@ export function aTrace(id = 'trace-1'): TraceBuilder {
  * `aCatalog({ get_order: 'read', issue_refund: { effect: 'write-irreversible', ack: { status: 'ok' } } })`.
  */
 export function aCatalog(tools: Record<string, EffectClass | Omit<ToolDefinition, 'name'>>): ToolCatalog {
+  // Every effect given is an EffectClass, so the parsed catalog holds no `unknown` one.
   return ToolCatalogSchema.parse({
     tools: Object.entries(tools).map(([name, t]) => (typeof t === 'string' ? { name, effect: t } : { name, ...t })),
-  });
+  }) as ToolCatalog;
 }
 
 /** A completed, agreeing trace result with no steps; override what the test is about. */

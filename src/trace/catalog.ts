@@ -7,12 +7,22 @@ export type EffectClass = z.infer<typeof EffectClassSchema>;
 /** Riskiest last: the order the reversibility matrix ranks effect classes in. */
 export const EFFECT_CLASSES: readonly EffectClass[] = EffectClassSchema.options;
 
+/**
+ * `unknown` is what `shadowgate init --from` writes for a tool seen in traces: nobody has yet
+ * said whether it reads or writes. The schema accepts it only so that `undecidedEffects`
+ * can refuse it by the tool's name; a loaded catalog never holds it, because a catalog must
+ * never guess that a write is a read.
+ */
+export const UNDECIDED_EFFECT = 'unknown';
+
 export const ToolDefinitionSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'tool names are letters, digits, _ . -').describe('The tool\'s name, as the agent calls it: letters, digits, `_ . -`.'),
   description: z.string().optional().describe('What the tool does; a tool-loop candidate\'s model sees it.'),
-  effect: EffectClassSchema.describe(
-    'What a call changes: `read` (nothing), `write-reversible` (undone by another call), `write-external` (seen outside, e.g. an email) or `write-irreversible` (money moved). Writes are never executed in a replay, and the riskiest class called caps the autonomy a workflow may have.',
-  ),
+  effect: z
+    .enum([...EffectClassSchema.options, UNDECIDED_EFFECT])
+    .describe(
+      'What a call changes: `read` (nothing), `write-reversible` (undone by another call), `write-external` (seen outside, e.g. an email) or `write-irreversible` (money moved). Writes are never executed in a replay, and the riskiest class called caps the autonomy a workflow may have. `unknown` (what `init --from` drafts) is refused until you choose one.',
+    ),
   parameters: z.record(z.string(), z.unknown()).optional().describe('JSON Schema of the arguments; every call is checked against it, and a schema that does not compile is an error.'),
   http: z
     .strictObject({
@@ -31,11 +41,23 @@ export const ToolDefinitionSchema = z.strictObject({
     .optional()
     .describe('The argument that identifies a write (`idempotency_key`): two calls with the same value are one effect issued twice.'),
 });
-export type ToolDefinition = z.infer<typeof ToolDefinitionSchema>;
+/** A tool of a loaded catalog: its effect is decided (`undecidedEffects` refused the rest). */
+export type ToolDefinition = z.infer<typeof ToolDefinitionSchema> & { effect: EffectClass };
 
 export const ToolCatalogSchema = z.strictObject({
   tools: z.array(ToolDefinitionSchema).min(1).describe('Every tool the workflow may call, with its effect class.'),
 });
+
+/** Tools whose effect is still `unknown` (a catalog drafted by `init --from`), each at its `effect` key. */
+export function undecidedEffects(raw: unknown): { path: (string | number)[]; message: string }[] {
+  const tools = (raw as { tools?: unknown } | null)?.tools;
+  if (!Array.isArray(tools)) return [];
+  return tools.flatMap((tool: unknown, i) => {
+    const { name, effect } = (tool ?? {}) as { name?: unknown; effect?: unknown };
+    if (effect !== UNDECIDED_EFFECT) return [];
+    return [{ path: ['tools', i, 'effect'], message: `choose an effect class for ${typeof name === 'string' ? name : `tool #${i + 1}`}: ${EFFECT_CLASSES.join(' | ')}` }];
+  });
+}
 
 /** Tool names used twice, found on the raw catalog so that they are reported next to any schema problem. */
 export function duplicateToolNames(raw: unknown): { path: (string | number)[]; message: string }[] {
@@ -50,7 +72,7 @@ export function duplicateToolNames(raw: unknown): { path: (string | number)[]; m
     return dup ? [{ path: ['tools', i, 'name'], message: `duplicate tool ${name}` }] : [];
   });
 }
-export type ToolCatalog = z.infer<typeof ToolCatalogSchema>;
+export type ToolCatalog = { tools: ToolDefinition[] };
 
 /**
  * Argument schemas that do not compile, found on the raw catalog: each at the key that is
