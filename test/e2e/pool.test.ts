@@ -56,6 +56,9 @@ describe('the parent/child protocol', () => {
             release?.();
             return null;
           },
+          answerTool: () => {
+            throw new Error('this pool answers no tool call in its children');
+          },
           request: async (request) => {
             seen = { method: request.method, url: request.url, headers: Object.fromEntries(request.headers), body: await request.json() };
             const body = new ReadableStream<Uint8Array>({
@@ -102,6 +105,9 @@ describe('messages sent together', () => {
     const calls: unknown[] = [];
     const host = {
       callTool: async (_name: string, args: Record<string, unknown>) => (calls.push(args), { found: args.id }),
+      answerTool: () => {
+        throw new Error('this pool answers no tool call in its children');
+      },
       request: async () => new Response(null, { status: 404 }),
       attempt: () => {
         throw new Error('no attempt expected');
