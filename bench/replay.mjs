@@ -91,7 +91,8 @@ async function child({ n, kind, workers, commitEvery, concurrency = 8 }) {
       ...(workers ? { workers } : {}),
       ...(commitEvery ? { commit: { results: commitEvery } } : {}),
     });
-    writeRunJson(join(dir, 'results.json'), outcome, store.results(outcome.meta.runId));
+    // As `shadowgate run --json` writes it (a build before Store.resultsJson parsed and wrote each result again).
+    writeRunJson(join(dir, 'results.json'), outcome, store.resultsJson ? store.resultsJson(outcome.meta.runId) : store.results(outcome.meta.runId));
     const seconds = (performance.now() - started) / 1000;
     const { user, system } = process.cpuUsage(cpu);
     store.close();

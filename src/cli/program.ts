@@ -426,7 +426,7 @@ async function runCommand(outside: CliIo, suiteFiles: string[], opts: RunFlags, 
       if (outcome.recorded !== undefined) io.stdout.write(`  cassette: ${outcome.recorded} exchange(s) recorded\n`);
       if (opts.json) {
         const file = jsonFile(suite.name);
-        writeRunJson(file, outcome, store.results(outcome.meta.runId), redactor);
+        writeRunJson(file, outcome, store.resultsJson(outcome.meta.runId), redactor);
         io.stdout.write(`  results: ${relative(io.cwd, file)}\n`);
       }
       if (opts.report) {

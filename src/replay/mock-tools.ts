@@ -17,9 +17,24 @@ export type MockAnswer =
   | { kind: 'off-trace'; reason: string };
 
 export interface MockToolbox {
+  /** The recordings it answers from. */
+  readonly recordings: readonly Recording[];
   tool(name: string): ToolDefinition | undefined;
   /** Answers one call. Pure apart from marking recordings as used. */
   call(name: string, args: Record<string, unknown>): MockAnswer;
+}
+
+/** One recorded tool call the mocks answer from: its identity (name and canonical arguments, less the ignored ones) and its step. */
+export interface Recording {
+  key: string;
+  step: ToolStep;
+}
+
+/** The trace's recorded tool calls, each with its identity under these mock options. */
+export function recordingsOf(trace: Trace, options: MockOptions): Recording[] {
+  const out: Recording[] = [];
+  for (const step of trace.steps) if (step.type === 'tool') out.push({ key: callKey(step.name, step.args, options.ignoreArgs), step });
+  return out;
 }
 
 /**
@@ -29,32 +44,39 @@ export interface MockToolbox {
  * `stub` for any tool), else it is off-trace.
  */
 export function createMockToolbox(trace: Trace, catalog: ToolCatalog, options: MockOptions): MockToolbox {
+  return mockToolbox(recordingsOf(trace, options), catalog, options, (name, args) => callKey(name, args, options.ignoreArgs));
+}
+
+/**
+ * The mocks over a list of recordings, whose identities `keyOf` gives for a call. A
+ * candidate's process answers from recordings keyed by a digest of the identity (see
+ * pool/local-answers), so that it holds no recorded arguments; the harness, from the trace.
+ */
+export function mockToolbox(recordings: readonly Recording[], catalog: ToolCatalog, options: MockOptions, keyOf: (name: string, args: Record<string, unknown>) => string): MockToolbox {
   const tools = new Map(catalog.tools.map((t) => [t.name, t]));
   const byKey = new Map<string, number[]>();
   const byName = new Map<string, number[]>();
-  const recorded: ToolStep[] = [];
-  for (const step of trace.steps) {
-    if (step.type !== 'tool') continue;
-    const i = recorded.push(step) - 1;
-    push(byKey, callKey(step.name, step.args, options.ignoreArgs), i);
+  recordings.forEach(({ key, step }, i) => {
+    push(byKey, key, i);
     push(byName, step.name, i);
-  }
+  });
   const used = new Set<number>();
 
   const answer = (i: number, source: 'recording' | 'by-order'): MockAnswer => {
     used.add(i);
-    const step = recorded[i]!;
+    const step = recordings[i]!.step;
     return step.error !== undefined
       ? { kind: 'error', source, error: structuredClone(step.error), recorded: step }
       : { kind: 'result', source, result: structuredClone(step.result ?? null), recorded: step };
   };
 
   return {
+    recordings,
     tool: (name) => tools.get(name),
     call(name, args) {
       const tool = tools.get(name);
       if (!tool) return { kind: 'off-trace', reason: `tool ${name} is not in the tool catalog` };
-      const exact = byKey.get(callKey(name, args, options.ignoreArgs)) ?? [];
+      const exact = byKey.get(keyOf(name, args)) ?? [];
       const fresh = exact.find((i) => !used.has(i));
       if (fresh !== undefined) return answer(fresh, 'recording');
       if (options.match === 'by-order') {

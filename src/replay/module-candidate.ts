@@ -12,6 +12,7 @@ import { recordResponse } from './tool-loop.js';
 import { createRouteMatcher } from './http-routes.js';
 import type { JobEnd, JobHost } from './pool/pool.js';
 import type { RunJob } from './pool/protocol.js';
+import type { Recording } from './mock-tools.js';
 
 type OpenAIClient = import('openai').OpenAI;
 type AnthropicClient = import('@anthropic-ai/sdk').Anthropic;
@@ -61,7 +62,8 @@ export interface LlmAccess {
 export interface ModuleExecutor {
   /** Resolves once a process is ready for the next trace: starting one is not the candidate's time. */
   ready?(): Promise<void>;
-  run(trace: RunJob['trace'], input: unknown, host: JobHost, signal: AbortSignal): Promise<JobEnd>;
+  /** `recordings`: the trace's recorded tool calls, for an executor that answers tool calls where the candidate runs. */
+  run(trace: RunJob['trace'], input: unknown, host: JobHost, signal: AbortSignal, recordings?: readonly Recording[]): Promise<JobEnd>;
 }
 
 /**
@@ -80,10 +82,11 @@ export function moduleRunner(executor: ModuleExecutor, catalog: ToolCatalog, max
       const handler = sandboxHandler(session, trial, route, llm);
       const host: JobHost = {
         callTool: (name, args) => session.callTool(name, args),
+        answerTool: (name, args) => session.answerTool(name, args),
         request: (request) => handler.request(request),
         attempt: (a) => (a.kind === 'denied' ? session.recordDenied(a.capability ?? 'unknown', a.target) : session.recordBlocked(a.method, a.target, a.why)),
       };
-      const end = await executor.run({ id: trace.id, caseId: trace.caseId ?? trace.id, workflow: trace.workflow, trial }, structuredClone(trace.input), host, signal);
+      const end = await executor.run({ id: trace.id, caseId: trace.caseId ?? trace.id, workflow: trace.workflow, trial }, structuredClone(trace.input), host, signal, session.toolbox.recordings);
       switch (end.kind) {
         case 'done':
           return parseModuleOutcome(end.value);

@@ -40,18 +40,19 @@ export function buildResult(
   const { costUsd, usage } = costAndUsage(outcome, options.pricing);
   const violations = [...(outcome.violations ?? []), ...policyViolations(trace, outcome, options.policy)];
   const cause = noOutcomeCause(outcome.status, outcome.error);
+  // In the order results.json lists a result's keys (see resultDocument), so that a stored result is written as stored.
   return {
     traceId: trace.id,
     caseId: caseIdOf(trace),
-    trial,
     status: outcome.status,
     agree: judged(reference.decision != null, cause, () => decisionsAgree(outcome.decision, reference.decision, options.decision)),
     effectsAgree: judged(reference.effects != null, cause, () => effectsAgree(effects, reference.effects!, options.effectsIgnoreArgs)),
-    ...(cause ? { cause } : {}),
     sequenceSimilarity: toolSequenceSimilarity(outcome.steps, trace.steps),
     divergence: findDivergence(outcome.steps, trace.steps, options.pathIgnoreArgs),
     costUsd,
     latencyMs: outcome.latencyMs,
+    trial,
+    ...(cause ? { cause } : {}),
     decision: outcome.decision ?? null,
     effects,
     usage,

@@ -5,6 +5,14 @@ import type { ToolGuard, Violation } from './guard.js';
 import type { MockToolbox } from './mock-tools.js';
 import type { CandidateStep } from './types.js';
 
+/** A tool call's answer: its result, or the error the call fails with (a ToolCallError, or the stop that ended the trace). */
+export type ToolAnswer = { ok: true; value: unknown } | { ok: false; error: Error };
+
+/** What kind of answer a tool call got: a result, a failed call (the candidate may go on), or a stop (the trace is over). */
+export function answerKind(answer: ToolAnswer): 'result' | 'error' | 'stop' {
+  return answer.ok ? 'result' : answer.error instanceof ToolCallError ? 'error' : 'stop';
+}
+
 export interface Budgets {
   maxSteps?: number;
   maxTokens?: number;
@@ -61,7 +69,7 @@ export class ReplaySession {
 
   constructor(
     readonly trace: Trace,
-    private readonly toolbox: MockToolbox,
+    readonly toolbox: MockToolbox,
     private readonly budgets: Budgets,
     private readonly run: RunBudget = new RunBudget(),
     private readonly guard?: ToolGuard,
@@ -91,6 +99,19 @@ export class ReplaySession {
 
   /** A mocked tool call: resolves to the recorded (or acknowledged, or stubbed) result. */
   async callTool(name: string, args: Record<string, unknown>): Promise<unknown> {
+    return this.toolNow(name, args);
+  }
+
+  /** `callTool`, answered at once: what it would resolve to, or the error it would reject with. */
+  answerTool(name: string, args: Record<string, unknown>): ToolAnswer {
+    try {
+      return { ok: true, value: this.toolNow(name, args) };
+    } catch (error) {
+      return { ok: false, error: error as Error };
+    }
+  }
+
+  private toolNow(name: string, args: Record<string, unknown>): unknown {
     this.beforeStep();
     const problem = this.guard?.schemaProblem(name, args);
     if (problem) {

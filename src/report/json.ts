@@ -43,8 +43,9 @@ export function resultDocument(r: TraceResult) {
 /**
  * Writes a run as `shadowgate.run/v1`, whole or not at all and with the run's secrets
  * redacted, streaming the results so that a run of any size is written without holding it in memory.
+ * A result given as text is the JSON a store holds it as (`Store.resultsJson`), written as it is.
  */
-export function writeRunJson(file: string, outcome: RunOutcome, results: Iterable<TraceResult>, redactor?: Redactor): void {
+export function writeRunJson(file: string, outcome: RunOutcome, results: Iterable<TraceResult | string>, redactor?: Redactor): void {
   writeWhole(
     file,
     (write) => {
@@ -54,7 +55,7 @@ export function writeRunJson(file: string, outcome: RunOutcome, results: Iterabl
       let buffer = '';
       let first = true;
       for (const r of results) {
-        buffer += `${first ? '\n' : ',\n'}    ${JSON.stringify(resultDocument(r))}`;
+        buffer += `${first ? '\n' : ',\n'}    ${typeof r === 'string' ? r : JSON.stringify(resultDocument(r))}`;
         first = false;
         if (buffer.length > 1 << 16) {
           write(buffer);

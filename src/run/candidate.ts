@@ -116,6 +116,8 @@ export async function prepareCandidate(suite: ResolvedSuite, store: Store, optio
         env: childEnv(suite, env),
         importTimeoutMs: suite.sandbox?.importTimeoutMs,
         maxOutcomeBytes: suite.sandbox?.maxOutcomeBytes,
+        // Tool calls are answered where the candidate runs, and replayed by each trace's session here.
+        local: { catalog, ...(suite.policy ? { policy: suite.policy } : {}), mocks: suite.mocks, budgets: { maxSteps: budgets.maxSteps, maxRepeatedCalls: budgets.maxRepeatedCalls } },
       });
       try {
         await pool.start();

@@ -18,6 +18,14 @@ export function createMemoryStore(): Store {
   const verdicts: ReviewVerdictRecord[] = [];
   const leases = new Map<string, RunLease>();
   let openCursors = 0;
+  function* resultsJson(runId: string): IterableIterator<string> {
+    openCursors++;
+    try {
+      yield* results.get(runId)?.values() ?? [];
+    } finally {
+      openCursors--;
+    }
+  }
   const assertLeased = (runId: string, token: string | undefined): void => {
     const held = leases.get(runId);
     if (token !== undefined && held?.token !== token) throw new LeaseLostError(runId, held ? describeLease(held) : 'no one');
@@ -89,13 +97,10 @@ export function createMemoryStore(): Store {
     },
 
     *results(runId) {
-      openCursors++;
-      try {
-        for (const json of results.get(runId)?.values() ?? []) yield JSON.parse(json) as TraceResult;
-      } finally {
-        openCursors--;
-      }
+      for (const json of resultsJson(runId)) yield JSON.parse(json) as TraceResult;
     },
+
+    resultsJson,
 
     finishRun(runId, finishedAt, summary, lease) {
       assertWritable();

@@ -127,6 +127,16 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   // better-sqlite3 refuses any write while an iterate() cursor is open on the
   // connection; say so plainly instead of its TypeError.
   let openCursors = 0;
+  function* resultsJson(runId: string): IterableIterator<string> {
+    openCursors++;
+    try {
+      yield* selectResults.iterate(runId) as IterableIterator<string>;
+    } catch (error) {
+      fail(error);
+    } finally {
+      openCursors--;
+    }
+  }
   const assertWritable = (): void => {
     if (openCursors > 0) throw writeWhileReadingError();
   };
@@ -216,17 +226,14 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     },
 
     *results(runId) {
-      openCursors++;
       try {
-        for (const json of selectResults.iterate(runId) as IterableIterator<string>) {
-          yield JSON.parse(json) as TraceResult;
-        }
+        for (const json of resultsJson(runId)) yield JSON.parse(json) as TraceResult;
       } catch (error) {
         fail(error);
-      } finally {
-        openCursors--;
       }
     },
+
+    resultsJson,
 
     finishRun(runId, finishedAt, summary, lease) {
       assertWritable();

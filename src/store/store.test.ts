@@ -107,6 +107,10 @@ describe.each([
     expect(store.resultKeys('run-1')).toEqual(new Set(['t-3#0', 't-1#0', 't-1#1']));
     expect(store.countResults('run-1')).toBe(3);
     expect([...store.results('run-1')]).toEqual(appended);
+    // As stored: the same results, with their keys in the order they were appended in (written to results.json as they are).
+    const texts = [...store.resultsJson('run-1')];
+    expect(texts.map((t) => JSON.parse(t))).toEqual(appended);
+    expect(texts.map((t) => Object.keys(JSON.parse(t)))).toEqual(appended.map((r) => Object.keys(r)));
   });
 
   it('keeps results of different runs apart', () => {

@@ -109,6 +109,8 @@ export interface Store {
   resultsOfTrace(runId: string, traceId: string): TraceResult[];
   /** Results in the order they were appended, streamed. */
   results(runId: string): IterableIterator<TraceResult>;
+  /** `results`, as the JSON text each was stored as (unparsed, to be written out as it is). */
+  resultsJson(runId: string): IterableIterator<string>;
   /** Marks a run finished; with `lease`, only while that token holds its lease (else a LeaseLostError). */
   finishRun(runId: string, finishedAt: string, summary: unknown, lease?: string): void;
   /**

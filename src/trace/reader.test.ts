@@ -167,5 +167,10 @@ describe('the depth limit of a trace', () => {
     const second = { first: [[1]], second: { b: { c: {} } } };
     expect(tooDeep(JSON.stringify(second), second, 3)).toEqual(['second', 'b', 'c']);
     expect(tooDeep(JSON.stringify(second), second, 4)).toBeUndefined();
+    // More brackets than the limit, none of them deep: looked at character by character, and let through.
+    const wide = { many: Array.from({ length: 10 }, (_, i) => ({ i, list: [i] })) };
+    expect(tooDeep(JSON.stringify(wide), wide, 4)).toBeUndefined();
+    const deepAfterWide = { ...wide, last: { a: { b: { c: { d: 1 } } } } };
+    expect(tooDeep(JSON.stringify(deepAfterWide), deepAfterWide, 4)).toEqual(['last', 'a', 'b', 'c']);
   });
 });

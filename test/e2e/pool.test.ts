@@ -5,6 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error a plain ESM script shared with the fixture's README instructions
 import { digest } from '../fixtures/pool/digest.mjs';
 import { cli, copyExample, ROOT } from './helpers.js';
+import { OffTraceError } from '../../src/errors.js';
+import type { ToolAnswer } from '../../src/replay/session.js';
+import { callKey } from '../../src/trace/canonical.js';
 
 // Module candidates run in a pool of child processes. Their results must be those the
 // in-process runner gave on the same traces (stored in test/fixtures/pool, see its README),
@@ -56,6 +59,9 @@ describe('the parent/child protocol', () => {
             release?.();
             return null;
           },
+          answerTool: () => {
+            throw new Error('this pool answers no tool call in its children');
+          },
           request: async (request) => {
             seen = { method: request.method, url: request.url, headers: Object.fromEntries(request.headers), body: await request.json() };
             const body = new ReadableStream<Uint8Array>({
@@ -102,6 +108,9 @@ describe('messages sent together', () => {
     const calls: unknown[] = [];
     const host = {
       callTool: async (_name: string, args: Record<string, unknown>) => (calls.push(args), { found: args.id }),
+      answerTool: () => {
+        throw new Error('this pool answers no tool call in its children');
+      },
       request: async () => new Response(null, { status: 404 }),
       attempt: () => {
         throw new Error('no attempt expected');
@@ -129,6 +138,77 @@ describe('messages sent together', () => {
     } finally {
       await pool.close();
     }
+  });
+});
+
+describe('tool calls answered in the candidate\'s process', () => {
+  // The child answers from the trace's recorded answers and tells the harness what it answered;
+  // the harness replays each call through its own session (here: `answerTool`).
+  const catalog = { tools: [{ name: 'lookup', effect: 'read' as const }] };
+  const mocks = { match: 'exact' as const, ignoreArgs: [] };
+  const recordings = [3, 4].map((id) => ({ key: callKey('lookup', { id }), step: { type: 'tool' as const, name: 'lookup', args: { id }, result: { found: `recorded ${id}` } } }));
+  const start = async () => {
+    const { createCandidatePool } = await import('../../src/replay/pool/pool.js');
+    const pool = createCandidatePool({
+      module: join(ROOT, 'test/fixtures/pool/unclonable.mjs'),
+      workers: 1,
+      llm: {},
+      tools: ['lookup'],
+      allow: { childProcess: false, worker: false, addons: false, fsWrite: [] },
+      env: {},
+      local: { catalog, mocks, budgets: {} },
+    });
+    await pool.start();
+    return pool;
+  };
+  const hostAnswering = (answer: (args: Record<string, unknown>) => ToolAnswer, replayed: unknown[]) => ({
+    callTool: async () => {
+      throw new Error('no call should reach the harness to be answered');
+    },
+    answerTool: (_name: string, args: Record<string, unknown>) => (replayed.push(args), answer(args)),
+    request: async () => new Response(null, { status: 404 }),
+    attempt: () => {
+      throw new Error('no attempt expected');
+    },
+  });
+
+  it('answers from the recording in the child, and the harness replays every call in order', async () => {
+    const pool = await start();
+    const replayed: unknown[] = [];
+    try {
+      const host = hostAnswering((args) => ({ ok: true, value: { found: `recorded ${String(args.id)}` } }), replayed);
+      const ends = await Promise.all(
+        [3, 4].map((n) => pool.run({ id: `t${n}`, caseId: `t${n}`, workflow: 'w', trial: 0 }, { mode: 'plain', n }, host, new AbortController().signal, recordings)),
+      );
+      expect(ends).toEqual([3, 4].map((n) => ({ kind: 'done', value: { decision: { action: 'ok', n, lookup: { found: `recorded ${n}` } } } })));
+      expect(replayed).toEqual([{ id: 3 }, { id: 4 }]);
+      expect(pool.runLevel()).toEqual([]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('refuses a child whose answer is not the one the harness gives: its trace ends CANDIDATE_CRASHED, a protocol violation is recorded', async () => {
+    const pool = await start();
+    try {
+      // The harness's session says the call is off the recorded path; the child answered it.
+      const host = hostAnswering(() => ({ ok: false, error: new OffTraceError('lookup', 'no recorded lookup call matches') }), []);
+      const end = await pool.run({ id: 't3', caseId: 't3', workflow: 'w', trial: 0 }, { mode: 'plain', n: 3 }, host, new AbortController().signal, recordings);
+      expect(end).toMatchObject({ kind: 'crashed', error: { code: 'CANDIDATE_CRASHED' } });
+      expect(pool.runLevel()).toEqual([
+        { attempt: expect.objectContaining({ kind: 'protocol', why: 'a lookup call answered with a result where the harness gives a stop' }), startedBy: null },
+      ]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('sends the child no recorded arguments: recordings are keyed by a digest of the call', async () => {
+    const { recordedAnswers, digestKey } = await import('../../src/replay/pool/local-answers.js');
+    const secret = { type: 'tool' as const, name: 'issue_refund', args: { amount: 4242, order_id: 'A-secret' }, result: { refund_id: 'R1' } };
+    const answers = recordedAnswers([{ key: callKey(secret.name, secret.args), step: secret }]);
+    expect(answers).toEqual([{ name: 'issue_refund', key: digestKey(callKey(secret.name, secret.args)), result: { refund_id: 'R1' } }]);
+    expect(JSON.stringify(answers)).not.toMatch(/4242|A-secret/);
   });
 });
 

@@ -31,7 +31,8 @@ export function checkChildMessage(raw: unknown, child: ChildState): { ok: true; 
       if (child.started) return fail('`load-error` from a process that was already started');
       return typeof m.message === 'string' ? ok(m) : fail('`load-error` without a message');
     case 'tool': {
-      const bad = sentJob() ?? (isId(m.call) ? null : '`tool` without a call id') ?? (typeof m.name === 'string' ? null : '`tool` without a tool name') ?? (m.args === undefined || isRecord(m.args) ? null : '`tool` arguments that are not an object');
+      const bad = sentJob() ?? (isId(m.call) ? null : '`tool` without a call id') ?? (typeof m.name === 'string' ? null : '`tool` without a tool name') ?? (m.args === undefined || isRecord(m.args) ? null : '`tool` arguments that are not an object') ??
+        (m.local === undefined || m.local === 'result' || m.local === 'error' || m.local === 'stop' ? null : `\`tool\` answered as ${describe(m.local)}`);
       return bad ? fail(bad) : ok(m);
     }
     case 'http': {

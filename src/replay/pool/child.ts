@@ -17,7 +17,9 @@ import { errorData } from '../supervise.js';
 import { recordDenials } from './child-capabilities.js';
 import { sealChannel } from './child-channel.js';
 import { interceptEverything, SandboxBlockedError } from './child-intercept.js';
-import { PLACEHOLDER_KEY, type Attempt, type ChildInit, type ChildMessage, type ParentMessage, type RunJob, type ToolFailure } from './protocol.js';
+import { PLACEHOLDER_KEY, toolFailure, type Attempt, type ChildInit, type ChildMessage, type ParentMessage, type RunJob, type ToolFailure } from './protocol.js';
+import { answerKind, type ReplaySession } from '../session.js';
+import { localAnswers } from './local-answers.js';
 
 // Taken before candidate code can replace or remove them: what the candidate later does to process.send, process._send or process.channel reaches none of it.
 const channel = sealChannel((what) => report({ kind: 'blocked', method: 'IPC', target: what, why: "candidate code may not message shadowgate's process" }));
@@ -45,6 +47,9 @@ setInterval(() => {
 }, 1000).unref();
 
 const inFlight = new Map<number, AbortController>();
+/** The sessions answering the tool calls of traces in flight, here (see local-answers); a trace that sends a request through the parent leaves this map. */
+const sessions = new Map<number, ReplaySession>();
+let local: ReturnType<typeof localAnswers> | undefined;
 const context = new AsyncLocalStorage<{ job: number; traceId: string }>();
 
 /** The trace a request or refusal belongs to: a trace in flight, or a stray (with the trace that started it, where known). */
@@ -114,6 +119,8 @@ interceptEverything({
     const body = request.method === 'GET' || request.method === 'HEAD' ? null : new Uint8Array(await request.arrayBuffer());
     const headers = [...request.headers].filter(([name]) => !SECRET_HEADERS.has(name.toLowerCase()));
     const req = nextReq++;
+    // The parent's session now changes in ways this one does not see (a model step, a budget): its tool calls go to the parent from here on.
+    sessions.delete(who.job);
     return new Promise<Response>((resolve, reject) => {
       pendingHttp.set(req, { resolve, reject });
       trySend({ t: 'http', job: who.job!, req, method: request.method, url: request.url, headers, body });
@@ -209,6 +216,7 @@ function receive(message: ParentMessage): void {
 async function load(message: ChildInit): Promise<void> {
   init = message;
   try {
+    if (message.local) local = localAnswers(message.local);
     const mod = (await import(pathToFileURL(message.module).href)) as Record<string, unknown>;
     const found = mod.run ?? (mod.default as Record<string, unknown> | undefined)?.run;
     if (typeof found !== 'function') {
@@ -225,6 +233,7 @@ async function load(message: ChildInit): Promise<void> {
 function start(job: RunJob): void {
   const controller = new AbortController();
   inFlight.set(job.job, controller);
+  if (local && job.answers) sessions.set(job.job, local.session(job.trace, job.answers));
   void context.run({ job: job.job, traceId: job.trace.id }, async () => {
     let value: unknown;
     let failure: unknown;
@@ -237,6 +246,7 @@ function start(job: RunJob): void {
     }
     // From here on, whatever this trace's code still does is a stray.
     inFlight.delete(job.job);
+    sessions.delete(job.job);
     if (threw) {
       trySend({ t: 'threw', job: job.job, error: errorData(failure, 'CANDIDATE_THREW') });
       return;
@@ -255,7 +265,24 @@ function start(job: RunJob): void {
 }
 
 function contextFor(job: RunJob, signal: AbortSignal) {
-  const call = (name: string) => (args: Record<string, unknown>) =>
+  const call = (name: string) => (args: Record<string, unknown>) => {
+    const session = sessions.get(job.job);
+    return session ? answerHere(session, name, args) : askParent(name, args);
+  };
+  /** Answered by this trace's session here; the parent is told the call and the kind of answer, and replays it. */
+  const answerHere = (session: ReplaySession, name: string, args: Record<string, unknown>) => {
+    let copy: Record<string, unknown>;
+    try {
+      // What the parent will see: arguments that cannot be sent fail the call, as the candidate's own mistake.
+      copy = structuredClone(args ?? {});
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    const answer = session.answerTool(name, isRecord(copy) ? copy : {});
+    trySend({ t: 'tool', job: job.job, call: nextCall++, name, args: copy, local: answerKind(answer) });
+    return answer.ok ? Promise.resolve(answer.value) : Promise.reject(toolError(toolFailure(answer.error)));
+  };
+  const askParent = (name: string, args: Record<string, unknown>) =>
     new Promise<unknown>((resolve, reject) => {
       const id = nextCall++;
       pendingTools.set(id, { resolve, reject });
@@ -302,3 +329,7 @@ function toolError(failure: ToolFailure): Error {
   return error;
 }
 
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

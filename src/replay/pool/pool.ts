@@ -3,10 +3,14 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, InternalError, ToolCallError } from '../../errors.js';
+import { ConfigError, InternalError } from '../../errors.js';
 import { redactUrl } from '../../providers/transport.js';
 import type { ResultError } from '../types.js';
+import { answerKind, type ToolAnswer } from '../session.js';
+import { recordedAnswers, type LocalSetup } from './local-answers.js';
+import type { Recording } from '../mock-tools.js';
 import { checkChildMessage, protocolAttempt } from './check-message.js';
+import { toolFailure } from './protocol.js';
 import type { Attempt, ChildInit, ChildMessage, ParentMessage, RunJob, ToolFailure } from './protocol.js';
 
 /** What a suite lets its candidate's processes do beyond the default (reads only, writes to the scratch folder). */
@@ -33,6 +37,8 @@ export interface PoolOptions {
   importTimeoutMs?: number;
   /** The largest outcome a trace's `run` may resolve to, serialized. @default 1000000 */
   maxOutcomeBytes?: number;
+  /** Tool calls are answered in the children from each trace's recorded answers, and replayed here (see local-answers). */
+  local?: LocalSetup;
 }
 
 /** Children that failed to start in time, one after another, before the pool stops starting them. */
@@ -46,6 +52,8 @@ class ImportTimeout extends Error {
 /** The harness side of one trace in a child: the mocked tools, the request handler and the session's record of violations. */
 export interface JobHost {
   callTool(name: string, args: Record<string, unknown>): Promise<unknown>;
+  /** A call the child answered already, replayed here: the harness's answer, at once. */
+  answerTool(name: string, args: Record<string, unknown>): ToolAnswer;
   request(request: Request): Promise<Response>;
   attempt(attempt: Attempt): void;
 }
@@ -127,7 +135,7 @@ export function createCandidatePool(options: PoolOptions) {
   process.once('exit', killAll);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const init: ChildInit = { t: 'init', module: options.module, llm: options.llm, scratchDir, tools: options.tools, maxOutcomeBytes: options.maxOutcomeBytes ?? 1_000_000 };
+  const init: ChildInit = { t: 'init', module: options.module, llm: options.llm, scratchDir, tools: options.tools, maxOutcomeBytes: options.maxOutcomeBytes ?? 1_000_000, ...(options.local ? { local: options.local } : {}) };
   const children: Child[] = [];
   const runLevel: RunLevelAttempt[] = [];
   const graceMs = options.graceMs ?? 500;
@@ -292,6 +300,13 @@ export function createCandidatePool(options: PoolOptions) {
         return;
       case 'tool': {
         const job = live(child, message.job);
+        if (message.local !== undefined) {
+          // Answered in the child already: replayed through the trace's own session, which must give the same kind of answer.
+          if (!job) return stray(child, message.job, { kind: 'blocked', method: 'TOOL', target: String(message.name), why: 'no trace of this process was in flight' });
+          const kind = answerKind(job.host.answerTool(String(message.name), isRecord(message.args) ? message.args : {}));
+          if (kind !== message.local) refuse(child, `a ${String(message.name)} call answered with a ${message.local} where the harness gives a ${kind}`);
+          return;
+        }
         const reply = (m: { ok: true; value: unknown } | { ok: false; error: ToolFailure }) => send(child, { t: 'tool-reply', call: message.call, ...m } as ParentMessage);
         if (!job) {
           stray(child, message.job, { kind: 'blocked', method: 'TOOL', target: String(message.name), why: 'no trace of this process was in flight' });
@@ -383,7 +398,7 @@ export function createCandidatePool(options: PoolOptions) {
       if (!closed && startTimeouts < START_ATTEMPTS) await pick().ready.catch(() => {});
     },
     /** Runs the candidate on one trace; `signal` aborts it (a budget), and a child that then does not stop in time is killed. */
-    async run(trace: RunJob['trace'], input: unknown, host: JobHost, signal: AbortSignal): Promise<JobEnd> {
+    async run(trace: RunJob['trace'], input: unknown, host: JobHost, signal: AbortSignal, recordings?: readonly Recording[]): Promise<JobEnd> {
       if (closed) throw new InternalError('the candidate pool is closed');
       if (startTimeouts >= START_ATTEMPTS) return { kind: 'crashed', error: { code: 'CANDIDATE_IMPORT_TIMEOUT', message: gaveUp().message } };
       const child = pick();
@@ -418,7 +433,7 @@ export function createCandidatePool(options: PoolOptions) {
           },
           { once: true },
         );
-        send(child, { t: 'run', job: id, trace, input });
+        send(child, { t: 'run', job: id, trace, input, ...(recordings && options.local ? { answers: recordedAnswers(recordings) } : {}) });
       });
     },
     /** Attempts made while no trace of their process was in flight (strays), or outside any trace. */
@@ -506,12 +521,6 @@ function closeHandle(handle: unknown): void {
   } catch {
     // already closed
   }
-}
-
-function toolFailure(error: unknown): ToolFailure {
-  if (error instanceof ToolCallError) return { name: error.name, code: error.code, message: error.message, tool: error.tool, recordedError: error.recordedError };
-  const e = error as { name?: unknown; code?: unknown; message?: unknown };
-  return { name: String(e?.name ?? 'Error'), code: String(e?.code ?? 'SG_INTERNAL'), message: String(e?.message ?? error) };
 }
 
 /** A thrown error as the child described it; only its own fields, as strings, are kept. */

@@ -5,6 +5,9 @@
  * against the jobs it sent to that child and answers nothing it would not answer a request.
  */
 
+import { ToolCallError } from '../../errors.js';
+import type { LocalSetup, RecordedAnswer } from './local-answers.js';
+
 /** What the child needs to know before it imports the candidate. */
 export interface ChildInit {
   t: 'init';
@@ -17,6 +20,8 @@ export interface ChildInit {
   tools: string[];
   /** The largest outcome `run` may resolve to, serialized; a larger one ends the trace CANDIDATE_OUTPUT_INVALID. */
   maxOutcomeBytes: number;
+  /** How to answer tool calls in the child (see local-answers); absent, every call goes to the parent and back. */
+  local?: LocalSetup;
 }
 
 /** A trace for the child to run: everything `run(input, ctx)` is given, nothing else of the trace. */
@@ -25,6 +30,8 @@ export interface RunJob {
   job: number;
   trace: { id: string; caseId: string; workflow: string; trial: number };
   input: unknown;
+  /** The trace's recorded tool calls, keyed by digest, for the child to answer from (with `init.local`). */
+  answers?: RecordedAnswer[];
 }
 
 /** A failed tool call, as the candidate's `ctx.tools` promise rejects with it. */
@@ -79,7 +86,8 @@ export interface Attempt {
 export type ChildMessage =
   | { t: 'ready' }
   | { t: 'load-error'; message: string }
-  | { t: 'tool'; job: number; call: number; name: string; args: Record<string, unknown> }
+  /** A tool call: to be answered by the parent, or, with `local`, already answered by the child with that kind of answer, for the parent to replay and check. */
+  | { t: 'tool'; job: number; call: number; name: string; args: Record<string, unknown>; local?: 'result' | 'error' | 'stop' }
   | ForwardedRequest
   /** An attempt made by a trace in flight (`job`), or by none: a stray, with the trace that started it where known. */
   | { t: 'attempt'; job: number | null; startedBy: string | null; stray: boolean; attempt: Attempt }
@@ -93,3 +101,10 @@ export type ChildMessage =
 
 /** The API-key value children see in place of a key: not a secret; the parent puts the run's key on every model request. */
 export const PLACEHOLDER_KEY = 'sk-shadowgate-placeholder';
+
+/** A failed tool call as data, to cross the channel: a tool's own failure keeps its recorded error; a stop, its code and message. */
+export function toolFailure(error: unknown): ToolFailure {
+  if (error instanceof ToolCallError) return { name: error.name, code: error.code, message: error.message, tool: error.tool, recordedError: error.recordedError };
+  const e = error as { name?: unknown; code?: unknown; message?: unknown };
+  return { name: String(e?.name ?? 'Error'), code: String(e?.code ?? 'SG_INTERNAL'), message: String(e?.message ?? error) };
+}
