@@ -84,6 +84,8 @@ function reportView(outcome: RunOutcome, results: readonly TraceResult[], option
             : failing.map((c) => `${c.name}: ${c.reason}`).join('; ') || gate.verdict,
     },
     checks: gate.checks.map((c) => ({ ...c, name: c.dryRun ? `${c.name} ${DRY_RUN_MARK}` : c.name, value: checkValue(c, c.value), threshold: checkValue(c, c.threshold), cls: verdictClass(c.status) })),
+    // A suggest, auto-with-review or auto run is judged on its phase's figures: they lead, above the gate checks.
+    phase: phaseLines(m).map(([label, value]) => ({ label, value })),
     summary: summaryRows(outcome),
     warnings: outcome.warnings,
     // Lines, not problems: one bad line may have several.
@@ -139,7 +141,7 @@ function summaryRows(outcome: RunOutcome): { label: string; value: string }[] {
     { label: 'latency', value: `p50 ${ms(m.latency.p50Ms)} · p95 ${ms(m.latency.p95Ms)} · mean ${ms(m.latency.meanMs)} ${interval(m.latency.meanCi95, ms)}` },
     { label: 'error rate', value: pct(m.errorRate) },
   ];
-  for (const [label, text] of [...safetyLines(m), ...policyLines(m), ...phaseLines(m)]) rows.push({ label, value: text });
+  for (const [label, text] of [...safetyLines(m), ...policyLines(m)]) rows.push({ label, value: text });
   if (m.passK) rows.push({ label: 'pass^k', value: `pass^${m.passK.k} ${pct(m.passK.value)} over ${m.passK.traces} cases${m.passK.over === 'effects' ? ' (effects)' : ''}` });
   if (m.noiseFloor) {
     const n = m.noiseFloor;

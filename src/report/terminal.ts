@@ -43,6 +43,8 @@ export function renderRunSummary(outcome: RunOutcome, notable: readonly TraceRes
   const apart = countsApart(c);
   lines.push(
     ...table([
+      // A suggest, auto-with-review or auto run is judged on its phase's figures: they lead.
+      ...phaseLines(m),
       [
         outcome.trials > 1 ? 'runs' : 'traces',
         `${c.total}${outcome.trials > 1 ? ` (${outcome.trials} trials of each trace)` : ''}${outcome.resumed ? ` (${outcome.resumed} resumed)` : ''}: ${c.completed} completed${apart.length ? `, ${apart.join(', ')}` : ''}`,
@@ -59,7 +61,6 @@ export function renderRunSummary(outcome: RunOutcome, notable: readonly TraceRes
       ['error rate', pct(m.errorRate)],
       ...safetyLines(m),
       ...policyLines(m),
-      ...phaseLines(m),
       ...(m.paired ? [['vs baseline', paired(m.paired)] as [string, string]] : []),
       ...(m.noiseFloor ? [['noise floor', noise(m.noiseFloor)] as [string, string]] : []),
     ]),

@@ -75,6 +75,17 @@ export const REPORT_TEMPLATE = `{{#> pageHead}}
   <span class="why">{{verdict.summary}}</span>
 </section>
 
+{{#if phase.length}}
+<h2>The {{head.phase}} phase</h2>
+<table>
+  <tbody>
+  {{#each phase}}
+    <tr><th>{{label}}</th><td>{{value}}</td></tr>
+  {{/each}}
+  </tbody>
+</table>
+{{/if}}
+
 <h2>Gate checks</h2>
 {{#if checks.length}}
 <table>

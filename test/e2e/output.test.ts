@@ -1,0 +1,75 @@
+/*
+ * What a new user asked to see in the output (issue 16, item 6): each test runs the CLI on a
+ * copy of the bundled example and reads the terminal, report.md, report.html and the JSON.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pct } from '../../src/format.js';
+import { cli, copyExample } from './helpers.js';
+
+let dir: string;
+let cleanup: () => void;
+beforeAll(() => ({ dir, cleanup } = copyExample()));
+afterAll(() => cleanup());
+
+const read = (file: string) => readFileSync(join(dir, file), 'utf8');
+const readJson = (file: string) => JSON.parse(read(file));
+
+/** A copy of a bundled suite in another phase, with extra YAML appended. */
+function suiteIn(phase: string, name: string, extra = '', from = 'refund-triage.yaml'): string {
+  writeFileSync(join(dir, 'suites', name), `${read(join('suites', from)).replace('phase: shadow', `phase: ${phase}`)}\n${extra}`);
+  return `suites/${name}`;
+}
+
+describe('a suggest, auto-with-review or auto run leads with its phase figures', () => {
+  const cases = [
+    { phase: 'suggest', extra: '', from: 'refund-triage.yaml', figures: (p: Phase) => [`acceptance ${pct(p.suggest!.acceptanceRate.rate)}`, `override rate ${pct(p.suggest!.overrideRate.rate)}`] },
+    {
+      phase: 'auto-with-review',
+      extra: 'review: { sampleRate: 0.2, seed: 7 }\n',
+      from: 'refund-triage-regression.yaml',
+      figures: (p: Phase) => [`sample error rate ${pct(p.autoWithReview!.sampleErrorRate.rate)}`, `rollback frequency ${pct(p.autoWithReview!.rollbackFrequency.rate)}`],
+    },
+    { phase: 'auto', extra: 'sla: { latencyMs: 1000 }\n', from: 'refund-triage.yaml', figures: (p: Phase) => [`SLA adherence ${pct(p.auto!.slaAdherence.rate)}`, 'cost trend n/a (needs --baseline)'] },
+  ];
+  it.each(cases)('$phase: terminal, report.md and report.html show its headline figures before agreement', async ({ phase, extra, from, figures }) => {
+    const suite = suiteIn(phase, `${phase}.yaml`, extra, from);
+    const { stdout } = await cli(dir, 'run', suite, '--json', `out/${phase}.json`, '--report', `reports/${phase}`, '--db', `db/${phase}.db`);
+    const [first, second] = figures(readJson(`out/${phase}.json`).metrics.phase);
+    const md = read(`reports/${phase}/report.md`);
+    const html = read(`reports/${phase}/report.html`);
+    // The headline phrase on the Markdown's first line, before agreement; the phase section before the checks and metrics.
+    const firstLine = md.split('\n')[2]!;
+    expect(firstLine.indexOf(first!)).toBeGreaterThan(-1);
+    expect(firstLine.indexOf(second!)).toBeGreaterThan(firstLine.indexOf(first!));
+    expect(firstLine.indexOf(second!)).toBeLessThan(firstLine.indexOf('agreement'));
+    expect(md.indexOf(`### The ${phase} phase`)).toBeGreaterThan(-1);
+    expect(md.indexOf(`### The ${phase} phase`)).toBeLessThan(md.indexOf('### Metrics'));
+    // HTML: the phase table comes before the gate checks and the summary with agreement.
+    expect(html.indexOf(`<h2>The ${phase} phase</h2>`)).toBeGreaterThan(-1);
+    expect(html.indexOf(`<h2>The ${phase} phase</h2>`)).toBeLessThan(html.indexOf('<h2>Gate checks</h2>'));
+    // Terminal: the phase rows are the first rows of the summary, above the trace counts and agreement.
+    const rows = stdout.slice(stdout.indexOf(' · run '));
+    const label = { suggest: '  suggest ', 'auto-with-review': '  review sample ', auto: '  auto ' }[phase]!;
+    expect(rows.indexOf(label)).toBeGreaterThan(-1);
+    expect(rows.indexOf(label)).toBeLessThan(rows.indexOf('  agreement '));
+  });
+
+  it('a shadow run has no phase section and begins with the traces', async () => {
+    const { stdout } = await cli(dir, 'run', 'suites/refund-triage.yaml', '--report', 'reports/shadow', '--db', 'db/shadow.db');
+    expect(stdout).toMatch(/run \S+\n {2}traces {13}480/);
+    expect(read('reports/shadow/report.md')).not.toContain('### The shadow phase');
+    expect(read('reports/shadow/report.md').split('\n')[2]).toMatch(/· shadow phase · 480 traces · agreement /);
+    expect(read('reports/shadow/report.html')).not.toContain('<h2>The shadow phase</h2>');
+  });
+});
+
+interface Rate {
+  rate: number | null;
+}
+interface Phase {
+  suggest?: { acceptanceRate: Rate; overrideRate: Rate };
+  autoWithReview?: { sampleErrorRate: Rate; rollbackFrequency: Rate };
+  auto?: { slaAdherence: Rate };
+}
