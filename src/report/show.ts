@@ -8,8 +8,22 @@ const json = (value: unknown, max = 160) => {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 };
 
+/** An input longer than this many lines is cut, with a note of how much was left out and where the trace is. */
+const MAX_INPUT_LINES = 40;
+
+/** The trace's input, what the candidate saw, as indented JSON; a result stored before inputs were kept says where the trace is. */
+function inputLines(r: TraceResult): string[] {
+  const where = `${r.source.file}:${r.source.line}`;
+  if (!('input' in r)) return [`  input: not kept with this result (stored by an earlier shadowgate); the trace is at ${where}`];
+  // As JSON even for a string: a line break in the input stays `\n`, so the input cannot add lines that read as output.
+  const text = (JSON.stringify(r.input, null, 2) ?? String(r.input)).split('\n');
+  const shown = text.slice(0, MAX_INPUT_LINES).map((line) => `    ${line}`);
+  const left = text.length - shown.length;
+  return ['  input (what the candidate saw):', ...shown, ...(left > 0 ? [`    … ${left} more line(s); the whole trace is at ${where}`] : [])];
+}
+
 /**
- * One trace's replay, step by step: what the candidate called and got back, which
+ * One trace's replay, step by step: the input the candidate saw, what it called and got back, which
  * recorded call each step stood for, where it left the recorded path and why. Pure.
  */
 export function renderTraceReplay(r: TraceResult): string {
@@ -17,6 +31,8 @@ export function renderTraceReplay(r: TraceResult): string {
     `${r.traceId} (case ${r.caseId}, trial ${r.trial}): ${r.status}${r.error ? ` — ${r.error.code}: ${r.error.message}` : ''}`,
     `  decided ${json(r.decision)}; reference ${json(r.reference.decision)}; ${r.agree === null ? 'not compared' : r.agree ? 'agrees' : 'disagrees'}`,
     `  latency ${ms(r.latencyMs)} · cost ${usd(r.costUsd)} · sequence similarity ${r.sequenceSimilarity?.toFixed(3) ?? 'n/a'}`,
+    '',
+    ...inputLines(r),
     '',
   ];
   const d = r.divergence;

@@ -65,6 +65,19 @@ describe('a suggest, auto-with-review or auto run leads with its phase figures',
   });
 });
 
+it('`show <run> <trace>` prints the input the candidate saw, above the steps', async () => {
+  await cli(dir, 'run', 'suites/refund-triage.yaml', '--json', 'out/show.json', '--db', 'db/show.db');
+  const run = readJson('out/show.json');
+  const { traceId, source } = run.results[0];
+  const trace = JSON.parse(read(source.file).split('\n')[source.line - 1]!);
+  const { code, stdout } = await cli(dir, 'show', run.runId, traceId, '--db', 'db/show.db');
+  expect(code).toBe(0);
+  const input = JSON.stringify(trace.input, null, 2).split('\n').map((l) => `    ${l}`).join('\n');
+  expect(stdout).toContain(`  input (what the candidate saw):\n${input}\n`);
+  const firstCall = trace.steps.find((s: { type: string }) => s.type === 'tool').name;
+  expect(stdout.indexOf(`  ${firstCall} `)).toBeGreaterThan(stdout.indexOf(input));
+});
+
 interface Rate {
   rate: number | null;
 }
