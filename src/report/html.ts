@@ -11,6 +11,7 @@ import { CALLS_HEADER, reversibilityOf, reversibilityRows, workflowCapText } fro
 import { baselineName } from './baseline-name.js';
 import { writeWhole } from '../write-whole.js';
 import { policyLines, safetyLines, violationText } from './policy-lines.js';
+import { shardLine } from './shard-line.js';
 
 export interface HtmlReportOptions {
   /** The baseline run's metrics, drawn next to this run's where there is something to compare. */
@@ -71,6 +72,7 @@ function reportView(outcome: RunOutcome, results: readonly TraceResult[], option
       runId: meta.runId,
       when: `started ${meta.startedAt} · finished ${outcome.finishedAt}`,
       finishedAt: outcome.finishedAt,
+      shard: shardLine(outcome),
       git: meta.gitCommit ? `git ${meta.gitCommit.slice(0, 12)}${meta.gitRef ? ` (${meta.gitRef})` : ''}` : null,
     },
     verdict: {

@@ -6,6 +6,7 @@ import { phaseHeadline, phaseLines } from './phase-lines.js';
 import { CALLS_HEADER, reversibilityOf, reversibilityRows, workflowCapText } from './reversibility-lines.js';
 import { baselineName } from './baseline-name.js';
 import { policyLines, safetyLines } from './policy-lines.js';
+import { shardLine } from './shard-line.js';
 import { mdCode, mdText } from './escape.js';
 
 const MARK = { pass: '✅', fail: '❌', inconclusive: '⚠️' } as const;
@@ -23,12 +24,14 @@ export function renderMarkdownReport(outcome: RunOutcome, baseline?: RunMetrics)
   const dryRuns = gate.checks.filter((c) => c.dryRun);
   const why = inconclusiveReasons(gate);
   const headline = phaseHeadline(m);
+  const shard = shardLine(outcome);
   lines.push(
     gate.noChecks && gate.verdict === 'pass'
       ? `## ➖ shadowgate: ${mdText(meta.suite)}: no gate checks configured`
       : `## ${MARK[gate.verdict]} shadowgate: ${mdText(meta.suite)} ${gate.verdict.toUpperCase()}`,
     '',
     ...(why.length > 0 ? [`**Inconclusive because** ${why.map(mdText).join('; ')}`, ''] : []),
+    ...(shard ? [`**This is ${mdText(shard)}.**`, ''] : []),
     `${mdText(meta.candidate)} vs ${mdText(meta.reference)} · ${meta.phase} phase · ${counts.total} traces · ${headline ? `${mdText(headline)} · ` : ''}agreement ${pct(m.agreement.rate)} ${interval(m.agreement.ci95, pct)}` +
       (m.agreementCompleted ? ` (completed only ${pct(m.agreementCompleted.rate)})` : '') +
       (m.paired ? ` · ${m.paired.regressions.length} regression(s), ${m.paired.fixes.length} fix(es) against ${mdCode(m.paired.baselineRunId)}` : ''),

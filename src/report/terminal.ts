@@ -11,6 +11,7 @@ import { phaseLines } from './phase-lines.js';
 import { reversibilityOf, reversibilityTable, workflowCapText } from './reversibility-lines.js';
 import { baselineName } from './baseline-name.js';
 import { policyLines, safetyLines } from './policy-lines.js';
+import { shardLine } from './shard-line.js';
 
 function rate(m: RateMetric): string {
   if (m.rate === null) return 'n/a (no trace could be compared)';
@@ -37,6 +38,8 @@ export function renderRunSummary(outcome: RunOutcome, notable: readonly TraceRes
   const { meta, counts: c, metrics: m, gate } = outcome;
   const lines: string[] = [];
   lines.push(forTerminal(`${meta.suite} · ${meta.phase} · ${meta.candidate} vs ${meta.reference} · run ${meta.runId}`));
+  const shard = shardLine(outcome);
+  if (shard) lines.push(`  ${shard}`);
   // Why a verdict is inconclusive comes first: it is what the reader must act on.
   const why = inconclusiveReasons(gate);
   if (why.length > 0) lines.push(`  INCONCLUSIVE because`, ...why.map((reason) => `    ${forTerminal(reason)}`), '');

@@ -78,6 +78,35 @@ it('`show <run> <trace>` prints the input the candidate saw, above the steps', a
   expect(stdout.indexOf(`  ${firstCall} `)).toBeGreaterThan(stdout.indexOf(input));
 });
 
+describe('a shard says it is one', () => {
+  it('in the terminal, report.md and report.html: shard i/n, split by case id, and the traces it holds; the merged run does not', async () => {
+    const shards = [];
+    for (const i of [1, 2]) {
+      const { stdout } = await cli(dir, 'run', 'suites/refund-triage.yaml', '--shard', `${i}/2`, '--json', `out/shard-${i}.json`, '--report', `reports/shard-${i}`, '--db', 'db/shard.db');
+      shards.push({ stdout, run: readJson(`out/shard-${i}.json`) });
+    }
+    for (const [i, { stdout, run }] of shards.entries()) {
+      // The split is by case id: the shards' cases do not overlap, and each holds every result of its cases.
+      const held = run.results.length;
+      const line = `shard ${i + 1}/2 (split by case id), holding ${held} traces of the suite`;
+      expect(stdout.split('\n')[2]).toContain(`  ${line}`);
+      expect(read(`reports/shard-${i + 1}/report.md`)).toContain(`**This is ${line}`);
+      expect(read(`reports/shard-${i + 1}/report.html`)).toContain(`<strong>This is ${line}`);
+    }
+    const cases = shards.map(({ run }) => new Set(run.results.map((r: { caseId: string }) => r.caseId)));
+    expect([...cases[0]!].filter((c) => cases[1]!.has(c))).toEqual([]);
+    expect(shards[0]!.run.results.length + shards[1]!.run.results.length).toBe(480);
+    const merged = await cli(dir, 'merge', 'out/shard-1.json', 'out/shard-2.json', '--report', 'reports/merged');
+    expect(merged.stdout).not.toContain('shard 1/2');
+    expect(read('reports/merged/report.md')).not.toContain('This is shard');
+  });
+
+  it('`--shard` help says the split is by case id', async () => {
+    const { stdout } = await cli(dir, 'run', '--help');
+    expect(stdout.replace(/\s+/g, ' ')).toContain('a deterministic split by case id');
+  });
+});
+
 interface Rate {
   rate: number | null;
 }

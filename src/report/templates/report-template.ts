@@ -69,6 +69,7 @@ export const REPORT_TEMPLATE = `{{#> pageHead}}
 <h1>{{head.suite}}</h1>
 <p class="meta">{{head.candidate}} vs {{head.reference}} · {{head.phase}} phase · run {{head.runId}}</p>
 <p class="meta">{{head.when}}{{#if head.git}} · {{head.git}}{{/if}}</p>
+{{#if head.shard}}<p class="meta"><strong>This is {{head.shard}}.</strong></p>{{/if}}
 
 <section class="verdict {{verdict.cls}}">
   <span class="word">{{verdict.label}}</span>
