@@ -30,6 +30,7 @@ import { registerSchemaCommand } from './schema.js';
 import { registerPromptCommands } from './prompt.js';
 import { registerDriftCommand } from './drift.js';
 import { assertWritableFile, positiveInt } from './options.js';
+import { assertJunitHasAPlace, junitOption, writeJunitFile, type JunitFlag } from './junit.js';
 import { openExistingStore } from './store.js';
 import { redactError, redactingIo } from './redact-io.js';
 import { runRedactor } from '../run/run-secrets.js';
@@ -63,6 +64,7 @@ export function createProgram(raw: CliIo, setExit: (code: number) => void): Comm
       .argument('<suite...>', 'suite files (YAML)')
       .option('--json <file>', 'write shadowgate.run/v1 results (several suites: one file each, named after the suite)')
       .option('--report <dir>', 'write report.md, junit.xml, report.html and results.json there (several suites: a folder each); the Markdown also goes to $GITHUB_STEP_SUMMARY')
+      .addOption(junitOption())
       .option('--concurrency <n>', 'traces replayed at once', positiveInt, 4)
       .addOption(new Option('--workers <n>', "child processes a module candidate runs in (default: the machine's available cores)").argParser(positiveInt).env('SHADOWGATE_WORKERS'))
       .option('--trials <k>', 'run each trace k times (overrides the suite)', positiveInt)
@@ -102,13 +104,16 @@ export function createProgram(raw: CliIo, setExit: (code: number) => void): Comm
     .description('merge the results of a sharded run (run --shard i/n --json …) into one run, metrics and verdict as if unsharded')
     .argument('<json...>', 'shadowgate.run/v1 results files, one per shard')
     .option('--json <file>', 'write the merged shadowgate.run/v1 results')
-    .option('--report <dir>', 'write report.md, junit.xml, report.html and results.json for the merged run');
+    .option('--report <dir>', 'write report.md, junit.xml, report.html and results.json for the merged run')
+    .addOption(junitOption());
   inconclusiveOptions(merge)
-    .action((files: string[], opts: { json?: string; report?: string } & InconclusiveFlags) => {
+    .action((files: string[], opts: { json?: string; report?: string; junit?: JunitFlag } & InconclusiveFlags) => {
+      assertJunitHasAPlace(opts);
       const { outcome, results } = mergeRuns(files.map((f) => resolve(io.cwd, f)), new Date());
       io.stdout.write(renderRunSummary(outcome));
       if (opts.json) writeRunJson(resolve(io.cwd, opts.json), outcome, results, secrets);
-      if (opts.report) writeReports(resolve(io.cwd, opts.report), outcome, () => results, { env: io.env, redactor: secrets });
+      if (opts.report) writeReports(resolve(io.cwd, opts.report), outcome, () => results, { env: io.env, redactor: secrets, junit: opts.junit?.kind });
+      if (opts.junit?.file) writeJunitFile(resolve(io.cwd, opts.junit.file), opts.junit.kind, outcome, () => results, secrets);
       setExit(gateExit(io, outcome.gate, opts));
     });
 
@@ -337,6 +342,7 @@ function parseShard(value: string): { index: number; count: number } {
 interface RunFlags extends OtelFlags, InconclusiveFlags {
   json?: string;
   report?: string;
+  junit?: JunitFlag;
   shard?: { index: number; count: number };
   concurrency: number;
   commitEvery?: number;
@@ -367,6 +373,9 @@ async function runCommand(outside: CliIo, suiteFiles: string[], opts: RunFlags, 
   const jsonFile = (name: string) => resolve(io.cwd, suiteFiles.length === 1 ? opts.json! : opts.json!.replace(/(\.json)?$/, `.${name}.json`));
   if (opts.json) assertWritableFile(resolve(io.cwd, opts.json));
   if (opts.report) assertWritableFile(resolve(io.cwd, opts.report, 'report.md'));
+  assertJunitHasAPlace(opts);
+  const junitFile = (name: string) => resolve(io.cwd, suiteFiles.length === 1 ? opts.junit!.file! : opts.junit!.file!.replace(/(\.xml)?$/, `.${name}.xml`));
+  if (opts.junit?.file) assertWritableFile(resolve(io.cwd, opts.junit.file));
   const suites: ResolvedSuite[] = [];
   for (const suiteFile of suiteFiles) suites.push(await loadSuite(resolve(io.cwd, suiteFile)));
   // A gate with nothing to check would pass on nothing: refused before anything runs.
@@ -429,8 +438,13 @@ async function runCommand(outside: CliIo, suiteFiles: string[], opts: RunFlags, 
       }
       if (opts.report) {
         const dir = resolve(io.cwd, suiteFiles.length === 1 ? opts.report : join(opts.report, suite.name));
-        writeReports(dir, outcome, () => store.results(outcome.meta.runId), { baseline: baseline?.metrics, env: io.env, redactor });
+        writeReports(dir, outcome, () => store.results(outcome.meta.runId), { baseline: baseline?.metrics, env: io.env, redactor, junit: opts.junit?.kind });
         io.stdout.write(`  reports: ${relative(io.cwd, dir) || '.'}/ (report.md, junit.xml, report.html, results.json)\n`);
+      }
+      if (opts.junit?.file) {
+        const file = junitFile(suite.name);
+        writeJunitFile(file, opts.junit.kind, outcome, () => store.results(outcome.meta.runId), redactor);
+        io.stdout.write(`  junit (${opts.junit.kind}): ${relative(io.cwd, file)}\n`);
       }
       if (gateExit(io, outcome.gate, opts) !== EXIT.ok) exit = EXIT.gateFailed;
     }

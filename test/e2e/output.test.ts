@@ -107,6 +107,38 @@ describe('a shard says it is one', () => {
   });
 });
 
+describe('--junit gate | traces', () => {
+  it('--junit gate: junit.xml in --report holds one testcase per gate check, a failing check a failure with its reason', async () => {
+    const { code } = await cli(dir, 'gate', 'suites/refund-triage-regression.yaml', '--junit', 'gate', '--report', 'reports/junit-gate', '--json', 'out/junit-gate.json', '--db', 'db/junit.db');
+    expect(code).toBe(1);
+    const { gate } = readJson('out/junit-gate.json');
+    const xml = read('reports/junit-gate/junit.xml');
+    expect(xml.match(/<testcase /g)).toHaveLength(gate.checks.length);
+    const failing = gate.checks.filter((c: { status: string }) => c.status === 'fail');
+    expect(failing.length).toBeGreaterThan(0);
+    expect(xml.match(/<failure /g)).toHaveLength(failing.length);
+    for (const c of gate.checks) expect(xml).toContain(`name="${c.name}"`);
+  });
+
+  it('--junit gate:<file> writes the file without --report; a passing gate has no failure', async () => {
+    const { code, stdout } = await cli(dir, 'gate', 'suites/refund-triage.yaml', '--junit', 'gate:out/gate.xml', '--db', 'db/junit.db');
+    expect(code).toBe(0);
+    expect(stdout).toContain('junit (gate): out/gate.xml');
+    const xml = read('out/gate.xml');
+    expect(xml).toMatch(/<testcase classname="refund-triage.gate" name="agreement" time="0"\/>/);
+    expect(xml).not.toMatch(/<(failure|error)\b/);
+  });
+
+  it('--junit traces, and --report without --junit, keep a testcase per trace; --junit gate with nowhere to write exits 2', async () => {
+    await cli(dir, 'run', 'suites/refund-triage.yaml', '--junit', 'traces', '--report', 'reports/junit-traces', '--db', 'db/junit.db');
+    expect(read('reports/junit-traces/junit.xml').match(/<testcase /g)).toHaveLength(480);
+    const bad = await cli(dir, 'gate', 'suites/refund-triage.yaml', '--junit', 'gate', '--db', 'db/junit.db');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('error: --junit gate needs a place for junit.xml\nhint: add --report <dir> (junit.xml goes there) or name a file: --junit gate:<file>');
+    expect((await cli(dir, 'gate', 'suites/refund-triage.yaml', '--junit', 'checks', '--db', 'db/junit.db')).code).toBe(2);
+  });
+});
+
 interface Rate {
   rate: number | null;
 }
