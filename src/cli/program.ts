@@ -2,10 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { formatIssue, isExpectedError, NotFoundError, UsageError } from '../errors.js';
-import { isNotable, renderRunSummary } from '../report/terminal.js';
+import { keepNotable, renderRunSummary } from '../report/terminal.js';
 import { writeRunJson } from '../report/json.js';
 import { writeReports } from '../report/write.js';
-import { renderTraceReplay } from '../report/show.js';
+import { renderNotableTraces, renderTraceReplay } from '../report/show.js';
 import { forTerminal } from '../report/escape.js';
 import { loadBaseline } from '../run/baseline.js';
 import { compareCandidates } from '../run/compare.js';
@@ -193,12 +193,7 @@ export function createProgram(raw: CliIo, setExit: (code: number) => void): Comm
           for (const r of results) io.stdout.write(renderTraceReplay(r));
         } else {
           io.stdout.write(`${forTerminal(`${run.runId}  ${run.suite}  ${run.candidate}  ${run.startedAt}`)}\n`);
-          let shown = 0;
-          for (const r of store.results(runId)) {
-            if (!isNotable(r) || shown++ >= 50) continue;
-            io.stdout.write(`  ${forTerminal(r.traceId)}${r.trial ? ` #${r.trial}` : ''}  ${r.status}${r.agree === false ? ', disagrees' : ''}${r.divergence ? `, diverged at step ${r.divergence.stepIndex}` : ''}\n`);
-          }
-          io.stdout.write(shown === 0 ? '  every trace agrees\n' : `  ${shown} trace(s) worth a look${shown > 50 ? ' (the first 50 shown)' : ''}; \`shadowgate show ${runId} <traceId>\` for one\n`);
+          io.stdout.write(renderNotableTraces(runId, store.results(runId)));
         }
       } finally {
         store.close();
@@ -422,7 +417,7 @@ async function runCommand(outside: CliIo, suiteFiles: string[], opts: RunFlags, 
           onProgress: (event) => {
             progress.update(event);
             if (event.result) spans?.result(event.result, event.trace);
-            if (event.result && notable.length < 5 && isNotable(event.result)) notable.push(event.result);
+            if (event.result) keepNotable(notable, event.result);
           },
         });
       } finally {

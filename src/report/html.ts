@@ -3,7 +3,7 @@ import { unreadableLocations } from '../gate/coverage.js';
 import type { RateMetric, RunMetrics } from '../metrics/summary.js';
 import { DECIDED_STATUSES, type ResultStatus, type TraceResult } from '../replay/types.js';
 import type { RunOutcome } from '../run/run-suite.js';
-import { countsApart, interval, ms, noOutcomeApart, num, pct, pValue, usd } from './format.js';
+import { counts, countsApart, interval, ms, noOutcomeApart, num, pct, pValue, usd } from './format.js';
 import { compilePage } from './page.js';
 import { REPORT_TEMPLATE } from './templates/report-template.js';
 import { phaseLines } from './phase-lines.js';
@@ -122,9 +122,8 @@ function checkValue(check: GateCheck, x: number | null): string {
 }
 
 function rateText(r: RateMetric): string {
-  return r.rate === null ? 'n/a (no trace could be compared)' : `${pct(r.rate)} ${interval(r.ci95, pct)} (${fmtCount(r.successes)}/${r.n})`;
+  return r.rate === null ? 'n/a (no trace could be compared)' : `${pct(r.rate)} ${interval(r.ci95, pct)} (${counts(r)})`;
 }
-const fmtCount = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(1));
 
 function summaryRows(outcome: RunOutcome): { label: string; value: string }[] {
   const { counts: c, metrics: m } = outcome;

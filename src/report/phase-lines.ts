@@ -1,5 +1,5 @@
 import type { RunMetrics } from '../metrics/summary.js';
-import { interval, num, pct } from './format.js';
+import { counts, interval, num, pct } from './format.js';
 
 /**
  * The headline figures of the run's phase, as label and text pairs, for every report
@@ -26,7 +26,7 @@ export function phaseLines(m: RunMetrics): [string, string][] {
   const r = p.autoWithReview;
   return [
     ['review sample', `${r.sampled} sampled: error rate ${pct(r.sampleErrorRate.rate)} ${interval(r.sampleErrorRate.ci95, pct)}${r.stratified ? ` weighted by decision class (the raw sample's ${pct(r.stratified.unweighted.rate)})` : ''}; population estimate ${interval(r.populationErrorEstimate.ci95, pct)}`],
-    ['rollback', `${pct(r.rollbackFrequency.rate)} of traces made effects someone would have to compensate (${r.rollbackFrequency.successes}/${r.rollbackFrequency.n})`],
+    ['rollback', `${pct(r.rollbackFrequency.rate)} of traces made effects someone would have to compensate (${counts(r.rollbackFrequency)})`],
   ];
 }
 

@@ -1,4 +1,5 @@
 import type { TraceResult } from '../replay/types.js';
+import { isNotable } from './terminal.js';
 import { ms, usd } from './format.js';
 import { violationText } from './policy-lines.js';
 import { forTerminal } from './escape.js';
@@ -63,4 +64,34 @@ export function renderTraceReplay(r: TraceResult): string {
   for (const v of r.violations ?? []) lines.push(`  ${violationText(v, 0)}`);
   // Ids, tool names, models and messages come from traces: each line stays one line.
   return `${lines.map(forTerminal).join('\n')}\n`;
+}
+
+/** Traces listed at most by `show <run>`. */
+const MAX_LISTED = 50;
+
+/**
+ * What `show <run>` lists: the traces worth a look (disagreements, no outcome), each once,
+ * with how many of its trials are worth a look where it was run several times. Pure.
+ */
+export function renderNotableTraces(runId: string, results: Iterable<TraceResult>): string {
+  const traces = new Map<string, { first: TraceResult; notable: number; trials: number }>();
+  for (const r of results) {
+    const t = traces.get(r.traceId) ?? { first: r, notable: 0, trials: 0 };
+    t.trials++;
+    if (isNotable(r)) {
+      if (t.notable === 0) t.first = r;
+      t.notable++;
+    }
+    traces.set(r.traceId, t);
+  }
+  const notable = [...traces.values()].filter((t) => t.notable > 0);
+  const lines = notable.slice(0, MAX_LISTED).map(({ first: r, notable: n, trials }) => {
+    const count = trials > 1 ? ` ×${n} of ${trials} trials` : '';
+    return `  ${forTerminal(r.traceId)}${count}  ${r.status}${r.agree === false ? ', disagrees' : ''}${r.divergence ? `, diverged at step ${r.divergence.stepIndex}` : ''}`;
+  });
+  const tail =
+    notable.length === 0
+      ? '  every trace agrees'
+      : `  ${notable.length} trace(s) worth a look${notable.length > MAX_LISTED ? ` (the first ${MAX_LISTED} shown)` : ''}; \`shadowgate show ${forTerminal(runId)} <traceId>\` for one`;
+  return `${[...lines, tail].join('\n')}\n`;
 }

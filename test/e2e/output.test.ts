@@ -2,7 +2,7 @@
  * What a new user asked to see in the output (issue 16, item 6): each test runs the CLI on a
  * copy of the bundled example and reads the terminal, report.md, report.html and the JSON.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pct } from '../../src/format.js';
@@ -136,6 +136,42 @@ describe('--junit gate | traces', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('error: --junit gate needs a place for junit.xml\nhint: add --report <dir> (junit.xml goes there) or name a file: --junit gate:<file>');
     expect((await cli(dir, 'gate', 'suites/refund-triage.yaml', '--junit', 'checks', '--db', 'db/junit.db')).code).toBe(2);
+  });
+});
+
+describe('--trials: each disagreeing trace once with its trial count, and whole counts everywhere', () => {
+  it('lists T ×n of k trials, and says 8/15 trials over 5 cases where the shares sum to 2.67', async () => {
+    // Made-up: 5 traces whose human decision is "yes"; the candidate says "yes" on the first `agree` trials of each.
+    const agree = [3, 2, 2, 1, 0];
+    mkdirSync(join(dir, 'trials'));
+    const traces = agree.map((n, i) => JSON.stringify({ schema: 'shadowgate.trace/v1', id: `T-${i}`, workflow: 'w', input: { agree: n }, steps: [], human: { decision: 'yes' } }));
+    writeFileSync(join(dir, 'trials/traces.jsonl'), `${traces.join('\n')}\n`);
+    writeFileSync(join(dir, 'trials/tools.yaml'), 'tools:\n  - name: noop\n    effect: read\n');
+    writeFileSync(join(dir, 'trials/by-trial.mjs'), 'export async function run(input, ctx) { return { decision: ctx.trace.trial < input.agree ? "yes" : "no" }; }\n');
+    writeFileSync(join(dir, 'trials/suite.yaml'), 'name: trials\ntraces: traces.jsonl\ntools: tools.yaml\ncandidate: { kind: module, module: by-trial.mjs }\ngate: { agreement: { min: 0.9, bound: point } }\n');
+    const { stdout } = await cli(dir, 'run', 'trials/suite.yaml', '--trials', '3', '--json', 'out/trials.json', '--report', 'reports/trials', '--db', 'db/trials.db');
+    const { metrics } = readJson('out/trials.json');
+    const agreed = agree.reduce((a, b) => a + b, 0);
+    expect(metrics.agreement).toMatchObject({ n: 5, trials: { successes: agreed, n: 15 } });
+    expect(Number.isInteger(metrics.agreement.successes)).toBe(false);
+    const whole = `${agreed}/15 trials over 5 cases`;
+    const outputs = { terminal: stdout, md: read('reports/trials/report.md'), html: read('reports/trials/report.html') };
+    for (const [name, text] of Object.entries(outputs)) {
+      // No fractional count (2.67/5, 2.6666666666666665/5) anywhere; the failing gate check says the whole counts in each.
+      expect(text, name).not.toMatch(/\d\.\d+\/\d/);
+      expect(text, name).toContain(whole);
+    }
+    // Each disagreeing trace once, with how many of its trials disagree.
+    const listed = stdout.slice(stdout.indexOf('first traces that disagree'));
+    for (const [i, n] of agree.entries()) {
+      if (n === 3) expect(listed).not.toContain(`T-${i} `);
+      else expect(listed.match(new RegExp(`T-${i} `, 'g'))).toEqual([`T-${i} `]);
+    }
+    expect(listed).toContain(`T-1 ×1 of 3 trials (trials/traces.jsonl:2)`);
+    expect(listed).toContain(`T-4 ×3 of 3 trials (trials/traces.jsonl:5)`);
+    const shown = await cli(dir, 'show', readJson('out/trials.json').runId, '--db', 'db/trials.db');
+    expect(shown.stdout).toContain('  T-3 ×2 of 3 trials  completed, disagrees\n');
+    expect(shown.stdout).toContain('  4 trace(s) worth a look');
   });
 });
 
