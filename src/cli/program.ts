@@ -220,18 +220,19 @@ export function createProgram(raw: CliIo, setExit: (code: number) => void): Comm
   review
     .command('export')
     .description('write the review items and their verdicts as JSON Lines, or with --as-traces the reviewed ones as regression traces')
-    .requiredOption('--out <file>', 'the JSONL file to write')
-    .option('--as-traces', 'reviewed items as shadowgate.trace/v1 traces, the human\'s final decision as the reference')
+    .option('--out <file>', 'the JSONL file to write')
+    .option('--as-traces [file]', 'reviewed items as shadowgate.trace/v1 traces, the human\'s final decision as the reference, written to the file (or to --out)')
     .option('--run <runId>', 'only the items of this run')
     .addOption(dbOption(io))
-    .action((opts: { out: string; asTraces?: boolean; run?: string; db: string }) => {
+    .action((opts: { out?: string; asTraces?: boolean | string; run?: string; db: string }) => {
+      const out = exportTarget(opts);
       const store = openExistingStore(resolve(io.cwd, opts.db));
       try {
         const lines = opts.asTraces ? reviewsAsTraces(store, opts.run) : exportReviews(store, opts.run);
-        const file = resolve(io.cwd, opts.out);
+        const file = resolve(io.cwd, out);
         assertWritableFile(file);
         writeWhole(file, lines.length ? `${lines.join('\n')}\n` : '', secrets);
-        io.stdout.write(`${lines.length} ${opts.asTraces ? 'trace(s)' : 'item(s)'} written to ${opts.out}\n`);
+        io.stdout.write(`${lines.length} ${opts.asTraces ? 'trace(s)' : 'item(s)'} written to ${out}\n`);
       } finally {
         store.close();
       }
@@ -323,6 +324,17 @@ interface CompareFlags {
   concurrency: number;
   cache: boolean;
   db: string;
+}
+
+/** The file `review export` writes: `--out <file>`, or `--as-traces <file>`; both only when they name the same file. */
+function exportTarget(opts: { out?: string; asTraces?: boolean | string }): string {
+  const asTraces = typeof opts.asTraces === 'string' ? opts.asTraces : undefined;
+  if (asTraces && opts.out && resolve(asTraces) !== resolve(opts.out)) {
+    throw new UsageError(`review export: --as-traces ${asTraces} and --out ${opts.out} name two files`, 'name the file once: --as-traces <file>, or --as-traces --out <file>');
+  }
+  const out = asTraces ?? opts.out;
+  if (!out) throw new UsageError('review export needs a file to write', 'add --out <file> (or --as-traces <file> for regression traces)');
+  return out;
 }
 
 /** `2/3` → the second of three shards. */
