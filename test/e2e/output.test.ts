@@ -175,6 +175,23 @@ describe('--trials: each disagreeing trace once with its trial count, and whole 
   });
 });
 
+it('a decision that is not an object, or lacks a field compare.decision.fields names, is a located warning in the summary and the results', async () => {
+  // Made-up: three traces; the candidate answers a bare string on the first two and leaves out the amount on the third.
+  mkdirSync(join(dir, 'shapes'));
+  const decisions = [{ action: 'deny' }, { action: 'refund', amount: 5 }, { action: 'refund', amount: 7 }];
+  const traces = decisions.map((d, i) => JSON.stringify({ schema: 'shadowgate.trace/v1', id: `S-${i}`, workflow: 'w', input: { i }, steps: [], human: { decision: d } }));
+  writeFileSync(join(dir, 'shapes/traces.jsonl'), `${traces.join('\n')}\n`);
+  writeFileSync(join(dir, 'shapes/tools.yaml'), 'tools:\n  - name: noop\n    effect: read\n');
+  writeFileSync(join(dir, 'shapes/agent.mjs'), 'export async function run(input) { return { decision: input.i < 2 ? "refund" : { action: "refund" } }; }\n');
+  writeFileSync(join(dir, 'shapes/suite.yaml'), 'name: shapes\ntraces: traces.jsonl\ntools: tools.yaml\ncandidate: { kind: module, module: agent.mjs }\ncompare: { decision: { fields: [action, amount] } }\n');
+  const { stdout } = await cli(dir, 'run', 'shapes/suite.yaml', '--json', 'out/shapes.json', '--db', 'db/shapes.db');
+  const notObject = `the candidate's decision on S-0 (shapes/traces.jsonl:1) is not an object ("refund"): compare.decision.fields ["action", "amount"] cannot pick fields from it, so it is compared whole; 2 traces alike`;
+  const noAmount = `the candidate's decision on S-2 (shapes/traces.jsonl:3) has no field "amount", which the reference's has and compare.decision.fields names: it disagrees by that alone ({"action":"refund"})`;
+  expect(readJson('out/shapes.json').warnings).toEqual([notObject, noAmount]);
+  expect(stdout).toContain(`  warning: ${notObject}\n`);
+  expect(stdout).toContain(`  warning: ${noAmount}\n`);
+});
+
 interface Rate {
   rate: number | null;
 }
