@@ -27,7 +27,7 @@ export const junitOption = () =>
     .env('SHADOWGATE_JUNIT');
 
 /** `gate` → the gate's checks into --report's junit.xml; `gate:out/gate.xml` → into that file as well. */
-export function parseJunit(value: string): JunitFlag {
+function parseJunit(value: string): JunitFlag {
   const at = value.indexOf(':');
   const kind = at < 0 ? value : value.slice(0, at);
   const file = at < 0 ? undefined : value.slice(at + 1);

@@ -152,7 +152,7 @@ function toolRatios(m: RunMetrics): string[] {
 }
 
 /** Results grouped by trace id, in the order their traces first appear. */
-export function byTrace(results: readonly TraceResult[]): TraceResult[][] {
+function byTrace(results: readonly TraceResult[]): TraceResult[][] {
   const groups = new Map<string, TraceResult[]>();
   for (const r of results) {
     const group = groups.get(r.traceId);
