@@ -2,10 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { formatIssue, isExpectedError, NotFoundError, UsageError } from '../errors.js';
-import { isNotable, renderRunSummary } from '../report/terminal.js';
+import { keepNotable, renderRunSummary } from '../report/terminal.js';
 import { writeRunJson } from '../report/json.js';
 import { writeReports } from '../report/write.js';
-import { renderTraceReplay } from '../report/show.js';
+import { renderNotableTraces, renderTraceReplay } from '../report/show.js';
 import { forTerminal } from '../report/escape.js';
 import { loadBaseline } from '../run/baseline.js';
 import { compareCandidates } from '../run/compare.js';
@@ -31,6 +31,7 @@ import { registerInitCommand } from './init.js';
 import { registerPromptCommands } from './prompt.js';
 import { registerDriftCommand } from './drift.js';
 import { assertWritableFile, positiveInt } from './options.js';
+import { assertJunitHasAPlace, junitOption, writeJunitFile, type JunitFlag } from './junit.js';
 import { openExistingStore } from './store.js';
 import { redactError, redactingIo } from './redact-io.js';
 import { runRedactor } from '../run/run-secrets.js';
@@ -64,10 +65,11 @@ export function createProgram(raw: CliIo, setExit: (code: number) => void): Comm
       .argument('<suite...>', 'suite files (YAML)')
       .option('--json <file>', 'write shadowgate.run/v1 results (several suites: one file each, named after the suite)')
       .option('--report <dir>', 'write report.md, junit.xml, report.html and results.json there (several suites: a folder each); the Markdown also goes to $GITHUB_STEP_SUMMARY')
+      .addOption(junitOption())
       .option('--concurrency <n>', 'traces replayed at once', positiveInt, 4)
       .addOption(new Option('--workers <n>', "child processes a module candidate runs in (default: the machine's available cores)").argParser(positiveInt).env('SHADOWGATE_WORKERS'))
       .option('--trials <k>', 'run each trace k times (overrides the suite)', positiveInt)
-      .option('--shard <i/n>', 'run only shard i of n (1-based): a deterministic split by trace id, for CI matrices; merge the results with `merge`', parseShard)
+      .option('--shard <i/n>', 'run only shard i of n (1-based): a deterministic split by case id (every trace and trial of a case in the same shard), for CI matrices; merge the results with `merge`', parseShard)
       .option('--resume <runId>', 'continue a stored run, running only the traces it lacks')
       .addOption(new Option('--commit-every <n>', 'commit results to the store in groups of n (one transaction each; default 500)').argParser(positiveInt).env('SHADOWGATE_COMMIT_EVERY'))
       .addOption(new Option('--commit-ms <ms>', 'commit waiting results after at most ms milliseconds (default 100): a killed run loses no more than that, and --resume runs it again').argParser(positiveInt).env('SHADOWGATE_COMMIT_MS'))
@@ -103,13 +105,16 @@ export function createProgram(raw: CliIo, setExit: (code: number) => void): Comm
     .description('merge the results of a sharded run (run --shard i/n --json …) into one run, metrics and verdict as if unsharded')
     .argument('<json...>', 'shadowgate.run/v1 results files, one per shard')
     .option('--json <file>', 'write the merged shadowgate.run/v1 results')
-    .option('--report <dir>', 'write report.md, junit.xml, report.html and results.json for the merged run');
+    .option('--report <dir>', 'write report.md, junit.xml, report.html and results.json for the merged run')
+    .addOption(junitOption());
   inconclusiveOptions(merge)
-    .action((files: string[], opts: { json?: string; report?: string } & InconclusiveFlags) => {
+    .action((files: string[], opts: { json?: string; report?: string; junit?: JunitFlag } & InconclusiveFlags) => {
+      assertJunitHasAPlace(opts);
       const { outcome, results } = mergeRuns(files.map((f) => resolve(io.cwd, f)), new Date());
       io.stdout.write(renderRunSummary(outcome));
       if (opts.json) writeRunJson(resolve(io.cwd, opts.json), outcome, results, secrets);
-      if (opts.report) writeReports(resolve(io.cwd, opts.report), outcome, () => results, { env: io.env, redactor: secrets });
+      if (opts.report) writeReports(resolve(io.cwd, opts.report), outcome, () => results, { env: io.env, redactor: secrets, junit: opts.junit?.kind });
+      if (opts.junit?.file) writeJunitFile(resolve(io.cwd, opts.junit.file), opts.junit.kind, outcome, () => results, secrets);
       setExit(gateExit(io, outcome.gate, opts));
     });
 
@@ -189,12 +194,7 @@ export function createProgram(raw: CliIo, setExit: (code: number) => void): Comm
           for (const r of results) io.stdout.write(renderTraceReplay(r));
         } else {
           io.stdout.write(`${forTerminal(`${run.runId}  ${run.suite}  ${run.candidate}  ${run.startedAt}`)}\n`);
-          let shown = 0;
-          for (const r of store.results(runId)) {
-            if (!isNotable(r) || shown++ >= 50) continue;
-            io.stdout.write(`  ${forTerminal(r.traceId)}${r.trial ? ` #${r.trial}` : ''}  ${r.status}${r.agree === false ? ', disagrees' : ''}${r.divergence ? `, diverged at step ${r.divergence.stepIndex}` : ''}\n`);
-          }
-          io.stdout.write(shown === 0 ? '  every trace agrees\n' : `  ${shown} trace(s) worth a look${shown > 50 ? ' (the first 50 shown)' : ''}; \`shadowgate show ${runId} <traceId>\` for one\n`);
+          io.stdout.write(renderNotableTraces(runId, store.results(runId)));
         }
       } finally {
         store.close();
@@ -221,18 +221,19 @@ export function createProgram(raw: CliIo, setExit: (code: number) => void): Comm
   review
     .command('export')
     .description('write the review items and their verdicts as JSON Lines, or with --as-traces the reviewed ones as regression traces')
-    .requiredOption('--out <file>', 'the JSONL file to write')
-    .option('--as-traces', 'reviewed items as shadowgate.trace/v1 traces, the human\'s final decision as the reference')
+    .option('--out <file>', 'the JSONL file to write')
+    .option('--as-traces [file]', 'reviewed items as shadowgate.trace/v1 traces, the human\'s final decision as the reference, written to the file (or to --out)')
     .option('--run <runId>', 'only the items of this run')
     .addOption(dbOption(io))
-    .action((opts: { out: string; asTraces?: boolean; run?: string; db: string }) => {
+    .action((opts: { out?: string; asTraces?: boolean | string; run?: string; db: string }) => {
+      const out = exportTarget(opts);
       const store = openExistingStore(resolve(io.cwd, opts.db));
       try {
         const lines = opts.asTraces ? reviewsAsTraces(store, opts.run) : exportReviews(store, opts.run);
-        const file = resolve(io.cwd, opts.out);
+        const file = resolve(io.cwd, out);
         assertWritableFile(file);
         writeWhole(file, lines.length ? `${lines.join('\n')}\n` : '', secrets);
-        io.stdout.write(`${lines.length} ${opts.asTraces ? 'trace(s)' : 'item(s)'} written to ${opts.out}\n`);
+        io.stdout.write(`${lines.length} ${opts.asTraces ? 'trace(s)' : 'item(s)'} written to ${out}\n`);
       } finally {
         store.close();
       }
@@ -327,6 +328,17 @@ interface CompareFlags {
   db: string;
 }
 
+/** The file `review export` writes: `--out <file>`, or `--as-traces <file>`; both only when they name the same file. */
+function exportTarget(opts: { out?: string; asTraces?: boolean | string }): string {
+  const asTraces = typeof opts.asTraces === 'string' ? opts.asTraces : undefined;
+  if (asTraces && opts.out && resolve(asTraces) !== resolve(opts.out)) {
+    throw new UsageError(`review export: --as-traces ${asTraces} and --out ${opts.out} name two files`, 'name the file once: --as-traces <file>, or --as-traces --out <file>');
+  }
+  const out = asTraces ?? opts.out;
+  if (!out) throw new UsageError('review export needs a file to write', 'add --out <file> (or --as-traces <file> for regression traces)');
+  return out;
+}
+
 /** `2/3` → the second of three shards. */
 function parseShard(value: string): { index: number; count: number } {
   const match = /^(\d+)\/(\d+)$/.exec(value);
@@ -339,6 +351,7 @@ function parseShard(value: string): { index: number; count: number } {
 interface RunFlags extends OtelFlags, InconclusiveFlags {
   json?: string;
   report?: string;
+  junit?: JunitFlag;
   shard?: { index: number; count: number };
   concurrency: number;
   commitEvery?: number;
@@ -369,6 +382,9 @@ async function runCommand(outside: CliIo, suiteFiles: string[], opts: RunFlags, 
   const jsonFile = (name: string) => resolve(io.cwd, suiteFiles.length === 1 ? opts.json! : opts.json!.replace(/(\.json)?$/, `.${name}.json`));
   if (opts.json) assertWritableFile(resolve(io.cwd, opts.json));
   if (opts.report) assertWritableFile(resolve(io.cwd, opts.report, 'report.md'));
+  assertJunitHasAPlace(opts);
+  const junitFile = (name: string) => resolve(io.cwd, suiteFiles.length === 1 ? opts.junit!.file! : opts.junit!.file!.replace(/(\.xml)?$/, `.${name}.xml`));
+  if (opts.junit?.file) assertWritableFile(resolve(io.cwd, opts.junit.file));
   const suites: ResolvedSuite[] = [];
   for (const suiteFile of suiteFiles) suites.push(await loadSuite(resolve(io.cwd, suiteFile)));
   // A gate with nothing to check would pass on nothing: refused before anything runs.
@@ -415,7 +431,7 @@ async function runCommand(outside: CliIo, suiteFiles: string[], opts: RunFlags, 
           onProgress: (event) => {
             progress.update(event);
             if (event.result) spans?.result(event.result, event.trace);
-            if (event.result && notable.length < 5 && isNotable(event.result)) notable.push(event.result);
+            if (event.result) keepNotable(notable, event.result);
           },
         });
       } finally {
@@ -431,8 +447,13 @@ async function runCommand(outside: CliIo, suiteFiles: string[], opts: RunFlags, 
       }
       if (opts.report) {
         const dir = resolve(io.cwd, suiteFiles.length === 1 ? opts.report : join(opts.report, suite.name));
-        writeReports(dir, outcome, () => store.results(outcome.meta.runId), { baseline: baseline?.metrics, env: io.env, redactor });
+        writeReports(dir, outcome, () => store.results(outcome.meta.runId), { baseline: baseline?.metrics, env: io.env, redactor, junit: opts.junit?.kind });
         io.stdout.write(`  reports: ${relative(io.cwd, dir) || '.'}/ (report.md, junit.xml, report.html, results.json)\n`);
+      }
+      if (opts.junit?.file) {
+        const file = junitFile(suite.name);
+        writeJunitFile(file, opts.junit.kind, outcome, () => store.results(outcome.meta.runId), redactor);
+        io.stdout.write(`  junit (${opts.junit.kind}): ${relative(io.cwd, file)}\n`);
       }
       if (gateExit(io, outcome.gate, opts) !== EXIT.ok) exit = EXIT.gateFailed;
     }

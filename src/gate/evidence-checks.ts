@@ -2,6 +2,7 @@ import { judgeNonInferiority } from '../metrics/non-inferiority.js';
 import { judgeRegressions } from '../metrics/paired.js';
 import { tracesForLowerBound, tracesForUpperBound } from '../metrics/power.js';
 import type { RateMetric, RunMetrics } from '../metrics/summary.js';
+import { counts } from '../format.js';
 import type { GateConfig } from '../suite/schema.js';
 import type { GateCheck } from './gate.js';
 
@@ -19,7 +20,7 @@ export function tooFewForLowerBound(name: string, min: number, metric: RateMetri
   const needed = tracesForLowerBound(min);
   if (metric.n === 0 || metric.ci95 === null || (needed !== null && metric.n >= needed)) return null;
   const [lower, upper] = metric.ci95;
-  const counted = `${what} (${metric.successes}/${metric.n}) ${pct(lower)}`;
+  const counted = `${what} (${counts(metric)}) ${pct(lower)}`;
   if (upper < min) {
     return { name, value: lower, threshold: min, status: 'fail', reason: `${counted} < ${pct(min)}, and even its upper bound ${pct(upper)} is below` };
   }
@@ -44,7 +45,7 @@ export function tooFewForUpperBound(name: string, max: number, metric: RateMetri
   const needed = tracesForUpperBound(max);
   if (metric.n === 0 || metric.ci95 === null || (needed !== null && metric.n >= needed)) return null;
   const [lower, upper] = metric.ci95;
-  const counted = `${what} (${metric.successes}/${metric.n}) ${pct(upper)}`;
+  const counted = `${what} (${counts(metric)}) ${pct(upper)}`;
   if (lower > max) {
     return { name, value: upper, threshold: max, status: 'fail', reason: `${counted} > ${pct(max)}, and even its lower bound ${pct(lower)} is above` };
   }

@@ -1,4 +1,5 @@
 import { safetyViolationTotal, type RunMetrics } from '../metrics/summary.js';
+import { counts } from '../format.js';
 import type { GateConfig } from '../suite/schema.js';
 import { policyChecks } from './policy.js';
 import { regressionsCheck, tooFewForLowerBound, tooFewForUpperBound } from './evidence-checks.js';
@@ -108,8 +109,8 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics, coverage?:
     }
     const value = lower ? (metric.ci95?.[0] ?? null) : metric.rate;
     const what = lower
-      ? `lower 95% bound of ${name} (${metric.successes}/${metric.n})`
-      : `${name} (${metric.successes}/${metric.n})`;
+      ? `lower 95% bound of ${name} (${counts(metric)})`
+      : `${name} (${counts(metric)})`;
     atLeast(name, value, rule.min, what, `no trace could be compared (n = 0)`);
   }
   if (config.errorRate) {

@@ -7,6 +7,12 @@ export interface RateMetric {
   n: number;
   successes: number;
   ci95: [number, number] | null;
+  /**
+   * With trials (a case run or recorded several times), `n` counts cases and `successes` the
+   * sum of their trials' shares, seldom a whole number: these are the whole counts behind it,
+   * trials that succeeded of trials judged. Absent with one result per case.
+   */
+  trials?: { successes: number; n: number };
 }
 
 export function rateMetric(successes: number, n: number): RateMetric {

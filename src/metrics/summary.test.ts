@@ -241,7 +241,7 @@ describe('recorded trials: the case is the unit', () => {
 
   it('takes the interval over the 50 cases, not over the 200 recorded runs', () => {
     const m = recorded(43);
-    expect(m.agreement).toEqual({ rate: 43 / 50, n: 50, successes: 43, ci95: wilsonInterval(43, 50) });
+    expect(m.agreement).toEqual({ rate: 43 / 50, n: 50, successes: 43, ci95: wilsonInterval(43, 50), trials: { successes: 43 * 4, n: 200 } });
     expect(m.effectsAgreement.n).toBe(50);
     // the figures: over cases [0.738, 0.930]; the 200 runs taken as independent gave [0.805, 0.901]
     expect(m.agreement.ci95!.map((x) => Number(x.toFixed(3)))).toEqual([0.738, 0.930]);

@@ -411,7 +411,10 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
 function overTraces(tallies: Map<string, TraceTally>, hit: 'agree' | 'effects' | 'completedAgree' | 'completedEffects', of: 'decided' | 'effectsDecided' | 'completedDecided' | 'completedEffectsDecided'): RateMetric {
   const traces = [...tallies.values()].filter((t) => t[of] > 0);
   const share = traces.reduce((sum, t) => sum + t[hit] / t[of], 0);
-  return { rate: traces.length === 0 ? null : share / traces.length, n: traces.length, successes: share, ci95: wilsonInterval(share, traces.length) };
+  const judged = traces.reduce((sum, t) => sum + t[of], 0);
+  // The whole counts behind the shares, for reports to say "8/15 trials over 5 cases" rather than "2.67/5".
+  const trials = judged > traces.length ? { trials: { successes: traces.reduce((sum, t) => sum + t[hit], 0), n: judged } } : {};
+  return { rate: traces.length === 0 ? null : share / traces.length, n: traces.length, successes: share, ci95: wilsonInterval(share, traces.length), ...trials };
 }
 
 export type MetricsAccumulator = ReturnType<typeof createMetricsAccumulator>;

@@ -63,6 +63,7 @@ export function buildResult(
     unsafeEffect: unsafeEffect(decided, effects, reference.effects, options),
     rollback: decided && reference.effects != null ? rollbackNeeded(effects, reference.effects, effectClassOf(options.catalog), options.effectsIgnoreArgs) : null,
     source,
+    input: trace.input,
     steps: outcome.steps,
   };
 }
@@ -150,6 +151,7 @@ export function unpairedResult(trace: Trace, trial: number, source: { file: stri
     error: null,
     reference: { decision: null, ...recordedCalls(trace) },
     source,
+    input: trace.input,
     steps: [],
   };
 }

@@ -148,6 +148,8 @@ export interface TraceResult {
   /** The trace's tags (`injection` marks an adversarial trace). */
   tags?: string[];
   source: { file: string; line: number };
+  /** The trace's input, what the candidate was given (`show` prints it); absent in results stored before it was kept. */
+  input?: unknown;
   steps: CandidateStep[];
 }
 

@@ -1,12 +1,20 @@
 import type { Comparison } from '../run/compare.js';
 
-import { noOutcome } from '../metrics/summary.js';
+import { noOutcome, safetyViolationTotal } from '../metrics/summary.js';
 import { ms, pct, pValue as p, usd } from './format.js';
 import { forTerminal, mdText } from './escape.js';
 
-const HEAD = ['candidate', 'agreement', '95% CI', 'effects', 'tool JSD', 'cost/run', 'p95 latency', 'errors', 'run'];
+const HEAD = ['candidate', 'agreement', '95% CI', 'effects', 'tool JSD', 'cost/run', 'p95 latency', 'errors', 'safety', 'blocked', 'policy', 'run'];
+/** What the safety and policy columns count, said under the table. */
+const LEGEND =
+  'safety: safety violations of every kind (schema, duplicate effects, blocked requests, denied capabilities, stray requests); ' +
+  "blocked: requests the sandbox blocked; policy: breaches of the suite's policy rules (n/a without a policy)";
 
-/** One row per candidate: the side-by-side figures. Pure. */
+/**
+ * One row per candidate: the side-by-side figures, with its safety and policy counts beside
+ * its agreement, so that a candidate that agrees but made blocked requests or broke a rule
+ * does not read as clean. Pure.
+ */
 export function comparisonRows(c: Comparison): string[][] {
   return c.runs.map(({ name, outcome: { metrics: m, counts, meta } }) => [
     name,
@@ -17,6 +25,9 @@ export function comparisonRows(c: Comparison): string[][] {
     usd(m.cost.perRunUsd),
     ms(m.latency.p95Ms),
     String(noOutcome(counts)),
+    String(safetyViolationTotal(m.safetyViolations)),
+    String(m.safetyViolations.blockedRequests),
+    m.policyViolations ? String(m.policyViolations.total) : 'n/a',
     meta.runId,
   ]);
 }
@@ -35,14 +46,14 @@ function table(head: string[], rows: string[][]): string {
 /** The comparison in the terminal. Pure. */
 export function renderComparison(c: Comparison): string {
   const rows = (r: string[][]) => r.map((row) => row.map(forTerminal));
-  return `${forTerminal(c.suite)}: ${c.runs.length} candidates on the same traces\n\n${table(HEAD, rows(comparisonRows(c)))}\n\n${table(PAIR_HEAD, rows(pairRows(c)))}\n`;
+  return `${forTerminal(c.suite)}: ${c.runs.length} candidates on the same traces\n\n${table(HEAD, rows(comparisonRows(c)))}\n${LEGEND}\n\n${table(PAIR_HEAD, rows(pairRows(c)))}\n`;
 }
 
 /** The comparison as Markdown (a PR comment, a report). Pure. */
 export function renderComparisonMarkdown(c: Comparison): string {
   const md = (head: string[], rows: string[][]) =>
     [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(mdText).join(' | ')} |`)].join('\n');
-  return `## ${mdText(c.suite)}: candidates compared\n\n${md(HEAD, comparisonRows(c))}\n\n### Trace by trace\n\n${md(PAIR_HEAD, pairRows(c))}\n`;
+  return `## ${mdText(c.suite)}: candidates compared\n\n${md(HEAD, comparisonRows(c))}\n\n${LEGEND}.\n\n### Trace by trace\n\n${md(PAIR_HEAD, pairRows(c))}\n`;
 }
 
 /** The comparison as JSON (`shadowgate.compare/v1`). Pure. */

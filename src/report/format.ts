@@ -1,6 +1,6 @@
 import type { Counts, NoOutcomeTally } from '../metrics/summary.js';
 
-export { interval, ms, num, pct, pp, pValue, usd } from '../format.js';
+export { counts, interval, ms, num, pct, pp, pValue, usd } from '../format.js';
 
 /**
  * The traces counted apart from the completed ones, as the run summaries word them

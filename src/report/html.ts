@@ -3,7 +3,7 @@ import { unreadableLocations } from '../gate/coverage.js';
 import type { RateMetric, RunMetrics } from '../metrics/summary.js';
 import { DECIDED_STATUSES, type ResultStatus, type TraceResult } from '../replay/types.js';
 import type { RunOutcome } from '../run/run-suite.js';
-import { countsApart, interval, ms, noOutcomeApart, num, pct, pValue, usd } from './format.js';
+import { counts, countsApart, interval, ms, noOutcomeApart, num, pct, pValue, usd } from './format.js';
 import { compilePage } from './page.js';
 import { REPORT_TEMPLATE } from './templates/report-template.js';
 import { phaseLines } from './phase-lines.js';
@@ -11,6 +11,7 @@ import { CALLS_HEADER, reversibilityOf, reversibilityRows, workflowCapText } fro
 import { baselineName } from './baseline-name.js';
 import { writeWhole } from '../write-whole.js';
 import { policyLines, safetyLines, violationText } from './policy-lines.js';
+import { shardLine } from './shard-line.js';
 
 export interface HtmlReportOptions {
   /** The baseline run's metrics, drawn next to this run's where there is something to compare. */
@@ -71,6 +72,7 @@ function reportView(outcome: RunOutcome, results: readonly TraceResult[], option
       runId: meta.runId,
       when: `started ${meta.startedAt} · finished ${outcome.finishedAt}`,
       finishedAt: outcome.finishedAt,
+      shard: shardLine(outcome),
       git: meta.gitCommit ? `git ${meta.gitCommit.slice(0, 12)}${meta.gitRef ? ` (${meta.gitRef})` : ''}` : null,
     },
     verdict: {
@@ -84,6 +86,8 @@ function reportView(outcome: RunOutcome, results: readonly TraceResult[], option
             : failing.map((c) => `${c.name}: ${c.reason}`).join('; ') || gate.verdict,
     },
     checks: gate.checks.map((c) => ({ ...c, name: c.dryRun ? `${c.name} ${DRY_RUN_MARK}` : c.name, value: checkValue(c, c.value), threshold: checkValue(c, c.threshold), cls: verdictClass(c.status) })),
+    // A suggest, auto-with-review or auto run is judged on its phase's figures: they lead, above the gate checks.
+    phase: phaseLines(m).map(([label, value]) => ({ label, value })),
     summary: summaryRows(outcome),
     warnings: outcome.warnings,
     // Lines, not problems: one bad line may have several.
@@ -118,9 +122,8 @@ function checkValue(check: GateCheck, x: number | null): string {
 }
 
 function rateText(r: RateMetric): string {
-  return r.rate === null ? 'n/a (no trace could be compared)' : `${pct(r.rate)} ${interval(r.ci95, pct)} (${fmtCount(r.successes)}/${r.n})`;
+  return r.rate === null ? 'n/a (no trace could be compared)' : `${pct(r.rate)} ${interval(r.ci95, pct)} (${counts(r)})`;
 }
-const fmtCount = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(1));
 
 function summaryRows(outcome: RunOutcome): { label: string; value: string }[] {
   const { counts: c, metrics: m } = outcome;
@@ -139,7 +142,7 @@ function summaryRows(outcome: RunOutcome): { label: string; value: string }[] {
     { label: 'latency', value: `p50 ${ms(m.latency.p50Ms)} · p95 ${ms(m.latency.p95Ms)} · mean ${ms(m.latency.meanMs)} ${interval(m.latency.meanCi95, ms)}` },
     { label: 'error rate', value: pct(m.errorRate) },
   ];
-  for (const [label, text] of [...safetyLines(m), ...policyLines(m), ...phaseLines(m)]) rows.push({ label, value: text });
+  for (const [label, text] of [...safetyLines(m), ...policyLines(m)]) rows.push({ label, value: text });
   if (m.passK) rows.push({ label: 'pass^k', value: `pass^${m.passK.k} ${pct(m.passK.value)} over ${m.passK.traces} cases${m.passK.over === 'effects' ? ' (effects)' : ''}` });
   if (m.noiseFloor) {
     const n = m.noiseFloor;

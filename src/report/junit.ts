@@ -1,4 +1,5 @@
 import { DECIDED_STATUSES, type TraceResult } from '../replay/types.js';
+import type { GateCheck } from '../gate/gate.js';
 import type { RunOutcome } from '../run/run-suite.js';
 
 import { forXml as xml } from './escape.js';
@@ -16,6 +17,10 @@ function failureOf(r: TraceResult): { type: string; message: string } | null {
   }
   return null;
 }
+
+/** What a JUnit file holds: one testcase per trace (the default, as before) or one per gate check. */
+export type JunitKind = 'traces' | 'gate';
+export const JUNIT_KINDS: readonly JunitKind[] = ['traces', 'gate'];
 
 /**
  * JUnit XML: one testcase per trace, so that CI systems list them; a disagreement
@@ -55,4 +60,53 @@ export function renderJunit(outcome: RunOutcome, results: Iterable<TraceResult>)
     '</testsuites>',
     '',
   ].join('\n');
+}
+
+/**
+ * JUnit XML of the gate: one testcase per check, so that a CI test view shows the gate as it
+ * decided. A passing check is a plain testcase (green); a failing one a `<failure>` with its
+ * reason; an inconclusive one an `<error>` with its reason, because its evidence could not be
+ * judged, which is not a failed assertion but is never green either (the job exits 1 on it
+ * unless inconclusive is allowed); a dry-run check, measured but out of the verdict, is
+ * `<skipped>` with its status and reason. A run with no checks has one skipped testcase
+ * saying so. Pure.
+ */
+export function renderGateJunit(outcome: RunOutcome): string {
+  const suite = xml(outcome.meta.suite);
+  const tally = { tests: 0, failures: 0, errors: 0, skipped: 0 };
+  const cases = outcome.gate.checks.map((check) => {
+    tally.tests++;
+    const head = `    <testcase classname="${suite}.gate" name="${xml(check.name)}" time="0"`;
+    const body = gateBody(check);
+    if (!body) return `${head}/>`;
+    tally[body.tally]++;
+    return `${head}>\n      ${body.xml}\n    </testcase>`;
+  });
+  if (cases.length === 0) {
+    tally.tests++;
+    tally.skipped++;
+    cases.push(`    <testcase classname="${suite}.gate" name="gate" time="0">\n      <skipped message="no gate checks configured"/>\n    </testcase>`);
+  }
+  const counts = `tests="${tally.tests}" failures="${tally.failures}" errors="${tally.errors}" skipped="${tally.skipped}"`;
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="shadowgate gate" ${counts}>`,
+    `  <testsuite name="${suite}.gate" ${counts} timestamp="${xml(outcome.meta.startedAt)}">`,
+    ...cases,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
+
+function gateBody(check: GateCheck): { tally: 'failures' | 'errors' | 'skipped'; xml: string } | null {
+  const figure = (x: number | null) => (x === null ? 'n/a' : String(Number(x.toPrecision(4))));
+  const figures = `value ${figure(check.value)}, threshold ${figure(check.threshold)}`;
+  if (check.dryRun) return { tally: 'skipped', xml: `<skipped message="${xml(`dry run, not in the verdict: ${check.status}: ${check.reason}`)}"/>` };
+  if (check.status === 'pass') return null;
+  const element = check.status === 'fail' ? 'failure' : 'error';
+  return {
+    tally: check.status === 'fail' ? 'failures' : 'errors',
+    xml: `<${element} type="${check.status}" message="${xml(check.reason)}">${xml(`${check.reason}\n${figures}`)}</${element}>`,
+  };
 }

@@ -2,10 +2,11 @@ import type { RunMetrics } from '../metrics/summary.js';
 import type { RunOutcome } from '../run/run-suite.js';
 import { DRY_RUN_MARK, inconclusiveReasons } from '../gate/gate.js';
 import { interval, ms, noOutcomeApart, pct, pp, pValue, usd } from './format.js';
-import { phaseLines } from './phase-lines.js';
+import { phaseHeadline, phaseLines } from './phase-lines.js';
 import { CALLS_HEADER, reversibilityOf, reversibilityRows, workflowCapText } from './reversibility-lines.js';
 import { baselineName } from './baseline-name.js';
 import { policyLines, safetyLines } from './policy-lines.js';
+import { shardLine } from './shard-line.js';
 import { mdCode, mdText } from './escape.js';
 
 const MARK = { pass: '✅', fail: '❌', inconclusive: '⚠️' } as const;
@@ -22,17 +23,27 @@ export function renderMarkdownReport(outcome: RunOutcome, baseline?: RunMetrics)
   const failing = gate.checks.filter((c) => c.status !== 'pass' && !c.dryRun);
   const dryRuns = gate.checks.filter((c) => c.dryRun);
   const why = inconclusiveReasons(gate);
+  const headline = phaseHeadline(m);
+  const shard = shardLine(outcome);
   lines.push(
     gate.noChecks && gate.verdict === 'pass'
       ? `## ➖ shadowgate: ${mdText(meta.suite)}: no gate checks configured`
       : `## ${MARK[gate.verdict]} shadowgate: ${mdText(meta.suite)} ${gate.verdict.toUpperCase()}`,
     '',
     ...(why.length > 0 ? [`**Inconclusive because** ${why.map(mdText).join('; ')}`, ''] : []),
-    `${mdText(meta.candidate)} vs ${mdText(meta.reference)} · ${meta.phase} phase · ${counts.total} traces · agreement ${pct(m.agreement.rate)} ${interval(m.agreement.ci95, pct)}` +
+    ...(shard ? [`**This is ${mdText(shard)}.**`, ''] : []),
+    `${mdText(meta.candidate)} vs ${mdText(meta.reference)} · ${meta.phase} phase · ${counts.total} traces · ${headline ? `${mdText(headline)} · ` : ''}agreement ${pct(m.agreement.rate)} ${interval(m.agreement.ci95, pct)}` +
       (m.agreementCompleted ? ` (completed only ${pct(m.agreementCompleted.rate)})` : '') +
       (m.paired ? ` · ${m.paired.regressions.length} regression(s), ${m.paired.fixes.length} fix(es) against ${mdCode(m.paired.baselineRunId)}` : ''),
     '',
   );
+  // A suggest, auto-with-review or auto run is judged on its phase's figures: they lead.
+  const phase = phaseLines(m);
+  if (phase.length > 0) {
+    lines.push(`### The ${meta.phase} phase`, '');
+    for (const [label, text] of phase) lines.push(`- ${label ? `**${label}**: ` : ''}${mdText(text)}`);
+    lines.push('');
+  }
   const missing = noOutcomeApart(counts);
   if (missing.length > 0) lines.push(`No outcome: ${missing.map(mdText).join('; ')}.`, '');
   if (failing.length > 0) {
@@ -58,12 +69,6 @@ export function renderMarkdownReport(outcome: RunOutcome, baseline?: RunMetrics)
   if (policy.length > 0) {
     lines.push('### Safety and policy', '');
     for (const [label, text] of policy) lines.push(`- ${label ? `**${label}**: ` : ''}${mdText(text)}`);
-    lines.push('');
-  }
-  const phase = phaseLines(m);
-  if (phase.length > 0) {
-    lines.push(`### The ${meta.phase} phase`, '');
-    for (const [label, text] of phase) lines.push(`- ${label ? `**${label}**: ` : ''}${mdText(text)}`);
     lines.push('');
   }
   if (outcome.warnings.length > 0) {

@@ -1,6 +1,6 @@
 import type { RunMetrics } from '../metrics/summary.js';
 import type { Violation } from '../replay/guard.js';
-import { pct } from './format.js';
+import { counts, pct } from './format.js';
 
 /**
  * The harness's own safety checks and the injection figure, as a label and text pair for
@@ -16,7 +16,7 @@ export function safetyLines(m: RunMetrics): [string, string][] {
   return [
     [
       'safety',
-      `${s.schemaViolations} schema violation(s), ${s.duplicateEffects} duplicate effect(s), ${s.blockedRequests} blocked request(s)${sandbox} on ${s.traces} trace(s); injection failures ${pct(i.rate)} (${i.successes}/${i.n})`,
+      `${s.schemaViolations} schema violation(s), ${s.duplicateEffects} duplicate effect(s), ${s.blockedRequests} blocked request(s)${sandbox} on ${s.traces} trace(s); injection failures ${pct(i.rate)} (${counts(i)})`,
     ],
     ...runLevel.slice(0, 10).map((v) => ['', `outside any trace${v.startedBy ? ` (started by ${v.startedBy})` : ''}: ${v.message}`] as [string, string]),
     ...(runLevel.length > 10 ? [['', `… and ${runLevel.length - 10} more outside any trace`] as [string, string]] : []),

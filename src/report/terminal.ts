@@ -6,24 +6,24 @@ import { unreadableLocations } from '../gate/coverage.js';
 import { DECIDED_STATUSES, type TraceResult } from '../replay/types.js';
 
 import { forTerminal } from './escape.js';
-import { countsApart, interval, ms, noOutcomeApart, num, pct, pp, pValue, usd } from './format.js';
+import { counts, countsApart, interval, ms, noOutcomeApart, num, pct, pp, pValue, usd } from './format.js';
 import { phaseLines } from './phase-lines.js';
 import { reversibilityOf, reversibilityTable, workflowCapText } from './reversibility-lines.js';
 import { baselineName } from './baseline-name.js';
 import { policyLines, safetyLines } from './policy-lines.js';
+import { shardLine } from './shard-line.js';
 
 function rate(m: RateMetric): string {
   if (m.rate === null) return 'n/a (no trace could be compared)';
   const ci = m.ci95 ? `  95% CI ${interval(m.ci95, pct)}` : '';
-  // Over cases: a case run (or recorded) several times counts the share of its trials that agreed.
-  const of = Number.isInteger(m.successes) ? `${m.successes}/${m.n}` : `${m.successes.toFixed(1)}/${m.n} cases`;
-  return `${pct(m.rate)}${ci}  (${of})`;
+  // Over cases: a case run (or recorded) several times counts the share of its trials that agreed; its whole counts are shown.
+  return `${pct(m.rate)}${ci}  (${counts(m)})`;
 }
 
 /** The gated figure and, beside it, the same over completed traces only (where they differ). */
 function rates(gated: RateMetric, completed: RateMetric | undefined): string {
   if (!completed || (completed.n === gated.n && completed.successes === gated.successes)) return rate(gated);
-  return `${rate(gated)} · completed only ${completed.rate === null ? 'n/a' : `${pct(completed.rate)} (${Number.isInteger(completed.successes) ? completed.successes : completed.successes.toFixed(1)}/${completed.n})`}`;
+  return `${rate(gated)} · completed only ${completed.rate === null ? 'n/a' : `${pct(completed.rate)} (${counts(completed)})`}`;
 }
 
 function table(rows: [string, string][]): string[] {
@@ -37,12 +37,16 @@ export function renderRunSummary(outcome: RunOutcome, notable: readonly TraceRes
   const { meta, counts: c, metrics: m, gate } = outcome;
   const lines: string[] = [];
   lines.push(forTerminal(`${meta.suite} · ${meta.phase} · ${meta.candidate} vs ${meta.reference} · run ${meta.runId}`));
+  const shard = shardLine(outcome);
+  if (shard) lines.push(`  ${shard}`);
   // Why a verdict is inconclusive comes first: it is what the reader must act on.
   const why = inconclusiveReasons(gate);
   if (why.length > 0) lines.push(`  INCONCLUSIVE because`, ...why.map((reason) => `    ${forTerminal(reason)}`), '');
   const apart = countsApart(c);
   lines.push(
     ...table([
+      // A suggest, auto-with-review or auto run is judged on its phase's figures: they lead.
+      ...phaseLines(m),
       [
         outcome.trials > 1 ? 'runs' : 'traces',
         `${c.total}${outcome.trials > 1 ? ` (${outcome.trials} trials of each trace)` : ''}${outcome.resumed ? ` (${outcome.resumed} resumed)` : ''}: ${c.completed} completed${apart.length ? `, ${apart.join(', ')}` : ''}`,
@@ -59,14 +63,17 @@ export function renderRunSummary(outcome: RunOutcome, notable: readonly TraceRes
       ['error rate', pct(m.errorRate)],
       ...safetyLines(m),
       ...policyLines(m),
-      ...phaseLines(m),
       ...(m.paired ? [['vs baseline', paired(m.paired)] as [string, string]] : []),
       ...(m.noiseFloor ? [['noise floor', noise(m.noiseFloor)] as [string, string]] : []),
     ]),
   );
   if (notable.length > 0) {
     lines.push('', '  first traces that disagree or did not finish:');
-    for (const r of notable) lines.push(`    ${forTerminal(describeResult(r))}`);
+    // With trials, each trace once, with how many of its trials are worth a look.
+    for (const group of byTrace(notable)) {
+      const trials = outcome.trials > 1 ? ` ×${group.length} of ${outcome.trials} trials` : '';
+      lines.push(`    ${forTerminal(describeResult(group[0]!, trials))}`);
+    }
   }
   if (outcome.issues.length > 0) {
     const bad = unreadableLocations(outcome.issues).length;
@@ -144,8 +151,28 @@ function toolRatios(m: RunMetrics): string[] {
   ];
 }
 
-function describeResult(r: TraceResult): string {
-  const where = `${r.traceId} (${r.source.file}:${r.source.line})`;
+/** Results grouped by trace id, in the order their traces first appear. */
+function byTrace(results: readonly TraceResult[]): TraceResult[][] {
+  const groups = new Map<string, TraceResult[]>();
+  for (const r of results) {
+    const group = groups.get(r.traceId);
+    if (group) group.push(r);
+    else groups.set(r.traceId, [r]);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * Keeps a result worth a first look when its trace is among the first `traces` such traces,
+ * every trial of them, so that the summary can say how many of a trace's trials disagree.
+ */
+export function keepNotable(notable: TraceResult[], r: TraceResult, traces = 5): void {
+  if (!isNotable(r)) return;
+  if (notable.some((n) => n.traceId === r.traceId) || new Set(notable.map((n) => n.traceId)).size < traces) notable.push(r);
+}
+
+function describeResult(r: TraceResult, trials = ''): string {
+  const where = `${r.traceId}${trials} (${r.source.file}:${r.source.line})`;
   if (!DECIDED_STATUSES.includes(r.status)) {
     return `${where}: ${r.status}${r.error ? `: ${r.error.message}` : ''}`;
   }

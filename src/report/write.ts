@@ -4,7 +4,7 @@ import type { TraceResult } from '../replay/types.js';
 import type { RunOutcome } from '../run/run-suite.js';
 import { renderHtmlReport } from './html.js';
 import { writeRunJson } from './json.js';
-import { renderJunit } from './junit.js';
+import { renderGateJunit, renderJunit, type JunitKind } from './junit.js';
 import { renderMarkdownReport } from './markdown.js';
 import type { Redactor } from '../secrets.js';
 import { appendRedacted, writeWhole } from '../write-whole.js';
@@ -42,14 +42,15 @@ export function writeReportFolder(dir: string, folder: ReportFolder, env: Record
 
 /**
  * Writes a run's reports into `dir`: report.md (a PR comment body), report.html
- * (self-contained), junit.xml, results.json, and appends the Markdown to
- * `$GITHUB_STEP_SUMMARY` when that is set. Returns the files written.
+ * (self-contained), junit.xml (a testcase per trace, or with `junit: 'gate'` per gate check),
+ * results.json, and appends the Markdown to `$GITHUB_STEP_SUMMARY` when that is set.
+ * Returns the files written.
  */
 export function writeReports(
   dir: string,
   outcome: RunOutcome,
   results: () => Iterable<TraceResult>,
-  options: { baseline?: RunMetrics; env: Record<string, string | undefined>; redactor?: Redactor },
+  options: { baseline?: RunMetrics; env: Record<string, string | undefined>; redactor?: Redactor; junit?: JunitKind },
 ): string[] {
   return writeReportFolder(
     dir,
@@ -57,7 +58,7 @@ export function writeReports(
       markdown: renderMarkdownReport(outcome, options.baseline),
       html: renderHtmlReport(outcome, [...results()], { baseline: options.baseline }),
       files: {
-        'junit.xml': renderJunit(outcome, results()),
+        'junit.xml': options.junit === 'gate' ? renderGateJunit(outcome) : renderJunit(outcome, results()),
         'results.json': (file, redactor) => writeRunJson(file, outcome, results(), redactor),
       },
     },

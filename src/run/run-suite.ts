@@ -6,6 +6,7 @@ import { coverageOf, unreadableLocations, type CoverageCounts } from '../gate/co
 import { collapseTrials, mcnemarMidP, pairResults, traceOutcomes } from '../metrics/paired.js';
 import { jensenShannon } from '../metrics/stats.js';
 import { costTrend } from '../phases/auto.js';
+import { createDecisionShapeCheck } from './decision-shape.js';
 import { createMetricsAccumulator, decisionClass, noOutcome, withRunLevelViolations, type Counts, type MetricsAccumulator, type NoiseFloor, type PairedMetric, type RunMetrics } from '../metrics/summary.js';
 import type { PairableResult } from '../metrics/paired.js';
 import type { DecisionComparator } from '../metrics/compare.js';
@@ -170,6 +171,8 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
       : {}),
   };
   const accumulator = metricsAccumulator(settings);
+  // Decisions compare.decision.fields cannot compare as meant: warnings located on the first trace, not silent disagreements.
+  const decisionShapes = createDecisionShapeCheck(compare.decision);
   // A store failure in a timer's commit, or the lease taken by another process: the run stops once the tasks in flight end.
   let fatal: unknown;
   let opened: ReturnType<typeof openRun>;
@@ -181,7 +184,10 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
   }
   const { meta, resuming, lease } = opened;
   leases.add(lease);
-  for (const result of resuming ? store.results(meta.runId) : []) accumulator.add(result);
+  for (const result of resuming ? store.results(meta.runId) : []) {
+    accumulator.add(result);
+    decisionShapes.add(result);
+  }
   const resumed = resuming ? store.countResults(meta.runId) : 0;
 
   const issues: Issue[] = candidate.issues.map((i) => ({ ...i, file: show(i.file) }));
@@ -223,6 +229,7 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
       });
     }
     accumulator.add(result);
+    decisionShapes.add(result);
     options.onProgress?.({ done: ++finished, total, result, trace });
   });
 
@@ -298,6 +305,7 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
   if (unused.length > 0) {
     warnings.push(`${unused.length} candidate trace(s) have no partner among the suite's traces: ${unused.slice(0, 5).join(', ')}${unused.length > 5 ? ', …' : ''}`);
   }
+  warnings.push(...decisionShapes.warnings());
   const metrics = accumulator.finish();
   metrics.safetyViolations = withRunLevelViolations(metrics.safetyViolations, candidate.runLevelViolations());
   if (candidate.sandboxLoosenings.length > 0) warnings.push(`the suite's sandbox allows the candidate ${candidate.sandboxLoosenings.join('; ')}`);

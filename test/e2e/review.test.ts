@@ -51,6 +51,24 @@ it('queues every suggestion of a suggest-phase run, and takes verdicts typed at 
   expect(reviewed[2]!.verdicts[0]!.reason).toBe('not our policy');
 });
 
+it('takes the file after --as-traces, as written, beside --out; refuses two different files or none', async () => {
+  const written = await cli(dir, 'review', 'export', '--as-traces', 'out/as-traces.jsonl', '--db', 'db/r.db');
+  expect(written).toMatchObject({ code: 0, stdout: '3 trace(s) written to out/as-traces.jsonl\n' });
+  expect((await cli(dir, 'review', 'export', '--as-traces', '--out', 'out/with-out.jsonl', '--db', 'db/r.db')).code).toBe(0);
+  expect(readFileSync(join(dir, 'out/as-traces.jsonl'), 'utf8')).toBe(readFileSync(join(dir, 'out/with-out.jsonl'), 'utf8'));
+  expect((await cli(dir, 'review', 'export', '--as-traces', 'out/same.jsonl', '--out', 'out/same.jsonl', '--db', 'db/r.db')).code).toBe(0);
+  const items = await cli(dir, 'review', 'export', '--out', 'out/items.jsonl', '--db', 'db/r.db');
+  const itemLines = readFileSync(join(dir, 'out/items.jsonl'), 'utf8').trim().split('\n').length;
+  expect(items.stdout).toBe(`${itemLines} item(s) written to out/items.jsonl\n`);
+  expect(itemLines).toBeGreaterThan(3); // every item, not only the reviewed ones
+  const two = await cli(dir, 'review', 'export', '--as-traces', 'out/a.jsonl', '--out', 'out/b.jsonl', '--db', 'db/r.db');
+  expect(two.code).toBe(2);
+  expect(two.stderr).toContain('error: review export: --as-traces out/a.jsonl and --out out/b.jsonl name two files');
+  const none = await cli(dir, 'review', 'export', '--db', 'db/r.db');
+  expect(none.code).toBe(2);
+  expect(none.stderr).toContain('error: review export needs a file to write');
+});
+
 it('exports the reviewed items as regression traces that validate, and imports outside verdicts', async () => {
   expect((await cli(dir, 'review', 'export', '--as-traces', '--out', 'out/reviewed.jsonl', '--db', 'db/r.db')).code).toBe(0);
   const lines = readFileSync(join(dir, 'out/reviewed.jsonl'), 'utf8').trim().split('\n');

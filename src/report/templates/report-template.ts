@@ -69,11 +69,23 @@ export const REPORT_TEMPLATE = `{{#> pageHead}}
 <h1>{{head.suite}}</h1>
 <p class="meta">{{head.candidate}} vs {{head.reference}} · {{head.phase}} phase · run {{head.runId}}</p>
 <p class="meta">{{head.when}}{{#if head.git}} · {{head.git}}{{/if}}</p>
+{{#if head.shard}}<p class="meta"><strong>This is {{head.shard}}.</strong></p>{{/if}}
 
 <section class="verdict {{verdict.cls}}">
   <span class="word">{{verdict.label}}</span>
   <span class="why">{{verdict.summary}}</span>
 </section>
+
+{{#if phase.length}}
+<h2>The {{head.phase}} phase</h2>
+<table>
+  <tbody>
+  {{#each phase}}
+    <tr><th>{{label}}</th><td>{{value}}</td></tr>
+  {{/each}}
+  </tbody>
+</table>
+{{/if}}
 
 <h2>Gate checks</h2>
 {{#if checks.length}}
