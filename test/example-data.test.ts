@@ -9,18 +9,13 @@ import { SuiteFileSchema } from '../src/suite/schema.js';
 import { ToolCatalogSchema } from '../src/trace/catalog.js';
 import { parseTraceLine } from '../src/trace/reader.js';
 import type { Trace } from '../src/trace/schema.js';
+import { EXAMPLE_FILES, EXAMPLE_SUITES, EXAMPLE_TRACES } from './example.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const generator = join(root, 'fixtures', 'refund-triage', 'generate.mjs');
 const productionDir = join(root, 'traces', 'refund-triage');
-const shadowDir = join(root, 'traces', 'refund-triage-shadow');
 const suitesDir = join(root, 'suites');
 
-const jsonlFiles = (dir: string) =>
-  readdirSync(dir)
-    .filter((f) => f.endsWith('.jsonl'))
-    .sort()
-    .map((f) => join(dir, f));
 
 /** Every line of the given files, parsed; the issues of lines that do not parse, located. */
 function readTraces(files: string[]): { traces: Trace[]; issues: string[] } {
@@ -47,8 +42,10 @@ function listFiles(dir: string): string[] {
     .sort();
 }
 
-const production = readTraces(jsonlFiles(productionDir));
-const shadow = readTraces(jsonlFiles(shadowDir));
+// The bundled files by name (test/example.ts): a user's own traces beside them are not the example's.
+const productionFiles = EXAMPLE_TRACES.production.map((f) => join(root, f));
+const production = readTraces(productionFiles);
+const shadow = readTraces(EXAMPLE_TRACES.shadow.map((f) => join(root, f)));
 
 describe('bundled refund-triage traces', () => {
   it('parse as shadowgate.trace/v1, every line', () => {
@@ -57,7 +54,7 @@ describe('bundled refund-triage traces', () => {
   });
 
   it('hold at least 360 production traces over three weekly files', () => {
-    expect(jsonlFiles(productionDir).map((f) => relative(productionDir, f))).toEqual([
+    expect(productionFiles.map((f) => relative(productionDir, f))).toEqual([
       '2026-w44.jsonl',
       '2026-w45.jsonl',
       '2026-w46.jsonl',
@@ -103,12 +100,11 @@ describe('bundled refund-triage traces', () => {
 });
 
 describe('bundled suites and tool catalog', () => {
-  const suiteFiles = readdirSync(suitesDir)
-    .filter((f) => f.startsWith('refund-triage') && f.endsWith('.yaml'))
-    .sort();
+  const suiteFiles = [...EXAMPLE_SUITES];
 
   it('bundle the refund-triage suites', () => {
-    expect(suiteFiles).toEqual([
+    // Present, whatever else a user has added to suites/ beside them.
+    expect(suiteFiles.filter((f) => existsSync(join(suitesDir, f)))).toEqual([
       'refund-triage-anthropic.yaml',
       'refund-triage-http.yaml',
       'refund-triage-local.yaml',
@@ -169,7 +165,8 @@ describe('the trace generator', () => {
       for (const dir of ['refund-triage', 'refund-triage-shadow']) {
         const generated = join(out, 'traces', dir);
         const bundled = join(root, 'traces', dir);
-        expect(listFiles(generated)).toEqual(listFiles(bundled));
+        // The generator writes exactly the bundled files (a user's own files beside them are not the example's).
+        expect(listFiles(generated)).toEqual(EXAMPLE_FILES.filter((f) => f.startsWith(`traces/${dir}/`)).map((f) => relative(bundled, join(root, f))).sort());
         for (const f of listFiles(generated)) {
           const same = readFileSync(join(generated, f)).equals(readFileSync(join(bundled, f)));
           expect(same, `traces/${dir}/${f} differs from a fresh run of the generator`).toBe(true);

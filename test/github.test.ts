@@ -162,7 +162,7 @@ describe('the invocation extractor', () => {
 
 describe('GitHub workflows and action', () => {
   it('every file parses as YAML and every workflow has triggers and jobs', () => {
-    expect(workflowFiles.map((f) => relative(workflowsDir, f))).toEqual(expect.arrayContaining(['ci.yml', 'gate.yml', 'nightly.yml']));
+    expect(workflowFiles.map((f) => relative(workflowsDir, f))).toEqual(expect.arrayContaining(['ci.yml', 'gate.yml', 'nightly.yml', 'shard.yml']));
     for (const f of files) {
       expect(f.doc, f.file).toBeTypeOf('object');
       if (f.file === 'action.yml') continue;
@@ -207,40 +207,40 @@ describe('GitHub workflows and action', () => {
     expect(test).toBeLessThan(main);
   });
 
-  it('gate.yml: PR paths, baseline from the cache or a worktree of the base, the gate, a PR comment, the artifact, shards', () => {
+  it('gate.yml: PR paths, the base branch\'s stored runs from the cache, and the Action with this repository\'s suite', () => {
     const gate = byName('.github/workflows/gate.yml');
-    expect(gate.doc.on.pull_request.paths).toEqual(expect.arrayContaining(['fixtures/**/prompts/**', 'suites/**', 'fixtures/**', 'src/**']));
+    expect(gate.doc.on.pull_request.paths).toEqual(expect.arrayContaining(['fixtures/**/prompts/**', 'suites/**', 'fixtures/**', 'src/**', 'action.yml']));
     expect(gate.doc.permissions?.['pull-requests'] ?? gate.doc.jobs.gate.permissions?.['pull-requests']).toBe('write');
 
     const cache = uses(gate, 'gate').find((s) => s.uses?.startsWith('actions/cache'));
     expect(cache?.with?.path).toMatch(/^\.shadowgate\/?$/);
     expect(String(cache?.with?.key)).toContain('${{ github.base_ref }}');
 
-    const scripts = runs(gate, 'gate').join('\n');
-    expect(scripts).toMatch(/git worktree add/);
-    expect(scripts).toMatch(/shadowgate run suites\/refund-triage\.yaml --json \S*baseline\.json/);
-    expect(scripts).toMatch(/npx shadowgate gate suites\/refund-triage\.yaml --baseline \S+ --report reports\/gate/);
+    const steps = uses(gate, 'gate');
+    const action = steps.find((s) => s.uses === './');
+    expect(action?.with).toEqual({ suites: 'suites/refund-triage.yaml', baseline: 'auto' });
+    expect(steps.indexOf(cache!)).toBeLessThan(steps.indexOf(action!));
+    expect(runs(gate, 'gate')).toEqual([]); // the Action does the work
 
-    const comment = uses(gate, 'gate').find((s) => s.uses?.startsWith('actions/github-script'));
-    const commentScript = String(comment?.with?.script ?? '') + scripts;
-    expect(commentScript).toMatch(/reports\/gate\/report\.md/);
-    expect(String(comment?.if)).toMatch(/always\(\)/);
-
-    const upload = uses(gate, 'gate').find((s) => s.uses?.startsWith('actions/upload-artifact'));
-    expect(upload?.with?.path).toBe('reports/gate');
+    const upload = steps.find((s) => s.uses?.startsWith('actions/upload-artifact'));
+    expect(upload?.with?.path).toBe(action?.with?.['report-dir'] ?? byName('action.yml').doc.inputs['report-dir'].default);
     expect(String(upload?.if)).toMatch(/always\(\)/);
+  });
 
-    const shard = Object.entries(gate.doc.jobs as Obj).find(([, def]) => def.strategy?.matrix?.shard);
+  it('shard.yml: the suite split in three shards on pull requests, merged into one run', () => {
+    const sharded = byName('.github/workflows/shard.yml');
+    expect(sharded.doc.on).toHaveProperty('pull_request');
+    const shard = Object.entries(sharded.doc.jobs as Obj).find(([, def]) => def.strategy?.matrix?.shard);
     expect(shard, 'a job with a shard matrix').toBeTruthy();
     expect(shard![1].strategy.matrix.shard).toEqual([1, 2, 3]);
-    expect(runs(gate, shard![0]).join('\n')).toContain(
+    expect(runs(sharded, shard![0]).join('\n')).toContain(
       'npx shadowgate run suites/refund-triage.yaml --shard ${{ matrix.shard }}/3 --json shard-${{ matrix.shard }}.json',
     );
-    expect(uses(gate, shard![0]).some((s) => s.uses?.startsWith('actions/upload-artifact'))).toBe(true);
-    const merge = Object.entries(gate.doc.jobs as Obj).find(([, def]) => [def.needs].flat().includes(shard![0]));
+    expect(uses(sharded, shard![0]).some((s) => s.uses?.startsWith('actions/upload-artifact'))).toBe(true);
+    const merge = Object.entries(sharded.doc.jobs as Obj).find(([, def]) => [def.needs].flat().includes(shard![0]));
     expect(merge, 'a job that needs the shards').toBeTruthy();
-    expect(uses(gate, merge![0]).some((s) => s.uses?.startsWith('actions/download-artifact'))).toBe(true);
-    expect(runs(gate, merge![0]).join('\n')).toContain('npx shadowgate merge shard-*.json --json merged.json');
+    expect(uses(sharded, merge![0]).some((s) => s.uses?.startsWith('actions/download-artifact'))).toBe(true);
+    expect(runs(sharded, merge![0]).join('\n')).toContain('npx shadowgate merge shard-*.json --json merged.json');
   });
 
   it('nightly.yml: schedule and manual runs, every keyless suite with its report, the reports uploaded', () => {
@@ -282,10 +282,12 @@ describe('GitHub workflows and action', () => {
         const where = `${f.file}: ${job}: ${step.name ?? run.slice(0, 40)}`;
         if (step['continue-on-error']) hiding.push(`${where}: continue-on-error`);
         if (/\|\|\s*(true|:)\b/.test(run)) hiding.push(`${where}: || true`);
-        // A caught exit code must be passed on (exit "$code") or checked against the verdict.
-        if (/\|\| code=\$\?/.test(run) && !/exit "?\$code"?/.test(run) && !/\$verdict" != "fail"/.test(run)) hiding.push(`${where}: swallows the exit code`);
+        // A caught exit code must be passed on (exit "$code"), checked against the verdict, or (the
+        // action) handed to the outputs step as CODE, which a later step exits with.
+        const handedOn = f.file === 'action.yml' && /CODE="\$code"/.test(run);
+        if (/\|\| code=\$\?/.test(run) && !/exit "?\$code"?/.test(run) && !/\$verdict" != "fail"/.test(run) && !handedOn) hiding.push(`${where}: swallows the exit code`);
         for (const line of run.split('\n').filter((l) => !/^\s*#/.test(l) && /--allow-inconclusive|--no-fail-on-inconclusive/.test(l))) {
-          const guarded = f.file === 'action.yml' && run.includes('if [ "$FAIL_ON_INCONCLUSIVE" = "false" ]; then') && /^\s+shadowgate gate .*--allow-inconclusive \|\| code=\$\?$/.test(line);
+          const guarded = f.file === 'action.yml' && /^\s*if \[ "\$FAIL_ON_INCONCLUSIVE" = "false" \]; then args\+=\(--allow-inconclusive\); fi$/.test(line);
           if (!guarded) hiding.push(`${where}: ${line.trim()}`);
         }
       }
@@ -293,20 +295,24 @@ describe('GitHub workflows and action', () => {
     expect(hiding).toEqual([]);
   });
 
-  it('action.yml: a composite action with the promised inputs and output', () => {
+  it('action.yml: a composite action with the promised inputs and outputs, exiting with the gate\'s code last', () => {
     const action = byName('action.yml').doc;
     expect(action.runs.using).toBe('composite');
     expect(action.inputs.suites.required).toBe(true);
-    expect(action.inputs.baseline.required ?? false).toBe(false);
+    expect(Object.keys(action.inputs)).toEqual(expect.arrayContaining(['suites', 'baseline', 'node-version', 'report-dir', 'comment', 'junit']));
+    expect(action.inputs.baseline.default).toBe('auto');
     expect(action.inputs['fail-on-inconclusive'].default).toBe('true');
     expect(action.inputs['report-dir'].default).toBe('reports/gate');
     expect(action.outputs.verdict.value).toMatch(/\$\{\{\s*steps\.\w+\.outputs\.verdict\s*\}\}/);
-    for (const step of action.runs.steps as Step[]) if (step.run) expect(step.shell, `shell of "${step.name}"`).toBeTruthy();
-    const scripts = (action.runs.steps as Step[]).map((s) => s.run ?? '').join('\n');
-    expect(scripts).toMatch(/GITHUB_ACTION_PATH[\s\S]*npm ci --prefix "\$GITHUB_ACTION_PATH"/);
+    for (const key of ['report-md', 'report-html', 'junit-xml', 'results-json']) expect(action.outputs[key]?.value, key).toMatch(/steps\.gate\.outputs/);
+    const steps = action.runs.steps as Step[];
+    for (const step of steps) if (step.run) expect(step.shell, `shell of "${step.name}"`).toBe('bash');
+    expect(steps[0]?.uses).toMatch(/^actions\/setup-node@/);
+    expect(steps[0]?.with?.['node-version']).toBe('${{ inputs.node-version }}');
+    const scripts = steps.map((s) => s.run ?? '').join('\n');
+    expect(scripts).toMatch(/cd "\$GITHUB_ACTION_PATH" && npm ci/);
     expect(scripts).toMatch(/shadowgate gate /);
-    expect(scripts).toMatch(/GITHUB_STEP_SUMMARY/);
-    expect(scripts).toMatch(/exit "?\$code"?/);
+    expect(steps.at(-1)?.run).toMatch(/exit "\$CODE"$/m);
   });
 
   it('every shadowgate command and flag the workflows and the action use exists in the CLI', () => {

@@ -7,7 +7,7 @@ import { writeRunJson } from '../report/json.js';
 import { writeReports } from '../report/write.js';
 import { renderNotableTraces, renderTraceReplay } from '../report/show.js';
 import { forTerminal } from '../report/escape.js';
-import { loadBaseline } from '../run/baseline.js';
+import { chooseBaseline } from '../run/baseline.js';
 import { compareCandidates } from '../run/compare.js';
 import { mergeRuns } from '../run/merge.js';
 import { comparisonDocument, renderComparison, renderComparisonMarkdown } from '../report/compare.js';
@@ -73,7 +73,7 @@ export function createProgram(raw: CliIo, setExit: (code: number) => void): Comm
       .option('--resume <runId>', 'continue a stored run, running only the traces it lacks')
       .addOption(new Option('--commit-every <n>', 'commit results to the store in groups of n (one transaction each; default 500)').argParser(positiveInt).env('SHADOWGATE_COMMIT_EVERY'))
       .addOption(new Option('--commit-ms <ms>', 'commit waiting results after at most ms milliseconds (default 100): a killed run loses no more than that, and --resume runs it again').argParser(positiveInt).env('SHADOWGATE_COMMIT_MS'))
-      .option('--baseline <runId|ref:name|file>', 'pair results with a stored run, the latest run at a git ref (ref:main), or a results file')
+      .option('--baseline <runId|ref:name|file|auto>', 'pair results with a stored run, the latest run at a git ref (ref:main), a results file, or auto: the latest run of the suite and candidate kind on the base branch ($GITHUB_BASE_REF), none when there is none')
       .option('--noise-floor', 'run the candidate (the baseline\'s, where it can) twice more, independently, and report how much it disagrees with itself')
       .option('--strict', 'any bad trace line is an error (exit 2) before anything runs')
       .option('--no-cache', 'do not answer model calls from the response cache (nor fill it)')
@@ -375,8 +375,8 @@ async function runCommand(outside: CliIo, suiteFiles: string[], opts: RunFlags, 
   if (opts.record && opts.resume) {
     throw new UsageError('--record cannot be used with --resume', 'a cassette holds a whole run: record it with a run from the start');
   }
-  if (opts.baseline && !opts.baseline.startsWith('ref:') && suiteFiles.length > 1) {
-    throw new UsageError('--baseline <runId|file> takes one suite', 'with several suites use --baseline ref:<branch>, which finds each suite\'s own baseline');
+  if (opts.baseline && opts.baseline !== 'auto' && !opts.baseline.startsWith('ref:') && suiteFiles.length > 1) {
+    throw new UsageError('--baseline <runId|file> takes one suite', 'with several suites use --baseline ref:<branch> or auto, which find each suite\'s own baseline');
   }
   if (opts.cassette && suiteFiles.length > 1) throw new UsageError('--cassette takes one suite', 'leave it out: each suite then uses fixtures/cassettes/<suite>.json');
   const jsonFile = (name: string) => resolve(io.cwd, suiteFiles.length === 1 ? opts.json! : opts.json!.replace(/(\.json)?$/, `.${name}.json`));
@@ -403,7 +403,8 @@ async function runCommand(outside: CliIo, suiteFiles: string[], opts: RunFlags, 
     for (const suite of suites) {
       const spans = otel?.startRun(suite);
       const progress = createProgressReporter(io, suite.name);
-      const baseline = opts.baseline ? loadBaseline(opts.baseline, store, io.cwd, suite.name) : undefined;
+      const { baseline, note } = opts.baseline ? chooseBaseline(opts.baseline, store, io.cwd, suite, io.env) : { baseline: undefined, note: null };
+      if (note) io.stdout.write(`${forTerminal(`${suite.name}: baseline ${note}`)}\n`);
       let outcome: RunOutcome;
       const notable: TraceResult[] = [];
       try {

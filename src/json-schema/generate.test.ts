@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
@@ -8,6 +8,7 @@ import { SuiteFileSchema } from '../suite/schema.js';
 import { ToolCatalogSchema } from '../trace/catalog.js';
 import { TraceSchema } from '../trace/schema.js';
 import { jsonSchemaOf, renderJsonSchema, SCHEMA_KINDS, schemaFileName, type SchemaKind } from './generate.js';
+import { EXAMPLE_SUITES, EXAMPLE_TRACES } from '../../test/example.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 // `format: uri` (baseURL) is checked by zod; ajv has no format vocabulary without a plugin.
@@ -23,13 +24,12 @@ function check(kind: SchemaKind, value: unknown): { ok: boolean; errors: string[
 }
 
 const yamlFile = (...parts: string[]) => parse(readFileSync(join(ROOT, ...parts), 'utf8')) as Record<string, unknown>;
-const suiteFiles = readdirSync(join(ROOT, 'suites')).filter((f) => f.endsWith('.yaml')).sort();
+// The bundled suites and traces by name (test/example.ts), not whatever a user has added beside them.
+const suiteFiles = [...EXAMPLE_SUITES];
 const mainSuite = () => yamlFile('suites', 'refund-triage.yaml');
 const catalog = () => yamlFile('fixtures', 'refund-triage', 'tools.yaml');
-const traceLines = ['traces/refund-triage', 'traces/refund-triage-shadow'].flatMap((dir) =>
-  readdirSync(join(ROOT, dir))
-    .filter((f) => f.endsWith('.jsonl'))
-    .flatMap((f) => readFileSync(join(ROOT, dir, f), 'utf8').split('\n').filter((l) => l.trim() !== '')),
+const traceLines = [...EXAMPLE_TRACES.production, ...EXAMPLE_TRACES.shadow].flatMap((f) =>
+  readFileSync(join(ROOT, f), 'utf8').split('\n').filter((l) => l.trim() !== ''),
 );
 const aTrace = () => JSON.parse(traceLines[0]!) as Record<string, unknown>;
 

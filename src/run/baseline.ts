@@ -4,9 +4,9 @@ import { z } from 'zod';
 import { InputError, NotFoundError, UsageError, type Issue } from '../errors.js';
 import { toPairable, type PairableResult } from '../metrics/paired.js';
 import { zodIssues } from '../trace/zod-issues.js';
-import type { CandidateSource } from '../suite/load.js';
+import type { CandidateSource, ResolvedSuite } from '../suite/load.js';
 import type { RunMetrics } from '../metrics/summary.js';
-import type { Store } from '../store/types.js';
+import { isEvidenceRun, type RunRecord, type Store } from '../store/types.js';
 
 export interface Baseline {
   runId: string;
@@ -64,13 +64,53 @@ export function loadBaseline(ref: string, store: Store, cwd: string, suite?: str
   return baseline;
 }
 
+/** What `--baseline` chose for a suite, and, for `auto`, how it chose, in words for the run's output. */
+export interface ChosenBaseline {
+  baseline: Baseline | undefined;
+  note: string | null;
+}
+
+/**
+ * `--baseline <value>` for one suite: `auto` (autoBaseline), or an explicit run id, `ref:` or
+ * results file (loadBaseline, which refuses what it cannot find).
+ */
+export function chooseBaseline(ref: string, store: Store, cwd: string, suite: Pick<ResolvedSuite, 'name' | 'candidateSource'>, env: Readonly<Record<string, string | undefined>>): ChosenBaseline {
+  return ref === 'auto' ? autoBaseline(store, suite, env.GITHUB_BASE_REF) : { baseline: loadBaseline(ref, store, cwd, suite.name), note: null };
+}
+
+/**
+ * `--baseline auto`, for CI: the latest finished whole run (not a shard, not a noise floor's A/A
+ * replica) of the same suite and the same candidate kind (module, tool-loop, recorded) made on the
+ * base branch, `GITHUB_BASE_REF`, which GitHub sets on pull requests. Another kind's run (a recorded
+ * shadow log beside a module) is no baseline of this candidate. Where there is no base branch (a push)
+ * or no such run, the run goes without a baseline and the note says why; a gate check that needs one
+ * (regressions) is then inconclusive, never passed.
+ */
+export function autoBaseline(store: Store, suite: Pick<ResolvedSuite, 'name' | 'candidateSource'>, baseRef: string | undefined): ChosenBaseline {
+  const kind = suite.candidateSource.raw.kind;
+  if (!baseRef) return { baseline: undefined, note: 'auto: none (no base branch: GITHUB_BASE_REF is not set, as on a push)' };
+  const run = store
+    .listRuns({ suite: suite.name })
+    .find((r) => isEvidenceRun(r) && !isShard(r) && r.gitRef === baseRef && kindOf(r) === kind);
+  if (!run) return { baseline: undefined, note: `auto: none (no finished run of ${suite.name} with a ${kind} candidate on ${baseRef} in the store)` };
+  return { baseline: fromStore(run.runId, store), note: `auto: run ${run.runId} of ${run.candidate} on ${baseRef} (${run.gitCommit?.slice(0, 10) ?? 'commit unknown'}, ${run.startedAt})` };
+}
+
+/** A shard covers part of the traces only: never a baseline of a whole run. */
+const isShard = (run: RunRecord) => Boolean((run.summary as { shard?: unknown } | null)?.shard);
+
+/** The kind of a stored run's candidate; null for runs stored before their candidate was kept. */
+function kindOf(run: RunRecord): string | null {
+  const kind = (run.candidateSource?.raw as { kind?: unknown } | null | undefined)?.kind;
+  return typeof kind === 'string' ? kind : null;
+}
+
 function findBaseline(ref: string, store: Store, cwd: string, suite?: string): Baseline {
   if (ref.startsWith('ref:')) {
     const gitRef = ref.slice(4);
     const run = store
       .listRuns({ suite })
-      // A shard covers part of the traces only: never a baseline of a whole run.
-      .find((r) => r.finishedAt !== null && !(r.summary as { shard?: unknown } | null)?.shard && (r.gitRef === gitRef || (gitRef.length >= 7 && r.gitCommit?.startsWith(gitRef))));
+      .find((r) => r.finishedAt !== null && !isShard(r) && (r.gitRef === gitRef || (gitRef.length >= 7 && r.gitCommit?.startsWith(gitRef))));
     if (!run) throw new NotFoundError(`no finished run of ${suite ?? 'this suite'} at git ref ${gitRef} in the store`, 'run the suite on that ref first (CI can cache .shadowgate/), or pass a results file');
     return fromStore(run.runId, store);
   }

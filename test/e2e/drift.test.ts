@@ -7,7 +7,7 @@ import type { DriftReport } from '../../src/drift/report.js';
 import { createSqliteStore } from '../../src/store/sqlite.js';
 import { aResult } from '../../src/testing/builders.js';
 import { launchChromium, openFile } from './chromium.js';
-import { cli, ROOT } from './helpers.js';
+import { cli, copyExample } from './helpers.js';
 
 const DAY = 86_400_000;
 const START = Date.parse('2026-10-05T00:00:00Z');
@@ -207,9 +207,15 @@ describe('shadowgate drift over production traces', () => {
   });
 
   it('runs the nightly command over the bundled traces', async () => {
-    const { code, stdout } = await cli(ROOT, 'drift', 'traces/refund-triage', '--config', 'fixtures/refund-triage/drift.yaml');
-    expect(stdout).toContain('drift of refund-triage: 3 trace file(s), 3 window(s) of 7d');
-    expect(code).toBe(0);
+    // On a copy of the example: a user's own traces in traces/refund-triage/ are not the bundled three.
+    const example = copyExample();
+    try {
+      const { code, stdout } = await cli(example.dir, 'drift', 'traces/refund-triage', '--config', 'fixtures/refund-triage/drift.yaml');
+      expect(stdout).toContain('drift of refund-triage: 3 trace file(s), 3 window(s) of 7d');
+      expect(code).toBe(0);
+    } finally {
+      example.cleanup();
+    }
   });
 });
 

@@ -1,14 +1,18 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { runCli } from '../../src/cli/program.js';
+import { copyExampleInto, ROOT } from '../example.js';
 
-export const ROOT = resolve(import.meta.dirname, '../..');
+export { ROOT };
 
-/** A copy of the example's suites, traces and fixtures in a temp folder, so tests can break them. */
+/**
+ * A copy of the example's suites, traces and fixtures in a temp folder, so tests can break them:
+ * the bundled files only (test/example.ts), never a user's own suites or traces beside them.
+ */
 export function copyExample(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'sg-e2e-'));
-  for (const part of ['suites', 'traces', 'fixtures']) cpSync(join(ROOT, part), join(dir, part), { recursive: true });
+  copyExampleInto(dir);
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

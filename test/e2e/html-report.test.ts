@@ -9,7 +9,7 @@ import { runSuite, type RunOutcome } from '../../src/run/run-suite.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { loadSuite } from '../../src/suite/load.js';
 import { launchChromium, openFile } from './chromium.js';
-import { ROOT } from './helpers.js';
+import { copyExampleInto } from '../example.js';
 
 const HOSTILE = [
   '<script>window.__pwned=1</script>',
@@ -56,7 +56,9 @@ beforeAll(async () => {
   );
   writeFileSync(join(dir, 'suite.yaml'), 'name: hostile\ntraces: traces.jsonl\ntools: tools.yaml\ncandidate: { kind: module, module: echo.mjs }\ngate:\n  agreement: { min: 0.5 }\n');
   hostile = await run(join(dir, 'suite.yaml'), dir);
-  regression = await run(join(ROOT, 'suites/refund-triage-regression.yaml'), ROOT);
+  // On a copy of the example: a user's own traces beside the bundled ones are not the example's.
+  copyExampleInto(join(dir, 'example'));
+  regression = await run(join(dir, 'example/suites/refund-triage-regression.yaml'), join(dir, 'example'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
