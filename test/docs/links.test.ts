@@ -4,12 +4,6 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-/**
- * Pages written on another branch, merged separately: linked from here already, absent until
- * the merge. The coordinator deletes this list once they are in.
- */
-const WRITTEN_ELSEWHERE = new Set(['docs/ci.md']);
-
 /** The relative link targets of a Markdown text, with their lines: `[text](target)`, outside code blocks and code spans. */
 function relativeLinks(text: string): { line: number; target: string }[] {
   const links: { line: number; target: string }[] = [];
@@ -41,13 +35,8 @@ describe('links in the README and docs/', () => {
   it.each(pages)('%s links only to files that exist', (page) => {
     const broken = relativeLinks(readFileSync(join(ROOT, page), 'utf8'))
       .map(({ line, target }) => ({ line, target, file: relative(ROOT, resolve(ROOT, dirname(page), decodeURI(target.split('#')[0]!))) }))
-      .filter(({ file }) => !existsSync(join(ROOT, file)) && !WRITTEN_ELSEWHERE.has(file))
+      .filter(({ file }) => !existsSync(join(ROOT, file)))
       .map(({ line, target }) => `${page}:${line}: ${target}`);
     expect(broken).toEqual([]);
-  });
-
-  it('sees the pages written on another branch linked, so that the list can go once they are merged', () => {
-    const linked = new Set(pages.flatMap((page) => relativeLinks(readFileSync(join(ROOT, page), 'utf8')).map(({ target }) => relative(ROOT, resolve(ROOT, dirname(page), target.split('#')[0]!)))));
-    for (const file of WRITTEN_ELSEWHERE) expect(linked.has(file), `${file} is on the allow-list but linked from nowhere`).toBe(true);
   });
 });

@@ -213,10 +213,16 @@ describe('the Action, run locally with the variables GitHub sets', { timeout: 12
     expect(mine()[0]!.body).toContain(readFileSync(join(repo, 'reports/gate/report.md'), 'utf8').trim());
   });
 
-  it('baseline none runs without one; the second run updates the comment instead of adding one', async () => {
+  it('baseline none runs without one; the second run updates the comment instead of adding one; junit gate writes a testcase per check', async () => {
     const before = gh.calls.length;
-    const result = await run('pull_request', { suites: 'suites/refund-triage.yaml', baseline: 'none' });
+    const result = await run('pull_request', { suites: 'suites/refund-triage.yaml', baseline: 'none', junit: 'gate' });
     expect(result.code, result.log).toBe(0);
+    // junit: gate, one testcase per gate check, each named after its check.
+    const checks = readJson('reports/gate/results.json').gate.checks as { name: string }[];
+    const junit = readFileSync(join(repo, result.outputs['junit-xml']!), 'utf8');
+    expect(checks.length).toBeGreaterThan(0);
+    expect(junit.match(/<testcase /g)).toHaveLength(checks.length);
+    for (const check of checks) expect(junit).toContain(`name="${check.name}`);
     expect(readJson('reports/gate/results.json').metrics.paired).toBeUndefined();
     expect(result.log).not.toContain('baseline auto');
     const calls = gh.calls.slice(before);
