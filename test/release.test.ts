@@ -1,8 +1,11 @@
 /**
  * The release set-up: the license, the Changesets files and scripts, and the workflow that
- * publishes a version tag with npm provenance. Read from the files themselves; nothing runs.
+ * publishes a version tag with npm provenance. Read from the files themselves; only the
+ * workflow's repository check is run (on package.json files of the test's own).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -18,6 +21,7 @@ const pkg = JSON.parse(read('package.json')) as {
 };
 
 interface Step {
+  name?: string;
   run?: string;
   uses?: string;
   with?: Record<string, unknown>;
@@ -60,5 +64,21 @@ describe('release set-up', () => {
     expect(at('npm test')).toBeLessThan(at('npm publish --provenance --access public'));
     expect(steps.find((s) => s.run?.startsWith('npm publish'))?.env).toEqual({ NODE_AUTH_TOKEN: '${{ secrets.NPM_TOKEN }}' });
     expect(read('.github/workflows/release.yml')).toMatch(/What a maintainer sets up once:/);
+    // Before the tests: a package without repository.url fails at once, saying what to set.
+    const check = steps.find((s) => s.name === 'Check package.json names its repository')!.run!;
+    expect(steps.indexOf(steps.find((s) => s.name === 'Check package.json names its repository')!)).toBeLessThan(steps.findIndex((s) => s.run === 'npm ci'));
+    const dir = mkdtempSync(join(tmpdir(), 'sg-release-'));
+    try {
+      const runCheck = (pkgJson: object) => {
+        writeFileSync(join(dir, 'package.json'), JSON.stringify(pkgJson));
+        return spawnSync('bash', ['-eo', 'pipefail', '-c', check], { cwd: dir, encoding: 'utf8', env: { ...process.env, GITHUB_REPOSITORY: 'someone/shadowgate' } });
+      };
+      const without = runCheck({ name: 'shadowgate' });
+      expect(without.status).toBe(1);
+      expect(without.stderr).toContain('set it to https://github.com/someone/shadowgate');
+      expect(runCheck({ name: 'shadowgate', repository: { type: 'git', url: 'git+https://github.com/someone/shadowgate.git' } }).status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -19,7 +19,8 @@ export const ToolDefinitionSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'tool names are letters, digits, _ . -').describe('The tool\'s name, as the agent calls it: letters, digits, `_ . -`.'),
   description: z.string().optional().describe('What the tool does; a tool-loop candidate\'s model sees it.'),
   effect: z
-    .enum([...EffectClassSchema.options, UNDECIDED_EFFECT])
+    // `unknown` is accepted only to be refused by name (undecidedEffects): it is never offered as a choice.
+    .enum([...EffectClassSchema.options, UNDECIDED_EFFECT], { error: `Invalid option: expected one of ${EffectClassSchema.options.map((o) => `"${o}"`).join('|')}` })
     .describe(
       'What a call changes: `read` (nothing), `write-reversible` (undone by another call), `write-external` (seen outside, e.g. an email) or `write-irreversible` (money moved). Writes are never executed in a replay, and the riskiest class called caps the autonomy a workflow may have. `unknown` (what `init --from` drafts) is refused until you choose one.',
     ),

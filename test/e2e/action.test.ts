@@ -269,6 +269,7 @@ describe('the Action, run locally with the variables GitHub sets', { timeout: 12
     const none = await run('pull_request', { suites: 'suites/nope-*.yaml', comment: 'false' });
     expect(none.code).toBe(2);
     expect(none.log).toContain('::error::suites: no file matches suites/nope-*.yaml');
+    expect(none.outputs.verdict).toBe('error');
     writeFileSync(join(repo, 'suites/broken.yaml'), 'name: broken\n');
     const broken = await run('pull_request', { suites: 'suites/broken.yaml', comment: 'false' });
     expect(broken.code).toBe(2);

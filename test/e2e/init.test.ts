@@ -140,6 +140,12 @@ describe('shadowgate init --from', () => {
 
     writeFileSync(join(dir, 'tools.yaml'), text.replace('effect: unknown', 'effect: read').replace('effect: unknown', 'effect: write-reversible').replace('effect: unknown', 'effect: write-irreversible'));
     expect((await cli(dir, 'validate', 'tools.yaml')).code).toBe(0);
+
+    // A misspelt class is offered the four classes, never `unknown`.
+    writeFileSync(join(dir, 'tools.yaml'), text.replace('effect: unknown', 'effect: reed'));
+    const misspelt = await cli(dir, 'validate', 'tools.yaml');
+    expect(misspelt.code).toBe(2);
+    expect(misspelt.stdout).toContain(`tools.yaml:${lineOf('find_order')}: tools.0.effect: Invalid option: expected one of ${EFFECT_CLASSES.map((c) => `"${c}"`).join('|')}\n`);
   });
 
   it('refuses a trace file with a bad line, at its line, and writes nothing', async () => {
