@@ -9,8 +9,10 @@ export interface RateMetric {
   ci95: [number, number] | null;
   /**
    * With trials (a case run or recorded several times), `n` counts cases and `successes` the
-   * sum of their trials' shares, seldom a whole number: these are the whole counts behind it,
-   * trials that succeeded of trials judged. Absent with one result per case.
+   * sum of each case's share of agreeing trials, seldom a whole number (the Wilson interval is
+   * taken over these): these are the whole counts behind it, trials that succeeded of trials
+   * judged. On every rate over cases (agreement, effects agreement and their completed-only
+   * forms) of a run with trials; absent with one result per case.
    */
   trials?: { successes: number; n: number };
 }

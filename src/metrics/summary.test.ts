@@ -210,6 +210,29 @@ describe('trials, trace by trace', () => {
     expect(m.consistency).toEqual({ mean: 0.75, perTrace: { A: 1, B: 0.5 } });
   });
 
+  it('carries the whole trial counts on every rate over cases, beside successes, the sum of each case\'s share of agreeing trials', () => {
+    const acc = createMetricsAccumulator({ trials: 3 });
+    // case A agrees on 2 of 3 trials, case B on 1 of 3; no effects are judged (no recorded actions).
+    for (let trial = 0; trial < 3; trial++) {
+      acc.add(aResult('a', { caseId: 'A', trial, agree: trial < 2, effectsAgree: null }));
+      acc.add(aResult('b', { caseId: 'B', trial, agree: trial < 1, effectsAgree: null }));
+    }
+    const m = acc.finish();
+    expect(m.agreement.successes).toBeCloseTo(2 / 3 + 1 / 3, 12);
+    expect(m.agreement.ci95).toEqual(wilsonInterval(m.agreement.successes, 2));
+    expect(m.agreement.trials).toEqual({ successes: 3, n: 6 });
+    expect(m.agreementCompleted?.trials).toEqual({ successes: 3, n: 6 });
+    // Present even where nothing was judged: a reader of results.json finds the field on every such rate.
+    expect(m.effectsAgreement.trials).toEqual({ successes: 0, n: 0 });
+    expect(m.effectsAgreementCompleted?.trials).toEqual({ successes: 0, n: 0 });
+  });
+
+  it('has no trial counts with one result per case', () => {
+    const acc = createMetricsAccumulator();
+    acc.add(aResult('a', { agree: true }));
+    expect(acc.finish().agreement).not.toHaveProperty('trials');
+  });
+
   it('leaves a trial the infrastructure stopped out of pass^k and agreement (missing evidence)', () => {
     const acc = createMetricsAccumulator({ trials: 2 });
     acc.add(aResult('a', { caseId: 'A', trial: 0, agree: true }));

@@ -406,14 +406,17 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
 /**
  * A rate over traces, each weighing the share of its trials that agreed: the point
  * estimate and its interval measure the same thing. `n` is the number of traces and
- * `successes` the sum of their shares.
+ * `successes` the sum of their shares (the Wilson interval is taken over these); with trials,
+ * `trials` holds the whole counts behind them.
  */
 function overTraces(tallies: Map<string, TraceTally>, hit: 'agree' | 'effects' | 'completedAgree' | 'completedEffects', of: 'decided' | 'effectsDecided' | 'completedDecided' | 'completedEffectsDecided'): RateMetric {
   const traces = [...tallies.values()].filter((t) => t[of] > 0);
   const share = traces.reduce((sum, t) => sum + t[hit] / t[of], 0);
   const judged = traces.reduce((sum, t) => sum + t[of], 0);
-  // The whole counts behind the shares, for reports to say "8/15 trials over 5 cases" rather than "2.67/5".
-  const trials = judged > traces.length ? { trials: { successes: traces.reduce((sum, t) => sum + t[hit], 0), n: judged } } : {};
+  // The whole counts behind the shares, for reports to say "8/15 trials over 5 cases" rather than "2.67/5":
+  // on every such rate of a run with trials (a case with more than one result), even one with nothing judged.
+  const several = [...tallies.values()].some((t) => t.results > 1);
+  const trials = several ? { trials: { successes: traces.reduce((sum, t) => sum + t[hit], 0), n: judged } } : {};
   return { rate: traces.length === 0 ? null : share / traces.length, n: traces.length, successes: share, ci95: wilsonInterval(share, traces.length), ...trials };
 }
 

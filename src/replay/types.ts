@@ -157,3 +157,13 @@ export interface TraceResult {
 export function resultKey(traceId: string, trial: number): string {
   return `${traceId}#${trial}`;
 }
+
+/**
+ * File order: source file, then line, then trial. Results finish in whatever order the
+ * concurrency gives; whatever names "the first" trace, or lists traces, uses this order so that
+ * the same run reads the same at any concurrency. Files compare as `findFiles` sorts them.
+ */
+export function inFileOrder(a: Pick<TraceResult, 'source' | 'trial'>, b: Pick<TraceResult, 'source' | 'trial'>): number {
+  if (a.source.file !== b.source.file) return a.source.file < b.source.file ? -1 : 1;
+  return a.source.line - b.source.line || a.trial - b.trial;
+}

@@ -1,5 +1,15 @@
 import type { Counts, NoOutcomeTally } from '../metrics/summary.js';
 
+/**
+ * How many traces a run replayed, said the same way in every output: `480 traces`, or with
+ * trials `480 traces × 3 trials` (never the 1,440 runs as if they were traces). Falls back to
+ * the runs when they do not divide evenly (a run whose trials are not all in). Pure.
+ */
+export function tracesRun(total: number, trials: number): string {
+  if (trials <= 1) return `${total} traces`;
+  return total % trials === 0 ? `${total / trials} traces × ${trials} trials` : `${total} runs of ${trials} trials per trace`;
+}
+
 export { counts, interval, ms, num, pct, pp, pValue, usd } from '../format.js';
 
 /**

@@ -1,9 +1,9 @@
 import { DRY_RUN_MARK, type GateCheck, type Verdict } from '../gate/gate.js';
 import { unreadableLocations } from '../gate/coverage.js';
 import type { RateMetric, RunMetrics } from '../metrics/summary.js';
-import { DECIDED_STATUSES, type ResultStatus, type TraceResult } from '../replay/types.js';
+import { DECIDED_STATUSES, inFileOrder, type ResultStatus, type TraceResult } from '../replay/types.js';
 import type { RunOutcome } from '../run/run-suite.js';
-import { counts, countsApart, interval, ms, noOutcomeApart, num, pct, pValue, usd } from './format.js';
+import { counts, countsApart, interval, ms, noOutcomeApart, num, pct, pValue, tracesRun, usd } from './format.js';
 import { compilePage } from './page.js';
 import { REPORT_TEMPLATE } from './templates/report-template.js';
 import { phaseLines } from './phase-lines.js';
@@ -130,7 +130,7 @@ function summaryRows(outcome: RunOutcome): { label: string; value: string }[] {
   const apart = countsApart(c);
   const d = m.toolCallDrift;
   const rows = [
-    { label: outcome.trials > 1 ? 'runs' : 'traces', value: `${c.total}${outcome.trials > 1 ? ` (${outcome.trials} trials of each)` : ''}: ${c.completed} completed${apart.length ? `, ${apart.join(', ')}` : ''}` },
+    { label: 'traces', value: `${outcome.trials > 1 ? `${tracesRun(c.total, outcome.trials)} (${c.total} runs)` : c.total}: ${c.completed} completed${apart.length ? `, ${apart.join(', ')}` : ''}` },
     ...noOutcomeApart(c).map((text, i) => ({ label: i === 0 ? 'no outcome' : '', value: text })),
     { label: 'agreement', value: `${rateText(m.agreement)}${m.agreementCompleted ? ` · completed only ${rateText(m.agreementCompleted)}` : ''}` },
     { label: 'effects agreement', value: `${rateText(m.effectsAgreement)}${m.effectsAgreementCompleted ? ` · completed only ${rateText(m.effectsAgreementCompleted)}` : ''}` },
@@ -310,22 +310,63 @@ function rank(r: TraceResult): number {
   return 3;
 }
 
+/**
+ * The traces, each once: its trials (with --trials, or recorded several times) are one entry
+ * that says how many of them are worth a look and holds each trial's steps. Worth a look first,
+ * then in file order (source file, line), whatever order the results finished in.
+ */
 function tracesView(results: readonly TraceResult[]) {
-  const ordered = results.map((r, i) => ({ r, i, rank: rank(r) })).sort((a, b) => a.rank - b.rank || a.i - b.i);
+  const groups = new Map<string, TraceResult[]>();
+  for (const r of results) {
+    const group = groups.get(r.traceId);
+    if (group) group.push(r);
+    else groups.set(r.traceId, [r]);
+  }
+  const ordered = [...groups.values()]
+    .map((trials) => {
+      const sorted = [...trials].sort(inFileOrder);
+      return { trials: sorted, rank: Math.min(...sorted.map(rank)) };
+    })
+    .sort((a, b) => a.rank - b.rank || inFileOrder(a.trials[0]!, b.trials[0]!));
   const shown = ordered.slice(0, MAX_TRACES);
   const flagged = ordered.filter((o) => o.rank < 3).length;
-  const left = results.length - shown.length;
+  const left = ordered.length - shown.length;
+  const runs = ordered.length === results.length ? '' : ` (${results.length} results: their trials are shown within each trace)`;
   return {
     intro:
       results.length === 0
         ? 'No trace results.'
-        : `${results.length} result(s); ${flagged} worth a look (disagreements, other statuses than completed, broken rules), shown first.`,
-    omitted: left > 0 ? `${left} more result(s) left out: this page shows ${MAX_TRACES} at most (the JSON report has every one).` : null,
-    items: shown.map(({ r, rank: k }, n) => traceView(r, k < 3, k < 3 && n < OPEN_TRACES)),
+        : `${ordered.length} trace(s)${runs}; ${flagged} worth a look (disagreements, other statuses than completed, broken rules), shown first.`,
+    omitted: left > 0 ? `${left} more trace(s) left out: this page shows ${MAX_TRACES} at most (the JSON report has every one).` : null,
+    items: shown.map(({ trials, rank: k }, n) => traceView(trials, k < 3, k < 3 && n < OPEN_TRACES)),
   };
 }
 
-function traceView(r: TraceResult, flagged: boolean, open: boolean) {
+/** One trace's entry: the summary of its first trial worth a look (or its first), and each trial's panel. */
+function traceView(trials: readonly TraceResult[], flagged: boolean, open: boolean) {
+  const worth = trials.filter((t) => rank(t) < 3);
+  const r = worth[0] ?? trials[0]!;
+  const several = trials.length > 1;
+  return {
+    id: !several ? r.traceId : flagged ? `${r.traceId} ×${worth.length} of ${trials.length} trials` : `${r.traceId} (${trials.length} trials)`,
+    status: r.status,
+    statusCls: statusClass(r.status),
+    agreeLabel: agreeLabel(r),
+    agreeCls: r.agree === true ? 'ok' : r.agree === false ? 'bad' : 'neutral',
+    decision: show(r.decision),
+    referenceDecision: show(r.reference.decision),
+    flagged,
+    open,
+    panels: trials.map((t) => trialView(t, several)),
+  };
+}
+
+function agreeLabel(r: TraceResult): string {
+  return r.agree === true ? 'agrees' : r.agree === false ? 'disagrees' : 'not compared';
+}
+
+/** One result's steps: the recorded tool calls and the candidate's side by side, headed by its trial where there are several. */
+function trialView(r: TraceResult, several: boolean) {
   const div = r.divergence;
   // The divergence is at the same tool-call position on both sides: the candidate's tool calls before it.
   const divergedAtCall = div ? r.steps.slice(0, div.stepIndex).filter((s) => s.type === 'tool').length : -1;
@@ -345,15 +386,7 @@ function traceView(r: TraceResult, flagged: boolean, open: boolean) {
   if (div && !div.candidate) candidate.push({ ix: '—', text: 'the candidate made no more tool calls', cls: 'divergence end' });
   if (candidate.length === 0) candidate.push({ ix: '', text: 'no steps', cls: 'end' });
   return {
-    id: r.trial > 0 ? `${r.traceId} (trial ${r.trial})` : r.traceId,
-    status: r.status,
-    statusCls: statusClass(r.status),
-    agreeLabel: r.agree === true ? 'agrees' : r.agree === false ? 'disagrees' : 'not compared',
-    agreeCls: r.agree === true ? 'ok' : r.agree === false ? 'bad' : 'neutral',
-    decision: show(r.decision),
-    referenceDecision: show(r.reference.decision),
-    flagged,
-    open,
+    heading: several ? `trial ${r.trial}: ${r.status}, ${agreeLabel(r)}; decision ${show(r.decision)}` : null,
     recorded,
     candidate,
     divergence: div

@@ -1,7 +1,7 @@
 import type { RunMetrics } from '../metrics/summary.js';
 import type { RunOutcome } from '../run/run-suite.js';
 import { DRY_RUN_MARK, inconclusiveReasons } from '../gate/gate.js';
-import { interval, ms, noOutcomeApart, pct, pp, pValue, usd } from './format.js';
+import { interval, ms, noOutcomeApart, pct, pp, pValue, tracesRun, usd } from './format.js';
 import { phaseHeadline, phaseLines } from './phase-lines.js';
 import { CALLS_HEADER, reversibilityOf, reversibilityRows, workflowCapText } from './reversibility-lines.js';
 import { baselineName } from './baseline-name.js';
@@ -32,7 +32,7 @@ export function renderMarkdownReport(outcome: RunOutcome, baseline?: RunMetrics)
     '',
     ...(why.length > 0 ? [`**Inconclusive because** ${why.map(mdText).join('; ')}`, ''] : []),
     ...(shard ? [`**This is ${mdText(shard)}.**`, ''] : []),
-    `${mdText(meta.candidate)} vs ${mdText(meta.reference)} · ${meta.phase} phase · ${counts.total} traces · ${headline ? `${mdText(headline)} · ` : ''}agreement ${pct(m.agreement.rate)} ${interval(m.agreement.ci95, pct)}` +
+    `${mdText(meta.candidate)} vs ${mdText(meta.reference)} · ${meta.phase} phase · ${tracesRun(counts.total, outcome.trials)} · ${headline ? `${mdText(headline)} · ` : ''}agreement ${pct(m.agreement.rate)} ${interval(m.agreement.ci95, pct)}` +
       (m.agreementCompleted ? ` (completed only ${pct(m.agreementCompleted.rate)})` : '') +
       (m.paired ? ` · ${m.paired.regressions.length} regression(s), ${m.paired.fixes.length} fix(es) against ${mdCode(m.paired.baselineRunId)}` : ''),
     '',

@@ -1,4 +1,4 @@
-import type { TraceResult } from '../replay/types.js';
+import { inFileOrder, type TraceResult } from '../replay/types.js';
 import { isNotable } from './terminal.js';
 import { ms, usd } from './format.js';
 import { violationText } from './policy-lines.js';
@@ -70,8 +70,8 @@ export function renderTraceReplay(r: TraceResult): string {
 const MAX_LISTED = 50;
 
 /**
- * What `show <run>` lists: the traces worth a look (disagreements, no outcome), each once,
- * with how many of its trials are worth a look where it was run several times. Pure.
+ * What `show <run>` lists: the traces worth a look (disagreements, no outcome), each once and
+ * in file order, with how many of its trials are worth a look where it was run several times. Pure.
  */
 export function renderNotableTraces(runId: string, results: Iterable<TraceResult>): string {
   const traces = new Map<string, { first: TraceResult; notable: number; trials: number }>();
@@ -84,7 +84,8 @@ export function renderNotableTraces(runId: string, results: Iterable<TraceResult
     }
     traces.set(r.traceId, t);
   }
-  const notable = [...traces.values()].filter((t) => t.notable > 0);
+  // In file order, whatever order the results finished (and were stored) in.
+  const notable = [...traces.values()].filter((t) => t.notable > 0).sort((a, b) => inFileOrder(a.first, b.first));
   const lines = notable.slice(0, MAX_LISTED).map(({ first: r, notable: n, trials }) => {
     const count = trials > 1 ? ` ×${n} of ${trials} trials` : '';
     return `  ${forTerminal(r.traceId)}${count}  ${r.status}${r.agree === false ? ', disagrees' : ''}${r.divergence ? `, diverged at step ${r.divergence.stepIndex}` : ''}`;

@@ -3,10 +3,10 @@ import type { RunMetrics, RateMetric } from '../metrics/summary.js';
 import type { RunOutcome } from '../run/run-suite.js';
 import { DRY_RUN_MARK, inconclusiveReasons, type GateResult } from '../gate/gate.js';
 import { unreadableLocations } from '../gate/coverage.js';
-import { DECIDED_STATUSES, type TraceResult } from '../replay/types.js';
+import { DECIDED_STATUSES, inFileOrder, type TraceResult } from '../replay/types.js';
 
 import { forTerminal } from './escape.js';
-import { counts, countsApart, interval, ms, noOutcomeApart, num, pct, pp, pValue, usd } from './format.js';
+import { counts, countsApart, interval, ms, noOutcomeApart, num, pct, pp, pValue, tracesRun, usd } from './format.js';
 import { phaseLines } from './phase-lines.js';
 import { reversibilityOf, reversibilityTable, workflowCapText } from './reversibility-lines.js';
 import { baselineName } from './baseline-name.js';
@@ -48,8 +48,8 @@ export function renderRunSummary(outcome: RunOutcome, notable: readonly TraceRes
       // A suggest, auto-with-review or auto run is judged on its phase's figures: they lead.
       ...phaseLines(m),
       [
-        outcome.trials > 1 ? 'runs' : 'traces',
-        `${c.total}${outcome.trials > 1 ? ` (${outcome.trials} trials of each trace)` : ''}${outcome.resumed ? ` (${outcome.resumed} resumed)` : ''}: ${c.completed} completed${apart.length ? `, ${apart.join(', ')}` : ''}`,
+        'traces',
+        `${outcome.trials > 1 ? `${tracesRun(c.total, outcome.trials)} (${c.total} runs)` : c.total}${outcome.resumed ? ` (${outcome.resumed} resumed)` : ''}: ${c.completed} completed${apart.length ? `, ${apart.join(', ')}` : ''}`,
       ],
       ...noOutcomeApart(c).map((text, i) => [i === 0 ? 'no outcome' : '', text] as [string, string]),
       ['agreement', rates(m.agreement, m.agreementCompleted)],
@@ -69,8 +69,8 @@ export function renderRunSummary(outcome: RunOutcome, notable: readonly TraceRes
   );
   if (notable.length > 0) {
     lines.push('', '  first traces that disagree or did not finish:');
-    // With trials, each trace once, with how many of its trials are worth a look.
-    for (const group of byTrace(notable)) {
+    // In file order, and with trials each trace once, with how many of its trials are worth a look.
+    for (const group of byTrace([...notable].sort(inFileOrder))) {
       const trials = outcome.trials > 1 ? ` ×${group.length} of ${outcome.trials} trials` : '';
       lines.push(`    ${forTerminal(describeResult(group[0]!, trials))}`);
     }
@@ -163,12 +163,23 @@ function byTrace(results: readonly TraceResult[]): TraceResult[][] {
 }
 
 /**
- * Keeps a result worth a first look when its trace is among the first `traces` such traces,
- * every trial of them, so that the summary can say how many of a trace's trials disagree.
+ * Keeps a result worth a first look when its trace is among the first `traces` such traces in
+ * file order (not the order results finish in, which the concurrency decides), every trial of
+ * them, so that the summary can say how many of a trace's trials disagree. An earlier trace
+ * arriving late takes the place of the latest one kept; the latest kept only moves earlier,
+ * so a trace once left out never comes back with some of its trials missing.
  */
 export function keepNotable(notable: TraceResult[], r: TraceResult, traces = 5): void {
   if (!isNotable(r)) return;
-  if (notable.some((n) => n.traceId === r.traceId) || new Set(notable.map((n) => n.traceId)).size < traces) notable.push(r);
+  const kept = new Set(notable.map((n) => n.traceId));
+  if (kept.has(r.traceId) || kept.size < traces) {
+    notable.push(r);
+    return;
+  }
+  const latest = notable.reduce((a, b) => (inFileOrder(a, b) >= 0 ? a : b));
+  if (inFileOrder(r, latest) >= 0) return;
+  for (let i = notable.length - 1; i >= 0; i--) if (notable[i]!.traceId === latest.traceId) notable.splice(i, 1);
+  notable.push(r);
 }
 
 function describeResult(r: TraceResult, trials = ''): string {

@@ -17,6 +17,22 @@ describe('createDecisionShapeCheck', () => {
     ]);
   });
 
+  it('names the earliest trace in file order (file, line, trial), whatever order the results finish in, and lists its warnings in that order', () => {
+    const check = createDecisionShapeCheck(comparator);
+    const inFile = (id: string, file: string, line: number, trial: number, decision: unknown) =>
+      aResult(id, { trial, decision, agree: false, reference: { decision: { action: 'refund', amount: 5 }, tools: [] }, source: { file, line } });
+    // Finished as a concurrent run finishes them: late lines first.
+    check.add(inFile('b9', 'traces/b.jsonl', 1, 0, { action: 'refund' }));
+    check.add(inFile('a7', 'traces/a.jsonl', 7, 0, 'refund'));
+    check.add(inFile('a2', 'traces/a.jsonl', 2, 1, 'refund'));
+    check.add(inFile('a2', 'traces/a.jsonl', 2, 0, 'refund'));
+    check.add(inFile('a5', 'traces/a.jsonl', 5, 0, { action: 'refund' }));
+    const warnings = check.warnings();
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(/^the candidate's decision on a2 \(traces\/a\.jsonl:2\) is not an object .*; 3 traces alike$/);
+    expect(warnings[1]).toMatch(/^the candidate's decision on a5 \(traces\/a\.jsonl:5\) has no field "amount".*; 2 traces alike$/);
+  });
+
   it('warns of a field one side lacks when it alone makes the disagreement, on either side', () => {
     const check = createDecisionShapeCheck(comparator);
     check.add(at('t1', 4, { action: 'refund' }, { action: 'refund', amount: 5 }));

@@ -1,12 +1,14 @@
 import { decisionsAgree, type DecisionComparator } from '../metrics/compare.js';
-import type { TraceResult } from '../replay/types.js';
+import { inFileOrder, type TraceResult } from '../replay/types.js';
 
 /** A decision longer than this is cut in a warning. */
 const MAX_SHOWN = 120;
 
 interface Sighting {
-  /** The first trace it was seen on: id and where its line is. */
+  /** The earliest trace in file order it was seen on: id and where its line is. */
   first: string;
+  /** That trace's place in file order, to keep the earliest whatever order results finish in. */
+  at: Pick<TraceResult, 'source' | 'trial'>;
   /** What that decision was, for the warning to show. */
   decision: string;
   traces: number;
@@ -19,19 +21,19 @@ interface Sighting {
  * object), a field one side's decision has and the other's lacks while every other field
  * agrees (the missing field alone makes the disagreement), and a field that no decision on
  * either side has (a misspelt field compares nothing). Each
- * becomes one warning located on the first trace it was seen on, with how many traces are
- * alike. Nothing without `fields`. Pure: results in, warnings out.
+ * becomes one warning located on the earliest trace in file order it was seen on (the same
+ * trace at any concurrency), with how many traces are alike. Nothing without `fields`. Pure: results in, warnings out.
  */
 export function createDecisionShapeCheck(comparator: DecisionComparator) {
   const fields = comparator.fields ?? [];
-  // Keyed by what is wrong: `not-object:<side>` or `missing:<side>:<field>`, in the order first seen.
+  // Keyed by what is wrong: `not-object:<side>` or `missing:<side>:<field>`; warned in file order of their first trace.
   const sightings = new Map<string, Sighting>();
   const seen = new Set<string>();
   let objects = 0;
   const note = (key: string, r: TraceResult, decision: unknown) => {
     const s = sightings.get(key);
-    if (s) s.traces++;
-    else sightings.set(key, { first: `${r.traceId} (${r.source.file}:${r.source.line})`, decision: shown(decision), traces: 1 });
+    if (s && inFileOrder(s.at, r) <= 0) s.traces++;
+    else sightings.set(key, { first: `${r.traceId} (${r.source.file}:${r.source.line})`, at: { source: r.source, trial: r.trial }, decision: shown(decision), traces: (s?.traces ?? 0) + 1 });
   };
   return {
     add(r: TraceResult): void {
@@ -55,7 +57,7 @@ export function createDecisionShapeCheck(comparator: DecisionComparator) {
     warnings(): string[] {
       const list = fields.map((f) => JSON.stringify(f)).join(', ');
       const whose = (side: string) => (side === 'candidate' ? "the candidate's" : "the reference's");
-      const out = [...sightings].map(([key, s]) => {
+      const out = [...sightings].sort(([, a], [, b]) => inFileOrder(a.at, b.at)).map(([key, s]) => {
         const [kind, side, field] = key.split('\0') as [string, string, string?];
         const alike = s.traces > 1 ? `; ${s.traces} traces alike` : '';
         if (kind === 'not-object') {

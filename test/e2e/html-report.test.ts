@@ -76,9 +76,9 @@ describe('renderHtmlReport', () => {
     expect(html).toContain(`<span class="tid">${first.traceId}</span>`);
     expect(html.indexOf('class="badge bad">disagrees')).toBeLessThan(html.indexOf('class="badge ok">agrees'));
     expect(html).toMatch(/<details class="trace flagged" open>/);
-    // 300 of the 480 results are listed, and no script of any kind is in the page.
+    // 300 of the 480 traces are listed, and no script of any kind is in the page.
     expect(html.match(/<details class="trace/g)).toHaveLength(300);
-    expect(html).toContain(`${results.length - 300} more result(s) left out`);
+    expect(html).toContain(`${results.length - 300} more trace(s) left out`);
     expect(html).not.toMatch(/<script|\son\w+=|javascript:|https?:\/\/(?!www\.w3\.org)/i);
     expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`);
   });
@@ -105,7 +105,7 @@ describe('renderHtmlReport', () => {
     const html = renderHtmlReport(outcome, many);
     expect(html).toContain('no priced model calls');
     expect(html.match(/<details class="trace/g)).toHaveLength(300);
-    expect(html).toContain('20 more result(s) left out');
+    expect(html).toContain('20 more trace(s) left out');
   });
 
   it('escapes hostile trace content and never evaluates it as a template', () => {

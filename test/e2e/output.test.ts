@@ -172,6 +172,16 @@ describe('--trials: each disagreeing trace once with its trial count, and whole 
     const shown = await cli(dir, 'show', readJson('out/trials.json').runId, '--db', 'db/trials.db');
     expect(shown.stdout).toContain('  T-3 ×2 of 3 trials  completed, disagrees\n');
     expect(shown.stdout).toContain('  4 trace(s) worth a look');
+    // report.html: each trace one entry, with its trial count; the trials' steps inside that entry.
+    const ids = [...outputs.html.matchAll(/<span class="tid">([^<]*)<\/span>/g)].map((m) => m[1]);
+    expect(ids).toEqual(['T-1 ×1 of 3 trials', 'T-2 ×1 of 3 trials', 'T-3 ×2 of 3 trials', 'T-4 ×3 of 3 trials', 'T-0 (3 trials)']);
+    expect(outputs.html).not.toMatch(/\(trial \d\)/);
+    expect(outputs.html.match(/<h3 class="trial">trial \d: /g)).toHaveLength(15);
+    // The headlines say the traces and the trials, the same way in each output.
+    expect(outputs.md).toContain('shadow phase · 5 traces × 3 trials · ');
+    expect(outputs.md).not.toContain('15 traces');
+    expect(stdout).toMatch(/\n  traces +5 traces × 3 trials \(15 runs\): 15 completed/);
+    expect(outputs.html).toContain('<tr><th>traces</th><td>5 traces × 3 trials (15 runs): 15 completed');
   });
 });
 
@@ -190,6 +200,45 @@ it('a decision that is not an object, or lacks a field compare.decision.fields n
   expect(readJson('out/shapes.json').warnings).toEqual([notObject, noAmount]);
   expect(stdout).toContain(`  warning: ${notObject}\n`);
   expect(stdout).toContain(`  warning: ${noAmount}\n`);
+});
+
+it('names the same first trace and lists the same traces in the same order at --concurrency 1 and 8: file order, not completion order', async () => {
+  // Made-up: 12 traces; the candidate answers a bare string (not an object: a decision-shape warning, and a
+  // disagreement on every trace), later lines sooner, so that at concurrency 8 results finish out of file order.
+  mkdirSync(join(dir, 'order'));
+  const traces = Array.from({ length: 12 }, (_, i) => JSON.stringify({ schema: 'shadowgate.trace/v1', id: `W-${i + 1}`, workflow: 'w', input: { i }, steps: [], human: { decision: { action: 'refund' } } }));
+  writeFileSync(join(dir, 'order/traces.jsonl'), `${traces.join('\n')}\n`);
+  writeFileSync(join(dir, 'order/tools.yaml'), 'tools:\n  - name: noop\n    effect: read\n');
+  writeFileSync(join(dir, 'order/agent.mjs'), 'export async function run(input) { await new Promise((r) => setTimeout(r, (12 - input.i) * 40)); return { decision: "refund" }; }\n');
+  writeFileSync(join(dir, 'order/suite.yaml'), 'name: order\ntraces: traces.jsonl\ntools: tools.yaml\ncandidate: { kind: module, module: agent.mjs }\ncompare: { decision: { fields: [action] } }\n');
+  const inFile = traces.map((_, i) => `W-${i + 1}`);
+  const seen: Record<'stored' | 'warnings' | 'terminal' | 'show' | 'html', string[]>[] = [];
+  for (const c of ['1', '8']) {
+    const { stdout } = await cli(dir, 'run', 'order/suite.yaml', '--concurrency', c, '--json', `out/order-${c}.json`, '--report', `reports/order-${c}`, '--db', `db/order-${c}.db`);
+    const json = readJson(`out/order-${c}.json`);
+    const listed = stdout.slice(stdout.indexOf('first traces that disagree'), stdout.indexOf('\n\n', stdout.indexOf('first traces that disagree')));
+    const shown = (await cli(dir, 'show', json.runId, '--db', `db/order-${c}.db`)).stdout;
+    const html = read(`reports/order-${c}/report.html`);
+    seen.push({
+      stored: json.results.map((r: { traceId: string }) => r.traceId),
+      warnings: json.warnings,
+      terminal: [...listed.matchAll(/^ {4}(W-\d+) /gm)].map((m) => m[1]!),
+      show: [...shown.matchAll(/^ {2}(W-\d+) /gm)].map((m) => m[1]!),
+      html: [...html.matchAll(/<span class="tid">([^<]*)<\/span>/g)].map((m) => m[1]!),
+    });
+  }
+  const [one, eight] = seen as [(typeof seen)[number], (typeof seen)[number]];
+  // The run at 8 did finish (and store) its results out of file order: what follows is not by luck.
+  expect(one.stored).toEqual(inFile);
+  expect(eight.stored).not.toEqual(inFile);
+  expect(one.warnings[0]).toMatch(/^the candidate's decision on W-1 \(order\/traces\.jsonl:1\) is not an object \("refund"\).*; 12 traces alike$/);
+  expect(eight.warnings).toEqual(one.warnings);
+  expect(one.terminal).toEqual(inFile.slice(0, 5));
+  expect(eight.terminal).toEqual(one.terminal);
+  expect(one.show).toEqual(inFile);
+  expect(eight.show).toEqual(one.show);
+  expect(one.html).toEqual(inFile);
+  expect(eight.html).toEqual(one.html);
 });
 
 interface Rate {

@@ -53,6 +53,8 @@ export const REPORT_TEMPLATE = `{{#> pageHead}}
   .dec { color: var(--muted); overflow-wrap: anywhere; }
   .dec b { color: #1f2328; font-weight: 600; }
   .body { padding: 10px 12px; }
+  .body + .body { border-top: 1px dashed var(--line); }
+  h3.trial { text-transform: none; letter-spacing: 0; color: #1f2328; overflow-wrap: anywhere; }
   .sides { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }
   ol.steps { list-style: none; margin: 0; padding: 0; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; }
   ol.steps li { padding: 4px 8px; border-left: 3px solid transparent; border-bottom: 1px dashed var(--line); overflow-wrap: anywhere; white-space: pre-wrap; }
@@ -188,7 +190,9 @@ export const REPORT_TEMPLATE = `{{#> pageHead}}
 <details class="trace{{#if flagged}} flagged{{/if}}"{{#if open}} open{{/if}}>
   <summary><span class="tid">{{id}}</span> <span class="badge {{statusCls}}">{{status}}</span> <span class="badge {{agreeCls}}">{{agreeLabel}}</span>
     <span class="dec">decision <b>{{decision}}</b> · reference <b>{{referenceDecision}}</b></span></summary>
+  {{#each panels}}
   <div class="body">
+    {{#if heading}}<h3 class="trial">{{heading}}</h3>{{/if}}
     <div class="sides">
       <div><h3>Recorded tool calls</h3>
         <ol class="steps">
@@ -206,6 +210,7 @@ export const REPORT_TEMPLATE = `{{#> pageHead}}
     {{#each violations}}<p class="err">{{this}}</p>{{/each}}
     <p class="note">{{source}}</p>
   </div>
+  {{/each}}
 </details>
 {{/each}}
 {{#if traces.omitted}}<p class="note">{{traces.omitted}}</p>{{/if}}
