@@ -165,13 +165,21 @@ export function createProgram(raw: CliIo, setExit: (code: number) => void): Comm
     .argument('<path...>', 'files or folders')
     .action(async (paths: string[]) => {
       const files = await validatePaths(paths, io.cwd);
-      let problems = 0;
       for (const f of files) {
         if (f.kind === 'unknown' && f.issues.length === 0) f.issues.push({ file: f.file, message: 'neither a suite (it has no candidate) nor a tool catalog (it has no tools list)' });
-        problems += f.issues.length;
+      }
+      // A problem of a file checked here too (a suite's catalog) is listed and counted under that file once.
+      const ownProblems = new Map(files.map((f) => [f.file, new Set(f.issues.filter((i) => i.file === f.file).map(formatIssue))]));
+      let problems = 0;
+      for (const f of files) {
+        const elsewhere = f.issues.filter((i) => i.file !== f.file && ownProblems.get(i.file)?.has(formatIssue(i)));
+        const issues = f.issues.filter((i) => !elsewhere.includes(i));
+        problems += issues.length;
         const what = f.kind === 'traces' ? `${f.traces} trace(s)` : f.kind;
         io.stdout.write(`${f.issues.length === 0 ? 'ok  ' : 'FAIL'} ${forTerminal(f.file)} (${what})\n`);
-        for (const issue of f.issues) io.stdout.write(`     ${forTerminal(formatIssue(issue))}\n`);
+        for (const issue of issues) io.stdout.write(`     ${forTerminal(formatIssue(issue))}\n`);
+        const others = [...new Set(elsewhere.map((i) => i.file))];
+        if (others.length) io.stdout.write(`     (and ${elsewhere.length} problem(s) of ${others.map(forTerminal).join(', ')}, listed under it)\n`);
       }
       io.stdout.write(`\n${files.length} file(s) checked, ${problems} problem(s)\n`);
       setExit(problems === 0 && files.length > 0 ? EXIT.ok : EXIT.usage);

@@ -146,6 +146,14 @@ describe('shadowgate init --from', () => {
     const misspelt = await cli(dir, 'validate', 'tools.yaml');
     expect(misspelt.code).toBe(2);
     expect(misspelt.stdout).toContain(`tools.yaml:${lineOf('find_order')}: tools.0.effect: Invalid option: expected one of ${EFFECT_CLASSES.map((c) => `"${c}"`).join('|')}\n`);
+    // Checked with the suite that uses it: listed and counted once, under the catalog.
+    const whole = await cli(dir, 'validate', '.');
+    expect(whole.code).toBe(2);
+    expect(whole.stdout.split(`tools.yaml:${lineOf('find_order')}: tools.0.effect:`)).toHaveLength(2);
+    expect(whole.stdout).toMatch(/FAIL suite\.yaml \(suite\)\n {5}\(and \d+ problem\(s\) of tools\.yaml, listed under it\)\n/);
+    // Every problem counted once: the total is the number of problem lines printed.
+    const listed = whole.stdout.split('\n').filter((l) => /^ {5}\S/.test(l) && !l.includes('listed under it')).length;
+    expect(whole.stdout).toContain(`, ${listed} problem(s)`);
   });
 
   it('refuses a trace file with a bad line, at its line, and writes nothing', async () => {
