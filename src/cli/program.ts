@@ -72,7 +72,7 @@ export function createProgram(raw: CliIo, setExit: (code: number) => void): Comm
       .option('--concurrency <n>', 'traces replayed at once', positiveInt, 4)
       .addOption(new Option('--workers <n>', "child processes a module candidate runs in (default: the machine's available cores)").argParser(positiveInt).env('SHADOWGATE_WORKERS'))
       .option('--trials <k>', 'run each trace k times (overrides the suite)', positiveInt)
-      .option('--shard <i/n>', 'run only shard i of n (1-based): a deterministic split by case id (every trace and trial of a case in the same shard), for CI matrices; merge the results with `merge`', parseShard)
+      .option('--shard <i/n>', 'run only shard i of n (1-based): a deterministic split by case id (every trace and trial of a case in the same shard), for CI matrices; merge the results files with `merge`, or write every shard into one stored run with --run-id', parseShard)
       .option('--run-id <id>', 'with --shard: write into the stored run <id> that every shard names (a shared store); the first shard creates it, a shard of another suite or candidate is refused, the same shard again resumes it; then `finalize <id>`')
       .option('--finalize', 'with --run-id: the last shard to finish finalizes the run (as `finalize`) and exits with its verdict')
       .option('--resume <runId>', 'continue a stored run, running only the traces it lacks')
@@ -303,9 +303,12 @@ export function createProgram(raw: CliIo, setExit: (code: number) => void): Comm
         for (const run of store.listRuns({ suite: opts.suite, limit: opts.limit })) {
           const summary = run.summary as { gate?: { verdict?: string }; counts?: { total?: number } } | null;
           const shard = (summary as { shard?: { index: number; count: number } | null } | null)?.shard;
+          const shards = run.finishedAt ? [] : store.listShards(run.runId);
           const state = run.finishedAt
             ? `${summary?.gate?.verdict ?? 'finished'}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}`
-            : `unfinished (${store.countResults(run.runId)} results; --resume ${run.runId})`;
+            : shards.length > 0
+              ? `not finalized (${shards.filter((s) => s.finishedAt).length} of ${shards[0]!.count} shards finished, ${store.countResults(run.runId)} results; finalize ${run.runId})`
+              : `unfinished (${store.countResults(run.runId)} results; --resume ${run.runId})`;
           io.stdout.write(`${forTerminal(`${run.runId}  ${run.suite}  ${run.candidate}  ${run.startedAt}  ${state}`)}\n`);
         }
       } finally {

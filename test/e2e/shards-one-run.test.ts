@@ -4,6 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error a plain ESM script (the pool test's digest of a results file)
 import { digest } from '../fixtures/pool/digest.mjs';
 import { cli, copyExample, ROOT, writeEvenOddTraces } from './helpers.js';
 
