@@ -10,9 +10,12 @@ import { forTerminal } from '../report/escape.js';
 import { chooseBaseline } from '../run/baseline.js';
 import { compareCandidates } from '../run/compare.js';
 import { mergeRuns } from '../run/merge.js';
+import { finalizeRun, unfinishedShards } from '../run/finalize.js';
+import { LeaseHeldError } from '../run/lease.js';
 import { comparisonDocument, renderComparison, renderComparisonMarkdown } from '../report/compare.js';
 import { gitInfo } from '../run/git.js';
-import { runSuite, type RunOutcome } from '../run/run-suite.js';
+import { outcomeResults, resultsOfShard, runSuite, type RunOutcome } from '../run/run-suite.js';
+import type { Redactor } from '../secrets.js';
 import { gatesAnything, NOTHING_TO_GATE, type GateResult } from '../gate/gate.js';
 import { validatePaths } from '../run/validate.js';
 import { loadSuite, type ResolvedSuite } from '../suite/load.js';
@@ -69,7 +72,9 @@ export function createProgram(raw: CliIo, setExit: (code: number) => void): Comm
       .option('--concurrency <n>', 'traces replayed at once', positiveInt, 4)
       .addOption(new Option('--workers <n>', "child processes a module candidate runs in (default: the machine's available cores)").argParser(positiveInt).env('SHADOWGATE_WORKERS'))
       .option('--trials <k>', 'run each trace k times (overrides the suite)', positiveInt)
-      .option('--shard <i/n>', 'run only shard i of n (1-based): a deterministic split by case id (every trace and trial of a case in the same shard), for CI matrices; merge the results with `merge`', parseShard)
+      .option('--shard <i/n>', 'run only shard i of n (1-based): a deterministic split by case id (every trace and trial of a case in the same shard), for CI matrices; merge the results files with `merge`, or write every shard into one stored run with --run-id', parseShard)
+      .option('--run-id <id>', 'with --shard: write into the stored run <id> that every shard names (a shared store); the first shard creates it, a shard of another suite or candidate is refused, the same shard again resumes it; then `finalize <id>`')
+      .option('--finalize', 'with --run-id: the last shard to finish finalizes the run (as `finalize`) and exits with its verdict')
       .option('--resume <runId>', 'continue a stored run, running only the traces it lacks')
       .addOption(new Option('--commit-every <n>', 'commit results to the store in groups of n (one transaction each; default 500)').argParser(positiveInt).env('SHADOWGATE_COMMIT_EVERY'))
       .addOption(new Option('--commit-ms <ms>', 'commit waiting results after at most ms milliseconds (default 100): a killed run loses no more than that, and --resume runs it again').argParser(positiveInt).env('SHADOWGATE_COMMIT_MS'))
@@ -116,6 +121,27 @@ export function createProgram(raw: CliIo, setExit: (code: number) => void): Comm
       if (opts.report) writeReports(resolve(io.cwd, opts.report), outcome, () => results, { env: io.env, redactor: secrets, junit: opts.junit?.kind });
       if (opts.junit?.file) writeJunitFile(resolve(io.cwd, opts.junit.file), opts.junit.kind, outcome, () => results, secrets);
       setExit(gateExit(io, outcome.gate, opts));
+    });
+
+  const finalize = program
+    .command('finalize')
+    .description('metrics, checks and verdict of a run whose shards wrote into one store (run --run-id <id> --shard i/n), once every shard has finished')
+    .argument('<runId>', 'the run the shards share')
+    .option('--json <file>', 'write the finalized shadowgate.run/v1 results')
+    .option('--report <dir>', 'write report.md, junit.xml, report.html and results.json for the finalized run')
+    .addOption(junitOption())
+    .addOption(dbOption(io));
+  inconclusiveOptions(finalize)
+    .action((runId: string, opts: { json?: string; report?: string; junit?: JunitFlag; db: string } & InconclusiveFlags) => {
+      assertJunitHasAPlace(opts);
+      if (opts.json) assertWritableFile(resolve(io.cwd, opts.json));
+      const store = openExistingStore(resolve(io.cwd, opts.db));
+      try {
+        const leaseTimeout = leaseTimeoutMs(io.env);
+        setExit(writeFinalized(io, finalizeRun(store, runId, new Date(), leaseTimeout !== undefined ? { timeoutMs: leaseTimeout } : {}), opts, secrets));
+      } finally {
+        store.close();
+      }
     });
 
   program
@@ -285,9 +311,12 @@ export function createProgram(raw: CliIo, setExit: (code: number) => void): Comm
         for (const run of store.listRuns({ suite: opts.suite, limit: opts.limit })) {
           const summary = run.summary as { gate?: { verdict?: string }; counts?: { total?: number } } | null;
           const shard = (summary as { shard?: { index: number; count: number } | null } | null)?.shard;
+          const shards = run.finishedAt ? [] : store.listShards(run.runId);
           const state = run.finishedAt
             ? `${summary?.gate?.verdict ?? 'finished'}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}`
-            : `unfinished (${store.countResults(run.runId)} results; --resume ${run.runId})`;
+            : shards.length > 0
+              ? `not finalized (${shards.filter((s) => s.finishedAt).length} of ${shards[0]!.count} shards finished, ${store.countResults(run.runId)} results; finalize ${run.runId})`
+              : `unfinished (${store.countResults(run.runId)} results; --resume ${run.runId})`;
           io.stdout.write(`${forTerminal(`${run.runId}  ${run.suite}  ${run.candidate}  ${run.startedAt}  ${state}`)}\n`);
         }
       } finally {
@@ -297,6 +326,15 @@ export function createProgram(raw: CliIo, setExit: (code: number) => void): Comm
     });
 
   return program;
+}
+
+/** Prints a finalized run's summary, writes its files, and returns the exit code of its verdict. */
+function writeFinalized(io: CliIo, { outcome, results, shards }: ReturnType<typeof finalizeRun>, opts: { json?: string; report?: string; junit?: JunitFlag } & InconclusiveFlags, redactor: Redactor): number {
+  io.stdout.write(`run ${forTerminal(outcome.meta.runId)} finalized from its ${shards} shard(s)\n${renderRunSummary(outcome)}`);
+  if (opts.json) writeRunJson(resolve(io.cwd, opts.json), outcome, results, redactor);
+  if (opts.report) writeReports(resolve(io.cwd, opts.report), outcome, () => results, { env: io.env, redactor, junit: opts.junit?.kind });
+  if (opts.junit?.file) writeJunitFile(resolve(io.cwd, opts.junit.file), opts.junit.kind, outcome, () => results, redactor);
+  return gateExit(io, outcome.gate, opts);
 }
 
 /** `--allow-inconclusive` and its older spelling `--no-fail-on-inconclusive`, on run, gate and merge. */
@@ -361,6 +399,8 @@ interface RunFlags extends OtelFlags, InconclusiveFlags {
   report?: string;
   junit?: JunitFlag;
   shard?: { index: number; count: number };
+  runId?: string;
+  finalize?: boolean;
   concurrency: number;
   commitEvery?: number;
   commitMs?: number;
@@ -386,6 +426,9 @@ async function runCommand(outside: CliIo, suiteFiles: string[], opts: RunFlags, 
   if (opts.baseline && opts.baseline !== 'auto' && !opts.baseline.startsWith('ref:') && suiteFiles.length > 1) {
     throw new UsageError('--baseline <runId|file> takes one suite', 'with several suites use --baseline ref:<branch> or auto, which find each suite\'s own baseline');
   }
+  if (opts.runId && !opts.shard) throw new UsageError(`--run-id ${opts.runId} needs --shard i/n`, 'the run an id names is shared by the shards of one split; without shards, leave --run-id out');
+  if (opts.runId && suiteFiles.length > 1) throw new UsageError('--run-id takes one suite', 'give each suite its shards and its own --run-id');
+  if (opts.finalize && !opts.runId) throw new UsageError('--finalize needs --run-id <id> --shard i/n', 'it asks the last shard of a shared run to finalize it');
   if (opts.cassette && suiteFiles.length > 1) throw new UsageError('--cassette takes one suite', 'leave it out: each suite then uses fixtures/cassettes/<suite>.json');
   const jsonFile = (name: string) => resolve(io.cwd, suiteFiles.length === 1 ? opts.json! : opts.json!.replace(/(\.json)?$/, `.${name}.json`));
   if (opts.json) assertWritableFile(resolve(io.cwd, opts.json));
@@ -428,6 +471,7 @@ async function runCommand(outside: CliIo, suiteFiles: string[], opts: RunFlags, 
           baseline,
           noiseFloor: opts.noiseFloor,
           shard: opts.shard,
+          runId: opts.runId,
           cache: opts.cache,
           cassette:
             opts.record || opts.replayOnly
@@ -451,18 +495,40 @@ async function runCommand(outside: CliIo, suiteFiles: string[], opts: RunFlags, 
       if (outcome.recorded !== undefined) io.stdout.write(`  cassette: ${outcome.recorded} exchange(s) recorded\n`);
       if (opts.json) {
         const file = jsonFile(suite.name);
-        writeRunJson(file, outcome, store.resultsJson(outcome.meta.runId), redactor);
+        writeRunJson(file, outcome, outcomeResults(store, outcome), redactor);
         io.stdout.write(`  results: ${relative(io.cwd, file)}\n`);
       }
       if (opts.report) {
         const dir = resolve(io.cwd, suiteFiles.length === 1 ? opts.report : join(opts.report, suite.name));
-        writeReports(dir, outcome, () => store.results(outcome.meta.runId), { baseline: baseline?.metrics, env: io.env, redactor, junit: opts.junit?.kind });
+        writeReports(dir, outcome, () => ownResults(store, outcome), { baseline: baseline?.metrics, env: io.env, redactor, junit: opts.junit?.kind });
         io.stdout.write(`  reports: ${relative(io.cwd, dir) || '.'}/ (report.md, junit.xml, report.html, results.json)\n`);
       }
       if (opts.junit?.file) {
         const file = junitFile(suite.name);
-        writeJunitFile(file, opts.junit.kind, outcome, () => store.results(outcome.meta.runId), redactor);
+        writeJunitFile(file, opts.junit.kind, outcome, () => ownResults(store, outcome), redactor);
         io.stdout.write(`  junit (${opts.junit.kind}): ${relative(io.cwd, file)}\n`);
+      }
+      if (opts.finalize && opts.runId) {
+        // The last shard to finish finalizes; an earlier one says which shards it leaves.
+        const missing = unfinishedShards(store, opts.runId);
+        if (missing.length > 0) {
+          io.stdout.write(`  run ${forTerminal(opts.runId)}: not finalized yet, waiting for shard(s) ${missing.join(', ')}\n`);
+        } else {
+          let finalized: ReturnType<typeof finalizeRun> | undefined;
+          try {
+            finalized = finalizeRun(store, opts.runId, new Date(), leaseTimeout !== undefined ? { timeoutMs: leaseTimeout } : {});
+          } catch (error) {
+            // Two last shards at once: the other one finalizes.
+            if (!(error instanceof LeaseHeldError)) throw error;
+            io.stdout.write(`  run ${forTerminal(opts.runId)}: ${forTerminal(error.message)}; it finalizes the run\n`);
+          }
+          if (finalized) {
+            io.stdout.write('\n');
+            // The run's verdict, not the shard's, decides the exit of the shard that finalized it.
+            exit = writeFinalized(io, finalized, opts.allowInconclusive ? { allowInconclusive: true } : { failOnInconclusive: opts.failOnInconclusive }, redactor);
+            continue;
+          }
+        }
       }
       if (gateExit(io, outcome.gate, opts) !== EXIT.ok) exit = EXIT.gateFailed;
     }
@@ -473,6 +539,11 @@ async function runCommand(outside: CliIo, suiteFiles: string[], opts: RunFlags, 
     await otel?.shutdown();
   }
   return exit;
+}
+
+/** The results a run's outcome is about: a shard of a shared run, its own. */
+function ownResults(store: Store, outcome: RunOutcome): Iterable<TraceResult> {
+  return outcome.shared && outcome.shard ? resultsOfShard(store.results(outcome.meta.runId), outcome.shard) : store.results(outcome.meta.runId);
 }
 
 /** `SHADOWGATE_LEASE_TIMEOUT_MS`: how long a run's holder may stay silent before a `--resume` takes it over (tests shorten it). */

@@ -20,6 +20,8 @@ export interface LeaseOptions {
   now?: () => Date;
   /** Whether a process of this host is alive; false only when it is known to be gone. */
   isAlive?: (pid: number) => boolean;
+  /** The lease of this shard (1-based) of the run, rather than the run's own (see Store.startShard). */
+  shard?: number;
   /** Called once when the heartbeat finds the lease taken by another process. */
   onLost?: (error: LeaseLostError) => void;
 }
@@ -34,16 +36,16 @@ export interface HeldLease {
 /** Another process executes the run: refused, naming it (exit 2). */
 export class LeaseHeldError extends StoreError {
   readonly holder: RunLease;
-  constructor(runId: string, holder: RunLease, timeoutMs: number) {
-    super(`run ${runId} is being executed by ${describeLease(holder)}`, {
-      hint: `one process writes a run at a time: wait for it to finish, or stop it; a holder that is killed is taken over at once on its own host, and from another host once its heartbeat is ${Math.round(timeoutMs / 1000)} s old`,
+  constructor(runId: string, holder: RunLease, timeoutMs: number, shard?: number) {
+    super(`${shard === undefined ? '' : `shard ${shard} of `}run ${runId} is being executed by ${describeLease(holder)}`, {
+      hint: `one process writes a run${shard === undefined ? '' : "'s shard"} at a time: wait for it to finish, or stop it; a holder that is killed is taken over at once on its own host, and from another host once its heartbeat is ${Math.round(timeoutMs / 1000)} s old`,
     });
     this.holder = holder;
   }
 }
 
 /**
- * Takes the run's lease for this process and keeps its heartbeat going until released. A lease
+ * Takes the run's lease (or its shard's, with `options.shard`) for this process and keeps its heartbeat going until released. A lease
  * held by a process of this host that no longer exists, or one whose heartbeat is older than
  * the timeout, is taken over; one held by a live process is refused with a LeaseHeldError.
  * The take-over is one conditional UPDATE in the store, so of two processes racing, one wins.
@@ -54,18 +56,19 @@ export function acquireRunLease(store: Store, runId: string, options: LeaseOptio
   const token = randomBytes(12).toString('hex');
   const staleBefore = () => new Date(now().getTime() - timeoutMs).toISOString();
 
-  const current = store.getLease(runId);
+  const { shard } = options;
+  const current = store.getLease(runId, shard);
   const dead = current !== null && current.host === host && current.pid !== pid && !isAlive(current.pid);
   const mine: RunLease = { token, pid, host, heartbeatAt: now().toISOString() };
-  const held = store.acquireLease(runId, mine, { staleBefore: staleBefore(), ...(dead ? { replacing: current.token } : {}) });
-  if (held.token !== token) throw new LeaseHeldError(runId, held, timeoutMs);
+  const held = store.acquireLease(runId, mine, { staleBefore: staleBefore(), ...(dead ? { replacing: current.token } : {}) }, shard);
+  if (held.token !== token) throw new LeaseHeldError(runId, held, timeoutMs, shard);
 
   let released = false;
   const timer = setInterval(() => {
     let holder: RunLease | null;
     try {
-      if (store.renewLease(runId, token, now().toISOString())) return;
-      holder = store.getLease(runId);
+      if (store.renewLease(runId, token, now().toISOString(), shard)) return;
+      holder = store.getLease(runId, shard);
     } catch {
       return; // a busy store: the next beat tries again, well within the timeout
     }
@@ -81,7 +84,7 @@ export function acquireRunLease(store: Store, runId: string, options: LeaseOptio
       released = true;
       clearInterval(timer);
       try {
-        store.releaseLease(runId, token);
+        store.releaseLease(runId, token, shard);
       } catch {
         // A lease not let go is taken over anyway once this process is gone or its heartbeat is old.
       }

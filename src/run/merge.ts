@@ -6,7 +6,8 @@ import type { TraceResult } from '../replay/types.js';
 import { resultKey } from '../replay/types.js';
 import { completeRun, metricsAccumulator, noiseFloorOf, type RunOutcome, type RunSettings } from './run-suite.js';
 
-interface RunDocument {
+/** What merge reads of a shard: its results file, or (finalize) its stored record and results. */
+export interface RunDocument {
   schema: string;
   runId: string;
   suite: { name: string; file: string; hash: string };
@@ -35,7 +36,14 @@ interface RunDocument {
  * review sample, SLA, the baseline's pairing rows, the noise floor's A/A results).
  */
 export function mergeRuns(files: readonly string[], now: Date): { outcome: RunOutcome; results: TraceResult[] } {
-  const docs = files.map((file) => readRun(file));
+  return mergeShards(files.map((file) => readRun(file)), files, now);
+}
+
+/**
+ * mergeRuns over shards already read: `files` names each (in errors); the merged run is
+ * `merged-<first shard's run id>` unless `runId` names it (finalize: the run the shards share).
+ */
+export function mergeShards(docs: readonly RunDocument[], files: readonly string[], now: Date, runId?: string): { outcome: RunOutcome; results: TraceResult[] } {
   const [first] = docs;
   if (!first) throw new InputError([{ file: '(none)', message: 'merge needs at least one results file' }]);
   const problems = docs.flatMap((d, i) => {
@@ -82,7 +90,7 @@ export function mergeRuns(files: readonly string[], now: Date): { outcome: RunOu
   const sum = (pick: (d: RunDocument) => number) => docs.reduce((total, d) => total + pick(d), 0);
   const outcome: RunOutcome = {
     meta: {
-      runId: `merged-${first.runId}`,
+      runId: runId ?? `merged-${first.runId}`,
       suite: first.suite.name,
       suiteFile: first.suite.file,
       suiteHash: first.suite.hash,

@@ -7,7 +7,7 @@ import { collapseTrials, mcnemarMidP, pairResults, traceOutcomes } from '../metr
 import { jensenShannon } from '../metrics/stats.js';
 import { costTrend } from '../phases/auto.js';
 import { createDecisionShapeCheck } from './decision-shape.js';
-import { createMetricsAccumulator, decisionClass, noOutcome, withRunLevelViolations, type Counts, type MetricsAccumulator, type NoiseFloor, type PairedMetric, type RunMetrics } from '../metrics/summary.js';
+import { createMetricsAccumulator, decisionClass, noOutcome, withRunLevelViolations, type Counts, type MetricsAccumulator, type NoiseFloor, type PairedMetric, type RunLevelViolation, type RunMetrics } from '../metrics/summary.js';
 import type { PairableResult } from '../metrics/paired.js';
 import type { DecisionComparator } from '../metrics/compare.js';
 import type { Phase } from '../trace/schema.js';
@@ -62,6 +62,12 @@ export interface RunOptions extends ModelOptions {
   noiseFloor?: boolean;
   /** Run only this shard (1-based) of a deterministic split of the traces by case id. */
   shard?: { index: number; count: number };
+  /**
+   * With `shard`: write into this stored run, shared by every shard that names it (`--run-id`). The
+   * first shard to arrive creates it; a shard of another suite or candidate is refused; the same
+   * shard again resumes it. `finalizeRun` then gives the run its figures and verdict.
+   */
+  runId?: string;
   /** Run only the traces this returns true for (the others are skipped, as traces of another shard are). */
   filter?: (trace: Trace) => boolean;
   git?: { commit: string | null; ref: string | null };
@@ -114,6 +120,8 @@ export interface RunOutcome {
   settings: RunSettings;
   /** Model requests made in this process: cache and cassette hits, network calls, retries. */
   modelCalls: TransportStats;
+  /** A shard of a run its shards share (`runId`): the run's stored results are every shard's, this outcome's only its own. */
+  shared?: true;
   /** Exchanges written to the cassette, when recording. */
   recorded?: number;
 }
@@ -182,13 +190,16 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
     await candidate.close();
     throw error;
   }
-  const { meta, resuming, lease } = opened;
+  const { meta, resuming, lease, shared } = opened;
   leases.add(lease);
-  for (const result of resuming ? store.results(meta.runId) : []) {
+  // This process's own results: in a run its shards share, those of its shard alone.
+  const ownResults = (): Iterable<TraceResult> => (shared && options.shard ? resultsOfShard(store.results(meta.runId), options.shard) : store.results(meta.runId));
+  let resumed = 0;
+  for (const result of resuming ? ownResults() : []) {
     accumulator.add(result);
     decisionShapes.add(result);
+    resumed++;
   }
-  const resumed = resuming ? store.countResults(meta.runId) : 0;
 
   const issues: Issue[] = candidate.issues.map((i) => ({ ...i, file: show(i.file) }));
   const warnings: string[] = [];
@@ -298,7 +309,7 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
     fatal ??= error;
   }
   if (fatal) throw fatal;
-  if (suite.phase === 'auto-with-review' && suite.review?.stratify) await enqueueStratifiedSample(suite, store, meta, now);
+  if (suite.phase === 'auto-with-review' && suite.review?.stratify) await enqueueStratifiedSample(suite, store, meta, ownResults, now);
   options.onProgress?.({ done: finished, total: finished });
 
   const unused = candidate.unusedPartners();
@@ -311,7 +322,7 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
   if (candidate.sandboxLoosenings.length > 0) warnings.push(`the suite's sandbox allows the candidate ${candidate.sandboxLoosenings.join('; ')}`);
   let noiseFloor: NoiseFloor | undefined;
   if (options.noiseFloor) {
-    const measured = await measureNoise(suite, options, { meta, metrics }, candidate.recorder, warnings);
+    const measured = await measureNoise(suite, options, { meta, metrics, results: ownResults }, candidate.recorder, warnings);
     noiseFloor = measured.noiseFloor;
     // A shard carries its A/A results, for merge to measure the noise floor over all shards.
     if (options.shard) settings.noiseFloor = measured.evidence;
@@ -319,13 +330,44 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
   const counts = accumulator.counts();
   // Traces without an outcome through no fault of the candidate are missing evidence: they lower coverage.
   const coverage = coverageOf(lines, issues, counts.noOutcome.infrastructure);
-  const gate = completeRun(metrics, settings, () => store.results(meta.runId), noiseFloor, coverage, counts);
+  const gate = completeRun(metrics, settings, ownResults, noiseFloor, coverage, counts);
   const end = now();
   const recorded = candidate.finish(end);
   const modelCalls = candidate.modelStats();
   const finishedAt = end.toISOString();
-  store.finishRun(meta.runId, finishedAt, { counts, metrics, gate, issues: issues.length, warnings, modelCalls, shard: options.shard ?? null }, lease.token);
-  return { meta, finishedAt, counts, metrics, gate, issues, coverage, warnings, resumed, trials, modelCalls, settings, ...(options.shard ? { shard: options.shard } : {}), ...(recorded !== undefined ? { recorded } : {}) };
+  if (shared && options.shard) {
+    // What finalize needs of the shard besides its results: what merge reads from a shard's results file.
+    const summary: ShardSummary = { counts, settings, issues, coverage, warnings, modelCalls, runLevel: candidate.runLevelViolations() };
+    store.finishShard(meta.runId, options.shard.index, finishedAt, summary, lease.token);
+  } else {
+    store.finishRun(meta.runId, finishedAt, { counts, metrics, gate, issues: issues.length, warnings, modelCalls, shard: options.shard ?? null }, lease.token);
+  }
+  return {
+    meta, finishedAt, counts, metrics, gate, issues, coverage, warnings, resumed, trials, modelCalls, settings,
+    ...(options.shard ? { shard: options.shard } : {}), ...(shared ? { shared: true as const } : {}), ...(recorded !== undefined ? { recorded } : {}),
+  };
+}
+
+/** What a shard of a shared run stores when it finishes (Store.finishShard), for `finalizeRun`. */
+export interface ShardSummary {
+  counts: Counts;
+  settings: RunSettings;
+  issues: Issue[];
+  coverage: CoverageCounts;
+  warnings: string[];
+  modelCalls: TransportStats;
+  /** The safety violations outside any trace (on no result). */
+  runLevel: RunLevelViolation[];
+}
+
+/** The results of one shard among those of a run its shards share: a result's shard is its case's. */
+export function* resultsOfShard(results: Iterable<TraceResult>, shard: { index: number; count: number }): IterableIterator<TraceResult> {
+  for (const r of results) if (shardOf(r.caseId, shard.count) === shard.index - 1) yield r;
+}
+
+/** The results to write out for a run's outcome: a shard of a shared run writes its own, as an unshared shard does. */
+export function outcomeResults(store: Store, outcome: Pick<RunOutcome, 'meta' | 'shard' | 'shared'>): Iterable<TraceResult | string> {
+  return outcome.shared && outcome.shard ? resultsOfShard(store.results(outcome.meta.runId), outcome.shard) : store.resultsJson(outcome.meta.runId);
 }
 
 /**
@@ -359,9 +401,9 @@ export function completeRun(metrics: RunMetrics, settings: RunSettings, results:
 }
 
 /** Draws the review sample per decision class over the whole run, and queues it (the inputs read again from the trace files). */
-async function enqueueStratifiedSample(suite: ResolvedSuite, store: Store, meta: RunMeta, now: () => Date): Promise<void> {
+async function enqueueStratifiedSample(suite: ResolvedSuite, store: Store, meta: RunMeta, results: () => Iterable<TraceResult>, now: () => Date): Promise<void> {
   const strata: { traceId: string; stratum: string }[] = [];
-  for (const r of store.results(meta.runId)) if (DECIDED_STATUSES.includes(r.status)) strata.push({ traceId: r.traceId, stratum: decisionClass(r.decision) });
+  for (const r of results()) if (DECIDED_STATUSES.includes(r.status)) strata.push({ traceId: r.traceId, stratum: decisionClass(r.decision) });
   const drawn = new Set(stratifiedSample(strata, suite.review!.sampleRate, suite.review!.seed));
   for (const file of suite.traceFiles) {
     for await (const line of readTraceFile(file)) {
@@ -417,14 +459,14 @@ const pairable = traceOutcomes;
 async function measureNoise(
   suite: ResolvedSuite,
   options: RunOptions,
-  current: { meta: RunMeta; metrics: RunMetrics },
+  current: { meta: RunMeta; metrics: RunMetrics; results: () => Iterable<TraceResult> },
   recorder: ExchangeSink | undefined,
   warnings: string[],
 ): Promise<{ noiseFloor: NoiseFloor; evidence: NonNullable<RunSettings['noiseFloor']> }> {
   const again = (s: ResolvedSuite, replica: number, tag: string) =>
     runSuite(
       { ...s, candidateLabel: `${s.candidateLabel} (${tag})` },
-      { ...options, noiseFloor: false, baseline: undefined, resume: undefined, onProgress: undefined, replica, sharedRecorder: recorder },
+      { ...options, noiseFloor: false, baseline: undefined, resume: undefined, runId: undefined, onProgress: undefined, replica, sharedRecorder: recorder },
     );
   const stored = options.baseline?.candidate;
   const baselineSuite = stored ? await withStoredCandidate(suite, stored.source, stored.hash, stored.label) : null;
@@ -446,9 +488,9 @@ async function measureNoise(
     warnings.push(`the A/A run ${second.meta.runId} reached no outcome on any trace: the noise floor is unknown`);
   }
   const subject = baselineSuite ? 'baseline' : 'candidate';
-  const results = (run: { meta: RunMeta }) => Array.from(options.store.results(run.meta.runId));
+  const results = (run: { meta: RunMeta }) => Array.from(run === current ? current.results() : options.store.results(run.meta.runId));
   return {
-    noiseFloor: { subject, ...noiseFloorOf(first.metrics, options.store.results(first.meta.runId), { runId: second.meta.runId, metrics: second.metrics }, options.store.results(second.meta.runId)) },
+    noiseFloor: { subject, ...noiseFloorOf(first.metrics, results(first), { runId: second.meta.runId, metrics: second.metrics }, options.store.results(second.meta.runId)) },
     evidence: { subject, runId: second.meta.runId, first: first === current ? null : results(first), second: results(second) },
   };
 }
@@ -520,9 +562,15 @@ function openRun(
   now: () => Date,
   show: (file: string) => string,
   onLost: (error: Error) => void,
-): { meta: RunMeta; resuming: boolean; lease: HeldLease } {
+): { meta: RunMeta; resuming: boolean; lease: HeldLease; shared: boolean } {
   const { store } = options;
-  const lease = (runId: string) => acquireRunLease(store, runId, { ...options.lease, onLost });
+  const lease = (runId: string, shard?: number) => acquireRunLease(store, runId, { ...options.lease, onLost, ...(shard !== undefined ? { shard } : {}) });
+  // A shard of a shared run: named by --run-id, or by --resume once shards have written into it.
+  const sharedId = options.runId ?? (options.resume && options.shard && store.listShards(options.resume).length > 0 ? options.resume : undefined);
+  if (sharedId !== undefined) {
+    if (!options.shard) throw new UsageError(`--run-id ${sharedId} names a run that shards share, and needs --shard i/n`, 'for example --run-id <id> --shard 1/3; without shards, leave --run-id out');
+    return { ...openSharedRun(suite, { ...options, shard: options.shard }, sharedId, newMeta(suite, options, now(), show), lease), shared: true };
+  }
   if (options.resume) {
     const run = store.getRun(options.resume);
     if (!run) throw new NotFoundError(`no run ${options.resume} in the store`, 'list runs with `shadowgate runs`, or check --db');
@@ -533,10 +581,56 @@ function openRun(
       );
     }
     const { finishedAt: _f, summary: _s, ...meta } = run;
-    return { meta, resuming: true, lease: lease(run.runId) };
+    return { meta, resuming: true, lease: lease(run.runId), shared: false };
   }
-  const startedAt = now();
-  const meta: RunMeta = {
+  const meta = newMeta(suite, options, now(), show);
+  store.createRun(meta);
+  return { meta, resuming: false, lease: lease(meta.runId), shared: false };
+}
+
+/**
+ * Opens shard `options.shard` of the run `runId` that its shards share: the first shard to arrive
+ * creates the run, with this suite's and candidate's hashes, and a later one must have the same
+ * (else a UsageError naming both). The shard itself is then leased (one live writer per shard,
+ * shards of one run at once); a shard that has started before is resumed.
+ */
+function openSharedRun(
+  suite: ResolvedSuite,
+  options: RunOptions & { shard: { index: number; count: number } },
+  runId: string,
+  fresh: RunMeta,
+  lease: (runId: string, shard?: number) => HeldLease,
+): { meta: RunMeta; resuming: boolean; lease: HeldLease } {
+  const { store, shard } = options;
+  let run = store.getRun(runId);
+  if (!run) {
+    try {
+      store.createRun({ ...fresh, runId });
+    } catch (error) {
+      // Another shard created it first: it is used, as when it arrived earlier.
+      if (!store.getRun(runId)) throw error;
+    }
+    run = store.getRun(runId)!;
+  }
+  if (run.suiteHash !== suite.suiteHash || run.candidateHash !== suite.candidateHash) {
+    throw new UsageError(
+      `run ${runId} was created by a shard of suite ${run.suite} (suite hash ${run.suiteHash}) with candidate ${run.candidate} (candidate hash ${run.candidateHash}); this shard runs suite ${suite.name} (suite hash ${suite.suiteHash}) with candidate ${suite.candidateLabel} (candidate hash ${suite.candidateHash})`,
+      'every shard of a run runs the same suite, catalog and candidate: run this one with another --run-id',
+    );
+  }
+  if (run.finishedAt !== null) throw new UsageError(`run ${runId} is finalized already (${run.finishedAt})`, 'start a new run with another --run-id');
+  const started = store.listShards(runId);
+  const split = started.find((s) => s.count !== shard.count);
+  if (split) throw new UsageError(`run ${runId} is split into ${split.count} shards (shard ${split.index}/${split.count} has started), not ${shard.count}`, `run every shard of the run with --shard i/${split.count}`);
+  const resuming = started.some((s) => s.index === shard.index);
+  store.startShard({ runId, index: shard.index, count: shard.count, startedAt: fresh.startedAt });
+  const { finishedAt: _f, summary: _s, ...meta } = run;
+  return { meta, resuming, lease: lease(runId, shard.index) };
+}
+
+/** The record of a new run of `suite`, started `startedAt`. */
+function newMeta(suite: ResolvedSuite, options: RunOptions, startedAt: Date, show: (file: string) => string): RunMeta {
+  return {
     runId: newRunId(startedAt),
     suite: suite.name,
     suiteFile: show(suite.file),
@@ -553,8 +647,6 @@ function openRun(
     candidateSource: suite.candidateSource,
     replica: options.replica ?? 0,
   };
-  store.createRun(meta);
-  return { meta, resuming: false, lease: lease(meta.runId) };
 }
 
 /** `20261121-232412-3fa9c1`: sortable by time, unique enough for one store. */

@@ -1,7 +1,7 @@
 import { DuplicateResultError, LeaseLostError, StoreError } from '../errors.js';
 import type { Exchange } from '../providers/transport.js';
 import type { TraceResult } from '../replay/types.js';
-import { describeLease, type ReviewItem, type ReviewVerdictRecord, type RunLease, type RunMeta, type RunRecord, type Store } from './types.js';
+import { describeLease, type ReviewItem, type ReviewVerdictRecord, type RunLease, type RunMeta, type RunRecord, type ShardRecord, type Store } from './types.js';
 
 /**
  * A Store in process memory, for tests and dry runs. It behaves as the SQLite
@@ -16,7 +16,10 @@ export function createMemoryStore(): Store {
   const exchanges = new Map<string, string>();
   const items: ReviewItem[] = [];
   const verdicts: ReviewVerdictRecord[] = [];
+  // Keyed by run id, or `<runId>#<shard>` for a shard's lease.
   const leases = new Map<string, RunLease>();
+  const leaseKey = (runId: string, shard?: number) => (shard === undefined ? runId : `${runId}#${shard}`);
+  const shards = new Map<string, ShardRecord[]>();
   let openCursors = 0;
   function* resultsJson(runId: string): IterableIterator<string> {
     openCursors++;
@@ -26,10 +29,14 @@ export function createMemoryStore(): Store {
       openCursors--;
     }
   }
-  const assertLeased = (runId: string, token: string | undefined): void => {
-    const held = leases.get(runId);
-    if (token !== undefined && held?.token !== token) throw new LeaseLostError(runId, held ? describeLease(held) : 'no one');
+  // A token is issued for one lease: holding the run's or one of its shards' is holding the one it was issued for.
+  const assertLeased = (runId: string, token: string | undefined, shard?: number): void => {
+    if (token === undefined) return;
+    const holds = [...leases].some(([key, l]) => l.token === token && (key === runId || key.startsWith(`${runId}#`)));
+    const held = leases.get(leaseKey(runId, shard));
+    if (!holds) throw new LeaseLostError(runId, held ? describeLease(held) : 'no one');
   };
+  const shardOf = (runId: string, index: number) => shards.get(runId)?.find((s) => s.index === index);
   const assertWritable = (): void => {
     if (openCursors > 0) throw writeWhileReadingError();
   };
@@ -110,30 +117,54 @@ export function createMemoryStore(): Store {
       runs.set(runId, { ...run, finishedAt, summary: copy(summary ?? null) });
     },
 
-    acquireLease(runId, lease, { staleBefore, replacing }) {
+    startShard({ runId, index, count, startedAt }) {
       assertWritable();
-      if (!runs.has(runId)) throw new StoreError(`cannot lease unknown run ${runId}`);
-      const held = leases.get(runId);
-      if (held === undefined || held.heartbeatAt < staleBefore || held.token === replacing) leases.set(runId, copy(lease));
-      return copy(leases.get(runId)!);
+      if (!runs.has(runId)) throw new StoreError(`cannot start a shard of unknown run ${runId}`);
+      if (shardOf(runId, index)) return;
+      const list = [...(shards.get(runId) ?? []), { runId, index, count, startedAt, finishedAt: null, summary: null }];
+      shards.set(runId, list.sort((a, b) => a.index - b.index));
     },
 
-    getLease(runId) {
-      const held = leases.get(runId);
+    listShards(runId) {
+      return copy(shards.get(runId) ?? []);
+    },
+
+    finishShard(runId, index, finishedAt, summary, lease) {
+      assertWritable();
+      const shard = shardOf(runId, index);
+      if (!shard) throw new StoreError(`cannot finish shard ${index} of run ${runId}: it has not started`);
+      assertLeased(runId, lease, index);
+      Object.assign(shard, { finishedAt, summary: copy(summary ?? null) });
+    },
+
+    acquireLease(runId, lease, { staleBefore, replacing }, shard) {
+      assertWritable();
+      if (!runs.has(runId)) throw new StoreError(`cannot lease unknown run ${runId}`);
+      if (shard !== undefined && !shardOf(runId, shard)) throw new StoreError(`cannot lease shard ${shard} of run ${runId}: it has not started`);
+      const key = leaseKey(runId, shard);
+      const held = leases.get(key);
+      if (held === undefined || held.heartbeatAt < staleBefore || held.token === replacing) leases.set(key, copy(lease));
+      return copy(leases.get(key)!);
+    },
+
+    getLease(runId, shard) {
+      const held = leases.get(leaseKey(runId, shard));
       return held ? copy(held) : null;
     },
 
-    renewLease(runId, token, heartbeatAt) {
+    renewLease(runId, token, heartbeatAt, shard) {
       assertWritable();
-      const held = leases.get(runId);
+      const key = leaseKey(runId, shard);
+      const held = leases.get(key);
       if (held?.token !== token) return false;
-      leases.set(runId, { ...held, heartbeatAt });
+      leases.set(key, { ...held, heartbeatAt });
       return true;
     },
 
-    releaseLease(runId, token) {
+    releaseLease(runId, token, shard) {
       assertWritable();
-      if (leases.get(runId)?.token === token) leases.delete(runId);
+      const key = leaseKey(runId, shard);
+      if (leases.get(key)?.token === token) leases.delete(key);
     },
 
     enqueueReview(item) {

@@ -126,6 +126,27 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE runs ADD COLUMN lease_heartbeat_at TEXT;
     `,
   },
+  {
+    version: 8,
+    name: 'run-shards',
+    // The shards of a run that several processes write into (run --run-id --shard i/n): each with
+    // its own lease, so that shards of one run write at once and one shard has one live writer.
+    sql: `
+      CREATE TABLE run_shards (
+        run_id             TEXT NOT NULL REFERENCES runs (run_id),
+        shard_index        INTEGER NOT NULL,
+        shard_count        INTEGER NOT NULL,
+        started_at         TEXT NOT NULL,
+        finished_at        TEXT,
+        summary_json       TEXT,
+        lease_token        TEXT,
+        lease_pid          INTEGER,
+        lease_host         TEXT,
+        lease_heartbeat_at TEXT,
+        PRIMARY KEY (run_id, shard_index)
+      );
+    `,
+  },
 ];
 
 /**

@@ -18,6 +18,7 @@ export function redactingStore(store: Store, redactor: Redactor): Store {
     // The lease token (last argument) passes through: it fences the writes, and is no secret.
     appendResults: (runId, entries, lease) => store.appendResults(runId, entries.map(({ key, result }) => ({ key, result: r.value(result) })), lease),
     finishRun: (runId, finishedAt, summary, lease) => store.finishRun(runId, finishedAt, r.value(summary), lease),
+    finishShard: (runId, index, finishedAt, summary, lease) => store.finishShard(runId, index, finishedAt, r.value(summary), lease),
     putExchange: (exchange) => store.putExchange(r.value(exchange)),
     enqueueReview: (item) => store.enqueueReview(r.value(item)),
     addVerdict: (verdict) => store.addVerdict(r.value(verdict)),

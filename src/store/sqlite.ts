@@ -5,7 +5,7 @@ import { DuplicateResultError, LeaseLostError, StoreError } from '../errors.js';
 import type { TraceResult } from '../replay/types.js';
 import { migrate } from './migrations.js';
 import { writeWhileReadingError } from './memory.js';
-import { describeLease, type AppendOutcome, type ReviewItem, type ReviewVerdictRecord, type RunLease, type RunRecord, type Store } from './types.js';
+import { describeLease, type AppendOutcome, type ReviewItem, type ReviewVerdictRecord, type RunLease, type RunRecord, type ShardRecord, type Store } from './types.js';
 
 const RUN_COLUMNS = `run_id AS runId, suite, suite_file AS suiteFile, suite_hash AS suiteHash,
   candidate_hash AS candidateHash, candidate, model, prompt_version AS promptVersion, phase, reference,
@@ -75,27 +75,45 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   );
 
   const LEASE_COLUMNS = 'lease_token AS token, lease_pid AS pid, lease_host AS host, lease_heartbeat_at AS heartbeatAt';
-  const selectLease = db.prepare(`SELECT ${LEASE_COLUMNS} FROM runs WHERE run_id = ?`);
-  // The one statement that takes a lease: whoever's UPDATE matches first wins, and the other's then matches nothing.
-  const takeLease = db.prepare(`UPDATE runs SET lease_token = @token, lease_pid = @pid, lease_host = @host, lease_heartbeat_at = @heartbeatAt
-    WHERE run_id = @runId AND (lease_token IS NULL OR lease_heartbeat_at < @staleBefore OR lease_token = @replacing)`);
-  const touchLease = db.prepare('UPDATE runs SET lease_heartbeat_at = ? WHERE run_id = ? AND lease_token = ?');
-  const dropLease = db.prepare('UPDATE runs SET lease_token = NULL, lease_pid = NULL, lease_host = NULL, lease_heartbeat_at = NULL WHERE run_id = ? AND lease_token = ?');
-  const leaseOf = (runId: string): RunLease | null | undefined => {
-    const row = selectLease.get(runId) as { token: string | null; pid: number; host: string; heartbeatAt: string } | undefined;
+  // A run's lease is in its row of runs; a shard's in its row of run_shards: the same columns and statements on each.
+  const leaseStatements = (table: string, where: string) => ({
+    select: db.prepare(`SELECT ${LEASE_COLUMNS} FROM ${table} WHERE ${where}`),
+    // The one statement that takes a lease: whoever's UPDATE matches first wins, and the other's then matches nothing.
+    take: db.prepare(`UPDATE ${table} SET lease_token = @token, lease_pid = @pid, lease_host = @host, lease_heartbeat_at = @heartbeatAt
+      WHERE ${where} AND (lease_token IS NULL OR lease_heartbeat_at < @staleBefore OR lease_token = @replacing)`),
+    touch: db.prepare(`UPDATE ${table} SET lease_heartbeat_at = @heartbeatAt WHERE ${where} AND lease_token = @token`),
+    drop: db.prepare(`UPDATE ${table} SET lease_token = NULL, lease_pid = NULL, lease_host = NULL, lease_heartbeat_at = NULL WHERE ${where} AND lease_token = @token`),
+  });
+  const runLeases = leaseStatements('runs', 'run_id = @runId');
+  const shardLeases = leaseStatements('run_shards', 'run_id = @runId AND shard_index = @shard');
+  const leasesOf = (shard: number | undefined) => (shard === undefined ? runLeases : shardLeases);
+  const leaseOf = (runId: string, shard?: number): RunLease | null | undefined => {
+    const row = leasesOf(shard).select.get({ runId, shard: shard ?? null }) as { token: string | null; pid: number; host: string; heartbeatAt: string } | undefined;
     return row === undefined ? undefined : row.token === null ? null : (row as RunLease);
   };
-  /** Throws a LeaseLostError unless `token` (when given) holds the run's lease; inside a write transaction, so that nothing can take it between the check and the write. */
-  const assertLeased = (runId: string, token: string | undefined): void => {
-    if (token === undefined) return;
-    const held = leaseOf(runId);
-    if (held?.token !== token) throw new LeaseLostError(runId, held ? describeLease(held) : 'no one');
+  // A token is issued for one lease: holding the run's or one of its shards' is holding the one it was issued for.
+  const selectHolds = db.prepare(`SELECT 1 FROM runs WHERE run_id = @runId AND lease_token = @token
+    UNION ALL SELECT 1 FROM run_shards WHERE run_id = @runId AND lease_token = @token`).pluck();
+  /** Throws a LeaseLostError unless `token` (when given) holds a lease of the run; inside a write transaction, so that nothing can take it between the check and the write. */
+  const assertLeased = (runId: string, token: string | undefined, shard?: number): void => {
+    if (token === undefined || selectHolds.get({ runId, token }) !== undefined) return;
+    const held = leaseOf(runId, shard);
+    throw new LeaseLostError(runId, held ? describeLease(held) : 'no one');
   };
-  const acquire = db.transaction((runId: string, lease: RunLease, staleBefore: string, replacing: string | null): RunLease => {
-    const taken = takeLease.run({ ...lease, runId, staleBefore, replacing }).changes === 1;
-    const held = leaseOf(runId);
-    if (held === undefined) throw new StoreError(`cannot lease unknown run ${runId}`);
+  const acquire = db.transaction((runId: string, lease: RunLease, staleBefore: string, replacing: string | null, shard: number | undefined): RunLease => {
+    const taken = leasesOf(shard).take.run({ ...lease, runId, shard: shard ?? null, staleBefore, replacing }).changes === 1;
+    const held = leaseOf(runId, shard);
+    if (held === undefined) throw new StoreError(shard === undefined ? `cannot lease unknown run ${runId}` : `cannot lease shard ${shard} of run ${runId}: it has not started`);
     return taken ? lease : held!;
+  });
+  const insertShard = db.prepare(`INSERT INTO run_shards (run_id, shard_index, shard_count, started_at) VALUES (@runId, @index, @count, @startedAt)
+    ON CONFLICT (run_id, shard_index) DO NOTHING`);
+  const selectShards = db.prepare(`SELECT run_id AS runId, shard_index AS "index", shard_count AS count, started_at AS startedAt,
+    finished_at AS finishedAt, summary_json AS summaryJson FROM run_shards WHERE run_id = ? ORDER BY shard_index`);
+  const updateShard = db.prepare('UPDATE run_shards SET finished_at = ?, summary_json = ? WHERE run_id = ? AND shard_index = ?');
+  const finishShardLeased = db.transaction((runId: string, index: number, finishedAt: string, summaryJson: string, token: string | undefined): number => {
+    assertLeased(runId, token, index);
+    return updateShard.run(finishedAt, summaryJson, runId, index).changes;
   });
   const finishLeased = db.transaction((runId: string, finishedAt: string, summaryJson: string, token: string | undefined): number => {
     assertLeased(runId, token);
@@ -246,36 +264,66 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       if (changes === 0) throw new StoreError(`cannot finish unknown run ${runId}`);
     },
 
-    acquireLease(runId, lease, { staleBefore, replacing }) {
+    startShard(shard) {
       assertWritable();
       try {
-        return acquire.immediate(runId, lease, staleBefore, replacing ?? null);
+        insertShard.run(shard);
+      } catch (error) {
+        if (sqliteCode(error) === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw new StoreError(`cannot start a shard of unknown run ${shard.runId}`, { cause: error });
+        fail(error);
+      }
+    },
+
+    listShards(runId) {
+      try {
+        type Row = Omit<ShardRecord, 'summary'> & { summaryJson: string | null };
+        return (selectShards.all(runId) as Row[]).map(({ summaryJson, ...row }) => ({ ...row, summary: summaryJson === null ? null : JSON.parse(summaryJson) }));
       } catch (error) {
         return fail(error);
       }
     },
 
-    getLease(runId) {
+    finishShard(runId, index, finishedAt, summary, lease) {
+      assertWritable();
+      let changes: number;
       try {
-        return leaseOf(runId) ?? null;
+        changes = finishShardLeased.immediate(runId, index, finishedAt, JSON.stringify(summary ?? null), lease);
+      } catch (error) {
+        return fail(error);
+      }
+      if (changes === 0) throw new StoreError(`cannot finish shard ${index} of run ${runId}: it has not started`);
+    },
+
+    acquireLease(runId, lease, { staleBefore, replacing }, shard) {
+      assertWritable();
+      try {
+        return acquire.immediate(runId, lease, staleBefore, replacing ?? null, shard);
       } catch (error) {
         return fail(error);
       }
     },
 
-    renewLease(runId, token, heartbeatAt) {
-      assertWritable();
+    getLease(runId, shard) {
       try {
-        return touchLease.run(heartbeatAt, runId, token).changes === 1;
+        return leaseOf(runId, shard) ?? null;
       } catch (error) {
         return fail(error);
       }
     },
 
-    releaseLease(runId, token) {
+    renewLease(runId, token, heartbeatAt, shard) {
       assertWritable();
       try {
-        dropLease.run(runId, token);
+        return leasesOf(shard).touch.run({ heartbeatAt, runId, token, shard: shard ?? null }).changes === 1;
+      } catch (error) {
+        return fail(error);
+      }
+    },
+
+    releaseLease(runId, token, shard) {
+      assertWritable();
+      try {
+        leasesOf(shard).drop.run({ runId, token, shard: shard ?? null });
       } catch (error) {
         fail(error);
       }

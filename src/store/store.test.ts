@@ -302,6 +302,64 @@ describe.each([
     });
   });
 
+  describe('the shards of a run', () => {
+    const lease = (token: string, heartbeatAt = '2025-01-01T00:00:10.000Z') => ({ token, pid: 4242, host: 'host-a', heartbeatAt });
+    const staleBefore = '2025-01-01T00:00:00.000Z';
+    const start = (index: number, startedAt = '2025-01-01T00:00:01.000Z') => store.startShard({ runId: 'run-1', index, count: 3, startedAt });
+
+    it('records each shard once, by index, and keeps the first start of a shard started again (a resume)', () => {
+      store.createRun(aRun());
+      expect(store.listShards('run-1')).toEqual([]);
+      start(2);
+      start(1, '2025-01-01T00:00:02.000Z');
+      start(2, '2025-01-01T00:09:00.000Z');
+      expect(store.listShards('run-1')).toEqual([
+        { runId: 'run-1', index: 1, count: 3, startedAt: '2025-01-01T00:00:02.000Z', finishedAt: null, summary: null },
+        { runId: 'run-1', index: 2, count: 3, startedAt: '2025-01-01T00:00:01.000Z', finishedAt: null, summary: null },
+      ]);
+      expect(() => store.startShard({ runId: 'run-9', index: 1, count: 3, startedAt: staleBefore })).toThrow(StoreError);
+    });
+
+    it('leases each shard apart from the others and from the run: one holder per shard, shards of one run at once', () => {
+      store.createRun(aRun());
+      start(1);
+      start(2);
+      expect(store.acquireLease('run-1', lease('a'), { staleBefore }, 1).token).toBe('a');
+      expect(store.acquireLease('run-1', lease('b'), { staleBefore }, 1).token).toBe('a');
+      expect(store.acquireLease('run-1', lease('b'), { staleBefore }, 2).token).toBe('b');
+      expect(store.getLease('run-1')).toBeNull();
+      expect(store.getLease('run-1', 2)?.token).toBe('b');
+      expect(store.renewLease('run-1', 'a', '2025-01-01T00:00:20.000Z', 2)).toBe(false);
+      expect(store.renewLease('run-1', 'a', '2025-01-01T00:00:20.000Z', 1)).toBe(true);
+      store.releaseLease('run-1', 'a', 1);
+      expect(store.getLease('run-1', 1)).toBeNull();
+      expect(store.getLease('run-1', 2)?.token).toBe('b');
+      expect(() => store.acquireLease('run-1', lease('c'), { staleBefore }, 3)).toThrow(/shard 3 of run run-1/);
+    });
+
+    it('writes a shard\'s groups and finishes it only while its token holds the shard\'s lease', () => {
+      store.createRun(aRun());
+      start(1);
+      start(2);
+      store.acquireLease('run-1', lease('a', '2024-12-31T23:59:59.000Z'), { staleBefore }, 1);
+      store.acquireLease('run-1', lease('b'), { staleBefore }, 2);
+      expect(store.appendResults('run-1', [{ key: resultKey('t-1', 0), result: aResult('t-1') }], 'a')).toEqual([null]);
+      expect(store.appendResults('run-1', [{ key: resultKey('t-2', 0), result: aResult('t-2') }], 'b')).toEqual([null]);
+      // Shard 1's silent holder is taken over: its token writes nothing more.
+      store.acquireLease('run-1', lease('c'), { staleBefore }, 1);
+      expect(() => store.appendResults('run-1', [{ key: resultKey('t-3', 0), result: aResult('t-3') }], 'a')).toThrow(LeaseLostError);
+      expect(() => store.finishShard('run-1', 1, '2025-01-01T00:05:00.000Z', { n: 1 }, 'a')).toThrow(LeaseLostError);
+      store.finishShard('run-1', 1, '2025-01-01T00:05:00.000Z', { n: 1 }, 'c');
+      expect([...store.resultKeys('run-1')].sort()).toEqual([resultKey('t-1', 0), resultKey('t-2', 0)]);
+      expect(store.listShards('run-1').map((s) => [s.index, s.finishedAt, s.summary])).toEqual([
+        [1, '2025-01-01T00:05:00.000Z', { n: 1 }],
+        [2, null, null],
+      ]);
+      expect(() => store.finishShard('run-1', 3, '2025-01-01T00:05:00.000Z', {})).toThrow(/shard 3 of run run-1/);
+      expect(store.getRun('run-1')?.finishedAt).toBeNull();
+    });
+  });
+
   it('caches model exchanges by key, replacing an entry stored again under the same key', () => {
     const exchange = {
       key: 'k1',
@@ -395,6 +453,23 @@ describe('SQLite store on a file', () => {
       const b = second.acquireLease('run-1', { token: 'b', pid: 2, host: 'h', heartbeatAt: '2025-01-01T00:00:10.000Z' }, { staleBefore });
       expect([a.token, b.token]).toEqual(['a', 'a']);
       expect(second.getLease('run-1')).toEqual(a);
+    } finally {
+      first.close();
+      second.close();
+    }
+  });
+
+  it('gives a shard\'s lease to the first of two connections, while another shard of the run is leased by the second', () => {
+    const first = createSqliteStore(dbFile());
+    const second = createSqliteStore(dbFile());
+    try {
+      first.createRun(aRun());
+      for (const index of [1, 2]) first.startShard({ runId: 'run-1', index, count: 2, startedAt: '2025-01-01T00:00:01.000Z' });
+      const staleBefore = '2025-01-01T00:00:00.000Z';
+      const held = (token: string) => ({ token, pid: 1, host: 'h', heartbeatAt: '2025-01-01T00:00:10.000Z' });
+      expect(first.acquireLease('run-1', held('a'), { staleBefore }, 1).token).toBe('a');
+      expect(second.acquireLease('run-1', held('b'), { staleBefore }, 1).token).toBe('a');
+      expect(second.acquireLease('run-1', held('b'), { staleBefore }, 2).token).toBe('b');
     } finally {
       first.close();
       second.close();

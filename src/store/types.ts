@@ -77,6 +77,21 @@ export function describeLease(lease: Pick<RunLease, 'pid' | 'host' | 'heartbeatA
   return `pid ${lease.pid} on host ${lease.host} (last heartbeat ${lease.heartbeatAt})`;
 }
 
+/**
+ * One shard of a run that several processes write into (`run --run-id <id> --shard i/n`): which
+ * shard, when it started and finished, and what `finalize` needs of it besides its results.
+ */
+export interface ShardRecord {
+  runId: string;
+  /** 1-based. */
+  index: number;
+  count: number;
+  startedAt: string;
+  finishedAt: string | null;
+  /** As written by finishShard (counts, the settings metrics are computed with, issues, coverage, warnings, model calls); null while running. */
+  summary: unknown;
+}
+
 /** What became of one result of a group: stored, or the error that kept it out (a DuplicateResultError, or one serializing it). */
 export type AppendOutcome = null | Error;
 
@@ -96,8 +111,9 @@ export interface Store {
    * Appends a group of results in one transaction (one commit, however many results): each
    * is stored, or refused on its own (a duplicate key, a result that is not JSON) without
    * failing the others; a failure of the store itself fails the whole group, and nothing of it is kept.
-   * With `lease` (a token), the group is stored only while that token holds the run's lease, checked in
-   * the same transaction; otherwise a LeaseLostError, and nothing of it is kept.
+   * With `lease` (a token), the group is stored only while that token holds the run's lease (or the lease of
+   * one of its shards: a token is issued for one lease), checked in the same transaction; otherwise a
+   * LeaseLostError, and nothing of it is kept.
    */
   appendResults(runId: string, entries: readonly { key: string; result: TraceResult }[], lease?: string): AppendOutcome[];
   /** Whether a result is stored for (runId, key). */
@@ -113,19 +129,26 @@ export interface Store {
   resultsJson(runId: string): IterableIterator<string>;
   /** Marks a run finished; with `lease`, only while that token holds its lease (else a LeaseLostError). */
   finishRun(runId: string, finishedAt: string, summary: unknown, lease?: string): void;
+  /** Records that a shard of the run has started: once; again for the same (runId, index), nothing (a resumed shard keeps its row). */
+  startShard(shard: Pick<ShardRecord, 'runId' | 'index' | 'count' | 'startedAt'>): void;
+  /** The run's shards that have started, by index. */
+  listShards(runId: string): ShardRecord[];
+  /** Marks a shard finished with its summary; with `lease`, only while that token holds the shard's lease (else a LeaseLostError). An unknown shard is a StoreError. */
+  finishShard(runId: string, index: number, finishedAt: string, summary: unknown, lease?: string): void;
   /**
-   * Takes a run's lease for `lease.token`, atomically (two takers racing cannot both win), when
-   * it is free, its heartbeat is older than `staleBefore`, or it is held by the token `replacing`
-   * (a holder the caller found dead). Returns the lease held afterwards: `lease` when it was taken,
-   * the other holder's when not. An unknown run is a StoreError.
+   * Takes a run's lease (with `shard`: the lease of that shard of the run, see startShard) for
+   * `lease.token`, atomically (two takers racing cannot both win), when it is free, its heartbeat
+   * is older than `staleBefore`, or it is held by the token `replacing` (a holder the caller found
+   * dead). Returns the lease held afterwards: `lease` when it was taken, the other holder's when
+   * not. An unknown run (or shard) is a StoreError.
    */
-  acquireLease(runId: string, lease: RunLease, conditions: { staleBefore: string; replacing?: string }): RunLease;
-  /** The run's lease, or null when no one holds it. */
-  getLease(runId: string): RunLease | null;
+  acquireLease(runId: string, lease: RunLease, conditions: { staleBefore: string; replacing?: string }, shard?: number): RunLease;
+  /** The run's (or its shard's) lease, or null when no one holds it. */
+  getLease(runId: string, shard?: number): RunLease | null;
   /** Refreshes the heartbeat of the lease `token` holds; false when the token holds it no longer. */
-  renewLease(runId: string, token: string, heartbeatAt: string): boolean;
+  renewLease(runId: string, token: string, heartbeatAt: string, shard?: number): boolean;
   /** Lets go of the lease, when `token` still holds it. */
-  releaseLease(runId: string, token: string): void;
+  releaseLease(runId: string, token: string, shard?: number): void;
   /** The response cache: a model exchange by its request key. */
   getExchange(key: string): Exchange | undefined;
   /** Stores (or replaces) a model exchange under its request key. */
