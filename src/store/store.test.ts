@@ -2,11 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { DuplicateResultError, LeaseLostError, StoreError } from '../errors.js';
 import { resultKey, type TraceResult } from '../replay/types.js';
 import { createMemoryStore } from './memory.js';
 import { migrations } from './migrations.js';
+import { createPostgresStore } from './postgres.js';
 import { createSqliteStore } from './sqlite.js';
 import { isEvidenceRun, type RunMeta, type Store } from './types.js';
 
@@ -72,17 +74,49 @@ function useTempDir(): () => string {
 
 const tempDir = useTempDir();
 
+/**
+ * The PostgreSQL server of the tests (test/postgres-setup.ts): SHADOWGATE_TEST_PG_URL or a
+ * throwaway cluster. None is a failure that says what to install, never a skip.
+ */
+export function testPgUrl(): string {
+  const url = inject('pgUrl');
+  if (!url) throw new Error(inject('pgMissing'));
+  return url;
+}
+
+let schemas = 0;
+/** A schema of its own for each test, so that tests never see each other's rows; dropped afterwards. */
+function pgSchema(): string {
+  return `sg_test_${process.pid}_${Date.now().toString(36)}_${++schemas}`;
+}
+
+async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: testPgUrl() });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
 describe.each([
   { name: 'sqlite :memory:', open: () => createSqliteStore(':memory:') },
   { name: 'sqlite file', open: () => createSqliteStore(join(tempDir(), 'nested', 'shadowgate.db')) },
   { name: 'memory', open: () => createMemoryStore() },
-])('Store contract: $name', ({ open }) => {
+  { name: 'postgres', open: (schema: string) => createPostgresStore(testPgUrl(), { schema }), drop: dropSchema },
+])('Store contract: $name', ({ open, drop }: { open: (schema: string) => Store; drop?: (schema: string) => Promise<void> }) => {
   let store: Store;
+  let opened: Store | undefined;
+  let schema: string;
   beforeEach(() => {
-    store = open();
+    schema = pgSchema();
+    opened = undefined;
+    store = opened = open(schema);
   });
-  afterEach(() => {
-    store.close();
+  afterEach(async () => {
+    opened?.close();
+    if (drop && opened) await drop(schema);
   });
 
   it('creates a run and reads it back as running', () => {
