@@ -95,7 +95,7 @@ export function secretsInUrl(name: string, url: string | undefined): Secret[] {
   const password = safeDecode(parsed.password);
   const userinfo = parsed.password ? [`${parsed.username}:${parsed.password}`, `${safeDecode(parsed.username)}:${password}`] : [];
   const values = [password, ...userinfo, ...parsed.searchParams.values()];
-  return values.filter(Boolean).map((value) => ({ name, value }));
+  return [...new Set(values)].filter(Boolean).map((value) => ({ name, value }));
 }
 
 /** The values of an OTLP headers list (`key=value,key2=value2`, values URL-encoded), raw and decoded. */

@@ -39,7 +39,7 @@ import { writeWhole } from '../write-whole.js';
 export const EXIT = { ok: 0, gateFailed: 1, usage: 2, internal: 3 } as const;
 
 const dbOption = (io: CliIo) =>
-  new Option('--db <file|url>', 'the store: a SQLite file, or a postgres:// URL (PostgreSQL)').env('SHADOWGATE_DB').default(io.env.SHADOWGATE_DB ?? DEFAULT_DB);
+  new Option('--db <file|url>', 'the store: a SQLite file or a postgres:// URL').env('SHADOWGATE_DB').default(io.env.SHADOWGATE_DB ?? DEFAULT_DB);
 
 /**
  * Builds the command tree. Commands report their exit code through `setExit`;

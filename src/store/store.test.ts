@@ -8,6 +8,7 @@ import { DuplicateResultError, LeaseLostError, StoreError } from '../errors.js';
 import { resultKey, type TraceResult } from '../replay/types.js';
 import { createMemoryStore } from './memory.js';
 import { migrations } from './migrations.js';
+import { pgMigrations } from './pg-migrations.js';
 import { createPostgresStore } from './postgres.js';
 import { createSqliteStore } from './sqlite.js';
 import { isEvidenceRun, type RunMeta, type Store } from './types.js';
@@ -487,5 +488,49 @@ describe('SQLite store on a file', () => {
       other.close();
       store.close();
     }
+  });
+});
+
+describe('PostgreSQL store', () => {
+  const schema = pgSchema();
+  afterEach(() => dropSchema(schema));
+
+  it('records its migrations, numbered as SQLite\'s, keeps its rows across reopen, and applies nothing again', async () => {
+    const first = createPostgresStore(testPgUrl(), { schema });
+    first.createRun(aRun());
+    append(first, 'run-1', aResult('t-1'));
+    first.close();
+    const applied = async () => {
+      const client = new pg.Client({ connectionString: testPgUrl() });
+      await client.connect();
+      try {
+        return (await client.query(`SELECT version, name, applied_at FROM ${schema}.schema_migrations ORDER BY version`)).rows;
+      } finally {
+        await client.end();
+      }
+    };
+    const before = await applied();
+    expect(before.map(({ version, name }) => ({ version, name }))).toEqual(pgMigrations.map(({ version, name }) => ({ version, name })));
+    expect(pgMigrations.map(({ version, name }) => ({ version, name }))).toEqual(migrations.map(({ version, name }) => ({ version, name })));
+    const second = createPostgresStore(testPgUrl(), { schema });
+    try {
+      expect([...second.results('run-1')]).toEqual([aResult('t-1')]);
+    } finally {
+      second.close();
+    }
+    expect(await applied()).toEqual(before);
+  });
+
+  it('fails to open an unreachable server with a StoreError naming it without its password', () => {
+    const password = 'made-up-pass-91f3';
+    let error: unknown;
+    try {
+      createPostgresStore(`postgres://someone:${password}@127.0.0.1:1/nowhere`);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as Error).message).toMatch(/^postgres:\/\/\*\*\*@127\.0\.0\.1:1\/nowhere: /);
+    expect(JSON.stringify({ message: (error as Error).message, hint: (error as StoreError).hint })).not.toContain(password);
   });
 });
