@@ -126,6 +126,18 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE runs ADD COLUMN lease_heartbeat_at TEXT;
     `,
   },
+  {
+    version: 8,
+    name: 'review-claims',
+    // Who is working on a pending item, so that two reviewers of one queue are never handed the same one.
+    sql: `
+      CREATE TABLE review_claims (
+        item_id    INTEGER PRIMARY KEY REFERENCES review_items (id),
+        reviewer   TEXT NOT NULL,
+        claimed_at TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 /**

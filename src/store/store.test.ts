@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -211,6 +212,31 @@ describe.each([
       ],
     });
     expect(() => store.addVerdict({ itemId: 999, verdict: 'accepted', reviewer: 'x', at: 'now' })).toThrow(StoreError);
+  });
+
+  it('hands two reviewers different pending items, hands a claim back to its holder, and lets another take a released or stale one', () => {
+    store.createRun(aRun());
+    const item = (traceId: string) => ({ runId: 'run-1', traceId, trial: 0, workflow: 'w', phase: 'suggest', input: null, steps: [], suggestion: null, reference: null, enqueuedAt: '2026-01-01T00:00:00.000Z' });
+    const [a, b, c] = ['t-1', 't-2', 't-3'].map((t) => store.enqueueReview(item(t)));
+    const at = '2026-01-01T01:00:00.000Z';
+    const staleBefore = '2026-01-01T00:30:00.000Z';
+    const claim = (reviewer: string, after?: number, when = at) => store.claimReview({ reviewer, at: when, staleBefore, after })?.id;
+    expect(claim('ana')).toBe(a);
+    expect(claim('bo')).toBe(b);
+    expect(claim('ana')).toBe(a); // her own claim, handed back
+    expect(claim('ana', a)).toBe(c); // walking forward past a
+    expect(claim('cy')).toBeUndefined(); // all three are held
+    store.releaseReview(a, 'bo'); // not bo's: nothing
+    expect(claim('cy')).toBeUndefined();
+    store.releaseReview(a, 'ana');
+    expect(claim('cy')).toBe(a);
+    store.addVerdict({ itemId: a, verdict: 'accepted', reviewer: 'cy', at });
+    expect(claim('cy')).toBeUndefined(); // a has a verdict; b and c are held
+    // bo's claim on b was made long ago: stale, so another may take it.
+    store.releaseReview(b, 'bo');
+    expect(claim('bo', undefined, '2026-01-01T00:00:00.000Z')).toBe(b);
+    expect(store.claimReview({ reviewer: 'dee', at, staleBefore, runId: 'run-1' })?.traceId).toBe('t-2');
+    expect(store.claimReview({ reviewer: 'eve', at, staleBefore, runId: 'other' })).toBeUndefined();
   });
 
   it('tells whether a result is stored', () => {
@@ -519,6 +545,29 @@ describe('PostgreSQL store', () => {
       second.close();
     }
     expect(await applied()).toEqual(before);
+  });
+
+  it('never hands two reviewers claiming at once, from two processes, the same item', async () => {
+    const setup = createPostgresStore(testPgUrl(), { schema });
+    setup.createRun(aRun());
+    const ids = Array.from({ length: 60 }, (_, i) => setup.enqueueReview({ runId: 'run-1', traceId: `t-${i}`, trial: 0, workflow: 'w', phase: 'suggest', input: null, steps: [], suggestion: null, reference: null, enqueuedAt: '2026-01-01T00:00:00.000Z' }));
+    setup.close();
+    // Each process claims until nothing is left, never giving a verdict: only the claims keep them apart.
+    const script = `
+      const { createPostgresStore } = await import(${JSON.stringify(new URL('../../dist/store/postgres.js', import.meta.url).href)});
+      const store = createPostgresStore(process.argv[1], { schema: process.argv[2] });
+      const got = [];
+      let after = 0;
+      for (let item; (item = store.claimReview({ reviewer: process.argv[3], at: new Date().toISOString(), staleBefore: '2000-01-01T00:00:00.000Z', after })); after = item.id) got.push(item.id);
+      store.close();
+      console.log(JSON.stringify(got));`;
+    const claimer = (reviewer: string) =>
+      new Promise<number[]>((done, fail) => {
+        execFile(process.execPath, ['--input-type=module', '-e', script, testPgUrl(), schema, reviewer], { timeout: 20_000 }, (error, stdout, stderr) => (error ? fail(new Error(`${error.message}\n${stdout}\n${stderr}`)) : done(JSON.parse(stdout) as number[])));
+      });
+    const [ana, bo] = await Promise.all([claimer('ana'), claimer('bo')]);
+    expect(ana.filter((id) => bo.includes(id))).toEqual([]);
+    expect([...ana, ...bo].sort((x, y) => x - y)).toEqual(ids);
   });
 
   it('fails to open an unreachable server with a StoreError naming it without its password', () => {

@@ -55,6 +55,8 @@ export function createSyncWorker(handlerSource: string, data: Record<string, unk
   const { port1: port, port2: workerPort } = new MessageChannel();
   const worker = new Worker(PROTOCOL.replace('%HANDLER%', () => handlerSource), {
     eval: true,
+    // The handler is CommonJS whatever the parent runs with (`--input-type=module` would make it ESM, without `require`).
+    execArgv: [],
     workerData: { ...data, port: workerPort, signal },
     transferList: [workerPort],
   });
