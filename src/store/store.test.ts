@@ -217,7 +217,7 @@ describe.each([
   it('hands two reviewers different pending items, hands a claim back to its holder, and lets another take a released or stale one', () => {
     store.createRun(aRun());
     const item = (traceId: string) => ({ runId: 'run-1', traceId, trial: 0, workflow: 'w', phase: 'suggest', input: null, steps: [], suggestion: null, reference: null, enqueuedAt: '2026-01-01T00:00:00.000Z' });
-    const [a, b, c] = ['t-1', 't-2', 't-3'].map((t) => store.enqueueReview(item(t)));
+    const [a, b, c] = ['t-1', 't-2', 't-3'].map((t) => store.enqueueReview(item(t))) as [number, number, number];
     const at = '2026-01-01T01:00:00.000Z';
     const staleBefore = '2026-01-01T00:30:00.000Z';
     const claim = (reviewer: string, after?: number, when = at) => store.claimReview({ reviewer, at: when, staleBefore, after })?.id;
