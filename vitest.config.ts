@@ -8,6 +8,8 @@ export default defineConfig({
   },
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'examples/**/*.test.ts'],
+    // A PostgreSQL server for the store tests: SHADOWGATE_TEST_PG_URL, or a throwaway cluster.
+    globalSetup: ['./test/postgres-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

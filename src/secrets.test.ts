@@ -42,8 +42,8 @@ describe('the secrets a run holds', () => {
     expect(r.text('sent tok-0123456789')).toBe('sent [redacted:OTEL_EXPORTER_OTLP_HEADERS]');
   });
 
-  it('takes the password and the query values of an endpoint URL', () => {
-    expect(secretsInUrl('--otel-endpoint', 'https://me:hunter2hunter2@otel.example/v1/traces?token=abcd1234efgh').map((s) => s.value)).toEqual(['hunter2hunter2', 'abcd1234efgh']);
+  it('takes the password, the whole userinfo and the query values of an endpoint URL', () => {
+    expect(secretsInUrl('--otel-endpoint', 'https://me:hunter2hunter2@otel.example/v1/traces?token=abcd1234efgh').map((s) => s.value)).toEqual(['hunter2hunter2', 'me:hunter2hunter2', 'abcd1234efgh']);
     expect(secretsInUrl('--otel-endpoint', 'not a url')).toEqual([]);
   });
 });

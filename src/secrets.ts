@@ -80,7 +80,10 @@ export function secretsFromEnv(env: Record<string, string | undefined>, names: I
   return out;
 }
 
-/** The credentials a URL carries: its password and its query values (a token may travel under any name). */
+/**
+ * The credentials a URL carries: its password, its whole userinfo (`user:password`, as it is
+ * written and decoded) and its query values (a token may travel under any name).
+ */
 export function secretsInUrl(name: string, url: string | undefined): Secret[] {
   if (!url) return [];
   let parsed: URL;
@@ -89,8 +92,10 @@ export function secretsInUrl(name: string, url: string | undefined): Secret[] {
   } catch {
     return [];
   }
-  const values = [decodeURIComponent(parsed.password), ...parsed.searchParams.values()];
-  return values.filter(Boolean).map((value) => ({ name, value }));
+  const password = safeDecode(parsed.password);
+  const userinfo = parsed.password ? [`${parsed.username}:${parsed.password}`, `${safeDecode(parsed.username)}:${password}`] : [];
+  const values = [password, ...userinfo, ...parsed.searchParams.values()];
+  return [...new Set(values)].filter(Boolean).map((value) => ({ name, value }));
 }
 
 /** The values of an OTLP headers list (`key=value,key2=value2`, values URL-encoded), raw and decoded. */
@@ -131,6 +136,34 @@ function redactValue(input: unknown, text: (s: string) => string): unknown {
   return input;
 }
 
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * A URL fit to print: its userinfo (user and password) and its query values replaced by `***`.
+ * Text that does not parse as a URL loses everything between `//` and `@` the same way.
+ * @example withoutCredentials('postgres://app:s3cret@db:5432/sg') // 'postgres://***@db:5432/sg'
+ */
+export function withoutCredentials(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url.replace(/\/\/[^/?#]*@/, '//***@');
+  }
+  const hadUserinfo = parsed.username !== '' || parsed.password !== '';
+  parsed.username = '';
+  parsed.password = '';
+  for (const key of [...new Set(parsed.searchParams.keys())]) parsed.searchParams.set(key, '***');
+  const text = parsed.toString();
+  return hadUserinfo ? text.replace('//', '//***@') : text;
 }

@@ -8,7 +8,7 @@ import { loadSuite } from '../suite/load.js';
 import { driftOverRuns, driftOverTraces, loadDriftConfig, type DriftOptions } from '../run/drift.js';
 import type { CliIo } from './io.js';
 import { assertWritableFile, positiveInt } from './options.js';
-import { openExistingStore } from './store.js';
+import { describeDb, openStore } from '../store/open.js';
 
 interface DriftFlags {
   workflow?: string;
@@ -67,9 +67,9 @@ export function registerDriftCommand(program: Command, io: CliIo, setExit: (code
       let report;
       if (traces.length > 0) report = await driftOverTraces(traces, options);
       else {
-        const store = openExistingStore(resolve(io.cwd, opts.db));
+        const store = openStore(opts.db, io.cwd, { existing: true });
         try {
-          report = driftOverRuns(store, opts.db, options);
+          report = driftOverRuns(store, describeDb(opts.db), options);
         } finally {
           store.close();
         }

@@ -8,7 +8,7 @@ import { assessSuitePhase, PHASE_SCHEMA_ID } from '../run/phase.js';
 import { loadSuite } from '../suite/load.js';
 import type { CliIo } from './io.js';
 import { assertWritableFile } from './options.js';
-import { openExistingStore } from './store.js';
+import { describeDb, openStore } from '../store/open.js';
 
 /** Suite files in `suites/` under the working folder, for `shadowgate phase` without a suite. */
 function defaultSuites(cwd: string): string[] {
@@ -35,11 +35,11 @@ export function registerPhaseCommand(program: Command, io: CliIo, setExit: (code
       const files = suiteFile ? [suiteFile] : defaultSuites(io.cwd);
       const suites = [];
       for (const file of files) suites.push(await loadSuite(resolve(io.cwd, file)));
-      const store = openExistingStore(resolve(io.cwd, opts.db));
+      const store = openStore(opts.db, io.cwd, { existing: true });
       try {
         const reports = suites.map((suite) => ({ ...assessSuitePhase(suite, store), file: relative(io.cwd, suite.file) || suite.file }));
         io.stdout.write(reports.map(renderPhaseReport).join('\n'));
-        if (out) writeWhole(out, `${JSON.stringify({ schema: PHASE_SCHEMA_ID, db: opts.db, suites: reports }, null, 2)}\n`);
+        if (out) writeWhole(out, `${JSON.stringify({ schema: PHASE_SCHEMA_ID, db: describeDb(opts.db), suites: reports }, null, 2)}\n`);
       } finally {
         store.close();
       }

@@ -7,7 +7,7 @@ import { planSuite } from '../run/plan.js';
 import { loadSuite } from '../suite/load.js';
 import type { CliIo } from './io.js';
 import { assertWritableFile } from './options.js';
-import { openExistingStore } from './store.js';
+import { openStore } from '../store/open.js';
 
 /**
  * `shadowgate plan <suite>`: how many traces the suite's gate needs to detect a drop of 2, 5
@@ -26,7 +26,7 @@ export function registerPlanCommand(program: Command, io: CliIo, setExit: (code:
       const out = opts.json && resolve(io.cwd, opts.json);
       if (out) assertWritableFile(out);
       const suite = await loadSuite(resolve(io.cwd, suiteFile));
-      const store = openExistingStore(resolve(io.cwd, opts.db));
+      const store = openStore(opts.db, io.cwd, { existing: true });
       try {
         const baseline = opts.baseline ? loadBaseline(opts.baseline, store, io.cwd, suite.name) : undefined;
         const plan = await planSuite(suite, store, baseline);

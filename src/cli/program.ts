@@ -19,7 +19,6 @@ import type { Redactor } from '../secrets.js';
 import { gatesAnything, NOTHING_TO_GATE, type GateResult } from '../gate/gate.js';
 import { validatePaths } from '../run/validate.js';
 import { loadSuite, type ResolvedSuite } from '../suite/load.js';
-import { createSqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
 import type { TraceResult } from '../replay/types.js';
 import { terminalIo, type CliIo } from './io.js';
@@ -35,17 +34,15 @@ import { registerPromptCommands } from './prompt.js';
 import { registerDriftCommand } from './drift.js';
 import { assertWritableFile, positiveInt } from './options.js';
 import { assertJunitHasAPlace, junitOption, writeJunitFile, type JunitFlag } from './junit.js';
-import { openExistingStore } from './store.js';
+import { DEFAULT_DB, describeDb, openStore } from '../store/open.js';
 import { redactError, redactingIo } from './redact-io.js';
 import { runRedactor } from '../run/run-secrets.js';
 import { writeWhole } from '../write-whole.js';
 
 export const EXIT = { ok: 0, gateFailed: 1, usage: 2, internal: 3 } as const;
 
-const DEFAULT_DB = '.shadowgate/shadowgate.db';
-
 const dbOption = (io: CliIo) =>
-  new Option('--db <file>', 'SQLite store').env('SHADOWGATE_DB').default(io.env.SHADOWGATE_DB ?? DEFAULT_DB);
+  new Option('--db <file|url>', 'the store: a SQLite file or a postgres:// URL').env('SHADOWGATE_DB').default(io.env.SHADOWGATE_DB ?? DEFAULT_DB);
 
 /**
  * Builds the command tree. Commands report their exit code through `setExit`;
@@ -135,7 +132,7 @@ export function createProgram(raw: CliIo, setExit: (code: number) => void): Comm
     .action((runId: string, opts: { json?: string; report?: string; junit?: JunitFlag; db: string } & InconclusiveFlags) => {
       assertJunitHasAPlace(opts);
       if (opts.json) assertWritableFile(resolve(io.cwd, opts.json));
-      const store = openExistingStore(resolve(io.cwd, opts.db));
+      const store = openStore(opts.db, io.cwd, { existing: true });
       try {
         const leaseTimeout = leaseTimeoutMs(io.env);
         setExit(writeFinalized(io, finalizeRun(store, runId, new Date(), leaseTimeout !== undefined ? { timeoutMs: leaseTimeout } : {}), opts, secrets));
@@ -163,8 +160,8 @@ export function createProgram(raw: CliIo, setExit: (code: number) => void): Comm
       if (opts.json) assertWritableFile(resolve(io.cwd, opts.json));
       if (opts.markdown) assertWritableFile(resolve(io.cwd, opts.markdown));
       const suite = await loadSuite(resolve(io.cwd, suiteFile));
-      const redactor = runRedactor(io.env, [suite]);
-      const store = createSqliteStore(resolve(io.cwd, opts.db));
+      const redactor = runRedactor(io.env, [suite], undefined, opts.db);
+      const store = openStore(opts.db, io.cwd);
       try {
         const comparison = await compareCandidates(suite, specs, {
           store,
@@ -218,10 +215,10 @@ export function createProgram(raw: CliIo, setExit: (code: number) => void): Comm
     .argument('[traceId]', 'the trace to show step by step')
     .addOption(dbOption(io))
     .action((runId: string, traceId: string | undefined, opts: { db: string }) => {
-      const store = openExistingStore(resolve(io.cwd, opts.db));
+      const store = openStore(opts.db, io.cwd, { existing: true });
       try {
         const run = store.getRun(runId);
-        if (!run) throw new NotFoundError(`no run ${runId} in ${opts.db}`, 'list runs with `shadowgate runs`');
+        if (!run) throw new NotFoundError(`no run ${runId} in ${describeDb(opts.db)}`, 'list runs with `shadowgate runs`');
         if (traceId) {
           const results = store.resultsOfTrace(runId, traceId);
           if (results.length === 0) throw new NotFoundError(`run ${runId} has no trace ${traceId}`, `\`shadowgate show ${runId}\` lists its traces worth a look`);
@@ -244,7 +241,7 @@ export function createProgram(raw: CliIo, setExit: (code: number) => void): Comm
     .option('--reviewer <name>', 'who is reviewing', io.env.USER ?? 'reviewer')
     .addOption(dbOption(io))
     .action(async (opts: { run?: string; reviewer: string; db: string }) => {
-      const store = createSqliteStore(resolve(io.cwd, opts.db));
+      const store = openStore(opts.db, io.cwd);
       try {
         await reviewInTerminal(io, store, { runId: opts.run, reviewer: opts.reviewer, now: () => new Date() });
       } finally {
@@ -261,7 +258,7 @@ export function createProgram(raw: CliIo, setExit: (code: number) => void): Comm
     .addOption(dbOption(io))
     .action((opts: { out?: string; asTraces?: boolean | string; run?: string; db: string }) => {
       const out = exportTarget(opts);
-      const store = openExistingStore(resolve(io.cwd, opts.db));
+      const store = openStore(opts.db, io.cwd, { existing: true });
       try {
         const lines = opts.asTraces ? reviewsAsTraces(store, opts.run) : exportReviews(store, opts.run);
         const file = resolve(io.cwd, out);
@@ -281,7 +278,7 @@ export function createProgram(raw: CliIo, setExit: (code: number) => void): Comm
     .action((file: string, opts: { db: string }) => {
       const path = resolve(io.cwd, file);
       if (!existsSync(path)) throw new NotFoundError(`no file ${file}`);
-      const store = createSqliteStore(resolve(io.cwd, opts.db));
+      const store = openStore(opts.db, io.cwd);
       try {
         io.stdout.write(`${importVerdicts(store, file, readFileSync(path, 'utf8'), () => new Date())} verdict(s) imported\n`);
       } finally {
@@ -306,7 +303,7 @@ export function createProgram(raw: CliIo, setExit: (code: number) => void): Comm
     .option('--limit <n>', 'how many', positiveInt, 20)
     .addOption(dbOption(io))
     .action((opts: { suite?: string; limit: number; db: string }) => {
-      const store = openExistingStore(resolve(io.cwd, opts.db));
+      const store = openStore(opts.db, io.cwd, { existing: true });
       try {
         for (const run of store.listRuns({ suite: opts.suite, limit: opts.limit })) {
           const summary = run.summary as { gate?: { verdict?: string }; counts?: { total?: number } } | null;
@@ -444,11 +441,11 @@ async function runCommand(outside: CliIo, suiteFiles: string[], opts: RunFlags, 
     throw new UsageError(`${ungated.join(', ')}: ${NOTHING_TO_GATE}`, 'for example `gate: { agreement: { min: 0.9 } }`; a check with dryRun: true does not decide the verdict; `shadowgate run` measures without a gate');
   }
   // One Redactor for the run: every value of every key it holds, removed from whatever it writes and prints.
-  const redactor = runRedactor(io.env, suites, opts.otelEndpoint);
+  const redactor = runRedactor(io.env, suites, opts.otelEndpoint, opts.db);
   io = redactingIo(outside, redactor);
   const leaseTimeout = leaseTimeoutMs(io.env);
   const otel = createOtelExport(io, opts, redactor);
-  const store: Store = createSqliteStore(resolve(io.cwd, opts.db));
+  const store: Store = openStore(opts.db, io.cwd);
   let exit: number = EXIT.ok;
   try {
     for (const suite of suites) {
@@ -555,10 +552,21 @@ function leaseTimeoutMs(env: CliIo['env']): number | undefined {
   return ms;
 }
 
+/** The value of the last `--db` in argv (`--db x` or `--db=x`), as commander will read it. */
+function dbArgument(argv: readonly string[]): string | undefined {
+  let value: string | undefined;
+  argv.forEach((arg, i) => {
+    if (arg === '--db') value = argv[i + 1];
+    else if (arg.startsWith('--db=')) value = arg.slice('--db='.length);
+  });
+  return value;
+}
+
 /** Runs the CLI on `argv` (user arguments only) and returns the exit code; never exits the process. */
 export async function runCli(argv: readonly string[], outside: CliIo): Promise<number> {
   let code: number = EXIT.ok;
-  const secrets = runRedactor(outside.env, []);
+  // A database URL's credentials are secrets from the start, before any option is parsed.
+  const secrets = runRedactor(outside.env, [], undefined, dbArgument(argv));
   const io = terminalIo(redactingIo(outside, secrets));
   const program = createProgram(io, (c) => (code = c));
   try {

@@ -9,9 +9,9 @@ import { renderPromptDiffHtml } from '../report/prompt-diff-html.js';
 import { writeReportFolder } from '../report/write.js';
 import { gitInfo } from '../run/git.js';
 import { diffPromptVersions } from '../run/prompt-diff.js';
-import { createSqliteStore } from '../store/sqlite.js';
 import type { CliIo } from './io.js';
 import { assertWritableFile, positiveInt } from './options.js';
+import { openStore } from '../store/open.js';
 import { createProgressReporter } from './progress.js';
 
 interface DiffFlags {
@@ -79,7 +79,7 @@ export function registerPromptCommands(program: Command, io: CliIo, setExit: (co
       const json = opts.json ? writable(resolve(io.cwd, opts.json)) : undefined;
       const report = opts.report ? resolve(io.cwd, opts.report) : undefined;
       if (report) writable(join(report, 'prompt-diff.md'));
-      const store = opts.suite ? createSqliteStore(resolve(io.cwd, opts.db)) : undefined;
+      const store = opts.suite ? openStore(opts.db, io.cwd) : undefined;
       let progress: ReturnType<typeof createProgressReporter> | undefined;
       try {
         const diff = await diffPromptVersions(name, a, b, {

@@ -25,35 +25,49 @@ export async function reviewInTerminal(io: CliIo, store: Store, options: { runId
     const next = await lines.next();
     return next.done ? undefined : next.value.trim();
   };
-  const items = store.reviewItems({ pending: true, runId: options.runId });
-  if (items.length === 0) {
+  // Items are claimed one at a time, so that reviewers working the same queue at once never get the same one.
+  const total = store.reviewItems({ pending: true, runId: options.runId }).length;
+  const claim = (after: number) => {
+    const now = options.now();
+    return store.claimReview({ reviewer: options.reviewer, at: now.toISOString(), staleBefore: new Date(now.getTime() - REVIEW_CLAIM_MS).toISOString(), runId: options.runId, after });
+  };
+  let item = total === 0 ? undefined : claim(0);
+  if (!item) {
     io.stdout.write('nothing to review\n');
     return 0;
   }
   let given = 0;
-  for (const [i, item] of items.entries()) {
+  for (let i = 0; item; i++) {
     io.stdout.write(
-      `\n── ${i + 1}/${items.length} · ${forTerminal(item.traceId)} · run ${forTerminal(item.runId)} (${item.phase}) ──\n` +
+      `\n── ${i + 1}/${total} · ${forTerminal(item.traceId)} · run ${forTerminal(item.runId)} (${item.phase}) ──\n` +
         `input:\n${pretty(item.input)}\n\nsuggestion:\n${pretty(item.suggestion)}\n\nreference:\n${pretty(item.reference)}\n\n`,
     );
     for (;;) {
       const answer = await ask('[a]ccept, [e]dit, [r]eject, [s]kip, [q]uit? ');
       if (answer === undefined || answer === 'q') {
+        store.releaseReview(item.id, options.reviewer);
         io.stdout.write(`\n${given} verdict(s) given\n`);
         return given;
       }
       const verdict = await verdictFor(answer, item, ask, io);
-      if (verdict === 'skip') break;
+      if (verdict === 'skip') {
+        store.releaseReview(item.id, options.reviewer);
+        break;
+      }
       if (!verdict) continue;
       store.addVerdict({ itemId: item.id, reviewer: options.reviewer, at: options.now().toISOString(), ...verdict });
       given++;
       io.stdout.write(`${verdict.verdict}\n`);
       break;
     }
+    item = claim(item.id);
   }
   io.stdout.write(`\n${given} verdict(s) given\n`);
   return given;
 }
+
+/** How long a reviewer's claim on an item holds without a verdict: after that, another reviewer may take it. */
+export const REVIEW_CLAIM_MS = 30 * 60 * 1000;
 
 type Verdict = Pick<ReviewVerdictRecord, 'verdict' | 'final' | 'reason'>;
 

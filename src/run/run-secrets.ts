@@ -16,8 +16,14 @@ export function secretEnvNames(suites: readonly Pick<ResolvedSuite, 'candidate'>
 
 /**
  * The run-wide Redactor: built once from the values of `secretEnvNames` in `env` and the
- * credentials of an OTLP endpoint URL, and applied wherever the run writes.
+ * credentials of an OTLP endpoint URL and of a database URL (`--db`, else SHADOWGATE_DB), and
+ * applied wherever the run writes.
  */
-export function runRedactor(env: Record<string, string | undefined>, suites: readonly Pick<ResolvedSuite, 'candidate'>[], otelEndpoint?: string): Redactor {
-  return createRedactor([...secretsFromEnv(env, secretEnvNames(suites)), ...secretsInUrl('--otel-endpoint', otelEndpoint)]);
+export function runRedactor(env: Record<string, string | undefined>, suites: readonly Pick<ResolvedSuite, 'candidate'>[], otelEndpoint?: string, db?: string): Redactor {
+  return createRedactor([
+    ...secretsFromEnv(env, secretEnvNames(suites)),
+    ...secretsInUrl('--otel-endpoint', otelEndpoint),
+    ...secretsInUrl('SHADOWGATE_DB', env.SHADOWGATE_DB),
+    ...secretsInUrl('--db', db),
+  ]);
 }

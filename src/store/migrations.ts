@@ -147,6 +147,18 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    name: 'review-claims',
+    // Who is working on a pending item, so that two reviewers of one queue are never handed the same one.
+    sql: `
+      CREATE TABLE review_claims (
+        item_id    INTEGER PRIMARY KEY REFERENCES review_items (id),
+        reviewer   TEXT NOT NULL,
+        claimed_at TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 /**

@@ -1,12 +1,16 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { DuplicateResultError, LeaseLostError, StoreError } from '../errors.js';
 import { resultKey, type TraceResult } from '../replay/types.js';
 import { createMemoryStore } from './memory.js';
 import { migrations } from './migrations.js';
+import { pgMigrations } from './pg-migrations.js';
+import { createPostgresStore } from './postgres.js';
 import { createSqliteStore } from './sqlite.js';
 import { isEvidenceRun, type RunMeta, type Store } from './types.js';
 
@@ -72,17 +76,49 @@ function useTempDir(): () => string {
 
 const tempDir = useTempDir();
 
+/**
+ * The PostgreSQL server of the tests (test/postgres-setup.ts): SHADOWGATE_TEST_PG_URL or a
+ * throwaway cluster. None is a failure that says what to install, never a skip.
+ */
+export function testPgUrl(): string {
+  const url = inject('pgUrl');
+  if (!url) throw new Error(inject('pgMissing'));
+  return url;
+}
+
+let schemas = 0;
+/** A schema of its own for each test, so that tests never see each other's rows; dropped afterwards. */
+function pgSchema(): string {
+  return `sg_test_${process.pid}_${Date.now().toString(36)}_${++schemas}`;
+}
+
+async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: testPgUrl() });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
 describe.each([
   { name: 'sqlite :memory:', open: () => createSqliteStore(':memory:') },
   { name: 'sqlite file', open: () => createSqliteStore(join(tempDir(), 'nested', 'shadowgate.db')) },
   { name: 'memory', open: () => createMemoryStore() },
-])('Store contract: $name', ({ open }) => {
+  { name: 'postgres', open: (schema: string) => createPostgresStore(testPgUrl(), { schema }), drop: dropSchema },
+])('Store contract: $name', ({ open, drop }: { open: (schema: string) => Store; drop?: (schema: string) => Promise<void> }) => {
   let store: Store;
+  let opened: Store | undefined;
+  let schema: string;
   beforeEach(() => {
-    store = open();
+    schema = pgSchema();
+    opened = undefined;
+    store = opened = open(schema);
   });
-  afterEach(() => {
-    store.close();
+  afterEach(async () => {
+    opened?.close();
+    if (drop && opened) await drop(schema);
   });
 
   it('creates a run and reads it back as running', () => {
@@ -176,6 +212,31 @@ describe.each([
       ],
     });
     expect(() => store.addVerdict({ itemId: 999, verdict: 'accepted', reviewer: 'x', at: 'now' })).toThrow(StoreError);
+  });
+
+  it('hands two reviewers different pending items, hands a claim back to its holder, and lets another take a released or stale one', () => {
+    store.createRun(aRun());
+    const item = (traceId: string) => ({ runId: 'run-1', traceId, trial: 0, workflow: 'w', phase: 'suggest', input: null, steps: [], suggestion: null, reference: null, enqueuedAt: '2026-01-01T00:00:00.000Z' });
+    const [a, b, c] = ['t-1', 't-2', 't-3'].map((t) => store.enqueueReview(item(t))) as [number, number, number];
+    const at = '2026-01-01T01:00:00.000Z';
+    const staleBefore = '2026-01-01T00:30:00.000Z';
+    const claim = (reviewer: string, after?: number, when = at) => store.claimReview({ reviewer, at: when, staleBefore, after })?.id;
+    expect(claim('ana')).toBe(a);
+    expect(claim('bo')).toBe(b);
+    expect(claim('ana')).toBe(a); // her own claim, handed back
+    expect(claim('ana', a)).toBe(c); // walking forward past a
+    expect(claim('cy')).toBeUndefined(); // all three are held
+    store.releaseReview(a, 'bo'); // not bo's: nothing
+    expect(claim('cy')).toBeUndefined();
+    store.releaseReview(a, 'ana');
+    expect(claim('cy')).toBe(a);
+    store.addVerdict({ itemId: a, verdict: 'accepted', reviewer: 'cy', at });
+    expect(claim('cy')).toBeUndefined(); // a has a verdict; b and c are held
+    // bo's claim on b was made long ago: stale, so another may take it.
+    store.releaseReview(b, 'bo');
+    expect(claim('bo', undefined, '2026-01-01T00:00:00.000Z')).toBe(b);
+    expect(store.claimReview({ reviewer: 'dee', at, staleBefore, runId: 'run-1' })?.traceId).toBe('t-2');
+    expect(store.claimReview({ reviewer: 'eve', at, staleBefore, runId: 'other' })).toBeUndefined();
   });
 
   it('tells whether a result is stored', () => {
@@ -528,5 +589,72 @@ describe('SQLite store on a file', () => {
       other.close();
       store.close();
     }
+  });
+});
+
+describe('PostgreSQL store', () => {
+  const schema = pgSchema();
+  afterEach(() => dropSchema(schema));
+
+  it('records its migrations, numbered as SQLite\'s, keeps its rows across reopen, and applies nothing again', async () => {
+    const first = createPostgresStore(testPgUrl(), { schema });
+    first.createRun(aRun());
+    append(first, 'run-1', aResult('t-1'));
+    first.close();
+    const applied = async () => {
+      const client = new pg.Client({ connectionString: testPgUrl() });
+      await client.connect();
+      try {
+        return (await client.query(`SELECT version, name, applied_at FROM ${schema}.schema_migrations ORDER BY version`)).rows;
+      } finally {
+        await client.end();
+      }
+    };
+    const before = await applied();
+    expect(before.map(({ version, name }) => ({ version, name }))).toEqual(pgMigrations.map(({ version, name }) => ({ version, name })));
+    expect(pgMigrations.map(({ version, name }) => ({ version, name }))).toEqual(migrations.map(({ version, name }) => ({ version, name })));
+    const second = createPostgresStore(testPgUrl(), { schema });
+    try {
+      expect([...second.results('run-1')]).toEqual([aResult('t-1')]);
+    } finally {
+      second.close();
+    }
+    expect(await applied()).toEqual(before);
+  });
+
+  it('never hands two reviewers claiming at once, from two processes, the same item', async () => {
+    const setup = createPostgresStore(testPgUrl(), { schema });
+    setup.createRun(aRun());
+    const ids = Array.from({ length: 60 }, (_, i) => setup.enqueueReview({ runId: 'run-1', traceId: `t-${i}`, trial: 0, workflow: 'w', phase: 'suggest', input: null, steps: [], suggestion: null, reference: null, enqueuedAt: '2026-01-01T00:00:00.000Z' }));
+    setup.close();
+    // Each process claims until nothing is left, never giving a verdict: only the claims keep them apart.
+    const script = `
+      const { createPostgresStore } = await import(${JSON.stringify(new URL('../../dist/store/postgres.js', import.meta.url).href)});
+      const store = createPostgresStore(process.argv[1], { schema: process.argv[2] });
+      const got = [];
+      let after = 0;
+      for (let item; (item = store.claimReview({ reviewer: process.argv[3], at: new Date().toISOString(), staleBefore: '2000-01-01T00:00:00.000Z', after })); after = item.id) got.push(item.id);
+      store.close();
+      console.log(JSON.stringify(got));`;
+    const claimer = (reviewer: string) =>
+      new Promise<number[]>((done, fail) => {
+        execFile(process.execPath, ['--input-type=module', '-e', script, testPgUrl(), schema, reviewer], { timeout: 20_000 }, (error, stdout, stderr) => (error ? fail(new Error(`${error.message}\n${stdout}\n${stderr}`)) : done(JSON.parse(stdout) as number[])));
+      });
+    const [ana, bo] = await Promise.all([claimer('ana'), claimer('bo')]);
+    expect(ana.filter((id) => bo.includes(id))).toEqual([]);
+    expect([...ana, ...bo].sort((x, y) => x - y)).toEqual(ids);
+  });
+
+  it('fails to open an unreachable server with a StoreError naming it without its password', () => {
+    const password = 'made-up-pass-91f3';
+    let error: unknown;
+    try {
+      createPostgresStore(`postgres://someone:${password}@127.0.0.1:1/nowhere`);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as Error).message).toMatch(/^postgres:\/\/\*\*\*@127\.0\.0\.1:1\/nowhere: /);
+    expect(JSON.stringify({ message: (error as Error).message, hint: (error as StoreError).hint })).not.toContain(password);
   });
 });

@@ -37,6 +37,16 @@ export interface ReviewItem {
   enqueuedAt: string;
 }
 
+/** What `claimReview` needs: who claims, when (ISO 8601), before when a claim has gone stale, and where to look. */
+export interface ReviewClaimOptions {
+  reviewer: string;
+  at: string;
+  staleBefore: string;
+  runId?: string;
+  /** Only items with a greater id (the reviewer walks the queue forward, past what they skipped). */
+  after?: number;
+}
+
 /** A person's verdict on an item. Verdicts are appended, never changed: the latest one counts. */
 export interface ReviewVerdictRecord {
   itemId: number;
@@ -159,5 +169,14 @@ export interface Store {
   reviewItems(options?: { pending?: boolean; runId?: string }): (ReviewItem & { verdicts: ReviewVerdictRecord[] })[];
   /** Appends a verdict; an unknown item is a StoreError. */
   addVerdict(verdict: ReviewVerdictRecord): void;
+  /**
+   * Hands `reviewer` the oldest pending item (no verdict yet) after id `after` that no other
+   * reviewer holds, and records the claim, atomically: two reviewers claiming at once never get
+   * the same item. A claim older than `staleBefore` (a reviewer who left) no longer holds; the
+   * reviewer's own claims are handed back to them. Undefined when nothing is left.
+   */
+  claimReview(options: ReviewClaimOptions): (ReviewItem & { verdicts: ReviewVerdictRecord[] }) | undefined;
+  /** Lets go of `reviewer`'s claim on an item (skipped, or the session ended), so another reviewer may take it. */
+  releaseReview(itemId: number, reviewer: string): void;
   close(): void;
 }

@@ -3,7 +3,7 @@ import { NotFoundError } from '../errors.js';
 import type { TraceResult } from '../replay/types.js';
 import { runSuite as runResolvedSuite, type RunOutcome } from '../run/run-suite.js';
 import { createMemoryStore } from '../store/memory.js';
-import { createSqliteStore } from '../store/sqlite.js';
+import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { loadSuite, withCandidate } from '../suite/load.js';
 import type { Trace } from '../trace/schema.js';
@@ -51,7 +51,7 @@ export async function runSuite(suiteFile: string, options: RunSuiteOptions = {})
   let suite = await loadSuite(resolve(cwd, suiteFile));
   if (options.candidate) suite = await withCandidate(suite, options.candidate, options.candidate, cwd);
   const db = options.db ?? ':memory:';
-  const store: Store = db === ':memory:' ? createMemoryStore() : createSqliteStore(resolve(cwd, db));
+  const store: Store = db === ':memory:' ? createMemoryStore() : openStore(db, cwd);
   try {
     const outcome = await runResolvedSuite(suite, {
       store,
