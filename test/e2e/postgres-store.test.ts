@@ -2,7 +2,20 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { cli, cliWithEnv, copyExample } from './helpers.js';
+import { spawn } from 'node:child_process';
+// @ts-expect-error a plain ESM script shared with the fixture's README instructions
+import { digest } from '../fixtures/pool/digest.mjs';
+import { cli, cliWithEnv, copyExample, ROOT } from './helpers.js';
+
+/** The CLI as a process of its own (a shard on a machine of its own). */
+function spawnCli(cwd: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/shadowgate.js'), ...args], { cwd, env: { ...process.env, CI: 'true' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.once('close', (status) => resolve({ status, stdout, stderr })));
+}
 
 /** The tests' PostgreSQL server (test/postgres-setup.ts); none is a failure that says what to install. */
 function serverUrl(): URL {
@@ -86,6 +99,28 @@ describe('--db postgres://…', () => {
     expect(stored[0]).toContain(fromPg.runId);
     for (const text of stored) expect(text).not.toContain(PASSWORD);
   });
+
+  it('takes shards from separate processes into one run (--run-id), finalized from the store with the unsharded run\'s figures and results', async () => {
+    // As on n machines: each shard its own process, all writing into one stored run at once.
+    const shards = await Promise.all(
+      [1, 2, 3].map((i) => spawnCli(dir, ['run', 'suites/refund-triage.yaml', '--db', dbUrl(), '--run-id', 'pg-shards', '--shard', `${i}/3`])),
+    );
+    for (const shard of shards) {
+      expect(shard.stderr).not.toMatch(/error|hint:/);
+      expect([0, 1]).toContain(shard.status);
+    }
+    const finalized = await cli(dir, 'finalize', 'pg-shards', '--db', dbUrl(), '--json', 'out/pg-finalized.json');
+    const whole = await cli(dir, 'run', 'suites/refund-triage.yaml', '--db', 'db/whole.db', '--json', 'out/whole.json');
+    expect(finalized.code, finalized.stderr).toBe(whole.code);
+    const [all, unsharded] = ['out/pg-finalized.json', 'out/whole.json'].map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')));
+    expect(all.runId).toBe('pg-shards');
+    expect(all.results).toHaveLength(480);
+    expect({ ...all.metrics, latency: undefined }).toEqual({ ...unsharded.metrics, latency: undefined });
+    expect(all.counts).toEqual(unsharded.counts);
+    expect(all.gate.verdict).toBe(unsharded.gate.verdict);
+    expect(digest(all)).toEqual(digest(unsharded));
+    for (const text of [...shards.flatMap((r) => [r.stdout, r.stderr]), finalized.stdout, finalized.stderr]) expect(text).not.toContain(PASSWORD);
+  }, 180_000);
 
   it('reports an unreachable server as a store error (exit 2) naming it without its credentials', async () => {
     const { code, stdout, stderr } = await cli(dir, 'runs', '--db', `postgres://someone:${PASSWORD}@127.0.0.1:1/nowhere`);
