@@ -14,6 +14,7 @@
 //                        the table says so. Default: 1, then the machine's available cores.
 //   --commit-every <n>   results committed per transaction (default: the run's own, 500 or 100 ms)
 //   --concurrency <n>    traces in flight (default 8)
+//   --store postgres     the PostgreSQL store at SHADOWGATE_BENCH_PG_URL (a schema of its own) instead of a SQLite file
 //
 // Each size runs in its own process so that its peak RSS is its own. CPU s is the harness
 // process's own CPU time (user + system): on a busy machine it varies far less than the wall
@@ -53,7 +54,7 @@ if (args[0] === '--child') {
   for (const kind of kinds) {
     for (const n of sizes) {
       for (const w of workers) {
-        const setting = { n, kind, workers: pool ? w : undefined, commitEvery, concurrency };
+        const setting = { n, kind, workers: pool ? w : undefined, commitEvery, concurrency, store: flag('--store') ?? 'sqlite' };
         const out = spawnSync(process.execPath, [script, '--child', JSON.stringify(setting)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
         if (out.status !== 0) throw new Error(`bench child failed for ${JSON.stringify(setting)}`);
         const r = JSON.parse(out.stdout.trim().split('\n').at(-1));
@@ -73,7 +74,7 @@ function hasWorkers() {
   return existsSync(program) && readFileSync(program, 'utf8').includes("'--workers");
 }
 
-async function child({ n, kind, workers, commitEvery, concurrency = 8 }) {
+async function child({ n, kind, workers, commitEvery, concurrency = 8, store: storeKind = 'sqlite' }) {
   const pool = watchPool();
   const { loadSuite, runSuite, createSqliteStore, writeRunJson } = await import(pathToFileURL(join(DIST, 'index.js')).href);
   const dir = mkdtempSync(join(tmpdir(), 'sg-bench-'));
@@ -81,7 +82,7 @@ async function child({ n, kind, workers, commitEvery, concurrency = 8 }) {
     if (kind === 'bundled') await bundledSuite(dir, n);
     else await syntheticSuite(dir, n);
     const suite = await loadSuite(join(dir, 'suite.yaml'));
-    const store = createSqliteStore(join(dir, 'bench.db'));
+    const store = storeKind === 'postgres' ? await postgresStore(n) : createSqliteStore(join(dir, 'bench.db'));
     const started = performance.now();
     const cpu = process.cpuUsage();
     const outcome = await runSuite(suite, {
@@ -229,4 +230,12 @@ async function writeLines(file, n, make) {
   for (let i = 0; i < n; i++) if (!out.write(`${JSON.stringify(make(i))}\n`)) await once(out, 'drain');
   out.end();
   await once(out, 'finish');
+}
+
+/** A PostgreSQL store in a fresh schema of the server at SHADOWGATE_BENCH_PG_URL. */
+async function postgresStore(n) {
+  const url = process.env.SHADOWGATE_BENCH_PG_URL;
+  if (!url) throw new Error('--store postgres needs SHADOWGATE_BENCH_PG_URL, the URL of a PostgreSQL server to write to');
+  const { createPostgresStore } = await import(pathToFileURL(join(DIST, 'store/postgres.js')).href);
+  return createPostgresStore(url, { schema: `sg_bench_replay_${process.pid}_${n}` });
 }

@@ -45,6 +45,9 @@ const HANDLER = `
 /** The key of the advisory lock that serializes migrations between processes opening the same database. */
 const MIGRATION_LOCK = 1_701_736_245;
 
+/** Results one INSERT takes at most (6 parameters each, under PostgreSQL's 65,535). */
+const INSERT_ROWS = 5000;
+
 /** Rows a results() page reads at a time. */
 const PAGE = 1000;
 
@@ -141,28 +144,50 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
     if (query('SELECT 1 FROM run_shards WHERE run_id = $1 AND lease_token = $2 FOR UPDATE', [runId, token]).rows.length > 0) return;
     throw new LeaseLostError(runId, held ? describeLease(held) : 'no one');
   };
-  /** Inserts results after the run's last; the run's row is locked, so appends to one run are serialized. Null when the key was there. */
-  const insertResult = (runId: string, key: string, result: TraceResult, json: string): boolean =>
-    query(
-      `INSERT INTO results (run_id, key, seq, trace_id, case_id, trial, status, result_json)
-       VALUES ($1, $2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM results WHERE run_id = $1), $3, $4, $5, $6, $7)
-       ON CONFLICT (run_id, key) DO NOTHING`,
-      [runId, key, result.traceId, result.caseId, result.trial, result.status, json],
-    ).rowCount === 1;
+  /**
+   * A group of results in one statement (the round trip to the server, and through the worker, is
+   * what a write costs): numbered after the run's last, in order; a key already stored, or twice in
+   * the group, is not inserted, and is that entry's DuplicateResultError. The run's row is locked,
+   * so appends to one run are serialized.
+   */
   const appendGroup = (runId: string, entries: readonly { key: string; result: TraceResult }[], lease: string | undefined): AppendOutcome[] =>
     transaction(() => {
       const held = lockRun(runId);
       if (held === undefined) throw new StoreError(`cannot append to unknown run ${runId}`);
       assertLeased(runId, held, lease);
-      return entries.map(({ key, result }): AppendOutcome => {
-        let json: string;
+      const outcomes: AppendOutcome[] = entries.map(() => null);
+      const rows: { at: number; key: string; result: TraceResult; json: string }[] = [];
+      entries.forEach(({ key, result }, at) => {
         try {
-          json = JSON.stringify(result);
+          rows.push({ at, key, result, json: JSON.stringify(result) });
         } catch (error) {
-          return error as Error;
+          outcomes[at] = error as Error;
         }
-        return insertResult(runId, key, result, json) ? null : new DuplicateResultError(runId, key);
       });
+      if (rows.length === 0) return outcomes;
+      // One VALUES row of parameters per result (text parameters go as they are; arrays of text would be escaped element by element).
+      const inserted = new Set<string>();
+      for (let from = 0; from < rows.length; from += INSERT_ROWS) {
+        const chunk = rows.slice(from, from + INSERT_ROWS);
+        const values = chunk.map((_, i) => `($${i * 6 + 2}, $${i * 6 + 3}, $${i * 6 + 4}, $${i * 6 + 5}::int, $${i * 6 + 6}, $${i * 6 + 7}, ${from + i + 1})`).join(', ');
+        const params = [runId, ...chunk.flatMap((r) => [r.key, r.result.traceId, r.result.caseId, r.result.trial, r.result.status, r.json])];
+        for (const row of query(
+          `WITH last AS (SELECT COALESCE(MAX(seq), 0) AS seq FROM results WHERE run_id = $1)
+           INSERT INTO results (run_id, key, seq, trace_id, case_id, trial, status, result_json)
+           SELECT $1, v.key, last.seq + v.ord, v.trace_id, v.case_id, v.trial, v.status, v.result_json
+           FROM (VALUES ${values}) AS v(key, trace_id, case_id, trial, status, result_json, ord), last ORDER BY v.ord
+           ON CONFLICT (run_id, key) DO NOTHING
+           RETURNING key`,
+          params,
+        ).rows) inserted.add(row.key as string);
+      }
+      // The first entry of an inserted key is the one stored; any other entry of a key is a duplicate.
+      const stored = new Set<string>();
+      for (const { at, key } of rows) {
+        if (inserted.has(key) && !stored.has(key)) stored.add(key);
+        else outcomes[at] = new DuplicateResultError(runId, key);
+      }
+      return outcomes;
     });
 
   // As with SQLite, a write while results() is being read is refused, so that both behave alike.
