@@ -260,11 +260,15 @@ export function createProgram(raw: CliIo, setExit: (code: number) => void): Comm
       const out = exportTarget(opts);
       const store = openStore(opts.db, io.cwd, { existing: true });
       try {
-        const lines = opts.asTraces ? reviewsAsTraces(store, opts.run) : exportReviews(store, opts.run);
+        const asTraces = opts.asTraces ? reviewsAsTraces(store, opts.run) : undefined;
+        const lines = asTraces ? asTraces.lines : exportReviews(store, opts.run);
         const file = resolve(io.cwd, out);
         assertWritableFile(file);
         writeWhole(file, lines.length ? `${lines.join('\n')}\n` : '', secrets);
-        io.stdout.write(`${lines.length} ${opts.asTraces ? 'trace(s)' : 'item(s)'} written to ${out}\n`);
+        io.stdout.write(`${lines.length} ${asTraces ? 'trace(s)' : 'item(s)'} written to ${out}\n`);
+        if (asTraces?.rejectedWithoutFinal) {
+          io.stdout.write(`${asTraces.rejectedWithoutFinal} rejected item(s) without a final decision left out: a rejection says the suggestion was wrong, not what was right (record one with \`review import\` and \`final\`)\n`);
+        }
       } finally {
         store.close();
       }

@@ -114,14 +114,21 @@ export function exportReviews(store: Store, runId?: string): string[] {
 
 /**
  * Reviewed items as regression traces: the human's final decision (the suggestion,
- * when accepted) becomes the reference, ready to add to a suite.
+ * when accepted) becomes the reference, ready to add to a suite. A rejection without a
+ * `final` says the suggestion was wrong, not what was right: the item has no human
+ * decision to hold a candidate to, so it is left out and counted (never replaced by the
+ * recorded reference, which may be an agent's).
  */
-export function reviewsAsTraces(store: Store, runId?: string): string[] {
-  return store.reviewItems({ runId }).flatMap((item) => {
+export function reviewsAsTraces(store: Store, runId?: string): { lines: string[]; rejectedWithoutFinal: number } {
+  let rejectedWithoutFinal = 0;
+  const lines = store.reviewItems({ runId }).flatMap((item) => {
     const last = item.verdicts.at(-1);
     if (!last) return [];
-    const decision = last.verdict === 'accepted' ? item.suggestion : last.verdict === 'edited' ? last.final : (last.final ?? item.reference);
-    if (decision === undefined || decision === null) return []; // nothing to hold a candidate to
+    const decision = last.verdict === 'accepted' ? item.suggestion : last.final;
+    if (decision === undefined || decision === null) {
+      if (last.verdict === 'rejected') rejectedWithoutFinal += 1;
+      return [];
+    }
     return [
       JSON.stringify({
         schema: TRACE_SCHEMA_ID,
@@ -130,12 +137,13 @@ export function reviewsAsTraces(store: Store, runId?: string): string[] {
         workflow: item.workflow,
         input: item.input,
         steps: item.steps,
-        human: { decision, verdict: last.verdict, reviewer: last.reviewer, reviewedAt: last.at, ...(last.verdict === 'edited' ? { final: last.final } : {}) },
+        human: { decision, verdict: last.verdict, reviewer: last.reviewer, reviewedAt: last.at, ...(last.final !== undefined ? { final: last.final } : {}) },
         tags: ['from-review'],
         metadata: { reviewOf: { runId: item.runId, traceId: item.traceId, trial: item.trial }, suggestion: item.suggestion, ...(last.reason ? { reason: last.reason } : {}) },
       }),
     ];
   });
+  return { lines, rejectedWithoutFinal };
 }
 
 /** Appends verdicts from an outside review tool: one JSON object a line, `{ itemId, verdict, final?, reason?, reviewer, at? }`. */

@@ -53,7 +53,9 @@ it('queues every suggestion of a suggest-phase run, and takes verdicts typed at 
 
 it('takes the file after --as-traces, as written, beside --out; refuses two different files or none', async () => {
   const written = await cli(dir, 'review', 'export', '--as-traces', 'out/as-traces.jsonl', '--db', 'db/r.db');
-  expect(written).toMatchObject({ code: 0, stdout: '3 trace(s) written to out/as-traces.jsonl\n' });
+  expect(written.code).toBe(0);
+  // accepted and edited are written; the rejection has no final decision, so it is left out and said
+  expect(written.stdout).toBe('2 trace(s) written to out/as-traces.jsonl\n1 rejected item(s) without a final decision left out: a rejection says the suggestion was wrong, not what was right (record one with `review import` and `final`)\n');
   expect((await cli(dir, 'review', 'export', '--as-traces', '--out', 'out/with-out.jsonl', '--db', 'db/r.db')).code).toBe(0);
   expect(readFileSync(join(dir, 'out/as-traces.jsonl'), 'utf8')).toBe(readFileSync(join(dir, 'out/with-out.jsonl'), 'utf8'));
   expect((await cli(dir, 'review', 'export', '--as-traces', 'out/same.jsonl', '--out', 'out/same.jsonl', '--db', 'db/r.db')).code).toBe(0);
@@ -72,7 +74,8 @@ it('takes the file after --as-traces, as written, beside --out; refuses two diff
 it('exports the reviewed items as regression traces that validate, and imports outside verdicts', async () => {
   expect((await cli(dir, 'review', 'export', '--as-traces', '--out', 'out/reviewed.jsonl', '--db', 'db/r.db')).code).toBe(0);
   const lines = readFileSync(join(dir, 'out/reviewed.jsonl'), 'utf8').trim().split('\n');
-  expect(lines).toHaveLength(3);
+  expect(lines).toHaveLength(2);
+  expect(lines.map((l) => JSON.parse(l).human.verdict)).toEqual(['accepted', 'edited']);
   for (const [i, line] of lines.entries()) expect(parseTraceLine(line, 'reviewed.jsonl', i + 1)).toMatchObject({ ok: true });
   expect(JSON.parse(lines[1]!).human).toMatchObject({ decision: { action: 'deny' }, verdict: 'edited' });
   expect((await cli(dir, 'validate', 'out/reviewed.jsonl')).code).toBe(0);
@@ -82,7 +85,7 @@ it('exports the reviewed items as regression traces that validate, and imports o
   await cli(dir, 'run', 'suites/reviewed.yaml', '--json', 'out/replayed.json', '--db', 'db/r2.db');
   const replayed = readJson('out/replayed.json');
   expect(replayed.counts.diverged).toBe(0);
-  expect(replayed.metrics.agreement.n).toBe(3);
+  expect(replayed.metrics.agreement.n).toBe(2);
 
   const store = createSqliteStore(join(dir, 'db/r.db'));
   const next = store.reviewItems({ pending: true })[0]!;
@@ -95,6 +98,22 @@ it('exports the reviewed items as regression traces that validate, and imports o
   expect(bad.code).toBe(2);
   expect(bad.stderr).toContain('out/bad.jsonl:1');
   expect(bad.stderr).toContain('out/bad.jsonl:2: an edited verdict needs the edited decision as `final`');
+});
+
+it('exports a rejection as a trace only with the final decision the reviewer gave, never the recorded reference', async () => {
+  const store = createSqliteStore(join(dir, 'db/r.db'));
+  const rejected = store.reviewItems().find((i) => i.verdicts.at(-1)?.verdict === 'rejected')!;
+  store.close();
+  expect(rejected.reference).toBeDefined();
+  const final = { action: 'escalate', note: 'made up for this test' };
+  writeFileSync(join(dir, 'out/final.jsonl'), `${JSON.stringify({ itemId: rejected.id, verdict: 'rejected', final, reviewer: 'cy' })}\n`);
+  expect((await cli(dir, 'review', 'import', 'out/final.jsonl', '--db', 'db/r.db')).code).toBe(0);
+  const written = await cli(dir, 'review', 'export', '--as-traces', 'out/with-final.jsonl', '--db', 'db/r.db');
+  expect(written.stdout).not.toContain('left out');
+  const traces = readFileSync(join(dir, 'out/with-final.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const fromRejection = traces.find((t) => t.human.verdict === 'rejected');
+  expect(fromRejection.human).toMatchObject({ decision: final, final, reviewer: 'cy' });
+  expect(fromRejection.metadata.reviewOf.traceId).toBe(rejected.traceId);
 });
 
 it('works through a pseudo-terminal, as a person at a keyboard would', () => {
