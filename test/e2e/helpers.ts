@@ -1,8 +1,13 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
+import { expect, inject } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 import { copyExampleInto, ROOT } from '../example.js';
+// @ts-expect-error a plain ESM script (the pool test's digest of a results file)
+import { digest } from '../fixtures/pool/digest.mjs';
 
 export { ROOT };
 
@@ -32,6 +37,102 @@ export async function cliWithEnv(cwd: string, env: Record<string, string>, ...ar
     cwd,
   });
   return { code, stdout, stderr };
+}
+
+/** What a CLI process of its own ended with. */
+export interface Spawned {
+  pid: number;
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the built CLI (bin/shadowgate.js, so `npm run build` first) as a process of its own in
+ * `cwd`, as on a machine of its own: `input` is its whole stdin (answers to `review`), `env` more
+ * variables. `child` is there to kill it; `done` resolves when it has exited.
+ */
+export function spawnCli(cwd: string, args: readonly string[], options: { input?: string; env?: Record<string, string> } = {}): { child: ChildProcessWithoutNullStreams; done: Promise<Spawned> } {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/shadowgate.js'), ...args], { cwd, env: { ...process.env, CI: 'true', ...options.env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  // A process that exits before reading its input closes the pipe: nothing to report.
+  child.stdin.on('error', () => {});
+  child.stdin.end(options.input ?? '');
+  const done = new Promise<Spawned>((resolve) => child.once('close', (status) => resolve({ pid: child.pid!, status, stdout, stderr })));
+  return { child, done };
+}
+
+/** Progress goes to stderr: a command went well when nothing there is an error or a hint. */
+export function expectNoError(r: { stderr: string }): void {
+  expect(r.stderr).not.toMatch(/error|hint:/);
+}
+
+/** A run's metrics without latency, which is measured afresh on every run: every other figure is comparable. */
+export const comparable = (metrics: Record<string, unknown>) => ({ ...metrics, latency: undefined });
+
+/** The parts of a results file (`run --json`) the comparisons below read. */
+export interface RunJson {
+  runId: string;
+  startedAt: string;
+  candidate: { hash: string };
+  suite: { hash: string };
+  counts: unknown;
+  metrics: Record<string, unknown> & { paired?: unknown; phase?: unknown };
+  gate: { verdict: string; checks: { name: string; status: string; value: number | null }[] };
+  results: { traceId: string; trial: number; agree: boolean | null }[];
+}
+
+/** A run's checks as [name, status, value]. */
+export const checksOf = (run: RunJson) => run.gate.checks.map((c) => [c.name, c.status, c.value]);
+
+/**
+ * Two runs of the same traces gave the same run: metrics (but latency), counts, checks, verdict,
+ * and every result (the pool test's digest) — a finalized or merged run against an unsharded
+ * one, or the same run in two stores.
+ */
+export function expectSameRun(run: RunJson, other: RunJson): void {
+  expect(comparable(run.metrics)).toEqual(comparable(other.metrics));
+  expect(run.counts).toEqual(other.counts);
+  expect(checksOf(run)).toEqual(checksOf(other));
+  expect(run.gate.verdict).toBe(other.gate.verdict);
+  expect(digest(run)).toEqual(digest(other));
+}
+
+/** The tests' PostgreSQL server (test/postgres-setup.ts); none is a failure that says what to install. */
+export function pgServerUrl(): URL {
+  const url = inject('pgUrl');
+  if (!url) throw new Error(inject('pgMissing'));
+  return new URL(url);
+}
+
+/** Runs `body` with a client of `url` (the server's own database when not given), closed afterwards. */
+export async function pgClient<T>(body: (client: pg.Client) => Promise<T>, url = pgServerUrl().toString()): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await body(client);
+  } finally {
+    await client.end();
+  }
+}
+
+let pgSchemas = 0;
+/**
+ * A schema of its own on the tests' server, so that a test never sees another's rows: `url`
+ * selects it (`options=-c search_path=…`, which the CLI passes through as any other URL),
+ * with `password` in it when given (the throwaway server trusts local connections, so any
+ * gets in); `drop` deletes the schema and everything in it.
+ */
+export async function pgSchema(password?: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const schema = `sg_e2e_${process.pid}_${Date.now().toString(36)}_${++pgSchemas}`;
+  await pgClient((c) => c.query(`CREATE SCHEMA ${schema}`));
+  const url = pgServerUrl();
+  if (password) url.password = password;
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return { url: url.toString(), drop: () => pgClient((c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)).then(() => undefined) };
 }
 
 /**

@@ -1,60 +1,24 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { spawn } from 'node:child_process';
-// @ts-expect-error a plain ESM script shared with the fixture's README instructions
-import { digest } from '../fixtures/pool/digest.mjs';
-import { cli, cliWithEnv, copyExample, ROOT } from './helpers.js';
-
-/** The CLI as a process of its own (a shard on a machine of its own). */
-function spawnCli(cwd: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/shadowgate.js'), ...args], { cwd, env: { ...process.env, CI: 'true' } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.once('close', (status) => resolve({ status, stdout, stderr })));
-}
-
-/** The tests' PostgreSQL server (test/postgres-setup.ts); none is a failure that says what to install. */
-function serverUrl(): URL {
-  const url = inject('pgUrl');
-  if (!url) throw new Error(inject('pgMissing'));
-  return new URL(url);
-}
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, cliWithEnv, copyExample, expectNoError, expectSameRun, pgSchema, spawnCli, type RunJson } from './helpers.js';
 
 // Made up for this test: the throwaway server trusts local connections, so any password gets in, and none may leak.
 const PASSWORD = 'pg-pass-7e1c0ffee9';
-const database = `sg_e2e_${process.pid}_${Date.now().toString(36)}`;
-
-async function admin<T>(body: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: serverUrl().toString() });
-  await client.connect();
-  try {
-    return await body(client);
-  } finally {
-    await client.end();
-  }
-}
-
-/** The URL of this file's own database, with a password in it. */
-function dbUrl(): string {
-  const url = serverUrl();
-  url.password = PASSWORD;
-  url.pathname = `/${database}`;
-  return url.toString();
-}
 
 let dir: string;
 let cleanup: () => void;
+/** This file's own schema on the tests' server, its URL with a password in it. */
+let pgDb: { url: string; drop: () => Promise<void> };
+const dbUrl = () => pgDb.url;
 beforeAll(async () => {
   ({ dir, cleanup } = copyExample());
-  await admin((c) => c.query(`CREATE DATABASE ${database}`));
+  pgDb = await pgSchema(PASSWORD);
 });
 afterAll(async () => {
   cleanup();
-  await admin((c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
+  await pgDb?.drop();
 });
 
 /** Every file under `root`, as text. */
@@ -103,22 +67,19 @@ describe('--db postgres://…', () => {
   it('takes shards from separate processes into one run (--run-id), finalized from the store with the unsharded run\'s figures and results', async () => {
     // As on n machines: each shard its own process, all writing into one stored run at once.
     const shards = await Promise.all(
-      [1, 2, 3].map((i) => spawnCli(dir, ['run', 'suites/refund-triage.yaml', '--db', dbUrl(), '--run-id', 'pg-shards', '--shard', `${i}/3`])),
+      [1, 2, 3].map((i) => spawnCli(dir, ['run', 'suites/refund-triage.yaml', '--db', dbUrl(), '--run-id', 'pg-shards', '--shard', `${i}/3`]).done),
     );
     for (const shard of shards) {
-      expect(shard.stderr).not.toMatch(/error|hint:/);
+      expectNoError(shard);
       expect([0, 1]).toContain(shard.status);
     }
     const finalized = await cli(dir, 'finalize', 'pg-shards', '--db', dbUrl(), '--json', 'out/pg-finalized.json');
     const whole = await cli(dir, 'run', 'suites/refund-triage.yaml', '--db', 'db/whole.db', '--json', 'out/whole.json');
     expect(finalized.code, finalized.stderr).toBe(whole.code);
-    const [all, unsharded] = ['out/pg-finalized.json', 'out/whole.json'].map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')));
+    const [all, unsharded] = ['out/pg-finalized.json', 'out/whole.json'].map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as RunJson) as [RunJson, RunJson];
     expect(all.runId).toBe('pg-shards');
     expect(all.results).toHaveLength(480);
-    expect({ ...all.metrics, latency: undefined }).toEqual({ ...unsharded.metrics, latency: undefined });
-    expect(all.counts).toEqual(unsharded.counts);
-    expect(all.gate.verdict).toBe(unsharded.gate.verdict);
-    expect(digest(all)).toEqual(digest(unsharded));
+    expectSameRun(all, unsharded);
     for (const text of [...shards.flatMap((r) => [r.stdout, r.stderr]), finalized.stdout, finalized.stderr]) expect(text).not.toContain(PASSWORD);
   }, 180_000);
 

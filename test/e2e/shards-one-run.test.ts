@@ -1,12 +1,9 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// @ts-expect-error a plain ESM script (the pool test's digest of a results file)
-import { digest } from '../fixtures/pool/digest.mjs';
-import { cli, copyExample, ROOT, writeEvenOddTraces } from './helpers.js';
+import { cli, copyExample, expectNoError, expectSameRun, spawnCli, writeEvenOddTraces, type RunJson } from './helpers.js';
 
 // Shards that write into one stored run (`run --run-id <id> --shard i/n`), finalized from the store
 // (`finalize <id>`), must give the unsharded run's metrics, checks, verdict and results, in every
@@ -15,44 +12,8 @@ import { cli, copyExample, ROOT, writeEvenOddTraces } from './helpers.js';
 // as separate processes into one SQLite file; the phase cases use the example's first 60 traces.
 let dir: string;
 let cleanup: () => void;
-const bin = join(ROOT, 'bin/shadowgate.js');
 
-/** Runs the CLI as a process of its own in `cwd`; resolves with its pid, exit code and output. */
-function shadowgate(cwd: string, args: string[]) {
-  const child = spawn(process.execPath, [bin, ...args], { cwd, env: { ...process.env, CI: 'true' } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<{ pid: number; status: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.once('close', (status) => resolve({ pid: child.pid!, status, stdout, stderr })),
-  );
-  return { child, done };
-}
-
-type RunJson = {
-  runId: string;
-  candidate: { hash: string };
-  suite: { hash: string };
-  counts: unknown;
-  metrics: Record<string, unknown> & { paired?: unknown; phase?: unknown };
-  gate: { verdict: string; checks: { name: string; status: string; value: number | null }[] };
-  results: { traceId: string; trial: number }[];
-};
 const readJson = (file: string) => JSON.parse(readFileSync(join(dir, file), 'utf8')) as RunJson;
-// Latency is measured afresh on every run: every other figure must be equal.
-const comparable = (m: Record<string, unknown>) => ({ ...m, latency: undefined });
-// Progress goes to stderr: a run went well when nothing there is an error.
-const expectNoError = (r: { stderr: string }) => expect(r.stderr).not.toMatch(/error|hint:/);
-const checks = (run: RunJson) => run.gate.checks.map((c) => [c.name, c.status, c.value]);
-
-function expectSameRun(finalized: RunJson, whole: RunJson): void {
-  expect(comparable(finalized.metrics)).toEqual(comparable(whole.metrics));
-  expect(finalized.counts).toEqual(whole.counts);
-  expect(checks(finalized)).toEqual(checks(whole));
-  expect(finalized.gate.verdict).toBe(whole.gate.verdict);
-  expect(digest(finalized)).toEqual(digest(whole));
-}
 
 const PHASES = {
   shadow: 'gate:\n  agreement: { min: 0.85, bound: lower }\n  regressions: { max: 0 }\n',
@@ -94,7 +55,7 @@ afterAll(() => cleanup?.());
 
 describe('shards written into one run, finalized', () => {
   it('the bundled suite in 3 shards, 3 processes into one SQLite file: finalize gives the unsharded run\'s figures, verdict and results', async () => {
-    const shards = [1, 2, 3].map((i) => shadowgate(dir, ['run', 'suites/refund-triage.yaml', '--db', 'db/one.db', '--run-id', 'nightly-1', '--shard', `${i}/3`, '--finalize']));
+    const shards = [1, 2, 3].map((i) => spawnCli(dir, ['run', 'suites/refund-triage.yaml', '--db', 'db/one.db', '--run-id', 'nightly-1', '--shard', `${i}/3`, '--finalize']));
     const ran = await Promise.all(shards.map((s) => s.done));
     for (const r of ran) {
       expectNoError(r);
@@ -224,12 +185,12 @@ describe('a lease per run and shard', () => {
   const args = (shard: string) => ['run', 'suite.yaml', '--db', 's.db', '--run-id', 'leased', '--shard', shard, '--concurrency', '2', '--commit-every', '5'];
 
   it('refuses a second live writer of a shard, lets another shard of the run write at the same time, and resumes a killed shard with only what it lacks', async () => {
-    const first = shadowgate(slow, args('1/2'));
+    const first = spawnCli(slow, args('1/2'));
     for (let i = 0; i < 800 && stored() < 10; i++) await new Promise((done) => setTimeout(done, 25));
     expect(query<{ pid: number }>('SELECT lease_pid pid FROM run_shards WHERE shard_index = 1')[0]?.pid).toBe(first.child.pid);
 
-    const other = shadowgate(slow, args('2/2'));
-    const second = await shadowgate(slow, args('1/2')).done;
+    const other = spawnCli(slow, args('2/2'));
+    const second = await spawnCli(slow, args('1/2')).done;
     expect(second.status).toBe(2);
     expect(second.stderr).toContain(`error: shard 1 of run leased is being executed by pid ${first.child.pid} on host ${hostname()} (last heartbeat `);
     // Killed without warning, mid-shard: its lease stays in the store, held by a process that is gone.
@@ -244,7 +205,7 @@ describe('a lease per run and shard', () => {
     expect(early.code).toBe(2);
     expect(early.stderr).toContain('shard(s) 1/2 (not finished)');
 
-    const resumed = await shadowgate(slow, [...args('1/2'), '--finalize', '--json', 'shard-1.json']).done;
+    const resumed = await spawnCli(slow, [...args('1/2'), '--finalize', '--json', 'shard-1.json']).done;
     expectNoError(resumed);
     expect(resumed.status).toBe(0);
     expect(resumed.stdout).toMatch(/\(\d+ resumed\)/);
