@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createProgram } from '../src/cli/program.js';
 import type { CliIo } from '../src/cli/io.js';
+import { extractInvocations, PLACEHOLDER, type Invocation } from './cli-invocations.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const workflowsDir = join(root, '.github', 'workflows');
@@ -56,54 +57,6 @@ const byName = (name: string): YamlFile => {
 };
 const runs = (f: YamlFile, job?: string) => f.steps.filter((s) => (job ? s.job === job : true) && s.step.run).map((s) => s.step.run!);
 const uses = (f: YamlFile, job?: string) => f.steps.filter((s) => (job ? s.job === job : true) && s.step.uses).map((s) => s.step);
-
-// ---------------------------------------------------------------------------------------------
-// Extracting `shadowgate <command> …` from run scripts
-
-export interface Invocation {
-  file: string;
-  line: string;
-  command: string[]; // e.g. ['gate'] or ['prompt', 'diff']
-  words: string[]; // the words after `shadowgate`
-  flags: string[]; // every --flag used
-}
-
-const PLACEHOLDER = '__EXPR__';
-
-/** `${{ … }}` expressions become a placeholder word; `\`-continued lines are joined. */
-function normaliseScript(script: string): string[] {
-  return script
-    .replace(/\$\{\{[\s\S]*?\}\}/g, PLACEHOLDER)
-    .replace(/\\\r?\n/g, ' ')
-    .split(/\r?\n/);
-}
-
-/**
- * Every `shadowgate …` in a command position of a script (start of a line, after `npx`, `;`,
- * `&&`, `||`, `|`, `(`, `$(`), up to the end of that simple command. Words that are expressions
- * or shell variables are placeholders, never commands or flags; `--flag` inside `${VAR:+--flag …}`
- * counts as a flag.
- */
-export function extractInvocations(file: string, script: string): Invocation[] {
-  const found: Invocation[] = [];
-  const start = /(?:^|[;&|(]|\bnpx(?:\s+(?:--yes|-y|--no-install|--no))*)\s*shadowgate\s+([^;&|#\n]*)/g;
-  for (const raw of normaliseScript(script)) {
-    const line = raw.trim();
-    if (line.startsWith('#')) continue;
-    for (const m of line.matchAll(start)) {
-      const rest = m[1]!.replace(/\s+$/, '');
-      const words = rest.split(/\s+/).filter(Boolean);
-      const command: string[] = [];
-      for (const w of words) {
-        if (!/^[a-z][a-z0-9-]*$/.test(w)) break; // a flag, a path, a variable or an expression
-        command.push(w);
-      }
-      const flags = [...rest.matchAll(/(?<![\w$-])--[a-z][a-z0-9-]*/g)].map((f) => f[0]);
-      found.push({ file, line, command, words, flags });
-    }
-  }
-  return found;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The CLI as commander sees it
