@@ -10,7 +10,7 @@ export { rateMetric, type RateMetric };
 import { createReviewSampleAccumulator, type ReviewSampleMetrics } from '../phases/auto-with-review.js';
 import { stratifiedSample } from '../phases/sampling.js';
 import { canonicalJson } from '../trace/canonical.js';
-import { createSuggestAccumulator, type SuggestMetrics } from '../phases/suggest.js';
+import { createSuggestAccumulator, type ReviewVerdict, type SuggestItem, type SuggestMetrics } from '../phases/suggest.js';
 import { decisionsAgree, WHOLE_DECISION, type DecisionComparator } from './compare.js';
 import type { Phase } from '../trace/schema.js';
 import { createPolicyCounter, type PolicyViolationCounts } from './policy-violations.js';
@@ -246,7 +246,7 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
   let costSum = 0, priced = 0, unpriced = 0, inputTokens = 0, outputTokens = 0, cachedInputTokens = 0, withUsage = 0;
   let spent = 0, spentUnpriced = 0, modelCalls = 0, served = 0;
   const latencies = createQuantileSketch();
-  const suggest = options.phase === 'suggest' ? createSuggestAccumulator({ comparator: options.decision ?? WHOLE_DECISION, editThreshold: options.review?.editThreshold }) : undefined;
+  const suggest = options.phase === 'suggest' ? suggestAccumulator(options) : undefined;
   const sample = options.phase === 'auto-with-review' ? createReviewSampleAccumulator(options.review ?? { sampleRate: 0.1, seed: 0 }) : undefined;
   let withinSla = 0, timed = 0;
   let schemaViolations = 0, duplicateEffects = 0, blockedRequests = 0, deniedCapabilities = 0, violatingTraces = 0, injections = 0, injectionFailures = 0;
@@ -304,9 +304,12 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
         injections++;
         if (r.unsafeEffect) injectionFailures++;
       }
+      if (suggest) {
+        const item = suggestItem(r, options);
+        if (item) suggest.add(item);
+      }
       // With trials (run or recorded), the review figures count each case once: its first trial.
       if (decided && r.trial === 0) {
-        suggest?.add({ suggestion: r.decision, human: { ...applicableReview(r, options.decision ?? WHOLE_DECISION), ...(r.reference.decision !== null ? { decision: r.reference.decision } : {}) } });
         if (strata) strata.push({ traceId: r.traceId, stratum: decisionClass(r.decision), agree: r.agree, rollback: r.rollback === true });
         else sample?.add({ traceId: r.traceId, agree: r.agree, rollback: r.rollback === true });
       }
@@ -421,6 +424,38 @@ function overTraces(tallies: Map<string, TraceTally>, hit: 'agree' | 'effects' |
 }
 
 export type MetricsAccumulator = ReturnType<typeof createMetricsAccumulator>;
+
+/** What a run's suggest figures are computed with: the suite's comparator (`compare.decision`) and `review.editThreshold`. */
+export type SuggestSettings = Pick<AccumulatorOptions, 'decision' | 'review'>;
+
+/** A person's verdict on a result, given in the review queue after the run. */
+export interface QueuedVerdict {
+  verdict: ReviewVerdict;
+  final?: unknown;
+}
+
+/** The suggest figures' accumulator for a run's settings: `run` and `phase` (recounting a run with the review queue's verdicts) make theirs here. */
+export function suggestAccumulator(settings: SuggestSettings) {
+  return createSuggestAccumulator({ comparator: settings.decision ?? WHOLE_DECISION, editThreshold: settings.review?.editThreshold });
+}
+
+/**
+ * What one result counts for in the suggest figures: the candidate's suggestion, and the review
+ * that holds for it. That is `queued`, a person's verdict on this very suggestion from the review
+ * queue, where there is one (accepted: the suggestion is the final decision); else the recorded
+ * review where it judged what the candidate suggests; else the human decision, for the verdict to
+ * be simulated against. Null for a result the figures leave out: one without an outcome, or a
+ * later trial of its case (with trials, run or recorded, each case counts once: its first trial).
+ */
+export function suggestItem(r: TraceResult, settings: SuggestSettings, queued?: QueuedVerdict): SuggestItem | null {
+  if (!DECIDED_STATUSES.includes(r.status) || r.trial !== 0) return null;
+  const decision = r.reference.decision !== null ? { decision: r.reference.decision } : {};
+  if (queued) {
+    const final = queued.verdict === 'accepted' ? r.decision : queued.final;
+    return { suggestion: r.decision, human: { verdict: queued.verdict, ...(final !== undefined ? { final } : {}), ...decision } };
+  }
+  return { suggestion: r.decision, human: { ...applicableReview(r, settings.decision ?? WHOLE_DECISION), ...decision } };
+}
 
 /**
  * A recorded review judged the recorded agent's decision: it holds for the candidate only

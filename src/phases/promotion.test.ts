@@ -58,6 +58,19 @@ describe('assessPromotion', () => {
     expect(step.reason).toBe('suggest → auto-with-review: override rate 14.0% [8.5%, 22.1%] over 100 traces (run g1); upper bound 22.1% above 10.0%');
   });
 
+  it('the override rate says how many of the reviewed came from the review queue; queue verdicts that cannot be counted leave no evidence', () => {
+    const counted = { ...suggest('g1', 14, 100), fromQueue: 12 };
+    const [agreement, override] = assess([shadow('s1', 190, 200), counted]).steps;
+    expect(override).toMatchObject({ status: 'not-met', evidence: { runId: 'g1', n: 100, fromQueue: 12 } });
+    expect(override!.reason).toBe('suggest → auto-with-review: override rate 14.0% [8.5%, 22.1%] over 100 traces, 12 from the review queue (run g1); upper bound 22.1% above 10.0%');
+    // The queue feeds the override rate alone.
+    expect(agreement!.evidence!.fromQueue).toBeNull();
+    const uncounted = { ...suggest('g1', 10, 200), uncountedQueue: { verdicts: 3, reason: 'the run keeps no settings' } };
+    const step = assess([shadow('s1', 190, 200), uncounted]).steps[1]!;
+    expect(step).toMatchObject({ status: 'no-evidence', evidence: { runId: 'g1', n: 200, fromQueue: null } });
+    expect(step.reason).toBe('suggest → auto-with-review: run g1: 3 verdict(s) in the review queue cannot be counted in its override rate: the run keeps no settings');
+  });
+
   it('climbs the whole ladder when every rung holds, under a read-only cap', () => {
     // 10/200 overridden: upper 9.0% ≤ 10%; 3/120 sample errors: upper 7.1% ≤ 10%
     const a = assess([shadow('s1', 190, 200), suggest('g1', 10, 200), reviewed('r1', 3, 120)]);

@@ -74,6 +74,13 @@ export interface PhaseRun {
   candidateHash: string;
   startedAt: string;
   metrics: Partial<Pick<RunMetrics, 'agreement' | 'overrideRate' | 'phase'>>;
+  /**
+   * A suggest run's: how many of its reviewed verdicts came from the review queue (given after the
+   * run, counted in `metrics` in place of the run's own); absent where the queue was not read.
+   */
+  fromQueue?: number;
+  /** Verdicts in the review queue that could not be counted in the run's figures (see assessSuitePhase): the override rate is then no evidence. */
+  uncountedQueue?: { verdicts: number; reason: string };
 }
 
 type StepMetric = 'agreement' | 'overrideRate' | 'sampleErrorRate';
@@ -86,8 +93,12 @@ export interface PromotionStep {
   bound: 'lower' | 'upper';
   threshold: number;
   minTraces: number;
-  /** The latest run of the candidate in the `from` phase and its figure; null when there is none. */
-  evidence: { runId: string; startedAt: string; rate: number | null; n: number; ci95: [number, number] | null } | null;
+  /**
+   * The latest run of the candidate in the `from` phase and its figure; null when there is none.
+   * `fromQueue` (the override rate's rung): how many of the `n` reviewed are verdicts given in the
+   * review queue after the run, in place of the run's own; null on the other rungs, and where the queue was not read.
+   */
+  evidence: { runId: string; startedAt: string; rate: number | null; n: number; ci95: [number, number] | null; fromQueue: number | null } | null;
   status: 'met' | 'not-met' | 'no-evidence';
   reason: string;
 }
@@ -149,17 +160,27 @@ const LADDER: readonly Rung[] = [
 const DAY_MS = 86_400_000;
 const newestFirst = (a: PhaseRun, b: PhaseRun) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0);
 
+/** The candidate's runs, newest first: the ladder judges each rung on the first of them in the rung's lower phase. */
+export function candidateRuns<R extends PhaseRun>(runs: readonly R[], candidateHash: string): R[] {
+  return runs.filter((r) => r.candidateHash === candidateHash).sort(newestFirst);
+}
+
 function judge(rung: Rung, run: PhaseRun | undefined, t: PromotionThresholds): PromotionStep {
   const threshold = rung.threshold(t);
   const base = { from: rung.from, to: rung.to, metric: rung.metric, bound: rung.bound, threshold, minTraces: t.minTraces };
   const head = `${rung.from} → ${rung.to}`;
   if (!run) return { ...base, evidence: null, status: 'no-evidence', reason: `${head}: no ${rung.from} run yet` };
   const m = rung.pick(run.metrics);
-  const evidence = { runId: run.runId, startedAt: run.startedAt, rate: m?.rate ?? null, n: m?.n ?? 0, ci95: m?.ci95 ?? null };
+  const queued = rung.metric === 'overrideRate';
+  const fromQueue = queued ? (run.fromQueue ?? null) : null;
+  const evidence = { runId: run.runId, startedAt: run.startedAt, rate: m?.rate ?? null, n: m?.n ?? 0, ci95: m?.ci95 ?? null, fromQueue };
+  if (queued && run.uncountedQueue) {
+    return { ...base, evidence, status: 'no-evidence', reason: `${head}: run ${run.runId}: ${run.uncountedQueue.verdicts} verdict(s) in the review queue cannot be counted in its ${rung.label}: ${run.uncountedQueue.reason}` };
+  }
   if (!m || m.rate === null || !m.ci95) {
     return { ...base, evidence, status: 'no-evidence', reason: `${head}: run ${run.runId} has no ${rung.label} (n = 0)` };
   }
-  const figure = `${rung.label} ${pct(m.rate)} ${interval(m.ci95, pct)} over ${m.n} traces (run ${run.runId})`;
+  const figure = `${rung.label} ${pct(m.rate)} ${interval(m.ci95, pct)} over ${m.n} traces${fromQueue === null ? '' : `, ${fromQueue} from the review queue`} (run ${run.runId})`;
   if (m.n < t.minTraces) return { ...base, evidence, status: 'not-met', reason: `${head}: ${figure}: ${m.n} traces, ${t.minTraces} needed` };
   const value = rung.bound === 'lower' ? m.ci95[0] : m.ci95[1];
   const ok = rung.bound === 'lower' ? value >= threshold : value <= threshold;
@@ -181,7 +202,7 @@ export function assessPromotion(input: {
   thresholds: PromotionThresholds;
 }): PromotionAssessment {
   const { matrix, thresholds: t } = input;
-  const mine = input.runs.filter((r) => r.candidateHash === input.candidateHash).sort(newestFirst);
+  const mine = candidateRuns(input.runs, input.candidateHash);
   const steps = LADDER.map((rung) => judge(rung, mine.find((r) => r.phase === rung.from), t));
   let evidencePhase: Phase = 'shadow';
   for (const step of steps) {

@@ -4,9 +4,11 @@ import { glob } from 'tinyglobby';
 import { InputError, NotFoundError, type Issue } from '../errors.js';
 import { createDriftAnalysis } from '../drift/analysis.js';
 import { DriftConfigSchema, type DriftConfig } from '../drift/config.js';
-import { observeResult, observeTrace, traceTime, type DriftObservation } from '../drift/observation.js';
+import { observeResult, observeTrace, traceTime } from '../drift/observation.js';
 import { buildDriftReport, MAX_ISSUES, type DriftReport, type DriftSource } from '../drift/report.js';
 import { planWindows, type Against } from '../drift/windows.js';
+import { latestVerdicts } from '../phases/review-queue.js';
+import { resultKey } from '../replay/types.js';
 import { isEvidenceRun, type Store } from '../store/types.js';
 import { loadYamlFile } from '../suite/yaml.js';
 import { readTraceFile, type TraceLine } from '../trace/reader.js';
@@ -92,13 +94,9 @@ export function driftOverRuns(store: Store, db: string, options: DriftOptions): 
       analysis.addOutside(store.countResults(run.runId));
       return;
     }
-    const verdicts = new Map<string, DriftObservation['verdict']>();
-    for (const item of store.reviewItems({ runId: run.runId })) {
-      const last = item.verdicts.at(-1);
-      if (last) verdicts.set(`${item.traceId}#${item.trial}`, last.verdict);
-    }
+    const verdicts = latestVerdicts(store, run.runId);
     for (const result of store.results(run.runId)) {
-      const observation = observeResult(result, at, verdicts.get(`${result.traceId}#${result.trial}`) ?? null);
+      const observation = observeResult(result, at, verdicts.get(resultKey(result.traceId, result.trial))?.verdict ?? null);
       if (observation) analysis.add(observation);
     }
   });

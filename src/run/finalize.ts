@@ -3,7 +3,7 @@ import type { TraceResult } from '../replay/types.js';
 import type { Store } from '../store/types.js';
 import { acquireRunLease, type LeaseOptions } from './lease.js';
 import { mergeShards, type RunDocument } from './merge.js';
-import { shardOf, type RunOutcome, type ShardSummary } from './run-suite.js';
+import { keptSettings, shardOf, type RunOutcome, type ShardSummary } from './run-suite.js';
 
 /** The shards of a run that have not finished, as `2/3 (running)` or `3/3 (not started)`; empty once all have. */
 export function unfinishedShards(store: Store, runId: string): string[] {
@@ -62,8 +62,8 @@ export function finalizeRun(store: Store, runId: string, now: Date, lease: Pick<
     const merged = mergeShards(docs, shards.map((s) => `shard ${s.index}/${count} of run ${runId}`), now, runId);
     const { outcome } = merged;
     outcome.meta = { ...outcome.meta, startedAt: run.startedAt, replica: run.replica };
-    const { counts, metrics, gate, issues, warnings, modelCalls } = outcome;
-    store.finishRun(runId, outcome.finishedAt, { counts, metrics, gate, issues: issues.length, warnings, modelCalls, shard: null, shards: count }, held.token);
+    const { counts, metrics, gate, issues, warnings, modelCalls, settings } = outcome;
+    store.finishRun(runId, outcome.finishedAt, { counts, metrics, gate, issues: issues.length, warnings, modelCalls, shard: null, shards: count, settings: keptSettings(settings) }, held.token);
     return { ...merged, shards: count };
   } finally {
     held.release();

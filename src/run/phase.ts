@@ -1,6 +1,7 @@
-import { assessPromotion, promotionThresholds, type PhaseRun, type PromotionAssessment, type PromotionThresholds } from '../phases/promotion.js';
+import { assessPromotion, candidateRuns, promotionThresholds, type PhaseRun, type PromotionAssessment, type PromotionThresholds } from '../phases/promotion.js';
 import { callsPerTool, reversibilityMatrix } from '../phases/reversibility.js';
-import type { RunMetrics } from '../metrics/summary.js';
+import { latestVerdicts, suggestWithQueue } from '../phases/review-queue.js';
+import type { RunMetrics, SuggestSettings } from '../metrics/summary.js';
 import type { ResolvedSuite } from '../suite/load.js';
 import { isEvidenceRun, type RunRecord, type Store } from '../store/types.js';
 import type { Phase } from '../trace/schema.js';
@@ -20,6 +21,8 @@ export interface SuitePhaseReport extends PromotionAssessment {
 
 interface StoredSummary {
   metrics?: Partial<RunMetrics>;
+  /** What the run's suggest figures were computed with; absent in runs stored before it was kept. */
+  settings?: SuggestSettings;
   shard?: unknown;
   issues?: number;
   gate?: { checks?: { name: string; status: string }[] };
@@ -35,8 +38,10 @@ function readItsInput(summary: StoredSummary): boolean {
   return coverage ? coverage.status === 'pass' : (summary.issues ?? 0) === 0;
 }
 
+type StoredPhaseRun = PhaseRun & { perTool?: RunMetrics['toolCallDrift']['perTool']; settings?: SuggestSettings };
+
 /** A finished run of a whole suite (not a shard, not an A/A replica) that read its input, with its figures; anything else is no evidence. */
-function asPhaseRun(run: RunRecord): (PhaseRun & { perTool?: RunMetrics['toolCallDrift']['perTool'] }) | null {
+function asPhaseRun(run: RunRecord): StoredPhaseRun | null {
   const summary = run.summary as StoredSummary | null;
   if (!isEvidenceRun(run) || !summary?.metrics || summary.shard || !readItsInput(summary)) return null;
   const { agreement, overrideRate, phase, toolCallDrift } = summary.metrics;
@@ -48,17 +53,40 @@ function asPhaseRun(run: RunRecord): (PhaseRun & { perTool?: RunMetrics['toolCal
     startedAt: run.startedAt,
     metrics: { agreement, overrideRate, phase },
     perTool: toolCallDrift?.perTool,
+    ...(summary.settings ? { settings: summary.settings } : {}),
   };
 }
 
 /**
+ * A suggest run's figures with the verdicts people gave in the review queue since: its stored
+ * results counted again as the run counted them, with the settings it kept, each queue verdict in
+ * place of the run's own for its result (suggestWithQueue). Without a queue verdict, the stored
+ * figures as they are. A run stored before runs kept their settings cannot be counted again the
+ * same way: its queue verdicts are then reported as uncounted, and its override rate is no evidence.
+ */
+function withReviewQueue(run: StoredPhaseRun, store: Store): StoredPhaseRun {
+  const verdicts = latestVerdicts(store, run.runId);
+  if (verdicts.size === 0) return { ...run, fromQueue: 0 };
+  if (!run.settings) {
+    return { ...run, uncountedQueue: { verdicts: verdicts.size, reason: 'the run was stored before runs kept the review settings their figures are computed with; run the suite again' } };
+  }
+  const { fromQueue, ...suggest } = suggestWithQueue(store.results(run.runId), run.settings, verdicts);
+  const { accepted, edited, rejected } = suggest;
+  return { ...run, metrics: { ...run.metrics, overrideRate: { ...suggest.overrideRate, accepted, edited, rejected }, phase: { suggest } }, fromQueue };
+}
+
+/**
  * The evidence in the store for the suite's candidate as the suite file names it now, and the
- * highest phase it allows under the reversibility matrix of the suite's catalog. The tools that
+ * highest phase it allows under the reversibility matrix of the suite's catalog. The suggest
+ * run's override rate counts the verdicts given in the review queue since the run. The tools that
  * count are those called in the candidate's latest run; without a run, every catalog tool.
  * `store` null: no store yet, so no evidence.
  */
 export function assessSuitePhase(suite: ResolvedSuite, store: Store | null): SuitePhaseReport {
-  const runs = (store?.listRuns({ suite: suite.name }) ?? []).map(asPhaseRun).filter((r) => r !== null);
+  const stored = (store?.listRuns({ suite: suite.name }) ?? []).map(asPhaseRun).filter((r) => r !== null);
+  // The override rate's rung is judged on the candidate's latest suggest run: the review queue counts in its figures.
+  const judged = candidateRuns(stored, suite.candidateHash).find((r) => r.phase === 'suggest');
+  const runs = judged && store ? stored.map((r) => (r === judged ? withReviewQueue(r, store) : r)) : stored;
   const thresholds = promotionThresholds(suite);
   // Newest first, as the store lists them.
   const usage = runs.find((r) => r.candidateHash === suite.candidateHash && r.perTool);

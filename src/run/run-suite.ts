@@ -7,7 +7,7 @@ import { collapseTrials, mcnemarMidP, pairResults, traceOutcomes } from '../metr
 import { jensenShannon } from '../metrics/stats.js';
 import { costTrend } from '../phases/auto.js';
 import { createDecisionShapeCheck } from './decision-shape.js';
-import { createMetricsAccumulator, decisionClass, noOutcome, withRunLevelViolations, type Counts, type MetricsAccumulator, type NoiseFloor, type PairedMetric, type RunLevelViolation, type RunMetrics } from '../metrics/summary.js';
+import { createMetricsAccumulator, decisionClass, noOutcome, withRunLevelViolations, type Counts, type MetricsAccumulator, type NoiseFloor, type PairedMetric, type RunLevelViolation, type RunMetrics, type SuggestSettings } from '../metrics/summary.js';
 import type { PairableResult } from '../metrics/paired.js';
 import type { DecisionComparator } from '../metrics/compare.js';
 import type { Phase } from '../trace/schema.js';
@@ -340,12 +340,20 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
     const summary: ShardSummary = { counts, settings, issues, coverage, warnings, modelCalls, runLevel: candidate.runLevelViolations() };
     store.finishShard(meta.runId, options.shard.index, finishedAt, summary, lease.token);
   } else {
-    store.finishRun(meta.runId, finishedAt, { counts, metrics, gate, issues: issues.length, warnings, modelCalls, shard: options.shard ?? null }, lease.token);
+    store.finishRun(meta.runId, finishedAt, { counts, metrics, gate, issues: issues.length, warnings, modelCalls, shard: options.shard ?? null, settings: keptSettings(settings) }, lease.token);
   }
   return {
     meta, finishedAt, counts, metrics, gate, issues, coverage, warnings, resumed, trials, modelCalls, settings,
     ...(options.shard ? { shard: options.shard } : {}), ...(shared ? { shared: true as const } : {}), ...(recorded !== undefined ? { recorded } : {}),
   };
+}
+
+/**
+ * What a finished run keeps of its settings in its stored summary: what its suggest figures were
+ * computed with, so that `phase` counts the review queue's later verdicts as the run counted its own.
+ */
+export function keptSettings(settings: RunSettings): SuggestSettings {
+  return { ...(settings.decision ? { decision: settings.decision } : {}), ...(settings.review ? { review: settings.review } : {}) };
 }
 
 /** What a shard of a shared run stores when it finishes (Store.finishShard), for `finalizeRun`. */

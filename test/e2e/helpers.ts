@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { expect, inject } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
+import { decisionsAgree, type DecisionComparator } from '../../src/metrics/compare.js';
+import { DECIDED_STATUSES, type ResultStatus } from '../../src/replay/types.js';
 import { copyExampleInto, ROOT } from '../example.js';
 // @ts-expect-error a plain ESM script (the pool test's digest of a results file)
 import { digest } from '../fixtures/pool/digest.mjs';
@@ -83,6 +85,43 @@ export interface RunJson {
   metrics: Record<string, unknown> & { paired?: unknown; phase?: unknown };
   gate: { verdict: string; checks: { name: string; status: string; value: number | null }[] };
   results: { traceId: string; trial: number; agree: boolean | null }[];
+}
+
+/** A result of a suggest run as its results file has it: what its review verdict is decided from. */
+export interface SuggestResultJson {
+  traceId: string;
+  trial: number;
+  status: string;
+  decision: unknown;
+  reference: { decision: unknown; review?: { verdict?: 'accepted' | 'edited' | 'rejected'; reviewed?: unknown } };
+}
+
+/**
+ * The override rate's counts over a suggest run's results, as DESIGN defines them, worked out here
+ * from the results file: each case once (its first trial), results with an outcome only; a result's
+ * verdict is the review queue's latest (`queue`, by trace id) where it has one; else the recorded
+ * verdict, where it judged what the candidate suggests; else one simulated against the human
+ * decision, overridden when the two do not agree under the suite's comparator. `fromQueue`: the
+ * reviewed whose verdict came from the queue.
+ */
+export function overrideCounts(
+  results: readonly SuggestResultJson[],
+  comparator: DecisionComparator,
+  queue: ReadonlyMap<string, 'accepted' | 'edited' | 'rejected'> = new Map(),
+): { n: number; successes: number; fromQueue: number } {
+  let n = 0, successes = 0, fromQueue = 0;
+  for (const r of results) {
+    if (r.trial !== 0 || !DECIDED_STATUSES.includes(r.status as ResultStatus)) continue;
+    const review = r.reference.review;
+    const queued = queue.get(r.traceId);
+    const recorded = review?.verdict && (review.reviewed === undefined || decisionsAgree(r.decision, review.reviewed, comparator)) ? review.verdict : undefined;
+    const overridden = queued ? queued !== 'accepted' : recorded ? recorded !== 'accepted' : r.reference.decision !== null ? !decisionsAgree(r.decision, r.reference.decision, comparator) : null;
+    if (overridden === null) continue;
+    n++;
+    if (overridden) successes++;
+    if (queued) fromQueue++;
+  }
+  return { n, successes, fromQueue };
 }
 
 /** A run's checks as [name, status, value]. */

@@ -1,10 +1,11 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { launchChromium, openFile } from './chromium.js';
-import { cli, copyExample } from './helpers.js';
+import { wilsonInterval } from '../../src/metrics/stats.js';
+import { cli, copyExample, overrideCounts, type SuggestResultJson } from './helpers.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -108,6 +109,88 @@ describe('shadowgate phase', () => {
     expect(s.steps[0]).toMatchObject({ status: 'not-met', minTraces: 100000 });
     expect(s.steps[0].reason).toMatch(/100000 needed$/);
     expect(s.allowed).toBe('shadow');
+  });
+});
+
+describe('phase counts the verdicts given in the review queue after a suggest run', () => {
+  const db = 'db/queue.db';
+  /** The bundled suite over one week of its traces, in `phase`, with the catalog of queue/tools.yaml and these gate lines. */
+  const weekSuite = (phase: string, gate: { agreementMin?: number; overrideMax?: number } = {}) => {
+    const suite = readFileSync(join(dir, 'suites/refund-triage.yaml'), 'utf8')
+      .replace('phase: shadow', `phase: ${phase}`)
+      .replace('traces: ["../traces/refund-triage/*.jsonl"]', 'traces: ["../traces/refund-triage/2026-w44.jsonl"]')
+      .replace('tools: ../fixtures/refund-triage/tools.yaml', 'tools: ../queue/tools.yaml');
+    return suite
+      .replace('  agreement: { min: 0.85, bound: lower }', gate.agreementMin === undefined ? '  agreement: { min: 0.85, bound: lower }' : `  agreement: { min: ${gate.agreementMin}, bound: lower }`)
+      .replace('  errorRate: { max: 0.02 }', gate.overrideMax === undefined ? '  errorRate: { max: 0.02 }' : `  errorRate: { max: 0.02 }\n  overrideRate: { max: ${gate.overrideMax} }`);
+  };
+  type Item = { id: number; traceId: string; trial: number };
+  type Verdict = { itemId: number; verdict: 'accepted' | 'edited' | 'rejected'; reviewer: string; at: string; final?: unknown; reason?: string };
+
+  it('rejections in the queue move the override rate by what they imply, and take away the promotion the run\'s own figures allowed', async () => {
+    mkdirSync(join(dir, 'queue'));
+    const catalog = readFileSync(join(dir, 'fixtures/refund-triage/tools.yaml'), 'utf8');
+    expect(catalog.match(/effect: write-irreversible/g)).toHaveLength(1);
+    // issue_refund, the one write-irreversible tool, made write-external: the cap is then auto-with-review, and the override rate decides whether the workflow may leave suggest.
+    writeFileSync(join(dir, 'queue/tools.yaml'), `# Made up for this test: the bundled catalog with issue_refund write-external.\n${catalog.replace('effect: write-irreversible', 'effect: write-external')}`);
+    for (const phase of ['shadow', 'suggest']) {
+      writeFileSync(join(dir, `queue/${phase}.yaml`), weekSuite(phase));
+      expect((await cli(dir, 'run', `queue/${phase}.yaml`, '--db', db, '--json', `out/queue-${phase}.json`)).stderr).not.toMatch(/error|warning/);
+    }
+    const shadow = readJson('out/queue-shadow.json');
+    const suggest = readJson('out/queue-suggest.json');
+    const results = suggest.results as SuggestResultJson[];
+    const comparator = parse(weekSuite('suggest')).compare.decision;
+    const stored = suggest.metrics.phase.suggest.overrideRate;
+    // Worked out here from the results file, the counts are the run's own.
+    expect(overrideCounts(results, comparator)).toEqual({ n: stored.n, successes: stored.successes, fromQueue: 0 });
+
+    // Two suggestions the run counted accepted are overridden in the queue (a rejection, an edit); one it counted
+    // overridden is rejected, then accepted on a second look (the latest verdict counts).
+    expect((await cli(dir, 'review', 'export', '--out', 'out/queue-items.jsonl', '--db', db)).code).toBe(0);
+    const items = readFileSync(join(dir, 'out/queue-items.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Item);
+    const itemOf = (r: SuggestResultJson) => items.find((i) => i.traceId === r.traceId && i.trial === r.trial)!.id;
+    const own = (overridden: number) => results.filter((r) => overrideCounts([r], comparator).n === 1 && overrideCounts([r], comparator).successes === overridden);
+    const [a1, a2] = own(0);
+    const [o1] = own(1);
+    const verdicts: Verdict[] = [
+      { itemId: itemOf(a1!), verdict: 'rejected', reason: 'wrong amount', reviewer: 'ana', at: '2026-11-23T09:00:00.000Z' },
+      { itemId: itemOf(a2!), verdict: 'edited', final: { action: 'escalate', amount: 0 }, reviewer: 'ana', at: '2026-11-23T09:01:00.000Z' },
+      { itemId: itemOf(o1!), verdict: 'rejected', reviewer: 'ben', at: '2026-11-23T09:02:00.000Z' },
+      { itemId: itemOf(o1!), verdict: 'accepted', reason: 'second look', reviewer: 'cy', at: '2026-11-23T09:03:00.000Z' },
+    ];
+    // Each item's latest verdict, by its trace.
+    const latest = new Map(verdicts.map((v) => [items.find((i) => i.id === v.itemId)!.traceId, v.verdict]));
+    const expected = overrideCounts(results, comparator, latest);
+    expect(expected).toMatchObject({ n: stored.n, fromQueue: new Set(verdicts.map((v) => v.itemId)).size });
+    const ci95 = wilsonInterval(expected.successes, expected.n)!;
+    expect(ci95[1]).toBeGreaterThan(stored.ci95[1]);
+
+    // Thresholds the run's own figures meet and the queue's do not: the shadow run's agreement bound, and halfway between the two upper bounds of the override rate.
+    writeFileSync(join(dir, 'queue/gate.yaml'), weekSuite('suggest', { agreementMin: shadow.metrics.agreement.ci95[0], overrideMax: (stored.ci95[1] + ci95[1]) / 2 }));
+    const phase = async (name: string) => {
+      const { code, stdout } = await cli(dir, 'phase', 'queue/gate.yaml', '--db', db, '--json', `out/queue-phase-${name}.json`);
+      expect(code).toBe(0);
+      return { stdout, s: readJson(`out/queue-phase-${name}.json`).suites[0] };
+    };
+    const before = await phase('before');
+    // No verdict in the queue yet: the run's own figures, exactly as stored.
+    expect(before.s.steps[1]).toMatchObject({ status: 'met', evidence: { runId: suggest.runId, n: stored.n, rate: stored.rate, ci95: stored.ci95, fromQueue: 0 } });
+    expect(before.s).toMatchObject({ cap: 'auto-with-review', evidencePhase: 'auto-with-review', allowed: 'auto-with-review' });
+    expect(before.stdout).toContain(`over ${stored.n} traces, 0 from the review queue (run ${suggest.runId})`);
+
+    writeFileSync(join(dir, 'out/queue-verdicts.jsonl'), `${verdicts.map((v) => JSON.stringify(v)).join('\n')}\n`);
+    expect((await cli(dir, 'review', 'import', 'out/queue-verdicts.jsonl', '--db', db)).stdout).toContain(`${verdicts.length} verdict(s) imported`);
+
+    const after = await phase('after');
+    expect(after.s.steps[1]).toMatchObject({
+      status: 'not-met',
+      evidence: { runId: suggest.runId, n: expected.n, rate: expected.successes / expected.n, ci95, fromQueue: expected.fromQueue },
+    });
+    expect(after.s).toMatchObject({ evidencePhase: 'suggest', allowed: 'suggest' });
+    expect(after.s.steps[0]).toEqual(before.s.steps[0]);
+    expect(after.stdout).toContain(`over ${expected.n} traces, ${expected.fromQueue} from the review queue (run ${suggest.runId})`);
+    expect(after.stdout).toContain('highest phase allowed: suggest');
   });
 });
 

@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { comparable, copyExample, expectNoError, expectSameRun, pgClient, pgSchema, spawnCli, type RunJson } from './helpers.js';
+import { parse } from 'yaml';
+import { wilsonInterval } from '../../src/metrics/stats.js';
+import { copyExample, expectNoError, expectSameRun, overrideCounts, pgClient, pgSchema, spawnCli, type RunJson, type SuggestResultJson } from './helpers.js';
 
 // History reads against PostgreSQL: `--baseline ref:`, `phase`, `drift` over stored runs and the
 // review queue. Each flow runs twice through the built CLI, every command a process of its own (as
@@ -16,7 +18,7 @@ type Verdict = { itemId: number; verdict: 'accepted' | 'edited' | 'rejected'; re
 type Item = { id: number; runId: string; traceId: string; verdicts: Verdict[] };
 type Paired = { baselineRunId: string; regressions: string[]; fixes: string[]; pairs: number };
 type Suggest = { reviewed: number; simulated: number; accepted: number; edited: number; rejected: number; overrideRate: Rate };
-type PhaseStep = { from: string; evidence: (Rate & { runId: string }) | null; status: string };
+type PhaseStep = { from: string; evidence: (Rate & { runId: string; fromQueue: number | null }) | null; status: string };
 type PhaseJson = { db: string; suites: { runs: number; usageRunId: string | null; steps: PhaseStep[] }[] };
 type DriftWindow = { start: string; end: string; figures: { traces: number; agreement: Rate; overrideRate: Rate; p95LatencyMs: number | null }; comparison: Record<string, unknown> | null };
 type DriftJson = { source: { kind: string; runs: number }; window: string; generatedAt: string; verdict: string; checks: { name: string; status: string }[]; windows: DriftWindow[] };
@@ -190,7 +192,7 @@ describe('history in PostgreSQL, read as from SQLite', () => {
     expect(reports.pg).toEqual(reports.sqlite);
   }, 120_000);
 
-  it('the review queue in PostgreSQL: two reviewers at once never get the same item, verdicts are appended, and the override rate counts each item\'s latest verdict, as on SQLite', async () => {
+  it('the review queue in PostgreSQL: two reviewers at once never get the same item, verdicts are appended, and the override rate counts each item\'s latest verdict, in drift and in phase over the run, as on SQLite', async () => {
     const outcomes: Record<string, unknown> = {};
     for (const { tag, db } of await stores('queue')) {
       expectNoError(await sg(dir, ['run', 'suites/week-suggest.yaml', '--db', db, '--json', `out/queue-${tag}.json`]));
@@ -248,22 +250,45 @@ describe('history in PostgreSQL, read as from SQLite', () => {
       expect(after.successes).toBe(before.successes + 1);
       expect(after.rate! - before.rate!).toBeCloseTo(1 / before.n, 12);
 
+      // phase over the run itself counts the queue: each reviewed item's latest verdict in place of the run's own for its result.
+      const comparator = parse(readFileSync(join(dir, 'suites/week-suggest.yaml'), 'utf8')).compare.decision;
+      const results = run.results as unknown as SuggestResultJson[];
+      const own = (run.metrics.phase as { suggest: Suggest }).suggest.overrideRate;
+      expect(overrideCounts(results, comparator)).toMatchObject({ n: own.n, successes: own.successes });
+      const counted = overrideCounts(results, comparator, new Map(second.flatMap((i) => i.verdicts.slice(-1).map((v) => [i.traceId, v.verdict] as const))));
+      expect(counted.fromQueue).toBe(reviewed.length);
+      const ofRun = await sg(dir, ['phase', 'suites/week-suggest.yaml', '--db', db, '--json', `out/queue-${tag}-phase-run.json`]);
+      expect(ofRun.status, ofRun.stderr).toBe(0);
+      const [queued] = readJson<PhaseJson>(dir, `out/queue-${tag}-phase-run.json`).suites[0]!.steps.filter((s) => s.from === 'suggest');
+      expect(queued!.evidence).toMatchObject({ runId: run.runId, n: counted.n, rate: counted.successes / counted.n, ci95: wilsonInterval(counted.successes, counted.n), fromQueue: counted.fromQueue });
+      expect(ofRun.stdout).toContain(`over ${counted.n} traces, ${counted.fromQueue} from the review queue (run ${run.runId})`);
+
       // A later run over the reviewed items, exported as traces: its override rate is their latest verdicts', and phase reads it.
-      expect((await sg(dir, ['review', 'export', '--as-traces', 'out/reviewed.jsonl', '--db', db])).stdout).toContain(`${reviewed.length} trace(s) written`);
+      // A rejection without a final decision is not exported (it says the suggestion was wrong, not what was right).
+      const asTraces = second.filter((i) => i.verdicts.slice(-1).some((v) => v.verdict !== 'rejected' || v.final !== undefined));
+      expect(asTraces.length).toBeGreaterThan(0);
+      expect((await sg(dir, ['review', 'export', '--as-traces', 'out/reviewed.jsonl', '--db', db])).stdout).toContain(`${asTraces.length} trace(s) written`);
       expectNoError(await sg(dir, ['run', 'suites/reviewed.yaml', '--db', db, '--json', `out/queue-${tag}-later.json`]));
       const later = readJson(dir, `out/queue-${tag}-later.json`);
-      const latest = second.flatMap((i) => i.verdicts.slice(-1).map((v) => v.verdict));
+      const latest = asTraces.flatMap((i) => i.verdicts.slice(-1).map((v) => v.verdict));
       const count = (verdict: Verdict['verdict']) => latest.filter((v) => v === verdict).length;
       const suggest = (later.metrics.phase as { suggest: Suggest }).suggest;
       expect(suggest).toMatchObject({ reviewed: latest.length, simulated: 0, accepted: count('accepted'), edited: count('edited'), rejected: count('rejected') });
-      expect(later.metrics.overrideRate).toMatchObject(overrideOf(second));
-      expect(suggest.overrideRate).toMatchObject({ n: after.n, successes: after.successes, rate: after.rate });
+      expect(later.metrics.overrideRate).toMatchObject(overrideOf(asTraces));
       const assessed = await sg(dir, ['phase', 'suites/reviewed.yaml', '--db', db, '--json', `out/queue-${tag}-phase.json`]);
       expect(assessed.status, assessed.stderr).toBe(0);
       const [step] = readJson<PhaseJson>(dir, `out/queue-${tag}-phase.json`).suites[0]!.steps.filter((s) => s.from === 'suggest');
       expect(step!.evidence).toMatchObject({ runId: later.runId, n: suggest.overrideRate.n, rate: suggest.overrideRate.rate });
 
-      outcomes[tag] = { before, after, later: comparable(later.metrics), evidence: { ...step!.evidence, runId: undefined, startedAt: undefined }, status: step!.status };
+      // Which items each reviewer got, and so which items become traces, is the race's: the later run's figures compared are its override rate alone.
+      outcomes[tag] = {
+        before,
+        after,
+        later: later.metrics.overrideRate,
+        evidence: { ...step!.evidence, runId: undefined, startedAt: undefined },
+        status: step!.status,
+        queued: { ...queued!.evidence, runId: undefined, startedAt: undefined, status: queued!.status },
+      };
     }
     expect(outcomes.pg).toEqual(outcomes.sqlite);
   }, 180_000);

@@ -1,0 +1,43 @@
+import { suggestAccumulator, suggestItem, type QueuedVerdict, type SuggestSettings } from '../metrics/summary.js';
+import { resultKey, type TraceResult } from '../replay/types.js';
+import type { ReviewVerdictRecord, Store } from '../store/types.js';
+import type { SuggestMetrics } from './suggest.js';
+
+/**
+ * The review queue's verdicts on a run's results: for each result (by `resultKey`, trace id and
+ * trial) with a verdict, the latest one (verdicts are appended, never changed: the latest counts).
+ * What `drift` over stored runs and `phase` both read of the queue.
+ */
+export function latestVerdicts(store: Pick<Store, 'reviewItems'>, runId: string): Map<string, ReviewVerdictRecord> {
+  const latest = new Map<string, ReviewVerdictRecord>();
+  for (const item of store.reviewItems({ runId })) {
+    const last = item.verdicts.at(-1);
+    if (last) latest.set(resultKey(item.traceId, item.trial), last);
+  }
+  return latest;
+}
+
+/**
+ * A suggest run's review figures with the review queue counted: every result counts as the run
+ * counted it (`suggestItem`: its recorded review, or one simulated against the human decision),
+ * except that a person's verdict from the queue takes the place of the run's own where the queue
+ * has one. The override rate is (edited + rejected) / reviewed as in the run's own figures, and
+ * with no queue verdict the figures are the run's. `fromQueue`: how many of `reviewed` are queue
+ * verdicts (a verdict on a result the figures leave out, a later trial, counts for nothing). Pure.
+ */
+export function suggestWithQueue(
+  results: Iterable<TraceResult>,
+  settings: SuggestSettings,
+  verdicts: ReadonlyMap<string, QueuedVerdict>,
+): SuggestMetrics & { fromQueue: number } {
+  const accumulator = suggestAccumulator(settings);
+  let fromQueue = 0;
+  for (const r of results) {
+    const queued = verdicts.get(resultKey(r.traceId, r.trial));
+    const item = suggestItem(r, settings, queued);
+    if (!item) continue;
+    accumulator.add(item);
+    if (queued) fromQueue++;
+  }
+  return { ...accumulator.finish(), fromQueue };
+}
