@@ -9,7 +9,9 @@ import type { CandidateStep } from './types.js';
 export type ToolAnswer = { ok: true; value: unknown } | { ok: false; error: Error };
 
 /** What kind of answer a tool call got: a result, a failed call (the candidate may go on), or a stop (the trace is over). */
-export function answerKind(answer: ToolAnswer): 'result' | 'error' | 'stop' {
+export type AnswerKind = 'result' | 'error' | 'stop';
+
+export function answerKind(answer: ToolAnswer): AnswerKind {
   return answer.ok ? 'result' : answer.error instanceof ToolCallError ? 'error' : 'stop';
 }
 
@@ -111,7 +113,21 @@ export class ReplaySession {
     }
   }
 
-  private toolNow(name: string, args: Record<string, unknown>): unknown {
+  /**
+   * A call answered elsewhere (in a candidate's process), replayed here: recorded as `callTool`
+   * records it, and only the kind of answer it gets is returned (no copy of it is made).
+   */
+  replayTool(name: string, args: Record<string, unknown>): AnswerKind {
+    try {
+      this.toolNow(name, args, false);
+      return 'result';
+    } catch (error) {
+      return error instanceof ToolCallError ? 'error' : 'stop';
+    }
+  }
+
+  /** `copy`: the answer is the caller's own copy, so that what it does with it cannot change the recorded step. */
+  private toolNow(name: string, args: Record<string, unknown>, copy = true): unknown {
     this.beforeStep();
     const problem = this.guard?.schemaProblem(name, args);
     if (problem) {
@@ -147,7 +163,7 @@ export class ReplaySession {
         this.steps.push({ type: 'tool', name, args: structuredClone(args), result: answer.result, latencyMs: answer.recorded?.latencyMs, mock: answer.source });
         this.countRepeat(name, args);
         // The candidate gets its own copy, so what it does with it cannot change the recorded step.
-        return structuredClone(answer.result);
+        return copy ? structuredClone(answer.result) : answer.result;
     }
   }
 
