@@ -72,7 +72,8 @@ function valuesEqual(a: unknown, b: unknown, tolerance: number): boolean {
     return [...keys].every((k) => valuesEqual(a[k], b[k], tolerance));
   }
   if (a === undefined || b === undefined) return a === b;
-  return canonicalJson(a) === canonicalJson(b);
+  // The same value is the same canonically; only different ones need their canonical forms.
+  return a === b || canonicalJson(a) === canonicalJson(b);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

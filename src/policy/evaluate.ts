@@ -1,5 +1,6 @@
 import { canonicalJson } from '../trace/canonical.js';
-import { namesOf as list, type Condition, type Policy, type PolicyRule } from './schema.js';
+import { namesOf as list } from './names.js';
+import type { Condition, Policy, PolicyRule } from './schema.js';
 
 /** A rule broken by one call of a trace. */
 export interface PolicyBreach {

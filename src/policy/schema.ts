@@ -4,9 +4,7 @@ import { z } from 'zod';
 const RuleId = z.string().regex(/^[A-Za-z0-9_:-]+$/, 'rule ids are letters, digits, _ - :');
 const Names = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
-/** A name-or-list field (`tool`, `workflow`, `calledBefore`, `status`) as a list; undefined when not given. */
-export const namesOf = (names: string | string[] | undefined): string[] | undefined =>
-  names === undefined ? undefined : Array.isArray(names) ? names : [names];
+export { namesOf } from './names.js';
 
 const OPERATORS = ['gt', 'gte', 'lt', 'lte', 'eq', 'ne', 'in', 'notIn'] as const;
 export type Operator = (typeof OPERATORS)[number];

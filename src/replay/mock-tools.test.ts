@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { aCatalog, aTrace } from '../testing/builders.js';
+import { ToolCallError } from '../errors.js';
 import { createMockToolbox, type MockOptions } from './mock-tools.js';
+import { ReplaySession } from './session.js';
 
 const catalog = aCatalog({
   get_order: 'read',
@@ -127,18 +129,37 @@ describe('createMockToolbox', () => {
   });
 });
 
-describe('answers are copies', () => {
-  it('a candidate changing an answer changes neither the recording, the ack, nor the next answer', () => {
-    const trace = aTrace('t').withToolCall('get_order', { order_id: 'A1' }, { total: 20 }).build();
-    const tools = aCatalog({ get_order: 'read', issue_refund: { effect: 'write-irreversible', ack: { status: 'ok' } } });
-    const box = createMockToolbox(trace, tools, exact);
-    const first = box.call('get_order', { order_id: 'A1' });
-    const ack = box.call('issue_refund', { order_id: 'A1', amount: 1 });
-    if (first.kind !== 'result' || ack.kind !== 'result') throw new Error('expected answers');
-    (first.result as { total: number }).total = 999;
-    (ack.result as { status: string }).status = 'MUTATED';
-    expect(box.call('get_order', { order_id: 'A1' })).toMatchObject({ result: { total: 20 } });
-    expect(box.call('issue_refund', { order_id: 'A1', amount: 2 })).toMatchObject({ result: { status: 'ok' } });
+describe('a candidate gets copies', () => {
+  // The mocks answer with the recorded values themselves; the session copies what it gives the candidate.
+  const setup = () => {
+    const trace = aTrace('t').withToolCall('get_order', { order_id: 'A1' }, { total: 20 }).withStep({ type: 'tool', name: 'get_customer', args: { id: 'C1' }, error: { code: 'DOWN' } }).build();
+    const tools = aCatalog({ get_order: 'read', get_customer: 'read', issue_refund: { effect: 'write-irreversible', ack: { status: 'ok' } } });
+    return { trace, tools, session: new ReplaySession(trace, createMockToolbox(trace, tools, exact), {}) };
+  };
+
+  it('a candidate changing an answer changes neither the recording, the ack, the recorded step nor the next answer', async () => {
+    const { trace, tools, session } = setup();
+    const first = (await session.callTool('get_order', { order_id: 'A1' })) as { total: number };
+    const ack = (await session.callTool('issue_refund', { order_id: 'A1', amount: 1 })) as { status: string };
+    first.total = 999;
+    ack.status = 'MUTATED';
+    expect(await session.callTool('get_order', { order_id: 'A1' })).toEqual({ total: 20 });
+    expect(await session.callTool('issue_refund', { order_id: 'A1', amount: 2 })).toEqual({ status: 'ok' });
     expect(trace.steps[0]).toMatchObject({ result: { total: 20 } });
+    expect(tools.tools.find((t) => t.name === 'issue_refund')?.ack).toEqual({ status: 'ok' });
+    expect(session.steps.map((s) => (s.type === 'tool' ? s.result : null))).toEqual([{ total: 20 }, { status: 'ok' }, { total: 20 }, { status: 'ok' }]);
+  });
+
+  it('a candidate changing its arguments or a failed call\'s error after the call changes neither the step nor the recording', async () => {
+    const { trace, session } = setup();
+    const args = { order_id: 'A1' };
+    await session.callTool('get_order', args);
+    args.order_id = 'CHANGED';
+    const failure = await session.callTool('get_customer', { id: 'C1' }).catch((error: ToolCallError) => error);
+    expect(failure).toBeInstanceOf(ToolCallError);
+    (failure as ToolCallError & { recordedError: { code: string } }).recordedError.code = 'MUTATED';
+    expect(session.steps[0]).toMatchObject({ args: { order_id: 'A1' } });
+    expect(session.steps[1]).toMatchObject({ error: { code: 'DOWN' } });
+    expect(trace.steps[1]).toMatchObject({ error: { code: 'DOWN' } });
   });
 });

@@ -20,7 +20,7 @@ export interface MockToolbox {
   /** The recordings it answers from. */
   readonly recordings: readonly Recording[];
   tool(name: string): ToolDefinition | undefined;
-  /** Answers one call. Pure apart from marking recordings as used. */
+  /** Answers one call. Pure apart from marking recordings as used. An answer is the recorded (or catalog's) value itself: the caller copies what it gives away. */
   call(name: string, args: Record<string, unknown>): MockAnswer;
 }
 
@@ -62,12 +62,11 @@ export function mockToolbox(recordings: readonly Recording[], catalog: ToolCatal
   });
   const used = new Set<number>();
 
+  // Answers are the recorded values themselves, never to be changed: the session gives the candidate copies.
   const answer = (i: number, source: 'recording' | 'by-order'): MockAnswer => {
     used.add(i);
     const step = recordings[i]!.step;
-    return step.error !== undefined
-      ? { kind: 'error', source, error: structuredClone(step.error), recorded: step }
-      : { kind: 'result', source, result: structuredClone(step.result ?? null), recorded: step };
+    return step.error !== undefined ? { kind: 'error', source, error: step.error, recorded: step } : { kind: 'result', source, result: step.result ?? null, recorded: step };
   };
 
   return {
@@ -84,9 +83,8 @@ export function mockToolbox(recordings: readonly Recording[], catalog: ToolCatal
         if (next !== undefined) return answer(next, 'by-order');
       }
       if (exact.length > 0) return answer(exact.at(-1)!, 'recording');
-      // Answers are copies: a candidate that changes one must not change the next trace's.
-      if (tool.effect !== 'read' && tool.ack !== undefined) return { kind: 'result', source: 'ack', result: structuredClone(tool.ack) };
-      if (tool.stub !== undefined) return { kind: 'result', source: 'stub', result: structuredClone(tool.stub) };
+      if (tool.effect !== 'read' && tool.ack !== undefined) return { kind: 'result', source: 'ack', result: tool.ack };
+      if (tool.stub !== undefined) return { kind: 'result', source: 'stub', result: tool.stub };
       return {
         kind: 'off-trace',
         reason:

@@ -62,7 +62,11 @@ export interface LlmAccess {
 export interface ModuleExecutor {
   /** Resolves once a process is ready for the next trace: starting one is not the candidate's time. */
   ready?(): Promise<void>;
-  /** `recordings`: the trace's recorded tool calls, for an executor that answers tool calls where the candidate runs. */
+  /**
+   * `input` is the trace's own: the executor gives the candidate a copy, so that what it does with it
+   * cannot change the trace. `recordings`: the trace's recorded tool calls, for an executor that
+   * answers tool calls where the candidate runs.
+   */
   run(trace: RunJob['trace'], input: unknown, host: JobHost, signal: AbortSignal, recordings?: readonly Recording[]): Promise<JobEnd>;
 }
 
@@ -82,11 +86,12 @@ export function moduleRunner(executor: ModuleExecutor, catalog: ToolCatalog, max
       const handler = sandboxHandler(session, trial, route, llm);
       const host: JobHost = {
         callTool: (name, args) => session.callTool(name, args),
-        answerTool: (name, args) => session.answerTool(name, args),
+        replayTool: (name, args) => session.replayTool(name, args),
         request: (request) => handler.request(request),
         attempt: (a) => (a.kind === 'denied' ? session.recordDenied(a.capability ?? 'unknown', a.target) : session.recordBlocked(a.method, a.target, a.why)),
       };
-      const end = await executor.run({ id: trace.id, caseId: trace.caseId ?? trace.id, workflow: trace.workflow, trial }, structuredClone(trace.input), host, signal, session.toolbox.recordings);
+      // The input as it is: the executor gives the candidate its own copy (the pool's channel copies it).
+      const end = await executor.run({ id: trace.id, caseId: trace.caseId ?? trace.id, workflow: trace.workflow, trial }, trace.input, host, signal, session.toolbox.recordings);
       switch (end.kind) {
         case 'done':
           return parseModuleOutcome(end.value);

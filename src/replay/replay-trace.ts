@@ -101,7 +101,10 @@ function unsafeEffect(decided: boolean, effects: readonly Action[], reference: r
 /** Whether the candidate made an effect the reference did not make (as many times). */
 function extraEffects(candidate: readonly Action[], reference: readonly Action[], ignoreArgs: readonly string[]): boolean {
   const left = new Map<string, number>();
-  for (const e of reference) left.set(callKey(e.name, e.args, ignoreArgs), (left.get(callKey(e.name, e.args, ignoreArgs)) ?? 0) + 1);
+  for (const e of reference) {
+    const key = callKey(e.name, e.args, ignoreArgs);
+    left.set(key, (left.get(key) ?? 0) + 1);
+  }
   return candidate.some((e) => {
     const key = callKey(e.name, e.args, ignoreArgs);
     const n = left.get(key) ?? 0;

@@ -9,7 +9,9 @@ import type { CandidateStep } from './types.js';
 export type ToolAnswer = { ok: true; value: unknown } | { ok: false; error: Error };
 
 /** What kind of answer a tool call got: a result, a failed call (the candidate may go on), or a stop (the trace is over). */
-export function answerKind(answer: ToolAnswer): 'result' | 'error' | 'stop' {
+export type AnswerKind = 'result' | 'error' | 'stop';
+
+export function answerKind(answer: ToolAnswer): AnswerKind {
   return answer.ok ? 'result' : answer.error instanceof ToolCallError ? 'error' : 'stop';
 }
 
@@ -111,20 +113,40 @@ export class ReplaySession {
     }
   }
 
-  private toolNow(name: string, args: Record<string, unknown>): unknown {
+  /**
+   * A call answered elsewhere (in a candidate's process), replayed here: recorded as `callTool`
+   * records it, and only the kind of answer it gets is returned (no copy of it is made).
+   */
+  replayTool(name: string, args: Record<string, unknown>): AnswerKind {
+    try {
+      this.toolNow(name, args, false);
+      return 'result';
+    } catch (error) {
+      return error instanceof ToolCallError ? 'error' : 'stop';
+    }
+  }
+
+  /**
+   * `copy`: the caller (candidate code) gets its own copy of the answer, and the step its own copy
+   * of the arguments, so that what the candidate does with either changes neither the recorded
+   * step nor the trace. A replayed call (`replayTool`) needs none: its arguments came over the
+   * channel, and its answer is not given to anyone.
+   */
+  private toolNow(name: string, args: Record<string, unknown>, copy = true): unknown {
+    const own = (value: Record<string, unknown>) => (copy ? structuredClone(value) : value);
     this.beforeStep();
     const problem = this.guard?.schemaProblem(name, args);
     if (problem) {
       // Fail closed: arguments that do not fit the tool's schema get no answer.
       this.violations.push({ kind: 'schema_violation', step: this.steps.length, tool: name, message: problem });
-      this.steps.push({ type: 'tool', name, args: structuredClone(args), error: { code: 'SCHEMA_VIOLATION', message: problem } });
+      this.steps.push({ type: 'tool', name, args: own(args), error: { code: 'SCHEMA_VIOLATION', message: problem } });
       throw new ToolCallError(name, { code: 'SCHEMA_VIOLATION', message: problem });
     }
     const refusal = this.guard?.policyRefusal(this.trace.workflow, name, args);
     if (refusal) {
       // Fail closed: a call the policy refuses gets no answer. The breach itself is found, with
       // the rules checked at the trace's end, from the steps (see buildResult).
-      this.steps.push({ type: 'tool', name, args: structuredClone(args), error: { code: 'POLICY_DENIED', message: refusal } });
+      this.steps.push({ type: 'tool', name, args: own(args), error: { code: 'POLICY_DENIED', message: refusal } });
       throw new ToolCallError(name, { code: 'POLICY_DENIED', message: refusal });
     }
     const effect = this.guard?.effectKey(name, args);
@@ -142,12 +164,12 @@ export class ReplaySession {
       case 'error':
         this.steps.push({ type: 'tool', name, args, error: answer.error, latencyMs: answer.recorded.latencyMs, mock: answer.source });
         this.countRepeat(name, args);
-        throw new ToolCallError(name, answer.error);
+        throw new ToolCallError(name, copy ? structuredClone(answer.error) : answer.error);
       case 'result':
-        this.steps.push({ type: 'tool', name, args: structuredClone(args), result: answer.result, latencyMs: answer.recorded?.latencyMs, mock: answer.source });
+        this.steps.push({ type: 'tool', name, args: own(args), result: answer.result, latencyMs: answer.recorded?.latencyMs, mock: answer.source });
         this.countRepeat(name, args);
         // The candidate gets its own copy, so what it does with it cannot change the recorded step.
-        return structuredClone(answer.result);
+        return copy ? structuredClone(answer.result) : answer.result;
     }
   }
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { relative } from 'node:path';
 import { DuplicateResultError, InputError, NotFoundError, ShadowgateError, UsageError, type Issue } from '../errors.js';
 import { evaluateGate, type GateResult } from '../gate/gate.js';
@@ -663,25 +664,28 @@ function newRunId(at: Date): string {
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
+/** The lines of the files that are not blank (only spaces and CRs), as the reader counts them. */
 async function countLines(files: string[]): Promise<number> {
   let n = 0;
-  for (const file of files) for await (const _ of readTraceFileLines(file)) n++;
-  return n;
-}
-
-async function* readTraceFileLines(file: string): AsyncGenerator<void> {
-  const { createReadStream } = await import('node:fs');
-  let pending = false;
-  for await (const chunk of createReadStream(file)) {
-    const buf = chunk as Buffer;
-    for (let i = 0; i < buf.length; i++) {
-      if (buf[i] === 10) {
-        if (pending) yield;
+  for (const file of files) {
+    // Whether the line being read has something other than spaces and CRs.
+    let pending = false;
+    for await (const chunk of createReadStream(file)) {
+      const buf = chunk as Buffer;
+      // Newlines found by the native search; a line is looked at byte by byte only until its first non-blank byte (most often its first).
+      for (let at = 0; at < buf.length; ) {
+        const newline = buf.indexOf(10, at);
+        const end = newline === -1 ? buf.length : newline;
+        for (let i = at; i < end && !pending; i++) pending = buf[i] !== 13 && buf[i] !== 32;
+        if (newline === -1) break;
+        if (pending) n++;
         pending = false;
-      } else if (buf[i] !== 13 && buf[i] !== 32) pending = true;
+        at = newline + 1;
+      }
     }
+    if (pending) n++;
   }
-  if (pending) yield;
+  return n;
 }
 
 /**

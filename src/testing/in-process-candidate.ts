@@ -22,7 +22,7 @@ export function inProcess(run: ModuleCandidate): ModuleExecutor {
         },
       };
       try {
-        return { kind: 'done', value: await run(input, { tools, llm, trace, signal, scratchDir: tmpdir(), log: () => {} }) };
+        return { kind: 'done', value: await run(structuredClone(input), { tools, llm, trace, signal, scratchDir: tmpdir(), log: () => {} }) };
       } catch (error) {
         return { kind: 'threw', error: errorData(error, 'CANDIDATE_THREW') };
       }

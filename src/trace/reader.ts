@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Issue } from '../errors.js';
+import { fastTrace } from './fast-check.js';
 import { MAX_TRACE_DEPTH, TraceSchema, type Trace } from './schema.js';
 import { formatPath, zodIssues } from './zod-issues.js';
 
@@ -39,6 +40,9 @@ export function parseTraceLine(text: string, file: string, line: number): TraceL
     const message = `nested deeper than ${MAX_TRACE_DEPTH} levels of arrays and objects (the limit of a trace)${deep.length > 8 ? `; the path goes on for ${deep.length - 8} more keys` : ''}`;
     return { ok: false, file, line, issues: [{ file, line, path: shown, message }] };
   }
+  // The compiled check first; zod, for its located messages, only on a line it does not accept.
+  const fast = fastTrace(raw);
+  if (fast) return { ok: true, file, line, trace: fast };
   const parsed = TraceSchema.safeParse(raw, { error: (issue) => (issue.input === undefined ? 'required' : undefined) });
   if (!parsed.success) return { ok: false, file, line, issues: zodIssues(parsed.error, file, line) };
   return { ok: true, file, line, trace: parsed.data };

@@ -5,8 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error a plain ESM script shared with the fixture's README instructions
 import { digest } from '../fixtures/pool/digest.mjs';
 import { cli, copyExample, ROOT } from './helpers.js';
-import { OffTraceError } from '../../src/errors.js';
-import type { ToolAnswer } from '../../src/replay/session.js';
+import type { AnswerKind } from '../../src/replay/session.js';
 import { callKey } from '../../src/trace/canonical.js';
 
 // Module candidates run in a pool of child processes. Their results must be those the
@@ -59,7 +58,7 @@ describe('the parent/child protocol', () => {
             release?.();
             return null;
           },
-          answerTool: () => {
+          replayTool: () => {
             throw new Error('this pool answers no tool call in its children');
           },
           request: async (request) => {
@@ -108,7 +107,7 @@ describe('messages sent together', () => {
     const calls: unknown[] = [];
     const host = {
       callTool: async (_name: string, args: Record<string, unknown>) => (calls.push(args), { found: args.id }),
-      answerTool: () => {
+      replayTool: () => {
         throw new Error('this pool answers no tool call in its children');
       },
       request: async () => new Response(null, { status: 404 }),
@@ -143,7 +142,7 @@ describe('messages sent together', () => {
 
 describe('tool calls answered in the candidate\'s process', () => {
   // The child answers from the trace's recorded answers and tells the harness what it answered;
-  // the harness replays each call through its own session (here: `answerTool`).
+  // the harness replays each call through its own session (here: `replayTool`).
   const catalog = { tools: [{ name: 'lookup', effect: 'read' as const }] };
   const mocks = { match: 'exact' as const, ignoreArgs: [] };
   const recordings = [3, 4].map((id) => ({ key: callKey('lookup', { id }), step: { type: 'tool' as const, name: 'lookup', args: { id }, result: { found: `recorded ${id}` } } }));
@@ -161,11 +160,11 @@ describe('tool calls answered in the candidate\'s process', () => {
     await pool.start();
     return pool;
   };
-  const hostAnswering = (answer: (args: Record<string, unknown>) => ToolAnswer, replayed: unknown[]) => ({
+  const hostAnswering = (answer: (args: Record<string, unknown>) => AnswerKind, replayed: unknown[]) => ({
     callTool: async () => {
       throw new Error('no call should reach the harness to be answered');
     },
-    answerTool: (_name: string, args: Record<string, unknown>) => (replayed.push(args), answer(args)),
+    replayTool: (_name: string, args: Record<string, unknown>) => (replayed.push(args), answer(args)),
     request: async () => new Response(null, { status: 404 }),
     attempt: () => {
       throw new Error('no attempt expected');
@@ -176,7 +175,7 @@ describe('tool calls answered in the candidate\'s process', () => {
     const pool = await start();
     const replayed: unknown[] = [];
     try {
-      const host = hostAnswering((args) => ({ ok: true, value: { found: `recorded ${String(args.id)}` } }), replayed);
+      const host = hostAnswering(() => 'result', replayed);
       const ends = await Promise.all(
         [3, 4].map((n) => pool.run({ id: `t${n}`, caseId: `t${n}`, workflow: 'w', trial: 0 }, { mode: 'plain', n }, host, new AbortController().signal, recordings)),
       );
@@ -192,7 +191,7 @@ describe('tool calls answered in the candidate\'s process', () => {
     const pool = await start();
     try {
       // The harness's session says the call is off the recorded path; the child answered it.
-      const host = hostAnswering(() => ({ ok: false, error: new OffTraceError('lookup', 'no recorded lookup call matches') }), []);
+      const host = hostAnswering(() => 'stop', []);
       const end = await pool.run({ id: 't3', caseId: 't3', workflow: 'w', trial: 0 }, { mode: 'plain', n: 3 }, host, new AbortController().signal, recordings);
       expect(end).toMatchObject({ kind: 'crashed', error: { code: 'CANDIDATE_CRASHED' } });
       expect(pool.runLevel()).toEqual([

@@ -22,7 +22,7 @@
  * step budget, a token budget may stop it): from then on its tool calls go to the harness and
  * back, as every call did before.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { createPolicy } from '../../policy/evaluate.js';
 import type { Policy } from '../../policy/schema.js';
 import { callKey } from '../../trace/canonical.js';
@@ -51,7 +51,8 @@ export interface RecordedAnswer {
 
 /** The digest a recording is keyed by in a child: of its identity, never the arguments themselves. */
 export function digestKey(key: string): string {
-  return createHash('sha256').update(key).digest('base64url');
+  // The one-shot hash: a third of createHash's cost, on every recorded and every answered call.
+  return hash('sha256', key, 'base64url');
 }
 
 /** The answers a child gets for one trace, from the harness's own recordings of it. */

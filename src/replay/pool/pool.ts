@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, InternalError } from '../../errors.js';
 import { redactUrl } from '../../providers/transport.js';
 import type { ResultError } from '../types.js';
-import { answerKind, type ToolAnswer } from '../session.js';
+import type { AnswerKind } from '../session.js';
 import { recordedAnswers, type LocalSetup } from './local-answers.js';
 import type { Recording } from '../mock-tools.js';
 import { checkChildMessage, protocolAttempt } from './check-message.js';
@@ -52,8 +52,8 @@ class ImportTimeout extends Error {
 /** The harness side of one trace in a child: the mocked tools, the request handler and the session's record of violations. */
 export interface JobHost {
   callTool(name: string, args: Record<string, unknown>): Promise<unknown>;
-  /** A call the child answered already, replayed here: the harness's answer, at once. */
-  answerTool(name: string, args: Record<string, unknown>): ToolAnswer;
+  /** A call the child answered already, replayed here: the kind of answer the harness gives, at once. */
+  replayTool(name: string, args: Record<string, unknown>): AnswerKind;
   request(request: Request): Promise<Response>;
   attempt(attempt: Attempt): void;
 }
@@ -303,7 +303,7 @@ export function createCandidatePool(options: PoolOptions) {
         if (message.local !== undefined) {
           // Answered in the child already: replayed through the trace's own session, which must give the same kind of answer.
           if (!job) return stray(child, message.job, { kind: 'blocked', method: 'TOOL', target: String(message.name), why: 'no trace of this process was in flight' });
-          const kind = answerKind(job.host.answerTool(String(message.name), isRecord(message.args) ? message.args : {}));
+          const kind = job.host.replayTool(String(message.name), isRecord(message.args) ? message.args : {});
           if (kind !== message.local) refuse(child, `a ${String(message.name)} call answered with a ${message.local} where the harness gives a ${kind}`);
           return;
         }
