@@ -6,8 +6,10 @@
 //   npm run bench:store -- 10000                      # one size
 //   SHADOWGATE_BENCH_PG_URL=postgres://user@127.0.0.1:5432/db npm run bench:store
 //
-// PostgreSQL is measured when SHADOWGATE_BENCH_PG_URL names a server (each size in a schema of
-// its own, dropped afterwards); without it the bench says so and measures SQLite alone. The
+// PostgreSQL is the server SHADOWGATE_BENCH_PG_URL names (each size in a schema of its own,
+// dropped afterwards); without it, a throwaway local cluster started from Debian's
+// `postgresql` server binaries (scripts/throwaway-postgres.mjs, as the tests do) and stopped
+// afterwards. With neither, the bench says why and measures SQLite alone. The
 // result written is a bundled-size one (a refund-triage trace's result with its steps, about
 // 2.9 KB of JSON), under a new key each time.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
+import { startThrowawayPostgres } from '../scripts/throwaway-postgres.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = resolve(process.env.SHADOWGATE_BENCH_DIST ?? join(ROOT, 'dist'));
@@ -22,13 +25,16 @@ const { createSqliteStore, createMemoryStore, loadSuite, runSuite } = await impo
 const { createPostgresStore } = await import(pathToFileURL(join(DIST, 'store/postgres.js')).href);
 
 const sizes = process.argv[2] && /^\d+$/.test(process.argv[2]) ? [Number(process.argv[2])] : [10_000, 100_000];
-const pgUrl = process.env.SHADOWGATE_BENCH_PG_URL;
+const cluster = process.env.SHADOWGATE_BENCH_PG_URL ? null : await startThrowawayPostgres();
+const pgUrl = process.env.SHADOWGATE_BENCH_PG_URL ?? cluster?.url;
+if (cluster?.stop) process.on('exit', cluster.stop);
 const GROUP = 500;
 
 // One real result of the bundled suite, to write again and again under new keys.
 const sample = await oneResult();
 console.log(`node ${process.version}; a result of ${JSON.stringify(sample).length.toLocaleString('en')} bytes of JSON; groups of ${GROUP}`);
-if (!pgUrl) console.log('SHADOWGATE_BENCH_PG_URL is not set: PostgreSQL is not measured');
+if (!pgUrl) console.log(`PostgreSQL is not measured: ${cluster?.missing}; or set SHADOWGATE_BENCH_PG_URL`);
+else if (cluster) console.log('PostgreSQL: a throwaway local cluster (SHADOWGATE_BENCH_PG_URL names another server)');
 console.log('store          N   seconds     rows/s');
 for (const n of sizes) {
   const dir = mkdtempSync(join(tmpdir(), 'sg-bench-store-'));
