@@ -41,8 +41,11 @@ import { writeWhole } from '../write-whole.js';
 
 export const EXIT = { ok: 0, gateFailed: 1, usage: 2, internal: 3 } as const;
 
-const dbOption = (io: CliIo) =>
-  new Option('--db <file|url>', 'the store: a SQLite file or a postgres:// URL').env('SHADOWGATE_DB').default(io.env.SHADOWGATE_DB ?? DEFAULT_DB);
+/** `--db`, its default shown (in --help) without the credentials of a SHADOWGATE_DB URL. */
+const dbOption = (io: CliIo) => {
+  const db = io.env.SHADOWGATE_DB ?? DEFAULT_DB;
+  return new Option('--db <file|url>', 'the store: a SQLite file or a postgres:// URL').env('SHADOWGATE_DB').default(db, describeDb(db));
+};
 
 /**
  * Builds the command tree. Commands report their exit code through `setExit`;

@@ -104,3 +104,24 @@ describe('--db with another URL scheme', () => {
     expect(fromEnv.stderr).not.toContain(PASSWORD);
   });
 });
+
+describe('a password holding a raw #, / or ? (which URL cannot read)', () => {
+  // Made up: no server is asked (the URL does not parse, or names a closed port).
+  const passwords = ['Secret#Passw0rd', 'Secret/Passw0rd', 'Secret?Passw0rd'];
+
+  it('is printed nowhere: not by runs --db, not as the --help default from SHADOWGATE_DB, not in the unsupported-scheme error', async () => {
+    for (const password of passwords) {
+      const url = `postgres://sg:${password}@127.0.0.1:1/sgdb`;
+      const runs = await cli(dir, 'runs', '--db', url);
+      expect(runs.code).toBe(2);
+      expect(runs.stderr).toContain('postgres://***@127.0.0.1:1/sgdb');
+      const help = await cliWithEnv(dir, { SHADOWGATE_DB: url }, 'runs', '--help');
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain('postgres://***@127.0.0.1:1/sgdb');
+      const mysql = await cli(dir, 'runs', '--db', `mysql://root:${password}@db/x`);
+      expect(mysql.code).toBe(2);
+      expect(mysql.stderr).toContain('--db mysql://***@db/x: unsupported URL scheme');
+      for (const text of [runs.stdout, runs.stderr, help.stdout, help.stderr, mysql.stdout, mysql.stderr]) expect(text).not.toContain(password);
+    }
+  });
+});
