@@ -101,15 +101,18 @@ export function secretsInUrl(name: string, url: string | undefined): Secret[] {
   return [...new Set(values)].filter(Boolean).map((value) => ({ name, value }));
 }
 
-/** `scheme://`: what starts a URL with an authority. */
-const SCHEME_SLASHES = /^[a-z][a-z0-9+.-]*:\/\//i;
+/**
+ * What starts a URL: `scheme://`, or a scheme of two or more letters and `:` with at most one
+ * slash (`postgres:/u:p@h`, a mistyped URL, still carries credentials; `C:` is a drive, not a scheme).
+ */
+const SCHEME_SLASHES = /^(?:[a-z][a-z0-9+.-]*:\/\/|[a-z][a-z0-9+.-]+:\/?)/i;
 
 /**
- * A `scheme://` value cut at its userinfo: everything from `://` to the LAST `@` is
+ * A `scheme://` value cut at its userinfo: everything from `://` (or `:`) to the LAST `@` is
  * credentials (`userinfo`, undefined when there is no `@`), `rest` what follows it. The last
  * `@`, because a password may hold any character, `@`, `#`, `/` and `?` included, written raw;
  * a query holding an `@` makes it mask too much, never too little. Undefined for a value
- * without `scheme://`.
+ * that does not start with a scheme.
  */
 function splitUserinfo(url: string): { scheme: string; userinfo: string | undefined; rest: string } | undefined {
   const scheme = SCHEME_SLASHES.exec(url)?.[0];

@@ -103,6 +103,14 @@ describe('--db with another URL scheme', () => {
     expect(fromEnv.stderr).toContain('redis://***@cache:6379');
     expect(fromEnv.stderr).not.toContain(PASSWORD);
   });
+
+  it('postgres: with one slash is a malformed URL (exit 2), never a SQLite file of that name', async () => {
+    const { code, stdout, stderr } = await cli(dir, 'run', 'suites/refund-triage.yaml', '--db', `postgres:/sg:${PASSWORD}@127.0.0.1/sgdb`);
+    expect(code).toBe(2);
+    expect(stderr).toContain('--db postgres:/***@127.0.0.1/sgdb: malformed PostgreSQL URL');
+    expect(stderr + stdout).not.toContain(PASSWORD);
+    expect(existsSync(join(dir, 'postgres:'))).toBe(false);
+  });
 });
 
 describe('a password holding a raw #, / or ? (which URL cannot read)', () => {
