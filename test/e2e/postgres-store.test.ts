@@ -4,7 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, cliWithEnv, copyExample, expectNoError, expectSameRun, pgSchema, spawnCli, type RunJson } from './helpers.js';
 
-// Made up for this test: the throwaway server trusts local connections, so any password gets in, and none may leak.
+// Made up for this test: the password of the test's own role (pgSchema), which none of its output may hold.
 const PASSWORD = 'pg-pass-7e1c0ffee9';
 
 let dir: string;
