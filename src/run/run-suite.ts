@@ -615,6 +615,8 @@ function openRun(
   // A shard of a shared run: named by --run-id, or by --resume once shards have written into it.
   const sharedId = options.runId ?? (options.resume && options.shard && store.listShards(options.resume).length > 0 ? options.resume : undefined);
   if (sharedId !== undefined) {
+    const bad = runIdProblem(sharedId);
+    if (bad) throw new UsageError(`--run-id: ${bad}`, 'name the run the shards share with letters, digits and . _ - :, e.g. nightly-1234');
     if (!options.shard) throw new UsageError(`--run-id ${sharedId} names a run that shards share, and needs --shard i/n`, 'for example --run-id <id> --shard 1/3; without shards, leave --run-id out');
     return { ...openSharedRun(suite, { ...options, shard: options.shard }, settings, sharedId, newMeta(suite, options, now(), show), lease), shared: true };
   }
@@ -706,6 +708,18 @@ function newMeta(suite: ResolvedSuite, options: RunOptions, startedAt: Date, sho
     candidateSource: suite.candidateSource,
     replica: options.replica ?? 0,
   };
+}
+
+/**
+ * What a run id given by hand (`--run-id`) may be: 1 to 128 letters, digits, `.`, `_`, `-` and
+ * `:`, as the ids runs get (`20261121-232412-3fa9c1`, `merged-…`) are; never empty, and nothing
+ * that a shell, a URL or a report would read as something else.
+ */
+export const RUN_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Why `id` is no run id (RUN_ID), or undefined when it is one. */
+export function runIdProblem(id: string): string | undefined {
+  return RUN_ID.test(id) ? undefined : `expected 1 to 128 letters, digits, '.', '_', '-' or ':', got ${id === '' ? 'an empty id' : JSON.stringify(id.length > 40 ? `${id.slice(0, 40)}…` : id)}`;
 }
 
 /** `20261121-232412-3fa9c1`: sortable by time, unique enough for one store. */
