@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRedactor, secretsFromEnv, secretsInUrl } from './secrets.js';
+import { createRedactor, secretsFromEnv, secretsInUrl, withoutCredentials } from './secrets.js';
 
 // Made-up values: none of them is a real credential.
 const KEY = 'sk-proj-abc123/def+456==';
@@ -45,5 +45,25 @@ describe('the secrets a run holds', () => {
   it('takes the password, the whole userinfo and the query values of an endpoint URL', () => {
     expect(secretsInUrl('--otel-endpoint', 'https://me:hunter2hunter2@otel.example/v1/traces?token=abcd1234efgh').map((s) => s.value)).toEqual(['hunter2hunter2', 'me:hunter2hunter2', 'abcd1234efgh']);
     expect(secretsInUrl('--otel-endpoint', 'not a url')).toEqual([]);
+  });
+
+  it('takes a password holding a raw #, / or ? (which URL refuses, or reads as a host and a path): everything from :// to the last @', () => {
+    for (const password of ['Secret#Passw0rd', 'Secret/Passw0rd', 'Secret?Passw0rd', 'Sec@ret#Pass/w?rd']) {
+      const url = `postgres://sg:${password}@127.0.0.1:55499/sgdb`;
+      expect(secretsInUrl('--db', url).map((s) => s.value)).toEqual(expect.arrayContaining([password, `sg:${password}`]));
+      const printed = withoutCredentials(url);
+      expect(printed).toBe('postgres://***@127.0.0.1:55499/sgdb');
+      expect(createRedactor(secretsInUrl('--db', url)).text(`error: ${url}: Invalid URL`)).not.toContain(password);
+    }
+    expect(withoutCredentials('mysql://root:My#Secret99@db/x')).toBe('mysql://***@db/x');
+  });
+});
+
+describe('withoutCredentials', () => {
+  it('masks the query values, and the whole query when it does not parse; leaves a value without userinfo as it is', () => {
+    expect(withoutCredentials('postgres://h:5432/db?password=abcd1234efgh&x=1')).toBe('postgres://h:5432/db?password=***&x=***');
+    expect(withoutCredentials('postgres://u:p@[bad/db?password=abcd1234efgh')).toBe('postgres://***@[bad/db?***');
+    expect(withoutCredentials('postgres://h:5432/db')).toBe('postgres://h:5432/db');
+    expect(withoutCredentials('db/a.db')).toBe('db/a.db');
   });
 });

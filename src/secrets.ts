@@ -82,20 +82,52 @@ export function secretsFromEnv(env: Record<string, string | undefined>, names: I
 
 /**
  * The credentials a URL carries: its password, its whole userinfo (`user:password`, as it is
- * written and decoded) and its query values (a token may travel under any name).
+ * written and decoded) and its query values (a token may travel under any name). The userinfo
+ * is read by `splitUserinfo`, not by `URL`, so that a password holding a raw `#`, `/` or `?`
+ * (which `URL` refuses, or reads as a host and a path) is a secret all the same.
  */
 export function secretsInUrl(name: string, url: string | undefined): Secret[] {
   if (!url) return [];
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return [];
+  const split = splitUserinfo(url);
+  const values: string[] = [];
+  if (split?.userinfo) {
+    const { userinfo } = split;
+    const colon = userinfo.indexOf(':');
+    const password = colon < 0 ? '' : userinfo.slice(colon + 1);
+    values.push(password, safeDecode(password), userinfo, safeDecode(userinfo));
   }
-  const password = safeDecode(parsed.password);
-  const userinfo = parsed.password ? [`${parsed.username}:${parsed.password}`, `${safeDecode(parsed.username)}:${password}`] : [];
-  const values = [password, ...userinfo, ...parsed.searchParams.values()];
+  const parsed = parseUrl(split ? `${split.scheme}${split.rest}` : url);
+  if (parsed) values.push(...parsed.searchParams.values());
   return [...new Set(values)].filter(Boolean).map((value) => ({ name, value }));
+}
+
+/**
+ * What starts a URL: `scheme://`, or a scheme of two or more letters and `:` with at most one
+ * slash (`postgres:/u:p@h`, a mistyped URL, still carries credentials; `C:` is a drive, not a scheme).
+ */
+const SCHEME_SLASHES = /^(?:[a-z][a-z0-9+.-]*:\/\/|[a-z][a-z0-9+.-]+:\/?)/i;
+
+/**
+ * A `scheme://` value cut at its userinfo: everything from `://` (or `:`) to the LAST `@` is
+ * credentials (`userinfo`, undefined when there is no `@`), `rest` what follows it. The last
+ * `@`, because a password may hold any character, `@`, `#`, `/` and `?` included, written raw;
+ * a query holding an `@` makes it mask too much, never too little. Undefined for a value
+ * that does not start with a scheme.
+ */
+function splitUserinfo(url: string): { scheme: string; userinfo: string | undefined; rest: string } | undefined {
+  const scheme = SCHEME_SLASHES.exec(url)?.[0];
+  if (!scheme) return undefined;
+  const at = url.lastIndexOf('@');
+  if (at < scheme.length) return { scheme, userinfo: undefined, rest: url.slice(scheme.length) };
+  return { scheme, userinfo: url.slice(scheme.length, at), rest: url.slice(at + 1) };
+}
+
+function parseUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The values of an OTLP headers list (`key=value,key2=value2`, values URL-encoded), raw and decoded. */
@@ -149,21 +181,17 @@ function escapeRegExp(text: string): string {
 }
 
 /**
- * A URL fit to print: its userinfo (user and password) and its query values replaced by `***`.
- * Text that does not parse as a URL loses everything between `//` and `@` the same way.
+ * A URL fit to print: its userinfo (user and password, everything from `://` to the last `@`)
+ * replaced by `***`, and its query values too. A query that does not parse loses all of it.
  * @example withoutCredentials('postgres://app:s3cret@db:5432/sg') // 'postgres://***@db:5432/sg'
  */
 export function withoutCredentials(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return url.replace(/\/\/[^/?#]*@/, '//***@');
-  }
-  const hadUserinfo = parsed.username !== '' || parsed.password !== '';
-  parsed.username = '';
-  parsed.password = '';
+  const split = splitUserinfo(url);
+  const masked = split ? `${split.scheme}${split.userinfo === undefined ? '' : '***@'}${split.rest}` : url;
+  const query = masked.indexOf('?');
+  if (query < 0) return masked;
+  const parsed = parseUrl(masked);
+  if (!parsed) return `${masked.slice(0, query)}?***`;
   for (const key of [...new Set(parsed.searchParams.keys())]) parsed.searchParams.set(key, '***');
-  const text = parsed.toString();
-  return hadUserinfo ? text.replace('//', '//***@') : text;
+  return parsed.toString();
 }

@@ -2,12 +2,20 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { UsageError } from '../errors.js';
+import { runIdProblem } from '../run/run-suite.js';
 
 /** A commander argument parser for counts: a whole number ≥ 1. */
 export function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
   return n;
+}
+
+/** A commander argument parser for `--run-id`: a non-empty id of a safe character set (RUN_ID). */
+export function runIdArg(value: string): string {
+  const problem = runIdProblem(value);
+  if (problem) throw new InvalidArgumentError(problem);
+  return value;
 }
 
 /** Fails before a run, not after it, when a results file could not be written. */

@@ -32,7 +32,7 @@ import { registerSchemaCommand } from './schema.js';
 import { registerInitCommand } from './init.js';
 import { registerPromptCommands } from './prompt.js';
 import { registerDriftCommand } from './drift.js';
-import { assertWritableFile, positiveInt } from './options.js';
+import { assertWritableFile, positiveInt, runIdArg } from './options.js';
 import { assertJunitHasAPlace, junitOption, writeJunitFile, type JunitFlag } from './junit.js';
 import { DEFAULT_DB, describeDb, openStore } from '../store/open.js';
 import { redactError, redactingIo } from './redact-io.js';
@@ -41,8 +41,11 @@ import { writeWhole } from '../write-whole.js';
 
 export const EXIT = { ok: 0, gateFailed: 1, usage: 2, internal: 3 } as const;
 
-const dbOption = (io: CliIo) =>
-  new Option('--db <file|url>', 'the store: a SQLite file or a postgres:// URL').env('SHADOWGATE_DB').default(io.env.SHADOWGATE_DB ?? DEFAULT_DB);
+/** `--db`, its default shown (in --help) without the credentials of a SHADOWGATE_DB URL. */
+const dbOption = (io: CliIo) => {
+  const db = io.env.SHADOWGATE_DB ?? DEFAULT_DB;
+  return new Option('--db <file|url>', 'the store: a SQLite file or a postgres:// URL').env('SHADOWGATE_DB').default(db, JSON.stringify(describeDb(db)));
+};
 
 /**
  * Builds the command tree. Commands report their exit code through `setExit`;
@@ -70,7 +73,7 @@ export function createProgram(raw: CliIo, setExit: (code: number) => void): Comm
       .addOption(new Option('--workers <n>', "child processes a module candidate runs in (default: the machine's available cores)").argParser(positiveInt).env('SHADOWGATE_WORKERS'))
       .option('--trials <k>', 'run each trace k times (overrides the suite)', positiveInt)
       .option('--shard <i/n>', 'run only shard i of n (1-based): a deterministic split by case id (every trace and trial of a case in the same shard), for CI matrices; merge the results files with `merge`, or write every shard into one stored run with --run-id', parseShard)
-      .option('--run-id <id>', 'with --shard: write into the stored run <id> that every shard names (a shared store); the first shard creates it, a shard of another suite or candidate is refused, the same shard again resumes it; then `finalize <id>`')
+      .option('--run-id <id>', 'with --shard: write into the stored run <id> that every shard names (a shared store); the first shard creates it, a shard of another suite, candidate or settings (--trials, --baseline) is refused, the same shard again resumes it; then `finalize <id>`', runIdArg)
       .option('--finalize', 'with --run-id: the last shard to finish finalizes the run (as `finalize`) and exits with its verdict')
       .option('--resume <runId>', 'continue a stored run, running only the traces it lacks')
       .addOption(new Option('--commit-every <n>', 'commit results to the store in groups of n (one transaction each; default 500)').argParser(positiveInt).env('SHADOWGATE_COMMIT_EVERY'))

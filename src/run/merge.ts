@@ -4,7 +4,7 @@ import { withRunLevelViolations, type NoiseFloor, type RunLevelViolation, type R
 import { mergeCoverage, uniqueIssues } from '../gate/coverage.js';
 import type { TraceResult } from '../replay/types.js';
 import { resultKey } from '../replay/types.js';
-import { completeRun, metricsAccumulator, noiseFloorOf, type RunOutcome, type RunSettings } from './run-suite.js';
+import { completeRun, metricsAccumulator, noiseFloorOf, settingsMismatch, type RunOutcome, type RunSettings } from './run-suite.js';
 
 /** What merge reads of a shard: its results file, or (finalize) its stored record and results. */
 export interface RunDocument {
@@ -51,9 +51,9 @@ export function mergeShards(docs: readonly RunDocument[], files: readonly string
     if (!d.settings) return [{ file, path: 'settings', message: 'written by an older shadowgate: run the shard again' }];
     if (d.suite.hash !== first.suite.hash) return [{ file, path: 'suite.hash', message: `another suite than ${files[0]} (${d.suite.name})` }];
     if (d.candidate.hash !== first.candidate.hash) return [{ file, path: 'candidate.hash', message: `another candidate than ${files[0]}` }];
-    // Paired with one baseline, or none, on every shard: the merged flips are counted against it.
-    const baseline = (s: RunSettings | undefined) => s?.baseline?.runId ?? 'none';
-    if (baseline(d.settings) !== baseline(first.settings)) return [{ file, path: 'settings.baseline', message: `paired with baseline ${baseline(d.settings)}, ${files[0]} with ${baseline(first.settings)}: run every shard with the same --baseline` }];
+    // The same trials, baseline and suite settings on every shard: else the results of two different runs would make one verdict.
+    const differ = first.settings && settingsMismatch(d.settings, first.settings);
+    if (differ) return [{ file, path: `settings.${differ.name}`, message: `run with ${differ.name} ${differ.ours}, ${files[0]} with ${differ.theirs}: run every shard with the same settings (--trials, --baseline, the suite)` }];
     return [];
   });
   // Every shard of one split, once: a missing shard would leave its traces out of the verdict.

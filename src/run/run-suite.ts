@@ -24,6 +24,7 @@ import { createPolicy } from '../policy/evaluate.js';
 import type { GateConfig } from '../suite/schema.js';
 import type { ExchangeSink } from '../providers/transport.js';
 import type { RunMeta, Store } from '../store/types.js';
+import { canonicalJson } from '../trace/canonical.js';
 import { readTraceFile } from '../trace/reader.js';
 import { caseIdOf, type Trace } from '../trace/schema.js';
 import { prepareCandidate, type ModelOptions } from './candidate.js';
@@ -186,7 +187,7 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
   let fatal: unknown;
   let opened: ReturnType<typeof openRun>;
   try {
-    opened = openRun(suite, options, now, show, (error) => void (fatal ??= error));
+    opened = openRun(suite, options, settings, now, show, (error) => void (fatal ??= error));
   } catch (error) {
     await candidate.close();
     throw error;
@@ -356,6 +357,42 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
 export function keptSettings(settings: RunSettings): SuggestSettings {
   return { ...(settings.decision ? { decision: settings.decision } : {}), ...(settings.review ? { review: settings.review } : {}) };
 }
+
+/**
+ * The settings that change a run's results or figures, each as it is compared between the shards
+ * of one run: the trials, the baseline paired with, and what the suite sets (phase, review sample
+ * and seed, SLA, the decision comparator, the gate, the arguments drift ignores, the policy rules,
+ * the reversibility matrix's classes). Not concurrency, workers or commits, which change nothing;
+ * not the noise floor, which merge measures over the shards that carry one, and leaves out
+ * (none, not a partial one) when some do not.
+ */
+const SHARED_SETTINGS: readonly [name: string, pick: (s: RunSettings) => unknown][] = [
+  ['trials', (s) => s.trials],
+  ['baseline', (s) => s.baseline?.runId ?? 'none'],
+  ['phase', (s) => s.phase],
+  ['review', (s) => s.review],
+  ['slaMs', (s) => s.slaMs],
+  ['decision', (s) => s.decision],
+  ['gate', (s) => s.gate],
+  ['driftIgnoreArgs', (s) => s.driftIgnoreArgs],
+  ['policyRules', (s) => s.policyRules],
+  ['reversibility', (s) => s.reversibility],
+];
+
+/**
+ * The first setting (of SHARED_SETTINGS) in which two shards of one run differ, with each one's
+ * value (a string as it is, else as JSON; `none` for an absent one); undefined when they agree in all. Merging shards that
+ * differ in one would sum results of two different runs into one verdict.
+ */
+export function settingsMismatch(ours: RunSettings, theirs: RunSettings): { name: string; ours: string; theirs: string } | undefined {
+  for (const [name, pick] of SHARED_SETTINGS) {
+    const [a, b] = [pick(ours), pick(theirs)];
+    if (canonicalJson(a ?? null) !== canonicalJson(b ?? null)) return { name, ours: shownSetting(a), theirs: shownSetting(b) };
+  }
+  return undefined;
+}
+
+const shownSetting = (value: unknown) => (value === undefined ? 'none' : typeof value === 'string' ? value : canonicalJson(value));
 
 /** What a shard of a shared run stores when it finishes (Store.finishShard), for `finalizeRun`. */
 export interface ShardSummary {
@@ -568,6 +605,7 @@ function unstorable(result: TraceResult, error: unknown): TraceResult {
 function openRun(
   suite: ResolvedSuite,
   options: RunOptions,
+  settings: RunSettings,
   now: () => Date,
   show: (file: string) => string,
   onLost: (error: Error) => void,
@@ -577,8 +615,10 @@ function openRun(
   // A shard of a shared run: named by --run-id, or by --resume once shards have written into it.
   const sharedId = options.runId ?? (options.resume && options.shard && store.listShards(options.resume).length > 0 ? options.resume : undefined);
   if (sharedId !== undefined) {
+    const bad = runIdProblem(sharedId);
+    if (bad) throw new UsageError(`--run-id: ${bad}`, 'name the run the shards share with letters, digits and . _ - :, e.g. nightly-1234');
     if (!options.shard) throw new UsageError(`--run-id ${sharedId} names a run that shards share, and needs --shard i/n`, 'for example --run-id <id> --shard 1/3; without shards, leave --run-id out');
-    return { ...openSharedRun(suite, { ...options, shard: options.shard }, sharedId, newMeta(suite, options, now(), show), lease), shared: true };
+    return { ...openSharedRun(suite, { ...options, shard: options.shard }, settings, sharedId, newMeta(suite, options, now(), show), lease), shared: true };
   }
   if (options.resume) {
     const run = store.getRun(options.resume);
@@ -606,6 +646,7 @@ function openRun(
 function openSharedRun(
   suite: ResolvedSuite,
   options: RunOptions & { shard: { index: number; count: number } },
+  settings: RunSettings,
   runId: string,
   fresh: RunMeta,
   lease: (runId: string, shard?: number) => HeldLease,
@@ -631,6 +672,17 @@ function openSharedRun(
   const started = store.listShards(runId);
   const split = started.find((s) => s.count !== shard.count);
   if (split) throw new UsageError(`run ${runId} is split into ${split.count} shards (shard ${split.index}/${split.count} has started), not ${shard.count}`, `run every shard of the run with --shard i/${split.count}`);
+  // A shard's settings are stored when it finishes: those of a running shard are checked by finalize (mergeShards).
+  for (const other of started) {
+    const theirs = (other.summary as ShardSummary | null)?.settings;
+    const differ = theirs && settingsMismatch(settings, theirs);
+    if (differ) {
+      throw new UsageError(
+        `run ${runId}: shard ${other.index}/${other.count} ran with ${differ.name} ${differ.theirs}; this shard runs with ${differ.name} ${differ.ours}`,
+        'every shard of a run runs with the same settings (--trials, --baseline, the suite): run this one as the others did, or with another --run-id',
+      );
+    }
+  }
   const resuming = started.some((s) => s.index === shard.index);
   store.startShard({ runId, index: shard.index, count: shard.count, startedAt: fresh.startedAt });
   const { finishedAt: _f, summary: _s, ...meta } = run;
@@ -656,6 +708,18 @@ function newMeta(suite: ResolvedSuite, options: RunOptions, startedAt: Date, sho
     candidateSource: suite.candidateSource,
     replica: options.replica ?? 0,
   };
+}
+
+/**
+ * What a run id given by hand (`--run-id`) may be: 1 to 128 letters, digits, `.`, `_`, `-` and
+ * `:`, as the ids runs get (`20261121-232412-3fa9c1`, `merged-…`) are; never empty, and nothing
+ * that a shell, a URL or a report would read as something else.
+ */
+export const RUN_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Why `id` is no run id (RUN_ID), or undefined when it is one. */
+export function runIdProblem(id: string): string | undefined {
+  return RUN_ID.test(id) ? undefined : `expected 1 to 128 letters, digits, '.', '_', '-' or ':', got ${id === '' ? 'an empty id' : JSON.stringify(id.length > 40 ? `${id.slice(0, 40)}…` : id)}`;
 }
 
 /** `20261121-232412-3fa9c1`: sortable by time, unique enough for one store. */

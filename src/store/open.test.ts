@@ -17,6 +17,15 @@ describe('parseDb', () => {
     expect(() => parseDb('mysql://root:hunter2hunter2@db/sg', '/work')).toThrow('--db mysql://***@db/sg: unsupported URL scheme');
     expect(() => parseDb('sqlite:///tmp/x.db', '/work')).toThrow(UsageError);
   });
+
+  it('never reads a value that starts with a scheme as a file: postgres: without // is a malformed URL, another scheme unsupported; a drive letter is a path', () => {
+    expect(() => parseDb('postgres:/sg:hunter2hunter2@127.0.0.1/sgdb', '/work')).toThrow('--db postgres:/***@127.0.0.1/sgdb: malformed PostgreSQL URL');
+    expect(() => parseDb('postgresql:sg@127.0.0.1/sgdb', '/work')).toThrow('--db postgresql:***@127.0.0.1/sgdb: malformed PostgreSQL URL');
+    expect(() => parseDb('mysql:/root:hunter2hunter2@db/sg', '/work')).toThrow('--db mysql:/***@db/sg: unsupported URL scheme');
+    expect(() => parseDb('file:db/a.db', '/work')).toThrow('unsupported URL scheme');
+    expect(parseDb('C:/data/a.db', '/work')).toEqual({ kind: 'sqlite', file: resolve('/work', 'C:/data/a.db') });
+    expect(parseDb('C:\\data\\a.db', '/work').kind).toBe('sqlite');
+  });
 });
 
 describe('a database URL as a secret', () => {

@@ -11,19 +11,27 @@ import type { Store } from './types.js';
 export const DEFAULT_DB = '.shadowgate/shadowgate.db';
 
 const POSTGRES = /^postgres(ql)?:\/\//i;
-/** Anything that looks like `scheme://`: a URL, never a file name. */
-const URL_LIKE = /^[a-z][a-z0-9+.-]*:\/\//i;
+const POSTGRES_SCHEME = /^postgres(ql)?:/i;
+/**
+ * Anything that starts with a URL scheme (two or more letters, so that a Windows drive `C:` is
+ * still a path): a URL, never a file name, whether `//` follows or not.
+ */
+const URL_LIKE = /^[a-z][a-z0-9+.-]+:/i;
 
 /** What a `--db` value names: a SQLite file (resolved against cwd) or a PostgreSQL URL. */
 export type DbTarget = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
 
 /**
- * Reads a `--db` value: `postgres://` or `postgresql://` is PostgreSQL, any other `scheme://`
- * a usage error (naming the value without its credentials), anything else a SQLite file.
+ * Reads a `--db` value: `postgres://` or `postgresql://` is PostgreSQL; `postgres:` without `//`
+ * a malformed URL, any other scheme an unsupported one (usage errors naming the value without
+ * its credentials); anything else a SQLite file.
  */
 export function parseDb(value: string | undefined, cwd: string): DbTarget {
   const db = value === undefined || value === '' ? DEFAULT_DB : value;
   if (POSTGRES.test(db)) return { kind: 'postgres', url: db };
+  if (POSTGRES_SCHEME.test(db)) {
+    throw new UsageError(`--db ${withoutCredentials(db)}: malformed PostgreSQL URL (no // after the scheme)`, 'write it as postgres://user:password@host:port/database');
+  }
   if (URL_LIKE.test(db)) {
     throw new UsageError(`--db ${withoutCredentials(db)}: unsupported URL scheme`, 'give a SQLite file path, or a postgres:// (postgresql://) URL');
   }

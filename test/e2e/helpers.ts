@@ -161,17 +161,45 @@ export async function pgClient<T>(body: (client: pg.Client) => Promise<T>, url =
 let pgSchemas = 0;
 /**
  * A schema of its own on the tests' server, so that a test never sees another's rows: `url`
- * selects it (`options=-c search_path=…`, which the CLI passes through as any other URL),
- * with `password` in it when given (the throwaway server trusts local connections, so any
- * gets in); `drop` deletes the schema and everything in it.
+ * selects it (`options=-c search_path=…`, which the CLI passes through as any other URL). With
+ * `password`, `url` logs in as a role of the test's own made with that password (owner of the
+ * schema), so that the URL's password is the one the server checks, whatever the server's
+ * authentication; a server that will not let the role in is a failure saying so, never a pass.
+ * `drop` deletes the schema, everything in it and the role.
  */
 export async function pgSchema(password?: string): Promise<{ url: string; drop: () => Promise<void> }> {
   const schema = `sg_e2e_${process.pid}_${Date.now().toString(36)}_${++pgSchemas}`;
-  await pgClient((c) => c.query(`CREATE SCHEMA ${schema}`));
   const url = pgServerUrl();
-  if (password) url.password = password;
+  if (!password) {
+    await pgClient((c) => c.query(`CREATE SCHEMA ${schema}`));
+    url.searchParams.set('options', `-c search_path=${schema}`);
+    return { url: url.toString(), drop: () => pgClient((c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)).then(() => undefined) };
+  }
+  const role = `${schema}_role`;
+  const drop = () =>
+    pgClient(async (c) => {
+      await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await c.query(`DROP ROLE IF EXISTS ${role}`);
+    });
+  try {
+    await pgClient(async (c) => {
+      await c.query(`CREATE ROLE ${role} LOGIN PASSWORD ${c.escapeLiteral(password)}`);
+      await c.query(`CREATE SCHEMA ${schema} AUTHORIZATION ${role}`);
+    });
+  } catch (error) {
+    await drop().catch(() => undefined);
+    throw new Error(`the tests' PostgreSQL server (${pgServerUrl().host}) would not make a role with a password of the test's own (its user needs CREATEROLE): ${(error as Error).message}`);
+  }
+  url.username = role;
+  url.password = encodeURIComponent(password);
   url.searchParams.set('options', `-c search_path=${schema}`);
-  return { url: url.toString(), drop: () => pgClient((c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)).then(() => undefined) };
+  try {
+    await pgClient((c) => c.query('SELECT 1'), url.toString());
+  } catch (error) {
+    await drop().catch(() => undefined);
+    throw new Error(`the tests' PostgreSQL server (${url.host}) refused role ${role} its password: this test needs password authentication (md5 or scram-sha-256 in pg_hba.conf) for ${url.host}: ${(error as Error).message}`);
+  }
+  return { url: url.toString(), drop };
 }
 
 /**

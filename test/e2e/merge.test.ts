@@ -96,7 +96,7 @@ describe('merge refuses', () => {
     // Written by the shadow cases above: shard 1 of 2 with the baseline, shard 2 of 2 without.
     const mixed = await cli(dir, 'merge', 'out/shadow-b-1of2.json', 'out/shadow-n-2of2.json');
     expect(mixed.code).toBe(2);
-    expect(mixed.stderr).toMatch(/settings\.baseline: paired with baseline none, \S*out\/shadow-b-1of2\.json with \S+: run every shard with the same --baseline/);
+    expect(mixed.stderr).toMatch(/settings\.baseline: run with baseline none, \S*out\/shadow-b-1of2\.json with \S+: run every shard with the same settings/);
   });
 });
 

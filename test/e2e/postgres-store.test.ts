@@ -4,7 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, cliWithEnv, copyExample, expectNoError, expectSameRun, pgSchema, spawnCli, type RunJson } from './helpers.js';
 
-// Made up for this test: the throwaway server trusts local connections, so any password gets in, and none may leak.
+// Made up for this test: the password of the test's own role (pgSchema), which none of its output may hold.
 const PASSWORD = 'pg-pass-7e1c0ffee9';
 
 let dir: string;
@@ -102,5 +102,34 @@ describe('--db with another URL scheme', () => {
     expect(fromEnv.code).toBe(2);
     expect(fromEnv.stderr).toContain('redis://***@cache:6379');
     expect(fromEnv.stderr).not.toContain(PASSWORD);
+  });
+
+  it('postgres: with one slash is a malformed URL (exit 2), never a SQLite file of that name', async () => {
+    const { code, stdout, stderr } = await cli(dir, 'run', 'suites/refund-triage.yaml', '--db', `postgres:/sg:${PASSWORD}@127.0.0.1/sgdb`);
+    expect(code).toBe(2);
+    expect(stderr).toContain('--db postgres:/***@127.0.0.1/sgdb: malformed PostgreSQL URL');
+    expect(stderr + stdout).not.toContain(PASSWORD);
+    expect(existsSync(join(dir, 'postgres:'))).toBe(false);
+  });
+});
+
+describe('a password holding a raw #, / or ? (which URL cannot read)', () => {
+  // Made up: no server is asked (the URL does not parse, or names a closed port).
+  const passwords = ['Secret#Passw0rd', 'Secret/Passw0rd', 'Secret?Passw0rd'];
+
+  it('is printed nowhere: not by runs --db, not as the --help default from SHADOWGATE_DB, not in the unsupported-scheme error', async () => {
+    for (const password of passwords) {
+      const url = `postgres://sg:${password}@127.0.0.1:1/sgdb`;
+      const runs = await cli(dir, 'runs', '--db', url);
+      expect(runs.code).toBe(2);
+      expect(runs.stderr).toContain('postgres://***@127.0.0.1:1/sgdb');
+      const help = await cliWithEnv(dir, { SHADOWGATE_DB: url }, 'runs', '--help');
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain('postgres://***@127.0.0.1:1/sgdb');
+      const mysql = await cli(dir, 'runs', '--db', `mysql://root:${password}@db/x`);
+      expect(mysql.code).toBe(2);
+      expect(mysql.stderr).toContain('--db mysql://***@db/x: unsupported URL scheme');
+      for (const text of [runs.stdout, runs.stderr, help.stdout, help.stderr, mysql.stdout, mysql.stderr]) expect(text).not.toContain(password);
+    }
   });
 });

@@ -3,6 +3,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RUN_ID } from '../../src/run/run-suite.js';
 import { cli, copyExample, expectNoError, expectSameRun, spawnCli, writeEvenOddTraces, type RunJson } from './helpers.js';
 
 // Shards that write into one stored run (`run --run-id <id> --shard i/n`), finalized from the store
@@ -133,6 +134,44 @@ describe('shards into one run refuse', () => {
     expect(other.stderr).toContain(`(candidate hash ${stored.candidate.hash})`);
     expect(other.stderr).toContain(`(candidate hash ${refused.candidate.hash})`);
     expect(other.stderr).not.toMatch(/internal error/);
+  }, 60_000);
+
+  it('a shard run with other settings (--trials) than a finished shard, naming both (exit 2); finalize, when the shards ran at once, refuses the same', async () => {
+    const args = ['--db', 'db/trials.db', '--run-id', 'trials', '--concurrency', '1'];
+    expectNoError(await cli(dir, 'run', 'suites/cand-shadow.yaml', '--shard', '1/2', ...args));
+    const other = await cli(dir, 'run', 'suites/cand-shadow.yaml', '--shard', '2/2', '--trials', '3', ...args);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain('error: run trials: shard 1/2 ran with trials 1; this shard runs with trials 3');
+    expect(other.stderr).not.toMatch(/internal error/);
+    // Shards that started at once check nothing of each other's settings (none is stored before a shard finishes): finalize does.
+    expectNoError(await cli(dir, 'run', 'suites/cand-shadow.yaml', '--shard', '2/2', ...args));
+    const db = new Database(join(dir, 'db/trials.db'));
+    try {
+      const row = db.prepare('SELECT summary_json FROM run_shards WHERE run_id = ? AND shard_index = 2').get('trials') as { summary_json: string };
+      const summary = JSON.parse(row.summary_json) as { settings: { trials: number } };
+      summary.settings.trials = 3;
+      db.prepare('UPDATE run_shards SET summary_json = ? WHERE run_id = ? AND shard_index = 2').run(JSON.stringify(summary), 'trials');
+    } finally {
+      db.close();
+    }
+    const finalized = await cli(dir, 'finalize', 'trials', '--db', 'db/trials.db', '--json', 'out/trials.json');
+    expect(finalized.code).toBe(2);
+    expect(finalized.stderr).toContain('shard 2/2 of run trials: settings.trials: run with trials 3, shard 1/2 of run trials with 1');
+    expect(existsSync(join(dir, 'out/trials.json'))).toBe(false);
+  }, 60_000);
+
+  it('a --run-id that is empty, too long or holds other characters than letters, digits and . _ - : (exit 2, before any store is opened)', async () => {
+    for (const id of ['', 'a b', 'x'.repeat(129), '../up', 'run#1', 'naïve']) {
+      const refused = await cli(dir, 'run', 'suites/cand-shadow.yaml', '--shard', '1/2', '--db', 'db/ids.db', '--run-id', id);
+      expect(refused.code, JSON.stringify(id)).toBe(2);
+      expect(refused.stderr).toContain("expected 1 to 128 letters, digits, '.', '_', '-' or ':'");
+    }
+    expect(existsSync(join(dir, 'db/ids.db'))).toBe(false);
+    // The ids runs get, and one of every allowed character, are run ids.
+    const ok = await cli(dir, 'run', 'suites/cand-shadow.yaml', '--shard', '1/2', '--db', 'db/ids.db', '--run-id', `nightly:1.2_3-${'x'.repeat(114)}`, '--concurrency', '1');
+    expectNoError(ok);
+    await cli(dir, 'run', 'suites/cand-shadow.yaml', '--db', 'db/ids.db', '--json', 'out/ids-default.json', '--concurrency', '1');
+    expect(readJson('out/ids-default.json').runId).toMatch(RUN_ID);
   }, 60_000);
 
   it('a shard of another split, and finalize before every shard has finished, naming the missing shards (exit 2)', async () => {
