@@ -20,7 +20,7 @@ export function createMemoryStore(): Store {
   const leases = new Map<string, RunLease>();
   const leaseKey = (runId: string, shard?: number) => (shard === undefined ? runId : `${runId}#${shard}`);
   const shards = new Map<string, ShardRecord[]>();
-  const claims = new Map<number, { reviewer: string; at: string }>();
+  const claims = new Map<number, { session: string; reviewer: string; at: string }>();
   let openCursors = 0;
   function* resultsJson(runId: string): IterableIterator<string> {
     openCursors++;
@@ -192,21 +192,21 @@ export function createMemoryStore(): Store {
       verdicts.push(copy(v));
     },
 
-    claimReview({ reviewer, at, staleBefore, runId, after = 0 }) {
+    claimReview({ session, reviewer, at, staleBefore, runId, after = 0 }) {
       assertWritable();
       const free = (id: number) => {
         const claim = claims.get(id);
-        return claim === undefined || claim.at < staleBefore || claim.reviewer === reviewer;
+        return claim === undefined || claim.at < staleBefore || claim.session === session;
       };
       const item = items.find((i) => i.id > after && (runId === undefined || i.runId === runId) && !verdicts.some((v) => v.itemId === i.id) && free(i.id));
       if (!item) return undefined;
-      claims.set(item.id, { reviewer, at });
+      claims.set(item.id, { session, reviewer, at });
       return copy({ ...item, verdicts: [] });
     },
 
-    releaseReview(itemId, reviewer) {
+    releaseReview(itemId, session) {
       assertWritable();
-      if (claims.get(itemId)?.reviewer === reviewer) claims.delete(itemId);
+      if (claims.get(itemId)?.session === session) claims.delete(itemId);
     },
 
     getExchange(key) {

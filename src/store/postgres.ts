@@ -419,7 +419,7 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
       }
     },
 
-    claimReview({ reviewer, at, staleBefore, runId, after = 0 }) {
+    claimReview({ session, reviewer, at, staleBefore, runId, after = 0 }) {
       assertWritable();
       // Lock the next free item, skipping any another reviewer's transaction holds (SKIP LOCKED), then claim it; the
       // claim's upsert reads the latest committed claim, so one that a reviewer committed meanwhile is never taken over.
@@ -429,16 +429,16 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
             `SELECT i.id FROM review_items i LEFT JOIN review_claims c ON c.item_id = i.id
              WHERE i.id > $1 AND ($2::text IS NULL OR i.run_id = $2)
                AND NOT EXISTS (SELECT 1 FROM review_verdicts v WHERE v.item_id = i.id)
-               AND (c.item_id IS NULL OR c.claimed_at < $3 OR c.reviewer = $4)
+               AND (c.item_id IS NULL OR c.claimed_at < $3 OR c.session = $4)
              ORDER BY i.id LIMIT 1 FOR UPDATE OF i SKIP LOCKED`,
-            [after, runId ?? null, staleBefore, reviewer],
+            [after, runId ?? null, staleBefore, session],
           ).rows[0];
           if (next === undefined) return undefined;
           const taken = query(
-            `INSERT INTO review_claims (item_id, reviewer, claimed_at) VALUES ($1, $2, $3)
-             ON CONFLICT (item_id) DO UPDATE SET reviewer = EXCLUDED.reviewer, claimed_at = EXCLUDED.claimed_at
-             WHERE review_claims.claimed_at < $4 OR review_claims.reviewer = $2`,
-            [next.id, reviewer, at, staleBefore],
+            `INSERT INTO review_claims (item_id, session, reviewer, claimed_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (item_id) DO UPDATE SET session = EXCLUDED.session, reviewer = EXCLUDED.reviewer, claimed_at = EXCLUDED.claimed_at
+             WHERE review_claims.claimed_at < $5 OR review_claims.session = $2`,
+            [next.id, session, reviewer, at, staleBefore],
           ).rowCount === 1;
           return taken ? (next.id as number) : null;
         });
@@ -448,9 +448,9 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
       }
     },
 
-    releaseReview(itemId, reviewer) {
+    releaseReview(itemId, session) {
       assertWritable();
-      query('DELETE FROM review_claims WHERE item_id = $1 AND reviewer = $2', [itemId, reviewer]);
+      query('DELETE FROM review_claims WHERE item_id = $1 AND session = $2', [itemId, session]);
     },
 
     close() {

@@ -69,17 +69,17 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       AND (@pending = 0 OR NOT EXISTS (SELECT 1 FROM review_verdicts v WHERE v.item_id = i.id)) ORDER BY i.id`);
   const selectVerdicts = db.prepare('SELECT item_id AS itemId, verdict, final_json AS final, reason, reviewer, at FROM review_verdicts WHERE item_id = ? ORDER BY id');
   const insertVerdict = db.prepare('INSERT INTO review_verdicts (item_id, verdict, final_json, reason, reviewer, at) VALUES (?, ?, ?, ?, ?, ?)');
-  // The next pending item after @after that is free for @reviewer; the IMMEDIATE transaction around it serializes claimers.
+  // The next pending item after @after that is free for @session; the IMMEDIATE transaction around it serializes claimers.
   const selectClaimable = db.prepare(`SELECT i.id FROM review_items i LEFT JOIN review_claims c ON c.item_id = i.id
     WHERE i.id > @after AND (@runId IS NULL OR i.run_id = @runId)
       AND NOT EXISTS (SELECT 1 FROM review_verdicts v WHERE v.item_id = i.id)
-      AND (c.item_id IS NULL OR c.claimed_at < @staleBefore OR c.reviewer = @reviewer)
+      AND (c.item_id IS NULL OR c.claimed_at < @staleBefore OR c.session = @session)
     ORDER BY i.id LIMIT 1`).pluck();
-  const upsertClaim = db.prepare('INSERT OR REPLACE INTO review_claims (item_id, reviewer, claimed_at) VALUES (?, ?, ?)');
-  const deleteClaim = db.prepare('DELETE FROM review_claims WHERE item_id = ? AND reviewer = ?');
-  const claim = db.transaction((options: { reviewer: string; at: string; staleBefore: string; runId: string | null; after: number }): number | undefined => {
+  const upsertClaim = db.prepare('INSERT OR REPLACE INTO review_claims (item_id, session, reviewer, claimed_at) VALUES (?, ?, ?, ?)');
+  const deleteClaim = db.prepare('DELETE FROM review_claims WHERE item_id = ? AND session = ?');
+  const claim = db.transaction((options: { session: string; reviewer: string; at: string; staleBefore: string; runId: string | null; after: number }): number | undefined => {
     const id = selectClaimable.get(options) as number | undefined;
-    if (id !== undefined) upsertClaim.run(id, options.reviewer, options.at);
+    if (id !== undefined) upsertClaim.run(id, options.session, options.reviewer, options.at);
     return id;
   });
   const selectExchange = db.prepare('SELECT request_json, status, response_body, latency_ms FROM model_cache WHERE key = ?');
@@ -380,21 +380,21 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       }
     },
 
-    claimReview({ reviewer, at, staleBefore, runId, after = 0 }) {
+    claimReview({ session, reviewer, at, staleBefore, runId, after = 0 }) {
       assertWritable();
       let id: number | undefined;
       try {
-        id = claim.immediate({ reviewer, at, staleBefore, runId: runId ?? null, after });
+        id = claim.immediate({ session, reviewer, at, staleBefore, runId: runId ?? null, after });
       } catch (error) {
         return fail(error);
       }
       return id === undefined ? undefined : this.reviewItems({ runId }).find((i) => i.id === id);
     },
 
-    releaseReview(itemId, reviewer) {
+    releaseReview(itemId, session) {
       assertWritable();
       try {
-        deleteClaim.run(itemId, reviewer);
+        deleteClaim.run(itemId, session);
       } catch (error) {
         fail(error);
       }

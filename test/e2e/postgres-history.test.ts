@@ -292,4 +292,24 @@ describe('history in PostgreSQL, read as from SQLite', () => {
     }
     expect(outcomes.pg).toEqual(outcomes.sqlite);
   }, 180_000);
+
+  it('two terminals reviewing under the same (default) name at once never get the same item: the claims are each session\'s', async () => {
+    for (const { tag, db } of await stores('same-name')) {
+      expectNoError(await sg(dir, ['run', 'suites/week-suggest.yaml', '--db', db]));
+      // No --reviewer: both take the default name from the same USER, and accept twenty items each.
+      const terminal = () => spawnCli(dir, ['review', '--db', db], { input: 'a\n'.repeat(20), env: { USER: 'pat' } }).done;
+      const both = await Promise.all([terminal(), terminal()]);
+      for (const r of both) {
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toContain('20 verdict(s) given');
+      }
+      const written = await sg(dir, ['review', 'export', '--out', `out/same-name-${tag}.jsonl`, '--db', db]);
+      expect(written.status, written.stderr).toBe(0);
+      const items = readFileSync(join(dir, `out/same-name-${tag}.jsonl`), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Item);
+      const reviewed = items.filter((i) => i.verdicts.length > 0);
+      expect(reviewed.flatMap((i) => i.verdicts.map((v) => v.reviewer))).toEqual(Array(40).fill('pat'));
+      // Forty verdicts on forty items: none reviewed twice.
+      expect(reviewed.map((i) => i.verdicts.length)).toEqual(Array(40).fill(1));
+    }
+  }, 120_000);
 });
