@@ -1,6 +1,6 @@
 import { DuplicateResultError, LeaseLostError, StoreError } from '../errors.js';
 import type { Exchange } from '../providers/transport.js';
-import type { TraceResult } from '../replay/types.js';
+import { parseStoredResult } from './stored-result.js';
 import { describeLease, type ReviewItem, type ReviewVerdictRecord, type RunLease, type RunMeta, type RunRecord, type ShardRecord, type Store } from './types.js';
 
 /**
@@ -9,6 +9,9 @@ import { describeLease, type ReviewItem, type ReviewVerdictRecord, type RunLease
  * mutate stored data, and what survives is exactly what SQLite would keep), and
  * writes are refused while a results() iteration is open.
  */
+/** How messages name the memory store. */
+const STORE = 'the memory store';
+
 export function createMemoryStore(): Store {
   // Map order is insertion order, which stands in for SQLite's rowid.
   const runs = new Map<string, RunRecord>();
@@ -22,14 +25,19 @@ export function createMemoryStore(): Store {
   const shards = new Map<string, ShardRecord[]>();
   const claims = new Map<number, { session: string; reviewer: string; at: string }>();
   let openCursors = 0;
-  function* resultsJson(runId: string): IterableIterator<string> {
+  /** Entries as [key, JSON]; keys are `<traceId>#<trial>`. */
+  function* resultEntries(runId: string): IterableIterator<[key: string, json: string]> {
     openCursors++;
     try {
-      yield* results.get(runId)?.values() ?? [];
+      yield* results.get(runId)?.entries() ?? [];
     } finally {
       openCursors--;
     }
   }
+  function* resultsJson(runId: string): IterableIterator<string> {
+    for (const [, json] of resultEntries(runId)) yield json;
+  }
+
   // A token is issued for one lease: holding the run's or one of its shards' is holding the one it was issued for.
   const assertLeased = (runId: string, token: string | undefined, shard?: number): void => {
     if (token === undefined) return;
@@ -93,7 +101,7 @@ export function createMemoryStore(): Store {
     },
 
     resultsOfTrace(runId, traceId) {
-      return [...(results.get(runId)?.entries() ?? [])].filter(([key]) => key.startsWith(`${traceId}#`)).map(([, json]) => JSON.parse(json) as TraceResult);
+      return [...(results.get(runId)?.entries() ?? [])].filter(([key]) => key.startsWith(`${traceId}#`)).map(([, json]) => parseStoredResult(json, { store: STORE, runId, traceId }));
     },
 
     hasResult(runId, key) {
@@ -105,7 +113,7 @@ export function createMemoryStore(): Store {
     },
 
     *results(runId) {
-      for (const json of resultsJson(runId)) yield JSON.parse(json) as TraceResult;
+      for (const [key, json] of resultEntries(runId)) yield parseStoredResult(json, { store: STORE, runId, traceId: key.slice(0, key.lastIndexOf('#')) });
     },
 
     resultsJson,

@@ -5,6 +5,7 @@ import { withoutCredentials } from '../secrets.js';
 import { writeWhileReadingError } from './memory.js';
 import { pgMigrations } from './pg-migrations.js';
 import { createSyncWorker, SyncWorkerError } from './sync-worker.js';
+import { parseStoredResult } from './stored-result.js';
 import { describeLease, type AppendOutcome, type ReviewItem, type ReviewVerdictRecord, type RunLease, type RunRecord, type ShardRecord, type Store } from './types.js';
 
 export interface PostgresStoreOptions {
@@ -192,19 +193,23 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
 
   // As with SQLite, a write while results() is being read is refused, so that both behave alike.
   let openCursors = 0;
-  function* resultsJson(runId: string): IterableIterator<string> {
+  /** Rows as [trace id, JSON]: the trace id names a result that cannot be parsed. */
+  function* resultRows(runId: string): IterableIterator<[traceId: string, json: string]> {
     openCursors++;
     try {
       let after = 0;
       for (;;) {
-        const rows = query('SELECT seq, result_json FROM results WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [runId, after, PAGE]).rows;
-        for (const row of rows) yield row.result_json as string;
+        const rows = query('SELECT seq, trace_id, result_json FROM results WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [runId, after, PAGE]).rows;
+        for (const row of rows) yield [row.trace_id as string, row.result_json as string];
         if (rows.length < PAGE) return;
         after = rows[rows.length - 1]!.seq as number;
       }
     } finally {
       openCursors--;
     }
+  }
+  function* resultsJson(runId: string): IterableIterator<string> {
+    for (const [, json] of resultRows(runId)) yield json;
   }
   const assertWritable = (): void => {
     if (openCursors > 0) throw writeWhileReadingError();
@@ -261,12 +266,12 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
     resultsOfTrace(runId, traceId) {
       // Keys are `<traceId>#<trial>` (bytewise collation): a range on the primary key finds a trace's trials without a scan.
       return query(`SELECT result_json FROM results WHERE run_id = $1 AND key >= $2 || '#' AND key < $2 || '$' ORDER BY seq`, [runId, traceId]).rows.map(
-        (r) => JSON.parse(r.result_json as string) as TraceResult,
+        (r) => parseStoredResult(r.result_json as string, { store: where, runId, traceId }),
       );
     },
 
     *results(runId) {
-      for (const json of resultsJson(runId)) yield JSON.parse(json) as TraceResult;
+      for (const [traceId, json] of resultRows(runId)) yield parseStoredResult(json, { store: where, runId, traceId });
     },
 
     resultsJson,

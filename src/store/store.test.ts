@@ -92,6 +92,16 @@ function pgSchema(): string {
   return `sg_test_${process.pid}_${Date.now().toString(36)}_${++schemas}`;
 }
 
+async function pgQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: testPgUrl() });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
 async function dropSchema(schema: string): Promise<void> {
   const client = new pg.Client({ connectionString: testPgUrl() });
   await client.connect();
@@ -100,6 +110,19 @@ async function dropSchema(schema: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/** What reading every result, and one trace's results, of `run-1` threw (or null). */
+function readFailures(store: Store): [unknown, unknown] {
+  const caught = (read: () => unknown) => {
+    try {
+      read();
+      return null;
+    } catch (error) {
+      return error;
+    }
+  };
+  return [caught(() => [...store.results('run-1')]), caught(() => store.resultsOfTrace('run-1', 't-2'))];
 }
 
 describe.each([
@@ -464,6 +487,25 @@ describe.each([
 
 describe('SQLite store on a file', () => {
   const dbFile = () => join(tempDir(), 'shadowgate.db');
+
+  it('reads a stored result that is not JSON as a StoreError naming the file, the run and the trace', () => {
+    const file = dbFile();
+    const store = createSqliteStore(file);
+    store.createRun(aRun());
+    for (const id of ['t-1', 't-2']) append(store, 'run-1', aResult(id));
+    const db = new Database(file);
+    db.prepare("UPDATE results SET result_json = '{bad' WHERE trace_id = 't-2'").run();
+    db.close();
+    try {
+      for (const error of readFailures(store)) {
+        expect(error).toBeInstanceOf(StoreError);
+        expect((error as Error).message).toBe(`${file}: the stored result of trace t-2 in run run-1 is not valid JSON (at character 1)`);
+      }
+      expect(store.resultsOfTrace('run-1', 't-1')).toEqual([aResult('t-1')]);
+    } finally {
+      store.close();
+    }
+  });
   const appliedMigrations = (file: string) => {
     const db = new Database(file, { readonly: true });
     try {
@@ -621,6 +663,22 @@ describe('SQLite store on a file', () => {
 describe('PostgreSQL store', () => {
   const schema = pgSchema();
   afterEach(() => dropSchema(schema));
+
+  it('reads a stored result that is not JSON as a StoreError naming the server without its password, the run and the trace', async () => {
+    const store = createPostgresStore(testPgUrl(), { schema });
+    try {
+      store.createRun(aRun());
+      for (const id of ['t-1', 't-2']) append(store, 'run-1', aResult(id));
+      await pgQuery(`UPDATE ${schema}.results SET result_json = '{bad' WHERE trace_id = 't-2'`);
+      const url = new URL(testPgUrl());
+      for (const error of readFailures(store)) {
+        expect(error).toBeInstanceOf(StoreError);
+        expect((error as Error).message).toBe(`postgres://***@${url.host}${url.pathname}: the stored result of trace t-2 in run run-1 is not valid JSON (at character 1)`);
+      }
+    } finally {
+      store.close();
+    }
+  });
 
   it('records its migrations, numbered as SQLite\'s, keeps its rows across reopen, and applies nothing again', async () => {
     const first = createPostgresStore(testPgUrl(), { schema });
