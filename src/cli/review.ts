@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,10 +27,12 @@ export async function reviewInTerminal(io: CliIo, store: Store, options: { runId
     return next.done ? undefined : next.value.trim();
   };
   // Items are claimed one at a time, so that reviewers working the same queue at once never get the same one.
+  // The claims are this session's, not the name's: two terminals under one name (the default) are two reviewers.
+  const session = randomUUID();
   const total = store.reviewItems({ pending: true, runId: options.runId }).length;
   const claim = (after: number) => {
     const now = options.now();
-    return store.claimReview({ reviewer: options.reviewer, at: now.toISOString(), staleBefore: new Date(now.getTime() - REVIEW_CLAIM_MS).toISOString(), runId: options.runId, after });
+    return store.claimReview({ session, reviewer: options.reviewer, at: now.toISOString(), staleBefore: new Date(now.getTime() - REVIEW_CLAIM_MS).toISOString(), runId: options.runId, after });
   };
   let item = total === 0 ? undefined : claim(0);
   if (!item) {
@@ -45,13 +48,13 @@ export async function reviewInTerminal(io: CliIo, store: Store, options: { runId
     for (;;) {
       const answer = await ask('[a]ccept, [e]dit, [r]eject, [s]kip, [q]uit? ');
       if (answer === undefined || answer === 'q') {
-        store.releaseReview(item.id, options.reviewer);
+        store.releaseReview(item.id, session);
         io.stdout.write(`\n${given} verdict(s) given\n`);
         return given;
       }
       const verdict = await verdictFor(answer, item, ask, io);
       if (verdict === 'skip') {
-        store.releaseReview(item.id, options.reviewer);
+        store.releaseReview(item.id, session);
         break;
       }
       if (!verdict) continue;

@@ -66,7 +66,8 @@ export function observeTrace(trace: Trace, options: TraceObservationOptions): Dr
 
 /**
  * A stored replay result as a drift observation, at its run's start; null for an
- * unpaired trace (nothing ran). `verdict` is the review queue's latest verdict on it. Pure.
+ * unpaired trace (nothing ran). `verdict` is the review that counts for it (see driftOverRuns:
+ * the queue's latest verdict, else a suggest run's own); null where none does. Pure.
  */
 export function observeResult(result: TraceResult, at: number, verdict: DriftObservation['verdict']): DriftObservation | null {
   if (result.status === 'unpaired') return null;

@@ -8,7 +8,16 @@ export const DRIFT_SCHEMA_ID = 'shadowgate.drift/v1';
 /** Where the observations came from. */
 export type DriftSource =
   | { kind: 'traces'; files: string[] }
-  | { kind: 'runs'; db: string; runs: number };
+  | {
+      kind: 'runs';
+      db: string;
+      runs: number;
+      /**
+       * Suggest runs (of those in the windows) stored before runs kept their review settings: their
+       * override rate counts the review queue's verdicts alone, not the run's own. Absent when none.
+       */
+      queueOnly?: number;
+    };
 
 /** What was read and left out, and why. */
 export interface DriftSkipped {

@@ -10,7 +10,7 @@ export { rateMetric, type RateMetric };
 import { createReviewSampleAccumulator, type ReviewSampleMetrics } from '../phases/auto-with-review.js';
 import { stratifiedSample } from '../phases/sampling.js';
 import { canonicalJson } from '../trace/canonical.js';
-import { createSuggestAccumulator, type ReviewVerdict, type SuggestItem, type SuggestMetrics } from '../phases/suggest.js';
+import { createSuggestAccumulator, type ReviewVerdict, type SimulateReviewOptions, type SuggestItem, type SuggestMetrics } from '../phases/suggest.js';
 import { decisionsAgree, WHOLE_DECISION, type DecisionComparator } from './compare.js';
 import type { Phase } from '../trace/schema.js';
 import { createPolicyCounter, type PolicyViolationCounts } from './policy-violations.js';
@@ -436,7 +436,12 @@ export interface QueuedVerdict {
 
 /** The suggest figures' accumulator for a run's settings: `run` and `phase` (recounting a run with the review queue's verdicts) make theirs here. */
 export function suggestAccumulator(settings: SuggestSettings) {
-  return createSuggestAccumulator({ comparator: settings.decision ?? WHOLE_DECISION, editThreshold: settings.review?.editThreshold });
+  return createSuggestAccumulator(reviewOptions(settings));
+}
+
+/** How a run's settings judge a suggestion (its comparator and edit threshold): the accumulator's and `suggestVerdict`'s. */
+export function reviewOptions(settings: SuggestSettings): SimulateReviewOptions {
+  return { comparator: settings.decision ?? WHOLE_DECISION, editThreshold: settings.review?.editThreshold };
 }
 
 /**

@@ -1,7 +1,7 @@
-import { suggestAccumulator, suggestItem, type QueuedVerdict, type SuggestSettings } from '../metrics/summary.js';
+import { reviewOptions, suggestAccumulator, suggestItem, type QueuedVerdict, type SuggestSettings } from '../metrics/summary.js';
 import { resultKey, type TraceResult } from '../replay/types.js';
 import type { ReviewVerdictRecord, Store } from '../store/types.js';
-import type { SuggestMetrics } from './suggest.js';
+import { reviewVerdictOf, type ReviewVerdict, type SuggestMetrics } from './suggest.js';
 
 /**
  * The review queue's verdicts on a run's results: for each result (by `resultKey`, trace id and
@@ -40,4 +40,15 @@ export function suggestWithQueue(
     if (queued) fromQueue++;
   }
   return { ...accumulator.finish(), fromQueue };
+}
+
+/**
+ * The verdict one result of a suggest run counts for in `suggestWithQueue`'s figures: the queue's
+ * where there is one, else the run's own (recorded, or simulated with the run's settings); null for
+ * a result those figures leave out. `drift` over stored runs takes each result's verdict here, so
+ * that its override rate of a run is `phase`'s. Pure.
+ */
+export function suggestVerdict(result: TraceResult, settings: SuggestSettings, queued: QueuedVerdict | undefined): ReviewVerdict | null {
+  const item = suggestItem(result, settings, queued);
+  return item ? (reviewVerdictOf(item, reviewOptions(settings))?.verdict ?? null) : null;
 }

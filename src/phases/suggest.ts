@@ -72,6 +72,17 @@ export interface SuggestMetrics {
  * acc.add({ suggestion: 'a', human: { verdict: 'accepted', reviewMs: 1000 } });
  * acc.finish().acceptanceRate.rate // 1
  */
+/**
+ * The verdict one item counts for in the suggest figures: the recorded one, else one simulated
+ * against the human decision (`simulated`); null with neither (no evidence, the item is skipped).
+ * What the accumulator counts, and what `drift` over stored runs takes per result.
+ */
+export function reviewVerdictOf({ suggestion, human }: SuggestItem, options: SimulateReviewOptions): { verdict: ReviewVerdict; simulated: boolean } | null {
+  if (human?.verdict !== undefined) return { verdict: human.verdict, simulated: false };
+  if (human?.decision === undefined) return null;
+  return { verdict: simulateReview(suggestion, human.decision, options), simulated: true };
+}
+
 export function createSuggestAccumulator({ comparator, editThreshold = 0.5 }: SimulateReviewOptions) {
   const counts: Record<ReviewVerdict, number> = { accepted: 0, edited: 0, rejected: 0 };
   let simulated = 0;
@@ -81,13 +92,10 @@ export function createSuggestAccumulator({ comparator, editThreshold = 0.5 }: Si
   let timed = 0;
   return {
     add({ suggestion, human }: SuggestItem): void {
-      const hasDecision = human?.decision !== undefined;
-      let verdict = human?.verdict;
-      if (verdict === undefined) {
-        if (!hasDecision) return;
-        verdict = simulateReview(suggestion, human!.decision, { comparator, editThreshold });
-        simulated++;
-      }
+      const counted = reviewVerdictOf({ suggestion, human }, { comparator, editThreshold });
+      if (!counted) return;
+      const { verdict } = counted;
+      if (counted.simulated) simulated++;
       counts[verdict]++;
       const target = human?.final !== undefined ? human.final : human?.decision;
       if (target !== undefined) {

@@ -128,6 +128,12 @@ function headline(report: DriftReport): string {
   return `drift${report.workflow ? ` of ${report.workflow}` : ''}: ${what}, ${report.windows.length} window(s) of ${report.window}, each against ${againstText(report)}`;
 }
 
+/** A note where some stored suggest runs' override rate counts the review queue alone (runs stored before they kept their settings). */
+export function queueOnlyText(report: DriftReport): string | null {
+  const n = report.source.kind === 'runs' ? report.source.queueOnly : undefined;
+  return n ? `override rate: ${n} suggest run(s) stored before runs kept their review settings count the review queue's verdicts alone; run the suite again` : null;
+}
+
 export function skippedText(report: DriftReport): string | null {
   const s = report.skipped;
   const parts = [
@@ -150,6 +156,8 @@ export function renderDriftTerminal(report: DriftReport): string {
   for (const c of report.checks) out.push(`  ${MARK[c.status]} ${c.name}: ${c.reason}`);
   const skipped = skippedText(report);
   if (skipped) out.push('', skipped);
+  const queueOnly = queueOnlyText(report);
+  if (queueOnly) out.push('', queueOnly);
   for (const issue of report.issues) out.push(`  ${formatIssue(issue)}`);
   // Workflow and tool names and file names come from traces: each line stays one line.
   return `${out.map(forTerminal).join('\n')}\n`;
@@ -179,5 +187,7 @@ export function renderDriftMarkdown(report: DriftReport): string {
   }
   const skipped = skippedText(report);
   if (skipped) out.push('', `_${mdText(skipped)}._`);
+  const queueOnly = queueOnlyText(report);
+  if (queueOnly) out.push('', `_${mdText(queueOnly)}._`);
   return `${out.join('\n')}\n`;
 }

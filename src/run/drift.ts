@@ -7,7 +7,8 @@ import { DriftConfigSchema, type DriftConfig } from '../drift/config.js';
 import { observeResult, observeTrace, traceTime } from '../drift/observation.js';
 import { buildDriftReport, MAX_ISSUES, type DriftReport, type DriftSource } from '../drift/report.js';
 import { planWindows, type Against } from '../drift/windows.js';
-import { latestVerdicts } from '../phases/review-queue.js';
+import { latestVerdicts, suggestVerdict } from '../phases/review-queue.js';
+import type { SuggestSettings } from '../metrics/summary.js';
 import { resultKey } from '../replay/types.js';
 import { isEvidenceRun, type Store } from '../store/types.js';
 import { loadYamlFile } from '../suite/yaml.js';
@@ -78,7 +79,11 @@ export async function driftOverTraces(paths: readonly string[], options: DriftOp
 /**
  * Drift across the finished runs in the store (of the suite named `workflow`, if
  * given), each run's results placed at its start time. A noise floor's A/A replicas
- * are left out: they repeat a run, they are not a new one.
+ * are left out: they repeat a run, they are not a new one. A suggest run's results count in
+ * the override rate as `phase` counts them (suggestVerdict: the review queue's latest verdict,
+ * else the run's own, recorded or simulated with the settings it kept); a suggest run stored
+ * before runs kept their settings counts its queue verdicts alone, and the source says how many
+ * such runs there are. Results of other phases count the queue's verdicts alone (their runs have no override rate).
  */
 export function driftOverRuns(store: Store, db: string, options: DriftOptions): DriftReport {
   const runs = store.listRuns(options.workflow ? { suite: options.workflow } : {}).filter(isEvidenceRun);
@@ -88,6 +93,7 @@ export function driftOverRuns(store: Store, db: string, options: DriftOptions): 
   const times = runs.map((r) => Date.parse(r.startedAt));
   const windows = planWindows(options.until ?? Math.max(...times), options.windowMs, options.windows);
   const analysis = createDriftAnalysis(windows, options.against);
+  let queueOnly = 0;
   runs.forEach((run, i) => {
     const at = times[i]!;
     if (!analysis.covers(at)) {
@@ -95,12 +101,15 @@ export function driftOverRuns(store: Store, db: string, options: DriftOptions): 
       return;
     }
     const verdicts = latestVerdicts(store, run.runId);
+    const settings = run.phase === 'suggest' ? ((run.summary as { settings?: SuggestSettings } | null)?.settings ?? null) : null;
+    if (run.phase === 'suggest' && !settings) queueOnly++;
     for (const result of store.results(run.runId)) {
-      const observation = observeResult(result, at, verdicts.get(resultKey(result.traceId, result.trial))?.verdict ?? null);
+      const queued = verdicts.get(resultKey(result.traceId, result.trial));
+      const observation = observeResult(result, at, settings ? suggestVerdict(result, settings, queued) : (queued?.verdict ?? null));
       if (observation) analysis.add(observation);
     }
   });
-  const source: DriftSource = { kind: 'runs', db, runs: runs.length };
+  const source: DriftSource = { kind: 'runs', db, runs: runs.length, ...(queueOnly > 0 ? { queueOnly } : {}) };
   return buildDriftReport(analysis.finish(), { ...context(options), source, skipped: { undated: 0, otherWorkflow: 0, invalid: 0 }, issues: [] });
 }
 

@@ -1,6 +1,6 @@
 import { DuplicateResultError, LeaseLostError, StoreError } from '../errors.js';
 import type { Exchange } from '../providers/transport.js';
-import type { TraceResult } from '../replay/types.js';
+import { parseStoredResult } from './stored-result.js';
 import { describeLease, type ReviewItem, type ReviewVerdictRecord, type RunLease, type RunMeta, type RunRecord, type ShardRecord, type Store } from './types.js';
 
 /**
@@ -9,6 +9,9 @@ import { describeLease, type ReviewItem, type ReviewVerdictRecord, type RunLease
  * mutate stored data, and what survives is exactly what SQLite would keep), and
  * writes are refused while a results() iteration is open.
  */
+/** How messages name the memory store. */
+const STORE = 'the memory store';
+
 export function createMemoryStore(): Store {
   // Map order is insertion order, which stands in for SQLite's rowid.
   const runs = new Map<string, RunRecord>();
@@ -20,16 +23,21 @@ export function createMemoryStore(): Store {
   const leases = new Map<string, RunLease>();
   const leaseKey = (runId: string, shard?: number) => (shard === undefined ? runId : `${runId}#${shard}`);
   const shards = new Map<string, ShardRecord[]>();
-  const claims = new Map<number, { reviewer: string; at: string }>();
+  const claims = new Map<number, { session: string; reviewer: string; at: string }>();
   let openCursors = 0;
-  function* resultsJson(runId: string): IterableIterator<string> {
+  /** Entries as [key, JSON]; keys are `<traceId>#<trial>`. */
+  function* resultEntries(runId: string): IterableIterator<[key: string, json: string]> {
     openCursors++;
     try {
-      yield* results.get(runId)?.values() ?? [];
+      yield* results.get(runId)?.entries() ?? [];
     } finally {
       openCursors--;
     }
   }
+  function* resultsJson(runId: string): IterableIterator<string> {
+    for (const [, json] of resultEntries(runId)) yield json;
+  }
+
   // A token is issued for one lease: holding the run's or one of its shards' is holding the one it was issued for.
   const assertLeased = (runId: string, token: string | undefined, shard?: number): void => {
     if (token === undefined) return;
@@ -93,7 +101,7 @@ export function createMemoryStore(): Store {
     },
 
     resultsOfTrace(runId, traceId) {
-      return [...(results.get(runId)?.entries() ?? [])].filter(([key]) => key.startsWith(`${traceId}#`)).map(([, json]) => JSON.parse(json) as TraceResult);
+      return [...(results.get(runId)?.entries() ?? [])].filter(([key]) => key.startsWith(`${traceId}#`)).map(([, json]) => parseStoredResult(json, { store: STORE, runId, traceId }));
     },
 
     hasResult(runId, key) {
@@ -105,7 +113,7 @@ export function createMemoryStore(): Store {
     },
 
     *results(runId) {
-      for (const json of resultsJson(runId)) yield JSON.parse(json) as TraceResult;
+      for (const [key, json] of resultEntries(runId)) yield parseStoredResult(json, { store: STORE, runId, traceId: key.slice(0, key.lastIndexOf('#')) });
     },
 
     resultsJson,
@@ -192,21 +200,21 @@ export function createMemoryStore(): Store {
       verdicts.push(copy(v));
     },
 
-    claimReview({ reviewer, at, staleBefore, runId, after = 0 }) {
+    claimReview({ session, reviewer, at, staleBefore, runId, after = 0 }) {
       assertWritable();
       const free = (id: number) => {
         const claim = claims.get(id);
-        return claim === undefined || claim.at < staleBefore || claim.reviewer === reviewer;
+        return claim === undefined || claim.at < staleBefore || claim.session === session;
       };
       const item = items.find((i) => i.id > after && (runId === undefined || i.runId === runId) && !verdicts.some((v) => v.itemId === i.id) && free(i.id));
       if (!item) return undefined;
-      claims.set(item.id, { reviewer, at });
+      claims.set(item.id, { session, reviewer, at });
       return copy({ ...item, verdicts: [] });
     },
 
-    releaseReview(itemId, reviewer) {
+    releaseReview(itemId, session) {
       assertWritable();
-      if (claims.get(itemId)?.reviewer === reviewer) claims.delete(itemId);
+      if (claims.get(itemId)?.session === session) claims.delete(itemId);
     },
 
     getExchange(key) {

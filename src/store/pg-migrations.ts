@@ -161,4 +161,12 @@ export const pgMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 10,
+    name: 'review-claim-sessions',
+    // A claim belongs to one review session (a random token made when \`review\` starts), not to a
+    // reviewer's name: two terminals reviewing under one name are two sessions. A claim made before
+    // this step has no session, so no one takes it back; it holds until it goes stale.
+    sql: `ALTER TABLE review_claims ADD COLUMN session TEXT;`,
+  },
 ];

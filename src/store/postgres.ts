@@ -5,6 +5,7 @@ import { withoutCredentials } from '../secrets.js';
 import { writeWhileReadingError } from './memory.js';
 import { pgMigrations } from './pg-migrations.js';
 import { createSyncWorker, SyncWorkerError } from './sync-worker.js';
+import { parseStoredResult } from './stored-result.js';
 import { describeLease, type AppendOutcome, type ReviewItem, type ReviewVerdictRecord, type RunLease, type RunRecord, type ShardRecord, type Store } from './types.js';
 
 export interface PostgresStoreOptions {
@@ -192,19 +193,23 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
 
   // As with SQLite, a write while results() is being read is refused, so that both behave alike.
   let openCursors = 0;
-  function* resultsJson(runId: string): IterableIterator<string> {
+  /** Rows as [trace id, JSON]: the trace id names a result that cannot be parsed. */
+  function* resultRows(runId: string): IterableIterator<[traceId: string, json: string]> {
     openCursors++;
     try {
       let after = 0;
       for (;;) {
-        const rows = query('SELECT seq, result_json FROM results WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [runId, after, PAGE]).rows;
-        for (const row of rows) yield row.result_json as string;
+        const rows = query('SELECT seq, trace_id, result_json FROM results WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [runId, after, PAGE]).rows;
+        for (const row of rows) yield [row.trace_id as string, row.result_json as string];
         if (rows.length < PAGE) return;
         after = rows[rows.length - 1]!.seq as number;
       }
     } finally {
       openCursors--;
     }
+  }
+  function* resultsJson(runId: string): IterableIterator<string> {
+    for (const [, json] of resultRows(runId)) yield json;
   }
   const assertWritable = (): void => {
     if (openCursors > 0) throw writeWhileReadingError();
@@ -261,12 +266,12 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
     resultsOfTrace(runId, traceId) {
       // Keys are `<traceId>#<trial>` (bytewise collation): a range on the primary key finds a trace's trials without a scan.
       return query(`SELECT result_json FROM results WHERE run_id = $1 AND key >= $2 || '#' AND key < $2 || '$' ORDER BY seq`, [runId, traceId]).rows.map(
-        (r) => JSON.parse(r.result_json as string) as TraceResult,
+        (r) => parseStoredResult(r.result_json as string, { store: where, runId, traceId }),
       );
     },
 
     *results(runId) {
-      for (const json of resultsJson(runId)) yield JSON.parse(json) as TraceResult;
+      for (const [traceId, json] of resultRows(runId)) yield parseStoredResult(json, { store: where, runId, traceId });
     },
 
     resultsJson,
@@ -419,7 +424,7 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
       }
     },
 
-    claimReview({ reviewer, at, staleBefore, runId, after = 0 }) {
+    claimReview({ session, reviewer, at, staleBefore, runId, after = 0 }) {
       assertWritable();
       // Lock the next free item, skipping any another reviewer's transaction holds (SKIP LOCKED), then claim it; the
       // claim's upsert reads the latest committed claim, so one that a reviewer committed meanwhile is never taken over.
@@ -429,16 +434,16 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
             `SELECT i.id FROM review_items i LEFT JOIN review_claims c ON c.item_id = i.id
              WHERE i.id > $1 AND ($2::text IS NULL OR i.run_id = $2)
                AND NOT EXISTS (SELECT 1 FROM review_verdicts v WHERE v.item_id = i.id)
-               AND (c.item_id IS NULL OR c.claimed_at < $3 OR c.reviewer = $4)
+               AND (c.item_id IS NULL OR c.claimed_at < $3 OR c.session = $4)
              ORDER BY i.id LIMIT 1 FOR UPDATE OF i SKIP LOCKED`,
-            [after, runId ?? null, staleBefore, reviewer],
+            [after, runId ?? null, staleBefore, session],
           ).rows[0];
           if (next === undefined) return undefined;
           const taken = query(
-            `INSERT INTO review_claims (item_id, reviewer, claimed_at) VALUES ($1, $2, $3)
-             ON CONFLICT (item_id) DO UPDATE SET reviewer = EXCLUDED.reviewer, claimed_at = EXCLUDED.claimed_at
-             WHERE review_claims.claimed_at < $4 OR review_claims.reviewer = $2`,
-            [next.id, reviewer, at, staleBefore],
+            `INSERT INTO review_claims (item_id, session, reviewer, claimed_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (item_id) DO UPDATE SET session = EXCLUDED.session, reviewer = EXCLUDED.reviewer, claimed_at = EXCLUDED.claimed_at
+             WHERE review_claims.claimed_at < $5 OR review_claims.session = $2`,
+            [next.id, session, reviewer, at, staleBefore],
           ).rowCount === 1;
           return taken ? (next.id as number) : null;
         });
@@ -448,9 +453,9 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
       }
     },
 
-    releaseReview(itemId, reviewer) {
+    releaseReview(itemId, session) {
       assertWritable();
-      query('DELETE FROM review_claims WHERE item_id = $1 AND reviewer = $2', [itemId, reviewer]);
+      query('DELETE FROM review_claims WHERE item_id = $1 AND session = $2', [itemId, session]);
     },
 
     close() {

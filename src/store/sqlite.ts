@@ -5,6 +5,7 @@ import { DuplicateResultError, LeaseLostError, StoreError } from '../errors.js';
 import type { TraceResult } from '../replay/types.js';
 import { migrate } from './migrations.js';
 import { writeWhileReadingError } from './memory.js';
+import { parseStoredResult } from './stored-result.js';
 import { describeLease, type AppendOutcome, type ReviewItem, type ReviewVerdictRecord, type RunLease, type RunRecord, type ShardRecord, type Store } from './types.js';
 
 const RUN_COLUMNS = `run_id AS runId, suite, suite_file AS suiteFile, suite_hash AS suiteHash,
@@ -59,7 +60,8 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   const selectHas = db.prepare('SELECT 1 FROM results WHERE run_id = ? AND key = ?').pluck();
   // Keys are `<traceId>#<trial>`: a range on the primary key finds a trace's trials without a scan.
   const selectTrace = db.prepare("SELECT result_json FROM results WHERE run_id = ? AND key >= ? || '#' AND key < ? || '$' ORDER BY seq").pluck();
-  const selectResults = db.prepare('SELECT result_json FROM results WHERE run_id = ? ORDER BY seq').pluck();
+  // Rows as [trace id, JSON]: the trace id names a result that cannot be parsed.
+  const selectResults = db.prepare('SELECT trace_id, result_json FROM results WHERE run_id = ? ORDER BY seq').raw();
   const insertItem = db.prepare(`INSERT OR IGNORE INTO review_items (run_id, trace_id, trial, workflow, phase, input_json, steps_json, suggestion_json, reference_json, enqueued_at)
     VALUES (@runId, @traceId, @trial, @workflow, @phase, @input, @steps, @suggestion, @reference, @enqueuedAt)`);
   const selectItemId = db.prepare('SELECT id FROM review_items WHERE run_id = ? AND trace_id = ? AND trial = ?').pluck();
@@ -69,17 +71,17 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       AND (@pending = 0 OR NOT EXISTS (SELECT 1 FROM review_verdicts v WHERE v.item_id = i.id)) ORDER BY i.id`);
   const selectVerdicts = db.prepare('SELECT item_id AS itemId, verdict, final_json AS final, reason, reviewer, at FROM review_verdicts WHERE item_id = ? ORDER BY id');
   const insertVerdict = db.prepare('INSERT INTO review_verdicts (item_id, verdict, final_json, reason, reviewer, at) VALUES (?, ?, ?, ?, ?, ?)');
-  // The next pending item after @after that is free for @reviewer; the IMMEDIATE transaction around it serializes claimers.
+  // The next pending item after @after that is free for @session; the IMMEDIATE transaction around it serializes claimers.
   const selectClaimable = db.prepare(`SELECT i.id FROM review_items i LEFT JOIN review_claims c ON c.item_id = i.id
     WHERE i.id > @after AND (@runId IS NULL OR i.run_id = @runId)
       AND NOT EXISTS (SELECT 1 FROM review_verdicts v WHERE v.item_id = i.id)
-      AND (c.item_id IS NULL OR c.claimed_at < @staleBefore OR c.reviewer = @reviewer)
+      AND (c.item_id IS NULL OR c.claimed_at < @staleBefore OR c.session = @session)
     ORDER BY i.id LIMIT 1`).pluck();
-  const upsertClaim = db.prepare('INSERT OR REPLACE INTO review_claims (item_id, reviewer, claimed_at) VALUES (?, ?, ?)');
-  const deleteClaim = db.prepare('DELETE FROM review_claims WHERE item_id = ? AND reviewer = ?');
-  const claim = db.transaction((options: { reviewer: string; at: string; staleBefore: string; runId: string | null; after: number }): number | undefined => {
+  const upsertClaim = db.prepare('INSERT OR REPLACE INTO review_claims (item_id, session, reviewer, claimed_at) VALUES (?, ?, ?, ?)');
+  const deleteClaim = db.prepare('DELETE FROM review_claims WHERE item_id = ? AND session = ?');
+  const claim = db.transaction((options: { session: string; reviewer: string; at: string; staleBefore: string; runId: string | null; after: number }): number | undefined => {
     const id = selectClaimable.get(options) as number | undefined;
-    if (id !== undefined) upsertClaim.run(id, options.reviewer, options.at);
+    if (id !== undefined) upsertClaim.run(id, options.session, options.reviewer, options.at);
     return id;
   });
   const selectExchange = db.prepare('SELECT request_json, status, response_body, latency_ms FROM model_cache WHERE key = ?');
@@ -158,15 +160,18 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   // better-sqlite3 refuses any write while an iterate() cursor is open on the
   // connection; say so plainly instead of its TypeError.
   let openCursors = 0;
-  function* resultsJson(runId: string): IterableIterator<string> {
+  function* resultRows(runId: string): IterableIterator<[traceId: string, json: string]> {
     openCursors++;
     try {
-      yield* selectResults.iterate(runId) as IterableIterator<string>;
+      yield* selectResults.iterate(runId) as IterableIterator<[string, string]>;
     } catch (error) {
       fail(error);
     } finally {
       openCursors--;
     }
+  }
+  function* resultsJson(runId: string): IterableIterator<string> {
+    for (const [, json] of resultRows(runId)) yield json;
   }
   const assertWritable = (): void => {
     if (openCursors > 0) throw writeWhileReadingError();
@@ -234,7 +239,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
 
     resultsOfTrace(runId, traceId) {
       try {
-        return (selectTrace.all(runId, traceId, traceId) as string[]).map((json) => JSON.parse(json) as TraceResult);
+        return (selectTrace.all(runId, traceId, traceId) as string[]).map((json) => parseStoredResult(json, { store: file, runId, traceId }));
       } catch (error) {
         return fail(error);
       }
@@ -258,7 +263,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
 
     *results(runId) {
       try {
-        for (const json of resultsJson(runId)) yield JSON.parse(json) as TraceResult;
+        for (const [traceId, json] of resultRows(runId)) yield parseStoredResult(json, { store: file, runId, traceId });
       } catch (error) {
         fail(error);
       }
@@ -380,21 +385,21 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
       }
     },
 
-    claimReview({ reviewer, at, staleBefore, runId, after = 0 }) {
+    claimReview({ session, reviewer, at, staleBefore, runId, after = 0 }) {
       assertWritable();
       let id: number | undefined;
       try {
-        id = claim.immediate({ reviewer, at, staleBefore, runId: runId ?? null, after });
+        id = claim.immediate({ session, reviewer, at, staleBefore, runId: runId ?? null, after });
       } catch (error) {
         return fail(error);
       }
       return id === undefined ? undefined : this.reviewItems({ runId }).find((i) => i.id === id);
     },
 
-    releaseReview(itemId, reviewer) {
+    releaseReview(itemId, session) {
       assertWritable();
       try {
-        deleteClaim.run(itemId, reviewer);
+        deleteClaim.run(itemId, session);
       } catch (error) {
         fail(error);
       }

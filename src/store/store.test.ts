@@ -92,6 +92,16 @@ function pgSchema(): string {
   return `sg_test_${process.pid}_${Date.now().toString(36)}_${++schemas}`;
 }
 
+async function pgQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: testPgUrl() });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
 async function dropSchema(schema: string): Promise<void> {
   const client = new pg.Client({ connectionString: testPgUrl() });
   await client.connect();
@@ -100,6 +110,19 @@ async function dropSchema(schema: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/** What reading every result, and one trace's results, of `run-1` threw (or null). */
+function readFailures(store: Store): [unknown, unknown] {
+  const caught = (read: () => unknown) => {
+    try {
+      read();
+      return null;
+    } catch (error) {
+      return error;
+    }
+  };
+  return [caught(() => [...store.results('run-1')]), caught(() => store.resultsOfTrace('run-1', 't-2'))];
 }
 
 describe.each([
@@ -214,13 +237,14 @@ describe.each([
     expect(() => store.addVerdict({ itemId: 999, verdict: 'accepted', reviewer: 'x', at: 'now' })).toThrow(StoreError);
   });
 
-  it('hands two reviewers different pending items, hands a claim back to its holder, and lets another take a released or stale one', () => {
+  it('hands two review sessions different pending items, hands a claim back to its session, and lets another take a released or stale one', () => {
     store.createRun(aRun());
     const item = (traceId: string) => ({ runId: 'run-1', traceId, trial: 0, workflow: 'w', phase: 'suggest', input: null, steps: [], suggestion: null, reference: null, enqueuedAt: '2026-01-01T00:00:00.000Z' });
     const [a, b, c] = ['t-1', 't-2', 't-3'].map((t) => store.enqueueReview(item(t))) as [number, number, number];
     const at = '2026-01-01T01:00:00.000Z';
     const staleBefore = '2026-01-01T00:30:00.000Z';
-    const claim = (reviewer: string, after?: number, when = at) => store.claimReview({ reviewer, at: when, staleBefore, after })?.id;
+    // A session is named after its reviewer here (the sessions of one name are the next test's).
+    const claim = (session: string, after?: number, when = at) => store.claimReview({ session, reviewer: session, at: when, staleBefore, after })?.id;
     expect(claim('ana')).toBe(a);
     expect(claim('bo')).toBe(b);
     expect(claim('ana')).toBe(a); // her own claim, handed back
@@ -235,8 +259,33 @@ describe.each([
     // bo's claim on b was made long ago: stale, so another may take it.
     store.releaseReview(b, 'bo');
     expect(claim('bo', undefined, '2026-01-01T00:00:00.000Z')).toBe(b);
-    expect(store.claimReview({ reviewer: 'dee', at, staleBefore, runId: 'run-1' })?.traceId).toBe('t-2');
-    expect(store.claimReview({ reviewer: 'eve', at, staleBefore, runId: 'other' })).toBeUndefined();
+    expect(store.claimReview({ session: 'dee', reviewer: 'dee', at, staleBefore, runId: 'run-1' })?.traceId).toBe('t-2');
+    expect(store.claimReview({ session: 'eve', reviewer: 'eve', at, staleBefore, runId: 'other' })).toBeUndefined();
+  });
+
+  it('never hands two sessions of the same reviewer name the same item, and releases only the holding session\'s claim', () => {
+    store.createRun(aRun());
+    const ids = ['t-1', 't-2', 't-3', 't-4'].map((traceId) =>
+      store.enqueueReview({ runId: 'run-1', traceId, trial: 0, workflow: 'w', phase: 'suggest', input: null, steps: [], suggestion: null, reference: null, enqueuedAt: '2026-01-01T00:00:00.000Z' }),
+    );
+    const at = '2026-01-01T01:00:00.000Z';
+    const staleBefore = '2026-01-01T00:30:00.000Z';
+    const claim = (session: string, after?: number) => store.claimReview({ session, reviewer: 'reviewer', at, staleBefore, after })?.id;
+    const got = { one: [] as number[], two: [] as number[] };
+    // Interleaved, as two terminals would: each walks forward from its last item.
+    for (let i = 0; i < ids.length; i++) {
+      const who = i % 2 === 0 ? 'one' : 'two';
+      const id = claim(`session-${who}`, got[who].at(-1));
+      if (id !== undefined) got[who].push(id);
+    }
+    expect(got.one.filter((id) => got.two.includes(id))).toEqual([]);
+    expect([...got.one, ...got.two].sort((x, y) => x - y)).toEqual(ids);
+    expect(claim('session-one')).toBe(got.one[0]); // its own, handed back to it
+    expect(claim('session-three')).toBeUndefined(); // same name, another session: all held
+    store.releaseReview(got.one[0]!, 'session-two'); // the same name's other session: nothing
+    expect(claim('session-three')).toBeUndefined();
+    store.releaseReview(got.one[0]!, 'session-one');
+    expect(claim('session-three')).toBe(got.one[0]);
   });
 
   it('tells whether a result is stored', () => {
@@ -438,6 +487,25 @@ describe.each([
 
 describe('SQLite store on a file', () => {
   const dbFile = () => join(tempDir(), 'shadowgate.db');
+
+  it('reads a stored result that is not JSON as a StoreError naming the file, the run and the trace', () => {
+    const file = dbFile();
+    const store = createSqliteStore(file);
+    store.createRun(aRun());
+    for (const id of ['t-1', 't-2']) append(store, 'run-1', aResult(id));
+    const db = new Database(file);
+    db.prepare("UPDATE results SET result_json = '{bad' WHERE trace_id = 't-2'").run();
+    db.close();
+    try {
+      for (const error of readFailures(store)) {
+        expect(error).toBeInstanceOf(StoreError);
+        expect((error as Error).message).toBe(`${file}: the stored result of trace t-2 in run run-1 is not valid JSON (at character 1)`);
+      }
+      expect(store.resultsOfTrace('run-1', 't-1')).toEqual([aResult('t-1')]);
+    } finally {
+      store.close();
+    }
+  });
   const appliedMigrations = (file: string) => {
     const db = new Database(file, { readonly: true });
     try {
@@ -596,6 +664,22 @@ describe('PostgreSQL store', () => {
   const schema = pgSchema();
   afterEach(() => dropSchema(schema));
 
+  it('reads a stored result that is not JSON as a StoreError naming the server without its password, the run and the trace', async () => {
+    const store = createPostgresStore(testPgUrl(), { schema });
+    try {
+      store.createRun(aRun());
+      for (const id of ['t-1', 't-2']) append(store, 'run-1', aResult(id));
+      await pgQuery(`UPDATE ${schema}.results SET result_json = '{bad' WHERE trace_id = 't-2'`);
+      const url = new URL(testPgUrl());
+      for (const error of readFailures(store)) {
+        expect(error).toBeInstanceOf(StoreError);
+        expect((error as Error).message).toBe(`postgres://***@${url.host}${url.pathname}: the stored result of trace t-2 in run run-1 is not valid JSON (at character 1)`);
+      }
+    } finally {
+      store.close();
+    }
+  });
+
   it('records its migrations, numbered as SQLite\'s, keeps its rows across reopen, and applies nothing again', async () => {
     const first = createPostgresStore(testPgUrl(), { schema });
     first.createRun(aRun());
@@ -622,7 +706,10 @@ describe('PostgreSQL store', () => {
     expect(await applied()).toEqual(before);
   });
 
-  it('never hands two reviewers claiming at once, from two processes, the same item', async () => {
+  it.each([
+    ['two reviewers', 'ana', 'bo'],
+    ['two sessions of one reviewer name', 'reviewer', 'reviewer'],
+  ])('never hands %s claiming at once, from two processes, the same item', async (_, first, second) => {
     const setup = createPostgresStore(testPgUrl(), { schema });
     setup.createRun(aRun());
     const ids = Array.from({ length: 60 }, (_, i) => setup.enqueueReview({ runId: 'run-1', traceId: `t-${i}`, trial: 0, workflow: 'w', phase: 'suggest', input: null, steps: [], suggestion: null, reference: null, enqueuedAt: '2026-01-01T00:00:00.000Z' }));
@@ -633,14 +720,14 @@ describe('PostgreSQL store', () => {
       const store = createPostgresStore(process.argv[1], { schema: process.argv[2] });
       const got = [];
       let after = 0;
-      for (let item; (item = store.claimReview({ reviewer: process.argv[3], at: new Date().toISOString(), staleBefore: '2000-01-01T00:00:00.000Z', after })); after = item.id) got.push(item.id);
+      for (let item; (item = store.claimReview({ session: process.argv[4], reviewer: process.argv[3], at: new Date().toISOString(), staleBefore: '2000-01-01T00:00:00.000Z', after })); after = item.id) got.push(item.id);
       store.close();
       console.log(JSON.stringify(got));`;
-    const claimer = (reviewer: string) =>
+    const claimer = (reviewer: string, session: string) =>
       new Promise<number[]>((done, fail) => {
-        execFile(process.execPath, ['--input-type=module', '-e', script, testPgUrl(), schema, reviewer], { timeout: 20_000 }, (error, stdout, stderr) => (error ? fail(new Error(`${error.message}\n${stdout}\n${stderr}`)) : done(JSON.parse(stdout) as number[])));
+        execFile(process.execPath, ['--input-type=module', '-e', script, testPgUrl(), schema, reviewer, session], { timeout: 20_000 }, (error, stdout, stderr) => (error ? fail(new Error(`${error.message}\n${stdout}\n${stderr}`)) : done(JSON.parse(stdout) as number[])));
       });
-    const [ana, bo] = await Promise.all([claimer('ana'), claimer('bo')]);
+    const [ana, bo] = await Promise.all([claimer(first, 'session-1'), claimer(second, 'session-2')]);
     expect(ana.filter((id) => bo.includes(id))).toEqual([]);
     expect([...ana, ...bo].sort((x, y) => x - y)).toEqual(ids);
   });

@@ -37,8 +37,13 @@ export interface ReviewItem {
   enqueuedAt: string;
 }
 
-/** What `claimReview` needs: who claims, when (ISO 8601), before when a claim has gone stale, and where to look. */
+/** What `claimReview` needs: who claims (the session and the person), when (ISO 8601), before when a claim has gone stale, and where to look. */
 export interface ReviewClaimOptions {
+  /**
+   * A random token, one per review session (made when `review` starts): a claim belongs to the
+   * session, not to the name, since two terminals may review under the same name at once.
+   */
+  session: string;
   reviewer: string;
   at: string;
   staleBefore: string;
@@ -170,13 +175,14 @@ export interface Store {
   /** Appends a verdict; an unknown item is a StoreError. */
   addVerdict(verdict: ReviewVerdictRecord): void;
   /**
-   * Hands `reviewer` the oldest pending item (no verdict yet) after id `after` that no other
-   * reviewer holds, and records the claim, atomically: two reviewers claiming at once never get
-   * the same item. A claim older than `staleBefore` (a reviewer who left) no longer holds; the
-   * reviewer's own claims are handed back to them. Undefined when nothing is left.
+   * Hands the review session `session` the oldest pending item (no verdict yet) after id `after`
+   * that no other session holds, and records the claim (with the session and the reviewer's name),
+   * atomically: two sessions claiming at once never get the same item, whatever their reviewers'
+   * names. A claim older than `staleBefore` (a reviewer who left) no longer holds; the session's own
+   * claims are handed back to it. Undefined when nothing is left.
    */
   claimReview(options: ReviewClaimOptions): (ReviewItem & { verdicts: ReviewVerdictRecord[] }) | undefined;
-  /** Lets go of `reviewer`'s claim on an item (skipped, or the session ended), so another reviewer may take it. */
-  releaseReview(itemId: number, reviewer: string): void;
+  /** Lets go of the claim `session` holds on an item (skipped, or the session ended), so another session may take it. */
+  releaseReview(itemId: number, session: string): void;
   close(): void;
 }

@@ -220,7 +220,7 @@ describe('shadowgate drift over production traces', () => {
 });
 
 describe('shadowgate drift over stored runs', () => {
-  it('places each run at its start, with review-queue verdicts as the override rate', async () => {
+  it('places each run at its start, with review-queue verdicts as the override rate of suggest runs stored without their settings, and says so', async () => {
     const db = join(dir, 'runs.db');
     const store = createSqliteStore(db);
     const meta = { suite: 'refund-triage', suiteFile: 's.yaml', suiteHash: 'h', candidateHash: 'c', model: null, promptVersion: null, phase: 'suggest', reference: 'human', gitCommit: null, gitRef: null, candidateSource: null };
@@ -251,7 +251,9 @@ describe('shadowgate drift over stored runs', () => {
     // Each stored run holds one result per trace: the first row counts results, not runs.
     expect(stdout).toMatch(/\nresults +10 +10 /);
     const report = readReport('runs.json');
-    expect(report.source).toEqual({ kind: 'runs', db, runs: 2 });
+    // Stored without the settings runs keep now: their override rate counts the review queue alone, and the report says so.
+    expect(report.source).toEqual({ kind: 'runs', db, runs: 2, queueOnly: 2 });
+    expect(stdout).toContain("override rate: 2 suggest run(s) stored before runs kept their review settings count the review queue's verdicts alone");
     const [first, second] = report.windows.map((w) => w.figures);
     expect([first!.traces, second!.traces]).toEqual([10, 10]);
     expect([first!.agreement.rate, second!.agreement.rate]).toEqual([1, 5 / 9]);

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_TRACE_DEPTH } from '../../src/trace/schema.js';
 import { cli } from './helpers.js';
@@ -85,5 +86,31 @@ describe(`a trace nested deeper than ${MAX_TRACE_DEPTH} levels`, () => {
     ]);
     expect(out.results.map((r: { traceId: string; status: string }) => [r.traceId, r.status])).toEqual([['t1', 'completed'], ['t4', 'completed']]);
     expect(stdout).not.toMatch(/CANDIDATE_THREW|Maximum call stack/);
+  });
+});
+
+describe('a stored result that is not JSON', () => {
+  it('is a store error naming the store, the run and the trace in show and drift (exit 2, no stack)', async () => {
+    writeFileSync(join(dir, 'good.jsonl'), `${['t1', 't2', 't3'].map((id) => JSON.stringify(trace(id))).join('\n')}\n`);
+    writeFileSync(join(dir, 'good-suite.yaml'), SUITE.replace('traces: traces.jsonl', 'traces: good.jsonl'));
+    const ran = await cli(dir, 'run', 'good-suite.yaml', '--db', 'corrupt.db', '--json', 'corrupt-run.json');
+    expect(ran.code, ran.stderr).toBe(0);
+    const { runId } = JSON.parse(readFileSync(join(dir, 'corrupt-run.json'), 'utf8')) as { runId: string };
+    // Damaged outside shadowgate: the row of t2 holds text that is not JSON.
+    const db = new Database(join(dir, 'corrupt.db'));
+    try {
+      expect(db.prepare("UPDATE results SET result_json = '{bad' WHERE run_id = ? AND trace_id = 't2'").run(runId).changes).toBe(1);
+    } finally {
+      db.close();
+    }
+    for (const argv of [['show', runId], ['show', runId, 't2'], ['drift']]) {
+      const { code, stderr } = await cli(dir, ...argv, '--db', 'corrupt.db');
+      expect(code, `${argv.join(' ')}: ${stderr}`).toBe(2);
+      expect(stderr).toMatch(/^error: \S*corrupt\.db: /);
+      expect(stderr).toContain(`corrupt.db: the stored result of trace t2 in run ${runId} is not valid JSON`);
+      expect(stderr).not.toMatch(/internal error|SyntaxError|\n\s+at /);
+    }
+    // The other traces of the run read as before.
+    expect((await cli(dir, 'show', runId, 't1', '--db', 'corrupt.db')).code).toBe(0);
   });
 });

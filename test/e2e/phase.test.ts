@@ -192,6 +192,42 @@ describe('phase counts the verdicts given in the review queue after a suggest ru
     expect(after.stdout).toContain(`over ${expected.n} traces, ${expected.fromQueue} from the review queue (run ${suggest.runId})`);
     expect(after.stdout).toContain('highest phase allowed: suggest');
   });
+
+  it('drift over the stored suggest run counts each result\'s verdict as phase does: the queue\'s where it has one, else the run\'s own', async () => {
+    const db = 'db/drift-phase.db';
+    mkdirSync(join(dir, 'drift-phase'));
+    const suite = readFileSync(join(dir, 'suites/refund-triage.yaml'), 'utf8')
+      .replace('phase: shadow', 'phase: suggest')
+      .replace('traces: ["../traces/refund-triage/*.jsonl"]', 'traces: ["../traces/refund-triage/2026-w44.jsonl"]');
+    writeFileSync(join(dir, 'drift-phase/suggest.yaml'), suite);
+    expect((await cli(dir, 'run', 'drift-phase/suggest.yaml', '--db', db, '--json', 'out/drift-phase-run.json')).stderr).not.toMatch(/error|warning/);
+    const run = readJson('out/drift-phase-run.json');
+    const results = run.results as SuggestResultJson[];
+    const comparator = parse(suite).compare.decision;
+
+    // Three verdicts in the queue: one of each kind, on the first three items.
+    expect((await cli(dir, 'review', 'export', '--out', 'out/drift-phase-items.jsonl', '--db', db)).code).toBe(0);
+    const items = readFileSync(join(dir, 'out/drift-phase-items.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Item);
+    const verdicts: Verdict[] = (['rejected', 'accepted', 'edited'] as const).map((verdict, i) => ({ itemId: items[i]!.id, verdict, reviewer: 'ana', at: '2026-11-23T09:00:00.000Z', ...(verdict === 'edited' ? { final: { action: 'escalate', amount: 0 } } : {}) }));
+    writeFileSync(join(dir, 'out/drift-phase-verdicts.jsonl'), `${verdicts.map((v) => JSON.stringify(v)).join('\n')}\n`);
+    expect((await cli(dir, 'review', 'import', 'out/drift-phase-verdicts.jsonl', '--db', db)).stdout).toContain('3 verdict(s) imported');
+    const expected = overrideCounts(results, comparator, new Map(verdicts.map((v) => [items.find((i) => i.id === v.itemId)!.traceId, v.verdict])));
+    // The run's own verdicts count beside the queue's: far more than the three queued.
+    expect(expected.fromQueue).toBe(3);
+    expect(expected.n).toBeGreaterThan(expected.fromQueue);
+
+    const phased = await cli(dir, 'phase', 'drift-phase/suggest.yaml', '--db', db, '--json', 'out/drift-phase-phase.json');
+    expect(phased.code, phased.stderr).toBe(0);
+    const evidence = readJson('out/drift-phase-phase.json').suites[0].steps.find((s: { from: string }) => s.from === 'suggest').evidence;
+    expect(evidence).toMatchObject({ runId: run.runId, n: expected.n, rate: expected.successes / expected.n, fromQueue: 3 });
+    // One window holding the one run.
+    const drifted = await cli(dir, 'drift', '--db', db, '--workflow', 'refund-triage', '--window', '1d', '--windows', '1', '--json', 'out/drift-phase-drift.json');
+    expect(drifted.code, drifted.stderr).toBeLessThan(2);
+    const report = readJson('out/drift-phase-drift.json');
+    expect(report.source).toEqual({ kind: 'runs', db, runs: 1 });
+    const { rate, n, ci95 } = evidence;
+    expect(report.windows[0].figures.overrideRate).toEqual({ rate, n, successes: expected.successes, ci95 });
+  });
 });
 
 describe('the run reports show the reversibility matrix', () => {

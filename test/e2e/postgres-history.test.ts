@@ -192,7 +192,7 @@ describe('history in PostgreSQL, read as from SQLite', () => {
     expect(reports.pg).toEqual(reports.sqlite);
   }, 120_000);
 
-  it('the review queue in PostgreSQL: two reviewers at once never get the same item, verdicts are appended, and the override rate counts each item\'s latest verdict, in drift and in phase over the run, as on SQLite', async () => {
+  it('the review queue in PostgreSQL: two reviewers at once never get the same item, verdicts are appended, and the override rate counts each item\'s latest verdict (else the run\'s own), the same in drift and in phase over the run, as on SQLite', async () => {
     const outcomes: Record<string, unknown> = {};
     for (const { tag, db } of await stores('queue')) {
       expectNoError(await sg(dir, ['run', 'suites/week-suggest.yaml', '--db', db, '--json', `out/queue-${tag}.json`]));
@@ -226,8 +226,12 @@ describe('history in PostgreSQL, read as from SQLite', () => {
       expect(reviewed).toHaveLength(6);
       expect(reviewed.every((i) => i.verdicts.length === 1)).toBe(true);
       expect(reviewed.filter((i) => i.verdicts[0]!.reviewer === 'ana')).toHaveLength(3);
+      // drift counts each result's verdict as phase does: the queue's latest where there is one, else the run's own.
+      const comparator = parse(readFileSync(join(dir, 'suites/week-suggest.yaml'), 'utf8')).compare.decision;
+      const results = run.results as unknown as SuggestResultJson[];
+      const queueOf = (items: readonly Item[]) => new Map(items.flatMap((i) => i.verdicts.slice(-1).map((v) => [i.traceId, v.verdict] as const)));
       const before = await driftOverride('before');
-      expect(before).toMatchObject(overrideOf(first));
+      expect(before).toMatchObject({ n: overrideCounts(results, comparator, queueOf(first)).n, successes: overrideCounts(results, comparator, queueOf(first)).successes });
 
       // A second look at an accepted item rejects it: appended to its verdicts, nothing changed before it.
       const accepted = reviewed.find((i) => i.verdicts[0]!.verdict === 'accepted')!;
@@ -245,22 +249,22 @@ describe('history in PostgreSQL, read as from SQLite', () => {
 
       // The override rate follows the latest verdicts: one accepted item now rejected is one more overridden of as many reviewed.
       const after = await driftOverride('after');
-      expect(after).toMatchObject(overrideOf(second));
       expect(after.n).toBe(before.n);
       expect(after.successes).toBe(before.successes + 1);
       expect(after.rate! - before.rate!).toBeCloseTo(1 / before.n, 12);
 
       // phase over the run itself counts the queue: each reviewed item's latest verdict in place of the run's own for its result.
-      const comparator = parse(readFileSync(join(dir, 'suites/week-suggest.yaml'), 'utf8')).compare.decision;
-      const results = run.results as unknown as SuggestResultJson[];
       const own = (run.metrics.phase as { suggest: Suggest }).suggest.overrideRate;
       expect(overrideCounts(results, comparator)).toMatchObject({ n: own.n, successes: own.successes });
-      const counted = overrideCounts(results, comparator, new Map(second.flatMap((i) => i.verdicts.slice(-1).map((v) => [i.traceId, v.verdict] as const))));
+      const counted = overrideCounts(results, comparator, queueOf(second));
       expect(counted.fromQueue).toBe(reviewed.length);
+      expect(after).toMatchObject({ n: counted.n, successes: counted.successes });
       const ofRun = await sg(dir, ['phase', 'suites/week-suggest.yaml', '--db', db, '--json', `out/queue-${tag}-phase-run.json`]);
       expect(ofRun.status, ofRun.stderr).toBe(0);
       const [queued] = readJson<PhaseJson>(dir, `out/queue-${tag}-phase-run.json`).suites[0]!.steps.filter((s) => s.from === 'suggest');
       expect(queued!.evidence).toMatchObject({ runId: run.runId, n: counted.n, rate: counted.successes / counted.n, ci95: wilsonInterval(counted.successes, counted.n), fromQueue: counted.fromQueue });
+      // drift's override rate of the run is phase's.
+      expect(after).toEqual({ rate: queued!.evidence!.rate, n: queued!.evidence!.n, successes: counted.successes, ci95: queued!.evidence!.ci95 });
       expect(ofRun.stdout).toContain(`over ${counted.n} traces, ${counted.fromQueue} from the review queue (run ${run.runId})`);
 
       // A later run over the reviewed items, exported as traces: its override rate is their latest verdicts', and phase reads it.
@@ -292,4 +296,24 @@ describe('history in PostgreSQL, read as from SQLite', () => {
     }
     expect(outcomes.pg).toEqual(outcomes.sqlite);
   }, 180_000);
+
+  it('two terminals reviewing under the same (default) name at once never get the same item: the claims are each session\'s', async () => {
+    for (const { tag, db } of await stores('same-name')) {
+      expectNoError(await sg(dir, ['run', 'suites/week-suggest.yaml', '--db', db]));
+      // No --reviewer: both take the default name from the same USER, and accept twenty items each.
+      const terminal = () => spawnCli(dir, ['review', '--db', db], { input: 'a\n'.repeat(20), env: { USER: 'pat' } }).done;
+      const both = await Promise.all([terminal(), terminal()]);
+      for (const r of both) {
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toContain('20 verdict(s) given');
+      }
+      const written = await sg(dir, ['review', 'export', '--out', `out/same-name-${tag}.jsonl`, '--db', db]);
+      expect(written.status, written.stderr).toBe(0);
+      const items = readFileSync(join(dir, `out/same-name-${tag}.jsonl`), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Item);
+      const reviewed = items.filter((i) => i.verdicts.length > 0);
+      expect(reviewed.flatMap((i) => i.verdicts.map((v) => v.reviewer))).toEqual(Array(40).fill('pat'));
+      // Forty verdicts on forty items: none reviewed twice.
+      expect(reviewed.map((i) => i.verdicts.length)).toEqual(Array(40).fill(1));
+    }
+  }, 120_000);
 });
