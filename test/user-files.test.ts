@@ -20,7 +20,7 @@ const copy = mkdtempSync(join(tmpdir(), 'sg-user-files-'));
 afterAll(() => rmSync(copy, { recursive: true, force: true }));
 
 it('a suite added to suites/ and traces imported into traces/ leave the tests that read those folders green', { timeout: 600_000 }, async () => {
-  for (const part of ['src', 'dist', 'test', 'suites', 'traces', 'fixtures', 'schema', 'bin', 'package.json', 'tsconfig.json', 'vitest.config.ts']) {
+  for (const part of ['src', 'dist', 'scripts', 'test', 'suites', 'traces', 'fixtures', 'schema', 'bin', 'package.json', 'tsconfig.json', 'vitest.config.ts']) {
     cpSync(join(ROOT, part), join(copy, part), { recursive: true });
   }
   symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'), 'dir');
