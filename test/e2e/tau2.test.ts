@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { mcnemarMidP } from '../../src/metrics/paired.js';
 import { wilsonInterval } from '../../src/metrics/stats.js';
 import { tau2Domain } from '../../src/importers/tau2.js';
 import { loadToolCatalog } from '../../src/suite/load.js';
@@ -55,6 +56,41 @@ function agentCalls(sim: Simulation): { call: RawCall; failed: boolean | undefin
     });
 }
 
+type Expected = NonNullable<NonNullable<RawResults['tasks'][number]['evaluation_criteria']>['actions']>;
+function simulationAgrees(sim: Simulation, expected: Expected, writes: ReadonlySet<string>): boolean {
+  const made = agentCalls(sim).filter((c) => c.failed === false && writes.has(c.call.name)).map((c) => effectKey(c.call.name, c.call.arguments)).sort();
+  const truth = expected.filter((a) => a.requestor !== 'user' && writes.has(a.name)).map((a) => effectKey(a.name, a.arguments)).sort();
+  return made.length === truth.length && made.every((k, i) => k === truth[i]);
+}
+
+/**
+ * `compare`'s pairwise test, computed here from two raw files on the same tasks: the
+ * (task, trial) pairs both files hold, each case the majority of those trials (a tie
+ * decides nothing), the reference being the first file's expected actions.
+ */
+function pairedEffectsOf(a: RawResults, b: RawResults, writes: ReadonlySet<string>) {
+  const expected = new Map(a.tasks.map((t) => [String(t.id), t.evaluation_criteria?.actions ?? []]));
+  const inB = new Map(b.simulations.map((s) => [`${s.task_id}#${s.trial}`, s]));
+  const perTask = new Map<string, { a: number; b: number; n: number }>();
+  let common = 0;
+  for (const sa of a.simulations) {
+    const sb = inB.get(`${sa.task_id}#${sa.trial}`);
+    if (!sb) continue;
+    common++;
+    const t = perTask.get(String(sa.task_id)) ?? { a: 0, b: 0, n: 0 };
+    perTask.set(String(sa.task_id), t);
+    t.n++;
+    if (simulationAgrees(sa, expected.get(String(sa.task_id))!, writes)) t.a++;
+    if (simulationAgrees(sb, expected.get(String(sa.task_id))!, writes)) t.b++;
+  }
+  const majority = (k: number, n: number) => (k * 2 === n ? null : k * 2 > n);
+  const cases = [...perTask.values()].map((t) => [majority(t.a, t.n), majority(t.b, t.n)] as const).filter(([x, y]) => x !== null && y !== null);
+  const aOnly = cases.filter(([x, y]) => x && !y).length;
+  const bOnly = cases.filter(([x, y]) => !x && y).length;
+  const [one, other] = [mcnemarMidP(aOnly, bOnly), mcnemarMidP(bOnly, aOnly)];
+  return { common, pairs: cases.length, aOnly, bOnly, midP: one === null || other === null ? null : Math.min(1, 2 * Math.min(one, other)) };
+}
+
 /**
  * DESIGN's effects agreement, computed here from the raw file: a simulation agrees when the
  * multiset of the agent's effects (answered calls of a write tool whose answer is not
@@ -73,9 +109,7 @@ function effectsAgreementOf(raw: RawResults, writes: ReadonlySet<string>) {
     const task = perTask.get(String(sim.task_id)) ?? { trials: 0, agreeing: 0 };
     perTask.set(String(sim.task_id), task);
     task.trials++;
-    const made = agentCalls(sim).filter((c) => c.failed === false && writes.has(c.call.name)).map((c) => effectKey(c.call.name, c.call.arguments)).sort();
-    const truth = expected.filter((a) => a.requestor !== 'user' && writes.has(a.name)).map((a) => effectKey(a.name, a.arguments)).sort();
-    if (made.length === truth.length && made.every((k, i) => k === truth[i])) {
+    if (simulationAgrees(sim, expected, writes)) {
       agreeing++;
       task.agreeing++;
     }
@@ -213,5 +247,30 @@ describe.skipIf(!present)('import tau2: every result file under ../shared/corpor
       // tau2 records no decisions: the gate judges effects
       expect(metrics.agreement.n).toBe(0);
     }
+  });
+
+  it('compares recorded runs of one domain on the tasks and trials they share: another model, another policy (docs/importers.md)', async () => {
+    const airline = FILES.filter((f) => tau2Domain(raws.get(f)!.info.environment_info.domain_name).domain === 'airline');
+    const byPolicy = (policy: string, model: string) => airline.find((f) => raws.get(f)!.info.environment_info.domain_name === policy && raws.get(f)!.info.agent_info.llm.endsWith(`/${model}`))!;
+    const base = byPolicy('airline', 'grok-3-mini');
+    const others = { tighter: byPolicy('airline_tighter_policy', 'grok-3-mini'), 'grok-4-fast': byPolicy('airline', 'grok-4-fast-reasoning') };
+    writeFileSync(
+      join(dir, 'suites', 'tau2-compare.yaml'),
+      ['name: tau2-airline', 'phase: shadow', `traces: ["../${jsonl(base)}"]`, `tools: ${join(ROOT, 'fixtures', 'tau2-airline', 'tools.yaml')}`, 'reference: human', 'candidate:', '  kind: recorded', `  traces: ["../${jsonl(base)}"]`].join('\n'),
+    );
+    const compared = await cli(dir, 'compare', 'suites/tau2-compare.yaml', ...Object.entries(others).flatMap(([name, file]) => ['--candidate', `${name}=${jsonl(file)}`]), '--json', 'cmp.json', '--db', join(dir, 'cmp.sqlite'));
+    expect(compared.code).toBe(0);
+    const doc = JSON.parse(readFileSync(join(dir, 'cmp.json'), 'utf8')) as { candidates: { name: string; counts: { unpaired: number } }[]; pairwise: { a: string; b: string; pairs: number; aOnly: number; bOnly: number; midP: number | null; over: string }[] };
+    const writes = new Set([...tau2Writes('airline'), TRANSFER]);
+    for (const [name, file] of Object.entries(others)) {
+      const expected = pairedEffectsOf(raws.get(base)!, raws.get(file)!, writes);
+      expect(doc.pairwise.find((p) => p.a === 'current' && p.b === name)).toEqual({ a: 'current', b: name, over: 'effects', pairs: expected.pairs, aOnly: expected.aOnly, bOnly: expected.bOnly, midP: expected.midP });
+      // the suite's runs without a partner in the other file are unpaired, not wrong
+      expect(doc.candidates.find((c) => c.name === name)!.counts.unpaired).toBe(raws.get(base)!.simulations.length - expected.common);
+    }
+    // the other model shares few (task, trial) pairs with the suite's runs; the other policy all of them
+    expect(doc.candidates.find((c) => c.name === 'grok-4-fast')!.counts.unpaired).toBeGreaterThan(0);
+    expect(doc.candidates.find((c) => c.name === 'tighter')!.counts.unpaired).toBe(0);
+    expect(compared.stdout).toContain('(effects): no trace holds a reference decision');
   });
 });
