@@ -179,6 +179,13 @@ describe('importTau2Traces', () => {
     expect(traces.map((t) => t.metadata?.simulationId)).toEqual(['sim-1', 'bad']);
   });
 
+  it('gives no reference actions to the runs of a task with an unreadable expected action, rather than a shorter list', () => {
+    const tasks = [{ id: '8', evaluation_criteria: { actions: [{ name: 'cancel_reservation', arguments: { reservation_id: 'R1' } }, { name: 'book_reservation' }] } }];
+    const { traces, issues } = importTau2Traces(results([simulation()], { tasks }), { file: 'x.json' });
+    expect(issues).toEqual([{ file: 'x.json', path: 'tasks[0].evaluation_criteria.actions[1].arguments', message: 'required' }]);
+    expect(traces[0]).not.toHaveProperty('human');
+  });
+
   it('says when the file is not tau2 results, and when it names no model', () => {
     expect(importTau2Traces(JSON.stringify([{ task_id: 1, traj: [] }]), { file: 'v1.json' }).issues).toEqual([
       { file: 'v1.json', message: 'not a tau2 results file: expected one JSON object with info, tasks, simulations (what `tau2 run` saves)' },

@@ -27,8 +27,6 @@ const ActionSchema = z.looseObject({
 
 const TaskSchema = z.looseObject({
   id: z.union([z.string().min(1), z.number()]),
-  description: z.unknown().optional(),
-  user_scenario: z.unknown().optional(),
   evaluation_criteria: Nullish(z.looseObject({ actions: Nullish(z.array(z.unknown())) })),
 });
 
@@ -194,7 +192,6 @@ export const importTau2Traces: Importer = (text, options) => {
 interface Task {
   /** The expected agent actions; undefined when the task has no evaluation criteria with actions. */
   actions: { name: string; args: Record<string, unknown> }[] | undefined;
-  description: unknown;
 }
 
 function tasksOf(list: readonly unknown[], report: (path: string, message: string) => void): Map<string, Task> {
@@ -205,17 +202,21 @@ function tasksOf(list: readonly unknown[], report: (path: string, message: strin
       for (const issue of task.error.issues) report(jsonPath(['tasks', i, ...issue.path]), issue.message);
       return;
     }
-    const actions: Task['actions'] = task.data.evaluation_criteria?.actions ? [] : undefined;
+    let actions: Task['actions'] = task.data.evaluation_criteria?.actions ? [] : undefined;
+    let unreadable = false;
     (task.data.evaluation_criteria?.actions ?? []).forEach((rawAction, j) => {
       const action = ActionSchema.safeParse(rawAction, requiredField);
       if (!action.success) {
         for (const issue of action.error.issues) report(jsonPath(['tasks', i, 'evaluation_criteria', 'actions', j, ...issue.path]), issue.message);
+        unreadable = true;
         return;
       }
       // The user's own actions (telecom: toggling data on the phone) are not the agent's to take.
       if (action.data.requestor !== 'user') actions!.push({ name: action.data.name, args: action.data.arguments });
     });
-    tasks.set(String(task.data.id), { actions, description: task.data.description });
+    // Part of the expected actions is no reference: the task's runs get none (effects agreement n/a), not a shorter list.
+    if (unreadable) actions = undefined;
+    tasks.set(String(task.data.id), { actions });
   });
   return tasks;
 }
