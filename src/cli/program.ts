@@ -148,7 +148,7 @@ export function createProgram(raw: CliIo, setExit: (code: number) => void): Comm
     .command('compare')
     .description('run several candidates on the same traces and compare them side by side, with pairwise McNemar tests')
     .argument('<suite>', 'suite file (YAML); its own candidate is "current"')
-    .option('--candidate <name=spec>', 'a candidate: name=openai:gpt-4.1, name=prompts/v5.hbs, name=agents/v3.mjs or name=model=…,prompt=… (repeatable)', collect, [])
+    .option('--candidate <name=spec>', 'a candidate: name=openai:gpt-4.1, name=prompts/v5.hbs, name=agents/v3.mjs, name=traces/other.jsonl (recorded runs, paired by case and trial) or name=model=…,prompt=… (repeatable)', collect, [])
     .option('--json <file>', 'write shadowgate.compare/v1')
     .option('--markdown <file>', 'write the comparison as Markdown')
     .option('--concurrency <n>', 'traces replayed at once', positiveInt, 4)

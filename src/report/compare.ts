@@ -33,9 +33,13 @@ export function comparisonRows(c: Comparison): string[][] {
 }
 
 function pairRows(c: Comparison): string[][] {
-  return c.pairwise.map((x) => [`${x.a} vs ${x.b}`, String(x.pairs), String(x.aOnly), String(x.bOnly), p(x.midP)]);
+  return c.pairwise.map((x) => [`${x.a} vs ${x.b}${x.over === 'effects' ? ' (effects)' : ''}`, String(x.pairs), String(x.aOnly), String(x.bOnly), p(x.midP)]);
 }
 const PAIR_HEAD = ['pair', 'pairs', 'only the first agrees', 'only the second agrees', 'McNemar mid-p (two-sided)'];
+
+/** Said under the pair table when a pair was judged on its effects. */
+const effectsNote = (c: Comparison) =>
+  c.pairwise.some((x) => x.over === 'effects') ? '(effects): no trace holds a reference decision, so the pair is judged on effects agreement (write calls against the reference actions)' : undefined;
 
 function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -46,14 +50,14 @@ function table(head: string[], rows: string[][]): string {
 /** The comparison in the terminal. Pure. */
 export function renderComparison(c: Comparison): string {
   const rows = (r: string[][]) => r.map((row) => row.map(forTerminal));
-  return `${forTerminal(c.suite)}: ${c.runs.length} candidates on the same traces\n\n${table(HEAD, rows(comparisonRows(c)))}\n${LEGEND}\n\n${table(PAIR_HEAD, rows(pairRows(c)))}\n`;
+  return `${forTerminal(c.suite)}: ${c.runs.length} candidates on the same traces\n\n${table(HEAD, rows(comparisonRows(c)))}\n${LEGEND}\n\n${table(PAIR_HEAD, rows(pairRows(c)))}\n${effectsNote(c) ? `${effectsNote(c)}\n` : ''}`;
 }
 
 /** The comparison as Markdown (a PR comment, a report). Pure. */
 export function renderComparisonMarkdown(c: Comparison): string {
   const md = (head: string[], rows: string[][]) =>
     [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(mdText).join(' | ')} |`)].join('\n');
-  return `## ${mdText(c.suite)}: candidates compared\n\n${md(HEAD, comparisonRows(c))}\n\n${LEGEND}.\n\n### Trace by trace\n\n${md(PAIR_HEAD, pairRows(c))}\n`;
+  return `## ${mdText(c.suite)}: candidates compared\n\n${md(HEAD, comparisonRows(c))}\n\n${LEGEND}.\n\n### Trace by trace\n\n${md(PAIR_HEAD, pairRows(c))}\n${effectsNote(c) ? `\n${effectsNote(c)}.\n` : ''}`;
 }
 
 /** The comparison as JSON (`shadowgate.compare/v1`). Pure. */

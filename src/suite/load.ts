@@ -117,8 +117,9 @@ function identify(raw: SuiteFile['candidate'], candidate: ResolvedCandidate, dir
 /**
  * The suite with another candidate, for `compare`: `spec` is `key=value` pairs joined by
  * commas (`model=openai:gpt-4.1,prompt=prompts/triage.v5.hbs`, `module=agents/v3.mjs`), or
- * one value whose form says what it is (`openai:gpt-4.1`, `….hbs`, `….mjs`). A model or a
- * prompt changes a tool-loop candidate (the suite's own, if it is one); paths are relative to `cwd`.
+ * one value whose form says what it is (`openai:gpt-4.1`, `….hbs`, `….mjs`, `….jsonl`). A model or a
+ * prompt changes a tool-loop candidate (the suite's own, if it is one); `traces` (a file or a glob)
+ * is a `recorded` candidate, another set of recorded runs paired by case and trial; paths are relative to `cwd`.
  */
 export async function withCandidate(suite: ResolvedSuite, name: string, spec: string, cwd: string): Promise<ResolvedSuite> {
   const fields = parseCandidateSpec(spec);
@@ -128,6 +129,8 @@ export async function withCandidate(suite: ResolvedSuite, name: string, spec: st
   let raw: SuiteFile['candidate'];
   if (fields.module !== undefined) {
     raw = { kind: 'module', module: fields.module };
+  } else if (fields.traces !== undefined) {
+    raw = { kind: 'recorded', traces: [fields.traces] };
   } else {
     const base = suite.candidate.kind === 'tool-loop' ? suite.candidate : undefined;
     const model = fields.model ?? base?.model;
@@ -161,13 +164,14 @@ export async function withStoredCandidate(suite: ResolvedSuite, source: Candidat
   return identified.candidateHash === hash ? { ...suite, ...identified, candidateSource: source } : null;
 }
 
-const SPEC_KEYS = ['model', 'prompt', 'promptVersion', 'module', 'baseURL'] as const;
+const SPEC_KEYS = ['model', 'prompt', 'promptVersion', 'module', 'baseURL', 'traces'] as const;
 type SpecKey = (typeof SPEC_KEYS)[number];
 
 export function parseCandidateSpec(spec: string): Partial<Record<SpecKey, string>> {
   if (!spec.includes('=')) {
     if (/\.hbs$/.test(spec)) return { prompt: spec };
     if (/\.(mjs|js|cjs)$/.test(spec)) return { module: spec };
+    if (/\.jsonl$/.test(spec)) return { traces: spec };
     return { model: spec };
   }
   const fields: Partial<Record<SpecKey, string>> = {};

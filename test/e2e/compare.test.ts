@@ -47,3 +47,17 @@ it('exits 2 without any candidate, and for a name used twice or the reserved "cu
   expect(twice.stderr).toContain('--candidate a: the name is used twice');
   expect((await cli(dir, 'compare', 'suites/refund-triage.yaml', '--candidate', 'current=x.mjs', '--db', 'db/c.db')).code).toBe(2);
 });
+
+it('compares recorded runs given as a trace file (name=….jsonl), paired with the suite\'s traces by case and trial', async () => {
+  // The shadow log is the suite's own traces recorded again: its runs pair with them, each deciding what the suite's recorded candidate decides.
+  const { code, stdout } = await cli(dir, 'compare', 'suites/refund-triage.yaml', '--candidate', 'shadow=traces/refund-triage-shadow/shadow-log.jsonl', '--json', 'out/rec.json', '--db', 'db/r.db');
+  expect(code).toBe(0);
+  const doc = JSON.parse(readFileSync(join(dir, 'out/rec.json'), 'utf8'));
+  const [, shadow] = doc.candidates;
+  // a recorded candidate: some of the suite's cases have no shadow run, and those are unpaired, not wrong
+  expect(shadow.counts.unpaired).toBeGreaterThan(0);
+  expect(doc.pairwise).toEqual([expect.objectContaining({ a: 'current', b: 'shadow', over: 'agreement' })]);
+  expect(doc.pairwise[0].pairs).toBeGreaterThan(0);
+  expect(stdout).toMatch(/^current vs shadow\s+\d+\s+/m);
+});
+
