@@ -169,11 +169,11 @@ describe('importTau2Traces', () => {
     const noTrial = { ...simulation({ id: 'worse', trial: 2 }), termination_reason: undefined };
     const { traces, issues } = importTau2Traces(results([simulation(), bad, noTrial, simulation({ id: 'again' })]), { file: 'x.json' });
     expect(issues).toEqual([
-      { file: 'x.json', path: 'simulations[1].messages[2].tool_calls[0].name', message: 'required' },
+      { file: 'x.json', path: 'simulations[1].messages[2].tool_calls[0].name', message: 'required; the message is left out of the trace' },
       { file: 'x.json', path: 'simulations[1].messages[5]', message: 'not a tau2 message: role "robot" (expected system, user, assistant or tool); left out' },
       // the answer to a call that was left out answers nothing
       { file: 'x.json', path: 'simulations[1].messages[3]', message: 'tool result for tool call c1, which no earlier model turn made; left out' },
-      { file: 'x.json', path: 'simulations[2].termination_reason', message: 'required' },
+      { file: 'x.json', path: 'simulations[2].termination_reason', message: 'required; the simulation is left out' },
       { file: 'x.json', path: 'simulations[3]', message: 'a second simulation of task 8, trial 0; left out' },
     ]);
     expect(traces.map((t) => t.metadata?.simulationId)).toEqual(['sim-1', 'bad']);
@@ -193,6 +193,9 @@ describe('importTau2Traces', () => {
     expect(importTau2Traces(results([simulation()], { llm: null }), { file: 'r.json' }).issues).toEqual([{ file: 'r.json', path: 'info.agent_info.llm', message: 'no agent model: the file does not name one; pass --model' }]);
     const named = importTau2Traces(results([simulation()], { llm: null }), { file: 'r.json', model: 'gpt-4.1-mini', workflow: 'mine' });
     expect(named.traces[0]).toMatchObject({ workflow: 'mine', agent: { model: 'gpt-4.1-mini' } });
+    expect(importTau2Traces('', { file: 'empty.json' }).issues).toEqual([
+      { file: 'empty.json', message: 'not a tau2 results file: the file is empty (expected one JSON object with info, tasks, simulations)' },
+    ]);
     expect(importTau2Traces(JSON.stringify({ info: {}, tasks: 'none', simulations: [] }), { file: 'r.json' }).issues).toEqual([{ file: 'r.json', path: 'tasks', message: expect.stringContaining('expected array') }]);
   });
 

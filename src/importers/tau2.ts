@@ -144,7 +144,10 @@ export const importTau2Traces: Importer = (text, options) => {
   const { records, issues } = readRecords(text, options.file, () => false);
   const report = (path: string, message: string) => issues.push({ file: options.file, ...(path ? { path } : {}), message });
   const traces: Trace[] = [];
-  if (records.length === 0) return { traces, issues };
+  if (records.length === 0) {
+    if (issues.length === 0) report('', `not a tau2 results file: the file is empty (expected one JSON object with ${RESULTS_KEYS.join(', ')})`);
+    return { traces, issues };
+  }
   const value = records[0]!.value;
   if (records.length > 1 || value === null || typeof value !== 'object' || Array.isArray(value) || !RESULTS_KEYS.some((k) => k in value)) {
     report('', `not a tau2 results file: expected one JSON object with ${RESULTS_KEYS.join(', ')} (what \`tau2 run\` saves)`);
@@ -171,7 +174,7 @@ export const importTau2Traces: Importer = (text, options) => {
     const at = `simulations[${i}]`;
     const sim = SimulationSchema.safeParse(raw, requiredField);
     if (!sim.success) {
-      for (const issue of sim.error.issues) report(jsonPath([`simulations`, i, ...issue.path]), issue.message);
+      for (const issue of sim.error.issues) report(jsonPath([`simulations`, i, ...issue.path]), `${issue.message}; the simulation is left out`);
       return;
     }
     const taskId = String(sim.data.task_id);
@@ -272,7 +275,7 @@ function traceOf(sim: Simulation, at: string, on: Context, report: (path: string
       const branch = role === 'system' ? 0 : role === 'assistant' || role === 'user' ? 1 : role === 'tool' ? ((raw as object) && 'tool_messages' in (raw as object) ? 2 : 3) : -1;
       const schema = [MessageSchema.options[0], ParticipantSchema, MultiToolSchema, ToolMessageSchema][branch];
       const own = schema?.safeParse(raw, requiredField);
-      if (own && !own.success) for (const issue of own.error.issues) report(jsonPath([...pathKeys(path), ...issue.path]), issue.message);
+      if (own && !own.success) for (const issue of own.error.issues) report(jsonPath([...pathKeys(path), ...issue.path]), `${issue.message}; the message is left out of the trace`);
       else report(path, `not a tau2 message: role ${JSON.stringify(role)} (expected system, user, assistant or tool); left out`);
       return;
     }
