@@ -24,16 +24,9 @@ export function createMemoryStore(): Store {
   const leaseKey = (runId: string, shard?: number) => (shard === undefined ? runId : `${runId}#${shard}`);
   const shards = new Map<string, ShardRecord[]>();
   const claims = new Map<number, { session: string; reviewer: string; at: string }>();
-  let openCursors = 0;
+  const cursors = cursorGuard();
   /** Entries as [key, JSON]; keys are `<traceId>#<trial>`. */
-  function* resultEntries(runId: string): IterableIterator<[key: string, json: string]> {
-    openCursors++;
-    try {
-      yield* results.get(runId)?.entries() ?? [];
-    } finally {
-      openCursors--;
-    }
-  }
+  const resultEntries = (runId: string): IterableIterator<[key: string, json: string]> => cursors.track(results.get(runId)?.entries() ?? []);
   function* resultsJson(runId: string): IterableIterator<string> {
     for (const [, json] of resultEntries(runId)) yield json;
   }
@@ -46,9 +39,7 @@ export function createMemoryStore(): Store {
     if (!holds) throw new LeaseLostError(runId, held ? describeLease(held) : 'no one');
   };
   const shardOf = (runId: string, index: number) => shards.get(runId)?.find((s) => s.index === index);
-  const assertWritable = (): void => {
-    if (openCursors > 0) throw writeWhileReadingError();
-  };
+  const assertWritable = cursors.assertWritable;
 
   return {
     createRun(meta) {
@@ -239,6 +230,27 @@ export function writeWhileReadingError(): StoreError {
   return new StoreError('cannot write to the store while a results() iteration is still open', {
     hint: 'finish or break out of the loop over results() first, or collect them with Array.from',
   });
+}
+
+/**
+ * The one mechanism every store uses to refuse a write while results() is being read:
+ * `track` counts an iteration as open from its first row until it ends or is left.
+ */
+export function cursorGuard(): { track<T>(rows: Iterable<T>): IterableIterator<T>; assertWritable(): void } {
+  let open = 0;
+  return {
+    *track<T>(rows: Iterable<T>): IterableIterator<T> {
+      open++;
+      try {
+        yield* rows;
+      } finally {
+        open--;
+      }
+    },
+    assertWritable(): void {
+      if (open > 0) throw writeWhileReadingError();
+    },
+  };
 }
 
 function copy<T>(value: T): T {

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { DuplicateResultError, LeaseLostError, StoreError } from '../errors.js';
 import type { TraceResult } from '../replay/types.js';
 import { withoutCredentials } from '../secrets.js';
-import { writeWhileReadingError } from './memory.js';
+import { cursorGuard } from './memory.js';
 import { pgMigrations } from './pg-migrations.js';
 import { createSyncWorker, SyncWorkerError } from './sync-worker.js';
 import { parseStoredResult } from './stored-result.js';
@@ -192,28 +192,22 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
     });
 
   // As with SQLite, a write while results() is being read is refused, so that both behave alike.
-  let openCursors = 0;
+  const cursors = cursorGuard();
   /** Rows as [trace id, JSON]: the trace id names a result that cannot be parsed. */
-  function* resultRows(runId: string): IterableIterator<[traceId: string, json: string]> {
-    openCursors++;
-    try {
-      let after = 0;
-      for (;;) {
-        const rows = query('SELECT seq, trace_id, result_json FROM results WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [runId, after, PAGE]).rows;
-        for (const row of rows) yield [row.trace_id as string, row.result_json as string];
-        if (rows.length < PAGE) return;
-        after = rows[rows.length - 1]!.seq as number;
-      }
-    } finally {
-      openCursors--;
+  function* pagedRows(runId: string): IterableIterator<[traceId: string, json: string]> {
+    let after = 0;
+    for (;;) {
+      const rows = query('SELECT seq, trace_id, result_json FROM results WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [runId, after, PAGE]).rows;
+      for (const row of rows) yield [row.trace_id as string, row.result_json as string];
+      if (rows.length < PAGE) return;
+      after = rows[rows.length - 1]!.seq as number;
     }
   }
+  const resultRows = (runId: string): IterableIterator<[traceId: string, json: string]> => cursors.track(pagedRows(runId));
   function* resultsJson(runId: string): IterableIterator<string> {
     for (const [, json] of resultRows(runId)) yield json;
   }
-  const assertWritable = (): void => {
-    if (openCursors > 0) throw writeWhileReadingError();
-  };
+  const assertWritable = cursors.assertWritable;
 
   return {
     createRun(meta) {

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { DuplicateResultError, LeaseLostError, StoreError } from '../errors.js';
 import type { TraceResult } from '../replay/types.js';
 import { migrate } from './migrations.js';
-import { writeWhileReadingError } from './memory.js';
+import { cursorGuard } from './memory.js';
 import { parseStoredResult } from './stored-result.js';
 import { describeLease, type AppendOutcome, type ReviewItem, type ReviewVerdictRecord, type RunLease, type RunRecord, type ShardRecord, type Store } from './types.js';
 
@@ -159,23 +159,18 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
 
   // better-sqlite3 refuses any write while an iterate() cursor is open on the
   // connection; say so plainly instead of its TypeError.
-  let openCursors = 0;
+  const cursors = cursorGuard();
   function* resultRows(runId: string): IterableIterator<[traceId: string, json: string]> {
-    openCursors++;
     try {
-      yield* selectResults.iterate(runId) as IterableIterator<[string, string]>;
+      yield* cursors.track(selectResults.iterate(runId) as IterableIterator<[string, string]>);
     } catch (error) {
       fail(error);
-    } finally {
-      openCursors--;
     }
   }
   function* resultsJson(runId: string): IterableIterator<string> {
     for (const [, json] of resultRows(runId)) yield json;
   }
-  const assertWritable = (): void => {
-    if (openCursors > 0) throw writeWhileReadingError();
-  };
+  const assertWritable = cursors.assertWritable;
 
   return {
     createRun(meta) {
