@@ -5,7 +5,7 @@ import { createToolGuard } from '../src/replay/guard.js';
 import { loadToolCatalog } from '../src/suite/load.js';
 import { ROOT } from './e2e/helpers.js';
 // @ts-expect-error a plain ESM script, the generator the catalogs' headers name
-import { catalogText, DOMAINS, extractTools, sourceOrigin } from '../fixtures/tau2-catalogs/generate-catalogs.mjs';
+import { catalogText, DATA_MODEL, DOMAINS, extractTools, sourceOrigin } from '../fixtures/tau2-catalogs/generate-catalogs.mjs';
 
 // tau2-bench's sources and result files (Sierra Research, MIT) live beside the project, never in it
 // (TAU2_CORPUS names the folder when the project is checked out elsewhere).
@@ -22,7 +22,7 @@ interface Extracted {
 }
 const DOMAIN_LIST = Object.keys(DOMAINS as Record<Domain, unknown>) as Domain[];
 const catalogFile = (domain: Domain) => join(ROOT, (DOMAINS as Record<Domain, { out: string }>)[domain].out);
-const extracted = (domain: Domain): Extracted[] => extractTools(readFileSync(join(SOURCE, (DOMAINS as Record<Domain, { file: string }>)[domain].file), 'utf8'));
+const extracted = (domain: Domain): Extracted[] => extractTools(readFileSync(join(SOURCE, (DOMAINS as Record<Domain, { file: string }>)[domain].file), 'utf8'), (DATA_MODEL as Record<Domain, object>)[domain]);
 
 /**
  * Recorded calls that break tau2's own schema: listed here (file, JSON path, why) rather than
@@ -61,6 +61,28 @@ describe.skipIf(!present)('tau2 tool catalogs against tau2-bench (needs ../share
     expect(userTools.length).toBeGreaterThan(0);
     const names = new Set((await loadToolCatalog(catalogFile('telecom'))).tools.map((t) => t.name));
     expect(userTools.map((t) => t.name).filter((n) => names.has(n))).toEqual([]);
+  });
+
+  it("airline: the data model's types constrain the arguments (a cabin tau2 does not have, a passenger without a date of birth, a payment without an amount)", async () => {
+    const text = readFileSync(catalogFile('airline'), 'utf8');
+    // every parameter type the tools name is known: none is left unchecked
+    expect(text).not.toContain('not checked here');
+    const guard = createToolGuard(await loadToolCatalog(catalogFile('airline')));
+    const booking = {
+      user_id: 'mia_li_3668', origin: 'JFK', destination: 'SEA', flight_type: 'one_way', cabin: 'economy',
+      flights: [{ flight_number: 'HAT136', date: '2024-05-20' }], passengers: [{ first_name: 'Mia', last_name: 'Li', dob: '1990-04-05' }],
+      payment_methods: [{ payment_id: 'certificate_7504069', amount: 250 }], total_baggages: 0, nonfree_baggages: 0, insurance: 'no',
+    };
+    expect(guard.schemaProblem('book_reservation', booking)).toBeFalsy();
+    for (const wrong of [
+      { cabin: 'first' },
+      { flight_type: 'multi_city' },
+      { insurance: true },
+      { flights: [{ flight_number: 'HAT136' }] },
+      { passengers: [{ first_name: 'Mia', last_name: 'Li' }] },
+      { payment_methods: [{ payment_id: 'certificate_7504069', amount: '250 dollars' }] },
+    ]) expect(guard.schemaProblem('book_reservation', { ...booking, ...wrong }), JSON.stringify(wrong)).toBeTruthy();
+    expect(guard.schemaProblem('update_reservation_passengers', { reservation_id: 'ZFA04Y', passengers: [{ first_name: 'Mia' }] })).toBeTruthy();
   });
 
   const files = present ? readdirSync(join(CORPUS, 'results')).filter((f) => f.endsWith('.json')).sort() : [];

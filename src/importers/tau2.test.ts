@@ -162,21 +162,40 @@ describe('importTau2Traces', () => {
     expect(trace.metadata).toMatchObject({ agentCostUsd: null, userSimulatorCostUsd: null, reward: null, rewardInfo: null });
   });
 
-  it('lists an unexpected shape with the file and its JSON path, and imports the rest', () => {
+  it('lists an unexpected shape with the file and its JSON path, leaves out a simulation with an unreadable message whole, and imports the rest', () => {
     const bad = simulation({ id: 'bad', trial: 1 });
     (bad.messages as object[])[2] = said('assistant', null, [{ id: 'x', arguments: {} }], usage(1, 1));
     (bad.messages as object[])[5] = { role: 'robot', content: 'beep' };
     const noTrial = { ...simulation({ id: 'worse', trial: 2 }), termination_reason: undefined };
     const { traces, issues } = importTau2Traces(results([simulation(), bad, noTrial, simulation({ id: 'again' })]), { file: 'x.json' });
     expect(issues).toEqual([
-      { file: 'x.json', path: 'simulations[1].messages[2].tool_calls[0].name', message: 'required; the message is left out of the trace' },
-      { file: 'x.json', path: 'simulations[1].messages[5]', message: 'not a tau2 message: role "robot" (expected system, user, assistant or tool); left out' },
-      // the answer to a call that was left out answers nothing
-      { file: 'x.json', path: 'simulations[1].messages[3]', message: 'tool result for tool call c1, which no earlier model turn made; left out' },
+      { file: 'x.json', path: 'simulations[1].messages[2].tool_calls[0].name', message: 'required; the simulation is left out' },
+      { file: 'x.json', path: 'simulations[1].messages[5]', message: 'not a tau2 message: role "robot" (expected system, user, assistant or tool); the simulation is left out' },
       { file: 'x.json', path: 'simulations[2].termination_reason', message: 'required; the simulation is left out' },
       { file: 'x.json', path: 'simulations[3]', message: 'a second simulation of task 8, trial 0; left out' },
     ]);
-    expect(traces.map((t) => t.metadata?.simulationId)).toEqual(['sim-1', 'bad']);
+    // a trace without the agent's cancel would read as a run that cancelled nothing: no trace rather than a wrong one
+    expect(traces.map((t) => t.metadata?.simulationId)).toEqual(['sim-1']);
+  });
+
+  it("lists a kept simulation's problems in the order of their paths, whichever step found them", () => {
+    const messages = [...simulation().messages];
+    // found while the messages are read: usage that is not litellm's
+    (messages[6] as { usage: unknown }).usage = { prompt_tokens: 'many' };
+    // found afterwards, when the steps are made: an answer to no call, before the message above
+    messages.splice(4, 0, answer('zz', 'stray'));
+    for (let k = 0; k < 7; k++) messages.push(said('user', `more ${k}`));
+    messages.push(said('assistant', 'Anything else?', null, { completion_tokens: -1 }));
+    const { traces, issues } = importTau2Traces(results([simulation({ messages })]), { file: 'x.json' });
+    expect(traces).toHaveLength(1);
+    expect(issues.map((i) => i.path)).toEqual([
+      'simulations[0].messages[4]',
+      'simulations[0].messages[7].usage.completion_tokens',
+      'simulations[0].messages[7].usage.prompt_tokens',
+      'simulations[0].messages[16].usage.completion_tokens',
+      'simulations[0].messages[16].usage.prompt_tokens',
+    ]);
+    expect(issues[0]!.message).toBe('tool result for tool call zz, which no earlier model turn made; left out');
   });
 
   it('gives no reference actions to the runs of a task with an unreadable expected action, rather than a shorter list', () => {

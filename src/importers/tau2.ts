@@ -180,7 +180,10 @@ export const importTau2Traces: Importer = (text, options) => {
     const taskId = String(sim.data.task_id);
     const task = tasks.get(taskId);
     if (!task) report(`${at}.task_id`, `task ${taskId} is not among the file's tasks: imported without expected actions`);
-    const trace = traceOf(sim.data, at, { llm, model, workflow, domainName, policy, task, timestamp: results.timestamp ?? undefined, userLlm: results.info.user_info?.llm ?? undefined }, report);
+    // A simulation's problems in the order of their paths (some are found only once all its messages are read).
+    const own: { path: string; message: string }[] = [];
+    const trace = traceOf(sim.data, at, { llm, model, workflow, domainName, policy, task, timestamp: results.timestamp ?? undefined, userLlm: results.info.user_info?.llm ?? undefined }, (path, message) => own.push({ path, message }));
+    for (const { path, message } of own.sort((a, b) => comparePaths(a.path, b.path))) report(path, message);
     if (!trace) return;
     if (ids.has(trace.id)) {
       report(at, `a second simulation of task ${taskId}, trial ${sim.data.trial ?? 'none'}; left out`);
@@ -245,6 +248,11 @@ interface UserToolCall {
   error?: unknown;
 }
 
+/**
+ * The trace of one simulation, or undefined when a message cannot be read: a trace without
+ * one of the agent's messages would misstate what the agent did (a write left out reads as
+ * a write not made), so the simulation is left out whole and each unreadable message named.
+ */
 function traceOf(sim: Simulation, at: string, on: Context, report: (path: string, message: string) => void): Trace | undefined {
   const turns: Turn[] = [];
   const userCalls: UserToolCall[] = [];
@@ -266,20 +274,26 @@ function traceOf(sim: Simulation, at: string, on: Context, report: (path: string
     turns.push({ kind: 'result', toolCallId: entry ? entry.call.id : m.id || undefined, content: resultContent(m.content ?? null), failed: m.error === true, path });
   };
 
+  const messages: z.infer<typeof MessageSchema>[] = [];
   sim.messages.forEach((raw, j) => {
     const path = `${at}.messages[${j}]`;
     const parsed = MessageSchema.safeParse(raw, requiredField);
-    if (!parsed.success) {
-      // The union's issues name the branches; the role says which one was meant.
-      const role = (raw as { role?: unknown } | null)?.role;
-      const branch = role === 'system' ? 0 : role === 'assistant' || role === 'user' ? 1 : role === 'tool' ? ((raw as object) && 'tool_messages' in (raw as object) ? 2 : 3) : -1;
-      const schema = [MessageSchema.options[0], ParticipantSchema, MultiToolSchema, ToolMessageSchema][branch];
-      const own = schema?.safeParse(raw, requiredField);
-      if (own && !own.success) for (const issue of own.error.issues) report(jsonPath([...pathKeys(path), ...issue.path]), `${issue.message}; the message is left out of the trace`);
-      else report(path, `not a tau2 message: role ${JSON.stringify(role)} (expected system, user, assistant or tool); left out`);
+    if (parsed.success) {
+      messages.push(parsed.data);
       return;
     }
-    const m = parsed.data;
+    // The union's issues name the branches; the role says which one was meant.
+    const role = (raw as { role?: unknown } | null)?.role;
+    const branch = role === 'system' ? 0 : role === 'assistant' || role === 'user' ? 1 : role === 'tool' ? ((raw as object) && 'tool_messages' in (raw as object) ? 2 : 3) : -1;
+    const schema = [MessageSchema.options[0], ParticipantSchema, MultiToolSchema, ToolMessageSchema][branch];
+    const own = schema?.safeParse(raw, requiredField);
+    if (own && !own.success) for (const issue of own.error.issues) report(jsonPath([...pathKeys(path), ...issue.path]), `${issue.message}; the simulation is left out`);
+    else report(path, `not a tau2 message: role ${JSON.stringify(role)} (expected system, user, assistant or tool); the simulation is left out`);
+  });
+  if (messages.length < sim.messages.length) return undefined;
+
+  messages.forEach((m, j) => {
+    const path = `${at}.messages[${j}]`;
     if (m.role === 'system') {
       turns.push({ kind: 'input', role: 'system', content: m.content ?? null, path });
       return;
@@ -357,6 +371,18 @@ function traceOf(sim: Simulation, at: string, on: Context, report: (path: string
       ...replayability(notReplayable),
     },
   };
+}
+
+/** Paths in order: `messages[9]` before `messages[10]`, a message before its own fields, names of one level by name. */
+function comparePaths(a: string, b: string): number {
+  const [x, y] = [pathKeys(a), pathKeys(b)];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const [p, q] = [x[i]!, y[i]!];
+    if (p === q) continue;
+    if (typeof p === 'number' && typeof q === 'number') return p - q;
+    return String(p) < String(q) ? -1 : 1;
+  }
+  return x.length - y.length;
 }
 
 /** `a.b[3].c` back to keys, to extend a path with a zod issue's own. */

@@ -118,8 +118,19 @@ function effectsAgreementOf(raw: RawResults, writes: ReadonlySet<string>) {
   return { agreeing, n, cases: list.length, share: list.reduce((sum, t) => sum + t.agreeing / t.trials, 0) };
 }
 
+/** How each run ended, from the raw file: a step or error limit aborts it, else an answered transfer escalates it. */
+function outcomesOf(raw: RawResults) {
+  const counts = { completed: 0, escalated: 0, aborted: 0 };
+  for (const sim of raw.simulations) {
+    if (sim.termination_reason === 'max_steps' || sim.termination_reason === 'too_many_errors') counts.aborted++;
+    else if (agentCalls(sim).some((c) => c.call.name === TRANSFER && c.failed === false)) counts.escalated++;
+    else counts.completed++;
+  }
+  return counts;
+}
+
 interface RunJson {
-  metrics: { effectsAgreement: { rate: number | null; n: number; successes: number; ci95: [number, number] | null; trials?: { successes: number; n: number } }; meanToolCalls: number; agreement: { n: number } };
+  metrics: { effectsAgreement: { rate: number | null; n: number; successes: number; ci95: [number, number] | null; trials?: { successes: number; n: number } }; meanToolCalls: number; escalationRate: number | null; agreement: { n: number } };
   counts: Record<string, unknown>;
 }
 
@@ -203,7 +214,7 @@ describe.skipIf(!present)('import tau2: every result file under ../shared/corpor
     }
   });
 
-  it.each(FILES)('%s: the recorded runs against the expected actions, with and without the transfer counted as an effect: effects agreement and tool calls per run as computed from the raw file', async (file) => {
+  it.each(FILES)('%s: the recorded runs against the expected actions, with and without the transfer counted as an effect: effects agreement, tool calls per run, outcomes and escalation rate as computed from the raw file', async (file) => {
     const raw = raws.get(file)!;
     const { domain } = tau2Domain(raw.info.environment_info.domain_name);
     const catalogFile = join(ROOT, 'fixtures', `tau2-${domain}`, 'tools.yaml');
@@ -235,7 +246,7 @@ describe.skipIf(!present)('import tau2: every result file under ../shared/corpor
       );
       const run = await cli(dir, 'run', 'suites/tau2.yaml', '--json', 'out.json', '--db', join(dir, 'db.sqlite'));
       expect(run.code).toBe(0);
-      const { metrics } = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8')) as RunJson;
+      const { metrics, counts } = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8')) as RunJson;
       const expected = effectsAgreementOf(raw, counted);
       expect(metrics.effectsAgreement).toMatchObject({ n: expected.cases, successes: expect.closeTo(expected.share, 12), rate: expect.closeTo(expected.share / expected.cases, 12) });
       // the runs themselves, where a case has several trials (the figure over runs is theirs, the interval over cases)
@@ -244,6 +255,10 @@ describe.skipIf(!present)('import tau2: every result file under ../shared/corpor
       // tool calls per run: the agent's answered calls, never the user simulator's
       const callsPerRun = raw.simulations.reduce((sum, s) => sum + agentCalls(s).filter((c) => c.failed !== undefined).length, 0) / raw.simulations.length;
       expect(metrics.meanToolCalls).toBeCloseTo(callsPerRun, 12);
+      // how the runs ended, and the escalation rate, as the run counts them
+      const outcomes = outcomesOf(raw);
+      expect(counts).toMatchObject(outcomes);
+      expect(metrics.escalationRate).toBeCloseTo(outcomes.escalated / raw.simulations.length, 12);
       // tau2 records no decisions: the gate judges effects
       expect(metrics.agreement.n).toBe(0);
     }
@@ -260,7 +275,7 @@ describe.skipIf(!present)('import tau2: every result file under ../shared/corpor
     );
     const compared = await cli(dir, 'compare', 'suites/tau2-compare.yaml', ...Object.entries(others).flatMap(([name, file]) => ['--candidate', `${name}=${jsonl(file)}`]), '--json', 'cmp.json', '--db', join(dir, 'cmp.sqlite'));
     expect(compared.code).toBe(0);
-    const doc = JSON.parse(readFileSync(join(dir, 'cmp.json'), 'utf8')) as { candidates: { name: string; counts: { unpaired: number } }[]; pairwise: { a: string; b: string; pairs: number; aOnly: number; bOnly: number; midP: number | null; over: string }[] };
+    const doc = JSON.parse(readFileSync(join(dir, 'cmp.json'), 'utf8')) as { candidates: { name: string; counts: { unpaired: number }; metrics: { escalationRate: number | null } }[]; pairwise: { a: string; b: string; pairs: number; aOnly: number; bOnly: number; midP: number | null; over: string }[] };
     const writes = new Set([...tau2Writes('airline'), TRANSFER]);
     for (const [name, file] of Object.entries(others)) {
       const expected = pairedEffectsOf(raws.get(base)!, raws.get(file)!, writes);
@@ -268,6 +283,10 @@ describe.skipIf(!present)('import tau2: every result file under ../shared/corpor
       // the suite's runs without a partner in the other file are unpaired, not wrong
       expect(doc.candidates.find((c) => c.name === name)!.counts.unpaired).toBe(raws.get(base)!.simulations.length - expected.common);
     }
+    // the escalation rates the docs quote (0.81 and 0.25 on the shared files): the transfers of each file's runs
+    const escalation = (file: string) => outcomesOf(raws.get(file)!).escalated / raws.get(file)!.simulations.length;
+    expect(doc.candidates.find((c) => c.name === 'current')!.metrics.escalationRate).toBeCloseTo(escalation(base), 12);
+    expect(doc.candidates.find((c) => c.name === 'tighter')!.metrics.escalationRate).toBeCloseTo(escalation(others.tighter), 12);
     // the other model shares few (task, trial) pairs with the suite's runs; the other policy all of them
     expect(doc.candidates.find((c) => c.name === 'grok-4-fast')!.counts.unpaired).toBeGreaterThan(0);
     expect(doc.candidates.find((c) => c.name === 'tighter')!.counts.unpaired).toBe(0);
