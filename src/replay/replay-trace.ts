@@ -4,7 +4,7 @@ import { stepCost } from './tool-loop.js';
 import type { Price } from '../providers/pricing.js';
 import type { ToolCatalog } from '../trace/catalog.js';
 import { caseIdOf, type Action, type Trace } from '../trace/schema.js';
-import { callKey } from '../trace/canonical.js';
+import { callKey, withCallKeys } from '../trace/canonical.js';
 import { rollbackNeeded } from '../phases/auto-with-review.js';
 import { DECIDED_STATUSES, noOutcomeCause, type TraceResult } from './types.js';
 import type { CompiledPolicy } from '../policy/evaluate.js';
@@ -34,6 +34,11 @@ export function buildResult(
   source: { file: string; line: number },
   options: CompareOptions,
 ): TraceResult {
+  // Pure and synchronous: each call's arguments are keyed once, however many comparisons key them.
+  return withCallKeys(() => assembleResult(trace, trial, outcome, source, options));
+}
+
+function assembleResult(trace: Trace, trial: number, outcome: CandidateOutcome, source: { file: string; line: number }, options: CompareOptions): TraceResult {
   const reference = referenceOf(trace, options.reference, options.catalog);
   const decided = DECIDED_STATUSES.includes(outcome.status);
   const effects = effectsOf(outcome.steps, options.catalog);

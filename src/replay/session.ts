@@ -1,5 +1,5 @@
 import { BudgetExceededError, LoopDetectedError, OffTraceError, ReplayStop, ToolCallError } from '../errors.js';
-import { callKey } from '../trace/canonical.js';
+import { callKey, withCallKeys } from '../trace/canonical.js';
 import type { LlmStep, Trace } from '../trace/schema.js';
 import type { ToolGuard, Violation } from './guard.js';
 import type { MockToolbox } from './mock-tools.js';
@@ -133,6 +133,11 @@ export class ReplaySession {
    * channel, and its answer is not given to anyone.
    */
   private toolNow(name: string, args: Record<string, unknown>, copy = true): unknown {
+    // Synchronous: the arguments are keyed once for the mocks, the effect and the repeats.
+    return withCallKeys(() => this.answerNow(name, args, copy));
+  }
+
+  private answerNow(name: string, args: Record<string, unknown>, copy: boolean): unknown {
     const own = (value: Record<string, unknown>) => (copy ? structuredClone(value) : value);
     this.beforeStep();
     const problem = this.guard?.schemaProblem(name, args);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { callKey, canonicalJson, canonicalize, withoutArgs } from './canonical.js';
+import { callKey, canonicalJson, canonicalize, withCallKeys, withoutArgs } from './canonical.js';
 
 describe('canonicalJson', () => {
   it('sorts keys at every depth, inside arrays too', () => {
@@ -75,5 +75,40 @@ describe('callKey', () => {
     expect(callKey('issue_refund', { amount: 20, idempotency_key: 'k1' }, ['idempotency_key'])).not.toBe(
       callKey('issue_refund', { amount: 25, idempotency_key: 'k1' }, ['idempotency_key']),
     );
+  });
+});
+
+describe('withCallKeys', () => {
+  const calls = [
+    { name: 'refund', args: { order_id: 'A1', amount: 5, idempotency_key: 'k1' } },
+    { name: 'refund', args: { amount: 5, order_id: 'A1', idempotency_key: 'k2' } },
+    { name: 'get_order', args: { order_id: 'A1', meta: { request_id: 'r' } } },
+  ];
+  const lists: (readonly string[] | undefined)[] = [undefined, [], ['idempotency_key'], ['meta.request_id'], ['absent']];
+  const all = () => calls.flatMap(({ name, args }) => lists.map((ignore) => callKey(name, args, ignore)));
+
+  it('gives the keys callKey gives outside it, however often and under whichever ignore list the same arguments are keyed', () => {
+    const outside = all();
+    expect(withCallKeys(() => [...all(), ...all()])).toEqual([...outside, ...outside]);
+  });
+
+  it('returns what its function returns, and remembers nothing once it has returned', () => {
+    const args: Record<string, unknown> = { order_id: 'A1' };
+    expect(withCallKeys(() => callKey('get_order', args))).toBe('get_order {"order_id":"A1"}');
+    args.order_id = 'B2';
+    expect(withCallKeys(() => callKey('get_order', args))).toBe('get_order {"order_id":"B2"}');
+  });
+
+  it('remembers nothing after its function threw', () => {
+    const args: Record<string, unknown> = { n: 1 };
+    expect(() =>
+      withCallKeys(() => {
+        callKey('t', args);
+        throw new Error('stop');
+      }),
+    ).toThrow('stop');
+    args.n = 2;
+    expect(callKey('t', args)).toBe('t {"n":2}');
+    expect(withCallKeys(() => callKey('t', args))).toBe('t {"n":2}');
   });
 });

@@ -48,7 +48,39 @@ function withoutPath(node: unknown, parts: readonly string[]): unknown {
   return copy;
 }
 
+const NO_PATHS: readonly string[] = Object.freeze([]);
+
+/** Call keys remembered while `withCallKeys` runs: by arguments object, then by ignore list (the list itself, as given). */
+let remembered: WeakMap<object, Map<readonly string[], string>> | undefined;
+
+/**
+ * Runs `fn` with the call keys it computes remembered by arguments object, so that the same
+ * arguments keyed again (under the same ignore list, or under one that removes nothing from
+ * them) cost a lookup instead of a sorted copy and a `JSON.stringify`. Comparing a trace's
+ * calls keys each of them several times (the divergence point, the effects, the unsafe ones,
+ * the rollback), and a mocked call is keyed for its recording, its effect and its repeats.
+ * Only for synchronous code that changes no arguments object while it runs: nothing is
+ * remembered after it returns.
+ */
+export function withCallKeys<T>(fn: () => T): T {
+  if (remembered) return fn();
+  remembered = new WeakMap();
+  try {
+    return fn();
+  } finally {
+    remembered = undefined;
+  }
+}
+
 /** The identity of a tool call: its name and canonical arguments, less the ignored ones. */
-export function callKey(name: string, args: Record<string, unknown>, ignore: readonly string[] = []): string {
-  return `${name} ${canonicalJson(withoutArgs(args, ignore))}`;
+export function callKey(name: string, args: Record<string, unknown>, ignore: readonly string[] = NO_PATHS): string {
+  const kept = withoutArgs(args, ignore);
+  if (!remembered || typeof args !== 'object' || args === null) return `${name} ${canonicalJson(kept)}`;
+  // Arguments the ignore list leaves as they are have the key they have with no list.
+  const list = kept === args ? NO_PATHS : ignore;
+  let byList = remembered.get(args);
+  if (!byList) remembered.set(args, (byList = new Map()));
+  let json = byList.get(list);
+  if (json === undefined) byList.set(list, (json = canonicalJson(kept)));
+  return `${name} ${json}`;
 }
