@@ -57,6 +57,8 @@ export function registerImportCommand(program: Command, io: CliIo, setExit: (cod
       if (catalog) for (const name of toolsMissingFrom(valid, catalog)) issues.push({ file: input, message: `tool ${name} is not in ${opts.tools}: a suite with that catalog counts its calls as writes` });
       // Nothing imported and something wrong: most likely a file of another format. That is an error, not an empty result.
       if (valid.length === 0 && issues.length > 0) throw new InputError(issues, `no trace could be imported from ${input}: is it in the ${format} format? (formats: ${Object.keys(IMPORTERS).join(', ')})`);
+      // --strict fails on any problem before anything is written.
+      if (issues.length > 0 && opts.strict) throw new InputError(issues);
       // Whole or not at all: a failed import leaves the old trace file, never half a new one.
       writeWhole(out, valid.map((t) => JSON.stringify(t)).join('\n') + (valid.length ? '\n' : ''), runRedactor(io.env, []));
       const notReplayable = valid.filter((t) => t.metadata?.replayable === false).length;
@@ -65,10 +67,7 @@ export function registerImportCommand(program: Command, io: CliIo, setExit: (cod
           ? `0 traces: the file holds no records (${opts.out} written empty)\n`
           : `${valid.length} trace(s) written to ${opts.out}${notReplayable ? `, ${notReplayable} marked not replayable` : ''}\n`,
       );
-      if (issues.length > 0) {
-        if (opts.strict) throw new InputError(issues);
-        for (const issue of issues) io.stderr.write(`${forTerminal(formatIssue(issue))}\n`);
-      }
+      for (const issue of issues) io.stderr.write(`${forTerminal(formatIssue(issue))}\n`);
       setExit(0);
     });
 }

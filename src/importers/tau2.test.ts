@@ -178,24 +178,59 @@ describe('importTau2Traces', () => {
     expect(traces.map((t) => t.metadata?.simulationId)).toEqual(['sim-1']);
   });
 
+  it('leaves out a simulation whose messages contradict the conversation, rather than a trace that misstates what the agent did', () => {
+    const base = simulation().messages;
+    const variant = (id: string, edit: (m: object[]) => void) => {
+      const messages = [...base];
+      edit(messages);
+      return simulation({ id, trial: Number(id.slice(1)), messages });
+    };
+    const sims = [
+      // the cancel answered twice: a second tool step would be a second cancel
+      variant('v0', (m) => m.splice(6, 0, answer('c2', '{"status": "cancelled"}'))),
+      // the first call never answered, yet the agent went on
+      variant('v1', (m) => m.splice(3, 1)),
+      // an answer to a call nobody made
+      variant('v2', (m) => m.splice(6, 0, answer('zz', '{"status": "cancelled"}'))),
+      // the agent's cancel answered as if it were the user's
+      variant('v3', (m) => (m[5] = answer('c2', '{"status": "cancelled"}', { requestor: 'user' }))),
+      // the agent's cancel said to be the user's
+      variant('v4', (m) => (m[4] = said('assistant', null, [call('c2', 'cancel_reservation', { reservation_id: 'R1' }, 'user')], usage(120, 12)))),
+      // a run cut short: its last call unanswered is no contradiction (it never ran)
+      variant('v5', (m) => m.splice(5)),
+    ];
+    const { traces, issues } = importTau2Traces(results(sims), { file: 'x.json' });
+    expect(issues).toEqual([
+      { file: 'x.json', path: 'simulations[0].messages[6]', message: 'an answer for the agent\'s tool call c2, which no earlier assistant message made or which was answered already; the simulation is left out' },
+      { file: 'x.json', path: 'simulations[1].messages[3]', message: "the agent's tool call c1 (cancel_reservation) was never answered, yet the conversation went on; the simulation is left out" },
+      { file: 'x.json', path: 'simulations[2].messages[6]', message: 'an answer for the agent\'s tool call zz, which no earlier assistant message made or which was answered already; the simulation is left out' },
+      { file: 'x.json', path: 'simulations[3].messages[5]', message: "an answer for the user's tool call c2, which no earlier user message made or which was answered already; the simulation is left out" },
+      { file: 'x.json', path: 'simulations[3].messages[6]', message: "the agent's tool call c2 (cancel_reservation) was never answered, yet the conversation went on; the simulation is left out" },
+      { file: 'x.json', path: 'simulations[4].messages[4].tool_calls[0].requestor', message: 'an assistant message with a tool call whose requestor is the user: whose call it was is unknown; the simulation is left out' },
+      { file: 'x.json', path: 'simulations[4].messages[5]', message: "an answer for the agent's tool call c2, which no earlier assistant message made or which was answered already; the simulation is left out" },
+    ]);
+    expect(traces.map((t) => t.metadata?.simulationId)).toEqual(['v5']);
+    expect(traces[0]!.steps.filter((s) => s.type === 'tool').map((s) => s.name)).toEqual(['cancel_reservation']);
+  });
+
   it("lists a kept simulation's problems in the order of their paths, whichever step found them", () => {
     const messages = [...simulation().messages];
     // found while the messages are read: usage that is not litellm's
-    (messages[6] as { usage: unknown }).usage = { prompt_tokens: 'many' };
-    // found afterwards, when the steps are made: an answer to no call, before the message above
-    messages.splice(4, 0, answer('zz', 'stray'));
-    for (let k = 0; k < 7; k++) messages.push(said('user', `more ${k}`));
+    messages[6] = said('assistant', 'Done.', null, { prompt_tokens: 'many' });
+    // found afterwards, when the steps are made: arguments that are not a JSON object, before the message above
+    messages[4] = said('assistant', null, [call('c2', 'cancel_reservation', 'R1, please' as unknown as object)], usage(120, 12));
+    for (let k = 0; k < 8; k++) messages.push(said('user', `more ${k}`));
     messages.push(said('assistant', 'Anything else?', null, { completion_tokens: -1 }));
     const { traces, issues } = importTau2Traces(results([simulation({ messages })]), { file: 'x.json' });
     expect(traces).toHaveLength(1);
     expect(issues.map((i) => i.path)).toEqual([
       'simulations[0].messages[4]',
-      'simulations[0].messages[7].usage.completion_tokens',
-      'simulations[0].messages[7].usage.prompt_tokens',
+      'simulations[0].messages[6].usage.completion_tokens',
+      'simulations[0].messages[6].usage.prompt_tokens',
       'simulations[0].messages[16].usage.completion_tokens',
       'simulations[0].messages[16].usage.prompt_tokens',
     ]);
-    expect(issues[0]!.message).toBe('tool result for tool call zz, which no earlier model turn made; left out');
+    expect(issues[0]!.message).toMatch(/^tool call c2 \(cancel_reservation\): arguments are not a JSON object/);
   });
 
   it('gives no reference actions to the runs of a task with an unreadable expected action, rather than a shorter list', () => {

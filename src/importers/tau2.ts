@@ -254,6 +254,14 @@ interface UserToolCall {
  * a write not made), so the simulation is left out whole and each unreadable message named.
  */
 function traceOf(sim: Simulation, at: string, on: Context, report: (path: string, message: string) => void): Trace | undefined {
+  // A message that contradicts the conversation (an answer to no call, a call left unanswered
+  // while the conversation went on, a call of the agent's said to be the user's): the trace could
+  // not say truly what the agent did, so the simulation is left out.
+  let contradicted = false;
+  const leaveOut = (path: string, message: string) => {
+    contradicted = true;
+    report(path, `${message}; the simulation is left out`);
+  };
   const turns: Turn[] = [];
   const userCalls: UserToolCall[] = [];
   // Agent calls not yet answered, in order: tau2's call id may be empty, and then an answer goes to the first open call with it.
@@ -264,14 +272,22 @@ function traceOf(sim: Simulation, at: string, on: Context, report: (path: string
   const toolResult = (m: ToolMessage, path: string) => {
     if (m.requestor === 'user') {
       const call = [...userCalls].reverse().find((c) => c.id === m.id && c.result === undefined && c.error === undefined);
-      if (!call) report(path, `tool result for the user's tool call ${m.id || '(no id)'}, which no earlier user message made; left out`);
+      if (!call) leaveOut(path, `an answer for the user's tool call ${m.id || '(no id)'}, which no earlier user message made or which was answered already`);
       else if (m.error === true) call.error = resultContent(m.content ?? null);
       else call.result = resultContent(m.content ?? null);
       return;
     }
     const k = open.findIndex((o) => o.sourceId === m.id);
-    const entry = k === -1 ? undefined : open.splice(k, 1)[0]!;
-    turns.push({ kind: 'result', toolCallId: entry ? entry.call.id : m.id || undefined, content: resultContent(m.content ?? null), failed: m.error === true, path });
+    if (k === -1) {
+      leaveOut(path, `an answer for the agent's tool call ${m.id || '(no id)'}, which no earlier assistant message made or which was answered already`);
+      return;
+    }
+    const entry = open.splice(k, 1)[0]!;
+    turns.push({ kind: 'result', toolCallId: entry.call.id, content: resultContent(m.content ?? null), failed: m.error === true, path });
+  };
+  // tau2 answers every call before the conversation goes on; only a run cut short leaves its last calls unanswered.
+  const allAnswered = (path: string) => {
+    for (const { sourceId, call } of open.splice(0)) leaveOut(path, `the agent's tool call ${sourceId || call.id} (${call.name}) was never answered, yet the conversation went on`);
   };
 
   const messages: z.infer<typeof MessageSchema>[] = [];
@@ -304,10 +320,11 @@ function traceOf(sim: Simulation, at: string, on: Context, report: (path: string
       return;
     }
     const message = m as z.infer<typeof ParticipantSchema>;
+    allAnswered(path);
     const calls = (message.tool_calls ?? []).map((c, k) => ({ c, k, args: argumentsOf(c.arguments) }));
     if (message.role === 'user') {
       for (const { c, k } of calls) {
-        if (c.requestor === 'assistant') report(`${path}.tool_calls[${k}]`, 'a user message with a tool call whose requestor is the assistant: kept as the user\'s');
+        if (c.requestor === 'assistant') leaveOut(`${path}.tool_calls[${k}].requestor`, "a user message with a tool call whose requestor is the assistant: whose call it was is unknown");
         userCalls.push({ message: j, id: c.id ?? '', name: c.name, args: c.arguments });
       }
       if (message.content !== null && message.content !== undefined) turns.push({ kind: 'input', role: 'user', content: message.content, path });
@@ -316,8 +333,7 @@ function traceOf(sim: Simulation, at: string, on: Context, report: (path: string
     const toolCalls: ModelToolCall[] = [];
     for (const { c, k, args } of calls) {
       if (c.requestor === 'user') {
-        report(`${path}.tool_calls[${k}]`, 'an assistant message with a tool call whose requestor is the user: kept as the user\'s, not the agent\'s');
-        userCalls.push({ message: j, id: c.id ?? '', name: c.name, args: c.arguments });
+        leaveOut(`${path}.tool_calls[${k}].requestor`, "an assistant message with a tool call whose requestor is the user: whose call it was is unknown");
         continue;
       }
       // tau2's call id defaults to "": such a call is named by where it stands, so that its answer finds it.
@@ -331,6 +347,7 @@ function traceOf(sim: Simulation, at: string, on: Context, report: (path: string
     free.push(!usage && message.cost === 0);
   });
 
+  if (contradicted) return undefined;
   const { steps, notReplayable } = stepsOf(turns, on.model, report);
   // stepsOf makes one llm step per model turn, in order.
   let n = 0;

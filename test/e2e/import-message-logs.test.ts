@@ -27,10 +27,13 @@ describe('shadowgate import openai | anthropic', () => {
     expect((await cli(dir, 'validate', 'traces/chat.jsonl')).code).toBe(0);
   });
 
-  it('exits 2 with --strict, naming every problem', async () => {
+  it('exits 2 with --strict, naming every problem, and leaves the trace file as it was', async () => {
+    writeFileSync(join(dir, 'traces', 'a.jsonl'), 'the old traces\n');
     const result = await cli(dir, 'import', 'anthropic', 'logs/anthropic-messages.json', '--out', 'traces/a.jsonl', '--strict');
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('logs/anthropic-messages.json: 2.messages.1.content.0.id: required');
+    expect(result.stdout).toBe('');
+    expect(readFileSync(join(dir, 'traces', 'a.jsonl'), 'utf8')).toBe('the old traces\n');
   });
 
   it('names the tools a --tools catalog does not list', async () => {
