@@ -98,11 +98,11 @@ const host: JobHost = {
 /** What every test agent does with a trace, by `input.mode`; written once, served over jsonl or http. */
 const HANDLE = `
 import { connect } from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 const me = Math.random().toString(36).slice(2);
 function tryConnect(host, port) {
   return new Promise((resolve) => {
-    const s = connect(port, host);
+    const s = port === undefined ? connect(host) : connect(port, host);
     const timer = setTimeout(() => (s.destroy(), resolve({ ok: false, error: 'timeout' })), 2000);
     s.once('connect', () => (clearTimeout(timer), s.destroy(), resolve({ ok: true })));
     s.once('error', (e) => (clearTimeout(timer), resolve({ ok: false, error: e.code })));
@@ -125,6 +125,7 @@ export async function handle({ traceId, input }) {
     case 'exit': process.stderr.write('agent gave up on ' + traceId + '\\n'); process.exit(3);
     case 'hang': setInterval(() => writeFileSync(process.env.HOME + '/beat', String(Date.now())), 20); return new Promise(() => {});
     case 'connect': return { decision: await tryConnect(input.host, input.port) };
+    case 'list': return { decision: readdirSync(input.path) };
     case 'write': return { decision: { outside: tryWrite(input.path), scratch: tryWrite(process.env.HOME + '/note'), tmp: tryWrite('/tmp/note') } };
     case 'env': return { decision: process.env };
   }
@@ -323,6 +324,26 @@ describe('the network namespace', () => {
     hostPort = (hostServer.address() as { port: number }).port;
   });
   afterAll(() => new Promise<void>((resolve) => hostServer.close(() => resolve())));
+
+  it("hides the host's Unix sockets in /tmp and /run (a read-only mount does not stop a connect)", async () => {
+    // /tmp itself, whatever TMPDIR says: the folder the namespace replaces with its own.
+    const folder = mkdtempSync('/tmp/host-socket-');
+    const socket = join(folder, 'host.sock');
+    const server = createTcpServer((s) => s.end());
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    try {
+      await withPool({ network: 'trust-env', protocol: 'jsonl' }, async (pool) => {
+        expect(value(await run(pool, { mode: 'connect', host: socket })).decision).toEqual({ ok: true });
+      });
+      await withPool({ network: 'namespace', protocol: 'jsonl' }, async (pool) => {
+        expect(value(await run(pool, { mode: 'connect', host: socket })).decision).toEqual({ ok: false, error: 'ENOENT' });
+        expect(value(await run(pool, { mode: 'list', path: '/run' })).decision).toEqual([]);
+      });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
 
   it('reaches nothing but the gateway: not the internet, not a server on the host\'s loopback', async () => {
     await withPool({ network: 'namespace', protocol: 'jsonl' }, async (pool) => {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, InternalError } from '../../errors.js';
@@ -90,6 +90,10 @@ export function bwrapCommand(spec: NamespaceSpec): { file: string; args: string[
     '--dev', '/dev',
     '--proc', '/proc',
     '--tmpfs', '/tmp',
+    // The read-only file system still lets a process connect to the Unix sockets on it (a connect is not a
+    // write): the system's live in /run (a database's, D-Bus's, Docker's) and are hidden behind an empty one.
+    '--tmpfs', '/run',
+    ...(isRealDir('/var/run') ? ['--tmpfs', '/var/run'] : []),
     // After the tmpfs: folders under /tmp are bound over it.
     ...bind(spec.scratchDir),
     ...spec.binds.flatMap(bind),
@@ -114,4 +118,13 @@ export function relayEntry(): string {
   const entry = here.endsWith('.ts') ? resolve(dirname(here), '../../../dist/replay/command/relay.js') : join(dirname(here), 'relay.js');
   if (!existsSync(entry)) throw new InternalError(`the relay ${entry} is missing; run \`npm run build\``);
   return entry;
+}
+
+/** A folder that is not a symbolic link (/var/run is usually a link to /run). */
+function isRealDir(path: string): boolean {
+  try {
+    return lstatSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
