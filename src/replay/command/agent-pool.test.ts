@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../errors.js';
 import type { JobEnd, JobHost, RunLevelAttempt } from '../pool/pool.js';
 import { createCommandPool, type AgentListener, type CommandGateway, type CommandPool, type CommandPoolOptions } from './agent-pool.js';
-import { probeNamespace, type CommandNetwork } from './sandbox.js';
+import { networkLoosening, probeNamespace, requireNamespace, type CommandNetwork } from './sandbox.js';
 
 /*
  * The agents below are written for these tests; the gateway is a stand-in for gateway.ts (an
@@ -90,7 +90,9 @@ function standInGateway() {
 
 const host: JobHost = {
   callTool: () => Promise.reject(new Error('not used: the stand-in gateway answers by itself')),
-  replayTool: () => 'recorded',
+  replayTool: () => {
+    throw new Error('not used');
+  },
   request: () => Promise.reject(new Error('not used')),
   attempt: () => {},
 };
@@ -175,6 +177,10 @@ beforeAll(() => {
   writeFileSync(join(agentDir, 'jsonl.mjs'), JSONL_AGENT);
   writeFileSync(join(agentDir, 'http.mjs'), HTTP_AGENT);
   writeFileSync(join(agentDir, 'agent.py'), PYTHON_AGENT);
+  // Says hello on stdout before any trace: a line outside any trace.
+  writeFileSync(join(agentDir, 'banner.mjs'), "process.stdout.write('agent starting\\n');\nawait import('./jsonl.mjs');\n");
+  // Never listens on its port.
+  writeFileSync(join(agentDir, 'deaf.mjs'), 'setInterval(() => {}, 1000);\n');
   process.env.OPENAI_API_KEY = HARNESS_KEY;
   process.env.SHADOWGATE_TEST_SECRET = HARNESS_KEY;
 });
@@ -384,13 +390,70 @@ describe('the network namespace', () => {
   });
 });
 
-describe.each(['namespace', 'trust-env'] as const)('a command that cannot start (%s)', (network) => {
-  it('is a config error naming it', async () => {
+describe.each(['namespace', 'trust-env'] as const)('starting agents (%s)', (network) => {
+  it('a command that cannot start is a config error naming it', async () => {
     await withPool({ network, protocol: 'jsonl', command: ['no-such-agent-command'] }, async (pool) => {
       const error = await pool.start().then(() => null, (e: unknown) => e);
       expect(error).toBeInstanceOf(ConfigError);
       expect((error as ConfigError).message).toContain('no-such-agent-command');
     });
+  });
+
+  it('an http agent that never listens ends its traces CANDIDATE_START_TIMEOUT, and after three in a row no more are started', async () => {
+    await withPool({ network, protocol: 'http', command: ['node', join(agentDir, 'deaf.mjs')], startTimeoutMs: 300 }, async (pool) => {
+      // Not a config error: the command starts, it is the agent that fails.
+      await pool.start();
+      const ends = [await run(pool, { mode: 'echo' }), await run(pool, { mode: 'echo' })];
+      for (const end of ends) {
+        expect(end.kind === 'crashed' && end.error.code).toBe('CANDIDATE_START_TIMEOUT');
+        expect(end.kind === 'crashed' && end.error.message).toContain('did not start and accept connections on its port within 300 ms');
+      }
+      const started = performance.now();
+      const last = await run(pool, { mode: 'echo' });
+      expect(performance.now() - started).toBeLessThan(300);
+      expect(last.kind === 'crashed' && last.error.message).toMatch(/\(3 processes in a row; no more are started\)$/);
+    });
+  });
+
+  it('a stdout line while no trace is in flight is a run-level attempt, and the trace after it still answers', async () => {
+    await withPool({ network, protocol: 'jsonl', command: ['node', join(agentDir, 'banner.mjs')] }, async (pool) => {
+      await pool.start();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(pool.runLevel()).toEqual([{ attempt: { kind: 'protocol', method: 'STDOUT', target: 'stdout line 1', why: 'a line while no trace was in flight: not JSON: "agent starting"' }, startedBy: null }]);
+      expect(value(await run(pool, { mode: 'echo', n: 7 })).decision).toEqual({ n: 7 });
+    });
+  });
+});
+
+describe('where no namespace can be made', () => {
+  it('says what is missing', () => {
+    const missing = probeNamespace(join(tmpdir(), 'no-such-folder', 'bwrap'));
+    expect(missing).toEqual({ ok: false, why: expect.stringContaining('Bubblewrap is not installed') });
+  });
+
+  it('says when user namespaces are refused', () => {
+    // A stand-in for a bwrap that the kernel refuses a user namespace, as Ubuntu 24.04's AppArmor does.
+    const refusing = join(agentDir, 'refusing-bwrap');
+    writeFileSync(refusing, '#!/bin/sh\necho "bwrap: setting up uid map: Permission denied" >&2\nexit 1\n', { mode: 0o755 });
+    expect(probeNamespace(refusing)).toEqual({ ok: false, why: expect.stringMatching(/cannot create a network namespace here \(unprivileged user namespaces are disabled or restricted: bwrap: setting up uid map: Permission denied\)$/) });
+  });
+
+  it('refuses a namespaced candidate with a config error that names trust-env, which every report then prints', () => {
+    let error: unknown;
+    try {
+      requireNamespace({ ok: false, why: 'Bubblewrap is not installed' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toContain('sandbox.network: a command candidate runs in a network namespace, and none can be made here: Bubblewrap is not installed');
+    expect((error as ConfigError).hint).toContain('sandbox: { network: trust-env }');
+    expect(networkLoosening('trust-env')).toContain('without a network namespace');
+    expect(networkLoosening('namespace')).toBeNull();
+  });
+
+  it('a cwd that does not exist is a config error', () => {
+    expect(() => createCommandPool({ command: ['node'], cwd: join(agentDir, 'missing'), env: {}, protocol: 'jsonl', workers: 1, network: 'trust-env', gateway: standInGateway(), gatewayEnv })).toThrow(/candidate\.cwd: .*missing does not exist/);
   });
 });
 

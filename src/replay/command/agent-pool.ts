@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -95,6 +95,7 @@ interface Agent {
  */
 export function createCommandPool(options: CommandPoolOptions) {
   if (options.command.length === 0) throw new ConfigError([{ file: 'candidate.command', message: 'the command is empty' }]);
+  if (!existsSync(options.cwd)) throw new ConfigError([{ file: 'candidate.cwd', message: `${options.cwd} does not exist` }]);
   if (options.network === 'namespace') requireNamespace();
   const namespaced = options.network === 'namespace';
   const scratchDir = mkdtempSync(join(tmpdir(), 'shadowgate-scratch-'));
@@ -130,6 +131,15 @@ export function createCommandPool(options: CommandPoolOptions) {
 
   async function spawnAgent(): Promise<Agent> {
     const listener = await options.gateway.listen(namespaced ? 'unix' : 'tcp');
+    try {
+      return await startAgent(listener);
+    } catch (error) {
+      await listener.close().catch(() => {});
+      throw error;
+    }
+  }
+
+  async function startAgent(listener: AgentListener): Promise<Agent> {
     const env: Record<string, string> = { ...options.env, HOME: scratchDir, TMPDIR: namespaced ? '/tmp' : scratchDir };
     let proc: ChildProcess;
     let target: Agent['target'];
@@ -308,7 +318,7 @@ export function createCommandPool(options: CommandPoolOptions) {
       const idle = agents.find((a) => !a.busy && !a.dead && !a.killedFor);
       if (idle) return ((idle.busy = true), hold(idle), idle);
       const alive = agents.filter((a) => !a.dead && !a.killedFor).length;
-      if (alive + starting < options.workers) {
+      if (alive + starting < Math.max(1, options.workers)) {
         starting++;
         try {
           const agent = await spawnAgent();
@@ -367,6 +377,8 @@ export function createCommandPool(options: CommandPoolOptions) {
         if (error instanceof StartFailure) return { kind: 'crashed', error: error.error };
         throw error;
       }
+      // Its budget ran out while a process was starting: the trace ends as moduleRunner decides, and the process serves the next.
+      if (signal.aborted) return (release(agent), { kind: 'crashed', error: { code: 'CANDIDATE_CRASHED', message: `trace ${trace.id} ran out of time before its process was ready` } });
       return new Promise<JobEnd>((resolveEnd) => {
         let unbind = () => {};
         const onAbort = () => {
@@ -388,7 +400,6 @@ export function createCommandPool(options: CommandPoolOptions) {
         agent.job = job;
         agent.lastTrace = trace.id;
         unbind = agent.listener.bind(host, { id: trace.id });
-        if (signal.aborted) return onAbort();
         signal.addEventListener('abort', onAbort, { once: true });
         const payload = JSON.stringify({ traceId: trace.id, input, workflow: trace.workflow });
         if (options.protocol === 'jsonl') agent.process.stdin?.write(`${payload}\n`);

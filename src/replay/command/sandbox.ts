@@ -20,33 +20,41 @@ export const RELAY_GATEWAY_PORT = 7700;
 /** The port a namespaced `http` agent is told to listen on (`SHADOWGATE_AGENT_PORT`). */
 export const NAMESPACED_AGENT_PORT = 8000;
 
-let probed: { ok: true } | { ok: false; why: string } | undefined;
+let probed: NamespaceProbe | undefined;
+
+export type NamespaceProbe = { ok: true } | { ok: false; why: string };
 
 /**
  * Whether a network namespace can be made here: Bubblewrap is installed and unprivileged user
  * namespaces work (they are off on some kernels, restricted by AppArmor on Ubuntu 24.04, and
- * absent on macOS and Windows). Run once per process: `bwrap --unshare-net --ro-bind / / true`.
+ * absent on macOS and Windows). Runs `bwrap --unshare-net --ro-bind / / true` once per process
+ * (`bwrap` other than the installed one: its tests).
  */
-export function probeNamespace(): { ok: true } | { ok: false; why: string } {
-  if (probed) return probed;
-  if (process.platform !== 'linux') return (probed = { ok: false, why: `network namespaces need Linux (this is ${process.platform})` });
-  if (!existsSync(BWRAP)) return (probed = { ok: false, why: `Bubblewrap is not installed (${BWRAP} is missing; on Debian or Ubuntu: apt-get install bubblewrap)` });
-  const run = spawnSync(BWRAP, ['--unshare-net', '--ro-bind', '/', '/', 'true'], { encoding: 'utf8', timeout: 10_000 });
-  if (run.error) return (probed = { ok: false, why: `${BWRAP} could not be run (${run.error.message})` });
+export function probeNamespace(bwrap = BWRAP): NamespaceProbe {
+  if (bwrap === BWRAP && probed) return probed;
+  const probe = probeWith(bwrap);
+  if (bwrap === BWRAP) probed = probe;
+  return probe;
+}
+
+function probeWith(bwrap: string): NamespaceProbe {
+  if (process.platform !== 'linux') return { ok: false, why: `network namespaces need Linux (this is ${process.platform})` };
+  if (!existsSync(bwrap)) return { ok: false, why: `Bubblewrap is not installed (${bwrap} is missing; on Debian or Ubuntu: apt-get install bubblewrap)` };
+  const run = spawnSync(bwrap, ['--unshare-net', '--ro-bind', '/', '/', 'true'], { encoding: 'utf8', timeout: 10_000 });
+  if (run.error) return { ok: false, why: `${bwrap} could not be run (${run.error.message})` };
   if (run.status !== 0) {
-    const said = run.stderr.trim().split('\n').slice(-2).join(' ');
-    return (probed = { ok: false, why: `${BWRAP} cannot create a network namespace here (unprivileged user namespaces are disabled or restricted${said ? `: ${said}` : ''})` });
+    const said = (run.stderr ?? '').trim().split('\n').slice(-2).join(' ');
+    return { ok: false, why: `${bwrap} cannot create a network namespace here (unprivileged user namespaces are disabled or restricted${said ? `: ${said}` : ''})` };
   }
-  return (probed = { ok: true });
+  return { ok: true };
 }
 
 /** Refuses to go on without a namespace where the suite asked for one, saying what is missing and what runs without it. */
-export function requireNamespace(where = 'sandbox.network'): void {
-  const probe = probeNamespace();
+export function requireNamespace(probe: NamespaceProbe = probeNamespace()): void {
   if (probe.ok) return;
   throw new ConfigError(
-    [{ file: where, message: `a command candidate runs in a network namespace, and none can be made: ${probe.why}` }],
-    'install Bubblewrap (the bubblewrap package) with unprivileged user namespaces enabled, or set `sandbox: { network: trust-env }` to run the agent without a namespace (every report then says so)',
+    [{ file: 'sandbox.network', message: `a command candidate runs in a network namespace, and none can be made here: ${probe.why}` }],
+    'install Bubblewrap (the bubblewrap package) where unprivileged user namespaces are allowed, or set `sandbox: { network: trust-env }` to run the agent without a namespace (every report then says so)',
   );
 }
 
