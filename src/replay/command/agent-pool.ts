@@ -156,7 +156,7 @@ export function createCommandPool(options: CommandPoolOptions) {
         relay.push('--agent-socket', target.socketPath, '--agent-port', String(NAMESPACED_AGENT_PORT));
         env.SHADOWGATE_AGENT_PORT = String(NAMESPACED_AGENT_PORT);
       }
-      const bwrap = bwrapCommand({ scratchDir, binds: [dirname(gatewaySocket), ...(sockDir ? [sockDir] : [])], cwd: options.cwd, env, relay, command: options.command });
+      const bwrap = bwrapCommand({ scratchDir, binds: sockDir ? [sockDir] : [], roBinds: [dirname(gatewaySocket)], cwd: options.cwd, env, relay, command: options.command });
       // Fd 3: the relay says `ready` on it once the agent is started (see relay.ts).
       proc = spawn(bwrap.file, bwrap.args, { env: {}, stdio: ['pipe', 'pipe', 'pipe', 'pipe'], detached: process.platform !== 'win32' });
     } else {

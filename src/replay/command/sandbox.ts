@@ -71,8 +71,10 @@ export function networkLoosening(network: CommandNetwork): string | null {
 export interface NamespaceSpec {
   /** The only writable folder (besides a fresh /tmp that no one else sees). */
   scratchDir: string;
-  /** Folders bound at the same path, writable: the gateway listener's socket folder, the relay's. */
+  /** Folders bound at the same path, writable: the relay's own socket folder. */
   binds: string[];
+  /** Folders bound at the same path, read-only: the gateway listener's socket folder (a connect is not a write). */
+  roBinds: string[];
   cwd: string;
   /** The agent's whole environment. */
   env: Record<string, string>;
@@ -84,8 +86,8 @@ export interface NamespaceSpec {
 /**
  * The Bubblewrap command line for one agent process: its own network namespace (loopback only,
  * brought up by bwrap), PID and IPC namespaces, the file system read-only but for the scratch
- * folder and the socket folders, a private /tmp, and the relay as its first process, which
- * starts the agent.
+ * folder and the relay's socket folder, a private /tmp and /run, and the relay as its first
+ * process, which starts the agent.
  */
 export function bwrapCommand(spec: NamespaceSpec): { file: string; args: string[] } {
   const bind = (dir: string) => ['--bind', dir, dir];
@@ -105,6 +107,7 @@ export function bwrapCommand(spec: NamespaceSpec): { file: string; args: string[
     // After the tmpfs: folders under /tmp are bound over it.
     ...bind(spec.scratchDir),
     ...spec.binds.flatMap(bind),
+    ...spec.roBinds.flatMap((dir) => ['--ro-bind', dir, dir]),
     // The agent's own folder, read-only, visible even where it is under /tmp.
     '--ro-bind', spec.cwd, spec.cwd,
     '--chdir', spec.cwd,
