@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../errors.js';
+import type { ModuleExecutor } from '../module-candidate.js';
 import type { JobEnd, JobHost, RunLevelAttempt } from '../pool/pool.js';
 import { createCommandPool, type AgentListener, type CommandGateway, type CommandPool, type CommandPoolOptions } from './agent-pool.js';
 import { networkLoosening, probeNamespace, requireNamespace, type CommandNetwork } from './sandbox.js';
@@ -220,6 +221,9 @@ async function withPool(
     await gateway.close();
   }
 }
+
+/** The pool is what moduleRunner runs a command candidate through (checked by the type-checker). */
+export const poolIsAnExecutor: (pool: CommandPool) => ModuleExecutor = (pool) => pool;
 
 let traceNo = 0;
 function run(pool: CommandPool, input: Record<string, unknown>, signal = new AbortController().signal): Promise<JobEnd> {
