@@ -116,7 +116,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       const absolute = raw.startsWith('/') ? null : parseUrl(raw);
       const local = !absolute || LOOPBACK.has(absolute.hostname);
       const url = local ? new URL(absolute ? absolute.pathname + absolute.search : raw, 'http://gateway') : absolute;
-      const target = absolute ? redactUrl(absolute.href) : `http://gateway${redactUrl(url.pathname)}`;
+      const target = redactUrl(absolute ? absolute.href : `http://gateway${url.pathname}`);
       const host = bound;
       if (!host) {
         refuse({ kind: 'blocked', method, target, why: NO_TRACE });
@@ -231,7 +231,8 @@ async function relay(res: ServerResponse, host: JobHost, request: Request): Prom
 async function writeResponse(res: ServerResponse, response: Response): Promise<void> {
   const headers = new Headers(response.headers);
   for (const name of STALE_RESPONSE_HEADERS) headers.delete(name);
-  res.writeHead(response.status, response.statusText, Object.fromEntries(headers));
+  if (!response.body) headers.set('content-length', '0');
+  res.writeHead(response.status, response.statusText || undefined, Object.fromEntries(headers));
   if (!response.body) return void res.end();
   const reader = response.body.getReader();
   res.once('close', () => void reader.cancel().catch(() => {}));

@@ -4,7 +4,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, isJSONRPCRequest, type CallToolResult, type JSONRPCMessage, type JSONRPCRequest, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, isJSONRPCRequest, type CallToolResult, type JSONRPCMessage, type JSONRPCRequest, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { ShadowgateError, ToolCallError } from '../../errors.js';
 import type { ToolCatalog } from '../../trace/catalog.js';
 import type { JobHost } from '../pool/pool.js';
@@ -87,8 +87,9 @@ async function callTool(host: JobHost, name: string, args: Record<string, unknow
       const recorded = error.recordedError;
       return { isError: true, content: [{ type: 'text', text: typeof recorded === 'string' ? recorded : JSON.stringify(recorded) }] };
     }
+    // The SDK answers a handler's error with its `code` and `data` (an McpError would prefix its message twice).
     const code = error instanceof ShadowgateError ? error.code : 'SG_INTERNAL';
-    throw new McpError(ErrorCode.InternalError, error instanceof Error ? error.message : String(error), { code });
+    throw Object.assign(new Error(error instanceof Error ? error.message : String(error)), { code: ErrorCode.InternalError, data: { code } });
   }
 }
 
