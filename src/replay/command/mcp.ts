@@ -42,6 +42,9 @@ export function createMcpSessions(tools: readonly Tool[], host: JobHost, traceId
 
   return {
     async handle(request: Request): Promise<Response> {
+      // No stream for server-initiated messages (the server sends none): a client then opens none, and none
+      // reconnects between traces, when nothing is bound to answer it.
+      if (request.method === 'GET') return new Response(null, { status: 405, headers: { allow: 'POST, DELETE' } });
       const id = request.headers.get('mcp-session-id');
       if (id !== null) {
         const transport = closed ? undefined : sessions.get(id);
