@@ -196,6 +196,29 @@ describe('the MCP tool server', () => {
     expect(outcome.violations).toEqual([expect.objectContaining({ kind: 'schema_violation', tool: 'get_order' })]);
   });
 
+  it('lets an agent connect before its first trace: the session is that trace\'s, and a tool call while none runs is a stray', async () => {
+    gateway = createGateway({ catalog, llm });
+    const listener = await gateway.listen('tcp');
+    const origin = (listener.address as { origin: string }).origin;
+    const early = await mcpClient(origin);
+    expect((await early.listTools()).tools).toHaveLength(catalog.tools.length);
+    await expect(early.callTool({ name: 'get_customer', arguments: recorded('get_customer').args })).rejects.toThrow(/no trace is running/);
+    expect(gateway.runLevel()).toEqual([{ attempt: expect.objectContaining({ method: 'POST', target: 'http://gateway/mcp', why: expect.stringContaining('tools/call get_customer') }), startedBy: null }]);
+    const executor: ModuleExecutor = {
+      async run(t, _input, host) {
+        const unbind = listener.bind(host, t);
+        const answer = await early.callTool({ name: 'get_customer', arguments: recorded('get_customer').args });
+        unbind();
+        return { kind: 'done', value: { decision: answer.structuredContent } };
+      },
+    };
+    const session = new ReplaySession(trace, createMockToolbox(trace, catalog, { match: 'exact', ignoreArgs: [] }), {}, undefined, createToolGuard(catalog));
+    const outcome = await moduleRunner(executor, catalog, 20_000, llm)(session, 0);
+    expect(outcome.decision).toEqual(recorded('get_customer').result);
+    expect(outcome.steps).toEqual([expect.objectContaining({ type: 'tool', name: 'get_customer', mock: 'recording' })]);
+    await early.close();
+  });
+
   it('ends the trace\'s MCP sessions when it ends: a later request on one is refused', async () => {
     let client: Client | undefined;
     const { listener, origin } = await replay(async (o) => {
@@ -204,7 +227,7 @@ describe('the MCP tool server', () => {
     });
     // Another trace on the same process: the old session is not its.
     const unbind = listener.bind({ callTool: async () => ({}), replayTool: () => 'result', request: async () => new Response(), attempt: () => {} }, { id: 'next' });
-    await expect(client!.listTools()).rejects.toThrow(/404|not one of trace next's/);
+    await expect(client!.listTools()).rejects.toThrow(/404|has ended/);
     const fresh = await mcpClient(origin);
     expect((await fresh.listTools()).tools).toHaveLength(catalog.tools.length);
     unbind();
@@ -269,7 +292,7 @@ describe('catalog routes and everything else', () => {
     const listener = await gateway.listen('unix');
     const { socket } = listener.address as { socket: string };
     const status = await new Promise<number | undefined>((resolve, reject) => {
-      httpRequest({ socketPath: socket, path: '/mcp', method: 'POST' }, (res) => {
+      httpRequest({ socketPath: socket, path: '/anthropic/v1/messages', method: 'POST' }, (res) => {
         res.resume();
         resolve(res.statusCode);
       })
@@ -277,6 +300,6 @@ describe('catalog routes and everything else', () => {
         .end('{}');
     });
     expect(status).toBe(503);
-    expect(gateway.runLevel()).toEqual([{ attempt: expect.objectContaining({ method: 'POST', target: 'http://gateway/mcp' }), startedBy: null }]);
+    expect(gateway.runLevel()).toEqual([{ attempt: expect.objectContaining({ method: 'POST', target: 'http://gateway/anthropic/v1/messages' }), startedBy: null }]);
   });
 });

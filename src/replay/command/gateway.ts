@@ -91,9 +91,12 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
 
   async function listen(kind: 'unix' | 'tcp'): Promise<AgentListener> {
-    let bound: { host: JobHost; traceId: string; mcp: ReturnType<typeof createMcpSessions> } | null = null;
+    let bound: { host: JobHost; traceId: string } | null = null;
     let lastTrace: string | null = null;
     const refuse = (attempt: Attempt) => (bound ? bound.host.attempt(attempt) : strays.push({ attempt, startedBy: lastTrace }));
+    // The MCP sessions of the trace in flight, or of the next one (opened while none runs).
+    const sessions = () => createMcpSessions(tools, () => bound, (tool) => refuse({ kind: 'blocked', method: 'POST', target: 'http://gateway/mcp', why: `tools/call ${tool}: ${NO_TRACE}` }));
+    let mcp = sessions();
 
     const server = createServer((req, res) => {
       serve(req, res).catch((error: unknown) => {
@@ -117,18 +120,19 @@ export function createGateway(options: GatewayOptions): Gateway {
       const local = !absolute || LOOPBACK.has(absolute.hostname);
       const url = local ? new URL(absolute ? absolute.pathname + absolute.search : raw, 'http://gateway') : absolute;
       const target = redactUrl(absolute ? absolute.href : `http://gateway${url.pathname}`);
+      const path = url.pathname;
+      const body = method === 'GET' || method === 'HEAD' ? null : await readBody(req);
+      const headers = requestHeaders(req);
+      // MCP answers what needs no trace (an agent connects when it starts), and refuses the rest itself.
+      if (local && path === '/mcp') return writeResponse(res, await mcp.handle(new Request(`http://gateway${path}`, { method, headers, body })));
       const host = bound;
       if (!host) {
         refuse({ kind: 'blocked', method, target, why: NO_TRACE });
         return writeError(res, 503, 'shadowgate_no_trace', `no trace is running on this agent process: ${method} ${target} is recorded as a stray`);
       }
-      const body = method === 'GET' || method === 'HEAD' ? null : await readBody(req);
-      const headers = requestHeaders(req);
       const forward = (to: string) => relay(res, host.host, new Request(to, { method, headers, body, signal: abortOnClose(res) }));
       if (!local) return forward(absolute!.href);
 
-      const path = url.pathname;
-      if (path === '/mcp') return writeResponse(res, await host.mcp.handle(new Request(`http://gateway${path}`, { method, headers, body })));
       const model = modelTarget(path);
       if (model) {
         const base = bases[model.provider];
@@ -165,20 +169,22 @@ export function createGateway(options: GatewayOptions): Gateway {
       bind(host, trace) {
         if (bound) throw new InternalError(`the gateway listener is bound to trace ${bound.traceId}; trace ${trace.id} cannot start on it`);
         if (closing) throw new InternalError('the gateway listener is closed');
-        const binding = { host, traceId: trace.id, mcp: createMcpSessions(tools, host, trace.id) };
+        const binding = { host, traceId: trace.id };
         bound = binding;
         lastTrace = trace.id;
         return () => {
           if (bound !== binding) return;
           bound = null;
-          void binding.mcp.close().catch(() => {});
+          // The trace's sessions end with it; the next trace's start now.
+          const ended = mcp;
+          mcp = sessions();
+          void ended.close().catch(() => {});
         };
       },
       close() {
         closing ??= (async () => {
-          const binding = bound;
           bound = null;
-          await binding?.mcp.close().catch(() => {});
+          await mcp.close().catch(() => {});
           server.closeAllConnections();
           await new Promise<void>((resolve) => server.close(() => resolve()));
           cleanup();

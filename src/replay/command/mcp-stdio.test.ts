@@ -40,11 +40,12 @@ describe('shadowgate mcp-stdio', () => {
     const listener = await gateway.listen('tcp');
     const origin = (listener.address as { origin: string }).origin;
     const calls: string[] = [];
-    let unbind = listener.bind(hostOf('first', calls), { id: 'first' });
-
+    // The agent starts its tool server before any trace runs.
     client = new Client({ name: 'stdio-agent', version: '1.0.0' });
     await client.connect(new StdioClientTransport({ command: process.execPath, args: [BIN, 'mcp-stdio'], env: { PATH: process.env.PATH ?? '', ...gatewayEnv(origin) }, stderr: 'pipe' }));
     expect((await client.listTools()).tools).toEqual([{ name: 'get_order', description: 'Look up an order.', inputSchema: catalog.tools[0]!.parameters }]);
+
+    let unbind = listener.bind(hostOf('first', calls), { id: 'first' });
     const first = await client.callTool({ name: 'get_order', arguments: { order_id: 'A1' } });
     expect(first.structuredContent).toEqual({ trace: 'first', order_id: 'A1', note: 'déjà vu ✓' });
 
@@ -55,9 +56,10 @@ describe('shadowgate mcp-stdio', () => {
     expect(second.structuredContent).toEqual({ trace: 'second', order_id: 'B2', note: 'déjà vu ✓' });
     expect(calls).toEqual(['first:get_order', 'second:get_order']);
 
-    // No trace bound: the gateway refuses and records a stray; the agent's call fails rather than hangs.
+    // No trace bound: the gateway refuses the call and records a stray; the agent's call fails rather than hangs.
     unbind();
-    await expect(client.callTool({ name: 'get_order', arguments: { order_id: 'C3' } })).rejects.toThrow(/shadowgate gateway/);
-    expect(gateway.runLevel().map((s) => [s.attempt.target, s.startedBy])).toEqual([['http://gateway/mcp', 'second']]);
+    await expect(client.callTool({ name: 'get_order', arguments: { order_id: 'C3' } })).rejects.toThrow(/no trace is running/);
+    expect(gateway.runLevel().map((s) => [s.attempt.why, s.startedBy])).toEqual([[expect.stringContaining('tools/call get_order'), 'second']]);
+    expect(calls).toHaveLength(2);
   });
 });

@@ -21,14 +21,19 @@ export function mcpTools(catalog: ToolCatalog): Tool[] {
   }));
 }
 
+/** Whose tool calls the sessions answer: the trace in flight on the agent's process, if any. */
+export type McpOwner = () => { host: JobHost; traceId: string } | null;
+
 /**
  * The MCP sessions of one trace, served over streamable HTTP: every session initialized
- * while the trace is bound belongs to it, and its `tools/call`s go to the trace's host, by
- * the same mock rules as `ctx.tools`. `close()` (the trace ended) ends them all; a request
- * naming one afterwards, or naming a session this trace did not open, is refused (404,
- * which tells an MCP client to initialize a new session).
+ * while the trace runs, or in the idle time before it (an agent that connects when it
+ * starts), is that trace's, and its `tools/call`s go to the trace's host by the same mock
+ * rules as `ctx.tools`. `close()` (the trace ended) ends them all; a request naming one
+ * afterwards is refused (404, which tells an MCP client to initialize a new session). A
+ * `tools/call` while no trace runs fails with an MCP error, reported to `stray`; the
+ * lifecycle and `tools/list` need no trace, and are answered.
  */
-export function createMcpSessions(tools: readonly Tool[], host: JobHost, traceId: string) {
+export function createMcpSessions(tools: readonly Tool[], owner: McpOwner, stray: (tool: string) => void) {
   const sessions = new Map<string, WebStandardStreamableHTTPServerTransport>();
   let closed = false;
 
@@ -36,22 +41,27 @@ export function createMcpSessions(tools: readonly Tool[], host: JobHost, traceId
     const mcp = new McpServer(SERVER_INFO, { capabilities: { tools: {} } });
     // The low-level handlers: the catalog's JSON Schemas are served as they are (McpServer's own tools want zod schemas).
     mcp.server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [...tools] }));
-    mcp.server.setRequestHandler(CallToolRequestSchema, (request) => callTool(host, request.params.name, request.params.arguments ?? {}));
+    mcp.server.setRequestHandler(CallToolRequestSchema, (request) => {
+      const { name } = request.params;
+      const trace = owner();
+      if (trace) return callTool(trace.host, name, request.params.arguments ?? {});
+      stray(name);
+      throw Object.assign(new Error(`no trace is running on this agent process: tools/call ${name} is recorded as a stray`), { code: ErrorCode.InternalError });
+    });
     return mcp;
   }
 
   return {
     async handle(request: Request): Promise<Response> {
       // No stream for server-initiated messages (the server sends none): a client then opens none, and none
-      // reconnects between traces, when nothing is bound to answer it.
+      // reconnects between traces.
       if (request.method === 'GET') return new Response(null, { status: 405, headers: { allow: 'POST, DELETE' } });
       const id = request.headers.get('mcp-session-id');
       if (id !== null) {
         const transport = closed ? undefined : sessions.get(id);
-        if (!transport) return sessionGone(`MCP session ${id} is not one of trace ${traceId}'s (a session lasts one trace): initialize a new one`);
+        if (!transport) return sessionGone(`MCP session ${id} has ended (a session lasts one trace): initialize a new one`);
         return transport.handleRequest(request);
       }
-      if (closed) return sessionGone(`trace ${traceId} has ended`);
       const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
         sessionIdGenerator: randomUUID,
         enableJsonResponse: true,
@@ -65,7 +75,7 @@ export function createMcpSessions(tools: readonly Tool[], host: JobHost, traceId
       if (transport.sessionId === undefined) await mcp.close();
       return response;
     },
-    /** Ends every session of the trace. */
+    /** Ends every session. */
     async close(): Promise<void> {
       closed = true;
       const open = [...sessions.values()];
