@@ -13,7 +13,7 @@ import { TraceSchema, type Trace } from '../../trace/schema.js';
 import type { ToolCatalog } from '../../trace/catalog.js';
 import { createMockToolbox } from '../mock-tools.js';
 import { moduleRunner, type LlmAccess, type ModuleExecutor } from '../module-candidate.js';
-import { ReplaySession } from '../session.js';
+import { ReplaySession, type Budgets } from '../session.js';
 import { createToolGuard } from '../guard.js';
 import { createGateway, gatewayEnv, GATEWAY_KEY, type AgentListener, type Gateway } from './gateway.js';
 
@@ -54,7 +54,7 @@ afterEach(async () => gateway?.close());
  * Replays the trace with a candidate whose "agent" is `script`, run while a listener of the
  * gateway is bound to the trace's host (as the command pool does for each agent process).
  */
-async function replay<T>(script: (origin: string, listener: AgentListener) => Promise<T>) {
+async function replay<T>(script: (origin: string, listener: AgentListener) => Promise<T>, budgets: Budgets = {}) {
   gateway = createGateway({ catalog, llm });
   const listener = await gateway.listen('tcp');
   const origin = (listener.address as { origin: string }).origin;
@@ -67,7 +67,7 @@ async function replay<T>(script: (origin: string, listener: AgentListener) => Pr
       return { kind: 'done', value: { decision: { action: 'escalate' } } };
     },
   };
-  const session = new ReplaySession(trace, createMockToolbox(trace, catalog, { match: 'exact', ignoreArgs: [] }), {}, undefined, createToolGuard(catalog));
+  const session = new ReplaySession(trace, createMockToolbox(trace, catalog, { match: 'exact', ignoreArgs: [] }), budgets, undefined, createToolGuard(catalog));
   const outcome = await moduleRunner(executor, catalog, 20_000, llm)(session, 0);
   // A stop (off-trace) ends the trace at once: what the agent saw is complete when its script is.
   return { outcome, seen: await agent!, listener, origin };
@@ -150,6 +150,23 @@ describe('the model gateway', () => {
       ['https://api.anthropic.com/v1/messages', RUN_KEYS.anthropic],
       ['https://api.anthropic.com/v1/messages', RUN_KEYS.anthropic],
     ]);
+  });
+
+  it('answers a model call past a budget with 410, which the client does not retry: the trace is over', async () => {
+    const { outcome, seen } = await replay(
+      async (origin) => {
+        const openai = new OpenAI({ baseURL: `${origin}/openai/v1`, apiKey: GATEWAY_KEY, fetch: agentFetch }); // the SDK's default retries
+        await openai.chat.completions.create({ model: 'gpt-4.1-mini', messages: user() });
+        return openai.chat.completions.create({ model: 'gpt-4.1-mini', messages: user() }).then(
+          () => 'answered',
+          (error: unknown) => (error as { status?: number }).status,
+        );
+      },
+      { maxSteps: 1 },
+    );
+    expect(seen).toBe(410);
+    expect(apis.seen).toHaveLength(1);
+    expect(outcome.status).toBe('budget_exceeded');
   });
 
   it('refuses a model API path that is not inference (403), recorded as a blocked request', async () => {
