@@ -262,17 +262,19 @@ describe('catalog routes and everything else', () => {
     expect(outcome.steps).toEqual([expect.objectContaining({ type: 'tool', name: 'get_order', args: { order_id: input.order_id }, mock: 'recording' })]);
   });
 
-  it('refuses and records a proxy-form request (403), a CONNECT (403) and an unknown path (404)', async () => {
+  it('refuses and records a proxy-form request (403), a CONNECT (403), an unknown path and a host with no catalog route (404)', async () => {
     const { outcome, seen } = await replay(async (origin) => ({
       proxied: await rawRequest(origin, 'GET http://example.com/x HTTP/1.1\r\nhost: example.com\r\nconnection: close\r\n\r\n'),
       connect: await rawRequest(origin, 'CONNECT example.com:443 HTTP/1.1\r\nhost: example.com:443\r\n\r\n'),
       unknown: (await agentFetch(`${origin}/v1/chat/completions`, { method: 'POST', body: '{}' })).status,
+      noRoute: (await agentFetch(`${origin}/tools/nowhere.internal/x%zz`)).status,
     }));
-    expect(seen).toEqual({ proxied: 'HTTP/1.1 403 Forbidden', connect: 'HTTP/1.1 403 Forbidden', unknown: 404 });
+    expect(seen).toEqual({ proxied: 'HTTP/1.1 403 Forbidden', connect: 'HTTP/1.1 403 Forbidden', unknown: 404, noRoute: 404 });
     expect(outcome.violations?.map((v) => v.kind === 'blocked_request' && v.request)).toEqual([
       { method: 'GET', url: 'http://example.com/x' },
       { method: 'CONNECT', url: 'example.com:443' },
       { method: 'POST', url: 'http://gateway/v1/chat/completions' },
+      { method: 'GET', url: 'http://gateway/tools/nowhere.internal/x%zz' },
     ]);
     expect(apis.seen).toEqual([]);
   });

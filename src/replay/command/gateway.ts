@@ -141,9 +141,10 @@ export function createGateway(options: GatewayOptions): Gateway {
         return writeError(res, 403, 'shadowgate_blocked', `the run has no ${model.provider} model endpoint`);
       }
       const tool = /^\/tools\/([^/]+)(\/.*)?$/.exec(path);
-      const origin = tool ? toolOrigins.get(decodeURIComponent(tool[1]!)) : undefined;
+      const toolHost = tool ? tool[1]!.toLowerCase() : undefined;
+      const origin = toolHost ? toolOrigins.get(toolHost) : undefined;
       if (tool && origin) return forward(`${origin}${tool[2] ?? '/'}${url.search}`);
-      host.host.attempt({ kind: 'blocked', method, target, why: tool ? `no catalog http route on ${decodeURIComponent(tool[1]!)}` : 'not a path the gateway serves' });
+      host.host.attempt({ kind: 'blocked', method, target, why: toolHost ? `no catalog http route on ${toolHost}` : 'not a path the gateway serves' });
       return writeError(res, 404, 'shadowgate_not_found', `${method} ${url.pathname} is not served by the shadowgate gateway (recorded as a blocked request)`);
     }
 
