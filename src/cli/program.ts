@@ -32,6 +32,7 @@ import { registerSchemaCommand } from './schema.js';
 import { registerInitCommand } from './init.js';
 import { registerPromptCommands } from './prompt.js';
 import { registerDriftCommand } from './drift.js';
+import { registerMcpStdioCommand } from './mcp-stdio.js';
 import { assertWritableFile, positiveInt, runIdArg } from './options.js';
 import { assertJunitHasAPlace, junitOption, writeJunitFile, type JunitFlag } from './junit.js';
 import { DEFAULT_DB, describeDb, openStore } from '../store/open.js';
@@ -302,6 +303,7 @@ export function createProgram(raw: CliIo, setExit: (code: number) => void): Comm
   registerImportCommand(program, io, setExit);
   registerSchemaCommand(program, io, setExit);
   registerInitCommand(program, io, setExit);
+  registerMcpStdioCommand(program, io, setExit);
 
   program
     .command('runs')
