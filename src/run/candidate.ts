@@ -6,8 +6,11 @@ import type { ModelProvider } from '../providers/types.js';
 import type { CompiledPolicy } from '../policy/evaluate.js';
 import { createToolGuard } from '../replay/guard.js';
 import { createMockToolbox } from '../replay/mock-tools.js';
-import { EVICTED, moduleRunner } from '../replay/module-candidate.js';
-import { createCandidatePool, type SandboxAllowances } from '../replay/pool/pool.js';
+import { EVICTED, moduleRunner, type LlmAccess } from '../replay/module-candidate.js';
+import { createCandidatePool, type RunLevelAttempt, type SandboxAllowances } from '../replay/pool/pool.js';
+import { createCommandPool } from '../replay/command/agent-pool.js';
+import { createGateway, gatewayEnv } from '../replay/command/gateway.js';
+import { networkLoosening } from '../replay/command/sandbox.js';
 import { PLACEHOLDER_KEY } from '../replay/pool/protocol.js';
 import type { RunLevelViolation } from '../metrics/summary.js';
 import { recordedOutcome } from '../replay/replay-trace.js';
@@ -95,17 +98,55 @@ export async function prepareCandidate(suite: ResolvedSuite, store: Store, optio
   };
 
   switch (candidate.kind) {
+    case 'command': {
+      const llm = modelEndpoints(candidate, models.fetchFor, env, suite.pricing);
+      const network = suite.sandbox?.network ?? 'namespace';
+      const gateway = createGateway({ catalog, llm });
+      const workers = options.workers ?? availableParallelism();
+      const pool = createCommandPool({
+        command: candidate.command,
+        cwd: candidate.cwd!,
+        // The program search path and the locale besides the listed names: an agent is a program like any other.
+        env: { ...pick({ PATH: env.PATH ?? process.env.PATH, LANG: env.LANG }), ...agentEnv(suite, candidate.env, 'candidate.env', env) },
+        protocol: candidate.protocol,
+        workers,
+        network,
+        gateway,
+        gatewayEnv,
+        startTimeoutMs: candidate.startTimeoutMs,
+      });
+      try {
+        await pool.start();
+      } catch (error) {
+        await pool.close();
+        await gateway.close();
+        throw error;
+      }
+      const runner = moduleRunner(pool, catalog, budgets.maxWallMs ?? DEFAULT_MODULE_WALL_MS, llm);
+      // Each process runs one trace at a time: a trace waits for a free one before its time starts.
+      const slots = semaphore(workers);
+      return {
+        ...base,
+        async play(trace, trial) {
+          const release = await slots.acquire();
+          try {
+            return await runner(session(trace), trial);
+          } finally {
+            release();
+          }
+        },
+        close: async () => {
+          await pool.close();
+          await gateway.close();
+        },
+        // The pool's include the gateway's: requests on a listener while no trace was bound to it.
+        runLevelViolations: () => pool.runLevel().map(runLevelViolation),
+        sandboxLoosenings: [networkLoosening(network)].filter((l): l is string => l !== null),
+      };
+    }
     case 'module': {
       // The model APIs the candidate's code may reach; a suite's `baseURL` comes first, so that `ctx.llm.openai` uses it.
-      const openai = { provider: 'openai' as const, fetch: models.fetchFor('openai') };
-      const llm = {
-        endpoints: [
-          ...(candidate.baseURL ? [{ ...openai, baseURL: candidate.baseURL, apiKey: apiKeyFor(API_KEY_ENV.openai, candidate, env) }] : []),
-          { ...openai, baseURL: OPENAI_API_BASE, apiKey: apiKeyFor(API_KEY_ENV.openai, {}, env) },
-          { provider: 'anthropic' as const, fetch: models.fetchFor('anthropic'), baseURL: ANTHROPIC_API_BASE, apiKey: apiKeyFor(API_KEY_ENV.anthropic, {}, env) },
-        ],
-        pricing: suite.pricing,
-      };
+      const llm = modelEndpoints(candidate, models.fetchFor, env, suite.pricing);
       const allow = sandboxAllowances(suite);
       const pool = createCandidatePool({
         module: candidate.module,
@@ -137,13 +178,7 @@ export async function prepareCandidate(suite: ResolvedSuite, store: Store, optio
           }
         },
         close: () => pool.close(),
-        runLevelViolations: () => pool.runLevel().map(({ attempt, startedBy }): RunLevelViolation =>
-          attempt.kind === 'denied'
-            ? { kind: 'denied_capability', capability: { kind: attempt.capability ?? 'unknown', target: attempt.target }, startedBy, message: `${attempt.capability} ${attempt.target} denied by the sandbox's permission model` }
-            : attempt.kind === 'protocol'
-              ? { kind: 'protocol_violation', startedBy, message: `a candidate's process sent ${attempt.why}; refused, and the process was killed` }
-              : { kind: 'stray_request', request: { method: attempt.method, url: attempt.target }, startedBy, message: `${attempt.method} ${attempt.target} blocked: ${attempt.why}` },
-        ),
+        runLevelViolations: () => pool.runLevel().map(runLevelViolation),
         sandboxLoosenings: loosenings(allow),
       };
     }
@@ -246,6 +281,62 @@ function createModelAccess(suite: ResolvedSuite, store: Store, options: ModelOpt
   };
 }
 
+/** An attempt made outside any trace, as the run reports it. */
+function runLevelViolation({ attempt, startedBy }: RunLevelAttempt): RunLevelViolation {
+  return attempt.kind === 'denied'
+    ? { kind: 'denied_capability', capability: { kind: attempt.capability ?? 'unknown', target: attempt.target }, startedBy, message: `${attempt.capability} ${attempt.target} denied by the sandbox's permission model` }
+    : attempt.kind === 'protocol'
+      ? { kind: 'protocol_violation', startedBy, message: `a candidate's process sent ${attempt.why}; refused, and the process was killed` }
+      : { kind: 'stray_request', request: { method: attempt.method, url: attempt.target }, startedBy, message: `${attempt.method} ${attempt.target} blocked: ${attempt.why}` };
+}
+
+/** The entries of `values` that are set. */
+function pick(values: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+/** At most `n` holders at once; `acquire` resolves with the function that gives the place back. */
+function semaphore(n: number) {
+  let free = Math.max(1, n);
+  const waiting: (() => void)[] = [];
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else free++;
+  };
+  return {
+    acquire(): Promise<() => void> {
+      if (free > 0) {
+        free--;
+        return Promise.resolve(release);
+      }
+      return new Promise((resolve) => waiting.push(() => resolve(release)));
+    },
+  };
+}
+
+/**
+ * The model APIs a candidate's code may reach, answered through the provider layer with the run's
+ * key: a suite's `baseURL` first (so that `ctx.llm.openai` and a command's gateway use it), then
+ * the OpenAI and Anthropic APIs.
+ */
+function modelEndpoints(
+  candidate: { baseURL?: string; apiKeyEnv?: string },
+  fetchFor: (provider: string) => typeof fetch,
+  env: Record<string, string | undefined>,
+  pricing: ResolvedSuite['pricing'],
+): LlmAccess {
+  const openai = { provider: 'openai' as const, fetch: fetchFor('openai') };
+  return {
+    endpoints: [
+      ...(candidate.baseURL ? [{ ...openai, baseURL: candidate.baseURL, apiKey: apiKeyFor(API_KEY_ENV.openai, candidate, env) }] : []),
+      { ...openai, baseURL: OPENAI_API_BASE, apiKey: apiKeyFor(API_KEY_ENV.openai, {}, env) },
+      { provider: 'anthropic' as const, fetch: fetchFor('anthropic'), baseURL: ANTHROPIC_API_BASE, apiKey: apiKeyFor(API_KEY_ENV.anthropic, {}, env) },
+    ],
+    pricing,
+  };
+}
+
 /** A module candidate's `maxWallMs` per trace when the suite sets none. */
 export const DEFAULT_MODULE_WALL_MS = 120_000;
 
@@ -275,17 +366,23 @@ function loosenings(allow: SandboxAllowances): string[] {
  * client constructed from the environment works (the parent answers its requests with the run's key).
  */
 function childEnv(suite: ResolvedSuite, env: Record<string, string | undefined>): Record<string, string> {
-  const secrets = new Set<string>([...Object.values(API_KEY_ENV), ...(suite.candidate.kind === 'module' && suite.candidate.apiKeyEnv ? [suite.candidate.apiKeyEnv] : [])]);
-  const listed = suite.sandbox?.env ?? [];
+  const out = agentEnv(suite, suite.sandbox?.env ?? [], 'sandbox.env', env);
+  for (const name of Object.values(API_KEY_ENV)) out[name] = PLACEHOLDER_KEY;
+  return out;
+}
+
+/** NODE_ENV, TZ and the variables the suite lists (at `path`), from shadowgate's environment; a provider key listed there is a config error. */
+function agentEnv(suite: ResolvedSuite, listed: readonly string[], path: string, env: Record<string, string | undefined>): Record<string, string> {
+  const candidate = suite.candidate;
+  const secrets = new Set<string>([...Object.values(API_KEY_ENV), ...((candidate.kind === 'module' || candidate.kind === 'command') && candidate.apiKeyEnv ? [candidate.apiKeyEnv] : [])]);
   const leaking = listed.filter((name) => secrets.has(name));
   if (leaking.length > 0) {
-    throw new ConfigError([{ file: suite.file, path: 'sandbox.env', message: `${leaking.join(', ')} hold(s) a provider key, which never reaches candidate code; model requests get the run's key from shadowgate` }]);
+    throw new ConfigError([{ file: suite.file, path, message: `${leaking.join(', ')} hold(s) a provider key, which never reaches candidate code; model requests get the run's key from shadowgate` }]);
   }
   const out: Record<string, string> = {};
   for (const name of ['NODE_ENV', 'TZ', ...listed]) {
     const value = env[name];
     if (value !== undefined) out[name] = value;
   }
-  for (const name of Object.values(API_KEY_ENV)) out[name] = PLACEHOLDER_KEY;
   return out;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { glob } from 'tinyglobby';
 import { ConfigError, type Issue } from '../errors.js';
@@ -18,6 +18,7 @@ type CandidateOf<K> = Extract<SuiteFile['candidate'], { kind: K }>;
 export type ResolvedCandidate =
   | CandidateOf<'tool-loop'>
   | CandidateOf<'module'>
+  | CandidateOf<'command'>
   | (Omit<CandidateOf<'recorded'>, 'traces'> & { traceFiles: string[] });
 
 /** A suite with every path made absolute, its files found and its catalog loaded. */
@@ -102,13 +103,17 @@ function identify(raw: SuiteFile['candidate'], candidate: ResolvedCandidate, dir
         module: candidate.kind === 'module' ? moduleGraph(candidate.module) : undefined,
         prompt: candidate.kind === 'tool-loop' ? fileText(candidate.prompt) : undefined,
         traces: candidate.kind === 'recorded' ? fileContents(candidate.traceFiles, dir) : undefined,
+        // A command's program is whatever files its arguments name (`agent.py`): their contents are its identity.
+        files: candidate.kind === 'command' ? fileContents(commandFiles(candidate), candidate.cwd!) : undefined,
       }),
     ),
     candidateLabel:
       label ??
       (candidate.kind === 'module'
         ? `module:${basename(candidate.module)}`
-        : candidate.kind === 'recorded'
+        : candidate.kind === 'command'
+          ? `command:${candidate.command.map((a) => basename(a)).join(' ')}`
+          : candidate.kind === 'recorded'
           ? `recorded:${candidate.traceFiles.length} file(s)`
           : `${candidate.model}${candidate.promptVersion ? `@${candidate.promptVersion}` : ''}`),
   };
@@ -197,6 +202,11 @@ async function resolveCandidate(
       if (!existsSync(module)) problem('candidate.module', `module not found: ${module}`);
       return { ...c, module };
     }
+    case 'command': {
+      const cwd = resolve(dir, c.cwd ?? '.');
+      if (!existsSync(cwd)) problem('candidate.cwd', `folder not found: ${cwd}`);
+      return { ...c, cwd };
+    }
     case 'recorded': {
       const traceFiles = await findFiles(c.traces, dir);
       if (traceFiles.length === 0) problem('candidate.traces', `no file matches ${JSON.stringify(c.traces)}`);
@@ -215,6 +225,11 @@ async function resolveCandidate(
       return { ...c, prompt, promptVersion };
     }
   }
+}
+
+/** The files a command's arguments name (relative to its folder), the program itself included. */
+function commandFiles(candidate: CandidateOf<'command'>): string[] {
+  return candidate.command.map((a) => resolve(candidate.cwd!, a)).filter((p) => existsSync(p) && statSync(p).isFile());
 }
 
 async function findFiles(patterns: string | string[], cwd: string): Promise<string[]> {

@@ -52,6 +52,23 @@ export const ModuleCandidateSchema = z.strictObject({
   limits,
 });
 
+const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name');
+
+export const CommandCandidateSchema = z.strictObject({
+  kind: z.literal('command').describe('Any agent process, in any language: shadowgate starts it, hands it traces, answers its model calls through a gateway and its tool calls over MCP, in a network namespace.'),
+  command: z.array(z.string().min(1)).min(1).describe('The program and its arguments, e.g. `[python3, agent.py]`; run in `cwd`.'),
+  cwd: z.string().min(1).optional().describe('The folder the command runs in, relative to the suite file. Default: the suite file\'s folder.'),
+  env: z.array(EnvName).default([]).describe('Environment variables passed on to the agent from shadowgate\'s environment; a provider key here is a config error.'),
+  protocol: z
+    .enum(['jsonl', 'http'])
+    .default('jsonl')
+    .describe('`jsonl`: one JSON line per trace on stdin (`{traceId, input, workflow}`), one back on stdout (`{traceId, decision, status?, output?}`). `http`: the same object POSTed to the agent\'s own server on `$SHADOWGATE_AGENT_PORT`.'),
+  startTimeoutMs: z.number().int().positive().optional().describe('How long an agent process may take to start (for `http`, to accept connections); past it, it is killed. Default 30000.'),
+  baseURL: baseURL.describe('Where the gateway sends the agent\'s OpenAI-compatible requests (any OpenAI-compatible server). Default: the OpenAI API.'),
+  apiKeyEnv,
+  limits,
+});
+
 export const RecordedCandidateSchema = z.strictObject({
   kind: z.literal('recorded').describe('No execution: a second set of recorded traces (e.g. a shadow log).'),
   traces: Globs.describe("Globs of JSONL trace files, paired with the suite's by `caseId` (and `trial`); traces without a partner are listed as unpaired."),
@@ -60,6 +77,7 @@ export const RecordedCandidateSchema = z.strictObject({
 export const CandidateSchema = z.discriminatedUnion('kind', [
   ToolLoopCandidateSchema,
   ModuleCandidateSchema,
+  CommandCandidateSchema,
   RecordedCandidateSchema,
 ]);
 
@@ -179,9 +197,13 @@ export const SandboxSchema = z.strictObject({
     .default([])
     .describe('Each entry opens what it names: `child-process`, `worker`, `addons`, or `{ fs-write: <folder> }`. Every loosening is printed as a warning.'),
   env: z
-    .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'))
+    .array(EnvName)
     .default([])
     .describe('Environment variables passed on to the candidate (besides `NODE_ENV` and `TZ`); a provider key here is a config error.'),
+  network: z
+    .enum(['namespace', 'trust-env'])
+    .default('namespace')
+    .describe('For `command` candidates: `namespace` runs the agent in a network namespace of its own (Linux, Bubblewrap) that reaches nothing but shadowgate\'s gateway; `trust-env` runs it without one, trusting it to use the gateway it is given (printed on every report). Where namespaces are not available, a `command` candidate refuses to run unless this says `trust-env`.'),
   importTimeoutMs: z.number().int().positive().optional().describe("How long a candidate's process may take to start and import the module; past it, it is killed. Default 30000."),
   maxOutcomeBytes: z.number().int().positive().optional().describe("The largest outcome a module candidate's `run` may resolve to, in bytes serialized. Default 1000000."),
 });
@@ -194,7 +216,7 @@ export const SuiteFileSchema = z.strictObject({
   traces: Globs.describe('Globs of JSONL trace files, relative to the suite file.'),
   tools: z.string().min(1).describe('The tool catalog (YAML), relative to the suite file.'),
   reference: z.enum(['human', 'recorded']).default('human').describe("What the candidate is compared with: the human's decision (`human`) or the recorded agent's outcome (`recorded`)."),
-  candidate: CandidateSchema.describe('What runs: `module` (your agent code), `tool-loop` (a model and a prompt) or `recorded` (a second set of traces).'),
+  candidate: CandidateSchema.describe('What runs: `module` (your agent code), `command` (an agent process in any language), `tool-loop` (a model and a prompt) or `recorded` (a second set of traces).'),
   pricing: z.record(z.string(), PriceSchema).default({}).describe('USD per million tokens, by model name; overrides the bundled table.'),
   compare: z
     .strictObject({

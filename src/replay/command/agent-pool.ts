@@ -257,8 +257,9 @@ export function createCommandPool(options: CommandPoolOptions) {
   /** An idle agent does not keep shadowgate's process alive; a busy or starting one does. */
   function hold(agent: Agent): void {
     const busy = agent.busy || !agent.started;
-    const handles = [agent.process, agent.process.stdin, agent.process.stdout, agent.process.stderr, agent.process.stdio[3]] as ({ ref?: () => void; unref?: () => void } | null | undefined)[];
-    for (const handle of handles) (busy ? handle?.ref : handle?.unref)?.call(handle);
+    const handles = [agent.process, agent.process.stdin, agent.process.stdout, agent.process.stderr, agent.process.stdio[3]] as ({ ref?: () => void; unref?: () => void; destroyed?: boolean } | null | undefined)[];
+    // A closed stream has no handle left: ref/unref on it would wait for a 'connect' that never comes, a listener per call.
+    for (const handle of handles) if (!handle?.destroyed) (busy ? handle?.ref : handle?.unref)?.call(handle);
   }
 
   /** One line of a `jsonl` agent's stdout: the answer for its trace in flight, or a located error on it. */

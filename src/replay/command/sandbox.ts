@@ -64,7 +64,7 @@ export function requireNamespace(probe: NamespaceProbe = probeNamespace()): void
  */
 export function networkLoosening(network: CommandNetwork): string | null {
   return network === 'trust-env'
-    ? 'sandbox.network is trust-env: the command candidate ran without a network namespace; only requests it sent through the gateway were answered and recorded, and an address it reached directly was not seen'
+    ? 'to run without a network namespace (sandbox.network: trust-env): only the requests it sent through the gateway were answered and recorded, and an address it reached directly was not seen'
     : null;
 }
 
