@@ -5,7 +5,7 @@ import type { RunOutcome } from '../run/run-suite.js';
 import { renderGateJunit } from './junit.js';
 
 /** Only what the gate's JUnit reads of a run: its suite, start and gate. */
-const runWith = (gate: GateResult) => ({ meta: { suite: 'refund-triage', startedAt: '2026-12-01T00:00:00.000Z' }, gate }) as unknown as RunOutcome;
+const runWith = (gate: GateResult, warnings: string[] = []) => ({ meta: { suite: 'refund-triage', startedAt: '2026-12-01T00:00:00.000Z' }, gate, warnings }) as unknown as RunOutcome;
 
 const check = (name: string, status: GateCheck['status'], reason: string, extra: Partial<GateCheck> = {}): GateCheck => ({ name, value: 0.5, threshold: 0.9, status, reason, ...extra });
 
@@ -25,6 +25,13 @@ describe('renderGateJunit', () => {
     expect(xml).toContain(`<failure type="fail" message="lower 95% bound of agreement (391/480) 77.7% &lt; 85.0%">lower 95% bound of agreement (391/480) 77.7% &lt; 85.0%\nvalue 0.7771, threshold 0.85</failure>`);
     expect(xml).toContain('<error type="inconclusive" message="coverage 90.0% (432/480 lines) &lt; 100.0%: 48 lines unreadable, first traces/a.jsonl:3">');
     expect(xml).toContain('<skipped message="dry run, not in the verdict: fail: JSD 0.2 &gt; 0.1 &lt;&amp;&gt;"/>');
+  });
+
+  it("carries the run's warnings (a loosened sandbox) as the suite's system-err, escaped", () => {
+    const xml = renderGateJunit(runWith({ verdict: 'pass', checks: [check('agreement', 'pass', 'ok')] }, ['the suite\'s sandbox allows the candidate to run without a network namespace (sandbox.network: trust-env) <&>']));
+    expect(XMLValidator.validate(xml)).toBe(true);
+    expect(xml).toContain('<system-err>warning: the suite&apos;s sandbox allows the candidate to run without a network namespace (sandbox.network: trust-env) &lt;&amp;&gt;</system-err>');
+    expect(renderGateJunit(runWith({ verdict: 'pass', checks: [] }))).not.toContain('system-err');
   });
 
   it('a passing gate is all green: no failure, error or skipped element', () => {

@@ -56,6 +56,7 @@ export function renderJunit(outcome: RunOutcome, results: Iterable<TraceResult>)
     `<testsuites name="shadowgate" tests="${tests}" failures="${failures}" skipped="${skipped}">`,
     `  <testsuite name="${suite}" tests="${tests}" failures="${failures}" skipped="${skipped}" timestamp="${xml(outcome.meta.startedAt)}">`,
     ...cases,
+    ...warningsXml(outcome),
     '  </testsuite>',
     '</testsuites>',
     '',
@@ -93,6 +94,7 @@ export function renderGateJunit(outcome: RunOutcome): string {
     `<testsuites name="shadowgate gate" ${counts}>`,
     `  <testsuite name="${suite}.gate" ${counts} timestamp="${xml(outcome.meta.startedAt)}">`,
     ...cases,
+    ...warningsXml(outcome),
     '  </testsuite>',
     '</testsuites>',
     '',
@@ -109,4 +111,9 @@ function gateBody(check: GateCheck): { tally: 'failures' | 'errors' | 'skipped';
     tally: check.status === 'fail' ? 'failures' : 'errors',
     xml: `<${element} type="${check.status}" message="${xml(check.reason)}">${xml(`${check.reason}\n${figures}`)}</${element}>`,
   };
+}
+
+/** The run's warnings (a loosened sandbox among them) as the suite's `<system-err>`, where CI test views show them. */
+function warningsXml(outcome: RunOutcome): string[] {
+  return outcome.warnings.length === 0 ? [] : [`    <system-err>${outcome.warnings.map((w) => xml(`warning: ${w}`)).join('\n')}</system-err>`];
 }

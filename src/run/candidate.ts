@@ -130,7 +130,11 @@ export async function prepareCandidate(suite: ResolvedSuite, store: Store, optio
         async play(trace, trial) {
           const release = await slots.acquire();
           try {
-            return await runner(session(trace), trial);
+            // A trace handed to a process that then ended by itself (it answered its previous trace and exited) runs again, on a fresh one.
+            for (let attempt = 1; ; attempt++) {
+              const outcome = await runner(session(trace), trial);
+              if (outcome.error?.code !== EVICTED || attempt >= 3) return outcome;
+            }
           } finally {
             release();
           }

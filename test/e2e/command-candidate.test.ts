@@ -100,6 +100,59 @@ describe('command candidates: agent processes in two languages, through the gate
     expect(JSON.stringify(json)).toContain(said);
   });
 
+  describe('agents that do not follow the protocol to the letter', () => {
+    let folder: string;
+    beforeAll(() => {
+      // Not under the temporary folder: inside the namespace that is a fresh, empty one.
+      folder = mkdtempSync(join(ROOT, 'test', '.probe-'));
+    });
+    afterAll(() => rmSync(folder, { recursive: true, force: true }));
+    /** A made-up jsonl agent in Python: `before` runs once at start, each trace is answered with a denial, then `after` runs. */
+    const agent = (name: string, before: string, after = '') => {
+      const file = join(folder, `${name}.py`);
+      writeFileSync(
+        file,
+        [
+          'import json, sys',
+          before,
+          'for line in sys.stdin:',
+          '    ticket = json.loads(line)',
+          '    print(json.dumps({"traceId": ticket["traceId"], "decision": {"action": "deny"}}), flush=True)',
+          after ? `    ${after}` : '',
+          '',
+        ].join('\n'),
+      );
+      return file;
+    };
+
+    it('takes a start-up banner on stdout for start-up output (recorded), not for the first trace\'s answer', async () => {
+      const { out, json } = await run(`kind: command\ncommand: [python3, ${agent('banner', 'print("refund agent v2 starting", flush=True)')}]`);
+      expect(out.code, out.stderr).toBeLessThanOrEqual(1);
+      expect(json.results.map((r) => [r.status, r.error])).toEqual(json.results.map(() => ['completed', null]));
+      const runLevel = (json.metrics as unknown as { safetyViolations: { runLevel?: { kind: string; message: string }[] } }).safetyViolations.runLevel ?? [];
+      expect(runLevel.length).toBeGreaterThan(0);
+      expect(runLevel.every((v) => v.kind === 'protocol_violation' && v.message.includes('start-up output'))).toBe(true);
+    });
+
+    it('runs every trace of an agent that answers one trace and exits, each on a fresh process', async () => {
+      const { out, json } = await run(`kind: command\ncommand: [python3, ${agent('oneshot', '', 'sys.exit(0)')}]`);
+      expect(out.code, out.stderr).toBeLessThanOrEqual(1);
+      expect(json.results.map((r) => [r.traceId, r.status, r.error])).toEqual(json.results.map((r) => [r.traceId, 'completed', null]));
+    });
+
+    it('refuses to run a command that exits at once: a configuration error before any trace (exit 2)', async () => {
+      const { dir, cleanup } = modelSuite(`kind: command\ncommand: [python3, -c, "import sys; sys.exit(2)"]`, TRACES);
+      try {
+        const out = await cliWithEnv(dir, { OPENAI_API_KEY: RUN_KEY }, 'run', 'suite.yaml', '--db', 'run.db', '--json', 'run.json');
+        expect(out.code).toBe(2);
+        expect(out.stderr).toMatch(/exit code 2\) before it was given a trace/);
+        expect(existsSync(join(dir, 'run.json'))).toBe(false);
+      } finally {
+        cleanup();
+      }
+    });
+  });
+
   describe('what an agent process can reach', () => {
     let server: Server;
     let port: number;

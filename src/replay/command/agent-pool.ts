@@ -47,6 +47,9 @@ export interface CommandPoolOptions {
   graceMs?: number;
 }
 
+/** How long the first `jsonl` process is watched before the run starts: one that ends within it cannot run a trace. */
+const EXITS_AT_ONCE_MS = 300;
+
 /** Processes that failed to start in time, one after another, before the pool stops starting them. */
 const START_ATTEMPTS = 3;
 
@@ -85,6 +88,12 @@ interface Agent {
   output: string;
   stdoutLines: number;
   exited: Promise<void>;
+  /** Answers it gave: before its first, a `jsonl` agent's lines that are no JSON object are start-up output, not answers. */
+  answered: number;
+  /** Its process has exited (its last output may still be on its way): no trace is handed to it any more. */
+  gone: boolean;
+  /** How it ended, with the last of its output, once it has. */
+  endedWhy?: string;
 }
 
 /**
@@ -185,6 +194,8 @@ export function createCommandPool(options: CommandPoolOptions) {
       output: '',
       stdoutLines: 0,
       exited: new Promise<void>((res) => (exitedResolve = res)),
+      answered: 0,
+      gone: false,
     };
     agent.ready.catch(() => {});
     agents.push(agent);
@@ -229,6 +240,7 @@ export function createCommandPool(options: CommandPoolOptions) {
       agent.dead = true;
       agents.splice(agents.indexOf(agent), 1);
       const said = agent.output.trim() ? `; its last output: ${agent.output.trim().slice(-1000)}` : '';
+      agent.endedWhy = `${why}${said}`;
       if (!agent.started) {
         const failure = timedOut
           ? new StartFailure({ code: 'CANDIDATE_START_TIMEOUT', message: `the agent's process (${commandText}) did not start${options.protocol === 'http' ? ' and accept connections on its port' : ''} within ${startTimeoutMs} ms${said}` }, true)
@@ -237,7 +249,10 @@ export function createCommandPool(options: CommandPoolOptions) {
         lastStartFailure = failure;
         readyReject(failure);
       }
-      agent.job?.finish({ kind: 'crashed', error: { code: 'CANDIDATE_CRASHED', message: `the agent's process ${why} with trace ${agent.job.traceId} in flight${said}` } });
+      // A process that ended by itself, cleanly, after answering a trace most likely never read the
+      // next one (an agent that answers one trace and exits): that trace runs again on a fresh process.
+      const byItself = agent.process.exitCode === 0 && !agent.killedFor && agent.answered > 0;
+      agent.job?.finish(byItself ? { kind: 'evicted' } : { kind: 'crashed', error: { code: 'CANDIDATE_CRASHED', message: `the agent's process ${why} with trace ${agent.job.traceId} in flight${said}` } });
       void listener.close().catch(() => {});
       if (agent.sockDir) (rmSync(agent.sockDir, { recursive: true, force: true }), sockDirs.delete(agent.sockDir));
       exitedResolve();
@@ -245,6 +260,7 @@ export function createCommandPool(options: CommandPoolOptions) {
     };
     proc.once('error', (error) => end(`could not be started (${error.message})`));
     proc.once('exit', (code, signal) => {
+      agent.gone = true;
       const why = `ended (${signal ? `signal ${signal}` : `exit code ${code}`}${agent.killedFor ? `, killed because ${agent.killedFor}` : ''})`;
       // Its last lines of stdout may still be on their way: they are read before its trace is called crashed.
       const timer = setTimeout(() => end(why), 200);
@@ -267,11 +283,17 @@ export function createCommandPool(options: CommandPoolOptions) {
     if (line.trim() === '' || agent.killedFor) return;
     const job = agent.job;
     const checked = checkAnswer(line, job?.traceId ?? null);
+    // Before its first answer a process may print what programs print as they start (a banner, a
+    // library's notice): a line that is no JSON object then is start-up output, recorded, not an answer.
+    if (agent.answered === 0 && !isJsonObject(line)) {
+      runLevel.push({ attempt: { kind: 'protocol', method: 'STDOUT', target: `stdout line ${n}`, why: `start-up output, before the process's first answer: ${snippet(line)}` }, startedBy: null });
+      return;
+    }
     if (!job) {
       runLevel.push({ attempt: { kind: 'protocol', method: 'STDOUT', target: `stdout line ${n}`, why: `a line while no trace was in flight: ${checked.ok ? 'an answer' : checked.why}` }, startedBy: agent.lastTrace });
       return;
     }
-    if (checked.ok) return job.finish({ kind: 'done', value: checked.value });
+    if (checked.ok) return (agent.answered++, job.finish({ kind: 'done', value: checked.value }));
     job.finish({ kind: 'threw', error: { code: 'CANDIDATE_OUTPUT_INVALID', message: `stdout line ${n}: ${checked.why}` } });
     // What it writes next cannot be told apart from an answer to the next trace: a fresh process takes it.
     kill(agent, 'its answer was malformed');
@@ -305,7 +327,7 @@ export function createCommandPool(options: CommandPoolOptions) {
           const status = res.statusCode ?? 0;
           if (status < 200 || status > 299) return fail(`HTTP status ${status}: ${snippet(body) || 'no body'}`);
           const checked = checkAnswer(body, job.traceId);
-          if (checked.ok) return job.finish({ kind: 'done', value: checked.value });
+          if (checked.ok) return (agent.answered++, job.finish({ kind: 'done', value: checked.value }));
           fail(`HTTP status ${status}: ${checked.why}`);
         });
       },
@@ -316,9 +338,9 @@ export function createCommandPool(options: CommandPoolOptions) {
 
   async function acquire(): Promise<Agent> {
     for (;;) {
-      const idle = agents.find((a) => !a.busy && !a.dead && !a.killedFor);
+      const idle = agents.find((a) => !a.busy && !a.dead && !a.gone && !a.killedFor);
       if (idle) return ((idle.busy = true), hold(idle), idle);
-      const alive = agents.filter((a) => !a.dead && !a.killedFor).length;
+      const alive = agents.filter((a) => !a.dead && !a.gone && !a.killedFor).length;
       if (alive + starting < Math.max(1, options.workers)) {
         starting++;
         try {
@@ -353,7 +375,14 @@ export function createCommandPool(options: CommandPoolOptions) {
       const agent = await acquire();
       try {
         await agent.ready;
+        // A jsonl agent is ready once started: one that exits at once (a wrong path, an import error) is caught here.
+        if (options.protocol === 'jsonl') await Promise.race([agent.exited, new Promise((resolve) => setTimeout(resolve, EXITS_AT_ONCE_MS).unref())]);
+        if (agent.dead || agent.gone) {
+          await agent.exited;
+          throw new ConfigError([{ file: 'candidate.command', message: `the agent's process (${commandText}) ${agent.endedWhy ?? 'ended'} before it was given a trace` }]);
+        }
       } catch (error) {
+        if (error instanceof ConfigError) throw error;
         if (error instanceof StartFailure && !error.timedOut) throw new ConfigError([{ file: 'candidate.command', message: error.message }]);
       } finally {
         release(agent);
@@ -453,6 +482,15 @@ function checkAnswer(text: string, traceId: string | null): { ok: true; value: R
   if (!('decision' in answer)) return { ok: false, why: 'no "decision" key' };
   const { traceId: _, ...outcome } = answer;
   return { ok: true, value: outcome };
+}
+
+function isJsonObject(text: string): boolean {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === 'object' && !Array.isArray(value);
+  } catch {
+    return false;
+  }
 }
 
 function snippet(text: string): string {
