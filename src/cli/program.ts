@@ -229,6 +229,9 @@ export function createProgram(raw: CliIo, setExit: (code: number) => void): Comm
           for (const r of results) io.stdout.write(renderTraceReplay(r));
         } else {
           io.stdout.write(`${forTerminal(`${run.runId}  ${run.suite}  ${run.candidate}  ${run.startedAt}`)}\n`);
+          // The run's warnings as it printed them (a loosened sandbox among them): a stored run says what it was run under.
+          const warnings = (run.summary as { warnings?: unknown } | null)?.warnings;
+          if (Array.isArray(warnings)) for (const w of warnings) if (typeof w === 'string') io.stdout.write(`warning: ${forTerminal(w)}\n`);
           io.stdout.write(renderNotableTraces(runId, store.results(runId)));
         }
       } finally {

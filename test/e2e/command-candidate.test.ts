@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:net';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createFakeApis } from '../providers/fake-apis.js';
@@ -45,12 +45,17 @@ interface RunJson {
   sandbox?: unknown;
 }
 
+/** What the last run() wrote besides its JSON: its reports and `show` of the stored run. */
+const reports = { md: '', html: '', junit: '', show: '' };
+
 async function run(candidate: string, extra = '', env: Record<string, string> = {}) {
   const { dir, cleanup } = modelSuite(candidate, TRACES, extra);
   try {
-    const out = await cliWithEnv(dir, { OPENAI_API_KEY: RUN_KEY, ...env }, 'run', 'suite.yaml', '--db', 'run.db', '--json', 'run.json', '--workers', '2');
-    const json = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunJson;
+    const out = await cliWithEnv(dir, { OPENAI_API_KEY: RUN_KEY, ...env }, 'run', 'suite.yaml', '--db', 'run.db', '--json', 'run.json', '--workers', '2', '--report', 'reports');
+    const json = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as RunJson & { runId: string };
     json.results.sort((a, b) => (a.traceId < b.traceId ? -1 : 1));
+    const file = (ext: string) => readdirSync(join(dir, 'reports')).filter((f) => f.endsWith(ext)).map((f) => readFileSync(join(dir, 'reports', f), 'utf8')).join('\n');
+    Object.assign(reports, { md: file('.md'), html: file('.html'), junit: file('.xml'), show: (await cliWithEnv(dir, {}, 'show', json.runId, '--db', 'run.db')).stdout });
     return { out, json };
   } finally {
     cleanup();
@@ -98,6 +103,11 @@ describe('command candidates: agent processes in two languages, through the gate
     const said = 'the suite\'s sandbox allows the candidate to run without a network namespace (sandbox.network: trust-env)';
     expect(out.stdout + out.stderr).toContain(said);
     expect(JSON.stringify(json)).toContain(said);
+    // and in every report: markdown, HTML, JUnit, and `show` of the stored run
+    expect(reports.md).toContain(said);
+    expect(reports.html).toContain(said.replace("'", '&#x27;'));
+    expect(reports.junit).toContain(said.replace("'", '&apos;'));
+    expect(reports.show).toContain(`warning: ${said}`);
   });
 
   describe('agents that do not follow the protocol to the letter', () => {

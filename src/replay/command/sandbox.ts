@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, InternalError } from '../../errors.js';
 
@@ -12,8 +12,16 @@ import { ConfigError, InternalError } from '../../errors.js';
  */
 export type CommandNetwork = 'namespace' | 'trust-env';
 
-/** Where Bubblewrap is looked for: Debian's and Fedora's package both install it here. */
-const BWRAP = '/usr/bin/bwrap';
+/**
+ * Bubblewrap: the first `bwrap` on shadowgate's PATH (an absolute folder of it), else where
+ * Debian's and Fedora's packages install it. Found once, when this module loads.
+ */
+const BWRAP =
+  (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter((dir) => isAbsolute(dir))
+    .map((dir) => join(dir, 'bwrap'))
+    .find((file) => existsSync(file)) ?? '/usr/bin/bwrap';
 
 /** The relay's listening port inside a namespace (the namespace is the agent's own, so any port is free). */
 export const RELAY_GATEWAY_PORT = 7700;
