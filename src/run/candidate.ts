@@ -290,7 +290,12 @@ function runLevelViolation({ attempt, startedBy }: RunLevelAttempt): RunLevelVio
   return attempt.kind === 'denied'
     ? { kind: 'denied_capability', capability: { kind: attempt.capability ?? 'unknown', target: attempt.target }, startedBy, message: `${attempt.capability} ${attempt.target} denied by the sandbox's permission model` }
     : attempt.kind === 'protocol'
-      ? { kind: 'protocol_violation', startedBy, message: `a candidate's process sent ${attempt.why}; refused, and the process was killed` }
+      ? {
+          kind: 'protocol_violation',
+          startedBy,
+          // An agent process's stdout outside any answer is recorded and passed over; a module's child that sent the parent a message it refuses is killed.
+          message: attempt.method === 'STDOUT' ? `an agent process wrote ${attempt.target} outside any answer: ${attempt.why}` : `a candidate's process sent ${attempt.why}; refused, and the process was killed`,
+        }
       : { kind: 'stray_request', request: { method: attempt.method, url: attempt.target }, startedBy, message: `${attempt.method} ${attempt.target} blocked: ${attempt.why}` };
 }
 

@@ -141,7 +141,9 @@ describe('command candidates: agent processes in two languages, through the gate
       expect(json.results.map((r) => [r.status, r.error])).toEqual(json.results.map(() => ['completed', null]));
       const runLevel = (json.metrics as unknown as { safetyViolations: { runLevel?: { kind: string; message: string }[] } }).safetyViolations.runLevel ?? [];
       expect(runLevel.length).toBeGreaterThan(0);
-      expect(runLevel.every((v) => v.kind === 'protocol_violation' && v.message.includes('start-up output'))).toBe(true);
+      expect(runLevel.every((v) => v.kind === 'protocol_violation' && /^an agent process wrote stdout line 1 outside any answer: start-up output/.test(v.message))).toBe(true);
+      // the process was not killed for it: it answered every trace
+      expect(runLevel.some((v) => v.message.includes('killed'))).toBe(false);
     });
 
     it('runs every trace of an agent that answers one trace and exits, each on a fresh process', async () => {
