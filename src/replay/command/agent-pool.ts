@@ -10,23 +10,11 @@ import type { JobEnd, JobHost, RunLevelAttempt } from '../pool/pool.js';
 import type { RunJob } from '../pool/protocol.js';
 import type { ResultError } from '../types.js';
 import { bwrapCommand, NAMESPACED_AGENT_PORT, RELAY_GATEWAY_PORT, requireNamespace, type CommandNetwork } from './sandbox.js';
+import type { AgentListener, Gateway } from './gateway.js';
 
-/**
- * What the pool needs of the gateway (src/replay/command/gateway.ts): one listener per agent
- * process, bound to the trace that process runs.
- */
-export interface AgentListener {
-  /** A Unix socket path (namespaced agents reach it through the relay) or a loopback origin (trust-env). */
-  readonly address: { socket: string } | { origin: string };
-  bind(host: JobHost, trace: { id: string }): () => void;
-  close(): Promise<void>;
-}
-
-export interface CommandGateway {
-  listen(kind: 'unix' | 'tcp'): Promise<AgentListener>;
-  /** Requests that arrived on a listener with no trace bound. */
-  runLevel(): RunLevelAttempt[];
-}
+/** What the pool needs of the gateway: one listener per agent process, bound to the trace that process runs. */
+export type CommandGateway = Pick<Gateway, 'listen' | 'runLevel'>;
+export type { AgentListener };
 
 export interface CommandPoolOptions {
   /** The agent's command line: `[python3, agent.py]`. */
