@@ -48,11 +48,12 @@
 // decision on that trace; the server served exactly the model calls the results record.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeOpenAIServer } from '../fixtures/refund-triage/fake-openai-server.mjs';
+import { writeTraces } from './cycled-traces.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const AGENTS = join(ROOT, 'fixtures/refund-triage/agents');
@@ -231,36 +232,6 @@ ${sandbox ? `sandbox: { network: ${sandbox} }\n` : ''}`,
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/**
- * `n` traces: the bundled refund-triage traces in order, cycled; the k-th copy (k ≥ 1)
- * of a trace has `-b<k>` after its id and after its ticket id wherever that appears
- * (input, caseId, tool arguments), so that every copy makes its own model requests.
- */
-async function writeTraces(file, n) {
-  const folder = join(ROOT, 'traces/refund-triage');
-  const lines = readdirSync(folder)
-    .filter((f) => f.endsWith('.jsonl'))
-    .sort()
-    .flatMap((f) => readFileSync(join(folder, f), 'utf8').split('\n').filter((l) => l.trim()));
-  const out = createWriteStream(file);
-  for (let i = 0; i < n; i++) {
-    const k = Math.floor(i / lines.length);
-    let line = lines[i % lines.length];
-    if (k > 0) {
-      const trace = JSON.parse(line);
-      const ticket = trace.input.ticket_id;
-      line = line.replace(new RegExp(`${ticket}(?![0-9A-Za-z])`, 'g'), `${ticket}-b${k}`);
-      const copy = JSON.parse(line);
-      copy.id = `${trace.id}-b${k}`;
-      copy.caseId = `${trace.caseId ?? `case-${ticket}`}-b${k}`;
-      line = JSON.stringify(copy);
-    }
-    if (!out.write(`${line}\n`)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
 }
 
 function mean(xs) {

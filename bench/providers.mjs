@@ -39,11 +39,12 @@
 // requests; the re-run takes every model call from the cache and sends none to the server.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeOpenAIServer } from '../fixtures/refund-triage/fake-openai-server.mjs';
+import { writeTraces } from './cycled-traces.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLIENT = { inflight: 64, tracesAtOnce: 128, latency: 40, traces: 1_000 };
@@ -242,36 +243,6 @@ compare:
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/**
- * `n` traces: the bundled refund-triage traces in order, cycled; the k-th copy (k ≥ 1)
- * of a trace has `-b<k>` after its id and after its ticket id wherever that appears
- * (input, caseId, tool arguments), so that every copy makes its own model requests.
- */
-async function writeTraces(file, n) {
-  const folder = join(ROOT, 'traces/refund-triage');
-  const lines = readdirSync(folder)
-    .filter((f) => f.endsWith('.jsonl'))
-    .sort()
-    .flatMap((f) => readFileSync(join(folder, f), 'utf8').split('\n').filter((l) => l.trim()));
-  const out = createWriteStream(file);
-  for (let i = 0; i < n; i++) {
-    const k = Math.floor(i / lines.length);
-    let line = lines[i % lines.length];
-    if (k > 0) {
-      const trace = JSON.parse(line);
-      const ticket = trace.input.ticket_id;
-      line = line.replace(new RegExp(`${ticket}(?![0-9A-Za-z])`, 'g'), `${ticket}-b${k}`);
-      const copy = JSON.parse(line);
-      copy.id = `${trace.id}-b${k}`;
-      copy.caseId = `${trace.caseId ?? `case-${ticket}`}-b${k}`;
-      line = JSON.stringify(copy);
-    }
-    if (!out.write(`${line}\n`)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
 }
 
 /** `393 331 371 428 467 10 ·54 1 300 …`: requests served in each second of the run, runs of idle seconds shortened. */
