@@ -153,11 +153,12 @@ describe('command candidates: agent processes in two languages, through the gate
     });
 
     it('refuses to run a command that exits at once: a configuration error before any trace (exit 2)', async () => {
-      const { dir, cleanup } = modelSuite(`kind: command\ncommand: [python3, -c, "import sys; sys.exit(2)"]`, TRACES);
+      // A program that ends at once, whatever the machine's load: the pool watches a new jsonl process for a second.
+      const { dir, cleanup } = modelSuite(`kind: command\ncommand: [sh, -c, "echo no such model >&2; exit 2"]`, TRACES);
       try {
         const out = await cliWithEnv(dir, { OPENAI_API_KEY: RUN_KEY }, 'run', 'suite.yaml', '--db', 'run.db', '--json', 'run.json');
         expect(out.code).toBe(2);
-        expect(out.stderr).toMatch(/exit code 2\) before it was given a trace/);
+        expect(out.stderr).toMatch(/exit code 2\) before it was given a trace; its last output: no such model/);
         expect(existsSync(join(dir, 'run.json'))).toBe(false);
       } finally {
         cleanup();

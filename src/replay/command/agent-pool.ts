@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ConfigError, InternalError } from '../../errors.js';
-import type { JobEnd, JobHost, RunLevelAttempt } from '../pool/pool.js';
+import { killGroup, signalGroup, type JobEnd, type JobHost, type RunLevelAttempt } from '../pool/pool.js';
 import type { RunJob } from '../pool/protocol.js';
 import type { ResultError } from '../types.js';
 import { bwrapCommand, NAMESPACED_AGENT_PORT, RELAY_GATEWAY_PORT, requireNamespace, type CommandNetwork } from './sandbox.js';
@@ -36,7 +36,7 @@ export interface CommandPoolOptions {
 }
 
 /** How long the first `jsonl` process is watched before the run starts: one that ends within it cannot run a trace. */
-const EXITS_AT_ONCE_MS = 300;
+const EXITS_AT_ONCE_MS = 1000;
 
 /** Processes that failed to start in time, one after another, before the pool stops starting them. */
 const START_ATTEMPTS = 3;
@@ -80,7 +80,7 @@ interface Agent {
   answered: number;
   /** Its process has exited (its last output may still be on its way): no trace is handed to it any more. */
   gone: boolean;
-  /** How it ended, with the last of its output, once it has. */
+  /** How it ended (exit code or signal), once it has. */
   endedWhy?: string;
 }
 
@@ -228,7 +228,7 @@ export function createCommandPool(options: CommandPoolOptions) {
       agent.dead = true;
       agents.splice(agents.indexOf(agent), 1);
       const said = agent.output.trim() ? `; its last output: ${agent.output.trim().slice(-1000)}` : '';
-      agent.endedWhy = `${why}${said}`;
+      agent.endedWhy = why;
       if (!agent.started) {
         const failure = timedOut
           ? new StartFailure({ code: 'CANDIDATE_START_TIMEOUT', message: `the agent's process (${commandText}) did not start${options.protocol === 'http' ? ' and accept connections on its port' : ''} within ${startTimeoutMs} ms${said}` }, true)
@@ -367,7 +367,8 @@ export function createCommandPool(options: CommandPoolOptions) {
         if (options.protocol === 'jsonl') await Promise.race([agent.exited, new Promise((resolve) => setTimeout(resolve, EXITS_AT_ONCE_MS).unref())]);
         if (agent.dead || agent.gone) {
           await agent.exited;
-          throw new ConfigError([{ file: 'candidate.command', message: `the agent's process (${commandText}) ${agent.endedWhy ?? 'ended'} before it was given a trace` }]);
+          const said = agent.output.trim() ? `; its last output: ${agent.output.trim().slice(-1000)}` : '';
+          throw new ConfigError([{ file: 'candidate.command', message: `the agent's process (${commandText}) ${agent.endedWhy ?? 'ended'} before it was given a trace${said}` }]);
         }
       } catch (error) {
         if (error instanceof ConfigError) throw error;
@@ -512,17 +513,3 @@ async function accepting(port: number, stop: () => boolean): Promise<boolean> {
   return false;
 }
 
-/** SIGKILL to an agent's process group: what it started goes with it. */
-function killGroup(proc: ChildProcess): void {
-  signalGroup(proc, 'SIGKILL');
-}
-
-function signalGroup(proc: ChildProcess, signal: NodeJS.Signals): void {
-  if (proc.exitCode !== null || proc.signalCode !== null || proc.pid === undefined) return;
-  try {
-    if (process.platform === 'win32') proc.kill(signal);
-    else process.kill(-proc.pid, signal);
-  } catch {
-    proc.kill(signal);
-  }
-}

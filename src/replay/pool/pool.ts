@@ -502,13 +502,18 @@ function channelHandle(proc: ChildProcess): { onread?: unknown } | undefined {
 }
 
 /** SIGKILL to a child's process group (what it started, where the suite allows subprocesses, goes with it). */
-function killGroup(proc: ChildProcess): void {
+export function killGroup(proc: ChildProcess): void {
+  signalGroup(proc, 'SIGKILL');
+}
+
+/** A signal to a process's group (each child is its own group), or to the process alone where groups cannot be signalled. */
+export function signalGroup(proc: ChildProcess, signal: NodeJS.Signals): void {
   if (proc.exitCode !== null || proc.signalCode !== null || proc.pid === undefined) return;
   try {
-    if (process.platform === 'win32') proc.kill('SIGKILL');
-    else process.kill(-proc.pid, 'SIGKILL');
+    if (process.platform === 'win32') proc.kill(signal);
+    else process.kill(-proc.pid, signal);
   } catch {
-    proc.kill('SIGKILL');
+    proc.kill(signal);
   }
 }
 
