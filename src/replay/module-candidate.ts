@@ -129,7 +129,7 @@ interface RequestHandler {
 }
 
 /** The error a refused request fails with. */
-class SandboxBlockedError extends TypeError {
+export class SandboxBlockedError extends TypeError {
   constructor(readonly target: string) {
     super(`shadowgate sandbox: ${target} is blocked`);
     this.name = 'SandboxBlockedError';

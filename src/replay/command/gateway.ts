@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import { InternalError, ReplayStop, ShadowgateError } from '../../errors.js';
 import { redactUrl } from '../../providers/transport.js';
 import type { ToolCatalog } from '../../trace/catalog.js';
-import type { LlmAccess } from '../module-candidate.js';
+import { SandboxBlockedError, type LlmAccess } from '../module-candidate.js';
 import type { JobHost, RunLevelAttempt } from '../pool/pool.js';
 import type { Attempt } from '../pool/protocol.js';
 import { createMcpSessions, mcpTools } from './mcp.js';
@@ -227,7 +227,7 @@ async function relay(res: ServerResponse, host: JobHost, request: Request): Prom
   try {
     response = await host.request(request);
   } catch (error) {
-    if (error instanceof TypeError && error.name === 'SandboxBlockedError') return writeError(res, 403, 'shadowgate_blocked', error.message);
+    if (error instanceof SandboxBlockedError) return writeError(res, 403, 'shadowgate_blocked', error.message);
     if (error instanceof ReplayStop) return writeError(res, 410, 'shadowgate_stopped', error.message, error.code);
     const code = error instanceof ShadowgateError ? error.code : 'PROVIDER_CONNECTION';
     return writeError(res, 502, 'shadowgate_upstream_error', (error as Error).message, code);
