@@ -21,6 +21,31 @@ describe('canonicalJson', () => {
     expect(canonicalJson({ amount: -0 })).toBe(canonicalJson({ amount: 0 }));
   });
 
+  it('writes a value whose keys are already sorted exactly as it writes the sorted copy', () => {
+    class Box {
+      constructor(readonly b: number, readonly a: number) {}
+    }
+    const values: unknown[] = [
+      { a: 1, b: { c: [1, 'x', null, true] } },
+      { b: 1, a: 2 },
+      { a: { d: 1, c: 2 } },
+      { 1: 'x', a: 'y' },
+      { 10: 'x', 9: 'y' },
+      { 1: 'x', 2: 'y', 10: 'z' },
+      { a: undefined, b: 1 },
+      [1, undefined, { b: 1, a: 2 }],
+      { a: -0 },
+      { a: [Number.NaN, Infinity] },
+      { a: new Date(0) },
+      { a: new Box(1, 2) },
+      { a: () => 1, b: 2 },
+      Object.assign(Object.create(null), { b: 1, a: 2 }),
+      'text',
+      null,
+    ];
+    for (const value of values) expect(canonicalJson(value), JSON.stringify(value)).toBe(JSON.stringify(canonicalize(value)));
+  });
+
   it('writes integral floats as integers', () => {
     expect(canonicalJson({ amount: 20.0 })).toBe('{"amount":20}');
   });

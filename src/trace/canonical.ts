@@ -5,7 +5,40 @@
  * one number type, so `1.0` and `1` already print as `1`.)
  */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(canonicalize(value));
+  // Most values (a call's arguments, a decision) are canonical as they are: written at once, without the sorted copy.
+  return JSON.stringify(isCanonical(value) ? value : canonicalize(value));
+}
+
+/**
+ * Whether `JSON.stringify(value)` is already `value`'s canonical JSON: plain objects whose keys
+ * are in sorted order, arrays, strings, finite numbers, booleans and null, at every depth.
+ * Anything else (an unsorted or integer-like key, `undefined`, a class instance) takes the copy.
+ */
+function isCanonical(value: unknown): boolean {
+  if (value === null) return true;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return !Object.is(value, -0);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!isCanonical(value[i])) return false;
+    return true;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  const keys = Object.keys(value);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    if (i > 0 && !(keys[i - 1]! < key)) return false;
+    if (!isCanonical((value as Record<string, unknown>)[key])) return false;
+  }
+  return true;
 }
 
 export function canonicalize(value: unknown): unknown {
@@ -22,6 +55,15 @@ export function canonicalize(value: unknown): unknown {
   return value;
 }
 
+/** Ignore lists split into their paths once: the same list (a suite's) is used for every call of a run. */
+const splitLists = new WeakMap<readonly string[], readonly (readonly string[])[]>();
+
+function splitPaths(ignore: readonly string[]): readonly (readonly string[])[] {
+  let paths = splitLists.get(ignore);
+  if (!paths) splitLists.set(ignore, (paths = ignore.map((path) => path.split('.'))));
+  return paths;
+}
+
 /**
  * Removes the given argument paths (`idempotency_key`, or dotted `meta.request_id`)
  * from `args`, without changing it: only the objects along a removed path are copied
@@ -29,21 +71,23 @@ export function canonicalize(value: unknown): unknown {
  * Paths that are absent are ignored.
  */
 export function withoutArgs(args: Record<string, unknown>, ignore: readonly string[]): Record<string, unknown> {
+  if (ignore.length === 0) return args;
   let out = args;
-  for (const path of ignore) out = withoutPath(out, path.split('.')) as Record<string, unknown>;
+  for (const parts of splitPaths(ignore)) out = withoutPath(out, parts, 0) as Record<string, unknown>;
   return out;
 }
 
-/** `node` less the value at `parts`; `node` itself when there is none there. */
-function withoutPath(node: unknown, parts: readonly string[]): unknown {
+/** `node` less the value at `parts` (from `at` on); `node` itself when there is none there. */
+function withoutPath(node: unknown, parts: readonly string[], at: number): unknown {
   if (node === null || typeof node !== 'object') return node;
-  const [head, ...rest] = parts as [string, ...string[]];
+  const head = parts[at]!;
   if (!Object.hasOwn(node, head)) return node;
   const record = node as Record<string, unknown>;
-  const next = rest.length === 0 ? undefined : withoutPath(record[head], rest);
-  if (rest.length > 0 && next === record[head]) return node;
+  const last = at === parts.length - 1;
+  const next = last ? undefined : withoutPath(record[head], parts, at + 1);
+  if (!last && next === record[head]) return node;
   const copy = (Array.isArray(node) ? [...node] : { ...record }) as Record<string, unknown>;
-  if (rest.length === 0) delete copy[head];
+  if (last) delete copy[head];
   else copy[head] = next;
   return copy;
 }
