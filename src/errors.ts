@@ -92,7 +92,11 @@ export class DuplicateResultError extends StoreError {
 
 /** The run's lease is held by another writer: this process may not write into the run. */
 export class LeaseLostError extends StoreError {
-  constructor(runId: string, holder: string) {
+  constructor(
+    readonly runId: string,
+    /** Who holds the lease now, in words. */
+    readonly holder: string,
+  ) {
     super(`run ${runId} is no longer this process's to write: it is held by ${holder}`, {
       hint: 'another `--resume` took the run over after this process went quiet; its results are kept',
     });

@@ -53,13 +53,57 @@ describe('createResultWriter', () => {
     expect(groups).toEqual([['a#0', 'b#0'], ['c#0']]);
   });
 
-  it('throws a failed timed commit at the next add, as it had no caller to throw to', () => {
+  it('throws a failed timed commit at the next add, as it had no caller to throw to', async () => {
     const { store, fail } = aGroupStore();
     const writer = createResultWriter(store, 'run', { results: 100, ms: 10 }, () => {});
     writer.add(pending('a'));
     fail();
     vi.advanceTimersByTime(10);
     expect(() => writer.add(pending('b'))).toThrow('disk full');
-    expect(() => writer.flush()).toThrow('disk full');
+    await expect(writer.flush()).rejects.toThrow('disk full');
+  });
+
+  it('with a store that commits off this thread: hands each group over at once, and reports its results in order, once it is durable', async () => {
+    vi.useRealTimers();
+    const handed: string[][] = [];
+    const durable: (() => void)[] = [];
+    const store: Pick<Store, 'appendResults' | 'appendResultsLater'> = {
+      appendResults: () => {
+        throw new Error('the synchronous path is not taken');
+      },
+      appendResultsLater(_runId, entries) {
+        handed.push(entries.map((e) => e.key));
+        return new Promise((resolve) => durable.push(() => resolve(entries.map((): AppendOutcome => null))));
+      },
+    };
+    const done: string[] = [];
+    const writer = createResultWriter<string>(store, 'run', { results: 2, ms: 1000 }, (p) => done.push(p.context));
+    for (const id of ['a', 'b', 'c', 'd']) writer.add(pending(id));
+    expect(handed).toEqual([['a#0', 'b#0'], ['c#0', 'd#0']]);
+    durable[1]!(); // the second group is durable first: nothing is reported before the first is
+    await new Promise((r) => setTimeout(r, 5));
+    expect(done).toEqual([]);
+    durable[0]!();
+    await new Promise((r) => setTimeout(r, 5));
+    expect(done).toEqual(['a', 'b', 'c', 'd']);
+    writer.add(pending('e'));
+    const flushed = writer.flush();
+    expect(handed).toHaveLength(3);
+    durable[2]!();
+    await flushed;
+    expect(done).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
+  it('with a store that commits off this thread: a failed group is thrown by the next add and by flush', async () => {
+    vi.useRealTimers();
+    const store: Pick<Store, 'appendResults' | 'appendResultsLater'> = {
+      appendResults: () => [],
+      appendResultsLater: () => Promise.reject(new StoreError('disk full')),
+    };
+    const writer = createResultWriter(store, 'run', { results: 1, ms: 1000 }, () => {});
+    writer.add(pending('a'));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(() => writer.add(pending('b'))).toThrow('disk full');
+    await expect(writer.flush()).rejects.toThrow('disk full');
   });
 });

@@ -27,10 +27,11 @@ export interface PendingResult<T> {
  * Gathers a run's results and commits them in groups. `committed` is called for each result
  * of a group, in order, once the group's transaction has returned, with that result's outcome:
  * nothing is reported done before it is durable. A failure of the store is kept and thrown by
- * the next `add` or `flush`, since a timer's commit has no caller to throw to.
+ * the next `add` or `flush`, since a timer's commit (or a commit off this thread) has no caller
+ * to throw to.
  */
 export function createResultWriter<T>(
-  store: Pick<Store, 'appendResults'>,
+  store: Pick<Store, 'appendResults' | 'appendResultsLater'>,
   runId: string,
   policy: CommitPolicy,
   committed: (pending: PendingResult<T>, outcome: AppendOutcome) => void,
@@ -38,15 +39,27 @@ export function createResultWriter<T>(
   let group: PendingResult<T>[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
   let failure: unknown;
+  /** The groups handed to a store that commits off this thread, reported in order as each is durable. */
+  let writing: Promise<void> = Promise.resolve();
 
+  const report = (batch: PendingResult<T>[], outcomes: AppendOutcome[]) => batch.forEach((pending, i) => committed(pending, outcomes[i] ?? null));
   const commit = (): void => {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
     if (group.length === 0) return;
     const batch = group;
     group = [];
-    const outcomes = store.appendResults(runId, batch);
-    batch.forEach((pending, i) => committed(pending, outcomes[i] ?? null));
+    if (store.appendResultsLater) {
+      // Handed over now (the store commits groups in the order given); reported once durable, after the groups before it.
+      const durable = store.appendResultsLater(runId, batch);
+      durable.catch(() => {}); // handled below, in its turn: not an unhandled rejection meanwhile
+      writing = writing
+        .then(() => durable)
+        .then((outcomes) => report(batch, outcomes))
+        .catch((error: unknown) => void (failure ??= error));
+      return;
+    }
+    report(batch, store.appendResults(runId, batch));
   };
   const commitLater = (): void => {
     try {
@@ -66,10 +79,12 @@ export function createResultWriter<T>(
       if (group.length >= policy.results) commit();
       else timer ??= setTimeout(commitLater, policy.ms);
     },
-    /** Commits what is waiting now. */
-    flush(): void {
+    /** Commits what is waiting now, and resolves once every group is durable and reported. */
+    async flush(): Promise<void> {
       rethrow();
       commit();
+      await writing;
+      rethrow();
     },
   };
 }

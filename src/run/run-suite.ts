@@ -154,6 +154,9 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
 
   // Compiled once: the guard refuses calls with it, and the results' breaches are found with it.
   const policy = suite.policy ? createPolicy(suite.policy) : undefined;
+  // The trace lines are counted while the candidate's processes start (they import it on other cores).
+  const lineCount = countLines(suite.traceFiles);
+  lineCount.catch(() => {}); // awaited below, once the candidate is ready; a failure to start comes first
   const candidate = await prepareCandidate(suite, store, { ...options, redactor }, policy);
   const trials = suite.candidate.kind === 'recorded' ? 1 : (options.trials ?? suite.trials);
   const compare: CompareOptions = {
@@ -205,7 +208,7 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
 
   const issues: Issue[] = candidate.issues.map((i) => ({ ...i, file: show(i.file) }));
   const warnings: string[] = [];
-  let total = (await countLines(suite.traceFiles)) * trials;
+  let total = (await lineCount) * trials;
   let finished = resumed;
   // Trace lines in this run's share, read or not (a bad line is in every shard's); the candidate's bad lines count too.
   let lines = unreadableLocations(issues).length;
@@ -213,7 +216,10 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
 
   // A result counts (review queue, metrics, progress) once it is committed.
   // Every group is written only while this process holds the run's lease.
-  const leased = { appendResults: (runId: string, entries: Parameters<Store['appendResults']>[1]) => store.appendResults(runId, entries, lease.token) };
+  const leased: Pick<Store, 'appendResults' | 'appendResultsLater'> = {
+    appendResults: (runId, entries) => store.appendResults(runId, entries, lease.token),
+    ...(store.appendResultsLater ? { appendResultsLater: (runId, entries) => store.appendResultsLater!(runId, entries, lease.token) } : {}),
+  };
   const writer = createResultWriter<{ trace: Trace; source: { file: string; line: number } }>(leased, meta.runId, { ...DEFAULT_COMMIT, ...options.commit }, (pending, refused) => {
     const { trace, source } = pending.context;
     let { result } = pending;
@@ -306,7 +312,7 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
     await candidate.close();
   }
   try {
-    writer.flush(); // what finished before a failure is kept too, for --resume
+    await writer.flush(); // what finished before a failure is kept too, for --resume
   } catch (error) {
     fatal ??= error;
   }

@@ -6,6 +6,7 @@ import type { TraceResult } from '../replay/types.js';
 import { migrate } from './migrations.js';
 import { cursorGuard } from './memory.js';
 import { parseStoredResult } from './stored-result.js';
+import { backgroundWriter, type BackgroundWriter } from './sqlite-writer.js';
 import { describeLease, type AppendOutcome, type ReviewItem, type ReviewVerdictRecord, type RunLease, type RunRecord, type ShardRecord, type Store } from './types.js';
 
 const RUN_COLUMNS = `run_id AS runId, suite, suite_file AS suiteFile, suite_hash AS suiteHash,
@@ -37,7 +38,43 @@ export interface SqliteStoreOptions {
  * process being killed (not against power loss) without an fsync per result.
  */
 export function createSqliteStore(file: string, options: SqliteStoreOptions = {}): Store {
-  const db = open(file, options.busyTimeoutMs ?? 5000);
+  return openSqlite(file, options).store;
+}
+
+/**
+ * The rows side of a SQLite store, for the background writer's thread: appends rows already
+ * written as JSON, under the same lease check and in the same transaction as appendResults.
+ */
+export function sqliteRowAppender(file: string, options: SqliteStoreOptions = {}): { append: (runId: string, rows: readonly ResultRow[], lease: string | undefined) => AppendOutcome[]; close: () => void } {
+  const { appendRows, store } = openSqlite(file, options);
+  return { append: appendRows, close: () => store.close() };
+}
+
+/** A result as the row it is stored in, its JSON written once; or why it cannot be stored (it is not JSON). */
+export interface ResultRow {
+  key: string;
+  traceId: string;
+  caseId: string;
+  trial: number;
+  status: string;
+  json: string;
+}
+
+function resultRow({ key, result }: { key: string; result: TraceResult }): ResultRow | Error {
+  try {
+    return { key, traceId: result.traceId, caseId: result.caseId, trial: result.trial, status: result.status, json: JSON.stringify(result) };
+  } catch (error) {
+    return error as Error;
+  }
+}
+
+/** '' is SQLite's private temporary database: like ':memory:', no other connection can open it. */
+const inMemory = (file: string) => file === ':memory:' || file === '';
+
+function openSqlite(file: string, options: SqliteStoreOptions): { store: Store; appendRows: (runId: string, rows: readonly (ResultRow | Error)[], lease: string | undefined) => AppendOutcome[] } {
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+  const db = open(file, busyTimeoutMs);
+  let background: BackgroundWriter | undefined;
   const fail = (error: unknown): never => {
     throw toStoreError(error, file) ?? error;
   };
@@ -137,25 +174,30 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
 
   // One transaction for a group: a refused result (duplicate, not JSON) is that result's outcome, and
   // the statement's failure leaves the transaction going; anything else rolls the group back.
-  const appendGroup = db.transaction((runId: string, entries: readonly { key: string; result: TraceResult }[], lease: string | undefined): AppendOutcome[] => {
+  const appendGroup = db.transaction((runId: string, rows: readonly (ResultRow | Error)[], lease: string | undefined): AppendOutcome[] => {
     assertLeased(runId, lease);
-    return entries.map(({ key, result }) => {
-      let json: string;
+    return rows.map((row) => {
+      if (row instanceof Error) return row;
       try {
-        json = JSON.stringify(result);
-      } catch (error) {
-        return error as Error;
-      }
-      try {
-        insertResult.run({ runId, key, traceId: result.traceId, caseId: result.caseId, trial: result.trial, status: result.status, json });
+        insertResult.run({ runId, ...row });
         return null;
       } catch (error) {
-        const refused = appendError(error, runId, key);
+        const refused = appendError(error, runId, row.key);
         if (refused instanceof DuplicateResultError) return refused;
         throw refused;
       }
     });
   });
+  /** Appends rows already written as JSON: the store's appendResults, and the background writer's (see sqlite-writer). */
+  const appendRows = (runId: string, rows: readonly (ResultRow | Error)[], lease: string | undefined): AppendOutcome[] => {
+    assertWritable();
+    try {
+      // IMMEDIATE: the write lock is taken before the lease is read, so no other writer comes between.
+      return appendGroup.immediate(runId, rows, lease);
+    } catch (error) {
+      return fail(error);
+    }
+  };
 
   // better-sqlite3 refuses any write while an iterate() cursor is open on the
   // connection; say so plainly instead of its TypeError.
@@ -172,7 +214,7 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
   }
   const assertWritable = cursors.assertWritable;
 
-  return {
+  const store: Store = {
     createRun(meta) {
       assertWritable();
       try {
@@ -215,14 +257,18 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     },
 
     appendResults(runId, entries, lease) {
-      assertWritable();
-      try {
-        // IMMEDIATE: the write lock is taken before the lease is read, so no other writer comes between.
-        return appendGroup.immediate(runId, entries, lease);
-      } catch (error) {
-        return fail(error);
-      }
+      return appendRows(runId, entries.map(resultRow), lease);
     },
+
+    ...(inMemory(file)
+      ? {}
+      : {
+          appendResultsLater(runId: string, entries: readonly { key: string; result: TraceResult }[], lease?: string) {
+            // Written as JSON here, committed by a connection of its own on another thread.
+            background ??= backgroundWriter(file, busyTimeoutMs);
+            return background.append(runId, entries.map(resultRow), lease);
+          },
+        }),
 
     resultKeys(runId) {
       try {
@@ -426,9 +472,11 @@ export function createSqliteStore(file: string, options: SqliteStoreOptions = {}
     },
 
     close() {
+      background?.close();
       db.close();
     },
   };
+  return { store, appendRows };
 }
 
 function open(file: string, busyTimeoutMs: number): Database.Database {

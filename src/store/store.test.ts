@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -635,6 +635,74 @@ describe('SQLite store on a file', () => {
     expect(caught).toBeInstanceOf(StoreError);
     expect((caught as StoreError).message).toMatch(/schema version 9999/);
     expect((caught as StoreError).hint).toBeTruthy();
+  });
+
+  describe('groups committed off the calling thread (appendResultsLater)', () => {
+    const entries = (...results: TraceResult[]) => results.map((result) => ({ key: resultKey(result.traceId, result.trial), result }));
+    const outcomeNames = (outcomes: (Error | null)[]) => outcomes.map((o) => (o === null ? 'stored' : o instanceof DuplicateResultError ? 'duplicate' : o.name));
+
+    it('commits each group in order with the outcomes appendResults gives, readable once its promise resolved', async () => {
+      const store = createSqliteStore(dbFile());
+      try {
+        store.createRun(aRun());
+        const first = store.appendResultsLater!('run-1', entries(aResult('t-1'), aResult('t-2')));
+        const second = store.appendResultsLater!('run-1', entries(aResult('t-1', 0, { status: 'error' }), aResult('t-4', 0, { decision: { amount: 10n } }), aResult('t-3')));
+        expect(outcomeNames(await first)).toEqual(['stored', 'stored']);
+        expect(outcomeNames(await second)).toEqual(['duplicate', 'TypeError', 'stored']);
+        expect([...store.results('run-1')]).toEqual([aResult('t-1'), aResult('t-2'), aResult('t-3')]);
+      } finally {
+        store.close();
+      }
+    });
+
+    it('closes the writer connection with the store: nothing is left open on the file', async () => {
+      const file = dbFile();
+      const store = createSqliteStore(file);
+      store.createRun(aRun());
+      await store.appendResultsLater!('run-1', entries(aResult('t-1')));
+      expect(existsSync(`${file}-wal`)).toBe(true);
+      store.close();
+      // The last connection to close removes the WAL file: a connection left open would keep it.
+      expect(existsSync(`${file}-wal`)).toBe(false);
+      const reopened = createSqliteStore(file);
+      expect([...reopened.results('run-1')]).toEqual([aResult('t-1')]);
+      reopened.close();
+    });
+
+    it('rejects a group whose lease was taken with a LeaseLostError naming the holder, and keeps nothing of it', async () => {
+      const store = createSqliteStore(dbFile());
+      const lease = (token: string, heartbeatAt = '2025-01-01T00:00:10.000Z') => ({ token, pid: 4242, host: 'host-a', heartbeatAt });
+      const staleBefore = '2025-01-01T00:00:00.000Z';
+      try {
+        store.createRun(aRun());
+        store.acquireLease('run-1', lease('a', '2024-12-31T23:59:59.000Z'), { staleBefore });
+        expect(await store.appendResultsLater!('run-1', entries(aResult('t-1')), 'a')).toEqual([null]);
+        store.acquireLease('run-1', lease('b'), { staleBefore });
+        const lost = store.appendResultsLater!('run-1', entries(aResult('t-2')), 'a');
+        await expect(lost).rejects.toBeInstanceOf(LeaseLostError);
+        await expect(lost).rejects.toThrow(/held by pid 4242 on host host-a/);
+        expect([...store.resultKeys('run-1')]).toEqual([resultKey('t-1', 0)]);
+      } finally {
+        store.close();
+      }
+    });
+
+    it('rejects a group on a database another connection holds locked with the StoreError and --db hint appendResults gives', async () => {
+      const store = createSqliteStore(dbFile(), { busyTimeoutMs: 50 });
+      store.createRun(aRun());
+      const other = new Database(dbFile());
+      other.exec('BEGIN IMMEDIATE');
+      try {
+        const locked = store.appendResultsLater!('run-1', entries(aResult('t-1')));
+        await expect(locked).rejects.toBeInstanceOf(StoreError);
+        await expect(locked).rejects.toMatchObject({ hint: `another shadowgate process holds ${dbFile()}; pass --db or retry` });
+      } finally {
+        other.exec('ROLLBACK');
+        other.close();
+        store.close();
+      }
+      expect(createSqliteStore(':memory:').appendResultsLater).toBeUndefined();
+    });
   });
 
   it('reports a database locked by another connection as a StoreError with the --db hint', () => {

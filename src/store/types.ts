@@ -131,6 +131,12 @@ export interface Store {
    * LeaseLostError, and nothing of it is kept.
    */
   appendResults(runId: string, entries: readonly { key: string; result: TraceResult }[], lease?: string): AppendOutcome[];
+  /**
+   * appendResults off the caller's thread, where the store can (a SQLite file: a connection of
+   * its own on a worker thread): groups are committed in the order given, and each promise
+   * resolves with the group's outcomes once it is durable. Reads see a group once its promise resolved.
+   */
+  appendResultsLater?(runId: string, entries: readonly { key: string; result: TraceResult }[], lease?: string): Promise<AppendOutcome[]>;
   /** Whether a result is stored for (runId, key). */
   hasResult(runId: string, key: string): boolean;
   /** The keys of the results stored for a run. */

@@ -165,7 +165,7 @@ function receive(message: ParentMessage): void {
       void load(message);
       return;
     case 'run':
-      start(message);
+      if (queued.push(message) === 1) later(startQueued);
       return;
     case 'tool-reply': {
       const pending = pendingTools.get(message.call);
@@ -204,6 +204,7 @@ function receive(message: ParentMessage): void {
       return;
     }
     case 'abort':
+      startNow(message.job);
       inFlight.get(message.job)?.abort(new ShadowgateError('SG_BUDGET_EXCEEDED', message.reason));
       return;
     case 'drain':
@@ -228,6 +229,29 @@ async function load(message: ChildInit): Promise<void> {
   } catch (error) {
     trySend({ t: 'load-error', message: `cannot import candidate module ${message.module}: ${(error as Error).message}` });
   }
+}
+
+/** Traces sent and not yet started. */
+let queued: RunJob[] = [];
+/** Traces started a turn: with more, the parent waits for the whole group's results while this process runs them, then this one waits while the parent builds them. */
+const RUNS_PER_TURN = 2;
+
+/**
+ * Starts the traces waiting, a few a turn of the event loop, and sends what the previous turn's
+ * finished: the parent builds those results while this process runs the next ones, rather than
+ * the two taking turns (a trace answered from its recordings runs whole in one turn).
+ */
+function startQueued(): void {
+  flush();
+  const now = queued.splice(0, RUNS_PER_TURN);
+  for (const job of now) start(job);
+  if (queued.length > 0) later(startQueued);
+}
+
+/** A trace stopped before its turn starts at once, to be aborted: it ends as any stopped trace does, with an answer to the parent. */
+function startNow(job: number): void {
+  const at = queued.findIndex((q) => q.job === job);
+  if (at >= 0) start(queued.splice(at, 1)[0]!);
 }
 
 function start(job: RunJob): void {
