@@ -17,8 +17,7 @@
 //   --store postgres     the PostgreSQL store at SHADOWGATE_BENCH_PG_URL (a schema of its own) instead of a SQLite file
 //
 // Each size runs in its own process so that its peak RSS is its own. CPU s is the harness
-// process's own CPU time (user + system): on a busy machine it varies far less than the wall
-// time. A worker pool's children are counted apart (read from /proc, see watchPool): their
+// process's own CPU time (user + system, every thread of it: the store's writer thread too). A worker pool's children are counted apart (read from /proc, see watchPool): their
 // CPU time summed, and their peak RSS summed (each child's own high-water mark, so an upper
 // bound of what they held at once). SHADOWGATE_BENCH_DIST=<dist folder> measures another
 // build (an older one, for a before/after) with this same bench.
