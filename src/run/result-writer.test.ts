@@ -94,6 +94,31 @@ describe('createResultWriter', () => {
     expect(done).toEqual(['a', 'b', 'c', 'd', 'e']);
   });
 
+  it('with a store that commits off this thread: has the run wait while two groups are handed over and not yet durable', async () => {
+    vi.useRealTimers();
+    const durable: (() => void)[] = [];
+    const store: Pick<Store, 'appendResults' | 'appendResultsLater'> = {
+      appendResults: () => [],
+      appendResultsLater: (_runId, entries) => new Promise((resolve) => durable.push(() => resolve(entries.map((): AppendOutcome => null)))),
+    };
+    const writer = createResultWriter(store, 'run', { results: 1, ms: 1000 }, () => {});
+    writer.add(pending('a'));
+    expect(writer.room()).toBeUndefined();
+    writer.add(pending('b'));
+    const room = writer.room();
+    expect(room).toBeInstanceOf(Promise);
+    let free = false;
+    void room!.then(() => (free = true));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(free).toBe(false);
+    durable[0]!();
+    await new Promise((r) => setTimeout(r, 5));
+    expect(free).toBe(true);
+    expect(writer.room()).toBeUndefined();
+    durable[1]!();
+    await writer.flush();
+  });
+
   it('with a store that commits off this thread: a failed group is thrown by the next add and by flush', async () => {
     vi.useRealTimers();
     const store: Pick<Store, 'appendResults' | 'appendResultsLater'> = {

@@ -16,6 +16,9 @@ export interface CommitPolicy {
 
 export const DEFAULT_COMMIT: CommitPolicy = { results: 500, ms: 100 };
 
+/** Groups handed to a store that commits off the run's thread and not yet durable, at most, before the run waits (see `room`). */
+export const MAX_HANDED = 2;
+
 export interface PendingResult<T> {
   key: string;
   result: TraceResult;
@@ -41,6 +44,9 @@ export function createResultWriter<T>(
   let failure: unknown;
   /** The groups handed to a store that commits off this thread, reported in order as each is durable. */
   let writing: Promise<void> = Promise.resolve();
+  /** How many of them are not reported yet, and who waits for fewer (see `room`). */
+  let handed = 0;
+  let waiters: (() => void)[] = [];
 
   const report = (batch: PendingResult<T>[], outcomes: AppendOutcome[]) => batch.forEach((pending, i) => committed(pending, outcomes[i] ?? null));
   const commit = (): void => {
@@ -53,10 +59,15 @@ export function createResultWriter<T>(
       // Handed over now (the store commits groups in the order given); reported once durable, after the groups before it.
       const durable = store.appendResultsLater(runId, batch);
       durable.catch(() => {}); // handled below, in its turn: not an unhandled rejection meanwhile
+      handed++;
       writing = writing
         .then(() => durable)
         .then((outcomes) => report(batch, outcomes))
-        .catch((error: unknown) => void (failure ??= error));
+        .catch((error: unknown) => void (failure ??= error))
+        .finally(() => {
+          handed--;
+          for (const wake of waiters.splice(0)) wake();
+        });
       return;
     }
     report(batch, store.appendResults(runId, batch));
@@ -78,6 +89,15 @@ export function createResultWriter<T>(
       group.push(pending);
       if (group.length >= policy.results) commit();
       else timer ??= setTimeout(commitLater, policy.ms);
+    },
+    /**
+     * With a store that commits off this thread: a promise to wait on while MAX_HANDED groups are
+     * handed over and not yet durable (the caller replays no more traces meanwhile, so that a
+     * slow or locked store holds back the run rather than its results piling up); else undefined.
+     */
+    room(): Promise<void> | undefined {
+      if (handed < MAX_HANDED || failure !== undefined) return undefined;
+      return new Promise<void>((resolve) => waiters.push(resolve));
     },
     /** Commits what is waiting now, and resolves once every group is durable and reported. */
     async flush(): Promise<void> {

@@ -302,6 +302,8 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
         for (let t = 0; t < trials; t++) {
           const trial = suite.candidate.kind === 'recorded' ? (trace.trial ?? 0) : t;
           if (resuming && store.hasResult(meta.runId, resultKey(trace.id, trial))) continue;
+          const room = writer.room(); // a store that commits off this thread and is behind holds the run back
+          if (room) await room;
           await schedule(() => replay(trace, trial, { file: show(file), line: line.line }));
         }
       }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, MessageChannel, parentPort, receiveMessageOnPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
 import { DuplicateResultError, InternalError, LeaseLostError, StoreError } from '../errors.js';
 import { sqliteRowAppender, type ResultRow } from './sqlite.js';
 import type { AppendOutcome } from './types.js';
@@ -15,7 +15,7 @@ import type { AppendOutcome } from './types.js';
  */
 export interface BackgroundWriter {
   append(runId: string, rows: readonly (ResultRow | Error)[], lease: string | undefined): Promise<AppendOutcome[]>;
-  /** Stops the thread; a group not yet committed is not kept (its promise rejects). */
+  /** Stops the thread once it has answered every group handed to it (within the busy timeout and a second; a group still unanswered then rejects). */
   close(): void;
 }
 
@@ -28,26 +28,35 @@ type Reply = { id: number; outcomes: WireOutcome[] } | { id: number; failure: Wi
 export function backgroundWriter(file: string, busyTimeoutMs: number): BackgroundWriter {
   // Set by the thread once its connection is closed: close() waits for it (a connection left open keeps the WAL file).
   const closed = new Int32Array(new SharedArrayBuffer(4));
-  const worker = new Worker(writerEntry(), { workerData: { sqliteWriter: { file, busyTimeoutMs, closed } } });
+  // The thread answers on a port of its own, so that close() can take the last answers without the event loop.
+  const { port1: replies, port2: replyPort } = new MessageChannel();
+  const worker = new Worker(writerEntry(), { workerData: { sqliteWriter: { file, busyTimeoutMs, closed, replies: replyPort } }, transferList: [replyPort] });
   const pending = new Map<number, { resolve: (outcomes: WireOutcome[]) => void; reject: (error: Error) => void }>();
   let next = 0;
   let broken: Error | undefined;
   let exited = false;
   // An idle writer does not keep the process alive; one with a group to commit does.
-  worker.unref();
+  const hold = (busy: boolean) => {
+    for (const handle of [worker, replies]) {
+      if (busy) handle.ref();
+      else handle.unref();
+    }
+  };
   const settle = (error: Error) => {
     broken ??= error;
     for (const p of pending.values()) p.reject(broken);
     pending.clear();
   };
-  worker.on('message', (reply: Reply) => {
+  const answer = (reply: Reply) => {
     const p = pending.get(reply.id);
     pending.delete(reply.id);
-    if (pending.size === 0) worker.unref();
+    if (pending.size === 0) hold(false);
     if (!p) return;
     if ('outcomes' in reply) p.resolve(reply.outcomes);
     else p.reject(revive(reply.failure));
-  });
+  };
+  replies.on('message', answer);
+  hold(false);
   worker.on('error', (error) => settle(new StoreError(`the background writer of ${file} failed: ${error.message}`, { cause: error })));
   worker.on('exit', () => ((exited = true), settle(new StoreError(`the background writer of ${file} stopped before it committed every group`))));
 
@@ -58,7 +67,7 @@ export function backgroundWriter(file: string, busyTimeoutMs: number): Backgroun
       const ok = rows.filter((r): r is ResultRow => !(r instanceof Error));
       return new Promise<WireOutcome[]>((resolveGroup, reject) => {
         pending.set(id, { resolve: resolveGroup, reject });
-        worker.ref();
+        hold(true);
         worker.postMessage({ id, runId, rows: ok, lease });
       }).then((outcomes) => {
         // The rows that could not be written as JSON never left: their outcome is their error, in place.
@@ -73,12 +82,14 @@ export function backgroundWriter(file: string, busyTimeoutMs: number): Backgroun
       });
     },
     close() {
-      settle(new StoreError(`the store ${file} was closed before its background writer committed every group`));
       if (!exited) {
-        // After the group it is committing, if any: the thread closes its connection, and says so.
+        // After the groups handed to it (each committed, or refused as a whole): the thread closes its connection, and says so.
         worker.postMessage({ close: true });
         Atomics.wait(closed, 0, 0, busyTimeoutMs + 1000);
+        for (let reply = receiveMessageOnPort(replies); reply; reply = receiveMessageOnPort(replies)) answer(reply.message as Reply);
       }
+      settle(new StoreError(`the store ${file} was closed before its background writer committed every group`));
+      replies.close();
       void worker.terminate();
     },
   };
@@ -105,9 +116,10 @@ function writerEntry(): string {
 }
 
 // On the writer's thread: one connection, each group committed as it comes.
-const setup = (workerData as { sqliteWriter?: { file: string; busyTimeoutMs: number; closed: Int32Array } } | null)?.sqliteWriter;
+const setup = (workerData as { sqliteWriter?: { file: string; busyTimeoutMs: number; closed: Int32Array; replies: MessagePort } } | null)?.sqliteWriter;
 if (!isMainThread && setup && parentPort) {
   const port = parentPort;
+  const replies = setup.replies;
   // Opened by the first group (and again by the next, if opening failed: a lock held by another process passes).
   let appender: ReturnType<typeof sqliteRowAppender> | undefined;
   port.on('message', (message: { id: number; runId: string; rows: ResultRow[]; lease: string | undefined } | { close: true }) => {
@@ -129,6 +141,6 @@ if (!isMainThread && setup && parentPort) {
     } catch (error) {
       reply = { id, failure: wireFailure(error) };
     }
-    port.postMessage(reply);
+    replies.postMessage(reply);
   });
 }

@@ -669,6 +669,18 @@ describe('SQLite store on a file', () => {
       reopened.close();
     });
 
+    it('answers, on close, every group handed over before it: each committed and resolved', async () => {
+      const file = dbFile();
+      const store = createSqliteStore(file);
+      store.createRun(aRun());
+      const groups = [0, 1, 2, 3, 4].map((g) => store.appendResultsLater!('run-1', entries(...[0, 1, 2].map((i) => aResult(`t-${g}-${i}`)))));
+      store.close();
+      expect(await Promise.all(groups)).toEqual(groups.map(() => [null, null, null]));
+      const reopened = createSqliteStore(file);
+      expect(reopened.countResults('run-1')).toBe(15);
+      reopened.close();
+    });
+
     it('rejects a group whose lease was taken with a LeaseLostError naming the holder, and keeps nothing of it', async () => {
       const store = createSqliteStore(dbFile());
       const lease = (token: string, heartbeatAt = '2025-01-01T00:00:10.000Z') => ({ token, pid: 4242, host: 'host-a', heartbeatAt });

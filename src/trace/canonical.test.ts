@@ -40,6 +40,8 @@ describe('canonicalJson', () => {
       { a: new Box(1, 2) },
       { a: () => 1, b: 2 },
       Object.assign(Object.create(null), { b: 1, a: 2 }),
+      JSON.parse('{"__proto__":{"x":1},"a":1}'),
+      JSON.parse('{"a":1,"__proto__":{"x":1}}'),
       'text',
       null,
     ];

@@ -35,7 +35,8 @@ function isCanonical(value: unknown): boolean {
   const keys = Object.keys(value);
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
-    if (i > 0 && !(keys[i - 1]! < key)) return false;
+    // An own `__proto__` (JSON.parse makes one) is dropped by the copy, which sets it as the prototype.
+    if ((i > 0 && !(keys[i - 1]! < key)) || key === '__proto__') return false;
     if (!isCanonical((value as Record<string, unknown>)[key])) return false;
   }
   return true;

@@ -93,24 +93,36 @@ describe('the parent/child protocol', () => {
   });
 });
 
+/** A pool of one process running a fixture of test/fixtures/pool with one tool, `lookup`, answered by the parent. */
+async function onePool(fixture: string) {
+  const { createCandidatePool } = await import('../../src/replay/pool/pool.js');
+  return createCandidatePool({
+    module: join(ROOT, 'test/fixtures/pool', fixture),
+    workers: 1,
+    llm: {},
+    tools: ['lookup'],
+    allow: { childProcess: false, worker: false, addons: false, fsWrite: [] },
+    env: {},
+  });
+}
+
+/** A host that answers tool calls with `answer` and every request with a 404. */
+function remoteToolsHost(answer: (args: Record<string, unknown>) => unknown) {
+  return {
+    callTool: async (_name: string, args: Record<string, unknown>) => answer(args),
+    replayTool: (): never => {
+      throw new Error('this pool answers no tool call in its children');
+    },
+    request: async () => new Response(null, { status: 404 }),
+  };
+}
+
 describe('messages sent together', () => {
   it('fail one at a time: a tool call or an outcome that cannot be copied to the other process fails only its own trace', async () => {
-    const { createCandidatePool } = await import('../../src/replay/pool/pool.js');
-    const pool = createCandidatePool({
-      module: join(ROOT, 'test/fixtures/pool/unclonable.mjs'),
-      workers: 1,
-      llm: {},
-      tools: ['lookup'],
-      allow: { childProcess: false, worker: false, addons: false, fsWrite: [] },
-      env: {},
-    });
+    const pool = await onePool('unclonable.mjs');
     const calls: unknown[] = [];
     const host = {
-      callTool: async (_name: string, args: Record<string, unknown>) => (calls.push(args), { found: args.id }),
-      replayTool: () => {
-        throw new Error('this pool answers no tool call in its children');
-      },
-      request: async () => new Response(null, { status: 404 }),
+      ...remoteToolsHost((args) => (calls.push(args), { found: args.id })),
       attempt: () => {
         throw new Error('no attempt expected');
       },
@@ -138,6 +150,34 @@ describe('messages sent together', () => {
       await pool.close();
     }
   });
+});
+
+describe('a trace whose budget ends while it waits in its process', () => {
+  it('never runs: the process answers it stopped, and none of its code reaches the harness', async () => {
+    const pool = await onePool('busy-then-call.mjs');
+    const called: unknown[] = [];
+    const host = { ...remoteToolsHost((args) => (called.push(args.id), { ok: true })), attempt: () => {} };
+    try {
+      await pool.start();
+      // Sent together; each trace's budget (30 ms) ends while the process is busy with the first ones.
+      const ends = await Promise.all(
+        [1, 2, 3, 4, 5, 6].map((n) => {
+          const controller = new AbortController();
+          setTimeout(() => controller.abort(new Error('wall-clock budget exhausted')), 30);
+          return pool.run({ id: `t${n}`, caseId: `t${n}`, workflow: 'w', trial: 0 }, { n, busyMs: 100 }, host, controller.signal);
+        }),
+      );
+      // The traces started before the aborts came ran on (their calls, after their end, are strays); the others never started.
+      const neverRan = ends.flatMap((end, i) => (end.kind === 'threw' && end.error.code === 'SG_BUDGET_EXCEEDED' ? [`t${i + 1}`] : []));
+      expect(neverRan.length).toBeGreaterThanOrEqual(3);
+      const strays = pool.runLevel().map((s) => s.startedBy);
+      expect(strays).toHaveLength(6 - neverRan.length);
+      expect(strays.filter((id) => neverRan.includes(id!))).toEqual([]);
+      expect(called).toEqual([]);
+    } finally {
+      await pool.close();
+    }
+  }, 30_000);
 });
 
 describe('tool calls answered in the candidate\'s process', () => {

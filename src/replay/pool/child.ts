@@ -204,7 +204,7 @@ function receive(message: ParentMessage): void {
       return;
     }
     case 'abort':
-      startNow(message.job);
+      if (dequeue(message.job)) trySend({ t: 'threw', job: message.job, error: { name: 'ShadowgateError', code: 'SG_BUDGET_EXCEEDED', message: message.reason } });
       inFlight.get(message.job)?.abort(new ShadowgateError('SG_BUDGET_EXCEEDED', message.reason));
       return;
     case 'drain':
@@ -248,10 +248,11 @@ function startQueued(): void {
   if (queued.length > 0) later(startQueued);
 }
 
-/** A trace stopped before its turn starts at once, to be aborted: it ends as any stopped trace does, with an answer to the parent. */
-function startNow(job: number): void {
+/** A trace stopped before its turn never starts (its code would run for a trace already ended); whether it was waiting. */
+function dequeue(job: number): boolean {
   const at = queued.findIndex((q) => q.job === job);
-  if (at >= 0) start(queued.splice(at, 1)[0]!);
+  if (at >= 0) queued.splice(at, 1);
+  return at >= 0;
 }
 
 function start(job: RunJob): void {
