@@ -92,8 +92,9 @@ export function createResultWriter<T>(
     },
     /**
      * With a store that commits off this thread: a promise to wait on while MAX_HANDED groups are
-     * handed over and not yet durable (the caller replays no more traces meanwhile, so that a
-     * slow or locked store holds back the run rather than its results piling up); else undefined.
+     * handed over and not yet durable (the caller starts no more traces meanwhile, so that a slow
+     * or locked store holds back the run rather than its results piling up; those in flight still
+     * finish, and may hand over more groups); else undefined.
      */
     room(): Promise<void> | undefined {
       if (handed < MAX_HANDED || failure !== undefined) return undefined;

@@ -94,9 +94,10 @@ describe('the parent/child protocol', () => {
 });
 
 /** A pool of one process running a fixture of test/fixtures/pool with one tool, `lookup`, answered by the parent. */
-async function onePool(fixture: string) {
+async function onePool(fixture: string, graceMs?: number) {
   const { createCandidatePool } = await import('../../src/replay/pool/pool.js');
   return createCandidatePool({
+    ...(graceMs === undefined ? {} : { graceMs }),
     module: join(ROOT, 'test/fixtures/pool', fixture),
     workers: 1,
     llm: {},
@@ -154,7 +155,8 @@ describe('messages sent together', () => {
 
 describe('a trace whose budget ends while it waits in its process', () => {
   it('never runs: the process answers it stopped, and none of its code reaches the harness', async () => {
-    const pool = await onePool('busy-then-call.mjs');
+    // A long grace: a process slow to answer under load is not killed for it (that would end its traces otherwise).
+    const pool = await onePool('busy-then-call.mjs', 10_000);
     const called: unknown[] = [];
     const host = { ...remoteToolsHost((args) => (called.push(args.id), { ok: true })), attempt: () => {} };
     try {
@@ -174,6 +176,23 @@ describe('a trace whose budget ends while it waits in its process', () => {
       expect(strays).toHaveLength(6 - neverRan.length);
       expect(strays.filter((id) => neverRan.includes(id!))).toEqual([]);
       expect(called).toEqual([]);
+    } finally {
+      await pool.close();
+    }
+  }, 30_000);
+});
+
+describe('a trace whose budget ends while its process starts', () => {
+  it('is never sent to it: it ends stopped, and none of its code runs', async () => {
+    const pool = await onePool('busy-then-call.mjs');
+    const called: unknown[] = [];
+    try {
+      const controller = new AbortController();
+      const end = pool.run({ id: 't1', caseId: 't1', workflow: 'w', trial: 0 }, { n: 1, busyMs: 0 }, { ...remoteToolsHost((args) => (called.push(args.id), { ok: true })), attempt: () => {} }, controller.signal);
+      controller.abort(new Error('wall-clock budget exhausted'));
+      expect(await end).toEqual({ kind: 'threw', error: { code: 'SG_BUDGET_EXCEEDED', message: 'wall-clock budget exhausted' } });
+      expect(called).toEqual([]);
+      expect(pool.runLevel()).toEqual([]);
     } finally {
       await pool.close();
     }

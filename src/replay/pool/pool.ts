@@ -409,9 +409,12 @@ export function createCandidatePool(options: PoolOptions) {
         throw error;
       }
       const id = nextJob++;
+      const stopped = (): JobEnd => ({ kind: 'threw', error: { code: 'SG_BUDGET_EXCEEDED', message: String((signal.reason as Error)?.message ?? signal.reason) } });
       return new Promise<JobEnd>((resolveEnd) => {
         const job: Job = { id, traceId: trace.id, host, abandoned: false, finish: (end) => resolveEnd(end) };
         if (child.dead) return resolveEnd({ kind: 'evicted' });
+        // Stopped while its process started: it is never sent (its abort would never come).
+        if (signal.aborted) return resolveEnd(stopped());
         child.jobs.set(id, job);
         child.traceOf.set(id, trace.id);
         child.sent.set(id, trace.id);
@@ -427,6 +430,7 @@ export function createCandidatePool(options: PoolOptions) {
                 child.jobs.delete(id);
                 hold(child);
                 kill(child, `trace ${trace.id} ran out of time`);
+                job.finish(stopped());
               }
             }, graceMs);
             timer.unref();
