@@ -48,12 +48,13 @@
 // decision on that trace; the server served exactly the model calls the results record.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeOpenAIServer } from '../fixtures/refund-triage/fake-openai-server.mjs';
-import { writeTraces } from './cycled-traces.mjs';
+import { benchMain, fmtStatuses, parseBenchArgs, printTable } from './bench-cli.mjs';
+import { writeCycledSuite } from './cycled-traces.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const AGENTS = join(ROOT, 'fixtures/refund-triage/agents');
@@ -69,29 +70,17 @@ const CANDIDATES = {
 const SANDBOXES = ['namespace', 'trust-env'];
 const FLAGS = { '--traces': 'traces', '--workers': 'workers', '--latency-traces': 'latencyTraces', '--latency': 'latency' };
 
-const args = process.argv.slice(2);
-if (args[0] === '--child') {
-  await child(JSON.parse(args[1]));
-} else {
-  await parent(parseArgs(args));
-}
+await benchMain(parseArgs, parent, child);
 
 function parseArgs(list) {
-  const options = { traces: 300, workers: undefined, latencyTraces: 100, latency: 0, candidates: [] };
-  for (let i = 0; i < list.length; i++) {
-    if (CANDIDATES[list[i]]) {
-      options.candidates.push(list[i]);
-      continue;
-    }
-    const key = FLAGS[list[i]];
-    const value = Number(list[++i]);
-    if (!key || !Number.isInteger(value) || value < 0 || (value === 0 && key !== 'latencyTraces' && key !== 'latency')) {
-      throw new Error(`usage: node bench/command.mjs [${Object.keys(CANDIDATES).join('|')}]… [${Object.keys(FLAGS).map((f) => `${f} N`).join('] [')}]`);
-    }
-    options[key] = value;
-  }
-  if (options.candidates.length === 0) options.candidates = Object.keys(CANDIDATES);
-  return options;
+  const { names, values } = parseBenchArgs(list, {
+    script: 'bench/command.mjs',
+    names: CANDIDATES,
+    flags: FLAGS,
+    // Latency and latency traces may be 0 (none); a count of traces or workers may not.
+    valid: (key, n) => Number.isInteger(n) && (n > 0 || (n === 0 && (key === 'latencyTraces' || key === 'latency'))),
+  });
+  return { traces: 300, workers: undefined, latencyTraces: 100, latency: 0, ...values, candidates: names.length ? names : Object.keys(CANDIDATES) };
 }
 
 /** Every (candidate, sandbox) the options ask for, the module first: it is the yardstick. */
@@ -158,7 +147,7 @@ async function parent(options) {
         latency.push([CANDIDATES[name].label, sandbox ?? '-', ((1000 * r.seconds) / r.traces).toFixed(1), median(traces.map((t) => t.ownMs)).toFixed(1), mean(traces.map((t) => t.model + t.tool)).toFixed(2), ...added]);
       }
       console.log('\nLatency (1 worker, 1 trace at a time; medians over the traces): own = a trace\'s time less its model round trips; added = own less the module\'s on the same trace, and that over the trace\'s model and tool calls');
-      printTable(latency);
+      printTable(latency, new Set([0, 1]));
       const calls = base ? Object.values(base.perTrace) : [];
       if (calls.length) console.log(`the module's traces: ${mean(calls.map((t) => t.model)).toFixed(2)} model calls and ${mean(calls.map((t) => t.tool)).toFixed(2)} tool calls a trace`);
     }
@@ -187,23 +176,13 @@ async function child({ name, sandbox, workers, concurrency, traces, port }) {
   const { loadSuite, runSuite, createSqliteStore } = await import('../dist/index.js');
   const dir = mkdtempSync(join(tmpdir(), 'sg-bench-command-'));
   try {
-    await writeTraces(join(dir, 'traces.jsonl'), traces);
-    const fixtures = join(ROOT, 'fixtures/refund-triage');
-    writeFileSync(
-      join(dir, 'suite.yaml'),
-      `name: bench-command
-traces: traces.jsonl
-tools: ${JSON.stringify(join(fixtures, 'tools.yaml'))}
-reference: human
-candidate:
-  ${CANDIDATES[name].yaml}
-  baseURL: http://127.0.0.1:${port}/v1
-compare:
-  decision: { fields: [action, amount], numericTolerance: 0.01 }
-  effects: { ignoreArgs: [idempotency_key, note, reason] }
-${sandbox ? `sandbox: { network: ${sandbox} }\n` : ''}`,
-    );
-    const suite = await loadSuite(join(dir, 'suite.yaml'));
+    const file = await writeCycledSuite(dir, {
+      name: 'bench-command',
+      n: traces,
+      candidate: `  ${CANDIDATES[name].yaml}\n  baseURL: http://127.0.0.1:${port}/v1`,
+      extra: sandbox ? `sandbox: { network: ${sandbox} }\n` : '',
+    });
+    const suite = await loadSuite(file);
     const store = createSqliteStore(join(dir, 'bench.db'));
     const started = performance.now();
     const outcome = await runSuite(suite, { store, env: { OPENAI_API_KEY: 'sk-bench-not-a-key' }, cache: false, workers, concurrency, cwd: dir });
@@ -243,11 +222,3 @@ function median(xs) {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-function fmtStatuses(statuses) {
-  return Object.entries(statuses).map(([s, n]) => `${s} ${n}`).join(', ') || '-';
-}
-
-function printTable(rows, left = new Set([0, 1])) {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
-  for (const row of rows) console.log(row.map((v, c) => (left.has(c) ? String(v).padEnd(widths[c]) : String(v).padStart(widths[c]))).join('  ').trimEnd());
-}

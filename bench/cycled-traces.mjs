@@ -1,7 +1,7 @@
 // The bundled refund-triage traces cycled under new ids, for the benches that need more of them
 // than are bundled, each copy making model requests of its own.
 import { once } from 'node:events';
-import { createWriteStream, readFileSync, readdirSync } from 'node:fs';
+import { createWriteStream, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -35,4 +35,29 @@ export async function writeTraces(file, n) {
   }
   out.end();
   await once(out, 'finish');
+}
+
+/**
+ * A suite in `dir` over `n` cycled traces (`traces.jsonl`), the bundled catalog and the bundled
+ * comparison settings, with `candidate` (YAML lines of the `candidate:` block, indented by two)
+ * and `extra` (more top-level YAML, ending with a newline). Returns the suite file.
+ */
+export async function writeCycledSuite(dir, { name, n, candidate, extra = '' }) {
+  await writeTraces(join(dir, 'traces.jsonl'), n);
+  const fixtures = join(ROOT, 'fixtures/refund-triage');
+  const file = join(dir, 'suite.yaml');
+  writeFileSync(
+    file,
+    `name: ${name}
+traces: traces.jsonl
+tools: ${JSON.stringify(join(fixtures, 'tools.yaml'))}
+reference: human
+candidate:
+${candidate}
+compare:
+  decision: { fields: [action, amount], numericTolerance: 0.01 }
+  effects: { ignoreArgs: [idempotency_key, note, reason] }
+${extra}`,
+  );
+  return file;
 }

@@ -39,40 +39,23 @@
 // requests; the re-run takes every model call from the cache and sends none to the server.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeOpenAIServer } from '../fixtures/refund-triage/fake-openai-server.mjs';
-import { writeTraces } from './cycled-traces.mjs';
+import { benchMain, fmtStatuses, parseBenchArgs, printTable } from './bench-cli.mjs';
+import { writeCycledSuite } from './cycled-traces.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLIENT = { inflight: 64, tracesAtOnce: 128, latency: 40, traces: 1_000 };
 const SCENARIOS = { headroom: { rpm: 12_000 }, window: { rpm: 2_000 } };
 const FLAGS = { '--rpm': 'rpm', '--inflight': 'inflight', '--traces-at-once': 'tracesAtOnce', '--latency': 'latency', '--traces': 'traces' };
 
-const args = process.argv.slice(2);
-if (args[0] === '--child') {
-  await child(JSON.parse(args[1]));
-} else {
-  await parent(parseArgs(args));
-}
+await benchMain(parseArgs, parent, child);
 
 function parseArgs(list) {
-  const names = [];
-  const overrides = {};
-  for (let i = 0; i < list.length; i++) {
-    if (SCENARIOS[list[i]]) {
-      names.push(list[i]);
-      continue;
-    }
-    const key = FLAGS[list[i]];
-    const value = Number(list[++i]);
-    if (!key || !Number.isFinite(value) || value <= 0) {
-      throw new Error(`usage: node bench/providers.mjs [${Object.keys(SCENARIOS).join('|')}]… [${Object.keys(FLAGS).map((f) => `${f} N`).join('] [')}]`);
-    }
-    overrides[key] = value;
-  }
+  const { names, values: overrides } = parseBenchArgs(list, { script: 'bench/providers.mjs', names: SCENARIOS, flags: FLAGS, valid: (_key, n) => n > 0 });
   if (names.length === 0 && overrides.rpm !== undefined) return [{ name: 'custom', ...CLIENT, ...overrides }];
   return (names.length ? names : Object.keys(SCENARIOS)).map((name) => ({ name, ...CLIENT, ...SCENARIOS[name], ...overrides }));
 }
@@ -144,7 +127,7 @@ async function parent(scenarios) {
     if (r.run2.served + r.run2.rejected !== 0) failures.push(`${name} run 2: ${r.run2.served + r.run2.rejected} request(s) reached the server`);
   }
   console.log('');
-  printTable(rows);
+  printTable(rows, new Set([0, 2, 9, 10]));
   console.log(`\n${notes.join('\n')}`);
   if (failures.length) {
     console.log(`\nFAILED:\n  ${failures.join('\n  ')}`);
@@ -178,26 +161,17 @@ async function child({ port, rpm, inflight, tracesAtOnce, traces }) {
   const dir = mkdtempSync(join(tmpdir(), 'sg-bench-providers-'));
   const serverStats = async () => (await fetch(`http://127.0.0.1:${port}/stats`)).json();
   try {
-    await writeTraces(join(dir, 'traces.jsonl'), traces);
-    const fixtures = join(ROOT, 'fixtures/refund-triage');
-    writeFileSync(
-      join(dir, 'suite.yaml'),
-      `name: bench-providers
-traces: traces.jsonl
-tools: ${JSON.stringify(join(fixtures, 'tools.yaml'))}
-reference: human
-candidate:
-  kind: tool-loop
+    const prompt = join(ROOT, 'fixtures/refund-triage/prompts/triage.v4.hbs');
+    const file = await writeCycledSuite(dir, {
+      name: 'bench-providers',
+      n: traces,
+      candidate: `  kind: tool-loop
   model: openai:gpt-4.1-mini
   baseURL: http://127.0.0.1:${port}/v1
-  prompt: ${JSON.stringify(join(fixtures, 'prompts/triage.v4.hbs'))}
-  limits: { requestsPerMinute: ${rpm}, concurrency: ${inflight} }
-compare:
-  decision: { fields: [action, amount], numericTolerance: 0.01 }
-  effects: { ignoreArgs: [idempotency_key, note, reason] }
-`,
-    );
-    const suite = await loadSuite(join(dir, 'suite.yaml'));
+  prompt: ${JSON.stringify(prompt)}
+  limits: { requestsPerMinute: ${rpm}, concurrency: ${inflight} }`,
+    });
+    const suite = await loadSuite(file);
     const store = createSqliteStore(join(dir, 'bench.db'));
     const env = { OPENAI_API_KEY: 'sk-bench-not-a-key' };
     const run = async () => {
@@ -257,16 +231,7 @@ function fmtSeconds(perSecond) {
   return parts.join(' ');
 }
 
-function fmtStatuses(statuses) {
-  return Object.entries(statuses).map(([s, n]) => `${s} ${n}`).join(', ') || '-';
-}
-
 function pct(x) {
   return `${(100 * x).toFixed(1)}%`;
 }
 
-function printTable(rows) {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
-  const left = new Set([0, 2, 9, 10]);
-  for (const row of rows) console.log(row.map((v, c) => (left.has(c) ? String(v).padEnd(widths[c]) : String(v).padStart(widths[c]))).join('  ').trimEnd());
-}
