@@ -8,27 +8,18 @@ import { ConfigError } from '../../errors.js';
 import type { ModuleExecutor } from '../module-candidate.js';
 import type { JobEnd, JobHost, RunLevelAttempt } from '../pool/pool.js';
 import { createCommandPool, type AgentListener, type CommandGateway, type CommandPool, type CommandPoolOptions } from './agent-pool.js';
+import { GATEWAY_KEY, gatewayEnv } from './gateway.js';
 import { networkLoosening, probeNamespace, requireNamespace, type CommandNetwork } from './sandbox.js';
 
 /*
- * The agents below are written for these tests; the gateway is a stand-in for gateway.ts (an
+ * The agents below are written for these tests; the gateway is a stand-in for gateway.ts's server (an
  * HTTP server per listener that records each request with the trace bound to the listener, and
  * answers with that trace's id), so that what the pool does is checked on its own.
  */
 
-const DUMMY_KEY = 'shadowgate-gateway';
 /** A made-up key, put in the harness's own environment: no agent may see it. */
 const HARNESS_KEY = 'sk-test-harness-0000000000000000';
 
-function gatewayEnv(origin: string): Record<string, string> {
-  return {
-    OPENAI_BASE_URL: `${origin}/openai/v1`,
-    ANTHROPIC_BASE_URL: `${origin}/anthropic`,
-    OPENAI_API_KEY: DUMMY_KEY,
-    ANTHROPIC_API_KEY: DUMMY_KEY,
-    SHADOWGATE_MCP_URL: `${origin}/mcp`,
-  };
-}
 
 interface Seen {
   listener: number;
@@ -50,7 +41,11 @@ function standInGateway() {
       const server = createHttpServer((req: IncomingMessage, res) => {
         req.resume();
         req.on('end', () => {
-          seen.push({ listener: index, trace: bound, method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization });
+          // A client that honours the proxy variables sends the absolute URL (as to the real gateway): one to this loopback
+          // server is recorded by its path, as the gateway routes it; one to anywhere else as it came.
+          const absolute = /^https?:\/\//.test(req.url ?? '') ? new URL(req.url!) : undefined;
+          const url = absolute && ['127.0.0.1', 'localhost'].includes(absolute.hostname) ? `${absolute.pathname}${absolute.search}` : (req.url ?? '');
+          seen.push({ listener: index, trace: bound, method: req.method ?? '', url, authorization: req.headers.authorization });
           res.setHeader('content-type', 'application/json');
           res.end(JSON.stringify({ trace: bound, listener: index }));
         });
@@ -252,7 +247,7 @@ describe.each(cases)('command pool (%s, %s)', (network, protocol) => {
       // Each answer is its own trace's (the stand-in gateway answers with the trace bound to the listener).
       expect(ids).toEqual(ids.map((_, i) => `t${traceNo - 3 + i}`));
       expect(gateway.seen.map((s) => s.trace).sort()).toEqual([...ids].sort());
-      expect(gateway.seen.every((s) => s.url === '/openai/v1/chat/completions' && s.authorization === `Bearer ${DUMMY_KEY}`)).toBe(true);
+      expect(gateway.seen.every((s) => s.url === '/openai/v1/chat/completions' && s.authorization === `Bearer ${GATEWAY_KEY}`)).toBe(true);
       // Two processes, each with its own listener.
       expect(new Set(ends.map((end) => (value(end).output as { me: string }).me)).size).toBe(2);
       expect(new Set(gateway.seen.map((s) => s.listener)).size).toBe(2);
@@ -314,7 +309,7 @@ describe.each(cases)('command pool (%s, %s)', (network, protocol) => {
     await withPool({ network, protocol }, async (pool) => {
       const env = value(await run(pool, { mode: 'env' })).decision as Record<string, string>;
       expect(process.env.OPENAI_API_KEY).toBe(HARNESS_KEY);
-      expect(env.OPENAI_API_KEY).toBe(DUMMY_KEY);
+      expect(env.OPENAI_API_KEY).toBe(GATEWAY_KEY);
       expect(env.SHADOWGATE_TEST_SECRET).toBeUndefined();
       expect(Object.values(env)).not.toContain(HARNESS_KEY);
       expect(env.HOME).toBe(pool.scratchDir);
@@ -389,7 +384,7 @@ describe('the network namespace', () => {
       const end = value(await run(pool, { mode: 'python' }));
       expect(end.decision).toEqual({ trace: `t${traceNo}`, listener: 0 });
       expect(end.output).toEqual({ python: 3 });
-      expect(gateway.seen).toEqual([{ listener: 0, trace: `t${traceNo}`, method: 'POST', url: '/openai/v1/chat/completions', authorization: `Bearer ${DUMMY_KEY}` }]);
+      expect(gateway.seen).toEqual([{ listener: 0, trace: `t${traceNo}`, method: 'POST', url: '/openai/v1/chat/completions', authorization: `Bearer ${GATEWAY_KEY}` }]);
     });
   });
 });
