@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { aTrace } from '../testing/builders.js';
-import { parseTraceLine, readTraceFile, tooDeep, type TraceLine } from './reader.js';
+import { parseTraceLine, readLines, readTraceFile, tooDeep, type TraceLine } from './reader.js';
 import { MAX_TRACE_DEPTH } from './schema.js';
 
 let dir: string;
@@ -89,6 +89,46 @@ describe('readTraceFile', () => {
       [1, 'a'],
       [2, 'b'],
     ]);
+  });
+});
+
+describe('readLines', () => {
+  const linesOf = async (file: string, chunkBytes: number) => {
+    const out: string[] = [];
+    for await (const line of readLines(file, chunkBytes)) out.push(line);
+    return out;
+  };
+
+  it('cuts lines at LF and CRLF only, whatever the chunks: multi-byte characters, a CRLF and lines longer than a chunk cut across them', async () => {
+    const file = join(dir, 'lines.jsonl');
+    const lines = ['{"a":"héllo wörld ✓ 𝄞"}', '', '{"b":\r1}', 'x'.repeat(50), '   ', '{"c":"日本語のテキスト"}', 'last, with no end'];
+    const text = `${lines[0]}\r\n${lines[1]}\n${lines[2]}\n${lines[3]}\r\n${lines[4]}\n${lines[5]}\n${lines[6]}`;
+    await writeFile(file, text);
+    // Every chunk size from 1 byte (each character, CRLF and line cut everywhere) to more than the file.
+    for (const chunk of [1, 2, 3, 5, 7, 16, 64, 4096]) expect(await linesOf(file, chunk)).toEqual(lines);
+  });
+
+  it('gives no empty line after a last newline, and none for an empty file', async () => {
+    const file = join(dir, 'end.jsonl');
+    await writeFile(file, 'a\nb\r\n');
+    expect(await linesOf(file, 3)).toEqual(['a', 'b']);
+    await writeFile(file, '');
+    expect(await linesOf(file, 3)).toEqual([]);
+  });
+
+  it('reads a lone CR inside a line as the JSON whitespace it is, and counts lines as the run does', async () => {
+    const file = join(dir, 'cr.jsonl');
+    const a = good('a');
+    await writeFile(file, `${JSON.stringify(a).replace('"workflow":', '\r"workflow":')}\n${JSON.stringify(good('b'))}\n`);
+    expect((await readAll(file)).map((l) => (l.ok ? [l.line, l.trace.id] : [l.line, 'error']))).toEqual([
+      [1, 'a'],
+      [2, 'b'],
+    ]);
+  });
+
+  it('fails as reading the file fails: a missing file, a folder', async () => {
+    await expect(readAll(join(dir, 'missing.jsonl'))).rejects.toThrow(/ENOENT/);
+    await expect(readAll(dir)).rejects.toThrow(/EISDIR/);
   });
 });
 

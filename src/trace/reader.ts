@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { open } from 'node:fs/promises';
 import type { Issue } from '../errors.js';
 import { fastTrace } from './fast-check.js';
 import { MAX_TRACE_DEPTH, TraceSchema, type Trace } from './schema.js';
@@ -16,12 +15,49 @@ export type TraceLine =
  * Blank lines are skipped.
  */
 export async function* readTraceFile(file: string): AsyncGenerator<TraceLine> {
-  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
   let line = 0;
-  for await (const text of lines) {
+  for await (const text of readLines(file)) {
     line++;
     const parsed = parseTraceLine(line === 1 ? text.replace(/^\uFEFF/, '') : text, file, line);
     if (parsed) yield parsed;
+  }
+}
+
+/** Bytes read at a time; a longer line grows the buffer to hold it. */
+const CHUNK_BYTES = 1 << 20;
+
+/**
+ * The lines of a file as JSONL has them: ended by `\n` or `\r\n` (a lone `\r` is whitespace,
+ * as in JSON), the last one with or without an end. Read in large chunks and cut at the newline
+ * bytes, each line decoded on its own (a newline byte is never part of a multi-byte character).
+ */
+export async function* readLines(file: string, chunkBytes = CHUNK_BYTES): AsyncGenerator<string> {
+  const handle = await open(file, 'r');
+  try {
+    let buf = Buffer.allocUnsafe(chunkBytes);
+    let start = 0; // the first byte of the line not yet yielded
+    let end = 0; // the end of what was read
+    for (;;) {
+      if (end === buf.length) {
+        // Room for more of the current line: moved to the front, or a larger buffer when it fills this one.
+        const next = start === 0 ? Buffer.allocUnsafe(buf.length * 2) : buf;
+        buf.copy(next, 0, start, end);
+        end -= start;
+        start = 0;
+        buf = next;
+      }
+      const { bytesRead } = await handle.read(buf, end, buf.length - end, null);
+      if (bytesRead === 0) break;
+      let from = end;
+      end += bytesRead;
+      for (let newline = buf.indexOf(10, from); newline !== -1 && newline < end; newline = buf.indexOf(10, from)) {
+        yield buf.toString('utf8', start, newline > start && buf[newline - 1] === 13 ? newline - 1 : newline);
+        start = from = newline + 1;
+      }
+    }
+    if (start < end) yield buf.toString('utf8', start, end);
+  } finally {
+    await handle.close();
   }
 }
 
