@@ -275,13 +275,22 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
   };
 
   // Tasks never reject for a trace's own problems; a failing store stops the run once the tasks in flight end.
-  const pool = new Set<Promise<void>>();
+  const limit = options.concurrency ?? 4;
+  let running = 0;
+  /** Resolves the wait for a free place (a task ended) or for the last task to end, whichever is asked. */
+  let wake: (() => void) | undefined;
   const schedule = async (task: () => Promise<void>) => {
-    const running: Promise<void> = task()
+    running++;
+    void task()
       .catch((error: unknown) => void (fatal ??= error))
-      .finally(() => pool.delete(running));
-    pool.add(running);
-    if (pool.size >= (options.concurrency ?? 4)) await Promise.race(pool);
+      .finally(() => {
+        running--;
+        wake?.();
+      });
+    while (running >= limit) await new Promise<void>((resolve) => (wake = resolve));
+  };
+  const allEnded = async () => {
+    while (running > 0) await new Promise<void>((resolve) => (wake = resolve));
   };
   try {
     files: for (const file of suite.traceFiles) {
@@ -308,7 +317,7 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
         }
       }
     }
-    await Promise.all(pool);
+    await allEnded();
   } finally {
     // The candidate's processes end here, whatever happened: none outlives the run.
     await candidate.close();
