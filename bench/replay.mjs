@@ -84,6 +84,7 @@ async function child({ n, kind, workers, commitEvery, concurrency = 8, store: st
     const store = storeKind === 'postgres' ? await postgresStore(n) : createSqliteStore(join(dir, 'bench.db'));
     const started = performance.now();
     const cpu = process.cpuUsage();
+    const mainCpu = mainThreadCpu();
     const outcome = await runSuite(suite, {
       store,
       concurrency,
@@ -95,14 +96,23 @@ async function child({ n, kind, workers, commitEvery, concurrency = 8, store: st
     writeRunJson(join(dir, 'results.json'), outcome, store.resultsJson ? store.resultsJson(outcome.meta.runId) : store.results(outcome.meta.runId));
     const seconds = (performance.now() - started) / 1000;
     const { user, system } = process.cpuUsage(cpu);
+    const mainCpuSeconds = mainCpu === null ? null : mainThreadCpu() - mainCpu;
     store.close();
     if (outcome.counts.total !== n) throw new Error(`expected ${n} results, got ${outcome.counts.total}`);
     const peakRssMb = process.resourceUsage().maxRSS / 1024;
     const children = pool.stop();
-    console.log(JSON.stringify({ n, seconds, perSecond: n / seconds, cpuSeconds: (user + system) / 1e6, peakRssMb, ...children }));
+    console.log(JSON.stringify({ n, seconds, perSecond: n / seconds, cpuSeconds: (user + system) / 1e6, mainCpuSeconds, peakRssMb, ...children }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The CPU time (s) of this process's main thread alone (Linux: /proc), or null. */
+function mainThreadCpu() {
+  const stat = readFileSyncSafe(`/proc/self/task/${process.pid}/stat`);
+  if (!stat) return null;
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /**
