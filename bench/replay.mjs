@@ -17,9 +17,11 @@
 //   --store postgres     the PostgreSQL store at SHADOWGATE_BENCH_PG_URL (a schema of its own) instead of a SQLite file
 //
 // Each size runs in its own process so that its peak RSS is its own. CPU s is the harness
-// process's own CPU time (user + system, every thread of it: the store's writer thread too). A worker pool's children are counted apart (read from /proc, see watchPool): their
-// CPU time summed, and their peak RSS summed (each child's own high-water mark, so an upper
-// bound of what they held at once). SHADOWGATE_BENCH_DIST=<dist folder> measures another
+// process's own CPU time (user + system, every thread of it: the store's writer thread too);
+// main thread CPU s, its main thread's alone (Linux, from /proc; n/a elsewhere). A worker
+// pool's children are counted apart (read from /proc, see watchPool): their CPU time summed,
+// and their peak RSS summed (each child's own high-water mark, so an upper bound of what they
+// held at once). SHADOWGATE_BENCH_DIST=<dist folder> measures another
 // build (an older one, for a before/after) with this same bench.
 import childProcess, { spawnSync } from 'node:child_process';
 import { syncBuiltinESMExports } from 'node:module';
@@ -49,7 +51,7 @@ if (args[0] === '--child') {
   const concurrency = flag('--concurrency') ? Number(flag('--concurrency')) : 8;
   console.log(`node ${process.version}, ${process.platform}/${process.arch}, ${availableParallelism()} core(s), build ${DIST === join(ROOT, 'dist') ? 'dist' : DIST}`);
   if (!pool) console.log('this build has no worker pool (--workers): the candidate runs in the harness process, 1 worker');
-  console.log('traces           N  workers   seconds   traces/s   CPU s   peak RSS   children: CPU s   peak RSS');
+  console.log('traces           N  workers   seconds   traces/s   CPU s   main thread CPU s   peak RSS   children: CPU s   peak RSS');
   for (const kind of kinds) {
     for (const n of sizes) {
       for (const w of workers) {
@@ -58,7 +60,7 @@ if (args[0] === '--child') {
         if (out.status !== 0) throw new Error(`bench child failed for ${JSON.stringify(setting)}`);
         const r = JSON.parse(out.stdout.trim().split('\n').at(-1));
         console.log(
-          `${kind.padEnd(9)} ${String(n).padStart(7)}  ${String(pool ? w : 1).padStart(7)}   ${r.seconds.toFixed(2).padStart(7)}   ${Math.round(r.perSecond).toLocaleString('en').padStart(8)}   ${r.cpuSeconds.toFixed(1).padStart(5)}   ${r.peakRssMb.toFixed(0).padStart(5)} MB   ${
+          `${kind.padEnd(9)} ${String(n).padStart(7)}  ${String(pool ? w : 1).padStart(7)}   ${r.seconds.toFixed(2).padStart(7)}   ${Math.round(r.perSecond).toLocaleString('en').padStart(8)}   ${r.cpuSeconds.toFixed(1).padStart(5)}   ${(r.mainCpuSeconds === null || r.mainCpuSeconds === undefined ? 'n/a' : r.mainCpuSeconds.toFixed(1)).padStart(17)}   ${r.peakRssMb.toFixed(0).padStart(5)} MB   ${
             r.children ? `${r.childCpuSeconds.toFixed(1).padStart(15)}   ${r.childrenPeakRssSumMb.toFixed(0).padStart(5)} MB` : '           none'
           }`,
         );
