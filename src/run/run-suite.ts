@@ -145,7 +145,9 @@ export async function runSuite(suite: ResolvedSuite, options: RunOptions): Promi
 
 /** runSuite, which puts the lease of the run it opens into `leases` as soon as it holds it. */
 async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set<HeldLease>): Promise<RunOutcome> {
-  const { now = () => new Date(), cwd = process.cwd() } = options;
+  const { now = () => new Date(), cwd = process.cwd(), concurrency = 4 } = options;
+  // Checked before anything is done: below 1 no trace would ever start (and NaN would bound nothing).
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`concurrency must be a whole number of traces, at least 1 (got ${concurrency})`, 'pass --concurrency <n> with n >= 1');
   // Every write of the run (results, cache, review items, summary) without the secrets it holds.
   const redactor = options.redactor ?? runRedactor(options.env ?? process.env, [suite]);
   const store = redactingStore(options.store, redactor);
@@ -275,7 +277,6 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
   };
 
   // Tasks never reject for a trace's own problems; a failing store stops the run once the tasks in flight end.
-  const limit = options.concurrency ?? 4;
   let running = 0;
   /** Resolves the wait for a free place (a task ended) or for the last task to end, whichever is asked. */
   let wake: (() => void) | undefined;
@@ -287,7 +288,7 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
         running--;
         wake?.();
       });
-    while (running >= limit) await new Promise<void>((resolve) => (wake = resolve));
+    while (running >= concurrency) await new Promise<void>((resolve) => (wake = resolve));
   };
   const allEnded = async () => {
     while (running > 0) await new Promise<void>((resolve) => (wake = resolve));
