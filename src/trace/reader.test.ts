@@ -90,6 +90,21 @@ describe('readTraceFile', () => {
       [2, 'b'],
     ]);
   });
+
+  it('reads a lone CR between JSON tokens as the whitespace it is: one trace on its line, the next line keeps its number', async () => {
+    const file = join(dir, 'cr.jsonl');
+    const a = good('a');
+    await writeFile(file, `${JSON.stringify(a).replace('"workflow":', '\r"workflow":')}\n${JSON.stringify(good('b'))}\n`);
+    expect((await readAll(file)).map((l) => (l.ok ? [l.line, l.trace.id] : [l.line, 'error']))).toEqual([
+      [1, 'a'],
+      [2, 'b'],
+    ]);
+  });
+
+  it('fails as reading the file fails: a missing file, a folder', async () => {
+    await expect(readAll(join(dir, 'missing.jsonl'))).rejects.toThrow(/ENOENT/);
+    await expect(readAll(dir)).rejects.toThrow(/EISDIR/);
+  });
 });
 
 describe('readLines', () => {
@@ -116,19 +131,10 @@ describe('readLines', () => {
     expect(await linesOf(file, 3)).toEqual([]);
   });
 
-  it('reads a lone CR inside a line as the JSON whitespace it is, and counts lines as the run does', async () => {
-    const file = join(dir, 'cr.jsonl');
-    const a = good('a');
-    await writeFile(file, `${JSON.stringify(a).replace('"workflow":', '\r"workflow":')}\n${JSON.stringify(good('b'))}\n`);
-    expect((await readAll(file)).map((l) => (l.ok ? [l.line, l.trace.id] : [l.line, 'error']))).toEqual([
-      [1, 'a'],
-      [2, 'b'],
-    ]);
-  });
-
-  it('fails as reading the file fails: a missing file, a folder', async () => {
-    await expect(readAll(join(dir, 'missing.jsonl'))).rejects.toThrow(/ENOENT/);
-    await expect(readAll(dir)).rejects.toThrow(/EISDIR/);
+  it('refuses a chunk of no bytes rather than reading a file as empty', async () => {
+    const file = join(dir, 'some.jsonl');
+    await writeFile(file, 'a\n');
+    await expect(linesOf(file, 0)).rejects.toThrow(RangeError);
   });
 });
 

@@ -32,6 +32,8 @@ const CHUNK_BYTES = 1 << 20;
  * bytes, each line decoded on its own (a newline byte is never part of a multi-byte character).
  */
 export async function* readLines(file: string, chunkBytes = CHUNK_BYTES): AsyncGenerator<string> {
+  // A buffer of no bytes would read nothing, and end at once as if the file were empty.
+  if (!Number.isInteger(chunkBytes) || chunkBytes < 1) throw new RangeError(`chunkBytes must be a whole number of at least 1, not ${chunkBytes}`);
   const handle = await open(file, 'r');
   try {
     let buf = Buffer.allocUnsafe(chunkBytes);
