@@ -33,6 +33,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The unit of the times in /proc/<pid>/stat (USER_HZ), 100 on Linux. */
+const USER_HZ = 100;
 const DIST = resolve(process.env.SHADOWGATE_BENCH_DIST ?? join(ROOT, 'dist'));
 const [, script, ...args] = process.argv;
 const flag = (name) => {
@@ -114,7 +116,7 @@ function mainThreadCpu() {
   const stat = readFileSyncSafe(`/proc/self/task/${process.pid}/stat`);
   if (!stat) return null;
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
 }
 
 /**
@@ -125,7 +127,6 @@ function mainThreadCpu() {
  */
 function watchPool() {
   const seen = new Map();
-  const tick = 100; // USER_HZ: the unit of /proc/<pid>/stat's times, 100 on Linux
   const sample = () => {
     for (const [pid, last] of seen) {
       if (last.gone) continue;
@@ -138,7 +139,7 @@ function watchPool() {
       const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       if (hwm) last.hwmKb = Number(hwm[1]);
-      last.cpu = (Number(fields[11]) + Number(fields[12])) / tick;
+      last.cpu = (Number(fields[11]) + Number(fields[12])) / USER_HZ;
     }
   };
   const timer = setInterval(sample, 20);
