@@ -11,15 +11,14 @@ import type { Store } from './types.js';
 export function redactingStore(store: Store, redactor: Redactor): Store {
   if (redactor.names.length === 0) return store;
   const r = redactor;
+  const redacted = (entries: Parameters<Store['appendResults']>[1]) => entries.map(({ key, result }) => ({ key, result: r.value(result) }));
   return {
     ...store,
     createRun: (meta) => store.createRun(r.value(meta)),
     appendResult: (runId, key, result) => store.appendResult(runId, key, r.value(result)),
     // The lease token (last argument) passes through: it fences the writes, and is no secret.
-    appendResults: (runId, entries, lease) => store.appendResults(runId, entries.map(({ key, result }) => ({ key, result: r.value(result) })), lease),
-    ...(store.appendResultsLater
-      ? { appendResultsLater: (runId, entries, lease) => store.appendResultsLater!(runId, entries.map(({ key, result }) => ({ key, result: r.value(result) })), lease) }
-      : {}),
+    appendResults: (runId, entries, lease) => store.appendResults(runId, redacted(entries), lease),
+    ...(store.appendResultsLater ? { appendResultsLater: (runId, entries, lease) => store.appendResultsLater!(runId, redacted(entries), lease) } : {}),
     finishRun: (runId, finishedAt, summary, lease) => store.finishRun(runId, finishedAt, r.value(summary), lease),
     finishShard: (runId, index, finishedAt, summary, lease) => store.finishShard(runId, index, finishedAt, r.value(summary), lease),
     putExchange: (exchange) => store.putExchange(r.value(exchange)),
