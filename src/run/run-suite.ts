@@ -746,11 +746,14 @@ function newRunId(at: Date): string {
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
-/** The lines of the files that are not blank (only spaces and CRs), as the reader counts them. */
+/** The bytes of the ASCII whitespace `String.prototype.trim` removes, which make a line blank to the reader (`parseTraceLine`). */
+const ASCII_BLANK = new Set([9, 11, 12, 13, 32]);
+
+/** The lines of the files that are not blank (only ASCII whitespace), as the reader counts them. */
 async function countLines(files: string[]): Promise<number> {
   let n = 0;
   for (const file of files) {
-    // Whether the line being read has something other than spaces and CRs.
+    // Whether the line being read has something other than the ASCII whitespace the reader skips as blank (tab, VT, FF, CR, space).
     let pending = false;
     for await (const chunk of createReadStream(file)) {
       const buf = chunk as Buffer;
@@ -758,7 +761,7 @@ async function countLines(files: string[]): Promise<number> {
       for (let at = 0; at < buf.length; ) {
         const newline = buf.indexOf(10, at);
         const end = newline === -1 ? buf.length : newline;
-        for (let i = at; i < end && !pending; i++) pending = buf[i] !== 13 && buf[i] !== 32;
+        for (let i = at; i < end && !pending; i++) pending = !ASCII_BLANK.has(buf[i]!);
         if (newline === -1) break;
         if (pending) n++;
         pending = false;

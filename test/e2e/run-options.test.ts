@@ -33,3 +33,14 @@ it('runs one trace at a time with 1 in flight', async () => {
   expect(outcome.counts.total).toBe(3);
   expect(outcome.metrics.agreement.rate).toBe(1);
 });
+
+it('counts for its progress total the lines the reader reads: blank lines of tabs, form feeds or spaces are none', async () => {
+  const file = join(dir, 'blank-lines.jsonl');
+  const trace = (id: string) => JSON.stringify({ schema: 'shadowgate.trace/v1', id, workflow: 'w', input: {}, steps: [], outcome: { status: 'completed', decision: 'yes' }, human: { decision: 'yes' } });
+  writeFileSync(file, `${trace('a')}\n\t\n \f \r\n${trace('b')}\n\t \n`);
+  writeFileSync(join(dir, 'blank-suite.yaml'), 'name: blank\ntraces: blank-lines.jsonl\ntools: tools.yaml\ncandidate: { kind: recorded, traces: [candidate.jsonl] }\n');
+  const totals: number[] = [];
+  const outcome = await runSuite(await loadSuite(join(dir, 'blank-suite.yaml')), { store: createMemoryStore(), cwd: dir, onProgress: (e) => totals.push(e.total) });
+  expect(outcome.counts.total).toBe(2);
+  expect(totals[0]).toBe(2); // before any trace is read: the count
+});
