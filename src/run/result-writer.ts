@@ -46,7 +46,7 @@ export function createResultWriter<T>(
   let writing: Promise<void> = Promise.resolve();
   /** How many of them are not reported yet, and who waits for fewer (see `room`). */
   let handed = 0;
-  let waiters: (() => void)[] = [];
+  const waiters: (() => void)[] = [];
 
   const report = (batch: PendingResult<T>[], outcomes: AppendOutcome[]) => batch.forEach((pending, i) => committed(pending, outcomes[i] ?? null));
   const commit = (): void => {

@@ -232,7 +232,7 @@ async function load(message: ChildInit): Promise<void> {
 }
 
 /** Traces sent and not yet started. */
-let queued: RunJob[] = [];
+const queued: RunJob[] = [];
 /** Traces started a turn: with more, the parent waits for the whole group's results while this process runs them, then this one waits while the parent builds them. */
 const RUNS_PER_TURN = 2;
 
