@@ -293,30 +293,39 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
   const allEnded = async () => {
     while (running > 0) await new Promise<void>((resolve) => (wake = resolve));
   };
+  /** The trace file being read, to name it should reading it fail. */
+  let reading: string | undefined;
   try {
-    files: for (const file of suite.traceFiles) {
-      for await (const line of readTraceFile(file)) {
-        if (fatal) break files;
-        if (!line.ok) {
-          issues.push(...line.issues.map((i) => ({ ...i, file: show(i.file) })));
-          total -= trials;
+    try {
+      files: for (const file of suite.traceFiles) {
+        reading = file;
+        for await (const line of readTraceFile(file)) {
+          if (fatal) break files;
+          if (!line.ok) {
+            issues.push(...line.issues.map((i) => ({ ...i, file: show(i.file) })));
+            total -= trials;
+            lines++;
+            continue;
+          }
+          const { trace } = line;
+          if ((options.shard && shardOf(caseIdOf(trace), options.shard.count) !== options.shard.index - 1) || (options.filter && !options.filter(trace))) {
+            total -= trials;
+            continue;
+          }
           lines++;
-          continue;
-        }
-        const { trace } = line;
-        if ((options.shard && shardOf(caseIdOf(trace), options.shard.count) !== options.shard.index - 1) || (options.filter && !options.filter(trace))) {
-          total -= trials;
-          continue;
-        }
-        lines++;
-        for (let t = 0; t < trials; t++) {
-          const trial = suite.candidate.kind === 'recorded' ? (trace.trial ?? 0) : t;
-          if (resuming && store.hasResult(meta.runId, resultKey(trace.id, trial))) continue;
-          const room = writer.room(); // a store that commits off this thread and is behind holds the run back
-          if (room) await room;
-          await schedule(() => replay(trace, trial, { file: show(file), line: line.line }));
+          for (let t = 0; t < trials; t++) {
+            const trial = suite.candidate.kind === 'recorded' ? (trace.trial ?? 0) : t;
+            if (resuming && store.hasResult(meta.runId, resultKey(trace.id, trial))) continue;
+            const room = writer.room(); // a store that commits off this thread and is behind holds the run back
+            if (room) await room;
+            await schedule(() => replay(trace, trial, { file: show(file), line: line.line }));
+          }
         }
       }
+    } catch (error) {
+      // A trace file that cannot be read (gone, or failing, since it was counted) stops the run as a
+      // failing store does: the traces in flight end, and their results are kept for --resume.
+      fatal ??= reading && (error as NodeJS.ErrnoException).syscall ? unreadableTraceFile(show(reading), error, meta.runId) : error;
     }
     await allEnded();
   } finally {
@@ -771,6 +780,13 @@ async function countLines(files: string[]): Promise<number> {
     if (pending) n++;
   }
   return n;
+}
+
+/** A trace file that could not be read mid-run: the file and the system's words, and how to go on. */
+function unreadableTraceFile(file: string, cause: unknown, runId: string): InputError {
+  const { code, message } = cause as NodeJS.ErrnoException;
+  const why = code && message.startsWith(`${code}:`) ? message.split(',')[0]! : message;
+  return new InputError([{ file, message: `could not be read (${why}); the run stopped there` }], `the results so far are kept: \`--resume ${runId}\` runs the rest once the file can be read`);
 }
 
 /**

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { UsageError } from '../../src/errors.js';
+import { InputError, UsageError } from '../../src/errors.js';
 import { runSuite } from '../../src/run/run-suite.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { loadSuite } from '../../src/suite/load.js';
@@ -44,3 +44,36 @@ it('counts for its progress total the lines the reader reads: blank lines of tab
   expect(outcome.counts.total).toBe(2);
   expect(totals[0]).toBe(2); // before any trace is read: the count
 });
+
+it('lets the traces in flight end and keeps their results when a trace file cannot be read mid-run', async () => {
+  // Made-up traces, made here: six in the first file; the second is gone by the time the reader reaches it.
+  const folder = mkdtempSync(join(tmpdir(), 'sg-read-fails-'));
+  try {
+    const trace = (id: string) =>
+      JSON.stringify({ schema: 'shadowgate.trace/v1', id, workflow: 'w', input: { id }, steps: [], outcome: { status: 'completed', decision: 'yes' }, human: { decision: 'yes' } });
+    writeFileSync(join(folder, 'a.jsonl'), `${['a1', 'a2', 'a3', 'a4', 'a5', 'a6'].map(trace).join('\n')}\n`);
+    writeFileSync(join(folder, 'b.jsonl'), `${trace('b1')}\n`);
+    writeFileSync(join(folder, 'tools.yaml'), 'tools:\n  - name: noop\n    effect: read\n');
+    // Each trace takes a while, so that several are in flight when the reader fails.
+    writeFileSync(join(folder, 'agent.mjs'), 'export async function run() {\n  await new Promise((r) => setTimeout(r, 800));\n  return { decision: "yes" };\n}\n');
+    writeFileSync(join(folder, 'suite.yaml'), 'name: read-fails\ntraces: [a.jsonl, b.jsonl]\ntools: tools.yaml\ncandidate: { kind: module, module: agent.mjs }\n');
+    const store = createMemoryStore();
+    const run = runSuite(await loadSuite(join(folder, 'suite.yaml')), {
+      store,
+      concurrency: 4,
+      workers: 1,
+      cwd: folder,
+      commit: { results: 1 },
+      // The second file goes once the first result is in: after it was counted, before it is read.
+      onProgress: (e) => void (e.result && rmSync(join(folder, 'b.jsonl'), { force: true })),
+    });
+    await expect(run).rejects.toThrow(InputError);
+    await expect(run).rejects.toThrow(/b\.jsonl: could not be read \(ENOENT: no such file or directory\); the run stopped there/);
+    const [meta] = store.listRuns();
+    await expect(run).rejects.toMatchObject({ hint: expect.stringContaining(`--resume ${meta!.runId}`) });
+    // Every trace of the first file was running or done when the reader failed: each kept, none cut short.
+    expect([...store.results(meta!.runId)].map((r) => [r.traceId, r.status]).sort()).toEqual(['a1', 'a2', 'a3', 'a4', 'a5', 'a6'].map((id) => [id, 'completed']));
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}, 30_000);
