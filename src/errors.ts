@@ -109,7 +109,6 @@ export class InternalError extends ShadowgateError {
   }
 }
 
-/** True for errors a user can fix (exit 2); false for bugs (exit 3). */
 /** What a replay stops a candidate with; thrown into candidate code, and final once raised. */
 export abstract class ReplayStop extends ShadowgateError {
   /** The status the trace ends with. */
@@ -159,6 +158,7 @@ export class ToolCallError extends ShadowgateError {
   }
 }
 
+/** True for errors a user can fix (exit 2); false for bugs (exit 3). */
 export function isExpectedError(error: unknown): error is ShadowgateError {
   return error instanceof ShadowgateError && error.code !== 'SG_INTERNAL';
 }
