@@ -118,8 +118,8 @@ export function appendRedacted(file: string, text: string, redactor: Redactor = 
   }
 }
 
-/** `ENOSPC: no space left on device`: the system's words without the syscall and the temporary path. */
-function systemMessage(cause: unknown): string {
+/** `ENOSPC: no space left on device`: the system's words without the syscall and the path. */
+export function systemMessage(cause: unknown): string {
   const error = cause as NodeJS.ErrnoException;
   const message = error instanceof Error ? error.message : String(cause);
   return error?.code && message.startsWith(`${error.code}:`) ? message.split(',')[0]! : message;

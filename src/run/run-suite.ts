@@ -25,7 +25,8 @@ import type { GateConfig } from '../suite/schema.js';
 import type { ExchangeSink } from '../providers/transport.js';
 import type { RunMeta, Store } from '../store/types.js';
 import { canonicalJson } from '../trace/canonical.js';
-import { readTraceFile } from '../trace/reader.js';
+import { readTraceFile, type TraceLine } from '../trace/reader.js';
+import { systemMessage } from '../write-whole.js';
 import { caseIdOf, type Trace } from '../trace/schema.js';
 import { prepareCandidate, type ModelOptions } from './candidate.js';
 import { runRedactor } from './run-secrets.js';
@@ -157,7 +158,7 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
   // Compiled once: the guard refuses calls with it, and the results' breaches are found with it.
   const policy = suite.policy ? createPolicy(suite.policy) : undefined;
   // The trace lines are counted while the candidate's processes start (they import it on other cores).
-  const lineCount = countLines(suite.traceFiles);
+  const lineCount = countLines(suite.traceFiles, show);
   lineCount.catch(() => {}); // awaited below, once the candidate is ready; a failure to start comes first
   const candidate = await prepareCandidate(suite, store, { ...options, redactor }, policy);
   const trials = suite.candidate.kind === 'recorded' ? 1 : (options.trials ?? suite.trials);
@@ -191,7 +192,10 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
   // A store failure in a timer's commit, or the lease taken by another process: the run stops once the tasks in flight end.
   let fatal: unknown;
   let opened: ReturnType<typeof openRun>;
+  let counted: number;
   try {
+    // A file that cannot be read now (gone since the suite was loaded) fails the run before it is opened.
+    counted = await lineCount;
     opened = openRun(suite, options, settings, now, show, (error) => void (fatal ??= error));
   } catch (error) {
     await candidate.close();
@@ -210,7 +214,7 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
 
   const issues: Issue[] = candidate.issues.map((i) => ({ ...i, file: show(i.file) }));
   const warnings: string[] = [];
-  let total = (await lineCount) * trials;
+  let total = counted * trials;
   let finished = resumed;
   // Trace lines in this run's share, read or not (a bad line is in every shard's); the candidate's bad lines count too.
   let lines = unreadableLocations(issues).length;
@@ -293,13 +297,10 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
   const allEnded = async () => {
     while (running > 0) await new Promise<void>((resolve) => (wake = resolve));
   };
-  /** The trace file being read, to name it should reading it fail. */
-  let reading: string | undefined;
   try {
     try {
       files: for (const file of suite.traceFiles) {
-        reading = file;
-        for await (const line of readTraceFile(file)) {
+        for await (const line of traceLines(file, show(file), meta.runId)) {
           if (fatal) break files;
           if (!line.ok) {
             issues.push(...line.issues.map((i) => ({ ...i, file: show(i.file) })));
@@ -325,7 +326,7 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
     } catch (error) {
       // A trace file that cannot be read (gone, or failing, since it was counted) stops the run as a
       // failing store does: the traces in flight end, and their results are kept for --resume.
-      fatal ??= reading && (error as NodeJS.ErrnoException).syscall ? unreadableTraceFile(show(reading), error, meta.runId) : error;
+      fatal ??= error;
     }
     await allEnded();
   } finally {
@@ -759,34 +760,53 @@ function newRunId(at: Date): string {
 const ASCII_BLANK = new Set([9, 11, 12, 13, 32]);
 
 /** The lines of the files that are not blank (only ASCII whitespace), as the reader counts them. */
-async function countLines(files: string[]): Promise<number> {
+async function countLines(files: string[], show: (file: string) => string): Promise<number> {
   let n = 0;
   for (const file of files) {
-    // Whether the line being read has something other than the ASCII whitespace the reader skips as blank (tab, VT, FF, CR, space).
-    let pending = false;
-    for await (const chunk of createReadStream(file)) {
-      const buf = chunk as Buffer;
-      // Newlines found by the native search; a line is looked at byte by byte only until its first non-blank byte (most often its first).
-      for (let at = 0; at < buf.length; ) {
-        const newline = buf.indexOf(10, at);
-        const end = newline === -1 ? buf.length : newline;
-        for (let i = at; i < end && !pending; i++) pending = !ASCII_BLANK.has(buf[i]!);
-        if (newline === -1) break;
-        if (pending) n++;
-        pending = false;
-        at = newline + 1;
-      }
+    try {
+      n += await linesOf(file);
+    } catch (error) {
+      throw unreadable(show(file), error);
     }
-    if (pending) n++;
   }
   return n;
 }
 
-/** A trace file that could not be read mid-run: the file and the system's words, and how to go on. */
-function unreadableTraceFile(file: string, cause: unknown, runId: string): InputError {
-  const { code, message } = cause as NodeJS.ErrnoException;
-  const why = code && message.startsWith(`${code}:`) ? message.split(',')[0]! : message;
-  return new InputError([{ file, message: `could not be read (${why}); the run stopped there` }], `the results so far are kept: \`--resume ${runId}\` runs the rest once the file can be read`);
+/** The lines of one trace file the reader reads as traces (blank ones left out). */
+async function linesOf(file: string): Promise<number> {
+  let n = 0;
+  // Whether the line being read has something other than the ASCII whitespace the reader skips as blank (tab, VT, FF, CR, space).
+  let pending = false;
+  for await (const chunk of createReadStream(file)) {
+    const buf = chunk as Buffer;
+    // Newlines found by the native search; a line is looked at byte by byte only until its first non-blank byte (most often its first).
+    for (let at = 0; at < buf.length; ) {
+      const newline = buf.indexOf(10, at);
+      const end = newline === -1 ? buf.length : newline;
+      for (let i = at; i < end && !pending; i++) pending = !ASCII_BLANK.has(buf[i]!);
+      if (newline === -1) break;
+      if (pending) n++;
+      pending = false;
+      at = newline + 1;
+    }
+  }
+  if (pending) n++;
+  return n;
+}
+
+/** A trace file's traces; a failure to read it (gone or failing since it was counted) stops the run, naming it. */
+async function* traceLines(file: string, shown: string, runId: string): AsyncGenerator<TraceLine> {
+  try {
+    yield* readTraceFile(file);
+  } catch (error) {
+    throw unreadable(shown, error, `the run stopped there; the results committed before it are kept in run ${runId}`);
+  }
+}
+
+/** The system's failure to read a trace file, as an input error naming the file; any other error as it is. */
+function unreadable(file: string, cause: unknown, after?: string): unknown {
+  if (!(cause as NodeJS.ErrnoException | undefined)?.syscall) return cause;
+  return new InputError([{ file, message: `could not be read (${systemMessage(cause)})${after ? `; ${after}` : ''}` }]);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -70,10 +70,43 @@ it('lets the traces in flight end and keeps their results when a trace file cann
     await expect(run).rejects.toThrow(InputError);
     await expect(run).rejects.toThrow(/b\.jsonl: could not be read \(ENOENT: no such file or directory\); the run stopped there/);
     const [meta] = store.listRuns();
-    await expect(run).rejects.toMatchObject({ hint: expect.stringContaining(`--resume ${meta!.runId}`) });
+    await expect(run).rejects.toThrow(`the results committed before it are kept in run ${meta!.runId}`);
     // Every trace of the first file was running or done when the reader failed: each kept, none cut short.
     expect([...store.results(meta!.runId)].map((r) => [r.traceId, r.status]).sort()).toEqual(['a1', 'a2', 'a3', 'a4', 'a5', 'a6'].map((id) => [id, 'completed']));
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
 }, 30_000);
+
+it('fails with an input error naming a trace file gone since the suite was loaded, before a run is opened', async () => {
+  // Made-up traces, made here.
+  const folder = mkdtempSync(join(tmpdir(), 'sg-count-fails-'));
+  try {
+    const trace = (id: string) =>
+      JSON.stringify({ schema: 'shadowgate.trace/v1', id, workflow: 'w', input: { id }, steps: [], outcome: { status: 'completed', decision: 'yes' }, human: { decision: 'yes' } });
+    writeFileSync(join(folder, 'a.jsonl'), `${trace('a1')}\n`);
+    writeFileSync(join(folder, 'b.jsonl'), `${trace('b1')}\n`);
+    writeFileSync(join(folder, 'tools.yaml'), 'tools:\n  - name: noop\n    effect: read\n');
+    writeFileSync(join(folder, 'agent.mjs'), 'export async function run() {\n  return { decision: "yes" };\n}\n');
+    writeFileSync(join(folder, 'suite.yaml'), 'name: count-fails\ntraces: [a.jsonl, b.jsonl]\ntools: tools.yaml\ncandidate: { kind: module, module: agent.mjs }\n');
+    const suite = await loadSuite(join(folder, 'suite.yaml'));
+    rmSync(join(folder, 'b.jsonl'));
+    const store = createMemoryStore();
+    const run = runSuite(suite, { store, workers: 1, cwd: folder });
+    await expect(run).rejects.toThrow(InputError);
+    await expect(run).rejects.toThrow(/^invalid input:\n {2}b\.jsonl: could not be read \(ENOENT: no such file or directory\)$/);
+    expect(store.listRuns()).toEqual([]);
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}, 30_000);
+
+it("does not blame a trace file for another failure of the system while the run reads it (a filter's own)", async () => {
+  const run = runSuite(await loadSuite(join(dir, 'suite.yaml')), {
+    store: createMemoryStore(),
+    cwd: dir,
+    filter: () => readFileSync(join(dir, 'allow-list.txt')).length > 0,
+  });
+  await expect(run).rejects.toThrow(/^ENOENT: no such file or directory, open '.*allow-list\.txt'$/);
+  await expect(run).rejects.not.toThrow(InputError);
+});
