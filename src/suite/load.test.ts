@@ -145,12 +145,12 @@ candidate:
 `);
     const issues = await configIssues(loadSuite(file));
     expect(issues.map(({ message: _m, ...where }) => where)).toEqual([
-      { file, line: 2, path: 'traces' },
+      { file, line: 2, path: 'traces.0' },
       { file, line: 3, path: 'tools' },
       { file, line: 6, path: 'candidate.module' },
     ]);
     expect(issues.map((i) => i.message)).toEqual([
-      `no file matches ["../traces/nothing-here/*.jsonl"] (relative to ${join(dir, 'suites')})`,
+      `no file matches "../traces/nothing-here/*.jsonl" (relative to ${join(dir, 'suites')})`,
       `tool catalog not found: ${join(dir, 'fixtures', 'no-such-tools.yaml')}`,
       `module not found: ${join(dir, 'fixtures', 'no-such-agent.mjs')}`,
     ]);
@@ -160,7 +160,33 @@ candidate:
     // From the temp root, `traces/refunds/*.jsonl` would match relative to the cwd but not to the suite file.
     const file = await writeSuite(moduleSuite().replace('../traces/refunds/*.jsonl', 'traces/refunds/*.jsonl'));
     process.chdir(dir);
-    expect((await configIssues(loadSuite(file))).map((i) => i.path)).toEqual(['traces']);
+    expect((await configIssues(loadSuite(file))).map((i) => i.path)).toEqual(['traces.0']);
+  });
+
+  it('refuses a trace file it names that is not there, even when its other patterns match (missing evidence, not a smaller suite)', async () => {
+    const file = await writeSuite(`name: refunds
+traces:
+  - ../traces/refunds/w1.jsonl
+  - ../traces/refunds/w3.jsonl
+  - ../traces/refunds/w2.jsonl
+tools: ../fixtures/tools.yaml
+candidate: { kind: recorded, traces: ["../traces/refunds/*.jsonl", ../traces/other/*.jsonl] }
+`);
+    const issues = await configIssues(loadSuite(file));
+    expect(issues).toEqual([
+      { file, line: 4, path: 'traces.1', message: `no file matches "../traces/refunds/w3.jsonl" (relative to ${join(dir, 'suites')})` },
+      { file, line: 7, path: 'candidate.traces.1', message: `no file matches "../traces/other/*.jsonl" (relative to ${join(dir, 'suites')})` },
+    ]);
+  });
+
+  it('takes a negated pattern as removing files, and refuses patterns that leave none', async () => {
+    const some = await writeSuite(moduleSuite().replace('["../traces/refunds/*.jsonl"]', '["../traces/refunds/*.jsonl", "!../traces/refunds/w2.jsonl"]'), 'some.yaml');
+    expect((await loadSuite(some)).traceFiles).toEqual([join(dir, 'traces', 'refunds', 'w1.jsonl')]);
+    const none = await writeSuite(moduleSuite().replace('["../traces/refunds/*.jsonl"]', '["../traces/refunds/*.jsonl", "!../traces/refunds/*"]'), 'none.yaml');
+    const issues = await configIssues(loadSuite(none));
+    expect(issues.map(({ path, message }) => ({ path, message }))).toEqual([
+      { path: 'traces', message: `no file matches ["../traces/refunds/*.jsonl","!../traces/refunds/*"] (relative to ${join(dir, 'suites')})` },
+    ]);
   });
 
   it('reports an unknown model provider on candidate.model', async () => {

@@ -53,8 +53,7 @@ export async function loadSuite(file: string): Promise<ResolvedSuite> {
   const issues: Issue[] = [];
   const problem = (path: string, message: string) => issues.push({ file: suiteFile, line: lineOf(path.split('.')), path, message });
 
-  const traceFiles = await findFiles(raw.traces, dir);
-  if (traceFiles.length === 0) problem('traces', `no file matches ${JSON.stringify(raw.traces)} (relative to ${dir})`);
+  const traceFiles = await findFiles(raw.traces, dir, 'traces', problem);
 
   const catalogFile = resolve(dir, raw.tools);
   let catalog: ToolCatalog = { tools: [] };
@@ -208,8 +207,7 @@ async function resolveCandidate(
       return { ...c, cwd };
     }
     case 'recorded': {
-      const traceFiles = await findFiles(c.traces, dir);
-      if (traceFiles.length === 0) problem('candidate.traces', `no file matches ${JSON.stringify(c.traces)}`);
+      const traceFiles = await findFiles(c.traces, dir, 'candidate.traces', problem);
       const { traces: _traces, ...rest } = c;
       return { ...rest, traceFiles };
     }
@@ -232,9 +230,19 @@ function commandFiles(candidate: CandidateOf<'command'>): string[] {
   return candidate.command.map((a) => resolve(candidate.cwd!, a)).filter((p) => existsSync(p) && statSync(p).isFile());
 }
 
-async function findFiles(patterns: string | string[], cwd: string): Promise<string[]> {
+/**
+ * The files that trace globs name. Each pattern must match a file: a file the suite names that is
+ * not there is missing evidence, not a smaller suite (a negated pattern, `!…`, only removes files).
+ */
+async function findFiles(patterns: string | string[], cwd: string, path: string, problem: (path: string, message: string) => void): Promise<string[]> {
   const list = Array.isArray(patterns) ? patterns : [patterns];
-  const files = await glob(list, { cwd, absolute: true, onlyFiles: true, expandDirectories: false });
+  const options = { cwd, absolute: true, onlyFiles: true, expandDirectories: false };
+  const positive = list.map((pattern, i) => ({ pattern, i })).filter(({ pattern }) => !pattern.startsWith('!'));
+  const [files, ...found] = await Promise.all([glob(list, options), ...positive.map(({ pattern }) => glob([pattern], options))]);
+  const unmatched = positive.filter((_, k) => found[k]!.length === 0);
+  for (const { pattern, i } of unmatched) problem(Array.isArray(patterns) ? `${path}.${i}` : path, `no file matches ${JSON.stringify(pattern)} (relative to ${cwd})`);
+  // Every pattern matched, and the negated ones took every file away.
+  if (files.length === 0 && unmatched.length === 0) problem(path, `no file matches ${JSON.stringify(patterns)} (relative to ${cwd})`);
   return files.sort();
 }
 
