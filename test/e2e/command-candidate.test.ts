@@ -221,7 +221,9 @@ describe('command candidates: agent processes in two languages, through the gate
         const seen = first.decision as { http: string; socket: string; write: string; env: Record<string, string>; files: string };
         expect(seen.http).not.toBe('reached');
         expect(seen.socket).not.toBe('reached');
-        expect(seen.write).not.toBe('written');
+        // Elsewhere the file system is read-only to the agent; under /tmp (a checkout there) it writes into a
+        // private /tmp of its own that no one else sees, as the next line checks.
+        expect(seen.write).toBe(folder.startsWith('/tmp/') ? 'written' : 'OSError');
         expect(existsSync(join(folder, 'written-by-agent'))).toBe(false);
         expect(connections).toBe(0);
         // the request to another address went to the gateway (the proxy variables), which refused and recorded it

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync } from 'node:fs';
+import { existsSync, lstatSync, statSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, InternalError } from '../../errors.js';
@@ -99,6 +99,7 @@ export interface NamespaceSpec {
  */
 export function bwrapCommand(spec: NamespaceSpec): { file: string; args: string[] } {
   const bind = (dir: string) => ['--bind', dir, dir];
+  const relay = relayEntry();
   const args = [
     '--die-with-parent',
     '--unshare-net',
@@ -118,12 +119,15 @@ export function bwrapCommand(spec: NamespaceSpec): { file: string; args: string[
     ...spec.roBinds.flatMap((dir) => ['--ro-bind', dir, dir]),
     // The agent's own folder, read-only, visible even where it is under /tmp.
     '--ro-bind', spec.cwd, spec.cwd,
+    // Node, the relay and the files the command names (its program), where they are under /tmp: bound back, read-only.
+    // Files only: a folder such as / would bring the real /tmp back.
+    ...[process.execPath, relay, ...spec.command.map((arg) => resolve(spec.cwd, arg)).filter(isFile)].flatMap((file) => ['--ro-bind', file, file]),
     '--chdir', spec.cwd,
     '--clearenv',
     ...Object.entries(spec.env).flatMap(([name, value]) => ['--setenv', name, value]),
     '--',
     process.execPath,
-    relayEntry(),
+    relay,
     ...spec.relay,
     '--',
     ...spec.command,
@@ -140,6 +144,10 @@ export function relayEntry(): string {
 }
 
 /** A folder that is not a symbolic link (/var/run is usually a link to /run). */
+function isFile(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
+}
+
 function isRealDir(path: string): boolean {
   try {
     return lstatSync(path).isDirectory();
