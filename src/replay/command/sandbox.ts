@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, InternalError } from '../../errors.js';
@@ -119,9 +119,8 @@ export function bwrapCommand(spec: NamespaceSpec): { file: string; args: string[
     ...spec.roBinds.flatMap((dir) => ['--ro-bind', dir, dir]),
     // The agent's own folder, read-only, visible even where it is under /tmp.
     '--ro-bind', spec.cwd, spec.cwd,
-    // Node, the relay and the files the command names (its program), where they are under /tmp: bound back, read-only.
-    // Files only: a folder such as / would bring the real /tmp back.
-    ...[process.execPath, relay, ...spec.command.map((arg) => resolve(spec.cwd, arg)).filter(isFile)].flatMap((file) => ['--ro-bind', file, file]),
+    // Node, the relay and the files the command names (its program), where the private /tmp hid them.
+    ...[process.execPath, relay, ...spec.command.map((arg) => resolve(spec.cwd, arg))].flatMap(tmpFileBinds),
     '--chdir', spec.cwd,
     '--clearenv',
     ...Object.entries(spec.env).flatMap(([name, value]) => ['--setenv', name, value]),
@@ -143,11 +142,24 @@ export function relayEntry(): string {
   return entry;
 }
 
-/** A folder that is not a symbolic link (/var/run is usually a link to /run). */
-function isFile(path: string): boolean {
-  return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
+/**
+ * The read-only binds that show a file under /tmp to the agent: at its own path, and, where it
+ * is a link, at its target's. Files only (a folder such as / would bring the machine's /tmp
+ * back), and only under /tmp (the rest of the file system is there, read-only, already).
+ */
+function tmpFileBinds(path: string): string[] {
+  const underTmp = (p: string) => p.startsWith('/tmp/');
+  let real: string;
+  try {
+    real = realpathSync(path);
+    if (!statSync(real).isFile()) return [];
+  } catch {
+    return []; // not a path (an inline script, a flag): nothing to show
+  }
+  return [...new Set([path, real].filter(underTmp))].flatMap((at) => ['--ro-bind', real, at]);
 }
 
+/** A folder that is not a symbolic link (/var/run is usually a link to /run). */
 function isRealDir(path: string): boolean {
   try {
     return lstatSync(path).isDirectory();
