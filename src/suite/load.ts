@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { glob } from 'tinyglobby';
+import { glob, isDynamicPattern } from 'tinyglobby';
 import { ConfigError, type Issue } from '../errors.js';
 import { parseModelSpec } from '../providers/registry.js';
 import { canonicalJson } from '../trace/canonical.js';
@@ -227,7 +227,16 @@ async function resolveCandidate(
 
 /** The files a command's arguments name (relative to its folder), the program itself included. */
 function commandFiles(candidate: CandidateOf<'command'>): string[] {
-  return candidate.command.map((a) => resolve(candidate.cwd!, a)).filter((p) => existsSync(p) && statSync(p).isFile());
+  return candidate.command.map((a) => resolve(candidate.cwd!, a)).filter(isFile);
+}
+
+/** A file (or a link to one) is there; any failure to look (no entry, a name too long, a file taken for a folder) is none. */
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -238,8 +247,10 @@ async function findFiles(patterns: string | string[], cwd: string, path: string,
   const list = Array.isArray(patterns) ? patterns : [patterns];
   const options = { cwd, absolute: true, onlyFiles: true, expandDirectories: false };
   const positive = list.map((pattern, i) => ({ pattern, i })).filter(({ pattern }) => !pattern.startsWith('!'));
-  const [files, ...found] = await Promise.all([glob(list, options), ...positive.map(({ pattern }) => glob([pattern], options))]);
-  const unmatched = positive.filter((_, k) => found[k]!.length === 0);
+  // A file named as it is needs no search (a suite may name a thousand): only a pattern with wildcards is globbed on its own.
+  const matches = async (pattern: string) => (isDynamicPattern(pattern) ? (await glob([pattern], options)).length > 0 : isFile(resolve(cwd, pattern)));
+  const [files, ...found] = await Promise.all([glob(list, options), ...positive.map(({ pattern }) => matches(pattern))]);
+  const unmatched = positive.filter((_, k) => !found[k]);
   for (const { pattern, i } of unmatched) problem(Array.isArray(patterns) ? `${path}.${i}` : path, `no file matches ${JSON.stringify(pattern)} (relative to ${cwd})`);
   // Every pattern matched, and the negated ones took every file away.
   if (files.length === 0 && unmatched.length === 0) problem(path, `no file matches ${JSON.stringify(patterns)} (relative to ${cwd})`);
