@@ -325,7 +325,7 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
       }
     } catch (error) {
       // A trace file that cannot be read (gone, or failing, since it was counted) stops the run as a
-      // failing store does: the traces in flight end, and their results are kept for --resume.
+      // failing store does: the traces in flight end, and their results are committed to the run.
       fatal ??= error;
     }
     await allEnded();
