@@ -818,15 +818,22 @@ async function assertAllLinesValid(suite: ResolvedSuite, show: (file: string) =>
   const check = async (files: string[]) => {
     const ids = new Map<string, string>();
     for (const file of files) {
-      for await (const line of readTraceFile(file)) {
-        if (!line.ok) {
-          issues.push(...line.issues.map((i) => ({ ...i, file: show(i.file) })));
-          continue;
+      try {
+        for await (const line of readTraceFile(file)) {
+          if (!line.ok) {
+            issues.push(...line.issues.map((i) => ({ ...i, file: show(i.file) })));
+            continue;
+          }
+          const key = `${line.trace.id}#${line.trace.trial ?? 0}`;
+          const first = ids.get(key);
+          if (first) issues.push({ file: show(file), line: line.line, path: 'id', message: `duplicate trace id ${line.trace.id} (first at ${first})` });
+          else ids.set(key, `${show(file)}:${line.line}`);
         }
-        const key = `${line.trace.id}#${line.trace.trial ?? 0}`;
-        const first = ids.get(key);
-        if (first) issues.push({ file: show(file), line: line.line, path: 'id', message: `duplicate trace id ${line.trace.id} (first at ${first})` });
-        else ids.set(key, `${show(file)}:${line.line}`);
+      } catch (error) {
+        // A file gone since the suite was loaded is one more problem to report with the others.
+        const failure = unreadable(show(file), error);
+        if (!(failure instanceof InputError)) throw failure;
+        issues.push(...failure.issues);
       }
     }
   };

@@ -96,6 +96,12 @@ it('fails with an input error naming a trace file gone since the suite was loade
     await expect(run).rejects.toThrow(InputError);
     await expect(run).rejects.toThrow(/^invalid input:\n {2}b\.jsonl: could not be read \(ENOENT: no such file or directory\)$/);
     expect(store.listRuns()).toEqual([]);
+    // With --strict, where every line is checked first: the same problem, among the others (the first file's bad line).
+    writeFileSync(join(folder, 'a.jsonl'), `${trace('a1')}\nnot json\n`);
+    const strict = runSuite(suite, { store, workers: 1, cwd: folder, strict: true });
+    await expect(strict).rejects.toThrow(InputError);
+    await expect(strict).rejects.toThrow(/^invalid input:\n {2}a\.jsonl:2: .*\n {2}b\.jsonl: could not be read \(ENOENT: no such file or directory\)$/);
+    expect(store.listRuns()).toEqual([]);
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
