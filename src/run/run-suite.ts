@@ -25,8 +25,7 @@ import type { GateConfig } from '../suite/schema.js';
 import type { ExchangeSink } from '../providers/transport.js';
 import type { RunMeta, Store } from '../store/types.js';
 import { canonicalJson } from '../trace/canonical.js';
-import { readTraceFile, type TraceLine } from '../trace/reader.js';
-import { systemMessage } from '../write-whole.js';
+import { readTraceFile, unreadableTraceFile, UnreadableTraceFile } from '../trace/reader.js';
 import { caseIdOf, type Trace } from '../trace/schema.js';
 import { prepareCandidate, type ModelOptions } from './candidate.js';
 import { runRedactor } from './run-secrets.js';
@@ -300,7 +299,7 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
   try {
     try {
       files: for (const file of suite.traceFiles) {
-        for await (const line of traceLines(file, show(file), meta.runId)) {
+        for await (const line of readTraceFile(file)) {
           if (fatal) break files;
           if (!line.ok) {
             issues.push(...line.issues.map((i) => ({ ...i, file: show(i.file) })));
@@ -326,7 +325,7 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
     } catch (error) {
       // A trace file that cannot be read (gone, or failing, since it was counted) stops the run as a
       // failing store does: the traces in flight end, and their results are committed to the run.
-      fatal ??= error;
+      fatal ??= error instanceof UnreadableTraceFile ? shownIssues(error, show, `the run stopped there; the results committed before it are kept in run ${meta.runId}`) : error;
     }
     await allEnded();
   } finally {
@@ -766,7 +765,7 @@ async function countLines(files: string[], show: (file: string) => string): Prom
     try {
       n += await linesOf(file);
     } catch (error) {
-      throw unreadable(show(file), error);
+      throw unreadableTraceFile(show(file), error);
     }
   }
   return n;
@@ -794,19 +793,9 @@ async function linesOf(file: string): Promise<number> {
   return n;
 }
 
-/** A trace file's traces; a failure to read it (gone or failing since it was counted) stops the run, naming it. */
-async function* traceLines(file: string, shown: string, runId: string): AsyncGenerator<TraceLine> {
-  try {
-    yield* readTraceFile(file);
-  } catch (error) {
-    throw unreadable(shown, error, `the run stopped there; the results committed before it are kept in run ${runId}`);
-  }
-}
-
-/** The system's failure to read a trace file, as an input error naming the file; any other error as it is. */
-function unreadable(file: string, cause: unknown, after?: string): unknown {
-  if (!(cause as NodeJS.ErrnoException | undefined)?.syscall) return cause;
-  return new InputError([{ file, message: `could not be read (${systemMessage(cause)})${after ? `; ${after}` : ''}` }]);
+/** A reader's error with its files as the run shows them, and what followed from it. */
+function shownIssues(error: UnreadableTraceFile, show: (file: string) => string, after?: string): InputError {
+  return new InputError(error.issues.map((i) => ({ ...i, file: show(i.file), message: after ? `${i.message}; ${after}` : i.message })));
 }
 
 /**
@@ -831,9 +820,8 @@ async function assertAllLinesValid(suite: ResolvedSuite, show: (file: string) =>
         }
       } catch (error) {
         // A file gone since the suite was loaded is one more problem to report with the others.
-        const failure = unreadable(show(file), error);
-        if (!(failure instanceof InputError)) throw failure;
-        issues.push(...failure.issues);
+        if (!(error instanceof UnreadableTraceFile)) throw error;
+        issues.push(...shownIssues(error, show).issues);
       }
     }
   };

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { aTrace } from '../testing/builders.js';
-import { parseTraceLine, readLines, readTraceFile, tooDeep, type TraceLine } from './reader.js';
+import { parseTraceLine, readLines, readTraceFile, tooDeep, UnreadableTraceFile, type TraceLine } from './reader.js';
 import { MAX_TRACE_DEPTH } from './schema.js';
 
 let dir: string;
@@ -104,6 +104,9 @@ describe('readTraceFile', () => {
   it('fails as reading the file fails: a missing file, a folder', async () => {
     await expect(readAll(join(dir, 'missing.jsonl'))).rejects.toThrow(/ENOENT/);
     await expect(readAll(dir)).rejects.toThrow(/EISDIR/);
+    // As an input error naming the file (exit 2 for every command that reads traces), not the system's raw error.
+    await expect(readAll(join(dir, 'missing.jsonl'))).rejects.toThrow(UnreadableTraceFile);
+    await expect(readAll(join(dir, 'missing.jsonl'))).rejects.toThrow(`invalid input:\n  ${join(dir, 'missing.jsonl')}: could not be read (ENOENT: no such file or directory)`);
   });
 });
 

@@ -1,5 +1,6 @@
 import { open } from 'node:fs/promises';
-import type { Issue } from '../errors.js';
+import { InputError, type Issue } from '../errors.js';
+import { systemMessage } from '../write-whole.js';
 import { fastTrace } from './fast-check.js';
 import { MAX_TRACE_DEPTH, TraceSchema, type Trace } from './schema.js';
 import { formatPath, zodIssues } from './zod-issues.js';
@@ -16,11 +17,24 @@ export type TraceLine =
  */
 export async function* readTraceFile(file: string): AsyncGenerator<TraceLine> {
   let line = 0;
-  for await (const text of readLines(file)) {
-    line++;
-    const parsed = parseTraceLine(line === 1 ? text.replace(/^\uFEFF/, '') : text, file, line);
-    if (parsed) yield parsed;
+  try {
+    for await (const text of readLines(file)) {
+      line++;
+      const parsed = parseTraceLine(line === 1 ? text.replace(/^\uFEFF/, '') : text, file, line);
+      if (parsed) yield parsed;
+    }
+  } catch (error) {
+    throw unreadableTraceFile(file, error);
   }
+}
+
+/** A trace file the system could not read (gone or failing since it was found): an input error naming it. */
+export class UnreadableTraceFile extends InputError {}
+
+/** The system's failure to read `file` as an `UnreadableTraceFile`; any other error (not the system's) as it is. */
+export function unreadableTraceFile(file: string, cause: unknown): unknown {
+  if (!(cause as NodeJS.ErrnoException | undefined)?.syscall) return cause;
+  return new UnreadableTraceFile([{ file, message: `could not be read (${systemMessage(cause)})` }]);
 }
 
 /** Bytes read at a time; a longer line grows the buffer to hold it. */
