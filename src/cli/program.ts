@@ -325,7 +325,7 @@ export function createProgram(raw: CliIo, setExit: (code: number) => void): Comm
             ? `${summary?.gate?.verdict ?? 'finished'}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}`
             : shards.length > 0
               ? `not finalized (${shards.filter((s) => s.finishedAt).length} of ${shards[0]!.count} shards finished, ${store.countResults(run.runId)} results; finalize ${run.runId})`
-              : `unfinished (${store.countResults(run.runId)} results; --resume ${run.runId})`;
+              : `unfinished (${store.countResults(run.runId)} results; --resume ${run.runId}${run.shard && run.shard !== '1/1' ? ` --shard ${run.shard}` : ''})`;
           io.stdout.write(`${forTerminal(`${run.runId}  ${run.suite}  ${run.candidate}  ${run.startedAt}  ${state}`)}\n`);
         }
       } finally {

@@ -656,11 +656,23 @@ function openRun(
         'a run can only be resumed with the suite, catalog and candidate it started with; start a new run instead',
       );
     }
-    const { finishedAt: _f, summary: _s, ...meta } = run;
+    // Resumed on another share of the traces, a run would hold results of traces that are not its own (and miss some that are).
+    const shards = store.listShards(run.runId);
+    if (shards.length > 0) {
+      throw new UsageError(`run ${run.runId} is shared by the shards of a ${shards[0]!.count}-way split, and --resume needs the shard: --shard i/${shards[0]!.count}`, `resume one shard with --resume ${run.runId} --shard i/${shards[0]!.count} (or --run-id ${run.runId} --shard i/${shards[0]!.count})`);
+    }
+    const share = shareOf(options);
+    if (run.shard !== null && run.shard !== share) {
+      throw new UsageError(
+        `run ${run.runId} ran ${run.shard === '1/1' ? 'every trace (no --shard)' : `shard ${run.shard}`}; this resume would run ${share === '1/1' ? 'every trace' : `shard ${share}`}`,
+        run.shard === '1/1' ? `resume it without --shard` : `resume it with --shard ${run.shard}`,
+      );
+    }
+    const { finishedAt: _f, summary: _s, shard: _share, ...meta } = run;
     return { meta, resuming: true, lease: lease(run.runId), shared: false };
   }
   const meta = newMeta(suite, options, now(), show);
-  store.createRun(meta);
+  store.createRun({ ...meta, shard: shareOf(options) });
   return { meta, resuming: false, lease: lease(meta.runId), shared: false };
 }
 
@@ -712,8 +724,13 @@ function openSharedRun(
   }
   const resuming = started.some((s) => s.index === shard.index);
   store.startShard({ runId, index: shard.index, count: shard.count, startedAt: fresh.startedAt });
-  const { finishedAt: _f, summary: _s, ...meta } = run;
+  const { finishedAt: _f, summary: _s, shard: _share, ...meta } = run;
   return { meta, resuming, lease: lease(runId, shard.index) };
+}
+
+/** The share of the suite's traces a run on its own runs (RunRecord.shard): `i/n` with `--shard i/n`, else `1/1`. */
+function shareOf(options: Pick<RunOptions, 'shard'>): string {
+  return options.shard ? `${options.shard.index}/${options.shard.count}` : '1/1';
 }
 
 /** The record of a new run of `suite`, started `startedAt`. */

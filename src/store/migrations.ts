@@ -167,6 +167,13 @@ export const migrations: readonly Migration[] = [
     // this step has no session, so no one takes it back; it holds until it goes stale.
     sql: `ALTER TABLE review_claims ADD COLUMN session TEXT;`,
   },
+  {
+    version: 11,
+    name: 'run-shard',
+    // The share of the traces a run runs (\`1/1\`, or \`2/3\` for a shard run on its own), so that
+    // \`--resume\` runs that share and no other. A run stored before this step has none (NULL).
+    sql: `ALTER TABLE runs ADD COLUMN shard TEXT;`,
+  },
 ];
 
 /**

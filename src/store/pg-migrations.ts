@@ -169,4 +169,10 @@ export const pgMigrations: readonly Migration[] = [
     // this step has no session, so no one takes it back; it holds until it goes stale.
     sql: `ALTER TABLE review_claims ADD COLUMN session TEXT;`,
   },
+  {
+    version: 11,
+    name: 'run-shard',
+    // The same step as SQLite's: the share of the traces a run runs, for \`--resume\`.
+    sql: `ALTER TABLE runs ADD COLUMN shard TEXT;`,
+  },
 ];

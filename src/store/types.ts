@@ -64,6 +64,13 @@ export interface ReviewVerdictRecord {
 }
 
 export interface RunRecord extends RunMeta {
+  /**
+   * The share of the suite's traces the run runs, as `i/n`: `1/1` for a whole run, `2/3` for shard 2
+   * of 3 run on its own (`--shard 2/3` without `--run-id`), so that `--resume` runs that share and
+   * no other; null for a run that shards share (its shards are in `listShards`), and for a run
+   * stored before the share was kept.
+   */
+  shard: string | null;
   finishedAt: string | null;
   /** The finished run's counts, metrics and gate, as written by finishRun; null while running. */
   summary: unknown;
@@ -116,7 +123,8 @@ export type AppendOutcome = null | Error;
  * Two implementations (SQLite and memory) pass one contract test.
  */
 export interface Store {
-  createRun(meta: RunMeta): void;
+  /** `shard`: the run's share of the traces (RunRecord.shard); none, null. */
+  createRun(meta: RunMeta & { shard?: string | null }): void;
   getRun(runId: string): RunRecord | undefined;
   /** Newest first. */
   listRuns(options?: { suite?: string; limit?: number }): RunRecord[];

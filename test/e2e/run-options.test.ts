@@ -34,6 +34,28 @@ it('runs one trace at a time with 1 in flight', async () => {
   expect(outcome.metrics.agreement.rate).toBe(1);
 });
 
+it('resumes a run on the share of the traces it ran and no other: a shard run alone, a whole run, a run its shards share', async () => {
+  const suite = await loadSuite(join(dir, 'suite.yaml'));
+  const store = createMemoryStore();
+  const shard = await runSuite(suite, { store, cwd: dir, shard: { index: 1, count: 2 } });
+  const whole = await runSuite(suite, { store, cwd: dir });
+  const shared = await runSuite(suite, { store, cwd: dir, shard: { index: 2, count: 2 }, runId: 'shared-1' });
+  expect([shard, whole, shared].map((o) => store.getRun(o.meta.runId)!.shard)).toEqual(['1/2', '1/1', null]);
+
+  const resume = (runId: string, more: { shard?: { index: number; count: number } } = {}) => runSuite(suite, { store, cwd: dir, resume: runId, ...more });
+  // Without --shard, the shard's run would take every trace; with another shard, another share.
+  await expect(resume(shard.meta.runId)).rejects.toThrow(new UsageError(`run ${shard.meta.runId} ran shard 1/2; this resume would run every trace`, "resume it with --shard 1/2"));
+  await expect(resume(shard.meta.runId, { shard: { index: 2, count: 2 } })).rejects.toThrow(/ran shard 1\/2; this resume would run shard 2\/2/);
+  await expect(resume(whole.meta.runId, { shard: { index: 1, count: 2 } })).rejects.toThrow(/ran every trace \(no --shard\); this resume would run shard 1\/2/);
+  await expect(resume('shared-1')).rejects.toThrow(/run shared-1 is shared by the shards of a 2-way split, and --resume needs the shard: --shard i\/2/);
+  // Nothing was written by the refused resumes.
+  expect([shard, whole].map((o) => store.countResults(o.meta.runId))).toEqual([shard.counts.total, 3]);
+
+  const again = await resume(shard.meta.runId, { shard: { index: 1, count: 2 } });
+  expect(again.counts.total).toBe(shard.counts.total);
+  expect((await resume(whole.meta.runId)).counts.total).toBe(3);
+});
+
 it('counts for its progress total the lines the reader reads: blank lines of tabs, form feeds or spaces are none', async () => {
   const file = join(dir, 'blank-lines.jsonl');
   const trace = (id: string) => JSON.stringify({ schema: 'shadowgate.trace/v1', id, workflow: 'w', input: {}, steps: [], outcome: { status: 'completed', decision: 'yes' }, human: { decision: 'yes' } });
