@@ -179,6 +179,24 @@ candidate: { kind: recorded, traces: ["../traces/refunds/*.jsonl", ../traces/oth
     ]);
   });
 
+  it('refuses a trace file that braces name and that is not there, and takes braces around wildcards as one search', async () => {
+    const file = await writeSuite(`name: refunds
+traces:
+  - ../traces/refunds/{w1,w9}.jsonl
+  - ../traces/refunds/w{1..2}.jsonl
+  - ../traces/refunds/*.{jsonl,json}
+tools: ../fixtures/tools.yaml
+candidate: { kind: recorded, traces: ["../traces/refunds/{w2,w3}.jsonl"] }
+`);
+    const issues = await configIssues(loadSuite(file));
+    expect(issues).toEqual([
+      { file, line: 3, path: 'traces.0', message: `no file matches "../traces/refunds/w9.jsonl", which "../traces/refunds/{w1,w9}.jsonl" names (relative to ${join(dir, 'suites')})` },
+      { file, line: 7, path: 'candidate.traces.0', message: `no file matches "../traces/refunds/w3.jsonl", which "../traces/refunds/{w2,w3}.jsonl" names (relative to ${join(dir, 'suites')})` },
+    ]);
+    const whole = await writeSuite(moduleSuite().replace('["../traces/refunds/*.jsonl"]', '["../traces/refunds/{w1,w2}.jsonl", "../traces/refunds/*.{jsonl,json}"]'), 'whole.yaml');
+    expect((await loadSuite(whole)).traceFiles).toEqual([join(dir, 'traces', 'refunds', 'w1.jsonl'), join(dir, 'traces', 'refunds', 'w2.jsonl')]);
+  });
+
   it('takes a negated pattern as removing files, and refuses patterns that leave none', async () => {
     const some = await writeSuite(moduleSuite().replace('["../traces/refunds/*.jsonl"]', '["../traces/refunds/*.jsonl", "!../traces/refunds/w2.jsonl"]'), 'some.yaml');
     expect((await loadSuite(some)).traceFiles).toEqual([join(dir, 'traces', 'refunds', 'w1.jsonl')]);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
+import { expandBraces } from './braces.js';
 import { ConfigError, type Issue } from '../errors.js';
 import { parseModelSpec } from '../providers/registry.js';
 import { canonicalJson } from '../trace/canonical.js';
@@ -240,20 +241,29 @@ function isFile(path: string): boolean {
 }
 
 /**
- * The files that trace globs name. Each pattern must match a file: a file the suite names that is
- * not there is missing evidence, not a smaller suite (a negated pattern, `!…`, only removes files).
+ * The files that trace globs name. Each pattern must match a file, and each file it names must be
+ * there (one it names as it is, or that braces spell out: `{w1,w2}.jsonl`): a file the suite names
+ * that is not there is missing evidence, not a smaller suite (a negated pattern, `!…`, only removes files).
  */
 async function findFiles(patterns: string | string[], cwd: string, path: string, problem: (path: string, message: string) => void): Promise<string[]> {
   const list = Array.isArray(patterns) ? patterns : [patterns];
   const options = { cwd, absolute: true, onlyFiles: true, expandDirectories: false };
   const positive = list.map((pattern, i) => ({ pattern, i })).filter(({ pattern }) => !pattern.startsWith('!'));
-  // A file named as it is needs no search (a suite may name a thousand): only a pattern with wildcards is globbed on its own.
-  const matches = async (pattern: string) => (isDynamicPattern(pattern) ? (await glob([pattern], options)).length > 0 : isFile(resolve(cwd, pattern)));
-  const [files, ...found] = await Promise.all([glob(list, options), ...positive.map(({ pattern }) => matches(pattern))]);
-  const unmatched = positive.filter((_, k) => !found[k]);
-  for (const { pattern, i } of unmatched) problem(Array.isArray(patterns) ? `${path}.${i}` : path, `no file matches ${JSON.stringify(pattern)} (relative to ${cwd})`);
+  // Why a pattern matches no file, or names one that is not there; none when it matches. A file named as it is needs no
+  // search (a suite may name a thousand), nor do the names braces spell out (`{w1,w2}.jsonl`): only wildcards are globbed.
+  const unmatched = async (pattern: string): Promise<string[]> => {
+    const names = expandBraces(pattern);
+    if (names.length === 1 && !isDynamicPattern(pattern)) return isFile(resolve(cwd, pattern)) ? [] : [`no file matches ${JSON.stringify(pattern)}`];
+    const missing = names.filter((name) => !isDynamicPattern(name) && !isFile(resolve(cwd, name)));
+    if (missing.length > 0) return missing.map((name) => `no file matches ${JSON.stringify(name)}, which ${JSON.stringify(pattern)} names`);
+    return (await glob([pattern], options)).length > 0 ? [] : [`no file matches ${JSON.stringify(pattern)}`];
+  };
+  const [files, ...found] = await Promise.all([glob(list, options), ...positive.map(({ pattern }) => unmatched(pattern))]);
+  positive.forEach(({ i }, k) => {
+    for (const why of found[k]!) problem(Array.isArray(patterns) ? `${path}.${i}` : path, `${why} (relative to ${cwd})`);
+  });
   // Every pattern matched, and the negated ones took every file away.
-  if (files.length === 0 && unmatched.length === 0) problem(path, `no file matches ${JSON.stringify(patterns)} (relative to ${cwd})`);
+  if (files.length === 0 && found.every((f) => f.length === 0)) problem(path, `no file matches ${JSON.stringify(patterns)} (relative to ${cwd})`);
   return files.sort();
 }
 

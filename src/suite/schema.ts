@@ -71,7 +71,7 @@ export const CommandCandidateSchema = z.strictObject({
 
 export const RecordedCandidateSchema = z.strictObject({
   kind: z.literal('recorded').describe('No execution: a second set of recorded traces (e.g. a shadow log).'),
-  traces: Globs.describe("Globs of JSONL trace files, paired with the suite's by `caseId` (and `trial`); traces without a partner are listed as unpaired; each must match a file."),
+  traces: Globs.describe("Globs of JSONL trace files, paired with the suite's by `caseId` (and `trial`); traces without a partner are listed as unpaired; each must match a file, and each file named by braces (`{w1,w2}.jsonl`) must be there."),
 });
 
 export const CandidateSchema = z.discriminatedUnion('kind', [
@@ -213,7 +213,7 @@ export const SuiteFileSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'suite names are letters, digits, _ . -').describe('The suite\'s name: letters, digits, `_ . -`; runs are stored under it.'),
   description: z.string().optional().describe('Free text.'),
   phase: PhaseSchema.default('shadow').describe('The rollout stage whose headline figures the run reports: `shadow`, `suggest`, `auto-with-review` or `auto`.'),
-  traces: Globs.describe('Globs of JSONL trace files, relative to the suite file; each must match a file (a negated one, `!…`, removes files).'),
+  traces: Globs.describe('Globs of JSONL trace files, relative to the suite file; each must match a file, and each file named by braces (`{w1,w2}.jsonl`) must be there (a negated one, `!…`, removes files).'),
   tools: z.string().min(1).describe('The tool catalog (YAML), relative to the suite file.'),
   reference: z.enum(['human', 'recorded']).default('human').describe("What the candidate is compared with: the human's decision (`human`) or the recorded agent's outcome (`recorded`)."),
   candidate: CandidateSchema.describe('What runs: `module` (your agent code), `command` (an agent process in any language), `tool-loop` (a model and a prompt) or `recorded` (a second set of traces).'),

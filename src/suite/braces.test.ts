@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { glob } from 'tinyglobby';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expandBraces } from './braces.js';
+
+describe('expandBraces', () => {
+  it.each([
+    ['w1.jsonl', ['w1.jsonl']],
+    ['{w1,w9}.jsonl', ['w1.jsonl', 'w9.jsonl']],
+    ['w{1..3}.jsonl', ['w1.jsonl', 'w2.jsonl', 'w3.jsonl']],
+    ['w{3..1}', ['w3', 'w2', 'w1']],
+    ['{a,{b,c}}x', ['ax', 'bx', 'cx']],
+    ['{a,b}/{c,d}', ['a/c', 'a/d', 'b/c', 'b/d']],
+    ['{,a}b', ['b', 'ab']],
+    ['*.{jsonl,json}', ['*.jsonl', '*.json']],
+  ])('spells out %s', (pattern, names) => {
+    expect(expandBraces(pattern)).toEqual(names);
+  });
+
+  it.each(['{a}.jsonl', '\\{a,b}.jsonl', '{a,b.jsonl', '{01..03}.jsonl', 'w{1..20000}.jsonl'])('leaves %s as written (not a list or a plain range, or too many names)', (pattern) => {
+    expect(expandBraces(pattern)).toEqual([pattern]);
+  });
+
+  it('gives up past its limit, leaving the pattern as written', () => {
+    expect(expandBraces('{a,b}{c,d}{e,f}', 7)).toEqual(['{a,b}{c,d}{e,f}']);
+    expect(expandBraces('{a,b}{c,d}{e,f}', 8)).toHaveLength(8);
+  });
+
+  it('spells out the names the glob matches, where each is a file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sg-braces-'));
+    try {
+      const files = ['a.jsonl', 'b.jsonl', 'w1.jsonl', 'w2.jsonl', 'w3.jsonl', 'ax', 'bx', 'cx'];
+      for (const f of files) writeFileSync(join(dir, f), '');
+      for (const pattern of ['{a,b}.jsonl', 'w{1..3}.jsonl', '{a,{b,c}}x', 'w{3..1}.jsonl']) {
+        expect((await glob([pattern], { cwd: dir })).sort()).toEqual([...expandBraces(pattern)].sort());
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
