@@ -141,7 +141,7 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics, coverage?:
     else atMost('sampleErrorRate', value, config.sampleErrorRate.max, what, sampled ? 'no trace in the review sample' : 'the suite is not in the auto-with-review phase');
   }
   if (config.rollbackFrequency) {
-    atMost('rollbackFrequency', sampled?.rollbackFrequency.rate ?? null, config.rollbackFrequency.max, 'rollback frequency', sampled ? 'no trace with an outcome' : 'the suite is not in the auto-with-review phase');
+    atMost('rollbackFrequency', sampled?.rollbackFrequency.rate ?? null, config.rollbackFrequency.max, 'rollback frequency', sampled ? "no trace with an outcome whose reference's effects are known (a human reference's are its `human.actions`)" : 'the suite is not in the auto-with-review phase');
   }
   if (config.slaAdherence) {
     atLeast('slaAdherence', auto?.slaAdherence.rate ?? null, config.slaAdherence.min, 'share within the SLA', auto ? 'no SLA set (sla.latencyMs), or no timed trace' : 'the suite is not in the auto phase');

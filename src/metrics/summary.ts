@@ -252,7 +252,7 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
   let schemaViolations = 0, duplicateEffects = 0, blockedRequests = 0, deniedCapabilities = 0, violatingTraces = 0, injections = 0, injectionFailures = 0;
   const policy = options.policyRules ? createPolicyCounter(options.policyRules) : undefined;
   // A stratified sample needs every trace's class before any is drawn: kept per trace, in this phase only.
-  const strata = sample && options.review?.stratify ? [] as { traceId: string; stratum: string; agree: boolean | null; rollback: boolean }[] : undefined;
+  const strata = sample && options.review?.stratify ? [] as { traceId: string; stratum: string; agree: boolean | null; rollback: boolean | null }[] : undefined;
 
   const tally = (r: TraceResult): TraceTally => {
     let t = tallies.get(r.caseId);
@@ -310,8 +310,8 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
       }
       // With trials (run or recorded), the review figures count each case once: its first trial.
       if (decided && r.trial === 0) {
-        if (strata) strata.push({ traceId: r.traceId, stratum: decisionClass(r.decision), agree: r.agree, rollback: r.rollback === true });
-        else sample?.add({ traceId: r.traceId, agree: r.agree, rollback: r.rollback === true });
+        if (strata) strata.push({ traceId: r.traceId, stratum: decisionClass(r.decision), agree: r.agree, rollback: r.rollback ?? null });
+        else sample?.add({ traceId: r.traceId, agree: r.agree, rollback: r.rollback ?? null });
       }
       // Drift compares what the candidate did with the recording where it reached an outcome:
       // a trace it broke off would count the recording's calls against nothing.

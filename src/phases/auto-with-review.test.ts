@@ -64,6 +64,18 @@ describe('createReviewSampleAccumulator', () => {
     expect(round4(m.rollbackFrequency.ci95)).toEqual([0.0822, 0.6411]);
   });
 
+  it("leaves out of the rollback frequency a trace whose reference's effects are unknown: none known is a null rate, not 0", () => {
+    const acc = createReviewSampleAccumulator({ sampleRate: 1, seed: 1 });
+    acc.add({ traceId: 'a', agree: true, rollback: null });
+    acc.add({ traceId: 'b', agree: false, rollback: null });
+    expect(acc.finish().rollbackFrequency).toMatchObject({ rate: null, n: 0, ci95: null });
+    acc.add({ traceId: 'c', agree: true, rollback: true });
+    acc.add({ traceId: 'd', agree: true, rollback: false });
+    expect(acc.finish().rollbackFrequency).toMatchObject({ rate: 0.5, n: 2, successes: 1 });
+    // The error rate still counts every trace with an outcome.
+    expect(acc.finish().sampleErrorRate).toMatchObject({ n: 4, successes: 1 });
+  });
+
   it('a census (every trace reviewed) knows the rate exactly', () => {
     const acc = createReviewSampleAccumulator({ sampleRate: 1, seed: 1 });
     acc.add({ traceId: 'a', agree: false, rollback: false });

@@ -41,8 +41,8 @@ export interface ReviewSampleItem {
   traceId: string;
   /** Whether the candidate agreed with the reference; null when it reached no comparable outcome. */
   agree: boolean | null;
-  /** Whether its compensable effects differ from the reference's (see `rollbackNeeded`). */
-  rollback: boolean;
+  /** Whether its compensable effects differ from the reference's (see `rollbackNeeded`); null when the reference's effects are not known. */
+  rollback: boolean | null;
   /** The stratum the trace was drawn from, when the sample is stratified: the estimates are then weighted per stratum. */
   stratum?: string;
 }
@@ -61,7 +61,7 @@ export interface ReviewSampleMetrics {
    * finite-population correction √((N − n)/(N − 1)) (N: traces with an outcome, n: of them sampled).
    */
   populationErrorEstimate: { rate: number | null; ci95: [number, number] | null };
-  /** Traces needing a rollback, over all traces with an outcome. */
+  /** Traces needing a rollback, over the traces with an outcome whose reference's effects are known (none known: a null rate, not 0). */
   rollbackFrequency: RateMetric;
   /** For a stratified sample: the raw (unweighted) sample rate beside the weighted one, and the strata it came from. */
   stratified?: {
@@ -81,8 +81,8 @@ export interface ReviewSampleOptions {
 
 /**
  * Auto-with-review metrics: a deterministic sample (`inSample`, or a stratified draw made by the
- * caller) stands for the after-the-fact review, and every trace with an outcome counts towards the
- * rollback frequency. Items that carry a `stratum` make the error rate a post-stratified
+ * caller) stands for the after-the-fact review, and every trace with an outcome whose reference's
+ * effects are known counts towards the rollback frequency (one without them is no evidence either way). Items that carry a `stratum` make the error rate a post-stratified
  * estimate of the population's (`stratifiedErrorRate`), since a stratified draw over-represents
  * rare classes.
  * When to use: `phase: auto-with-review`. When not to use: to gate on agreement over all traces
@@ -98,6 +98,7 @@ export function createReviewSampleAccumulator({ sampleRate, seed }: ReviewSample
   let sampleErrors = 0;
   let decided = 0;
   let rollbacks = 0;
+  let rollbackKnown = 0;
   const strata = new Map<string, StratumCount>();
   return {
     /** `inReview` decides membership of the sample where the caller drew it (stratified); otherwise the seeded hash does. */
@@ -106,7 +107,10 @@ export function createReviewSampleAccumulator({ sampleRate, seed }: ReviewSample
       if (inReview) sampled++;
       if (agree === null) return;
       decided++;
-      if (rollback) rollbacks++;
+      if (rollback !== null) {
+        rollbackKnown++;
+        if (rollback) rollbacks++;
+      }
       if (inReview) {
         sampleDecided++;
         if (!agree) sampleErrors++;
@@ -118,7 +122,7 @@ export function createReviewSampleAccumulator({ sampleRate, seed }: ReviewSample
     },
     finish(): ReviewSampleMetrics {
       const unweighted = rateMetric(sampleErrors, sampleDecided);
-      const rollbackFrequency = rateMetric(rollbacks, decided);
+      const rollbackFrequency = rateMetric(rollbacks, rollbackKnown);
       if (strata.size === 0) return { sampled, sampleErrorRate: unweighted, populationErrorEstimate: populationEstimate(unweighted, decided), rollbackFrequency };
       const counts = [...strata.values()].sort((a, b) => (a.stratum < b.stratum ? -1 : a.stratum > b.stratum ? 1 : 0));
       const estimate = stratifiedErrorRate(counts);

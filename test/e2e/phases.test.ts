@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { cli, copyExample } from './helpers.js';
@@ -55,6 +55,29 @@ it('samples the same traces for review on every run, and counts effects someone 
   expect(a.sampled).toBeLessThan(130);
   // The regression refunds what the reviewers escalated: refunds and emails that cannot be taken back.
   expect(a.rollbackFrequency.rate).toBeGreaterThan(0.05);
+});
+
+it("counts no trace whose human reference has no actions towards the rollback frequency: none known is n/a and inconclusive, not 0%", async () => {
+  // The bundled traces with their human actions taken away (made here from them).
+  mkdirSync(join(dir, 'traces/no-actions'));
+  for (const f of readdirSync(join(dir, 'traces/refund-triage')).filter((f) => f.endsWith('.jsonl'))) {
+    const lines = readFileSync(join(dir, 'traces/refund-triage', f), 'utf8').trim().split('\n').map((line) => {
+      const t = JSON.parse(line);
+      delete t.human.actions;
+      return JSON.stringify(t);
+    });
+    writeFileSync(join(dir, 'traces/no-actions', f), `${lines.join('\n')}\n`);
+  }
+  const suite = readFileSync(join(dir, 'suites/review.yaml'), 'utf8')
+    .replace('../traces/refund-triage/*.jsonl', '../traces/no-actions/*.jsonl')
+    .replace('  policyViolations: { max: 0 }', '  policyViolations: { max: 0 }\n  rollbackFrequency: { max: 0.05 }');
+  writeFileSync(join(dir, 'suites/review-no-actions.yaml'), suite);
+  const { code } = await cli(dir, 'run', 'suites/review-no-actions.yaml', '--json', 'out/review-no-actions.json', '--db', 'db/p.db');
+  const run = readJson('out/review-no-actions.json');
+  expect(run.metrics.phase.autoWithReview.rollbackFrequency).toMatchObject({ rate: null, n: 0 });
+  expect(run.gate.checks.find((c: { name: string }) => c.name === 'rollbackFrequency')).toMatchObject({ status: 'inconclusive' });
+  expect(run.gate.verdict).not.toBe('pass');
+  expect(code).toBe(1);
 });
 
 it('reports the auto phase: SLA adherence and completion, and gates on them', async () => {
