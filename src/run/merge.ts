@@ -53,6 +53,9 @@ export function mergeShards(docs: readonly RunDocument[], files: readonly string
     if (d.candidate.hash !== first.candidate.hash) return [{ file, path: 'candidate.hash', message: `another candidate than ${files[0]}` }];
     // The same trials, baseline and suite settings on every shard: else the results of two different runs would make one verdict.
     const differ = first.settings && settingsMismatch(d.settings, first.settings);
+    if (differ?.name === 'tracesHash') {
+      return [{ file, path: 'settings.tracesHash', message: `read other trace contents than ${files[0]} (trace files digest ${differ.ours.slice(0, 12)}…, there ${differ.theirs.slice(0, 12)}…): every shard must read the same trace files, unchanged` }];
+    }
     if (differ) return [{ file, path: `settings.${differ.name}`, message: `run with ${differ.name} ${differ.ours}, ${files[0]} with ${differ.theirs}: run every shard with the same settings (--trials, --baseline, the suite)` }];
     return [];
   });

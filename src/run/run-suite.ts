@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { relative } from 'node:path';
+import { dirname, relative, sep } from 'node:path';
 import { DuplicateResultError, InputError, NotFoundError, ShadowgateError, UsageError, type Issue } from '../errors.js';
 import { evaluateGate, type GateResult } from '../gate/gate.js';
 import { coverageOf, unreadableLocations, type CoverageCounts } from '../gate/coverage.js';
@@ -23,7 +23,7 @@ import { withStoredCandidate, type ResolvedSuite } from '../suite/load.js';
 import { createPolicy } from '../policy/evaluate.js';
 import type { GateConfig } from '../suite/schema.js';
 import type { ExchangeSink } from '../providers/transport.js';
-import type { RunMeta, Store } from '../store/types.js';
+import type { RunMeta, RunRecord, Store } from '../store/types.js';
 import { canonicalJson } from '../trace/canonical.js';
 import { readTraceFile, unreadableTraceFile, UnreadableTraceFile } from '../trace/reader.js';
 import { caseIdOf, type Trace } from '../trace/schema.js';
@@ -100,6 +100,12 @@ export interface RunSettings {
    * measures it over every shard: `first` is null when the first run is this run itself.
    */
   noiseFloor?: { subject: NoiseFloor['subject']; runId: string; first: TraceResult[] | null; second: TraceResult[] };
+  /**
+   * The digest of the suite's trace files as the run read them (each one's path from the suite's
+   * folder and its bytes): a run resumed, or a shard merged, on other trace contents would hold
+   * results of traces that are not these. Absent in files of older runs.
+   */
+  tracesHash?: string;
 }
 
 export interface RunOutcome {
@@ -157,7 +163,7 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
   // Compiled once: the guard refuses calls with it, and the results' breaches are found with it.
   const policy = suite.policy ? createPolicy(suite.policy) : undefined;
   // The trace lines are counted while the candidate's processes start (they import it on other cores).
-  const lineCount = countLines(suite.traceFiles, show);
+  const lineCount = countLines(suite.traceFiles, dirname(suite.file), show);
   lineCount.catch(() => {}); // awaited below, once the candidate is ready; a failure to start comes first
   const candidate = await prepareCandidate(suite, store, { ...options, redactor }, policy);
   const trials = suite.candidate.kind === 'recorded' ? 1 : (options.trials ?? suite.trials);
@@ -194,7 +200,9 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
   let counted: number;
   try {
     // A file that cannot be read now (gone since the suite was loaded) fails the run before it is opened.
-    counted = await lineCount;
+    let tracesHash: string;
+    ({ lines: counted, hash: tracesHash } = await lineCount);
+    settings.tracesHash = tracesHash;
     opened = openRun(suite, options, settings, now, show, (error) => void (fatal ??= error));
   } catch (error) {
     await candidate.close();
@@ -389,7 +397,7 @@ export function keptSettings(settings: RunSettings): SuggestSettings {
  * The settings that change a run's results or figures, each as it is compared between the shards
  * of one run: the trials, the baseline paired with, and what the suite sets (phase, review sample
  * and seed, SLA, the decision comparator, the gate, the arguments drift ignores, the policy rules,
- * the reversibility matrix's classes). Not concurrency, workers or commits, which change nothing;
+ * the reversibility matrix's classes), and the trace files' contents. Not concurrency, workers or commits, which change nothing;
  * not the noise floor, which merge measures over the shards that carry one, and leaves out
  * (none, not a partial one) when some do not.
  */
@@ -404,6 +412,7 @@ const SHARED_SETTINGS: readonly [name: string, pick: (s: RunSettings) => unknown
   ['driftIgnoreArgs', (s) => s.driftIgnoreArgs],
   ['policyRules', (s) => s.policyRules],
   ['reversibility', (s) => s.reversibility],
+  ['tracesHash', (s) => s.tracesHash],
 ];
 
 /**
@@ -661,6 +670,7 @@ function openRun(
     if (shards.length > 0) {
       throw new UsageError(`run ${run.runId} is shared by the shards of a ${shards[0]!.count}-way split, and --resume needs the shard: --shard i/${shards[0]!.count}`, `resume one shard with --resume ${run.runId} --shard i/${shards[0]!.count} (or --run-id ${run.runId} --shard i/${shards[0]!.count})`);
     }
+    tracesUnchanged(run, settings);
     const share = shareOf(options);
     if (run.shard !== null && run.shard !== share) {
       throw new UsageError(
@@ -668,11 +678,11 @@ function openRun(
         run.shard === '1/1' ? `resume it without --shard` : `resume it with --shard ${run.shard}`,
       );
     }
-    const { finishedAt: _f, summary: _s, shard: _share, ...meta } = run;
+    const { finishedAt: _f, summary: _s, shard: _share, tracesHash: _t, ...meta } = run;
     return { meta, resuming: true, lease: lease(run.runId), shared: false };
   }
   const meta = newMeta(suite, options, now(), show);
-  store.createRun({ ...meta, shard: shareOf(options) });
+  store.createRun({ ...meta, shard: shareOf(options), tracesHash: settings.tracesHash ?? null });
   return { meta, resuming: false, lease: lease(meta.runId), shared: false };
 }
 
@@ -694,7 +704,7 @@ function openSharedRun(
   let run = store.getRun(runId);
   if (!run) {
     try {
-      store.createRun({ ...fresh, runId });
+      store.createRun({ ...fresh, runId, tracesHash: settings.tracesHash ?? null });
     } catch (error) {
       // Another shard created it first: it is used, as when it arrived earlier.
       if (!store.getRun(runId)) throw error;
@@ -708,6 +718,7 @@ function openSharedRun(
     );
   }
   if (run.finishedAt !== null) throw new UsageError(`run ${runId} is finalized already (${run.finishedAt})`, 'start a new run with another --run-id');
+  tracesUnchanged(run, settings);
   const started = store.listShards(runId);
   const split = started.find((s) => s.count !== shard.count);
   if (split) throw new UsageError(`run ${runId} is split into ${split.count} shards (shard ${split.index}/${split.count} has started), not ${shard.count}`, `run every shard of the run with --shard i/${split.count}`);
@@ -724,8 +735,21 @@ function openSharedRun(
   }
   const resuming = started.some((s) => s.index === shard.index);
   store.startShard({ runId, index: shard.index, count: shard.count, startedAt: fresh.startedAt });
-  const { finishedAt: _f, summary: _s, shard: _share, ...meta } = run;
+  const { finishedAt: _f, summary: _s, shard: _share, tracesHash: _t, ...meta } = run;
   return { meta, resuming, lease: lease(runId, shard.index) };
+}
+
+/**
+ * A stored run goes on only over the trace contents it started on: its results are of those
+ * traces, and a changed, added or removed line would be counted by results of another trace
+ * (or of none). A run stored before the digest was kept (null) is taken as it is.
+ */
+function tracesUnchanged(run: Pick<RunRecord, 'runId' | 'tracesHash'>, settings: RunSettings): void {
+  if (run.tracesHash === null || run.tracesHash === settings.tracesHash) return;
+  throw new UsageError(
+    `run ${run.runId} was made on other trace contents than the suite's trace files hold now (trace files digest ${run.tracesHash.slice(0, 12)}…, now ${settings.tracesHash?.slice(0, 12) ?? 'none'}…): a line changed, or lines or files were added or removed since`,
+    'its stored results are not of these traces: start a new run (without --resume or --run-id), or put the trace files back as they were',
+  );
 }
 
 /** The share of the suite's traces a run on its own runs (RunRecord.shard): `i/n` with `--shard i/n`, else `1/1`. */
@@ -775,26 +799,34 @@ function newRunId(at: Date): string {
 /** The bytes of the ASCII whitespace `String.prototype.trim` removes, which make a line blank to the reader (`parseTraceLine`). */
 const ASCII_BLANK = new Set([9, 11, 12, 13, 32]);
 
-/** The lines of the files that are not blank (only ASCII whitespace), as the reader counts them. */
-async function countLines(files: string[], show: (file: string) => string): Promise<number> {
+/**
+ * The lines of the files that are not blank (only ASCII whitespace), as the reader counts them,
+ * and the digest of the files (RunSettings.tracesHash): each one's path from the suite's folder
+ * (with `/`, the same on every machine of a CI matrix) and its bytes.
+ */
+async function countLines(files: string[], suiteDir: string, show: (file: string) => string): Promise<{ lines: number; hash: string }> {
   let n = 0;
+  const hash = createHash('sha256');
   for (const file of files) {
     try {
-      n += await linesOf(file);
+      hash.update(`${relative(suiteDir, file).split(sep).join('/')}\0`);
+      n += await linesOf(file, hash);
+      hash.update('\0');
     } catch (error) {
       throw unreadableTraceFile(show(file), error);
     }
   }
-  return n;
+  return { lines: n, hash: hash.digest('hex') };
 }
 
-/** The lines of one trace file the reader reads as traces (blank ones left out). */
-async function linesOf(file: string): Promise<number> {
+/** The lines of one trace file the reader reads as traces (blank ones left out); its bytes go to `hash`. */
+async function linesOf(file: string, hash: ReturnType<typeof createHash>): Promise<number> {
   let n = 0;
   // Whether the line being read has something other than the ASCII whitespace the reader skips as blank (tab, VT, FF, CR, space).
   let pending = false;
   for await (const chunk of createReadStream(file)) {
     const buf = chunk as Buffer;
+    hash.update(buf);
     // Newlines found by the native search; a line is looked at byte by byte only until its first non-blank byte (most often its first).
     for (let at = 0; at < buf.length; ) {
       const newline = buf.indexOf(10, at);

@@ -45,7 +45,7 @@ export function createMemoryStore(): Store {
     createRun(meta) {
       assertWritable();
       if (runs.has(meta.runId)) throw new StoreError(`run ${meta.runId} already exists in memory`);
-      runs.set(meta.runId, { ...pickMeta(copy(meta)), shard: meta.shard ?? null, finishedAt: null, summary: null });
+      runs.set(meta.runId, { ...pickMeta(copy(meta)), shard: meta.shard ?? null, tracesHash: meta.tracesHash ?? null, finishedAt: null, summary: null });
       results.set(meta.runId, new Map());
     },
 

@@ -174,6 +174,13 @@ export const migrations: readonly Migration[] = [
     // \`--resume\` runs that share and no other. A run stored before this step has none (NULL).
     sql: `ALTER TABLE runs ADD COLUMN shard TEXT;`,
   },
+  {
+    version: 12,
+    name: 'run-traces-hash',
+    // The digest of the trace files a run read (RunSettings.tracesHash), so that \`--resume\` and the
+    // shards of a shared run run on the same trace contents. A run stored before this step has none (NULL).
+    sql: `ALTER TABLE runs ADD COLUMN traces_hash TEXT;`,
+  },
 ];
 
 /**

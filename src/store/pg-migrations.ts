@@ -175,4 +175,10 @@ export const pgMigrations: readonly Migration[] = [
     // The same step as SQLite's: the share of the traces a run runs, for \`--resume\`.
     sql: `ALTER TABLE runs ADD COLUMN shard TEXT;`,
   },
+  {
+    version: 12,
+    name: 'run-traces-hash',
+    // The same step as SQLite's: the digest of the trace files a run read.
+    sql: `ALTER TABLE runs ADD COLUMN traces_hash TEXT;`,
+  },
 ];

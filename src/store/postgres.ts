@@ -57,7 +57,7 @@ type Row = Record<string, unknown>;
 const RUN_COLUMNS = `run_id AS "runId", suite, suite_file AS "suiteFile", suite_hash AS "suiteHash",
   candidate_hash AS "candidateHash", candidate, model, prompt_version AS "promptVersion", phase, reference,
   git_commit AS "gitCommit", git_ref AS "gitRef", started_at AS "startedAt", finished_at AS "finishedAt",
-  summary_json AS "summaryJson", candidate_json AS "candidateJson", replica, shard`;
+  summary_json AS "summaryJson", candidate_json AS "candidateJson", replica, shard, traces_hash AS "tracesHash"`;
 
 function toRecord({ summaryJson, candidateJson, ...row }: Row): RunRecord {
   return {
@@ -215,9 +215,9 @@ export function createPostgresStore(url: string, options: PostgresStoreOptions =
       try {
         query(
           `INSERT INTO runs (run_id, suite, suite_file, suite_hash, candidate_hash, candidate, model, prompt_version, phase, reference,
-            git_commit, git_ref, started_at, candidate_json, replica, shard) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+            git_commit, git_ref, started_at, candidate_json, replica, shard, traces_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
           [meta.runId, meta.suite, meta.suiteFile, meta.suiteHash, meta.candidateHash, meta.candidate, meta.model, meta.promptVersion, meta.phase, meta.reference,
-            meta.gitCommit, meta.gitRef, meta.startedAt, meta.candidateSource === null ? null : JSON.stringify(meta.candidateSource), meta.replica, meta.shard ?? null],
+            meta.gitCommit, meta.gitRef, meta.startedAt, meta.candidateSource === null ? null : JSON.stringify(meta.candidateSource), meta.replica, meta.shard ?? null, meta.tracesHash ?? null],
         );
       } catch (error) {
         if (pgCode(error) === '23505') throw new StoreError(`run ${meta.runId} already exists in ${where}`, { cause: error });

@@ -12,7 +12,7 @@ import { describeLease, type AppendOutcome, type ReviewItem, type ReviewVerdictR
 const RUN_COLUMNS = `run_id AS runId, suite, suite_file AS suiteFile, suite_hash AS suiteHash,
   candidate_hash AS candidateHash, candidate, model, prompt_version AS promptVersion, phase, reference,
   git_commit AS gitCommit, git_ref AS gitRef, started_at AS startedAt, finished_at AS finishedAt,
-  summary_json AS summaryJson, candidate_json AS candidateJson, replica, shard`;
+  summary_json AS summaryJson, candidate_json AS candidateJson, replica, shard, traces_hash AS tracesHash`;
 
 type RunRow = Omit<RunRecord, 'summary' | 'candidateSource'> & { summaryJson: string | null; candidateJson: string | null };
 
@@ -80,9 +80,9 @@ function openSqlite(file: string, options: SqliteStoreOptions): { store: Store; 
   };
 
   const insertRun = db.prepare(`INSERT INTO runs (run_id, suite, suite_file, suite_hash, candidate_hash,
-    candidate, model, prompt_version, phase, reference, git_commit, git_ref, started_at, candidate_json, replica, shard)
+    candidate, model, prompt_version, phase, reference, git_commit, git_ref, started_at, candidate_json, replica, shard, traces_hash)
     VALUES (@runId, @suite, @suiteFile, @suiteHash, @candidateHash, @candidate, @model, @promptVersion,
-    @phase, @reference, @gitCommit, @gitRef, @startedAt, @candidateJson, @replica, @shard)`);
+    @phase, @reference, @gitCommit, @gitRef, @startedAt, @candidateJson, @replica, @shard, @tracesHash)`);
   const selectRun = db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = ?`);
   // A negative LIMIT means no limit in SQLite.
   const selectRuns = db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE (@suite IS NULL OR suite = @suite)
@@ -219,7 +219,7 @@ function openSqlite(file: string, options: SqliteStoreOptions): { store: Store; 
       assertWritable();
       try {
         // extra properties on meta are ignored by named binding
-        insertRun.run({ ...meta, shard: meta.shard ?? null, candidateJson: meta.candidateSource === null ? null : JSON.stringify(meta.candidateSource) });
+        insertRun.run({ ...meta, shard: meta.shard ?? null, tracesHash: meta.tracesHash ?? null, candidateJson: meta.candidateSource === null ? null : JSON.stringify(meta.candidateSource) });
       } catch (error) {
         if (sqliteCode(error) === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
           throw new StoreError(`run ${meta.runId} already exists in ${file}`, { cause: error });

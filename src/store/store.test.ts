@@ -149,15 +149,17 @@ describe.each([
     expect(store.getRun('run-1')).toEqual({
       ...aRun({ model: null, gitRef: null }),
       shard: null,
+      tracesHash: null,
       finishedAt: null,
       summary: null,
     });
   });
 
-  it("keeps the share of the traces a run runs, for --resume to run that share and no other", () => {
-    store.createRun({ ...aRun(), shard: '2/3' });
+  it("keeps the share of the traces a run runs and the digest of its trace files, for --resume to run the same traces and no other", () => {
+    store.createRun({ ...aRun(), shard: '2/3', tracesHash: 'abc' });
     store.createRun({ ...aRun({ runId: 'run-2' }), shard: '1/1' });
-    expect(store.getRun('run-1')!.shard).toBe('2/3');
+    expect(store.getRun('run-1')).toMatchObject({ shard: '2/3', tracesHash: 'abc' });
+    expect(store.getRun('run-2')!.tracesHash).toBeNull();
     expect(store.listRuns().map((r) => [r.runId, r.shard]).sort()).toEqual([['run-1', '2/3'], ['run-2', '1/1']]);
   });
 
@@ -334,7 +336,7 @@ describe.each([
     store.createRun(aRun());
     const summary = { counts: { completed: 3 }, gate: { pass: true } };
     store.finishRun('run-1', '2025-01-01T00:05:00.000Z', summary);
-    expect(store.getRun('run-1')).toEqual({ ...aRun(), shard: null, finishedAt: '2025-01-01T00:05:00.000Z', summary });
+    expect(store.getRun('run-1')).toEqual({ ...aRun(), shard: null, tracesHash: null, finishedAt: '2025-01-01T00:05:00.000Z', summary });
   });
 
   it('throws a StoreError when finishing an unknown run', () => {
@@ -354,7 +356,7 @@ describe.each([
     expect(ids({ suite: 'refund-triage', limit: 2 })).toEqual(['new-2', 'new']);
     expect(ids({ suite: 'missing' })).toEqual([]);
     expect(store.listRuns({ limit: 1 })).toEqual([
-      { ...aRun({ runId: 'new-2', startedAt: '2025-01-03T00:00:00.000Z' }), shard: null, finishedAt: null, summary: null },
+      { ...aRun({ runId: 'new-2', startedAt: '2025-01-03T00:00:00.000Z' }), shard: null, tracesHash: null, finishedAt: null, summary: null },
     ]);
   });
 
@@ -536,6 +538,7 @@ describe('SQLite store on a file', () => {
       expect(second.getRun('run-1')).toEqual({
         ...aRun(),
         shard: null,
+        tracesHash: null,
         finishedAt: '2025-01-01T00:05:00.000Z',
         summary: { ok: true },
       });

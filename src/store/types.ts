@@ -71,6 +71,8 @@ export interface RunRecord extends RunMeta {
    * stored before the share was kept.
    */
   shard: string | null;
+  /** The digest of the trace files the run read (RunSettings.tracesHash); null for a run stored before it was kept. */
+  tracesHash: string | null;
   finishedAt: string | null;
   /** The finished run's counts, metrics and gate, as written by finishRun; null while running. */
   summary: unknown;
@@ -123,8 +125,8 @@ export type AppendOutcome = null | Error;
  * Two implementations (SQLite and memory) pass one contract test.
  */
 export interface Store {
-  /** `shard`: the run's share of the traces (RunRecord.shard); none, null. */
-  createRun(meta: RunMeta & { shard?: string | null }): void;
+  /** `shard`: the run's share of the traces (RunRecord.shard); `tracesHash`: the digest of the trace files it reads. None: null. */
+  createRun(meta: RunMeta & { shard?: string | null; tracesHash?: string | null }): void;
   getRun(runId: string): RunRecord | undefined;
   /** Newest first. */
   listRuns(options?: { suite?: string; limit?: number }): RunRecord[];

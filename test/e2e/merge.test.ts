@@ -98,6 +98,27 @@ describe('merge refuses', () => {
     expect(mixed.code).toBe(2);
     expect(mixed.stderr).toMatch(/settings\.baseline: run with baseline none, \S*out\/shadow-b-1of2\.json with \S+: run every shard with the same settings/);
   });
+
+  it('shards that read other trace contents (a line changed between them)', async () => {
+    // Shard 1 of 2 was written by the shadow case above; shard 2 reads the file with one human decision changed, which is then put back.
+    const file = join(dir, 'traces', 'small', 'part.jsonl');
+    const original = readFileSync(file, 'utf8');
+    const [first, ...rest] = original.split('\n');
+    const changed = JSON.parse(first!);
+    changed.human.decision = { action: 'deny' };
+    try {
+      writeFileSync(file, [JSON.stringify(changed), ...rest].join('\n'));
+      await cli(dir, 'run', 'suites/cand-shadow.yaml', '--shard', '2/2', '--json', 'out/changed-2of2.json', '--concurrency', '1', '--db', 'db/m.db');
+    } finally {
+      writeFileSync(file, original);
+    }
+    const mixed = await cli(dir, 'merge', 'out/shadow-n-1of2.json', 'out/changed-2of2.json');
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toMatch(/changed-2of2\.json: settings\.tracesHash: read other trace contents than \S*out\/shadow-n-1of2\.json \(trace files digest [0-9a-f]{12}…, there [0-9a-f]{12}…\): every shard must read the same trace files, unchanged/);
+    // With the file as it was, the same shard merges.
+    await cli(dir, 'run', 'suites/cand-shadow.yaml', '--shard', '2/2', '--json', 'out/again-2of2.json', '--concurrency', '1', '--db', 'db/m.db');
+    expect((await cli(dir, 'merge', 'out/shadow-n-1of2.json', 'out/again-2of2.json')).stderr).toBe('');
+  });
 });
 
 describe('merge with a noise floor', () => {

@@ -56,6 +56,40 @@ it('resumes a run on the share of the traces it ran and no other: a shard run al
   expect((await resume(whole.meta.runId)).counts.total).toBe(3);
 });
 
+it('resumes a run, or opens a shard of a shared run, only on the trace contents it started on', async () => {
+  // Made-up traces, made here: a folder of its own, changed between the runs.
+  const folder = mkdtempSync(join(tmpdir(), 'sg-traces-changed-'));
+  try {
+    const trace = (id: string, decision: string) =>
+      JSON.stringify({ schema: 'shadowgate.trace/v1', id, workflow: 'w', input: {}, steps: [], outcome: { status: 'completed', decision }, human: { decision } });
+    const write = (lines: string[]) => writeFileSync(join(folder, 'traces.jsonl'), `${lines.join('\n')}\n`);
+    write(['a', 'b', 'c'].map((id) => trace(id, 'yes')));
+    writeFileSync(join(folder, 'candidate.jsonl'), `${['a', 'b', 'c'].map((id) => trace(id, 'yes')).join('\n')}\n`);
+    writeFileSync(join(folder, 'tools.yaml'), 'tools:\n  - name: noop\n    effect: read\n');
+    writeFileSync(join(folder, 'suite.yaml'), 'name: changed\ntraces: traces.jsonl\ntools: tools.yaml\ncandidate: { kind: recorded, traces: [candidate.jsonl] }\n');
+    const store = createMemoryStore();
+    const run = async (more: Partial<Parameters<typeof runSuite>[1]>) => runSuite(await loadSuite(join(folder, 'suite.yaml')), { store, cwd: folder, ...more });
+    const first = await run({});
+    await run({ shard: { index: 1, count: 2 }, runId: 'shared-2' });
+    expect(first.settings.tracesHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(store.getRun(first.meta.runId)!.tracesHash).toBe(first.settings.tracesHash);
+
+    for (const lines of [['a', 'b', 'c'].map((id) => trace(id, id === 'b' ? 'no' : 'yes')), [trace('a', 'yes')], ['a', 'b', 'c', 'd'].map((id) => trace(id, 'yes'))]) {
+      write(lines); // a decision changed; lines removed; a line added
+      await expect(run({ resume: first.meta.runId })).rejects.toThrow(new RegExp(`^run ${first.meta.runId} was made on other trace contents than the suite's trace files hold now`));
+      await expect(run({ shard: { index: 2, count: 2 }, runId: 'shared-2' })).rejects.toThrow(/^run shared-2 was made on other trace contents/);
+    }
+    expect(store.countResults(first.meta.runId)).toBe(3);
+    expect(store.listShards('shared-2').map((s) => s.index)).toEqual([1]);
+    // As they were, the same bytes: both go on.
+    write(['a', 'b', 'c'].map((id) => trace(id, 'yes')));
+    expect((await run({ resume: first.meta.runId })).resumed).toBe(3);
+    expect((await run({ shard: { index: 2, count: 2 }, runId: 'shared-2' })).meta.runId).toBe('shared-2');
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+});
+
 it('counts for its progress total the lines the reader reads: blank lines of tabs, form feeds or spaces are none', async () => {
   const file = join(dir, 'blank-lines.jsonl');
   const trace = (id: string) => JSON.stringify({ schema: 'shadowgate.trace/v1', id, workflow: 'w', input: {}, steps: [], outcome: { status: 'completed', decision: 'yes' }, human: { decision: 'yes' } });
