@@ -14,11 +14,13 @@ export interface WindowFigures {
   escalationRate: RateMetric;
   /** Share that broke down (see RunEnd), over those with a recorded end. */
   errorRate: RateMetric;
-  /** Priced cost of all runs / runs that completed or escalated; null when nothing was priced or nothing completed. */
+  /** Priced cost of all runs / runs that completed or escalated; null when nothing was priced, nothing completed, or a run's cost is unknown (costUnknown). */
   costPerCompletedUsd: number | null;
   totalCostUsd: number | null;
   /** Runs whose cost is unknown (no model step, or an unpriced model). */
   unpriced: number;
+  /** Runs that made a model call whose cost cannot be known (no usage, or no price): with any, the window's cost is null, not lower. */
+  costUnknown: number;
   /** 95th percentile of the runs' latency (bounded sketch: within 1% past 4,096 values). */
   p95LatencyMs: number | null;
   /** Tool calls by tool name, and their sum. */
@@ -33,7 +35,7 @@ export interface WindowFigures {
  */
 export function createWindowAccumulator() {
   let traces = 0, agreeN = 0, agree = 0, reviewed = 0, overridden = 0, ended = 0, escalated = 0, errored = 0;
-  let completed = 0, cost = 0, priced = 0, unpriced = 0, toolCalls = 0;
+  let completed = 0, cost = 0, priced = 0, unpriced = 0, costUnknown = 0, toolCalls = 0;
   const latency = createQuantileSketch();
   const tools: Record<string, number> = {};
 
@@ -49,6 +51,7 @@ export function createWindowAccumulator() {
         if (o.end === 'completed' || o.end === 'escalated') completed++;
       }
       if (o.costUsd !== null) { cost += o.costUsd; priced++; } else unpriced++;
+      if (o.costUnknown) costUnknown++;
       if (o.latencyMs !== null) latency.add(o.latencyMs);
       for (const name of o.tools) tools[name] = (tools[name] ?? 0) + 1;
       toolCalls += o.tools.length;
@@ -60,9 +63,10 @@ export function createWindowAccumulator() {
         overrideRate: rateMetric(overridden, reviewed),
         escalationRate: rateMetric(escalated, ended),
         errorRate: rateMetric(errored, ended),
-        costPerCompletedUsd: priced === 0 || completed === 0 ? null : cost / completed,
-        totalCostUsd: priced === 0 ? null : cost,
+        costPerCompletedUsd: priced === 0 || completed === 0 || costUnknown > 0 ? null : cost / completed,
+        totalCostUsd: priced === 0 || costUnknown > 0 ? null : cost,
         unpriced,
+        costUnknown,
         p95LatencyMs: latency.quantile(0.95),
         tools: Object.fromEntries(Object.entries(tools).sort(([a], [b]) => a.localeCompare(b))),
         toolCalls,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { aResult, aTrace } from '../testing/builders.js';
+import type { Trace } from '../trace/schema.js';
 import { createDriftAnalysis } from './analysis.js';
 import { createWindowAccumulator } from './accumulator.js';
 import { compareWindows } from './compare.js';
@@ -14,7 +15,7 @@ const DAY = 86_400_000;
 const T0 = Date.parse('2026-11-01T00:00:00Z');
 
 function obs(at: number, o: Partial<DriftObservation> = {}): DriftObservation {
-  return { at, end: 'completed', agree: true, verdict: null, costUsd: null, latencyMs: null, tools: [], ...o };
+  return { at, end: 'completed', agree: true, verdict: null, costUsd: null, costUnknown: false, latencyMs: null, tools: [], ...o };
 }
 
 describe('windows', () => {
@@ -61,7 +62,7 @@ describe('observations', () => {
     trace.human!.verdict = 'edited';
     trace.steps[1]!.latencyMs = 40;
     const o = observeTrace(trace, { compare: { numericTolerance: 0.01 }, pricing: {} });
-    expect(o).toEqual({ at: Date.parse('2026-11-01T10:00:00Z'), end: 'completed', agree: true, verdict: 'edited', costUsd: 0.4, latencyMs: 40, tools: ['get_order', 'issue_refund'] });
+    expect(o).toEqual({ at: Date.parse('2026-11-01T10:00:00Z'), end: 'completed', agree: true, verdict: 'edited', costUsd: 0.4, costUnknown: false, latencyMs: 40, tools: ['get_order', 'issue_refund'] });
     expect(observeTrace(trace, { compare: { numericTolerance: 0 }, pricing: {} })!.agree).toBe(false);
     // Absent data stays absent: no human decision, no outcome, an unpriced model, no latency.
     const bare = { ...aTrace('t2').withModelStep([], { inputTokens: 10, outputTokens: 1 }, 'my-model').build(), recordedAt: '2026-11-01T10:00:00Z' };
@@ -96,6 +97,20 @@ describe('window figures', () => {
     expect(f.p95LatencyMs).toBeCloseTo(290);
     const empty = createWindowAccumulator().finish();
     expect([empty.agreement.rate, empty.overrideRate.rate, empty.costPerCompletedUsd, empty.p95LatencyMs]).toEqual([null, null, null, null]);
+  });
+
+  it('has no cost where a run made model calls of unknown cost: they would count as $0', () => {
+    const acc = createWindowAccumulator();
+    acc.add(obs(1, { costUsd: 0.02 }));
+    acc.add(obs(2, { costUsd: null, costUnknown: true }));
+    expect(acc.finish()).toMatchObject({ costPerCompletedUsd: null, totalCostUsd: null, unpriced: 1, costUnknown: 1 });
+    // A trace's model step without usage or recorded cost is one of them; a trace without model steps is not.
+    const step = { type: 'llm', model: 'gpt-4.1', output: 'x' } as const;
+    const trace = (steps: unknown[]) => ({ schema: 'shadowgate.trace/v1', id: 't', workflow: 'w', recordedAt: '2026-11-01T00:00:00Z', input: {}, steps }) as unknown as Trace;
+    const options = { compare: { numericTolerance: 0 }, pricing: {} };
+    expect(observeTrace(trace([step]), options)).toMatchObject({ costUsd: null, costUnknown: true });
+    expect(observeTrace(trace([{ ...step, usage: { inputTokens: 1000, outputTokens: 0 } }]), options)!.costUnknown).toBe(false);
+    expect(observeTrace(trace([]), options)).toMatchObject({ costUsd: null, costUnknown: false });
   });
 });
 
@@ -178,6 +193,19 @@ describe('thresholds', () => {
     expect(j.verdict).toBe('inconclusive');
     expect(j.reason).toBe('no data for overrideRate.max in the latest window or its reference');
     expect(j.checks[3]!.reason).toBe('no override rate in the window or its reference');
+  });
+
+  it('is inconclusive on cost where runs made model calls of unknown cost, saying how many and where', () => {
+    const a = createDriftAnalysis(planWindows(T0, DAY, 2), { kind: 'previous' });
+    for (let i = 0; i < 40; i++) {
+      a.add(obs(T0 - DAY - 1 - i, { costUsd: 0.01 }));
+      a.add(obs(T0 - i, i < 30 ? { costUsd: 0.01 } : { costUsd: null, costUnknown: true }));
+    }
+    const [ref, latest] = a.finish().windows;
+    const cost = DriftConfigSchema.parse({ thresholds: { costPerCompletedUsd: { maxRatio: 1.25 } } }).thresholds;
+    const j = judgeDrift(latest, ref!.figures, cost, 30);
+    expect(j.verdict).toBe('inconclusive');
+    expect(j.checks[0]!.reason).toBe('run(s) made model calls whose cost is unknown (no token usage recorded, or a model with no price under `pricing:`): 10 in the latest window; the cost would leave them out');
   });
 
   it('fails on a crossed threshold even where another has no data', () => {

@@ -24,6 +24,8 @@ export interface DriftObservation {
   verdict: 'accepted' | 'edited' | 'rejected' | null;
   /** null: no model step, or one that cannot be priced. */
   costUsd: number | null;
+  /** It made a model call whose cost cannot be known (no recorded cost, and no token usage or no price for its model): the window's cost is then unknown too, not lower. */
+  costUnknown: boolean;
   /** null: no latency recorded. */
   latencyMs: number | null;
   /** The names of the tools called, in order. */
@@ -58,7 +60,7 @@ export function observeTrace(trace: Trace, options: TraceObservationOptions): Dr
     end: !outcome ? null : outcome.status === 'failed' || outcome.status === 'aborted' ? 'error' : outcome.status,
     agree: decision === undefined || human === undefined ? null : decisionsAgree(decision, human, options.compare),
     verdict: trace.human?.verdict ?? null,
-    costUsd: stepsCost(trace.steps, options.pricing),
+    ...stepsCost(trace.steps, options.pricing),
     latencyMs: trace.steps.some((s) => s.latencyMs !== undefined) ? trace.steps.reduce((sum, s) => sum + (s.latencyMs ?? 0), 0) : null,
     tools: toolNames(trace.steps),
   };
@@ -78,6 +80,7 @@ export function observeResult(result: TraceResult, at: number, verdict: DriftObs
     agree: result.agree,
     verdict,
     costUsd: result.costUsd,
+    costUnknown: result.costUsd === null && (result.usage !== null || result.steps.some((s) => s.type === 'llm')),
     // As in a run's own figures: the latency of a trace the candidate broke off says nothing of it.
     latencyMs: decided ? result.latencyMs : null,
     tools: toolNames(result.steps),
@@ -90,15 +93,15 @@ function toolNames(steps: readonly Step[]): string[] {
   return names;
 }
 
-/** The model steps' cost, each the recorded figure or its usage priced; null when any is unknown or there is none. */
-function stepsCost(steps: readonly Step[], pricing: Record<string, Price>): number | null {
+/** The model steps' cost, each the recorded figure or its usage priced; null when any is unknown (costUnknown) or there is none. */
+function stepsCost(steps: readonly Step[], pricing: Record<string, Price>): { costUsd: number | null; costUnknown: boolean } {
   let total: number | null = null;
   for (const s of steps) {
     if (s.type !== 'llm') continue;
     const price = s.costUsd === undefined && s.usage ? priceOf(s.model, pricing) : undefined;
     const cost = s.costUsd ?? (price && s.usage ? costOf(s.usage, price) : undefined);
-    if (cost === undefined) return null;
+    if (cost === undefined) return { costUsd: null, costUnknown: true };
     total = (total ?? 0) + cost;
   }
-  return total;
+  return { costUsd: total, costUnknown: false };
 }

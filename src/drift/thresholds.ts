@@ -25,15 +25,16 @@ export interface DriftJudgement {
 
 type Direction = 'max' | 'min';
 
-/** How a checked value reads (default `<what> <value>`), and what its limit is called (default the direction). */
+/** How a checked value reads (default `<what> <value>`), what its limit is called (default the direction), and why it is missing (default: no data). */
 interface Wording {
   said?: (x: number) => string;
   limit?: string;
+  missing?: string;
 }
 
 function check(name: string, value: number | null, threshold: number | undefined, direction: Direction, show: (x: number) => string, what: string, wording: Wording = {}): DriftCheck[] {
   if (threshold === undefined) return [];
-  if (value === null) return [{ name, value, threshold, status: 'inconclusive', reason: `no ${what} in the window or its reference` }];
+  if (value === null) return [{ name, value, threshold, status: 'inconclusive', reason: wording.missing ?? `no ${what} in the window or its reference` }];
   const crossed = direction === 'max' ? value > threshold : value < threshold;
   const word = direction === 'max' ? (crossed ? 'above' : 'within') : crossed ? 'below' : 'within';
   const said = wording.said ? wording.said(value) : `${what} ${show(value)}`;
@@ -47,6 +48,14 @@ function check(name: string, value: number | null, threshold: number | undefined
 export function changeWording(what: string, checked: 'drop' | 'rise'): Wording {
   const [forward, back] = checked === 'drop' ? ['dropped', 'rose'] : ['rose', 'dropped'];
   return { said: (x) => (x === 0 ? `${what} unchanged (0.0 pp)` : `${what} ${x > 0 ? forward : back} ${pp(Math.abs(x))}`), limit: `max ${checked}` };
+}
+
+/** Why a cost figure is missing where runs made model calls of unknown cost (none: the default reason). */
+function unknownCost(latest: number | undefined, reference: number | null | undefined): Wording {
+  const [a, b] = [latest ?? 0, reference ?? 0];
+  if (a + b === 0) return {};
+  const where = [a > 0 ? `${a} in the latest window` : '', b > 0 ? `${b} in its reference` : ''].filter(Boolean).join(', ');
+  return { missing: `run(s) made model calls whose cost is unknown (no token usage recorded, or a model with no price under \`pricing:\`): ${where}; the cost would leave them out` };
 }
 
 const times = (x: number) => `${x.toFixed(2)}×`;
@@ -108,8 +117,8 @@ export function judgeDrift(latest: WindowReport | undefined, reference: WindowFi
     ...check('escalationRate.maxRise', c.escalationRateChange ?? null, t.escalationRate?.maxRise, 'max', pp, 'escalation rate rise', changeWording('escalation rate', 'rise')),
     ...check('errorRate.max', f.errorRate.rate, t.errorRate?.max, 'max', pct, 'error rate'),
     ...check('errorRate.maxRise', c.errorRateChange ?? null, t.errorRate?.maxRise, 'max', pp, 'error rate rise', changeWording('error rate', 'rise')),
-    ...check('costPerCompletedUsd.max', f.costPerCompletedUsd, t.costPerCompletedUsd?.max, 'max', usd, 'cost per completed run'),
-    ...check('costPerCompletedUsd.maxRatio', c.costPerCompletedRatio ?? null, t.costPerCompletedUsd?.maxRatio, 'max', times, 'cost per completed run'),
+    ...check('costPerCompletedUsd.max', f.costPerCompletedUsd, t.costPerCompletedUsd?.max, 'max', usd, 'cost per completed run', unknownCost(f.costUnknown, null)),
+    ...check('costPerCompletedUsd.maxRatio', c.costPerCompletedRatio ?? null, t.costPerCompletedUsd?.maxRatio, 'max', times, 'cost per completed run', unknownCost(f.costUnknown, reference?.costUnknown ?? null)),
     ...check('p95LatencyMs.max', f.p95LatencyMs, t.p95LatencyMs?.max, 'max', ms, 'p95 latency'),
     ...check('p95LatencyMs.maxRatio', c.p95LatencyRatio ?? null, t.p95LatencyMs?.maxRatio, 'max', times, 'p95 latency'),
   ];

@@ -162,7 +162,7 @@ describe('evaluateGate', () => {
     const partly = metrics({ cost: { ...metrics().cost, totalUsd: 0.3, perRunUsd: 0.03, unpriced: 7 } });
     const [check] = evaluateGate({ costPerRunUsd: { max: 0.05 } }, partly).checks;
     expect(check).toMatchObject({ name: 'costPerRunUsd', value: null, status: 'inconclusive' });
-    expect(check!.reason).toContain('7 trace(s) used a model with no price');
+    expect(check!.reason).toContain('7 trace(s) made model calls whose cost is unknown');
     expect(evaluateGate({ costPerRunUsd: { max: 0.05 } }, partly).verdict).toBe('inconclusive');
     const auto = metrics({ cost: partly.cost, phase: { auto: { costTrend: { ratio: 1, change: 0 } } } as unknown as RunMetrics['phase'] });
     expect(evaluateGate({ costTrend: { maxRatio: 1.2 } }, auto).checks[0]).toMatchObject({ status: 'inconclusive', value: null });

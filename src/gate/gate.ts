@@ -121,7 +121,7 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics, coverage?:
   }
   // The mean over priced traces alone says nothing of the unpriced ones: a cost check with any is inconclusive.
   const { unpriced } = metrics.cost;
-  const unpricedReason = `${unpriced} trace(s) used a model with no price, so the cost per run leaves them out: add their models under \`pricing:\``;
+  const unpricedReason = `${unpriced} trace(s) made model calls whose cost is unknown (a model with no price, or no token usage recorded), so the cost per run leaves them out: add their models under \`pricing:\`, or record the calls' usage`;
   if (config.costPerRunUsd) {
     atMost('costPerRunUsd', unpriced > 0 ? null : metrics.cost.perRunUsd, config.costPerRunUsd.max, 'cost per run', unpriced > 0 ? unpricedReason : 'no priced model usage', (x) => `$${x.toFixed(4)}`);
   }

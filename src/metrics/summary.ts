@@ -78,7 +78,7 @@ export interface RunMetrics {
     inputTokens: number | null;
     outputTokens: number | null;
     cachedInputTokens: number | null;
-    /** Traces whose model usage could not be priced (unknown model). */
+    /** Traces with model calls whose cost is unknown: a model with no price, or no token usage recorded. */
     unpriced: number;
     /** What this run paid: the cost of model calls that went to a provider (not replayed, cached or from a cassette). */
     spentUsd: number | null;
@@ -330,7 +330,8 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
         else spentUnpriced++;
       }
       if (r.costUsd !== null) { costSum += r.costUsd; priced++; t.cost.push(r.costUsd); }
-      else if (r.usage !== null) unpriced++;
+      // A model call whose cost cannot be known (no price for its model, or no token usage recorded) is no $0.
+      else if (r.usage !== null || r.steps.some((s) => s.type === 'llm')) unpriced++;
       if (r.usage) { withUsage++; inputTokens += r.usage.inputTokens; outputTokens += r.usage.outputTokens; cachedInputTokens += r.usage.cachedInputTokens; }
       // Latency is the candidate's on the traces it finished: one stopped or failed early says nothing of it.
       // Every trace run is held to the SLA; one that failed or was stopped missed it.

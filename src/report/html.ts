@@ -226,7 +226,7 @@ function costView(m: RunMetrics, baseline: RunMetrics | undefined) {
   const notes: string[] = [];
   if (m.cost.perRunUsd === null) notes.push('no priced model calls: no cost to show');
   else notes.push(`${usd(m.cost.totalUsd)} in all over ${m.cost.modelCalls} model call(s)${m.cost.servedModelCalls ? `, ${m.cost.servedModelCalls} of them replayed (nothing spent)` : ''}`);
-  if (m.cost.unpriced) notes.push(`${m.cost.unpriced} trace(s) used a model with no known price`);
+  if (m.cost.unpriced) notes.push(`${m.cost.unpriced} trace(s) made model calls whose cost is unknown (no price, or no token usage)`);
   const rows: IntervalRowInput[] = [];
   if (m.cost.perRunUsd !== null) rows.push({ label: 'this run', value: m.cost.perRunUsd, ci: m.cost.perRunCi95, text: usd(m.cost.perRunUsd), baseline: false });
   if (m.cost.perRunUsd !== null && baseline && baseline.cost.perRunUsd !== null) {

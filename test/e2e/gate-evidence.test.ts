@@ -199,8 +199,30 @@ describe('checks without the evidence they need', () => {
     const check = doc.gate.checks.find((c: { name: string }) => c.name === 'costPerRunUsd');
     expect(doc.metrics.cost.unpriced).toBeGreaterThan(0);
     expect(check).toMatchObject({ status: 'inconclusive', value: null });
-    expect(check.reason).toContain(`${doc.metrics.cost.unpriced} trace(s) used a model with no price`);
+    expect(check.reason).toContain(`${doc.metrics.cost.unpriced} trace(s) made model calls whose cost is unknown`);
     expect(doc.gate.verdict).not.toBe('pass');
+    expect(code).toBe(1);
+  });
+
+  it('cost per run is inconclusive where model calls have no token usage recorded: their cost is unknown, not $0', async () => {
+    // The recorded shadow log with the usage of every fourth trace's model calls taken away.
+    const log = read('traces/refund-triage-shadow/shadow-log.jsonl').split('\n').filter(Boolean);
+    const stripped = log.map((line, i) => {
+      if (i % 4 !== 0) return line;
+      const t = JSON.parse(line);
+      for (const s of t.steps) if (s.type === 'llm') delete s.usage;
+      return JSON.stringify(t);
+    });
+    mkdirSync(join(dir, 'traces/no-usage'));
+    writeFileSync(join(dir, 'traces/no-usage/shadow-log.jsonl'), `${stripped.join('\n')}\n`);
+    const suite = read('suites/refund-triage-shadow-log.yaml').replace('gate:\n', 'gate:\n  costPerRunUsd: { max: 1 }\n').replace('["../traces/refund-triage-shadow/*.jsonl"]', '["../traces/no-usage/*.jsonl"]');
+    writeFileSync(join(dir, 'suites/no-usage.yaml'), suite);
+    const { code } = await cli(dir, 'gate', 'suites/no-usage.yaml', '--json', 'out/no-usage.json', '--db', 'db/c.db');
+    const doc = readJson('out/no-usage.json');
+    const withoutUsage = doc.results.filter((r: { usage: unknown; steps: { type: string }[] }) => r.usage === null && r.steps.some((x) => x.type === 'llm')).length;
+    expect(withoutUsage).toBeGreaterThan(0);
+    expect(doc.metrics.cost.unpriced).toBe(withoutUsage);
+    expect(doc.gate.checks.find((c: { name: string }) => c.name === 'costPerRunUsd')).toMatchObject({ status: 'inconclusive', value: null });
     expect(code).toBe(1);
   });
 
