@@ -22,7 +22,7 @@ const suite = {
 } as unknown as ResolvedSuite;
 
 /** Stores a finished suggest run of `results` with the figures `run` computes; `kept`: whether its summary keeps its settings, as runs now do. */
-function storeRun(store: Store, runId: string, startedAt: string, kept = true): void {
+function storeRun(store: Store, runId: string, startedAt: string, kept = true, lostToInfrastructure = 0): void {
   const meta: RunMeta = {
     runId, suite: suite.name, suiteFile: suite.file, suiteHash: 's', candidateHash: 'h1', candidate: 'module:v1.mjs', model: null, promptVersion: null,
     phase: 'suggest', reference: 'human', gitCommit: null, gitRef: null, startedAt, candidateSource: null, replica: 0,
@@ -33,7 +33,8 @@ function storeRun(store: Store, runId: string, startedAt: string, kept = true): 
     store.appendResult(runId, String(i), r);
     acc.add(r);
   });
-  store.finishRun(runId, startedAt, { metrics: acc.finish(), issues: 0, shard: null, ...(kept ? { settings } : {}) });
+  const counts = { noOutcome: { infrastructure: { traces: lostToInfrastructure } } };
+  store.finishRun(runId, startedAt, { metrics: acc.finish(), counts, issues: 0, shard: null, ...(kept ? { settings } : {}) });
 }
 
 function verdict(store: Store, runId: string, traceId: string, v: 'accepted' | 'edited' | 'rejected'): void {
@@ -72,5 +73,13 @@ describe('assessSuitePhase: the review queue in the suggest evidence', () => {
     const step = overrideStep(store);
     expect(step).toMatchObject({ status: 'no-evidence', evidence: { runId: 'legacy', fromQueue: null } });
     expect(step.reason).toMatch(/^suggest → auto-with-review: run legacy: 1 verdict\(s\) in the review queue cannot be counted in its override rate: the run was stored before/);
+  });
+
+  it('a run that lost traces to the infrastructure (no coverage check to say how many it may) is no evidence', () => {
+    const store = createMemoryStore();
+    storeRun(store, 'lossy', '2026-01-02T00:00:00.000Z', true, 12);
+    expect(overrideStep(store)).toMatchObject({ status: 'no-evidence', evidence: null });
+    storeRun(store, 'whole', '2026-01-01T00:00:00.000Z', true, 0);
+    expect(overrideStep(store).evidence).toMatchObject({ runId: 'whole' });
   });
 });

@@ -25,17 +25,19 @@ interface StoredSummary {
   settings?: SuggestSettings;
   shard?: unknown;
   issues?: number;
+  counts?: { noOutcome?: { infrastructure?: { traces?: number } } };
   gate?: { checks?: { name: string; status: string }[] };
 }
 
 /**
  * Whether a run read all the evidence it was given: its coverage check passed (every trace
- * line read, or the loss the suite accepts with `gate.coverage.min`), or, without a coverage
- * check, it reported no bad line. A run that could not read its input earns no promotion.
+ * line read into a result, or the loss the suite accepts with `gate.coverage.min`), or, without
+ * a coverage check, it reported no bad line and lost no trace to the infrastructure (a provider
+ * that failed, a cassette miss: missing evidence). A run that could not read its input earns no promotion.
  */
 function readItsInput(summary: StoredSummary): boolean {
   const coverage = summary.gate?.checks?.find((c) => c.name === 'coverage');
-  return coverage ? coverage.status === 'pass' : (summary.issues ?? 0) === 0;
+  return coverage ? coverage.status === 'pass' : (summary.issues ?? 0) === 0 && (summary.counts?.noOutcome?.infrastructure?.traces ?? 0) === 0;
 }
 
 type StoredPhaseRun = PhaseRun & { perTool?: RunMetrics['toolCallDrift']['perTool']; settings?: SuggestSettings };
