@@ -47,6 +47,17 @@ export interface DriftReport extends Omit<DriftWindows, 'outside'>, DriftJudgeme
 
 export const MAX_ISSUES = 20;
 
+/**
+ * Invalid lines are missing evidence: any of them may belong to the windows judged, so a pass
+ * becomes inconclusive, naming how many and the first (a crossed threshold still fails).
+ */
+function withUnreadLines(judgement: DriftJudgement, invalid: number, issues: readonly Issue[]): DriftJudgement {
+  if (invalid === 0 || judgement.verdict !== 'pass' || judgement.checks.length === 0) return judgement;
+  const first = issues[0];
+  const where = first ? ` (the first at ${first.file}${first.line === undefined ? '' : `:${first.line}`})` : '';
+  return { ...judgement, verdict: 'inconclusive', reason: `${invalid} trace line(s) could not be read${where}, and may belong to the windows judged: missing evidence; mend or remove them (\`--strict\` lists them all)` };
+}
+
 /** Puts the windows, the judgement of the latest one and what was skipped into one report. Pure. */
 export function buildDriftReport(
   windows: DriftWindows,
@@ -62,7 +73,7 @@ export function buildDriftReport(
     workflow: context.workflow,
     window: context.window,
     ...spans,
-    ...judgeDrift(latest, reference, context.config.thresholds, context.config.minTraces),
+    ...withUnreadLines(judgeDrift(latest, reference, context.config.thresholds, context.config.minTraces), context.skipped.invalid, context.issues),
     thresholds: context.config.thresholds,
     skipped: { ...context.skipped, outside },
     issues: context.issues.slice(0, MAX_ISSUES),

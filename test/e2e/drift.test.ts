@@ -94,8 +94,14 @@ describe('shadowgate drift over production traces', () => {
     expect(report.windows.slice(1, 3).map((w) => w.comparison!.jsd)).toEqual([0, 0]);
   });
 
-  it('exits 0 when nothing moved, with every figure per window', async () => {
-    const { code, stdout } = await cli(dir, 'drift', 'steady.jsonl', '--config', 'drift.yaml', '--json', 'steady.json');
+  it('exits 0 when nothing moved, with every figure per window; a line it could not read makes that inconclusive (exit 1), naming it', async () => {
+    // steady.jsonl has its broken line: it may belong to a window judged.
+    const loose = await cli(dir, 'drift', 'steady.jsonl', '--config', 'drift.yaml', '--json', 'steady-broken.json');
+    expect(loose.code).toBe(1);
+    expect(loose.stdout).toContain('thresholds: INCONCLUSIVE (1 trace line(s) could not be read (the first at steady.jsonl:18), and may belong to the windows judged: missing evidence; mend or remove them (`--strict` lists them all))');
+    expect(readReport('steady-broken.json').checks.every((c) => c.status === 'pass')).toBe(true);
+    writeFileSync(join(dir, 'steady-clean.jsonl'), traces(false).split('\n').filter((l) => !l.includes('"broken"')).join('\n'));
+    const { code, stdout } = await cli(dir, 'drift', 'steady-clean.jsonl', '--config', 'drift.yaml', '--json', 'steady.json');
     expect(code).toBe(0);
     expect(stdout).toContain('thresholds: PASS (4 threshold(s), none crossed)');
     const f = readReport('steady.json').windows[3]!.figures;
@@ -152,7 +158,7 @@ describe('shadowgate drift over production traces', () => {
     const future = '{"schema":"shadowgate.trace/v1","id":"future","workflow":"refund-triage","recordedAt":"2027-06-01T00:00:00Z"}';
     writeFileSync(join(dir, 'future.jsonl'), `${traces(false)}${future}\n`);
     const { code, stdout } = await cli(dir, 'drift', 'future.jsonl', '--config', 'drift.yaml', '--json', 'future.json');
-    expect(code).toBe(0);
+    expect(code).toBe(1); // the invalid lines are missing evidence: inconclusive
     const report = readReport('future.json');
     expect(report.windows.map((w) => w.figures.traces)).toEqual([54, 54, 54, 54]);
     expect(report.skipped).toMatchObject({ outside: 0, invalid: 2 });
@@ -179,7 +185,7 @@ describe('shadowgate drift over production traces', () => {
     lines[30] = lines[30]!.replace(/"recordedAt":"[^"]+"/, '"recordedAt":"garbage"');
     writeFileSync(join(dir, 'garbage.jsonl'), lines.join('\n'));
     const loose = await cli(dir, 'drift', 'garbage.jsonl', '--config', 'drift.yaml', '--json', 'garbage.json');
-    expect(loose.code).toBe(0);
+    expect(loose.code).toBe(1);
     expect(loose.stdout).toContain('garbage.jsonl:31: recordedAt: not a date: "garbage"');
     const report = readReport('garbage.json');
     expect(report.skipped).toMatchObject({ undated: 1, invalid: 2 });
