@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -57,5 +57,23 @@ describe('moduleGraph', () => {
       files: { 'main.mjs': expect.any(String), 'main.mjs → ./gone.mjs': 'missing' },
       packages: { 'absent-pkg': null },
     });
+  });
+
+  it("takes a package linked to local code (a workspace's) by its files, not its version, which does not change with them", () => {
+    dir = mkdtempSync(join(tmpdir(), 'sg-graph-'));
+    write('agents/main.mjs', "import { decide } from 'agent-core';\nexport const run = () => decide();");
+    write('packages/agent-core/package.json', '{"name":"agent-core","version":"1.0.0","main":"index.mjs"}');
+    write('packages/agent-core/index.mjs', "export const decide = () => 'approve';");
+    write('packages/agent-core/node_modules/dep/index.js', 'left out');
+    mkdirSync(join(dir, 'node_modules'));
+    symlinkSync(join(dir, 'packages/agent-core'), join(dir, 'node_modules/agent-core'));
+    const before = moduleGraph(join(dir, 'agents/main.mjs')).packages['agent-core'];
+    expect(before).toMatch(/^local:[0-9a-f]{64}$/);
+    write('packages/agent-core/node_modules/dep/index.js', 'changed, and still left out');
+    expect(moduleGraph(join(dir, 'agents/main.mjs')).packages['agent-core']).toBe(before);
+    write('packages/agent-core/index.mjs', "export const decide = () => 'deny';");
+    const after = moduleGraph(join(dir, 'agents/main.mjs')).packages['agent-core'];
+    expect(after).toMatch(/^local:/);
+    expect(after).not.toBe(before);
   });
 });

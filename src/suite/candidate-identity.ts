@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 
@@ -9,7 +9,12 @@ const sha256 = (data: string | Buffer) => createHash('sha256').update(data).dige
 export interface ModuleGraph {
   /** Path relative to the entry module's folder (forward slashes) → sha256 of the file, or `missing` for an import that resolves to no file. */
   files: Record<string, string>;
-  /** Package name → the installed version (from its package.json, found as Node looks for it), or null when it is not installed. */
+  /**
+   * Package name → the installed version (from its package.json, found as Node looks for it), or
+   * null when it is not installed; for a package linked to a folder outside any node_modules (a
+   * workspace's package, `npm install ../pkg`), `local:` and the digest of its files, since its
+   * version does not change when its code does.
+   */
   packages: Record<string, string | null>;
 }
 
@@ -48,11 +53,17 @@ function resolveRelative(from: string, specifier: string): string | null {
 /** `@scope/name/sub` → `@scope/name`; `name/sub` → `name`. */
 const packageName = (specifier: string) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
 
-/** The version of the package Node would load for an import from `from`: the nearest node_modules/<name>/package.json up the folders. */
+/**
+ * The version of the package Node would load for an import from `from`: the nearest
+ * node_modules/<name>/package.json up the folders; for a link to local code, its files' digest.
+ */
 function installedVersion(from: string, name: string): string | null {
   for (let dir = dirname(from); ; dir = dirname(dir)) {
-    const manifest = join(dir, 'node_modules', name, 'package.json');
+    const folder = join(dir, 'node_modules', name);
+    const manifest = join(folder, 'package.json');
     if (existsSync(manifest)) {
+      const real = realpathSync(folder);
+      if (!real.split(sep).includes('node_modules')) return `local:${folderDigest(real)}`;
       try {
         const version = (JSON.parse(readFileSync(manifest, 'utf8')) as { version?: unknown }).version;
         return typeof version === 'string' ? version : null;
@@ -62,6 +73,29 @@ function installedVersion(from: string, name: string): string | null {
     }
     if (dirname(dir) === dir) return null;
   }
+}
+
+/** The files a local package's digest reads at most: past them, the digest says so and stops. */
+const MAX_PACKAGE_FILES = 10_000;
+
+/** sha256 over a folder's files (paths and bytes, in sorted order), node_modules and dot-folders left out. */
+function folderDigest(root: string): string {
+  const hash = createHash('sha256');
+  let files = 0;
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      if (files >= MAX_PACKAGE_FILES) return;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name !== 'node_modules' && !entry.name.startsWith('.')) walk(path);
+      } else if (entry.isFile()) {
+        files++;
+        hash.update(`${relative(root, path).split(sep).join('/')}\0`).update(readFileSync(path)).update('\0');
+      }
+    }
+  };
+  walk(root);
+  return hash.digest('hex');
 }
 
 /**

@@ -271,6 +271,24 @@ candidate:
     expect((await loadSuite(file)).candidateHash).toBe(after.candidateHash);
   });
 
+  it("changes a command candidate's hash when a file its JavaScript program imports changes", async () => {
+    await writeFile(join(dir, 'fixtures', 'cmd-agent.mjs'), "import { decide } from './cmd-rules.mjs';\n");
+    await writeFile(join(dir, 'fixtures', 'cmd-rules.mjs'), 'export const decide = () => "deny";\n');
+    const file = await writeSuite(`name: refunds
+traces: ["../traces/refunds/*.jsonl"]
+tools: ../fixtures/tools.yaml
+candidate:
+  kind: command
+  command: [node, cmd-agent.mjs]
+  cwd: ../fixtures
+`);
+    const before = await loadSuite(file);
+    await writeFile(join(dir, 'fixtures', 'cmd-rules.mjs'), 'export const decide = () => "refund";\n');
+    const after = await loadSuite(file);
+    expect(after.candidateHash).not.toBe(before.candidateHash);
+    expect((await loadSuite(file)).candidateHash).toBe(after.candidateHash);
+  });
+
   it('changes the candidate hash of a recorded candidate when its trace files change', async () => {
     await mkdir(join(dir, 'traces', 'shadow'));
     await writeFile(join(dir, 'traces', 'shadow', 'a.jsonl'), `${JSON.stringify(aTrace('t1').build())}\n`);

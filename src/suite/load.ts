@@ -105,6 +105,8 @@ function identify(raw: SuiteFile['candidate'], candidate: ResolvedCandidate, dir
         traces: candidate.kind === 'recorded' ? fileContents(candidate.traceFiles, dir) : undefined,
         // A command's program is whatever files its arguments name (`agent.py`): their contents are its identity.
         files: candidate.kind === 'command' ? fileContents(commandFiles(candidate), candidate.cwd!) : undefined,
+        // A JavaScript or TypeScript program's imports run too: each one's import graph, as a module candidate's.
+        graphs: candidate.kind === 'command' ? commandFiles(candidate).filter((f) => /\.[cm]?[jt]s$/.test(f)).map(moduleGraph) : undefined,
       }),
     ),
     candidateLabel:
