@@ -16,7 +16,7 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
  * below the threshold (its upper end under `min`): that much the traces do show.
  * Null when the suite is large enough, or has no trace at all (the caller's "n = 0").
  */
-export function tooFewForLowerBound(name: string, min: number, metric: RateMetric, what: string): GateCheck | null {
+export function tooFewForLowerBound(name: string, min: number, metric: RateMetric, what: string, all = 'agree'): GateCheck | null {
   const needed = tracesForLowerBound(min);
   if (metric.n === 0 || metric.ci95 === null || (needed !== null && metric.n >= needed)) return null;
   const [lower, upper] = metric.ci95;
@@ -32,7 +32,7 @@ export function tooFewForLowerBound(name: string, min: number, metric: RateMetri
     reason:
       needed === null
         ? `a lower bound of ${pct(min)} cannot be reached by any number of traces (${counted}): set min below 100% or bound: point`
-        : `needs at least ${needed} traces: ${metric.n} cannot give a lower 95% bound of ${pct(min)} even if all agree (${counted})`,
+        : `needs at least ${needed} traces: ${metric.n} cannot give a lower 95% bound of ${pct(min)} even if all ${all} (${counted})`,
   };
 }
 
@@ -41,7 +41,7 @@ export function tooFewForLowerBound(name: string, min: number, metric: RateMetri
  * with no error at all the Wilson upper bound is z² / (n + z²), so a sample smaller than
  * tracesForUpperBound(max) cannot pass. Fails when the interval lies wholly above `max`.
  */
-export function tooFewForUpperBound(name: string, max: number, metric: RateMetric, what: string): GateCheck | null {
+export function tooFewForUpperBound(name: string, max: number, metric: RateMetric, what: string, unit = 'sampled traces', none = 'no error'): GateCheck | null {
   const needed = tracesForUpperBound(max);
   if (metric.n === 0 || metric.ci95 === null || (needed !== null && metric.n >= needed)) return null;
   const [lower, upper] = metric.ci95;
@@ -56,8 +56,8 @@ export function tooFewForUpperBound(name: string, max: number, metric: RateMetri
     status: 'inconclusive',
     reason:
       needed === null
-        ? `an upper bound of ${pct(max)} cannot be reached by any sample size (${counted}): set max above 0% or bound: point`
-        : `needs at least ${needed} sampled traces: ${metric.n} cannot give an upper 95% bound of ${pct(max)} even with no error (${counted})`,
+        ? `an upper bound of ${pct(max)} cannot be reached by any number of ${unit} (${counted}): set max above 0%`
+        : `needs at least ${needed} ${unit}: ${metric.n} cannot give an upper 95% bound of ${pct(max)} even with ${none} (${counted})`,
   };
 }
 

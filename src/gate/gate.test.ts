@@ -314,6 +314,24 @@ describe('evaluateGate', () => {
     expect(evaluateGate({ sampleErrorRate: { max: 0.1, bound: 'upper' } }, metrics({ phase: { autoWithReview: bad } })).verdict).toBe('fail');
   });
 
+  it('is inconclusive on a point estimate over too few items to show its threshold even at its best: the override rate, the sample error rate, SLA adherence, completion', () => {
+    const z2 = 1.959963984540054 ** 2;
+    const upperNeeds = (max: number) => Math.ceil((z2 * (1 - max)) / max - 1e-9);
+    // One reviewed item, accepted: 0% overridden, but its interval reaches 79%.
+    const one = metrics({ overrideRate: { ...rateMetric(0, 1), accepted: 1, edited: 0, rejected: 0 } });
+    const override = evaluateGate({ overrideRate: { max: 0.1 } }, one).checks[0]!;
+    expect(override).toMatchObject({ name: 'overrideRate', status: 'inconclusive' });
+    expect(override.reason).toMatch(new RegExp(`^needs at least ${upperNeeds(0.1)} reviewed items: 1 cannot give an upper 95% bound of 10\\.0% even with no override`));
+    const enough = metrics({ overrideRate: { ...rateMetric(0, upperNeeds(0.1)), accepted: upperNeeds(0.1), edited: 0, rejected: 0 } });
+    expect(evaluateGate({ overrideRate: { max: 0.1 } }, enough).checks[0]!.status).toBe('pass');
+    const three = { sampled: 3, sampleErrorRate: rateMetric(0, 3), populationErrorEstimate: { rate: 0, ci95: [0, 0.5] as [number, number] }, rollbackFrequency: rateMetric(0, 3) };
+    expect(evaluateGate({ sampleErrorRate: { max: 0.05, bound: 'point' } }, metrics({ phase: { autoWithReview: three } })).checks[0]).toMatchObject({ status: 'inconclusive' });
+    const auto = { slaAdherence: rateMetric(2, 2), completionRate: rateMetric(2, 2), costTrend: null };
+    const checks = evaluateGate({ slaAdherence: { min: 0.9 }, completionRate: { min: 0.95 } }, metrics({ phase: { auto } } as Partial<RunMetrics>)).checks;
+    expect(checks.map((c) => [c.name, c.status])).toEqual([['slaAdherence', 'inconclusive'], ['completionRate', 'inconclusive']]);
+    expect(checks[0]!.reason).toMatch(/^needs at least \d+ traces: 2 cannot give a lower 95% bound of 90\.0% even if all are within it/);
+  });
+
   it('gates the phase figures, and is inconclusive on a phase the suite is not in', () => {
     const sample = { sampled: 50, sampleErrorRate: rateMetric(2, 50), populationErrorEstimate: { rate: 0.04, ci95: [0.01, 0.13] as [number, number] }, rollbackFrequency: rateMetric(3, 100) };
     const withSample = metrics({ phase: { autoWithReview: sample } });

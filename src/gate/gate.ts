@@ -1,4 +1,4 @@
-import { safetyViolationTotal, type RunMetrics } from '../metrics/summary.js';
+import { safetyViolationTotal, type RateMetric, type RunMetrics } from '../metrics/summary.js';
 import { counts } from '../format.js';
 import type { GateConfig } from '../suite/schema.js';
 import { policyChecks } from './policy.js';
@@ -125,8 +125,14 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics, coverage?:
   if (config.costPerRunUsd) {
     atMost('costPerRunUsd', unpriced > 0 ? null : metrics.cost.perRunUsd, config.costPerRunUsd.max, 'cost per run', unpriced > 0 ? unpricedReason : 'no priced model usage', (x) => `$${x.toFixed(4)}`);
   }
+  // A point estimate over fewer items than could show its threshold with 95% confidence, even at its best, is thin evidence
+  // (as for agreement): inconclusive, naming how many it needs. Null: enough items, or none (the check's own "no data").
+  const thinUpper = (name: string, max: number, m: RateMetric | undefined, what: string, unit: string, none: string) => (m ? tooFewForUpperBound(name, max, m, what, unit, none) : null);
+  const thinLower = (name: string, min: number, m: RateMetric | undefined, what: string, all: string) => (m ? tooFewForLowerBound(name, min, m, what, all) : null);
   if (config.overrideRate) {
-    atMost('overrideRate', metrics.overrideRate.rate, config.overrideRate.max, 'override rate', 'no reviewed items: the override rate needs review verdicts');
+    const few = thinUpper('overrideRate', config.overrideRate.max, metrics.overrideRate, 'override rate, a point estimate,', 'reviewed items', 'no override');
+    if (few) checks.push(few);
+    else atMost('overrideRate', metrics.overrideRate.rate, config.overrideRate.max, 'override rate', 'no reviewed items: the override rate needs review verdicts');
   }
   const phase = metrics.phase;
   const sampled = phase && 'autoWithReview' in phase ? phase.autoWithReview : undefined;
@@ -136,7 +142,7 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics, coverage?:
     const m = sampled?.sampleErrorRate;
     const value = m ? (upper ? (m.ci95?.[1] ?? null) : m.rate) : null;
     const what = upper ? 'upper 95% bound of the review sample\'s error rate' : 'review sample error rate';
-    const few = m && upper ? tooFewForUpperBound('sampleErrorRate', config.sampleErrorRate.max, m, what) : null;
+    const few = thinUpper('sampleErrorRate', config.sampleErrorRate.max, m, upper ? what : `${what}, a point estimate,`, 'sampled traces', 'no error');
     if (few) checks.push(few);
     else atMost('sampleErrorRate', value, config.sampleErrorRate.max, what, sampled ? 'no trace in the review sample' : 'the suite is not in the auto-with-review phase');
   }
@@ -144,10 +150,14 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics, coverage?:
     atMost('rollbackFrequency', sampled?.rollbackFrequency.rate ?? null, config.rollbackFrequency.max, 'rollback frequency', sampled ? "no trace with an outcome whose reference's effects are known (a human reference's are its `human.actions`)" : 'the suite is not in the auto-with-review phase');
   }
   if (config.slaAdherence) {
-    atLeast('slaAdherence', auto?.slaAdherence.rate ?? null, config.slaAdherence.min, 'share within the SLA', auto ? 'no SLA set (sla.latencyMs), or no timed trace' : 'the suite is not in the auto phase');
+    const few = thinLower('slaAdherence', config.slaAdherence.min, auto?.slaAdherence, 'share within the SLA, a point estimate,', 'are within it');
+    if (few) checks.push(few);
+    else atLeast('slaAdherence', auto?.slaAdherence.rate ?? null, config.slaAdherence.min, 'share within the SLA', auto ? 'no SLA set (sla.latencyMs), or no timed trace' : 'the suite is not in the auto phase');
   }
   if (config.completionRate) {
-    atLeast('completionRate', auto?.completionRate.rate ?? null, config.completionRate.min, 'completion rate', auto ? 'no trace was run' : 'the suite is not in the auto phase');
+    const few = thinLower('completionRate', config.completionRate.min, auto?.completionRate, 'completion rate, a point estimate,', 'complete');
+    if (few) checks.push(few);
+    else atLeast('completionRate', auto?.completionRate.rate ?? null, config.completionRate.min, 'completion rate', auto ? 'no trace was run' : 'the suite is not in the auto phase');
   }
   if (config.costTrend) {
     atMost('costTrend', unpriced > 0 ? null : (auto?.costTrend?.ratio ?? null), config.costTrend.maxRatio, 'cost per run against the baseline', unpriced > 0 ? unpricedReason : 'needs --baseline with priced model calls on both sides (auto phase)', (x) => `${x.toFixed(2)}×`);
