@@ -2,7 +2,7 @@ import { XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import type { GateCheck, GateResult } from '../gate/gate.js';
 import type { RunOutcome } from '../run/run-suite.js';
-import { renderGateJunit } from './junit.js';
+import { renderGateJunit, renderJunit } from './junit.js';
 
 /** Only what the gate's JUnit reads of a run: its suite, start and gate. */
 const runWith = (gate: GateResult, warnings: string[] = []) => ({ meta: { suite: 'refund-triage', startedAt: '2026-12-01T00:00:00.000Z' }, gate, warnings }) as unknown as RunOutcome;
@@ -44,5 +44,22 @@ describe('renderGateJunit', () => {
     const xml = renderGateJunit(runWith({ verdict: 'pass', checks: [], noChecks: true }));
     expect(xml).toContain('<testcase classname="refund-triage.gate" name="gate" time="0">\n      <skipped message="no gate checks configured"/>');
     expect(xml).toContain('tests="1" failures="0" errors="0" skipped="1"');
+  });
+});
+
+describe('renderJunit', () => {
+  it('lists a trace line that could not be read as a testcase with an error, never leaving the view green', () => {
+    const outcome = {
+      meta: { suite: 'refund-triage', startedAt: '2026-12-01T00:00:00.000Z' },
+      gate: { verdict: 'inconclusive', checks: [] },
+      warnings: [],
+      issues: [{ file: 'traces/a.jsonl', line: 3, message: 'invalid JSON <&>' }, { file: 'traces/a.jsonl', line: 7, path: 'steps.0.name', message: 'Required' }],
+    } as unknown as RunOutcome;
+    const xml = renderJunit(outcome, []);
+    expect(XMLValidator.validate(xml)).toBe(true);
+    expect(xml).toContain('<testsuite name="refund-triage" tests="2" failures="0" errors="2" skipped="0"');
+    expect(xml).toContain('<testcase classname="refund-triage" name="traces/a.jsonl:3" time="0">\n      <error type="unreadable" message="could not be read: invalid JSON &lt;&amp;&gt;">');
+    expect(xml).toContain('name="traces/a.jsonl:7"');
+    expect(xml).toContain('message="could not be read: steps.0.name: Required"');
   });
 });

@@ -25,7 +25,8 @@ export const JUNIT_KINDS: readonly JunitKind[] = ['traces', 'gate'];
 /**
  * JUnit XML: one testcase per trace, so that CI systems list them; a disagreement
  * or a trace with no outcome is a failure carrying its divergence point. Times are
- * the candidate's latency. Pure.
+ * the candidate's latency. A trace line that could not be read is a testcase of its own
+ * with an `<error>` (missing evidence is never green, nor left out of the list). Pure.
  */
 export function renderJunit(outcome: RunOutcome, results: Iterable<TraceResult>): string {
   const cases: string[] = [];
@@ -50,11 +51,20 @@ export function renderJunit(outcome: RunOutcome, results: Iterable<TraceResult>)
     failures++;
     cases.push(`${head}>\n      <failure type="${xml(failure.type)}" message="${xml(failure.message)}">${xml(failure.message)}</failure>\n    </testcase>`);
   }
+  let errors = 0;
+  for (const issue of outcome.issues) {
+    tests++;
+    errors++;
+    const where = `${issue.file}${issue.line === undefined ? '' : `:${issue.line}`}`;
+    const message = `could not be read: ${issue.path ? `${issue.path}: ` : ''}${issue.message}`;
+    cases.push(`    <testcase classname="${xml(outcome.meta.suite)}" name="${xml(where)}" time="0">\n      <error type="unreadable" message="${xml(message)}">${xml(message)}</error>\n    </testcase>`);
+  }
   const suite = xml(outcome.meta.suite);
+  const counted = `tests="${tests}" failures="${failures}" errors="${errors}" skipped="${skipped}"`;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="shadowgate" tests="${tests}" failures="${failures}" skipped="${skipped}">`,
-    `  <testsuite name="${suite}" tests="${tests}" failures="${failures}" skipped="${skipped}" timestamp="${xml(outcome.meta.startedAt)}">`,
+    `<testsuites name="shadowgate" ${counted}>`,
+    `  <testsuite name="${suite}" ${counted} timestamp="${xml(outcome.meta.startedAt)}">`,
     ...cases,
     ...warningsXml(outcome),
     '  </testsuite>',
