@@ -305,7 +305,7 @@ describe('evaluateGate', () => {
     const z2 = 1.959963984540054 ** 2;
     let needed = 1;
     while (z2 / (needed + z2) > 0.1) needed++;
-    const small = { sampled: 20, sampleErrorRate: rateMetric(0, 20), populationErrorEstimate: { rate: 0, ci95: [0, 0.16] as [number, number] }, rollbackFrequency: rateMetric(0, 100) };
+    const small = { sampled: 20, sampleErrorRate: rateMetric(0, 20), populationErrorEstimate: { rate: 0, ci95: [0, 0.16] as [number, number] }, rollbackFrequency: rateMetric(0, 100), rollbackUnknown: 0 };
     const check = evaluateGate({ sampleErrorRate: { max: 0.1, bound: 'upper' } }, metrics({ phase: { autoWithReview: small } })).checks[0]!;
     expect(check.status).toBe('inconclusive');
     expect(check.reason).toMatch(new RegExp(`^needs at least ${needed} sampled traces: 20 cannot give an upper 95% bound of 10\\.0%`));
@@ -324,7 +324,7 @@ describe('evaluateGate', () => {
     expect(override.reason).toMatch(new RegExp(`^needs at least ${upperNeeds(0.1)} reviewed items: 1 cannot give an upper 95% bound of 10\\.0% even with no override`));
     const enough = metrics({ overrideRate: { ...rateMetric(0, upperNeeds(0.1)), accepted: upperNeeds(0.1), edited: 0, rejected: 0 } });
     expect(evaluateGate({ overrideRate: { max: 0.1 } }, enough).checks[0]!.status).toBe('pass');
-    const three = { sampled: 3, sampleErrorRate: rateMetric(0, 3), populationErrorEstimate: { rate: 0, ci95: [0, 0.5] as [number, number] }, rollbackFrequency: rateMetric(0, 3) };
+    const three = { sampled: 3, sampleErrorRate: rateMetric(0, 3), populationErrorEstimate: { rate: 0, ci95: [0, 0.5] as [number, number] }, rollbackFrequency: rateMetric(0, 3), rollbackUnknown: 0 };
     expect(evaluateGate({ sampleErrorRate: { max: 0.05, bound: 'point' } }, metrics({ phase: { autoWithReview: three } })).checks[0]).toMatchObject({ status: 'inconclusive' });
     const auto = { slaAdherence: rateMetric(2, 2), completionRate: rateMetric(2, 2), costTrend: null };
     const checks = evaluateGate({ slaAdherence: { min: 0.9 }, completionRate: { min: 0.95 } }, metrics({ phase: { auto } } as Partial<RunMetrics>)).checks;
@@ -333,12 +333,18 @@ describe('evaluateGate', () => {
   });
 
   it('gates the phase figures, and is inconclusive on a phase the suite is not in', () => {
-    const sample = { sampled: 50, sampleErrorRate: rateMetric(2, 50), populationErrorEstimate: { rate: 0.04, ci95: [0.01, 0.13] as [number, number] }, rollbackFrequency: rateMetric(3, 100) };
+    const sample = { sampled: 50, sampleErrorRate: rateMetric(2, 50), populationErrorEstimate: { rate: 0.04, ci95: [0.01, 0.13] as [number, number] }, rollbackFrequency: rateMetric(3, 100), rollbackUnknown: 0 };
     const withSample = metrics({ phase: { autoWithReview: sample } });
     // 2/50: Wilson upper bound 0.135 > 0.10 fails; the point estimate 0.04 passes
     expect(evaluateGate({ sampleErrorRate: { max: 0.1, bound: 'upper' } }, withSample).checks[0]!.status).toBe('fail');
     expect(evaluateGate({ sampleErrorRate: { max: 0.1, bound: 'point' } }, withSample).checks[0]!.status).toBe('pass');
-    expect(evaluateGate({ rollbackFrequency: { max: 0.02 } }, withSample).checks[0]).toMatchObject({ value: 0.03, status: 'fail' });
+    // 3 of 100: a point estimate over too few traces to show 2% even with none, and not wholly above it.
+    expect(evaluateGate({ rollbackFrequency: { max: 0.02 } }, withSample).checks[0]).toMatchObject({ status: 'inconclusive' });
+    expect(evaluateGate({ rollbackFrequency: { max: 0.02 } }, metrics({ phase: { autoWithReview: { ...sample, rollbackFrequency: rateMetric(6, 200) } } })).checks[0]).toMatchObject({ value: 0.03, status: 'fail' });
+    // A trace whose reference's effects are unknown is missing evidence: inconclusive, naming how many.
+    const unknown = evaluateGate({ rollbackFrequency: { max: 0.05 } }, metrics({ phase: { autoWithReview: { ...sample, rollbackFrequency: rateMetric(0, 200), rollbackUnknown: 19 } } })).checks[0]!;
+    expect(unknown).toMatchObject({ status: 'inconclusive', value: null });
+    expect(unknown.reason).toBe("19 trace(s) with an outcome have no known reference effects (a human reference's are its `human.actions`), so the rollback frequency leaves them out");
     expect(evaluateGate({ slaAdherence: { min: 0.9 } }, withSample).checks[0]).toMatchObject({ status: 'inconclusive', reason: 'the suite is not in the auto phase' });
   });
 });

@@ -147,7 +147,16 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics, coverage?:
     else atMost('sampleErrorRate', value, config.sampleErrorRate.max, what, sampled ? 'no trace in the review sample' : 'the suite is not in the auto-with-review phase');
   }
   if (config.rollbackFrequency) {
-    atMost('rollbackFrequency', sampled?.rollbackFrequency.rate ?? null, config.rollbackFrequency.max, 'rollback frequency', sampled ? "no trace with an outcome whose reference's effects are known (a human reference's are its `human.actions`)" : 'the suite is not in the auto-with-review phase');
+    // A trace whose reference's effects are unknown may need a rollback or not: missing evidence, as an unpriced trace is under a cost check.
+    const unknown = sampled?.rollbackUnknown ?? 0;
+    const few = unknown > 0 ? null : thinUpper('rollbackFrequency', config.rollbackFrequency.max, sampled?.rollbackFrequency, 'rollback frequency, a point estimate,', 'traces', 'no rollback');
+    if (few) checks.push(few);
+    else {
+      const missing = !sampled
+        ? 'the suite is not in the auto-with-review phase'
+        : `${unknown} trace(s) with an outcome have no known reference effects (a human reference's are its \`human.actions\`), so the rollback frequency leaves them out`;
+      atMost('rollbackFrequency', unknown > 0 ? null : (sampled?.rollbackFrequency.rate ?? null), config.rollbackFrequency.max, 'rollback frequency', missing);
+    }
   }
   if (config.slaAdherence) {
     const few = thinLower('slaAdherence', config.slaAdherence.min, auto?.slaAdherence, 'share within the SLA, a point estimate,', 'are within it');
@@ -160,7 +169,7 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics, coverage?:
     else atLeast('completionRate', auto?.completionRate.rate ?? null, config.completionRate.min, 'completion rate', auto ? 'no trace was run' : 'the suite is not in the auto phase');
   }
   if (config.costTrend) {
-    atMost('costTrend', unpriced > 0 ? null : (auto?.costTrend?.ratio ?? null), config.costTrend.maxRatio, 'cost per run against the baseline', unpriced > 0 ? unpricedReason : 'needs --baseline with priced model calls on both sides (auto phase)', (x) => `${x.toFixed(2)}×`);
+    atMost('costTrend', unpriced > 0 ? null : (auto?.costTrend?.ratio ?? null), config.costTrend.maxRatio, 'cost per run against the baseline', unpriced > 0 ? unpricedReason : "needs --baseline, with every trace's model calls of known cost on both sides (auto phase)", (x) => `${x.toFixed(2)}×`);
   }
   if (config.safetyViolations) {
     const v = metrics.safetyViolations;

@@ -68,10 +68,10 @@ describe('createReviewSampleAccumulator', () => {
     const acc = createReviewSampleAccumulator({ sampleRate: 1, seed: 1 });
     acc.add({ traceId: 'a', agree: true, rollback: null });
     acc.add({ traceId: 'b', agree: false, rollback: null });
-    expect(acc.finish().rollbackFrequency).toMatchObject({ rate: null, n: 0, ci95: null });
+    expect(acc.finish()).toMatchObject({ rollbackFrequency: { rate: null, n: 0, ci95: null }, rollbackUnknown: 2 });
     acc.add({ traceId: 'c', agree: true, rollback: true });
     acc.add({ traceId: 'd', agree: true, rollback: false });
-    expect(acc.finish().rollbackFrequency).toMatchObject({ rate: 0.5, n: 2, successes: 1 });
+    expect(acc.finish()).toMatchObject({ rollbackFrequency: { rate: 0.5, n: 2, successes: 1 }, rollbackUnknown: 2 });
     // The error rate still counts every trace with an outcome.
     expect(acc.finish().sampleErrorRate).toMatchObject({ n: 4, successes: 1 });
   });
@@ -95,6 +95,7 @@ describe('createReviewSampleAccumulator', () => {
       sampleErrorRate: { rate: null, n: 0, successes: 0, ci95: null },
       populationErrorEstimate: { rate: null, ci95: null },
       rollbackFrequency: { rate: null, n: 0, successes: 0, ci95: null },
+      rollbackUnknown: 0,
     });
   });
 });

@@ -63,6 +63,8 @@ export interface ReviewSampleMetrics {
   populationErrorEstimate: { rate: number | null; ci95: [number, number] | null };
   /** Traces needing a rollback, over the traces with an outcome whose reference's effects are known (none known: a null rate, not 0). */
   rollbackFrequency: RateMetric;
+  /** Traces with an outcome whose reference's effects are not known, left out of the rollback frequency (missing evidence for it). */
+  rollbackUnknown: number;
   /** For a stratified sample: the raw (unweighted) sample rate beside the weighted one, and the strata it came from. */
   stratified?: {
     unweighted: RateMetric;
@@ -123,7 +125,8 @@ export function createReviewSampleAccumulator({ sampleRate, seed }: ReviewSample
     finish(): ReviewSampleMetrics {
       const unweighted = rateMetric(sampleErrors, sampleDecided);
       const rollbackFrequency = rateMetric(rollbacks, rollbackKnown);
-      if (strata.size === 0) return { sampled, sampleErrorRate: unweighted, populationErrorEstimate: populationEstimate(unweighted, decided), rollbackFrequency };
+      const rollbackUnknown = decided - rollbackKnown;
+      if (strata.size === 0) return { sampled, sampleErrorRate: unweighted, populationErrorEstimate: populationEstimate(unweighted, decided), rollbackFrequency, rollbackUnknown };
       const counts = [...strata.values()].sort((a, b) => (a.stratum < b.stratum ? -1 : a.stratum > b.stratum ? 1 : 0));
       const estimate = stratifiedErrorRate(counts);
       return {
@@ -131,6 +134,7 @@ export function createReviewSampleAccumulator({ sampleRate, seed }: ReviewSample
         sampleErrorRate: estimate.rate,
         populationErrorEstimate: estimate.population,
         rollbackFrequency,
+        rollbackUnknown,
         stratified: { unweighted, effectiveN: estimate.effectiveN, unreviewedShare: estimate.unreviewedShare, strata: counts },
       };
     },

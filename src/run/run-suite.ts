@@ -188,7 +188,7 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
     ...(suite.review ? { review: suite.review } : {}),
     ...(suite.sla ? { slaMs: suite.sla.latencyMs } : {}),
     ...(options.baseline
-      ? { baseline: { runId: options.baseline.runId, rows: options.baseline.rows, identity: baselineIdentity(options.baseline, suite.candidateHash), ...(options.baseline.metrics ? { perRunUsd: options.baseline.metrics.cost.perRunUsd } : {}) } }
+      ? { baseline: { runId: options.baseline.runId, rows: options.baseline.rows, identity: baselineIdentity(options.baseline, suite.candidateHash), ...(options.baseline.metrics ? { perRunUsd: knownCostPerRun(options.baseline.metrics) } : {}) } }
       : {}),
   };
   const accumulator = metricsAccumulator(settings);
@@ -742,14 +742,26 @@ function openSharedRun(
 /**
  * A stored run goes on only over the trace contents it started on: its results are of those
  * traces, and a changed, added or removed line would be counted by results of another trace
- * (or of none). A run stored before the digest was kept (null) is taken as it is.
+ * (or of none). A run stored before the digest was kept (null) cannot be checked, and is
+ * refused too: its results may be of other traces, or of another share of them.
  */
 function tracesUnchanged(run: Pick<RunRecord, 'runId' | 'tracesHash'>, settings: RunSettings): void {
-  if (run.tracesHash === null || run.tracesHash === settings.tracesHash) return;
+  if (run.tracesHash === null) {
+    throw new UsageError(
+      `run ${run.runId} was stored by an older shadowgate, which kept neither the digest of its trace files nor its share of them: its results cannot be checked against the trace files as they are now`,
+      'start a new run (without --resume or --run-id)',
+    );
+  }
+  if (run.tracesHash === settings.tracesHash) return;
   throw new UsageError(
     `run ${run.runId} was made on other trace contents than the suite's trace files hold now (trace files digest ${run.tracesHash.slice(0, 12)}…, now ${settings.tracesHash?.slice(0, 12) ?? 'none'}…): a line changed, or lines or files were added or removed since`,
     'its stored results are not of these traces: start a new run (without --resume or --run-id), or put the trace files back as they were',
   );
+}
+
+/** A run's cost per run where every trace's cost is known; null where some traces' model calls have an unknown cost (the mean over the others says nothing of them). */
+function knownCostPerRun(metrics: RunMetrics): number | null {
+  return (metrics.cost.unpriced ?? 0) > 0 ? null : metrics.cost.perRunUsd;
 }
 
 /** The share of the suite's traces a run on its own runs (RunRecord.shard): `i/n` with `--shard i/n`, else `1/1`. */

@@ -15,11 +15,16 @@ describe('expandBraces', () => {
     ['{a,b}/{c,d}', ['a/c', 'a/d', 'b/c', 'b/d']],
     ['{,a}b', ['b', 'ab']],
     ['*.{jsonl,json}', ['*.jsonl', '*.json']],
+    ['{x..z}.jsonl', ['x.jsonl', 'y.jsonl', 'z.jsonl']],
+    ['{C..A}', ['C', 'B', 'A']],
+    ['w{1..5..2}', ['w1', 'w3', 'w5']],
+    ['{e..a..2}', ['e', 'c', 'a']],
+    ['w{-1..1}', ['w-1', 'w0', 'w1']],
   ])('spells out %s', (pattern, names) => {
     expect(expandBraces(pattern)).toEqual(names);
   });
 
-  it.each(['{a}.jsonl', '\\{a,b}.jsonl', '{a,b.jsonl', '{01..03}.jsonl', 'w{1..20000}.jsonl'])('leaves %s as written (not a list or a plain range, or too many names)', (pattern) => {
+  it.each(['{a}.jsonl', '\\{a,b}.jsonl', '{a,b.jsonl', '{01..03}.jsonl', 'w{1..20000}.jsonl', '{a..Z}.jsonl', '{1..c}.jsonl', 'w{1..5..0}'])('leaves %s as written (not a list or a plain range, or too many names)', (pattern) => {
     expect(expandBraces(pattern)).toEqual([pattern]);
   });
 
@@ -33,7 +38,7 @@ describe('expandBraces', () => {
     try {
       const files = ['a.jsonl', 'b.jsonl', 'w1.jsonl', 'w2.jsonl', 'w3.jsonl', 'ax', 'bx', 'cx'];
       for (const f of files) writeFileSync(join(dir, f), '');
-      for (const pattern of ['{a,b}.jsonl', 'w{1..3}.jsonl', '{a,{b,c}}x', 'w{3..1}.jsonl']) {
+      for (const pattern of ['{a,b}.jsonl', 'w{1..3}.jsonl', '{a,{b,c}}x', 'w{3..1}.jsonl', '{a..b}.jsonl']) {
         expect((await glob([pattern], { cwd: dir })).sort()).toEqual([...expandBraces(pattern)].sort());
       }
     } finally {

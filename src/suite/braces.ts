@@ -2,8 +2,9 @@
  * The names a trace pattern spells out with braces, as a shell would: `{w1,w2}.jsonl` is
  * `w1.jsonl` and `w2.jsonl`, `w{1..3}.jsonl` is `w1.jsonl` to `w3.jsonl`, groups nest and
  * combine. A pattern without braces is its one name. A brace group that is neither a list nor a
- * range of integers (`{a}`, `{01..03}`, one left open, an escaped `\{`) stays as written, as
- * does a pattern that would spell out more than `limit` names: the glob reads those as it will.
+ * range (of integers, `{1..9}`, or of letters, `{a..e}`, each with an optional step, `{1..9..2}`)
+ * stays as written (`{a}`, `{01..03}`, one left open, an escaped `\{`), as does a pattern that
+ * would spell out more than `limit` names: the glob reads those as it will.
  */
 export function expandBraces(pattern: string, limit = 10_000): string[] {
   const names: string[] = [];
@@ -44,15 +45,30 @@ function nextGroup(text: string, from: number): { start: number; end: number; al
           const cuts = [i, ...commas, j];
           return { start: i, end: j, alternatives: cuts.slice(1).map((cut, k) => text.slice(cuts[k]! + 1, cut)) };
         }
-        const range = /^(-?[1-9]\d*|-?0)\.\.(-?[1-9]\d*|-?0)$/.exec(inner);
-        if (!range) return { start: i, end: j };
-        const [a, b] = [Number(range[1]), Number(range[2])];
-        const step = a <= b ? 1 : -1;
-        if (Math.abs(b - a) >= 10_000) return { start: i, end: j };
-        return { start: i, end: j, alternatives: Array.from({ length: Math.abs(b - a) + 1 }, (_, k) => String(a + k * step)) };
+        const alternatives = rangeOf(inner);
+        return alternatives ? { start: i, end: j, alternatives } : { start: i, end: j };
       }
     }
     return undefined; // left open: nothing after it is a group
   }
   return undefined;
+}
+
+/**
+ * What a range in braces spells out, as a shell does: `1..3` is 1, 2, 3; `e..a..2` is e, c, a;
+ * none for anything else (zero-padded numbers, ends of two kinds, a step of 0). Where the glob
+ * library reads a stepped range as fewer names, more are required here, never fewer.
+ */
+function rangeOf(inner: string): string[] | undefined {
+  const m = /^(-?(?:[1-9]\d*|0)|[A-Za-z])\.\.(-?(?:[1-9]\d*|0)|[A-Za-z])(?:\.\.(-?[1-9]\d*))?$/.exec(inner);
+  if (!m) return undefined;
+  const kind = (end: string) => (/^[a-z]$/.test(end) ? 'lower' : /^[A-Z]$/.test(end) ? 'upper' : 'number');
+  if (kind(m[1]!) !== kind(m[2]!)) return undefined; // `{1..c}`, `{a..Z}`: not one range
+  const letters = kind(m[1]!) !== 'number';
+  const [a, b] = letters ? [m[1]!.charCodeAt(0), m[2]!.charCodeAt(0)] : [Number(m[1]), Number(m[2])];
+  const step = Math.abs(Number(m[3] ?? 1));
+  const count = Math.floor(Math.abs(b - a) / step) + 1;
+  if (count > 10_000) return undefined;
+  const sign = a <= b ? 1 : -1;
+  return Array.from({ length: count }, (_, k) => (letters ? String.fromCharCode(a + sign * k * step) : String(a + sign * k * step)));
 }

@@ -71,6 +71,13 @@ describe('moduleGraph', () => {
     expect(before).toMatch(/^local:[0-9a-f]{64}$/);
     write('packages/agent-core/node_modules/dep/index.js', 'changed, and still left out');
     expect(moduleGraph(join(dir, 'agents/main.mjs')).packages['agent-core']).toBe(before);
+    // A file linked into the package is read as the file it links to.
+    write('shared/rules.json', '{"limit": 500}');
+    symlinkSync(join(dir, 'shared/rules.json'), join(dir, 'packages/agent-core/rules.json'));
+    const linked = moduleGraph(join(dir, 'agents/main.mjs')).packages['agent-core'];
+    expect(linked).not.toBe(before);
+    write('shared/rules.json', '{"limit": 900}');
+    expect(moduleGraph(join(dir, 'agents/main.mjs')).packages['agent-core']).not.toBe(linked);
     write('packages/agent-core/index.mjs', "export const decide = () => 'deny';");
     const after = moduleGraph(join(dir, 'agents/main.mjs')).packages['agent-core'];
     expect(after).toMatch(/^local:/);

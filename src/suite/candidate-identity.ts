@@ -40,13 +40,12 @@ const EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts', '.json'];
 /** A relative specifier as Node (and a TypeScript loader) would find it: the file, the file with an extension, or a folder's index. */
 function resolveRelative(from: string, specifier: string): string | null {
   const base = resolve(dirname(from), specifier.split(/[?#]/)[0]!);
-  const isFile = (p: string) => existsSync(p) && statSync(p).isFile();
-  if (isFile(base)) return base;
+  if (isFileAt(base)) return base;
   // `./helper.js` written for a `helper.ts` source.
   const ts = base.replace(/\.(m|c)?js$/, '.$1ts');
-  if (ts !== base && isFile(ts)) return ts;
-  for (const ext of EXTENSIONS) if (isFile(base + ext)) return base + ext;
-  for (const ext of EXTENSIONS) if (isFile(join(base, `index${ext}`))) return join(base, `index${ext}`);
+  if (ts !== base && isFileAt(ts)) return ts;
+  for (const ext of EXTENSIONS) if (isFileAt(base + ext)) return base + ext;
+  for (const ext of EXTENSIONS) if (isFileAt(join(base, `index${ext}`))) return join(base, `index${ext}`);
   return null;
 }
 
@@ -75,21 +74,15 @@ function installedVersion(from: string, name: string): string | null {
   }
 }
 
-/** The files a local package's digest reads at most: past them, the digest says so and stops. */
-const MAX_PACKAGE_FILES = 10_000;
-
-/** sha256 over a folder's files (paths and bytes, in sorted order), node_modules and dot-folders left out. */
+/** sha256 over a folder's files (paths and bytes, in sorted order; a link to a file as the file), node_modules, dot-folders and links to folders left out. */
 function folderDigest(root: string): string {
   const hash = createHash('sha256');
-  let files = 0;
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-      if (files >= MAX_PACKAGE_FILES) return;
       const path = join(dir, entry.name);
       if (entry.isDirectory()) {
         if (entry.name !== 'node_modules' && !entry.name.startsWith('.')) walk(path);
-      } else if (entry.isFile()) {
-        files++;
+      } else if (entry.isFile() || (entry.isSymbolicLink() && isFileAt(path))) {
         hash.update(`${relative(root, path).split(sep).join('/')}\0`).update(readFileSync(path)).update('\0');
       }
     }
@@ -138,6 +131,15 @@ export function moduleGraph(entry: string): ModuleGraph {
     }
   }
   return { files, packages };
+}
+
+/** A file, or a link to one, is there. */
+function isFileAt(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** sha256 of each file's bytes, keyed by its path relative to `dir`: recorded traces as evidence of what the candidate is. */

@@ -204,6 +204,18 @@ describe('checks without the evidence they need', () => {
     expect(code).toBe(1);
   });
 
+  it("the cost trend is inconclusive against a baseline whose cost per run leaves unpriced traces out", async () => {
+    // Written by the test above: out/priced.json and out/unpriced.json, runs of the same suite, one with a model the pricing table does not know.
+    const auto = read('suites/priced.yaml').replace('phase: shadow', 'phase: auto').replace('gate:\n', 'gate:\n  costTrend: { maxRatio: 1.2 }\n');
+    writeFileSync(join(dir, 'suites/auto-priced.yaml'), auto);
+    const trend = async (baseline: string) => {
+      await cli(dir, 'run', 'suites/auto-priced.yaml', '--baseline', baseline, '--json', 'out/trend.json', '--db', 'db/c.db');
+      return readJson('out/trend.json').gate.checks.find((c: { name: string }) => c.name === 'costTrend');
+    };
+    expect(await trend('out/priced.json')).toMatchObject({ status: 'pass', value: 1 });
+    expect(await trend('out/unpriced.json')).toMatchObject({ status: 'inconclusive', value: null });
+  });
+
   it('cost per run is inconclusive where model calls have no token usage recorded: their cost is unknown, not $0', async () => {
     // The recorded shadow log with the usage of every fourth trace's model calls taken away.
     const log = read('traces/refund-triage-shadow/shadow-log.jsonl').split('\n').filter(Boolean);

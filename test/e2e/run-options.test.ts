@@ -85,6 +85,11 @@ it('resumes a run, or opens a shard of a shared run, only on the trace contents 
     write(['a', 'b', 'c'].map((id) => trace(id, 'yes')));
     expect((await run({ resume: first.meta.runId })).resumed).toBe(3);
     expect((await run({ shard: { index: 2, count: 2 }, runId: 'shared-2' })).meta.runId).toBe('shared-2');
+    // A run stored by an older shadowgate kept no digest (nor its share): nothing says its results are of these traces.
+    const { finishedAt: _f, summary: _s, shard: _share, tracesHash: _t, ...meta } = store.getRun(first.meta.runId)!;
+    store.createRun({ ...meta, runId: 'stored-before' });
+    await expect(run({ resume: 'stored-before' })).rejects.toThrow(/^run stored-before was stored by an older shadowgate, which kept neither the digest of its trace files nor its share of them/);
+    expect(store.countResults('stored-before')).toBe(0);
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
