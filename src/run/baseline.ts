@@ -143,8 +143,13 @@ function findBaseline(ref: string, store: Store, cwd: string, suite?: string): B
       metrics: (doc as { metrics?: RunMetrics }).metrics,
     };
   }
-  if (!store.getRun(ref)) {
+  const run = store.getRun(ref);
+  if (!run) {
     throw new NotFoundError(`--baseline ${ref} is neither a results file nor a run in the store`, 'list stored runs with `shadowgate runs`, pass ref:<branch>, or pass a file written by --json');
+  }
+  // An unfinished run holds the results of the traces it got to: pairing with it would count the rest as new traces, not as the baseline's.
+  if (run.finishedAt === null) {
+    throw new UsageError(`--baseline ${ref} is a run that did not finish (${store.countResults(ref)} results stored): it is no baseline`, `finish it with \`shadowgate run <suite> --resume ${ref}\`, or name a finished run`);
   }
   return fromStore(ref, store);
 }

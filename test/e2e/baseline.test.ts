@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { cli, copyExample } from './helpers.js';
@@ -52,6 +53,18 @@ it('is inconclusive without a baseline, and says how to give one', async () => {
     status: 'inconclusive',
     reason: 'no baseline: pass --baseline <runId | results.json> to count regressions',
   });
+});
+
+it('exits 2 for a stored run that did not finish: the traces it did not get to are no baseline', async () => {
+  const base = readJson('out/base.json');
+  // The finished run, as a killed one leaves it: no finish time (made here, in a copy of the store).
+  copyFileSync(join(dir, 'db/a.db'), join(dir, 'db/unfinished.db'));
+  const db = new Database(join(dir, 'db/unfinished.db'));
+  db.prepare('UPDATE runs SET finished_at = NULL, summary_json = NULL WHERE run_id = ?').run(base.runId);
+  db.close();
+  const run = await cli(dir, 'run', 'suites/refund-triage.yaml', '--baseline', base.runId, '--db', 'db/unfinished.db');
+  expect(run.code).toBe(2);
+  expect(run.stderr).toContain(`--baseline ${base.runId} is a run that did not finish (480 results stored): it is no baseline`);
 });
 
 it('exits 2 for a baseline that is neither a file nor a stored run', async () => {
