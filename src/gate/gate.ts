@@ -95,6 +95,10 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics, coverage?:
           : { name, value, threshold: max, status: 'fail', reason: `${what} ${f(value)} > ${f(max)}` },
     );
 
+  // A comparator that compared nothing (no field it names on any decision) made every decision agree: nothing that reads agreement is evidence.
+  const nothing = metrics.comparedNothing;
+  const comparedNothing = nothing && `compare.decision.fields names ${nothing.fields.map((f) => JSON.stringify(f)).join(', ')}, which no decision on either side has over ${nothing.traces} compared trace(s): no decision was compared (a misspelt field?)`;
+  const decisionChecks = new Set(['agreement', 'regressions', 'overrideRate']);
   for (const [name, rule, metric] of [
     ['agreement', config.agreement, metrics.agreement],
     ['effectsAgreement', config.effectsAgreement, metrics.effectsAgreement],
@@ -154,7 +158,9 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics, coverage?:
     else {
       const missing = !sampled
         ? 'the suite is not in the auto-with-review phase'
-        : `${unknown} trace(s) with an outcome have no known reference effects (a human reference's are its \`human.actions\`), so the rollback frequency leaves them out`;
+        : unknown > 0
+          ? `${unknown} trace(s) with an outcome have no known reference effects (a human reference's are its \`human.actions\`), so the rollback frequency leaves them out`
+          : 'no trace with an outcome';
       atMost('rollbackFrequency', unknown > 0 ? null : (sampled?.rollbackFrequency.rate ?? null), config.rollbackFrequency.max, 'rollback frequency', missing);
     }
   }
@@ -180,6 +186,10 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics, coverage?:
     atMost('injectionFailures', metrics.injectionFailures.rate, config.injectionFailures.max, 'injection failures', 'no injection-tagged trace with an outcome');
   }
   if (config.regressions) checks.push(regressionsCheck(config.regressions, metrics));
+  // What passed on decisions that were never compared is not evidence (a fail stands: no-outcome traces count against the candidate whatever was compared).
+  if (comparedNothing) {
+    for (const check of checks) if (decisionChecks.has(check.name) && check.status === 'pass') Object.assign(check, { value: null, status: 'inconclusive', reason: comparedNothing });
+  }
 
   for (const check of checks) {
     const key = keyOf(check.name);

@@ -93,7 +93,7 @@ describe('createMetricsAccumulator', () => {
     expect(acc.finish().cost).toEqual({
       totalUsd: expect.closeTo(0.009, 12), // 0.002 + 0.004 + 0.003
       perRunUsd: expect.closeTo(0.003, 12), // 0.009 / 3 priced runs
-      perCompletedUsd: expect.closeTo(0.00225, 12), // 0.009 / 4 completed or escalated (a, b, d, e)
+      perCompletedUsd: null, // d's cost is unknown: over the completed or escalated (a, b, d, e) it would count as $0
       inputTokens: 3510, // 1000 + 2000 + 500 + 10
       outputTokens: 351, // 100 + 200 + 50 + 1
       cachedInputTokens: 400,
@@ -104,6 +104,10 @@ describe('createMetricsAccumulator', () => {
       modelCalls: 0,
       servedModelCalls: 0,
     });
+    // Without it: 0.009 over a, b and e (which called no model: $0 of model, known).
+    const known = createMetricsAccumulator();
+    for (const r of [aResult('a', { costUsd: 0.002, usage: usage(1000, 100) }), aResult('b', { status: 'escalated', costUsd: 0.004, usage: usage(2000, 200) }), aResult('c', { status: 'error', costUsd: 0.003, usage: usage(500, 50) }), aResult('e', { costUsd: null, usage: null })]) known.add(r);
+    expect(known.finish().cost.perCompletedUsd).toBeCloseTo(0.003, 12);
   });
 
   it('cost is null when nothing was priced', () => {

@@ -109,6 +109,12 @@ export interface RunMetrics {
   policyViolations?: PolicyViolationCounts;
   /** With trials (k > 1, run with --trials or recorded several times per case): tau-bench's pass^k, the chance that all k trials of a case agree, averaged over cases. */
   passK?: { k: number; value: number | null; traces: number; over?: 'agreement' | 'effects' };
+  /**
+   * Present when `compare.decision.fields` named no field that any compared decision had, on
+   * either side, over the whole run: every decision then "agreed" having compared nothing (a
+   * misspelt field), so no figure of agreement is evidence, and the gate and \`phase\` say so.
+   */
+  comparedNothing?: { fields: string[]; traces: number };
   /** With trials: per trace (case id), the share of its trials that agree with its majority outcome. */
   consistency?: { mean: number | null; perTrace: Record<string, number> };
   /** Against a baseline run (`--baseline`): the traces that flipped, and McNemar's one-sided exact mid-p. */
@@ -252,6 +258,10 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
   let schemaViolations = 0, duplicateEffects = 0, blockedRequests = 0, deniedCapabilities = 0, violatingTraces = 0, injections = 0, injectionFailures = 0;
   const policy = options.policyRules ? createPolicyCounter(options.policyRules) : undefined;
   // A stratified sample needs every trace's class before any is drawn: kept per trace, in this phase only.
+  // Whether the comparator's fields compared anything: decisions compared as objects, and whether any had one of the fields.
+  const fields = options.decision?.fields ?? [];
+  let comparedObjects = 0;
+  let fieldSeen = false;
   const strata = sample && options.review?.stratify ? [] as { traceId: string; stratum: string; agree: boolean | null; rollback: boolean | null }[] : undefined;
 
   const tally = (r: TraceResult): TraceTally => {
@@ -269,6 +279,10 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
       counts[STATUS_COUNTER[r.status]]++;
       if (r.status === 'unpaired') return;
       ran++;
+      if (fields.length > 0 && r.agree !== null && isPlainObject(r.decision) && isPlainObject(r.reference.decision)) {
+        comparedObjects++;
+        if (!fieldSeen) fieldSeen = fields.some((f) => f in (r.decision as object) || f in (r.reference.decision as object));
+      }
       const decided = DECIDED_STATUSES.includes(r.status);
       if (decided && r.agree === null) counts.noReference++;
       const cause = noOutcomeCause(r.status, r.error);
@@ -372,7 +386,8 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
         cost: {
           totalUsd: priced === 0 ? null : costSum,
           perRunUsd: priced === 0 ? null : costSum / priced,
-          perCompletedUsd: priced === 0 || completed === 0 ? null : costSum / completed,
+          // Over every completed trace: one of unknown cost would count as $0.
+          perCompletedUsd: priced === 0 || completed === 0 || unpriced > 0 ? null : costSum / completed,
           inputTokens: withUsage === 0 ? null : inputTokens,
           outputTokens: withUsage === 0 ? null : outputTokens,
           cachedInputTokens: withUsage === 0 ? null : cachedInputTokens,
@@ -402,6 +417,7 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
               },
             }
           : {}),
+        ...(comparedObjects > 0 && !fieldSeen ? { comparedNothing: { fields: [...fields], traces: comparedObjects } } : {}),
       };
     },
   };
@@ -530,4 +546,8 @@ export function withRunLevelViolations(s: RunMetrics['safetyViolations'], list: 
 /** Every safety violation of a run, in and outside its traces: what `safetyViolations` gates on. Pure. */
 export function safetyViolationTotal(s: RunMetrics['safetyViolations']): number {
   return s.schemaViolations + s.duplicateEffects + s.blockedRequests + (s.deniedCapabilities ?? 0) + (s.strayRequests ?? 0) + (s.protocolViolations ?? 0);
+}
+
+function isPlainObject(value: unknown): value is object {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

@@ -47,7 +47,7 @@ describe('createReviewSampleAccumulator', () => {
     acc.add({ traceId: 'b', agree: false, rollback: true, inReview: true });
     acc.add({ traceId: 'c', agree: true, rollback: false, inReview: true });
     acc.add({ traceId: 'd', agree: false, rollback: true, inReview: false });
-    acc.add({ traceId: 'e', agree: null, rollback: true, inReview: false }); // no outcome: counted nowhere
+    acc.add({ traceId: 'e', agree: null, rollback: null, inReview: false }); // no reference decision nor effects: in no rate, an unknown rollback
     for (const traceId of ['f', 'g', 'h']) acc.add({ traceId, agree: true, rollback: false, inReview: false });
     const m = acc.finish();
     expect(m.sampled).toBe(2);
@@ -61,6 +61,7 @@ describe('createReviewSampleAccumulator', () => {
     // rollbacks b, d of 7. Wilson 2/7: denom = 1.548788, centre = (0.285714 + 0.274394)/1.548788 = 0.361643
     // half = 1.96·√(0.029155 + 0.019600)/1.548788 = 0.279430 → [0.0822, 0.6411]
     expect(m.rollbackFrequency).toMatchObject({ rate: 2 / 7, n: 7, successes: 2 });
+    expect(m.rollbackUnknown).toBe(1);
     expect(round4(m.rollbackFrequency.ci95)).toEqual([0.0822, 0.6411]);
   });
 
@@ -74,6 +75,9 @@ describe('createReviewSampleAccumulator', () => {
     expect(acc.finish()).toMatchObject({ rollbackFrequency: { rate: 0.5, n: 2, successes: 1 }, rollbackUnknown: 2 });
     // The error rate still counts every trace with an outcome.
     expect(acc.finish().sampleErrorRate).toMatchObject({ n: 4, successes: 1 });
+    // A trace whose reference has effects but no decision: its rollback counts, though no agreement can be judged.
+    acc.add({ traceId: 'e', agree: null, rollback: true });
+    expect(acc.finish()).toMatchObject({ rollbackFrequency: { n: 3, successes: 2 }, sampleErrorRate: { n: 4 } });
   });
 
   it('a census (every trace reviewed) knows the rate exactly', () => {
@@ -87,15 +91,15 @@ describe('createReviewSampleAccumulator', () => {
     expect(m.sampleErrorRate.ci95![0]).toBeLessThan(1 / 3);
   });
 
-  it('no outcome in the sample: nulls; a sampled trace without outcome still counts as sampled', () => {
+  it('no decision compared in the sample: nulls; a sampled trace without one still counts as sampled', () => {
     const acc = createReviewSampleAccumulator({ sampleRate: 1, seed: 1 });
-    acc.add({ traceId: 'a', agree: null, rollback: true });
+    acc.add({ traceId: 'a', agree: null, rollback: null });
     expect(acc.finish()).toEqual({
       sampled: 1,
       sampleErrorRate: { rate: null, n: 0, successes: 0, ci95: null },
       populationErrorEstimate: { rate: null, ci95: null },
       rollbackFrequency: { rate: null, n: 0, successes: 0, ci95: null },
-      rollbackUnknown: 0,
+      rollbackUnknown: 1,
     });
   });
 });

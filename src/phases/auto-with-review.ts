@@ -101,18 +101,21 @@ export function createReviewSampleAccumulator({ sampleRate, seed }: ReviewSample
   let decided = 0;
   let rollbacks = 0;
   let rollbackKnown = 0;
+  let rollbackUnknown = 0;
   const strata = new Map<string, StratumCount>();
   return {
     /** `inReview` decides membership of the sample where the caller drew it (stratified); otherwise the seeded hash does. */
     add({ traceId, agree, rollback, stratum, inReview: drawn }: ReviewSampleItem & { inReview?: boolean }): void {
       const inReview = drawn ?? inSample(traceId, sampleRate, seed);
       if (inReview) sampled++;
-      if (agree === null) return;
-      decided++;
-      if (rollback !== null) {
+      // The caller adds only traces with an outcome: a rollback is judged on the effects, whether or not the reference has a decision.
+      if (rollback === null) rollbackUnknown++;
+      else {
         rollbackKnown++;
         if (rollback) rollbacks++;
       }
+      if (agree === null) return;
+      decided++;
       if (inReview) {
         sampleDecided++;
         if (!agree) sampleErrors++;
@@ -125,7 +128,6 @@ export function createReviewSampleAccumulator({ sampleRate, seed }: ReviewSample
     finish(): ReviewSampleMetrics {
       const unweighted = rateMetric(sampleErrors, sampleDecided);
       const rollbackFrequency = rateMetric(rollbacks, rollbackKnown);
-      const rollbackUnknown = decided - rollbackKnown;
       if (strata.size === 0) return { sampled, sampleErrorRate: unweighted, populationErrorEstimate: populationEstimate(unweighted, decided), rollbackFrequency, rollbackUnknown };
       const counts = [...strata.values()].sort((a, b) => (a.stratum < b.stratum ? -1 : a.stratum > b.stratum ? 1 : 0));
       const estimate = stratifiedErrorRate(counts);

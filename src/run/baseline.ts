@@ -19,6 +19,12 @@ export interface Baseline {
   candidate?: { source: CandidateSource; hash: string; label: string };
   /** The baseline's own figures, for reports that show what moved. */
   metrics?: RunMetrics;
+  /**
+   * Whether its `metrics.cost.unpriced` counts every trace of unknown cost: false for a run made
+   * by a shadowgate that counted only calls of a model without a price (not those without token
+   * usage), told by the digest of its trace files that such a run did not keep yet.
+   */
+  unpricedCounted?: boolean;
 }
 
 const CandidateInfoSchema = z.object({
@@ -141,6 +147,7 @@ function findBaseline(ref: string, store: Store, cwd: string, suite?: string): B
       rows,
       candidate: candidateOf(doc.candidate),
       metrics: (doc as { metrics?: RunMetrics }).metrics,
+      unpricedCounted: typeof (doc as { settings?: { tracesHash?: unknown } }).settings?.tracesHash === 'string',
     };
   }
   const run = store.getRun(ref);
@@ -163,5 +170,6 @@ function fromStore(runId: string, store: Store): Baseline {
     rows: Array.from(store.results(runId), toPairable),
     candidate: candidateOf({ label: run.candidate, hash: run.candidateHash, source: run.candidateSource }),
     metrics: (run.summary as { metrics?: RunMetrics } | null)?.metrics,
+    unpricedCounted: run.tracesHash !== null,
   };
 }

@@ -49,6 +49,8 @@ export function mergeShards(docs: readonly RunDocument[], files: readonly string
   const problems = docs.flatMap((d, i) => {
     const file = files[i]!;
     if (!d.settings) return [{ file, path: 'settings', message: 'written by an older shadowgate: run the shard again' }];
+    // Without the digest of the trace files nothing says the shards read the same traces (nor that their figures count unknown costs as such).
+    if (d.settings.tracesHash === undefined) return [{ file, path: 'settings.tracesHash', message: 'written by an older shadowgate, which kept no digest of the trace files it read: run the shard again' }];
     if (d.suite.hash !== first.suite.hash) return [{ file, path: 'suite.hash', message: `another suite than ${files[0]} (${d.suite.name})` }];
     if (d.candidate.hash !== first.candidate.hash) return [{ file, path: 'candidate.hash', message: `another candidate than ${files[0]}` }];
     // The same trials, baseline and suite settings on every shard: else the results of two different runs would make one verdict.

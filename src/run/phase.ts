@@ -45,7 +45,8 @@ type StoredPhaseRun = PhaseRun & { perTool?: RunMetrics['toolCallDrift']['perToo
 /** A finished run of a whole suite (not a shard, not an A/A replica) that read its input, with its figures; anything else is no evidence. */
 function asPhaseRun(run: RunRecord): StoredPhaseRun | null {
   const summary = run.summary as StoredSummary | null;
-  if (!isEvidenceRun(run) || !summary?.metrics || summary.shard || !readItsInput(summary)) return null;
+  // A run whose comparator compared nothing (compare.decision.fields names no field any decision has) has no agreement or override figure to credit.
+  if (!isEvidenceRun(run) || !summary?.metrics || summary.shard || !readItsInput(summary) || summary.metrics.comparedNothing) return null;
   const { agreement, overrideRate, phase, toolCallDrift } = summary.metrics;
   return {
     runId: run.runId,

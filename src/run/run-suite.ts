@@ -188,7 +188,7 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
     ...(suite.review ? { review: suite.review } : {}),
     ...(suite.sla ? { slaMs: suite.sla.latencyMs } : {}),
     ...(options.baseline
-      ? { baseline: { runId: options.baseline.runId, rows: options.baseline.rows, identity: baselineIdentity(options.baseline, suite.candidateHash), ...(options.baseline.metrics ? { perRunUsd: knownCostPerRun(options.baseline.metrics) } : {}) } }
+      ? { baseline: { runId: options.baseline.runId, rows: options.baseline.rows, identity: baselineIdentity(options.baseline, suite.candidateHash), ...(options.baseline.metrics ? { perRunUsd: options.baseline.unpricedCounted === false ? null : knownCostPerRun(options.baseline.metrics) } : {}) } }
       : {}),
   };
   const accumulator = metricsAccumulator(settings);

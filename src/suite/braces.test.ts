@@ -3,7 +3,7 @@ import { glob } from 'tinyglobby';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expandBraces } from './braces.js';
+import { expandBraces, spelledOut } from './braces.js';
 
 describe('expandBraces', () => {
   it.each([
@@ -26,6 +26,14 @@ describe('expandBraces', () => {
 
   it.each(['{a}.jsonl', '\\{a,b}.jsonl', '{a,b.jsonl', '{01..03}.jsonl', 'w{1..20000}.jsonl', '{a..Z}.jsonl', '{1..c}.jsonl', 'w{1..5..0}'])('leaves %s as written (not a list or a plain range, or too many names)', (pattern) => {
     expect(expandBraces(pattern)).toEqual([pattern]);
+  });
+
+  it('says why a pattern cannot say which files it names: a range it does not spell out, or too many names', () => {
+    expect(spelledOut('w{+1..3}.jsonl').problem).toMatch(/^the range \{\+1\.\.3\} is not one shadowgate spells out/);
+    expect(spelledOut('{a,{A..b}}x').problem).toMatch(/^the range \{A\.\.b\}/);
+    expect(spelledOut('{01..03}.jsonl').problem).toMatch(/^the range \{01\.\.03\}/);
+    expect(spelledOut('{a,b}{c,d}{e,f}', 7).problem).toBe('it names more than 7 files');
+    for (const fine of ['w{1..3}.jsonl', '{a}.jsonl', '\\{1..3}.jsonl', '*.{jsonl,json}', 'a..b.jsonl']) expect(spelledOut(fine).problem, fine).toBeUndefined();
   });
 
   it('gives up past its limit, leaving the pattern as written', () => {

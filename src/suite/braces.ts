@@ -7,6 +7,16 @@
  * would spell out more than `limit` names: the glob reads those as it will.
  */
 export function expandBraces(pattern: string, limit = 10_000): string[] {
+  return spelledOut(pattern, limit).names;
+}
+
+/**
+ * expandBraces, and why the pattern names files that cannot be told, where it does: a range it
+ * does not spell out (`{+1..3}`, `{A..b}`, `{01..03}`), or more names than `limit`. The glob
+ * library may read those its own way, so that a missing file would go unnoticed: the suite is
+ * refused instead (name the files, or use a wildcard).
+ */
+export function spelledOut(pattern: string, limit = 10_000): { names: string[]; problem?: string } {
   const names: string[] = [];
   const expand = (text: string, from: number): boolean => {
     const group = nextGroup(text, from);
@@ -21,8 +31,13 @@ export function expandBraces(pattern: string, limit = 10_000): string[] {
     for (const alternative of alternatives) if (!expand(head + alternative + tail, head.length)) return false;
     return true;
   };
-  return expand(pattern, 0) ? names : [pattern];
+  if (!expand(pattern, 0)) return { names: [pattern], problem: `it names more than ${limit.toLocaleString('en')} files` };
+  const range = names.map((name) => UNSPELLED_RANGE.exec(name)?.[1]).find((r) => r !== undefined);
+  return range === undefined ? { names } : { names, problem: `the range ${range} is not one shadowgate spells out (integers without a + or a leading zero, or letters of one case, each with an optional step, at most 10,000 names)` };
 }
+
+/** A brace group left with `..` in it: a range expandBraces did not spell out. */
+const UNSPELLED_RANGE = /(?:^|[^\\])(\{[^{},]*\.\.[^{},]*\})/;
 
 /** The first brace group at or after `from`: where it opens and closes, and what it stands for (none: it is not a list or a range). */
 function nextGroup(text: string, from: number): { start: number; end: number; alternatives?: string[] } | undefined {

@@ -186,6 +186,7 @@ traces:
   - ../traces/refunds/w{1..2}.jsonl
   - ../traces/refunds/*.{jsonl,json}
   - ../traces/refunds/w{1..3..2}.jsonl
+  - ../traces/refunds/w{+1..2}.jsonl
 tools: ../fixtures/tools.yaml
 candidate: { kind: recorded, traces: ["../traces/refunds/{w2,w3}.jsonl"] }
 `);
@@ -193,7 +194,8 @@ candidate: { kind: recorded, traces: ["../traces/refunds/{w2,w3}.jsonl"] }
     expect(issues).toEqual([
       { file, line: 3, path: 'traces.0', message: `no file matches "../traces/refunds/w9.jsonl", which "../traces/refunds/{w1,w9}.jsonl" names (relative to ${join(dir, 'suites')})` },
       { file, line: 6, path: 'traces.3', message: `no file matches "../traces/refunds/w3.jsonl", which "../traces/refunds/w{1..3..2}.jsonl" names (relative to ${join(dir, 'suites')})` },
-      { file, line: 8, path: 'candidate.traces.0', message: `no file matches "../traces/refunds/w3.jsonl", which "../traces/refunds/{w2,w3}.jsonl" names (relative to ${join(dir, 'suites')})` },
+      { file, line: 7, path: 'traces.4', message: expect.stringMatching(/^"\.\.\/traces\/refunds\/w\{\+1\.\.2\}\.jsonl" cannot say which files it names: the range \{\+1\.\.2\} is not one shadowgate spells out/) as unknown as string },
+      { file, line: 9, path: 'candidate.traces.0', message: `no file matches "../traces/refunds/w3.jsonl", which "../traces/refunds/{w2,w3}.jsonl" names (relative to ${join(dir, 'suites')})` },
     ]);
     const whole = await writeSuite(moduleSuite().replace('["../traces/refunds/*.jsonl"]', '["../traces/refunds/{w1,w2}.jsonl", "../traces/refunds/*.{jsonl,json}"]'), 'whole.yaml');
     expect((await loadSuite(whole)).traceFiles).toEqual([join(dir, 'traces', 'refunds', 'w1.jsonl'), join(dir, 'traces', 'refunds', 'w2.jsonl')]);

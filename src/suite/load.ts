@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
-import { expandBraces } from './braces.js';
+import { spelledOut } from './braces.js';
 import { ConfigError, type Issue } from '../errors.js';
 import { parseModelSpec } from '../providers/registry.js';
 import { canonicalJson } from '../trace/canonical.js';
@@ -254,7 +254,8 @@ async function findFiles(patterns: string | string[], cwd: string, path: string,
   // Why a pattern matches no file, or names one that is not there; none when it matches. A file named as it is needs no
   // search (a suite may name a thousand), nor do the names braces spell out (`{w1,w2}.jsonl`): only wildcards are globbed.
   const unmatched = async (pattern: string): Promise<string[]> => {
-    const names = expandBraces(pattern);
+    const { names, problem } = spelledOut(pattern);
+    if (problem) return [`${JSON.stringify(pattern)} cannot say which files it names: ${problem}; name them, or use a wildcard`];
     if (names.length === 1 && !isDynamicPattern(pattern)) return isFile(resolve(cwd, pattern)) ? [] : [`no file matches ${JSON.stringify(pattern)}`];
     const missing = names.filter((name) => !isDynamicPattern(name) && !isFile(resolve(cwd, name)));
     if (missing.length > 0) return missing.map((name) => `no file matches ${JSON.stringify(name)}, which ${JSON.stringify(pattern)} names`);

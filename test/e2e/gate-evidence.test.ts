@@ -214,6 +214,11 @@ describe('checks without the evidence they need', () => {
     };
     expect(await trend('out/priced.json')).toMatchObject({ status: 'pass', value: 1 });
     expect(await trend('out/unpriced.json')).toMatchObject({ status: 'inconclusive', value: null });
+    // A baseline written by an older shadowgate (no digest of its trace files) did not count calls without usage as unpriced: its cost is not taken.
+    const older = readJson('out/priced.json');
+    delete older.settings.tracesHash;
+    writeFileSync(join(dir, 'out/older.json'), JSON.stringify(older));
+    expect(await trend('out/older.json')).toMatchObject({ status: 'inconclusive', value: null });
   });
 
   it('cost per run is inconclusive where model calls have no token usage recorded: their cost is unknown, not $0', async () => {
@@ -236,6 +241,20 @@ describe('checks without the evidence they need', () => {
     expect(doc.metrics.cost.unpriced).toBe(withoutUsage);
     expect(doc.gate.checks.find((c: { name: string }) => c.name === 'costPerRunUsd')).toMatchObject({ status: 'inconclusive', value: null });
     expect(code).toBe(1);
+  });
+
+  it('a comparator that compares nothing (a misspelt field) passes no agreement, and phase credits no such run', async () => {
+    const file = suiteWithGate('acton', 'gate:\n  agreement: { min: 0.5, bound: lower }\n  errorRate: { max: 0.02 }\n');
+    writeFileSync(join(dir, file), read(file).replace('fields: [action, amount]', 'fields: [acton]'));
+    const { code, stdout } = await cli(dir, 'run', file, '--json', 'out/acton.json', '--db', 'db/acton.db');
+    const doc = readJson('out/acton.json');
+    expect(doc.metrics.comparedNothing).toEqual({ fields: ['acton'], traces: doc.metrics.agreement.n });
+    expect(doc.gate.checks.find((c: { name: string }) => c.name === 'agreement')).toMatchObject({ status: 'inconclusive', value: null });
+    expect(stdout).toContain('? agreement: compare.decision.fields names "acton", which no decision on either side has over');
+    expect(code).toBe(1);
+    const phase = await cli(dir, 'phase', file, '--db', 'db/acton.db', '--json', 'out/acton-phase.json');
+    expect(readJson('out/acton-phase.json').suites[0].runs).toBe(0);
+    expect(phase.code).toBe(0);
   });
 
   it('an override-rate check with no reviewed item is inconclusive (exit 1)', async () => {

@@ -115,6 +115,13 @@ describe('merge refuses', () => {
     const mixed = await cli(dir, 'merge', 'out/shadow-n-1of2.json', 'out/changed-2of2.json');
     expect(mixed.code).toBe(2);
     expect(mixed.stderr).toMatch(/changed-2of2\.json: settings\.tracesHash: read other trace contents than \S*out\/shadow-n-1of2\.json \(trace files digest [0-9a-f]{12}…, there [0-9a-f]{12}…\): every shard must read the same trace files, unchanged/);
+    // A shard file written by an older shadowgate kept no digest: nothing says it read the same traces.
+    const older = JSON.parse(readFileSync(join(dir, 'out/shadow-n-1of2.json'), 'utf8'));
+    delete older.settings.tracesHash;
+    writeFileSync(join(dir, 'out/older-1of2.json'), JSON.stringify(older));
+    const old = await cli(dir, 'merge', 'out/older-1of2.json', 'out/shadow-n-2of2.json');
+    expect(old.code).toBe(2);
+    expect(old.stderr).toContain('older-1of2.json: settings.tracesHash: written by an older shadowgate, which kept no digest of the trace files it read: run the shard again');
     // With the file as it was, the same shard merges.
     await cli(dir, 'run', 'suites/cand-shadow.yaml', '--shard', '2/2', '--json', 'out/again-2of2.json', '--concurrency', '1', '--db', 'db/m.db');
     expect((await cli(dir, 'merge', 'out/shadow-n-1of2.json', 'out/again-2of2.json')).stderr).toBe('');
