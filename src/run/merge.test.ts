@@ -10,6 +10,7 @@ const settings: RunSettings = {
   driftIgnoreArgs: ['note'],
   phase: 'shadow',
   decision: { fields: ['action'] } as unknown as RunSettings['decision'],
+  tracesHash: 'traces-hash',
 };
 
 function shard(index: number, own: Partial<RunSettings> = {}): RunDocument {
@@ -44,6 +45,12 @@ describe('mergeShards refuses shards run with different settings', () => {
     const run = merge([shard(1), shard(2, own as Partial<RunSettings>)]);
     expect(run).toThrow(InputError);
     expect(run).toThrow(`b.json: settings.${name}: ${message}`);
+  });
+
+  it('a shard written before the digest of the trace files was kept: nothing says it read the same traces', () => {
+    const { tracesHash: _t, ...older } = settings;
+    const run = merge([shard(1), { ...shard(2), settings: older }]);
+    expect(run).toThrow('b.json: settings.tracesHash: written by an older shadowgate, which kept no digest of the trace files it read: run the shard again');
   });
 
   it('and merges shards whose settings agree', () => {
