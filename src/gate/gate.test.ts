@@ -332,6 +332,16 @@ describe('evaluateGate', () => {
     expect(checks[0]!.reason).toMatch(/^needs at least \d+ traces: 2 cannot give a lower 95% bound of 90\.0% even if all are within it/);
   });
 
+  it('passes nothing that reads decisions when the comparator compared nothing: agreement, the review sample, the override rate (a fail stands)', () => {
+    const sample = { sampled: 100, sampleErrorRate: rateMetric(0, 100), populationErrorEstimate: { rate: 0, ci95: [0, 0.04] as [number, number] }, rollbackFrequency: rateMetric(0, 100), rollbackUnknown: 0 };
+    const m = metrics({ errorRate: 0, agreement: rateMetric(100, 100), overrideRate: { ...rateMetric(0, 100), accepted: 100, edited: 0, rejected: 0 }, phase: { autoWithReview: sample }, comparedNothing: { fields: ['acton'], traces: 100 } });
+    const checks = evaluateGate({ agreement: { min: 0.5, bound: 'lower' }, sampleErrorRate: { max: 0.2, bound: 'point' }, overrideRate: { max: 0.2 }, errorRate: { max: 0.5 } }, m).checks;
+    expect(checks.map((c) => [c.name, c.status])).toEqual([['agreement', 'inconclusive'], ['errorRate', 'pass'], ['overrideRate', 'inconclusive'], ['sampleErrorRate', 'inconclusive']]);
+    expect(checks[0]!.reason).toBe('compare.decision.fields names "acton", which no decision on either side has over 100 compared trace(s): no decision was compared (a misspelt field?)');
+    const failing = metrics({ agreement: rateMetric(10, 100), comparedNothing: { fields: ['acton'], traces: 100 } });
+    expect(evaluateGate({ agreement: { min: 0.5, bound: 'lower' } }, failing).verdict).toBe('fail');
+  });
+
   it('gates the phase figures, and is inconclusive on a phase the suite is not in', () => {
     const sample = { sampled: 50, sampleErrorRate: rateMetric(2, 50), populationErrorEstimate: { rate: 0.04, ci95: [0.01, 0.13] as [number, number] }, rollbackFrequency: rateMetric(3, 100), rollbackUnknown: 0 };
     const withSample = metrics({ phase: { autoWithReview: sample } });

@@ -98,7 +98,7 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics, coverage?:
   // A comparator that compared nothing (no field it names on any decision) made every decision agree: nothing that reads agreement is evidence.
   const nothing = metrics.comparedNothing;
   const comparedNothing = nothing && `compare.decision.fields names ${nothing.fields.map((f) => JSON.stringify(f)).join(', ')}, which no decision on either side has over ${nothing.traces} compared trace(s): no decision was compared (a misspelt field?)`;
-  const decisionChecks = new Set(['agreement', 'regressions', 'overrideRate']);
+  const decisionChecks = new Set(['agreement', 'regressions', 'overrideRate', 'sampleErrorRate']);
   for (const [name, rule, metric] of [
     ['agreement', config.agreement, metrics.agreement],
     ['effectsAgreement', config.effectsAgreement, metrics.effectsAgreement],

@@ -281,7 +281,7 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
       ran++;
       if (fields.length > 0 && r.agree !== null && isPlainObject(r.decision) && isPlainObject(r.reference.decision)) {
         comparedObjects++;
-        if (!fieldSeen) fieldSeen = fields.some((f) => f in (r.decision as object) || f in (r.reference.decision as object));
+        if (!fieldSeen) fieldSeen = fields.some((f) => Object.hasOwn(r.decision as object, f) || Object.hasOwn(r.reference.decision as object, f));
       }
       const decided = DECIDED_STATUSES.includes(r.status);
       if (decided && r.agree === null) counts.noReference++;
