@@ -1,6 +1,6 @@
 import { decisionsAgree, type DecisionComparator } from '../metrics/compare.js';
 import { costOf, priceOf, type Price } from '../providers/pricing.js';
-import { DECIDED_STATUSES, type TraceResult } from '../replay/types.js';
+import { DECIDED_STATUSES, hasUnknownCost, type TraceResult } from '../replay/types.js';
 import type { Step, Trace } from '../trace/schema.js';
 
 /**
@@ -80,7 +80,7 @@ export function observeResult(result: TraceResult, at: number, verdict: DriftObs
     agree: result.agree,
     verdict,
     costUsd: result.costUsd,
-    costUnknown: result.costUsd === null && (result.usage !== null || result.steps.some((s) => s.type === 'llm')),
+    costUnknown: hasUnknownCost(result),
     // As in a run's own figures: the latency of a trace the candidate broke off says nothing of it.
     latencyMs: decided ? result.latencyMs : null,
     tools: toolNames(result.steps),

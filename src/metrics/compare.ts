@@ -76,7 +76,8 @@ function valuesEqual(a: unknown, b: unknown, tolerance: number): boolean {
   return a === b || canonicalJson(a) === canonicalJson(b);
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
+/** A decision the comparator can pick fields from: an object, not an array or null. */
+export function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 

@@ -1,4 +1,4 @@
-import { DECIDED_STATUSES, noOutcomeCause, type NoOutcomeCause, type ResultStatus, type TraceResult } from '../replay/types.js';
+import { DECIDED_STATUSES, hasUnknownCost, noOutcomeCause, type NoOutcomeCause, type ResultStatus, type TraceResult } from '../replay/types.js';
 import { createQuantileSketch } from './quantiles.js';
 import { createMeanEstimator } from './bootstrap.js';
 import { createDriftAccumulator, type ToolCallDrift } from './drift.js';
@@ -11,7 +11,7 @@ import { createReviewSampleAccumulator, type ReviewSampleMetrics } from '../phas
 import { stratifiedSample } from '../phases/sampling.js';
 import { canonicalJson } from '../trace/canonical.js';
 import { createSuggestAccumulator, type ReviewVerdict, type SimulateReviewOptions, type SuggestItem, type SuggestMetrics } from '../phases/suggest.js';
-import { decisionsAgree, WHOLE_DECISION, type DecisionComparator } from './compare.js';
+import { decisionsAgree, isObject, WHOLE_DECISION, type DecisionComparator } from './compare.js';
 import type { Phase } from '../trace/schema.js';
 import { createPolicyCounter, type PolicyViolationCounts } from './policy-violations.js';
 
@@ -279,9 +279,10 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
       counts[STATUS_COUNTER[r.status]]++;
       if (r.status === 'unpaired') return;
       ran++;
-      if (fields.length > 0 && r.agree !== null && isPlainObject(r.decision) && isPlainObject(r.reference.decision)) {
+      const [c, ref] = [r.decision, r.reference.decision];
+      if (fields.length > 0 && r.agree !== null && isObject(c) && isObject(ref)) {
         comparedObjects++;
-        if (!fieldSeen) fieldSeen = fields.some((f) => Object.hasOwn(r.decision as object, f) || Object.hasOwn(r.reference.decision as object, f));
+        if (!fieldSeen) fieldSeen = fields.some((f) => Object.hasOwn(c, f) || Object.hasOwn(ref, f));
       }
       const decided = DECIDED_STATUSES.includes(r.status);
       if (decided && r.agree === null) counts.noReference++;
@@ -344,8 +345,7 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
         else spentUnpriced++;
       }
       if (r.costUsd !== null) { costSum += r.costUsd; priced++; t.cost.push(r.costUsd); }
-      // A model call whose cost cannot be known (no price for its model, or no token usage recorded) is no $0.
-      else if (r.usage !== null || r.steps.some((s) => s.type === 'llm')) unpriced++;
+      else if (hasUnknownCost(r)) unpriced++;
       if (r.usage) { withUsage++; inputTokens += r.usage.inputTokens; outputTokens += r.usage.outputTokens; cachedInputTokens += r.usage.cachedInputTokens; }
       // Latency is the candidate's on the traces it finished: one stopped or failed early says nothing of it.
       // Every trace run is held to the SLA; one that failed or was stopped missed it.
@@ -546,8 +546,4 @@ export function withRunLevelViolations(s: RunMetrics['safetyViolations'], list: 
 /** Every safety violation of a run, in and outside its traces: what `safetyViolations` gates on. Pure. */
 export function safetyViolationTotal(s: RunMetrics['safetyViolations']): number {
   return s.schemaViolations + s.duplicateEffects + s.blockedRequests + (s.deniedCapabilities ?? 0) + (s.strayRequests ?? 0) + (s.protocolViolations ?? 0);
-}
-
-function isPlainObject(value: unknown): value is object {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

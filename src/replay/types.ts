@@ -167,3 +167,12 @@ export function inFileOrder(a: Pick<TraceResult, 'source' | 'trial'>, b: Pick<Tr
   if (a.source.file !== b.source.file) return a.source.file < b.source.file ? -1 : 1;
   return a.source.line - b.source.line || a.trial - b.trial;
 }
+
+/**
+ * Whether a result's model calls have a cost that cannot be known (a model with no price, or no
+ * token usage recorded): not $0, so a cost over results that leaves it out says nothing of it.
+ * A result with no model call at all has none.
+ */
+export function hasUnknownCost(r: Pick<TraceResult, 'costUsd' | 'usage' | 'steps'>): boolean {
+  return r.costUsd === null && (r.usage !== null || r.steps.some((s) => s.type === 'llm'));
+}

@@ -1,4 +1,4 @@
-import { decisionsAgree, type DecisionComparator } from '../metrics/compare.js';
+import { decisionsAgree, isObject, type DecisionComparator } from '../metrics/compare.js';
 import { inFileOrder, type TraceResult } from '../replay/types.js';
 
 /** A decision longer than this is cut in a warning. */
@@ -73,10 +73,6 @@ export function createDecisionShapeCheck(comparator: DecisionComparator) {
       return out;
     },
   };
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 function shown(decision: unknown): string {

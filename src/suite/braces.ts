@@ -1,22 +1,17 @@
-/**
- * The names a trace pattern spells out with braces, as a shell would: `{w1,w2}.jsonl` is
- * `w1.jsonl` and `w2.jsonl`, `w{1..3}.jsonl` is `w1.jsonl` to `w3.jsonl`, groups nest and
- * combine. A pattern without braces is its one name. A brace group that is neither a list nor a
- * range (of integers, `{1..9}`, or of letters, `{a..e}`, each with an optional step, `{1..9..2}`)
- * stays as written (`{a}`, `{01..03}`, one left open, an escaped `\{`), as does a pattern that
- * would spell out more than `limit` names: the glob reads those as it will.
- */
-export function expandBraces(pattern: string, limit = 10_000): string[] {
-  return spelledOut(pattern, limit).names;
-}
+/** The most names a pattern may spell out; past it, which files it names cannot be told (and spelling them would cost). */
+const MAX_NAMES = 10_000;
 
 /**
- * expandBraces, and why the pattern names files that cannot be told, where it does: a range it
- * does not spell out (`{+1..3}`, `{A..b}`, `{01..03}`), or more names than `limit`. The glob
+ * The names a trace pattern spells out with braces, as a shell would: `{w1,w2}.jsonl` is
+ * `w1.jsonl` and `w2.jsonl`, `w{1..3}.jsonl` is `w1.jsonl` to `w3.jsonl`, a range of letters
+ * `{a..e}`, either with a step `{1..9..2}`; groups nest and combine. A pattern without braces is
+ * its one name; a group that is neither a list nor a range (`{a}`, one left open, an escaped
+ * `\{`) stays as written. `problem` says why a pattern cannot say which files it names: a range
+ * not spelt out here (`{+1..3}`, `{A..b}`, `{01..03}`), or more than `limit` names. The glob
  * library may read those its own way, so that a missing file would go unnoticed: the suite is
  * refused instead (name the files, or use a wildcard).
  */
-export function spelledOut(pattern: string, limit = 10_000): { names: string[]; problem?: string } {
+export function spelledOut(pattern: string, limit = MAX_NAMES): { names: string[]; problem?: string } {
   const names: string[] = [];
   const expand = (text: string, from: number): boolean => {
     const group = nextGroup(text, from);
@@ -33,10 +28,10 @@ export function spelledOut(pattern: string, limit = 10_000): { names: string[]; 
   };
   if (!expand(pattern, 0)) return { names: [pattern], problem: `it names more than ${limit.toLocaleString('en')} files` };
   const range = names.map((name) => UNSPELLED_RANGE.exec(name)?.[1]).find((r) => r !== undefined);
-  return range === undefined ? { names } : { names, problem: `the range ${range} is not one shadowgate spells out (integers without a + or a leading zero, or letters of one case, each with an optional step, at most 10,000 names)` };
+  return range === undefined ? { names } : { names, problem: `the range ${range} is not one shadowgate spells out (integers without a + or a leading zero, or letters of one case, each with an optional step, at most ${MAX_NAMES.toLocaleString('en')} names)` };
 }
 
-/** A brace group left with `..` in it: a range expandBraces did not spell out. */
+/** A brace group left with `..` in it: a range spelledOut did not spell out. */
 const UNSPELLED_RANGE = /(?:^|[^\\])(\{[^{},]*\.\.[^{},]*\})/;
 
 /** The first brace group at or after `from`: where it opens and closes, and what it stands for (none: it is not a list or a range). */
@@ -83,7 +78,7 @@ function rangeOf(inner: string): string[] | undefined {
   const [a, b] = letters ? [m[1]!.charCodeAt(0), m[2]!.charCodeAt(0)] : [Number(m[1]), Number(m[2])];
   const step = Math.abs(Number(m[3] ?? 1));
   const count = Math.floor(Math.abs(b - a) / step) + 1;
-  if (count > 10_000) return undefined;
+  if (count > MAX_NAMES) return undefined;
   const sign = a <= b ? 1 : -1;
   return Array.from({ length: count }, (_, k) => (letters ? String.fromCharCode(a + sign * k * step) : String(a + sign * k * step)));
 }

@@ -40,12 +40,12 @@ const EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts', '.json'];
 /** A relative specifier as Node (and a TypeScript loader) would find it: the file, the file with an extension, or a folder's index. */
 function resolveRelative(from: string, specifier: string): string | null {
   const base = resolve(dirname(from), specifier.split(/[?#]/)[0]!);
-  if (isFileAt(base)) return base;
+  if (isFile(base)) return base;
   // `./helper.js` written for a `helper.ts` source.
   const ts = base.replace(/\.(m|c)?js$/, '.$1ts');
-  if (ts !== base && isFileAt(ts)) return ts;
-  for (const ext of EXTENSIONS) if (isFileAt(base + ext)) return base + ext;
-  for (const ext of EXTENSIONS) if (isFileAt(join(base, `index${ext}`))) return join(base, `index${ext}`);
+  if (ts !== base && isFile(ts)) return ts;
+  for (const ext of EXTENSIONS) if (isFile(base + ext)) return base + ext;
+  for (const ext of EXTENSIONS) if (isFile(join(base, `index${ext}`))) return join(base, `index${ext}`);
   return null;
 }
 
@@ -82,7 +82,7 @@ function folderDigest(root: string): string {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) {
         if (entry.name !== 'node_modules' && !entry.name.startsWith('.')) walk(path);
-      } else if (entry.isFile() || (entry.isSymbolicLink() && isFileAt(path))) {
+      } else if (entry.isFile() || (entry.isSymbolicLink() && isFile(path))) {
         hash.update(`${relative(root, path).split(sep).join('/')}\0`).update(readFileSync(path)).update('\0');
       }
     }
@@ -133,8 +133,8 @@ export function moduleGraph(entry: string): ModuleGraph {
   return { files, packages };
 }
 
-/** A file, or a link to one, is there. */
-function isFileAt(path: string): boolean {
+/** A file (or a link to one) is there; any failure to look (no entry, a name too long, a file taken for a folder) is none. */
+export function isFile(path: string): boolean {
   try {
     return statSync(path).isFile();
   } catch {

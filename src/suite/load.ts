@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { spelledOut } from './braces.js';
@@ -10,7 +10,7 @@ import { declaredArguments, duplicateToolNames, toolSchemaProblems, ToolCatalogS
 import { SuiteFileSchema, type SuiteFile } from './schema.js';
 import { jsonSchemaProblems } from '../trace/schema-check.js';
 import { loadYamlFile } from './yaml.js';
-import { fileContents, moduleGraph } from './candidate-identity.js';
+import { fileContents, isFile, moduleGraph } from './candidate-identity.js';
 import { policyProblems } from '../policy/check.js';
 
 type CandidateOf<K> = Extract<SuiteFile['candidate'], { kind: K }>;
@@ -231,15 +231,6 @@ async function resolveCandidate(
 /** The files a command's arguments name (relative to its folder), the program itself included. */
 function commandFiles(candidate: CandidateOf<'command'>): string[] {
   return candidate.command.map((a) => resolve(candidate.cwd!, a)).filter(isFile);
-}
-
-/** A file (or a link to one) is there; any failure to look (no entry, a name too long, a file taken for a folder) is none. */
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
 }
 
 /**
