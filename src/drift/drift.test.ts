@@ -191,7 +191,7 @@ describe('thresholds', () => {
     const j = judgeDrift(latest, ref!.figures, thresholds, 30);
     expect(j.checks.map((c) => [c.name, c.status])).toEqual([['maxJsd', 'pass'], ['toolRatio.max', 'pass'], ['agreement.maxDrop', 'pass'], ['overrideRate.max', 'inconclusive']]);
     expect(j.verdict).toBe('inconclusive');
-    expect(j.reason).toBe('no data for overrideRate.max in the latest window or its reference');
+    expect(j.reason).toBe('no data, or too few runs, for overrideRate.max in the latest window or its reference');
     expect(j.checks[3]!.reason).toBe('no override rate in the window or its reference');
   });
 
@@ -228,6 +228,34 @@ describe('thresholds', () => {
     expect(j.checks.find((c) => c.name === 'agreement.maxDrop')!.reason).toBe('agreement rose 5.0 pp, within the max drop of 5.0 pp');
     const [ref2, latest2] = analysed(1, 80);
     expect(judgeDrift(latest2, ref2!.figures, thresholds, 30).checks.find((c) => c.name === 'agreement.maxDrop')!.reason).toBe('agreement dropped 10.0 pp, above the max drop of 5.0 pp');
+  });
+
+  it('passes a rate threshold only on enough runs to show it with 95% confidence, as the gate does (minTraces aside)', () => {
+    // Three runs a window, all agreeing, none escalated or broken down: a point estimate that shows nothing yet.
+    const a = createDriftAnalysis(planWindows(T0, DAY, 2), { kind: 'previous' });
+    for (let i = 0; i < 3; i++) {
+      a.add(obs(T0 - DAY - 1 - i, { agree: true }));
+      a.add(obs(T0 - i, { agree: true }));
+    }
+    const [ref, latest] = a.finish().windows;
+    const rates = DriftConfigSchema.parse({ thresholds: { agreement: { min: 0.8, maxDrop: 0.05 }, errorRate: { max: 0.02 } } }).thresholds;
+    const j = judgeDrift(latest, ref!.figures, rates, 1);
+    expect(j.verdict).toBe('inconclusive');
+    expect(j.checks.map((c) => [c.name, c.status])).toEqual([['agreement.min', 'inconclusive'], ['agreement.maxDrop', 'inconclusive'], ['errorRate.max', 'inconclusive']]);
+    expect(j.checks[0]!.reason).toBe('needs at least 16 traces: 3 cannot give a lower 95% bound of 80.0% even if all agree (agreement, a point estimate, (3/3) 43.9%)');
+    expect(j.checks[1]!.reason).toBe('agreement unchanged (0.0 pp), within the max drop of 5.0 pp, but needs at least 73 runs with agreement on each side to show a change within 5.0 pp (the latest window has 3, its reference 3)');
+    expect(j.checks[2]!.reason).toContain('needs at least 189 runs: 3 cannot give an upper 95% bound of 2.0% even with no error');
+    // A window of 100 runs each shows the agreement and the drop; a change past its limit fails on any count.
+    const [ref2, latest2] = analysed(1, 90);
+    const enough = judgeDrift(latest2, ref2!.figures, DriftConfigSchema.parse({ thresholds: { agreement: { min: 0.8, maxDrop: 0.05 } } }).thresholds, 1);
+    expect(enough.checks.map((c) => c.status)).toEqual(['pass', 'pass']);
+    const b = createDriftAnalysis(planWindows(T0, DAY, 2), { kind: 'previous' });
+    for (let i = 0; i < 3; i++) {
+      b.add(obs(T0 - DAY - 1 - i, { agree: true }));
+      b.add(obs(T0 - i, { agree: i === 0 }));
+    }
+    const [ref3, latest3] = b.finish().windows;
+    expect(judgeDrift(latest3, ref3!.figures, DriftConfigSchema.parse({ thresholds: { agreement: { maxDrop: 0.05 } } }).thresholds, 1).checks[0]).toMatchObject({ status: 'fail' });
   });
 
   it('is inconclusive on too few runs, and passes with no thresholds at all', () => {

@@ -1,4 +1,7 @@
 import { pct, pp, usd, ms } from '../format.js';
+import { tooFewForLowerBound, tooFewForUpperBound } from '../gate/evidence-checks.js';
+import { tracesForUpperBound } from '../metrics/power.js';
+import type { RateMetric } from '../metrics/rate.js';
 import type { WindowReport } from './analysis.js';
 import type { WindowComparison } from './compare.js';
 import type { WindowFigures } from './accumulator.js';
@@ -58,6 +61,35 @@ function unknownCost(latest: number | undefined, reference: number | null | unde
   return { missing: `run(s) made model calls whose cost is unknown (no token usage recorded, or a model with no price under \`pricing:\`): ${where}; the cost would leave them out` };
 }
 
+/**
+ * A rate's limit on the latest window, with the gate's floor of evidence: a window with too
+ * few runs to show the limit with 95% confidence even at its best is inconclusive, naming how
+ * many it needs, unless its whole interval is past the limit (a fail).
+ */
+function rateCheck(name: string, metric: RateMetric, threshold: number | undefined, direction: Direction, what: string): DriftCheck[] {
+  if (threshold === undefined) return [];
+  const few = direction === 'min'
+    ? tooFewForLowerBound(name, threshold, metric, `${what}, a point estimate,`, 'agree')
+    : tooFewForUpperBound(name, threshold, metric, `${what}, a point estimate,`, 'runs', `no ${what.replace(/ rate$/, '')}`);
+  return few ? [few] : check(name, metric.rate, threshold, direction, pct, what);
+}
+
+/**
+ * A rate's change against its reference window: passed only where each window holds enough
+ * runs that, at its best (no event at all), its own interval reaches no further than the
+ * limit (as many as an upper bound of the limit needs); fewer is inconclusive, naming how many.
+ * A change past the limit fails whatever the counts.
+ */
+function changeCheck(name: string, change: number | null, sides: [RateMetric, RateMetric | undefined], threshold: number | undefined, what: string, wording: Wording): DriftCheck[] {
+  const [checked] = check(name, change, threshold, 'max', pp, what, wording);
+  if (!checked || checked.status !== 'pass') return checked ? [checked] : [];
+  const needed = tracesForUpperBound(threshold!);
+  const [latest, reference] = [sides[0].n, sides[1]?.n ?? 0];
+  if (needed !== null && latest >= needed && reference >= needed) return [checked];
+  const floor = needed === null ? 'a change of 0 pp cannot be shown with 95% confidence by any number of runs: set it above 0' : `needs at least ${needed} runs with ${what.replace(/ (drop|rise)$/, '')} on each side to show a change within ${pp(threshold!)}`;
+  return [{ ...checked, status: 'inconclusive', reason: `${checked.reason}, but ${floor} (the latest window has ${latest}, its reference ${reference})` }];
+}
+
 const times = (x: number) => `${x.toFixed(2)}×`;
 const plain = (x: number) => x.toFixed(3);
 const count = (x: number) => String(x);
@@ -109,14 +141,14 @@ export function judgeDrift(latest: WindowReport | undefined, reference: WindowFi
       : []),
     ...check('newTools.max', latest.comparison ? newTools.length : null, t.newTools?.max, 'max', count, `new tools (${newTools.join(', ') || 'none'}):`),
     ...check('missingTools.max', latest.comparison ? missingTools.length : null, t.missingTools?.max, 'max', count, `vanished tools (${missingTools.join(', ') || 'none'}):`),
-    ...check('agreement.min', f.agreement.rate, t.agreement?.min, 'min', pct, 'agreement'),
-    ...check('agreement.maxDrop', neg(c.agreementChange ?? null), t.agreement?.maxDrop, 'max', pp, 'agreement drop', changeWording('agreement', 'drop')),
-    ...check('overrideRate.max', f.overrideRate.rate, t.overrideRate?.max, 'max', pct, 'override rate'),
-    ...check('overrideRate.maxRise', c.overrideRateChange ?? null, t.overrideRate?.maxRise, 'max', pp, 'override rate rise', changeWording('override rate', 'rise')),
-    ...check('escalationRate.max', f.escalationRate.rate, t.escalationRate?.max, 'max', pct, 'escalation rate'),
-    ...check('escalationRate.maxRise', c.escalationRateChange ?? null, t.escalationRate?.maxRise, 'max', pp, 'escalation rate rise', changeWording('escalation rate', 'rise')),
-    ...check('errorRate.max', f.errorRate.rate, t.errorRate?.max, 'max', pct, 'error rate'),
-    ...check('errorRate.maxRise', c.errorRateChange ?? null, t.errorRate?.maxRise, 'max', pp, 'error rate rise', changeWording('error rate', 'rise')),
+    ...rateCheck('agreement.min', f.agreement, t.agreement?.min, 'min', 'agreement'),
+    ...changeCheck('agreement.maxDrop', neg(c.agreementChange ?? null), [f.agreement, reference?.agreement], t.agreement?.maxDrop, 'agreement drop', changeWording('agreement', 'drop')),
+    ...rateCheck('overrideRate.max', f.overrideRate, t.overrideRate?.max, 'max', 'override rate'),
+    ...changeCheck('overrideRate.maxRise', c.overrideRateChange ?? null, [f.overrideRate, reference?.overrideRate], t.overrideRate?.maxRise, 'override rate rise', changeWording('override rate', 'rise')),
+    ...rateCheck('escalationRate.max', f.escalationRate, t.escalationRate?.max, 'max', 'escalation rate'),
+    ...changeCheck('escalationRate.maxRise', c.escalationRateChange ?? null, [f.escalationRate, reference?.escalationRate], t.escalationRate?.maxRise, 'escalation rate rise', changeWording('escalation rate', 'rise')),
+    ...rateCheck('errorRate.max', f.errorRate, t.errorRate?.max, 'max', 'error rate'),
+    ...changeCheck('errorRate.maxRise', c.errorRateChange ?? null, [f.errorRate, reference?.errorRate], t.errorRate?.maxRise, 'error rate rise', changeWording('error rate', 'rise')),
     ...check('costPerCompletedUsd.max', f.costPerCompletedUsd, t.costPerCompletedUsd?.max, 'max', usd, 'cost per completed run', unknownCost(f.costUnknown, null)),
     ...check('costPerCompletedUsd.maxRatio', c.costPerCompletedRatio ?? null, t.costPerCompletedUsd?.maxRatio, 'max', times, 'cost per completed run', unknownCost(f.costUnknown, reference?.costUnknown ?? null)),
     ...check('p95LatencyMs.max', f.p95LatencyMs, t.p95LatencyMs?.max, 'max', ms, 'p95 latency'),
@@ -125,6 +157,6 @@ export function judgeDrift(latest: WindowReport | undefined, reference: WindowFi
   const failed = checks.filter((x) => x.status === 'fail');
   const missing = checks.filter((x) => x.status === 'inconclusive');
   if (failed.length > 0) return { verdict: 'fail', reason: `crossed: ${failed.map((x) => x.name).join(', ')}`, checks };
-  if (missing.length > 0) return { verdict: 'inconclusive', reason: `no data for ${missing.map((x) => x.name).join(', ')} in the latest window or its reference`, checks };
+  if (missing.length > 0) return { verdict: 'inconclusive', reason: `no data, or too few runs, for ${missing.map((x) => x.name).join(', ')} in the latest window or its reference`, checks };
   return { verdict: 'pass', reason: `${checks.length} threshold(s), none crossed`, checks };
 }

@@ -3,6 +3,7 @@ import { createMetricsAccumulator, rateMetric, type RunMetrics } from '../metric
 import { pairedDropInterval } from '../metrics/non-inferiority.js';
 import { mcnemarMidP } from '../metrics/paired.js';
 import { GateConfigSchema, type GateConfig } from '../suite/schema.js';
+import { aResult } from '../testing/builders.js';
 import { evaluateGate, gatesAnything, inconclusiveReasons } from './gate.js';
 
 /** A paired metric with b regressions and c fixes over n pairs (trace ids made up). */
@@ -17,6 +18,27 @@ function metrics(overrides: Partial<RunMetrics> = {}): RunMetrics {
 }
 
 describe('evaluateGate', () => {
+  it('passes an error rate only over enough cases to show it with 95% confidence; max 0 is a rule any error fails', () => {
+    const m = (ran: number, errors: number) => {
+      const a = createMetricsAccumulator();
+      for (let i = 0; i < ran; i++) a.add(aResult(`t${i}`, { status: i < errors ? 'error' : 'completed', error: i < errors ? { code: 'CANDIDATE_THREW', message: 'x' } : null }));
+      return a.finish();
+    };
+    // 0 errors in 10 traces: a rate of 0% whose interval reaches 27.8%.
+    expect(evaluateGate({ errorRate: { max: 0.02 } }, m(10, 0)).checks[0]).toMatchObject({
+      status: 'inconclusive',
+      reason: 'needs at least 189 traces: 10 cannot give an upper 95% bound of 2.0% even with no error (error rate, a point estimate, (0/10) 27.8%)',
+    });
+    expect(evaluateGate({ errorRate: { max: 0.02 } }, m(189, 0)).checks[0]).toMatchObject({ status: 'pass', reason: 'error rate 0.0% ≤ 2.0%' });
+    // Thin, but its whole interval above the limit: fails.
+    expect(evaluateGate({ errorRate: { max: 0.02 } }, m(10, 5)).checks[0]).toMatchObject({ status: 'fail' });
+    // One error in ten is above 2%, but its interval reaches down to 1.8%: not shown either way.
+    expect(evaluateGate({ errorRate: { max: 0.02 } }, m(10, 1)).checks[0]).toMatchObject({ status: 'inconclusive' });
+    // max 0: no trace without an outcome, whatever the count.
+    expect(evaluateGate({ errorRate: { max: 0 } }, m(3, 0)).checks[0]).toMatchObject({ status: 'pass' });
+    expect(evaluateGate({ errorRate: { max: 0 } }, m(3, 1)).checks[0]).toMatchObject({ status: 'fail' });
+  });
+
   it('says so when no check is configured, rather than passing on nothing', () => {
     expect(evaluateGate({}, metrics())).toEqual({ verdict: 'pass', checks: [], noChecks: true });
     expect(gatesAnything({})).toBe(false);

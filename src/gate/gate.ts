@@ -118,7 +118,12 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics, coverage?:
     atLeast(name, value, rule.min, what, `no trace could be compared (n = 0)`);
   }
   if (config.errorRate) {
-    atMost('errorRate', metrics.errorRate, config.errorRate.max, 'error rate', 'no trace was run');
+    // A share of a few traces is thin evidence, as for the other rates (over cases, the unit). `max: 0` is a rule
+    // (any trace without an outcome fails), not an estimate: no number of traces shows a rate of 0 with 95% confidence.
+    const { max } = config.errorRate;
+    const few = max > 0 ? tooFewForUpperBound('errorRate', max, metrics.errorRateByCase, 'error rate, a point estimate,', 'traces', 'no error') : null;
+    if (few) checks.push(few);
+    else atMost('errorRate', metrics.errorRate, max, 'error rate', 'no trace was run');
   }
   if (config.toolCallDrift) {
     atMost('toolCallDrift', metrics.toolCallDrift.jsd, config.toolCallDrift.maxJsd, 'tool-call JSD', 'no tool calls on one side', (x) => x.toFixed(3));

@@ -38,6 +38,7 @@ describe('createMetricsAccumulator', () => {
       cost: { totalUsd: null, perRunUsd: null, perCompletedUsd: null, inputTokens: null, outputTokens: null, cachedInputTokens: null, unpriced: 0, perRunCi95: null, spentUsd: null, modelCalls: 0, servedModelCalls: 0 },
       latency: { p50Ms: null, p95Ms: null, meanMs: null, meanCi95: null },
       errorRate: null,
+      errorRateByCase: { rate: null, n: 0, successes: 0, ci95: null },
       escalationRate: null,
       meanToolCalls: null,
       safetyViolations: { schemaViolations: 0, duplicateEffects: 0, blockedRequests: 0, deniedCapabilities: 0, strayRequests: 0, traces: 0 },

@@ -92,6 +92,12 @@ export interface RunMetrics {
   latency: { p50Ms: number | null; p95Ms: number | null; meanMs: number | null; meanCi95: [number, number] | null };
   /** (errored + diverged + budget-stopped + loop-stopped + invalid output) / traces run: the share with no comparable outcome. */
   errorRate: number | null;
+  /**
+   * The same over cases (each case its share of trials without an outcome), with its 95%
+   * interval: equal to `errorRate` with one trace per case. The gate's floor of evidence for
+   * `errorRate` reads it (the case is the unit).
+   */
+  errorRateByCase: RateMetric;
   escalationRate: number | null;
   meanToolCalls: number | null;
   /** The headline figures of the suite's phase: suggest (review verdicts, recorded or simulated) or auto-with-review (the sampled review). */
@@ -182,6 +188,8 @@ const STATUS_COUNTER: Record<ResultStatus, keyof Counts> = {
 interface TraceTally {
   /** Results of the case (trials), judged or not. */
   results: number;
+  /** Of them, the ones without an outcome (either cause): the error rate's. */
+  noOutcome: number;
   /** Trials judged against the reference decision (one without an outcome by the candidate's doing counts, as a failure). */
   decided: number;
   agree: number;
@@ -267,7 +275,7 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
   const tally = (r: TraceResult): TraceTally => {
     let t = tallies.get(r.caseId);
     if (!t) {
-      t = { results: 0, decided: 0, agree: 0, effectsDecided: 0, effects: 0, completedDecided: 0, completedAgree: 0, completedEffectsDecided: 0, completedEffects: 0, cost: [], latency: [], similarity: [], referenceCounted: false };
+      t = { results: 0, noOutcome: 0, decided: 0, agree: 0, effectsDecided: 0, effects: 0, completedDecided: 0, completedAgree: 0, completedEffectsDecided: 0, completedEffects: 0, cost: [], latency: [], similarity: [], referenceCounted: false };
       tallies.set(r.caseId, t);
     }
     return t;
@@ -296,6 +304,7 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
       }
       const t = tally(r);
       t.results++;
+      if (cause) t.noOutcome++;
       if (r.agree !== null) {
         t.decided++;
         if (r.agree) t.agree++;
@@ -399,6 +408,7 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
         },
         latency: { p50Ms: latencies.quantile(0.5), p95Ms: latencies.quantile(0.95), meanMs: latency.mean, meanCi95: latency.ci95 },
         errorRate: ran === 0 ? null : noOutcome(counts) / ran,
+        errorRateByCase: overTraces(tallies, 'noOutcome', 'results'),
         escalationRate: ran === 0 ? null : counts.escalated / ran,
         meanToolCalls: ran === 0 ? null : toolCallSum / ran,
         safetyViolations: { schemaViolations, duplicateEffects, blockedRequests, deniedCapabilities, strayRequests: 0, traces: violatingTraces },
@@ -429,7 +439,7 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
  * `successes` the sum of their shares (the Wilson interval is taken over these); with trials,
  * `trials` holds the whole counts behind them.
  */
-function overTraces(tallies: Map<string, TraceTally>, hit: 'agree' | 'effects' | 'completedAgree' | 'completedEffects', of: 'decided' | 'effectsDecided' | 'completedDecided' | 'completedEffectsDecided'): RateMetric {
+function overTraces(tallies: Map<string, TraceTally>, hit: 'agree' | 'effects' | 'completedAgree' | 'completedEffects' | 'noOutcome', of: 'decided' | 'effectsDecided' | 'completedDecided' | 'completedEffectsDecided' | 'results'): RateMetric {
   const traces = [...tallies.values()].filter((t) => t[of] > 0);
   const share = traces.reduce((sum, t) => sum + t[hit] / t[of], 0);
   const judged = traces.reduce((sum, t) => sum + t[of], 0);

@@ -147,7 +147,7 @@ export const GateConfigSchema = z.strictObject({
     .describe('Cost per run; inconclusive when traces are unpriced.'),
   errorRate: Check({ max: maxRate('error rate') })
     .optional()
-    .describe('(errored + diverged + budget-stopped) / traces run.'),
+    .describe('(errored + diverged + budget-stopped + loop-stopped + invalid output) / traces run; above 0, inconclusive on fewer traces than could show `max` with 95% confidence (189 for 0.02). `max: 0`: any such trace fails.'),
   sampleErrorRate: Check({
     max: maxRate('review sample error rate'),
     bound: z.enum(['upper', 'point']).default('upper').describe('`upper`: judged on the upper end of the 95% interval; `point`: on the rate.'),

@@ -53,8 +53,8 @@ compare: { fields: [action] }
 thresholds:
   maxJsd: 0.05
   toolRatio: { max: 2, minCalls: 10 }
-  agreement: { maxDrop: 0.05 }
-  errorRate: { max: 0.02 }
+  agreement: { maxDrop: 0.1 }  # 35 runs a window at least (each window holds 54)
+  errorRate: { max: 0.1 }
 `;
 
 let dir: string;

@@ -26,13 +26,13 @@ function suiteWithGate(name: string, gate: string): string {
 }
 
 describe('unreadable trace lines', () => {
-  const TRUNCATED = 330;
+  const TRUNCATED = 250;
   let lines = 0;
   let suite: string;
   const bad: string[] = [];
 
   beforeAll(() => {
-    // A copy of the bundled traces with the first 330 lines cut in half, as a failed upload leaves them.
+    // A copy of the bundled traces with the first 250 lines cut in half (230 whole lines stay: enough for the error rate's floor under max 0.02), as a failed upload leaves them.
     const source = 'traces/refund-triage';
     mkdirSync(join(dir, 'traces/truncated'));
     for (const f of readdirSync(join(dir, source)).filter((f) => f.endsWith('.jsonl')).sort()) {
@@ -282,6 +282,6 @@ describe('checks without the evidence they need', () => {
     expect(reviewed.code).toBe(0);
     const missing = await cli(dir, 'drift', 'unreviewed.jsonl', '--config', 'drift-override.yaml', '--db', 'db/r.db');
     expect(missing.code).toBe(1);
-    expect(missing.stdout).toContain('thresholds: INCONCLUSIVE (no data for overrideRate.max in the latest window or its reference)');
+    expect(missing.stdout).toContain('thresholds: INCONCLUSIVE (no data, or too few runs, for overrideRate.max in the latest window or its reference)');
   });
 });
