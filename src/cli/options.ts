@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { UsageError } from '../errors.js';
@@ -18,11 +18,19 @@ export function runIdArg(value: string): string {
   return value;
 }
 
-/** Fails before a run, not after it, when a results file could not be written. */
+/**
+ * Fails before a run, not after it, when a results file could not be written: the file is no
+ * folder, and the nearest folder of its path that exists is a folder it may write in. Nothing
+ * is made here (the missing folders are made when the file is written), so that a run refused
+ * after this check leaves nothing behind.
+ */
 export function assertWritableFile(file: string): void {
   try {
-    mkdirSync(dirname(file), { recursive: true });
     if (existsSync(file) && statSync(file).isDirectory()) throw new Error('it is a folder');
+    let dir = dirname(file);
+    while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+    if (!statSync(dir).isDirectory()) throw new Error(`${dir} is not a folder`);
+    accessSync(dir, constants.W_OK);
   } catch (error) {
     throw new UsageError(`cannot write ${file}: ${(error as Error).message}`, 'name a file or folder you can write to');
   }

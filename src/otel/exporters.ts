@@ -17,36 +17,39 @@ const FAILED = 1;
 /**
  * Writes each batch as one line of OTLP JSON, as the Collector's file exporter does, to a
  * temporary file that replaces `file` whole at shutdown (a failed write leaves no partial file).
+ * The file is opened at the first batch: a run that ends before any span (refused before it
+ * started) leaves an existing file as it was, and makes no folder.
  */
 export class OtlpJsonFileExporter implements SpanExporter {
-  private readonly out: WholeFile;
+  private out: WholeFile | undefined;
   private failed = false;
 
-  constructor(file: string, redactor: Redactor = NO_REDACTION) {
-    this.out = openWhole(file, redactor);
-  }
+  constructor(
+    private readonly file: string,
+    private readonly redactor: Redactor = NO_REDACTION,
+  ) {}
 
   export(spans: ReadableSpan[], done: ExportCallback): void {
     try {
       if (this.failed) throw new Error('an earlier batch could not be written');
       const body = JsonTraceSerializer.serializeRequest(spans);
-      if (body) this.out.write(`${new TextDecoder().decode(body)}\n`);
+      if (body) (this.out ??= openWhole(this.file, this.redactor)).write(`${new TextDecoder().decode(body)}\n`);
       done({ code: SUCCESS });
     } catch (error) {
       this.failed = true;
-      this.out.abort();
+      this.out?.abort();
       done({ code: FAILED, error: error as Error });
     }
   }
 
   shutdown(): Promise<void> {
     try {
-      if (!this.failed) this.out.commit();
+      if (!this.failed) this.out?.commit();
       return Promise.resolve();
     } catch (error) {
       return Promise.reject(error as Error);
     } finally {
-      this.out.abort();
+      this.out?.abort();
     }
   }
 

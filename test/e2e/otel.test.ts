@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Step, Trace } from '../../src/trace/schema.js';
@@ -91,5 +91,27 @@ describe('OpenTelemetry round trip', () => {
   it('an --otel-endpoint that is not a URL is a usage error', async () => {
     const out = await cli(example.dir, 'run', 'suites/refund-triage-replay.yaml', '--otel-endpoint', 'not a url', '--db', 'out/sg.db');
     expect({ code: out.code, stderr: out.stderr }).toEqual({ code: 2, stderr: 'error: --otel-endpoint not a url: not a URL\nhint: for example --otel-endpoint http://localhost:4318/v1/traces\n' });
+  });
+
+  it('a run refused before it starts leaves the span file, and the folders it would have written to, as they were', async () => {
+    const before = readFileSync(join(example.dir, 'out/spans.jsonl'), 'utf8');
+    expect(before.length).toBeGreaterThan(0);
+    const refused = await cli(example.dir, 'run', 'suites/refund-triage-replay.yaml', '--resume', 'no-such-run', '--otel-file', 'out/spans.jsonl', '--report', 'out/refused/report', '--json', 'out/refused-json/run.json', '--db', 'out/sg.db');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('no-such-run');
+    expect(readFileSync(join(example.dir, 'out/spans.jsonl'), 'utf8')).toBe(before);
+    expect(existsSync(join(example.dir, 'out/refused'))).toBe(false);
+    expect(existsSync(join(example.dir, 'out/refused-json'))).toBe(false);
+    // Nor is a folder made for a span file that is not there yet.
+    const fresh = await cli(example.dir, 'run', 'suites/refund-triage-replay.yaml', '--resume', 'no-such-run', '--otel-file', 'out/new-spans/spans.jsonl', '--db', 'out/sg.db');
+    expect(fresh.code).toBe(2);
+    expect(existsSync(join(example.dir, 'out/new-spans'))).toBe(false);
+  });
+
+  it('refuses a span file under a file before the run, as any output it could not write', async () => {
+    writeFileSync(join(example.dir, 'out/plain'), 'x');
+    const out = await cli(example.dir, 'run', 'suites/refund-triage-replay.yaml', '--otel-file', 'out/plain/spans.jsonl', '--db', 'out/sg.db');
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain('is not a folder');
   });
 });
