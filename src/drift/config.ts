@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { ShadowgateError } from '../errors.js';
-import { SuiteFileSchema } from '../suite/schema.js';
+import { FailableMax, FailableMin, SuiteFileSchema } from '../suite/schema.js';
 import { parseAgainst, parseDuration } from './windows.js';
 
-const Rate = z.number().min(0).max(1);
 const Count = z.number().int().nonnegative();
 
 /** A CLI-style value checked at load time, so that a bad one is reported with its line. */
@@ -19,7 +18,7 @@ const checked = (parse: (text: string) => unknown) =>
 /** Limits on the latest window, absolute (`min`, `max`) and against its reference window (`maxDrop`, `maxRise`, `maxRatio`). */
 export const DriftThresholdsSchema = z.strictObject({
   /** Jensen–Shannon divergence (base 2) of the tool-call mix. */
-  maxJsd: Rate.optional(),
+  maxJsd: FailableMax.optional(),
   /** PSI of the tool-call mix (< 0.1 stable, 0.1–0.25 moderate, > 0.25 major). */
   maxPsi: z.number().nonnegative().optional(),
   /** Any tool called more than `max` times as often per run, or less than 1/`max` as often; tools with fewer than `minCalls` calls in both windows are left out. */
@@ -27,10 +26,10 @@ export const DriftThresholdsSchema = z.strictObject({
   /** Tools called in the latest window and never in its reference, and the other way round. */
   newTools: z.strictObject({ max: Count }).optional(),
   missingTools: z.strictObject({ max: Count }).optional(),
-  agreement: z.strictObject({ min: Rate.optional(), maxDrop: Rate.optional() }).optional(),
-  overrideRate: z.strictObject({ max: Rate.optional(), maxRise: Rate.optional() }).optional(),
-  escalationRate: z.strictObject({ max: Rate.optional(), maxRise: Rate.optional() }).optional(),
-  errorRate: z.strictObject({ max: Rate.optional(), maxRise: Rate.optional() }).optional(),
+  agreement: z.strictObject({ min: FailableMin.optional(), maxDrop: FailableMax.optional() }).optional(),
+  overrideRate: z.strictObject({ max: FailableMax.optional(), maxRise: FailableMax.optional() }).optional(),
+  escalationRate: z.strictObject({ max: FailableMax.optional(), maxRise: FailableMax.optional() }).optional(),
+  errorRate: z.strictObject({ max: FailableMax.optional(), maxRise: FailableMax.optional() }).optional(),
   costPerCompletedUsd: z.strictObject({ max: z.number().nonnegative().optional(), maxRatio: z.number().positive().optional() }).optional(),
   p95LatencyMs: z.strictObject({ max: z.number().nonnegative().optional(), maxRatio: z.number().positive().optional() }).optional(),
 });

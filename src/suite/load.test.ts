@@ -104,6 +104,25 @@ gate:
     expect(await configIssues(loadSuite(file))).toEqual([{ file, line: 9, path: 'gate.agreemnt', message: 'unknown key' }]);
   });
 
+  it('refuses a check that no run could fail, at its line, pointing at dryRun', async () => {
+    const file = await writeSuite(`name: refunds
+traces: ["../traces/refunds/*.jsonl"]
+tools: ../fixtures/tools.yaml
+candidate:
+  kind: module
+  module: ../fixtures/agent.mjs
+gate:
+  agreement: { min: 0, bound: point }
+  errorRate: { max: 1 }
+  toolCallDrift: { maxJsd: 1 }
+  completionRate: { min: 0.5 }
+`);
+    const issues = await configIssues(loadSuite(file));
+    expect(issues.map(({ line, path }) => [line, path])).toEqual([[8, 'gate.agreement.min'], [9, 'gate.errorRate.max'], [10, 'gate.toolCallDrift.maxJsd']]);
+    expect(issues[0]!.message).toBe('must be above 0: a min of 0 passes every run, and a check that cannot fail gates nothing (to measure a figure without gating on it: dryRun: true)');
+    expect(issues[1]!.message).toMatch(/^must be below 1: a max of 1 passes every run/);
+  });
+
   it('reports a YAML syntax error at its line and column, as a config error', async () => {
     const file = await writeSuite(moduleSuite('name: refunds-again\n'));
     const error = await loadSuite(file).catch((e: unknown) => e);

@@ -96,8 +96,12 @@ const lowerOrPoint = z
 /** Every gate check takes `dryRun: true`: measured and shown in every report, but it does not change the verdict. */
 const DryRun = { dryRun: z.boolean().optional().describe('Measured and shown in every report, marked as a dry run, but not in the verdict.') };
 const Check = <T extends z.ZodRawShape>(shape: T) => z.strictObject({ ...shape, ...DryRun });
-const minRate = (what: string) => Rate.describe(`The lowest ${what} that passes (a rate, 0 to 1).`);
-const maxRate = (what: string) => Rate.describe(`The highest ${what} that passes (a rate, 0 to 1).`);
+/** A check that no run can fail (a min of 0, a max of 1) would pass a candidate that broke on every trace: refused, pointing at `dryRun`. */
+const CANNOT_FAIL = 'passes every run, and a check that cannot fail gates nothing (to measure a figure without gating on it: dryRun: true)';
+export const FailableMin = z.number().gt(0, `must be above 0: a min of 0 ${CANNOT_FAIL}`).max(1);
+export const FailableMax = z.number().min(0).lt(1, `must be below 1: a max of 1 ${CANNOT_FAIL}`);
+const minRate = (what: string) => FailableMin.describe(`The lowest ${what} that passes (a rate, above 0, at most 1).`);
+const maxRate = (what: string) => FailableMax.describe(`The highest ${what} that passes (a rate, at least 0, below 1).`);
 
 /**
  * The paired check against a baseline (`--baseline`): a count (`max`) or a non-inferiority
@@ -136,7 +140,7 @@ export const GateConfigSchema = z.strictObject({
   regressions: RegressionsGateSchema.optional().describe(
     'With `--baseline`: traces that agreed before and disagree now. A count (`max`) or a non-inferiority margin (`margin`), one of the two.',
   ),
-  toolCallDrift: Check({ maxJsd: Rate.describe("The highest Jensen–Shannon divergence (base 2) of the candidate's tool-name distribution from the recorded one.") })
+  toolCallDrift: Check({ maxJsd: FailableMax.describe("The highest Jensen–Shannon divergence (base 2, 0 to 1) of the candidate's tool-name distribution from the recorded one, below 1.") })
     .optional()
     .describe('Drift of the tool-call mix.'),
   overrideRate: Check({ max: maxRate('override rate') })
@@ -175,7 +179,7 @@ export const GateConfigSchema = z.strictObject({
     .describe("auto: cost per run against the baseline's."),
   /** Not a check that can be a dry run: unreadable input is never a pass, only a stated loss (`min`) is accepted. */
   coverage: z
-    .strictObject({ min: minRate('share of trace lines read into a result') })
+    .strictObject({ min: Rate.describe('The lowest share of trace lines read into a result that passes (a rate, 0 to 1).') })
     .optional()
     .describe('The share of trace lines read into a result, checked whenever another check is. Default `{ min: 1 }`: any unreadable line makes the verdict inconclusive.'),
 });

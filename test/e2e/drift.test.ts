@@ -124,11 +124,13 @@ describe('shadowgate drift over production traces', () => {
   });
 
   it('rejects a bad config with its file, line and key, and a bad window length (exit 2)', async () => {
-    writeFileSync(join(dir, 'bad.yaml'), 'window: 7d\nthresholds:\n  maxJsd: 2\n  agreemnt: { maxDrop: 0.05 }\n');
+    writeFileSync(join(dir, 'bad.yaml'), 'window: 7d\nthresholds:\n  maxJsd: 2\n  agreemnt: { maxDrop: 0.05 }\n  errorRate: { max: 1 }\n');
     const bad = await cli(dir, 'drift', 'shifted.jsonl', '--config', 'bad.yaml');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/bad\.yaml:3: thresholds\.maxJsd: .*1/);
     expect(bad.stderr).toContain('bad.yaml:4: thresholds.agreemnt: unknown key');
+    // A threshold no window could cross is no threshold.
+    expect(bad.stderr).toContain('bad.yaml:5: thresholds.errorRate.max: must be below 1: a max of 1 passes every run');
     const length = await cli(dir, 'drift', 'shifted.jsonl', '--window', '7 days');
     expect([length.code, length.stderr]).toEqual([2, expect.stringContaining('not a window length')]);
   });

@@ -241,7 +241,7 @@ describe.skipIf(!present)('import tau2: every result file under ../shared/corpor
           '  kind: recorded',
           `  traces: ["../${jsonl(file)}"]`,
           'gate:',
-          '  effectsAgreement: { min: 0, bound: lower }',
+          '  effectsAgreement: { min: 0.5, bound: lower, dryRun: true }',
         ].join('\n'),
       );
       const run = await cli(dir, 'run', 'suites/tau2.yaml', '--json', 'out.json', '--db', join(dir, 'db.sqlite'));
