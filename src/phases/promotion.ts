@@ -158,18 +158,35 @@ const LADDER: readonly Rung[] = [
 ];
 
 const DAY_MS = 86_400_000;
-const newestFirst = (a: PhaseRun, b: PhaseRun) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0);
+const newestFirst = (a: Pick<PhaseRun, 'startedAt'>, b: Pick<PhaseRun, 'startedAt'>) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0);
 
 /** The candidate's runs, newest first: the ladder judges each rung on the first of them in the rung's lower phase. */
-export function candidateRuns<R extends PhaseRun>(runs: readonly R[], candidateHash: string): R[] {
+export function candidateRuns<R extends Pick<PhaseRun, 'candidateHash' | 'startedAt'>>(runs: readonly R[], candidateHash: string): R[] {
   return runs.filter((r) => r.candidateHash === candidateHash).sort(newestFirst);
 }
 
-function judge(rung: Rung, run: PhaseRun | undefined, t: PromotionThresholds): PromotionStep {
+/** A finished run of the suite that is no evidence (it could not read its input, its comparator compared nothing), with why. */
+export interface SetAsideRun {
+  runId: string;
+  phase: string;
+  candidateHash: string;
+  startedAt: string;
+  why: string;
+}
+
+function judge(rung: Rung, run: PhaseRun | undefined, t: PromotionThresholds, setAside: readonly SetAsideRun[] = []): PromotionStep {
   const threshold = rung.threshold(t);
   const base = { from: rung.from, to: rung.to, metric: rung.metric, bound: rung.bound, threshold, minTraces: t.minTraces };
   const head = `${rung.from} → ${rung.to}`;
-  if (!run) return { ...base, evidence: null, status: 'no-evidence', reason: `${head}: no ${rung.from} run yet` };
+  if (!run) {
+    // Runs there are, but none is evidence: say which, and why, rather than that there is none.
+    const aside = setAside.filter((r) => r.phase === rung.from);
+    const latest = aside[0];
+    const reason = latest
+      ? `${head}: no ${rung.from} run is evidence: the latest, ${latest.runId}, ${latest.why}${aside.length > 1 ? ` (${aside.length - 1} more set aside)` : ''}`
+      : `${head}: no ${rung.from} run yet`;
+    return { ...base, evidence: null, status: 'no-evidence', reason };
+  }
   const m = rung.pick(run.metrics);
   const queued = rung.metric === 'overrideRate';
   const fromQueue = queued ? (run.fromQueue ?? null) : null;
@@ -200,10 +217,13 @@ export function assessPromotion(input: {
   runs: readonly PhaseRun[];
   matrix: ReversibilityMatrix;
   thresholds: PromotionThresholds;
+  /** The candidate's finished runs that are no evidence, with why: named where a rung has no run. */
+  setAside?: readonly SetAsideRun[];
 }): PromotionAssessment {
   const { matrix, thresholds: t } = input;
   const mine = candidateRuns(input.runs, input.candidateHash);
-  const steps = LADDER.map((rung) => judge(rung, mine.find((r) => r.phase === rung.from), t));
+  const aside = candidateRuns(input.setAside ?? [], input.candidateHash);
+  const steps = LADDER.map((rung) => judge(rung, mine.find((r) => r.phase === rung.from), t, aside));
   let evidencePhase: Phase = 'shadow';
   for (const step of steps) {
     if (step.status !== 'met') break;

@@ -1,4 +1,4 @@
-import { assessPromotion, candidateRuns, promotionThresholds, type PhaseRun, type PromotionAssessment, type PromotionThresholds } from '../phases/promotion.js';
+import { assessPromotion, candidateRuns, promotionThresholds, type PhaseRun, type PromotionAssessment, type PromotionThresholds, type SetAsideRun } from '../phases/promotion.js';
 import { callsPerTool, reversibilityMatrix } from '../phases/reversibility.js';
 import { latestVerdicts, suggestWithQueue } from '../phases/review-queue.js';
 import type { RunMetrics, SuggestSettings } from '../metrics/summary.js';
@@ -42,11 +42,28 @@ function readItsInput(summary: StoredSummary): boolean {
 
 type StoredPhaseRun = PhaseRun & { perTool?: RunMetrics['toolCallDrift']['perTool']; settings?: SuggestSettings };
 
-/** A finished run of a whole suite (not a shard, not an A/A replica) that read its input, with its figures; anything else is no evidence. */
-function asPhaseRun(run: RunRecord): StoredPhaseRun | null {
+/**
+ * Why a finished run of a whole suite is no evidence: it could not read its input, or its
+ * comparator compared nothing (compare.decision.fields names no field any decision has: no
+ * agreement or override figure to credit). Null: it is evidence.
+ */
+function whyNotEvidence(summary: StoredSummary & { metrics: Partial<RunMetrics> }): string | null {
+  if (!readItsInput(summary)) return 'it did not read all its input (unreadable trace lines, or traces lost to the infrastructure)';
+  const nothing = summary.metrics.comparedNothing;
+  if (nothing) return `its comparator compared nothing (compare.decision.fields names ${nothing.fields.map((f) => JSON.stringify(f)).join(', ')}, which no decision has)`;
+  return null;
+}
+
+/**
+ * A finished run of a whole suite (not a shard, not an A/A replica) that read its input, with
+ * its figures; a finished whole run that is no evidence, with why (`phase` names it rather than
+ * saying there is no run); anything else (unfinished, a shard, a replica) is left out.
+ */
+function asPhaseRun(run: RunRecord): StoredPhaseRun | SetAsideRun | null {
   const summary = run.summary as StoredSummary | null;
-  // A run whose comparator compared nothing (compare.decision.fields names no field any decision has) has no agreement or override figure to credit.
-  if (!isEvidenceRun(run) || !summary?.metrics || summary.shard || !readItsInput(summary) || summary.metrics.comparedNothing) return null;
+  if (!isEvidenceRun(run) || !summary?.metrics || summary.shard) return null;
+  const why = whyNotEvidence({ ...summary, metrics: summary.metrics });
+  if (why) return { runId: run.runId, phase: run.phase, candidateHash: run.candidateHash, startedAt: run.startedAt, why } satisfies SetAsideRun;
   const { agreement, overrideRate, phase, toolCallDrift } = summary.metrics;
   return {
     runId: run.runId,
@@ -86,7 +103,9 @@ function withReviewQueue(run: StoredPhaseRun, store: Store): StoredPhaseRun {
  * `store` null: no store yet, so no evidence.
  */
 export function assessSuitePhase(suite: ResolvedSuite, store: Store | null): SuitePhaseReport {
-  const stored = (store?.listRuns({ suite: suite.name }) ?? []).map(asPhaseRun).filter((r) => r !== null);
+  const read = (store?.listRuns({ suite: suite.name }) ?? []).map(asPhaseRun).filter((r) => r !== null);
+  const stored = read.filter((r): r is StoredPhaseRun => !('why' in r));
+  const setAside = read.filter((r): r is SetAsideRun => 'why' in r);
   // The override rate's rung is judged on the candidate's latest suggest run: the review queue counts in its figures.
   const judged = candidateRuns(stored, suite.candidateHash).find((r) => r.phase === 'suggest');
   const runs = judged && store ? stored.map((r) => (r === judged ? withReviewQueue(r, store) : r)) : stored;
@@ -94,7 +113,7 @@ export function assessSuitePhase(suite: ResolvedSuite, store: Store | null): Sui
   // Newest first, as the store lists them.
   const usage = runs.find((r) => r.candidateHash === suite.candidateHash && r.perTool);
   const matrix = reversibilityMatrix(suite.catalog, { calls: usage?.perTool && callsPerTool(usage.perTool), shadowPeriod: thresholds.shadowPeriod });
-  const assessment = assessPromotion({ candidateHash: suite.candidateHash, runs, matrix, thresholds });
+  const assessment = assessPromotion({ candidateHash: suite.candidateHash, runs, matrix, thresholds, setAside });
   return {
     suite: suite.name,
     file: suite.file,

@@ -57,6 +57,7 @@ describe('unreadable trace lines', () => {
     expect((await cli(dir, 'run', 'suites/cut.yaml', '--db', 'db/phase.db')).code).toBe(1);
     expect((await cli(dir, 'phase', 'suites/cut.yaml', '--db', 'db/phase.db', '--json', 'out/phase-cut.json')).code).toBe(0);
     expect(readJson('out/phase-cut.json').suites[0].steps[0].evidence).toBeNull();
+    expect(readJson('out/phase-cut.json').suites[0].steps[0].reason).toMatch(/^shadow → suggest: no shadow run is evidence: the latest, \S+, it did not read all its input/);
     expect((await cli(dir, 'run', whole, '--db', 'db/phase.db', '--json', 'out/whole.json')).code).toBe(0);
     expect((await cli(dir, 'phase', whole, '--db', 'db/phase.db', '--json', 'out/phase-whole.json')).code).toBe(0);
     expect(readJson('out/phase-whole.json').suites[0].steps[0].evidence).toMatchObject({ runId: readJson('out/whole.json').runId });
@@ -253,8 +254,12 @@ describe('checks without the evidence they need', () => {
     expect(stdout).toContain('? agreement: compare.decision.fields names "acton", which no decision on either side has over');
     expect(code).toBe(1);
     const phase = await cli(dir, 'phase', file, '--db', 'db/acton.db', '--json', 'out/acton-phase.json');
-    expect(readJson('out/acton-phase.json').suites[0].runs).toBe(0);
+    const phased = readJson('out/acton-phase.json').suites[0];
+    expect(phased.runs).toBe(0);
     expect(phase.code).toBe(0);
+    // The run is there, and phase says why it is not credited rather than that there is none.
+    expect(phased.steps[0].reason).toBe(`shadow → suggest: no shadow run is evidence: the latest, ${doc.runId}, its comparator compared nothing (compare.decision.fields names "acton", which no decision has)`);
+    expect(phase.stdout).toContain(`no shadow run is evidence: the latest, ${doc.runId}`);
   });
 
   it('an override-rate check with no reviewed item is inconclusive (exit 1)', async () => {
