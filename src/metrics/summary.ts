@@ -1,5 +1,6 @@
 import { DECIDED_STATUSES, hasUnknownCost, noOutcomeCause, type NoOutcomeCause, type ResultStatus, type TraceResult } from '../replay/types.js';
 import { createQuantileSketch } from './quantiles.js';
+import type { CostTrend } from '../phases/auto.js';
 import { createMeanEstimator } from './bootstrap.js';
 import { createDriftAccumulator, type ToolCallDrift } from './drift.js';
 import { consistency, passHatK } from './pass-k.js';
@@ -227,7 +228,7 @@ export interface AutoMetrics {
   /** Share of traces run that the candidate completed or escalated. */
   completionRate: RateMetric;
   /** Cost per run against the baseline's (with --baseline). */
-  costTrend: { ratio: number | null; change: number | null } | null;
+  costTrend: CostTrend | null;
 }
 
 export interface AccumulatorOptions {

@@ -16,6 +16,8 @@ export interface CostTrend {
   ratio: number | null;
   /** current − baseline (same unit as the inputs, e.g. USD per run); null when either is missing. */
   change: number | null;
+  /** Why the baseline's cost per run is not known (it left traces of unknown cost out, an older shadowgate made it, nothing priced); absent where it is. */
+  baselineCostUnknown?: string;
 }
 
 /**

@@ -92,7 +92,8 @@ export interface RunSettings {
   review?: { sampleRate: number; seed: number; stratify?: 'decision'; editThreshold?: number };
   slaMs?: number;
   /** The baseline the run was paired with (`--baseline`): its run id, its per-trace pairing rows, and its cost per run where known (for the cost trend). */
-  baseline?: { runId: string; rows: PairableResult[]; perRunUsd?: number | null; identity?: PairedMetric['baselineIdentity'] };
+  /** `perRunUsd`: the baseline's cost per run where every trace of it is of known cost; else null, and `costUnknown` says why. */
+  baseline?: { runId: string; rows: PairableResult[]; perRunUsd?: number | null; costUnknown?: string; identity?: PairedMetric['baselineIdentity'] };
   /** The suite's comparator (`compare.decision`), for the simulated review verdicts of the suggest phase. */
   decision?: DecisionComparator;
   /**
@@ -188,7 +189,7 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
     ...(suite.review ? { review: suite.review } : {}),
     ...(suite.sla ? { slaMs: suite.sla.latencyMs } : {}),
     ...(options.baseline
-      ? { baseline: { runId: options.baseline.runId, rows: options.baseline.rows, identity: baselineIdentity(options.baseline, suite.candidateHash), ...(options.baseline.metrics ? { perRunUsd: options.baseline.unpricedCounted === false ? null : knownCostPerRun(options.baseline.metrics) } : {}) } }
+      ? { baseline: { runId: options.baseline.runId, rows: options.baseline.rows, identity: baselineIdentity(options.baseline, suite.candidateHash), ...baselineCost(options.baseline) } }
       : {}),
   };
   const accumulator = metricsAccumulator(settings);
@@ -476,7 +477,8 @@ export function metricsAccumulator(settings: RunSettings): MetricsAccumulator {
 export function completeRun(metrics: RunMetrics, settings: RunSettings, results: () => Iterable<TraceResult>, noiseFloor?: NoiseFloor, coverage?: CoverageCounts | null, counts?: Counts): GateResult {
   if (settings.baseline) metrics.paired = pairWithBaseline(settings.baseline, results());
   if (metrics.phase && 'auto' in metrics.phase && settings.baseline?.perRunUsd !== undefined) {
-    metrics.phase.auto.costTrend = costTrend(metrics.cost.perRunUsd, settings.baseline.perRunUsd);
+    const { costUnknown } = settings.baseline;
+    metrics.phase.auto.costTrend = { ...costTrend(metrics.cost.perRunUsd, settings.baseline.perRunUsd), ...(costUnknown ? { baselineCostUnknown: costUnknown } : {}) };
   }
   if (noiseFloor) metrics.noiseFloor = noiseFloor;
   return evaluateGate(settings.gate, metrics, coverage, counts?.noOutcome.candidate);
@@ -759,9 +761,24 @@ function tracesUnchanged(run: Pick<RunRecord, 'runId' | 'tracesHash'>, settings:
   );
 }
 
-/** A run's cost per run where every trace's cost is known; null where some traces' model calls have an unknown cost (the mean over the others says nothing of them). */
-function knownCostPerRun(metrics: RunMetrics): number | null {
-  return (metrics.cost.unpriced ?? 0) > 0 ? null : metrics.cost.perRunUsd;
+/**
+ * A baseline's cost per run where every trace of it is of known cost; else null and why (some
+ * traces' model calls of unknown cost: the mean over the others says nothing of them; or an older
+ * shadowgate, which did not count calls without token usage as unpriced). Nothing without its figures.
+ */
+function baselineCost(baseline: Baseline): { perRunUsd?: number | null; costUnknown?: string } {
+  const { metrics, unpricedCounted, runId } = baseline;
+  if (!metrics) return {};
+  const unpriced = metrics.cost.unpriced ?? 0;
+  const why =
+    unpricedCounted === false
+      ? `the baseline ${runId} was made by an older shadowgate, whose cost per run left traces without token usage out uncounted`
+      : unpriced > 0
+        ? `the baseline ${runId} has ${unpriced} trace(s) whose model calls are of unknown cost`
+        : metrics.cost.perRunUsd === null
+          ? `the baseline ${runId} has no priced model usage`
+          : null;
+  return why ? { perRunUsd: null, costUnknown: why } : { perRunUsd: metrics.cost.perRunUsd };
 }
 
 /** The share of the suite's traces a run on its own runs (RunRecord.shard): `i/n` with `--shard i/n`, else `1/1`. */

@@ -214,12 +214,21 @@ describe('checks without the evidence they need', () => {
       return readJson('out/trend.json').gate.checks.find((c: { name: string }) => c.name === 'costTrend');
     };
     expect(await trend('out/priced.json')).toMatchObject({ status: 'pass', value: 1 });
-    expect(await trend('out/unpriced.json')).toMatchObject({ status: 'inconclusive', value: null });
-    // A baseline written by an older shadowgate (no digest of its trace files) did not count calls without usage as unpriced: its cost is not taken.
+    const unpriced = readJson('out/unpriced.json');
+    // The reason names the baseline and how many of its traces are of unknown cost.
+    expect(await trend('out/unpriced.json')).toMatchObject({
+      status: 'inconclusive',
+      value: null,
+      reason: `no cost per run of the baseline to compare with: the baseline ${unpriced.runId} has ${unpriced.metrics.cost.unpriced} trace(s) whose model calls are of unknown cost`,
+    });
+    expect(readJson('out/trend.json').metrics.phase.auto.costTrend.baselineCostUnknown).toContain(`${unpriced.metrics.cost.unpriced} trace(s)`);
+    // A baseline written by an older shadowgate (no digest of its trace files) did not count calls without usage as unpriced: its cost is not taken, and the reason says so.
     const older = readJson('out/priced.json');
     delete older.settings.tracesHash;
     writeFileSync(join(dir, 'out/older.json'), JSON.stringify(older));
-    expect(await trend('out/older.json')).toMatchObject({ status: 'inconclusive', value: null });
+    const olderTrend = await trend('out/older.json');
+    expect(olderTrend).toMatchObject({ status: 'inconclusive', value: null });
+    expect(olderTrend.reason).toContain(`the baseline ${older.runId} was made by an older shadowgate`);
   });
 
   it('cost per run is inconclusive where model calls have no token usage recorded: their cost is unknown, not $0', async () => {
