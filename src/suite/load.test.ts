@@ -220,6 +220,21 @@ candidate: { kind: recorded, traces: ["../traces/refunds/{w2,w3}.jsonl"] }
     expect((await loadSuite(whole)).traceFiles).toEqual([join(dir, 'traces', 'refunds', 'w1.jsonl'), join(dir, 'traces', 'refunds', 'w2.jsonl')]);
   });
 
+  it('reads the files braces name as it checks them: a list of paths, and a stepped range whole', async () => {
+    await mkdir(join(dir, 'traces', 'stepped'));
+    for (const n of [1, 2, 3]) await writeFile(join(dir, 'traces', 'stepped', `s${n}.jsonl`), '');
+    const paths = await writeSuite(moduleSuite().replace('["../traces/refunds/*.jsonl"]', '["{../traces/refunds/w1,../traces/stepped/s2}.jsonl", "../traces/stepped/s{1..3..2}.jsonl"]'), 'paths.yaml');
+    expect((await loadSuite(paths)).traceFiles).toEqual([
+      join(dir, 'traces', 'refunds', 'w1.jsonl'),
+      join(dir, 'traces', 'stepped', 's1.jsonl'),
+      join(dir, 'traces', 'stepped', 's2.jsonl'),
+      join(dir, 'traces', 'stepped', 's3.jsonl'),
+    ]);
+    // A negated brace list takes away each file it names.
+    const less = await writeSuite(moduleSuite().replace('["../traces/refunds/*.jsonl"]', '["../traces/stepped/*.jsonl", "!../traces/stepped/{s1,s3}.jsonl"]'), 'less.yaml');
+    expect((await loadSuite(less)).traceFiles).toEqual([join(dir, 'traces', 'stepped', 's2.jsonl')]);
+  });
+
   it('takes a negated pattern as removing files, and refuses patterns that leave none', async () => {
     const some = await writeSuite(moduleSuite().replace('["../traces/refunds/*.jsonl"]', '["../traces/refunds/*.jsonl", "!../traces/refunds/w2.jsonl"]'), 'some.yaml');
     expect((await loadSuite(some)).traceFiles).toEqual([join(dir, 'traces', 'refunds', 'w1.jsonl')]);

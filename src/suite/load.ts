@@ -250,9 +250,16 @@ async function findFiles(patterns: string | string[], cwd: string, path: string,
     if (names.length === 1 && !isDynamicPattern(pattern)) return isFile(resolve(cwd, pattern)) ? [] : [`no file matches ${JSON.stringify(pattern)}`];
     const missing = names.filter((name) => !isDynamicPattern(name) && !isFile(resolve(cwd, name)));
     if (missing.length > 0) return missing.map((name) => `no file matches ${JSON.stringify(name)}, which ${JSON.stringify(pattern)} names`);
-    return (await glob([pattern], options)).length > 0 ? [] : [`no file matches ${JSON.stringify(pattern)}`];
+    return (await glob(names, options)).length > 0 ? [] : [`no file matches ${JSON.stringify(pattern)}`];
   };
-  const [files, ...found] = await Promise.all([glob(list, options), ...positive.map(({ pattern }) => unmatched(pattern))]);
+  // Braces are spelt out here, as the checks above read them, not left to the glob library, which reads some its own
+  // way: a list of paths (`{../a/x,../b/y}.jsonl`) matched nothing, and a stepped range (`w{1..5..2}`) only its ends.
+  const spelt = list.flatMap((pattern) => {
+    const negated = pattern.startsWith('!');
+    const { names, problem } = spelledOut(negated ? pattern.slice(1) : pattern);
+    return problem ? [pattern] : names.map((name) => (negated ? `!${name}` : name));
+  });
+  const [files, ...found] = await Promise.all([glob(spelt, options), ...positive.map(({ pattern }) => unmatched(pattern))]);
   positive.forEach(({ i }, k) => {
     for (const why of found[k]!) problem(Array.isArray(patterns) ? `${path}.${i}` : path, `${why} (relative to ${cwd})`);
   });
