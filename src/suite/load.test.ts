@@ -245,6 +245,13 @@ candidate: { kind: recorded, traces: ["../traces/refunds/{w2,w3}.jsonl"] }
     ]);
   });
 
+  it('refuses a file both named and taken away by a negated pattern', async () => {
+    const both = await writeSuite(moduleSuite().replace('["../traces/refunds/*.jsonl"]', '["../traces/refunds/*.jsonl", "!../traces/refunds/w2.jsonl", "../traces/refunds/w2.jsonl"]'), 'both.yaml');
+    expect((await configIssues(loadSuite(both))).map(({ path, message }) => ({ path, message }))).toEqual([
+      { path: 'traces.2', message: `"../traces/refunds/w2.jsonl" is named here and taken away by a negated pattern: name it, or leave it out, not both (relative to ${join(dir, 'suites')})` },
+    ]);
+  });
+
   it('reports an unknown model provider on candidate.model', async () => {
     const file = await writeSuite(`name: refunds
 traces: ../traces/refunds/*.jsonl

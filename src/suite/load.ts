@@ -263,6 +263,19 @@ async function findFiles(patterns: string | string[], cwd: string, path: string,
   positive.forEach(({ i }, k) => {
     for (const why of found[k]!) problem(Array.isArray(patterns) ? `${path}.${i}` : path, `${why} (relative to ${cwd})`);
   });
+  // A file the list names as it is, and that a negated pattern takes away: which one was meant cannot be told.
+  if (positive.length < list.length) {
+    const read = new Set(files);
+    positive.forEach(({ pattern, i }, k) => {
+      if (found[k]!.length > 0) return;
+      const { names, problem: unsaid } = spelledOut(pattern);
+      if (unsaid) return;
+      for (const name of names) {
+        if (isDynamicPattern(name) || read.has(resolve(cwd, name))) continue;
+        problem(Array.isArray(patterns) ? `${path}.${i}` : path, `${JSON.stringify(name)} is named here and taken away by a negated pattern: name it, or leave it out, not both (relative to ${cwd})`);
+      }
+    });
+  }
   // Every pattern matched, and the negated ones took every file away.
   if (files.length === 0 && found.every((f) => f.length === 0)) problem(path, `no file matches ${JSON.stringify(patterns)} (relative to ${cwd})`);
   return files.sort();
