@@ -34,6 +34,14 @@ export interface PreparedCandidate {
   issues: Issue[];
   /** Candidate traces that no suite trace asked for (recorded candidates only). */
   unusedPartners(): string[];
+  /**
+   * Recorded candidates: the trials a suite trace is played as, one per candidate trace it is
+   * paired with (several where the suite has one trace of a case and the candidate several: its
+   * trials); `extraTrials` is how many results that adds to one per suite trace, for the progress
+   * total. Others run the run's own trials.
+   */
+  trialsOf?(trace: Trace): number[];
+  extraTrials?: number;
   /** What the model transports did: requests, cache and cassette hits, retries. */
   modelStats(): TransportStats;
   /** Writes the cassette when recording; returns how many exchanges it holds. */
@@ -221,17 +229,53 @@ export async function prepareCandidate(suite: ResolvedSuite, store: Store, optio
           }
         }
       }
+      // The suite's own traces per case, and each one's place among them (file order): how the two sides pair.
+      type Own = Pick<Trace, 'id' | 'caseId' | 'trial'>;
+      const ownOfCase = new Map<string, number>();
+      const place = new Map<string, number>();
+      const firstOfCase = new Map<string, Own>();
+      for (const file of suite.traceFiles) {
+        for await (const line of readTraceFile(file)) {
+          if (!line.ok) continue;
+          const key = caseIdOf(line.trace);
+          const j = ownOfCase.get(key) ?? 0;
+          place.set(`${key}\u0000${line.trace.id}`, j);
+          ownOfCase.set(key, j + 1);
+          if (j === 0) firstOfCase.set(key, { id: line.trace.id, caseId: line.trace.caseId, trial: line.trace.trial });
+        }
+      }
+      const byTrial = (trace: Own, list: readonly Trace[]) => trace.trial !== undefined && list.some((t) => t.trial !== undefined);
+      /**
+       * Several traces of one case on one side are its trials. Both sides with `trial`: paired by
+       * it. One suite trace of the case: it is played once per candidate trace of the case (trial i
+       * with the i-th). Several: the j-th suite trace of the case with the j-th candidate trace.
+       */
+      const trialsOf = (trace: Own): number[] => {
+        const key = caseIdOf(trace);
+        const list = partners.get(key) ?? [];
+        if (byTrial(trace, list)) return [trace.trial!];
+        if ((ownOfCase.get(key) ?? 1) === 1) return list.length > 1 ? list.map((_, i) => i) : [trace.trial ?? 0];
+        return [trace.trial ?? place.get(`${key}\u0000${trace.id}`) ?? 0];
+      };
+      const partnerOf = (trace: Trace, trial: number): Trace | undefined => {
+        const key = caseIdOf(trace);
+        const list = partners.get(key) ?? [];
+        if (byTrial(trace, list)) return list.find((t) => t.trial === trial);
+        if ((ownOfCase.get(key) ?? 1) === 1) return list.length > 1 ? list[trial] : list[0];
+        return list[place.get(`${key}\u0000${trace.id}`) ?? 0];
+      };
+      let extraTrials = 0;
+      for (const [key, count] of ownOfCase) if (count === 1) extraTrials += trialsOf(firstOfCase.get(key)!).length - 1;
+      firstOfCase.clear();
       const used = new Set<Trace>();
       return {
         ...base,
         issues,
+        trialsOf,
+        extraTrials,
         unusedPartners: () => [...partners.values()].flat().filter((t) => !used.has(t)).map((t) => t.id),
-        async play(trace) {
-          const list = partners.get(caseIdOf(trace)) ?? [];
-          const partner =
-            trace.trial !== undefined && list.some((t) => t.trial !== undefined)
-              ? list.find((t) => t.trial === trace.trial)
-              : list[0];
+        async play(trace, trial) {
+          const partner = partnerOf(trace, trial);
           if (!partner) return undefined;
           used.add(partner);
           return recordedOutcome(partner);

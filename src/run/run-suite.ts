@@ -222,7 +222,9 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
 
   const issues: Issue[] = candidate.issues.map((i) => ({ ...i, file: show(i.file) }));
   const warnings: string[] = [];
-  let total = counted * trials;
+  // A recorded candidate plays a suite trace once per candidate trace it pairs with (its trials of the case).
+  const trialsOf = (trace: Trace): number[] => candidate.trialsOf?.(trace) ?? Array.from({ length: trials }, (_, t) => t);
+  let total = counted * trials + (candidate.extraTrials ?? 0);
   let finished = resumed;
   // Trace lines in this run's share, read or not (a bad line is in every shard's); the candidate's bad lines count too.
   let lines = unreadableLocations(issues).length;
@@ -317,13 +319,13 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
             continue;
           }
           const { trace } = line;
+          const played = trialsOf(trace);
           if ((options.shard && shardOf(caseIdOf(trace), options.shard.count) !== options.shard.index - 1) || (options.filter && !options.filter(trace))) {
-            total -= trials;
+            total -= played.length;
             continue;
           }
           lines++;
-          for (let t = 0; t < trials; t++) {
-            const trial = suite.candidate.kind === 'recorded' ? (trace.trial ?? 0) : t;
+          for (const trial of played) {
             if (resuming && store.hasResult(meta.runId, resultKey(trace.id, trial))) continue;
             const room = writer.room(); // a store that commits off this thread and is behind holds the run back
             if (room) await room;

@@ -177,3 +177,35 @@ it("does not blame a trace file for another failure of the system while the run 
   await expect(run).rejects.toThrow(/^ENOENT: no such file or directory, open '.*allow-list\.txt'$/);
   await expect(run).rejects.not.toThrow(InputError);
 });
+
+it("pairs a recorded candidate's several traces of a case as its trials: one suite trace played once per partner, or side by side in order", async () => {
+  // Made-up traces, made here: case `one` has one suite trace and three candidate traces (two agree); case `two` has two of each, in order.
+  const folder = mkdtempSync(join(tmpdir(), 'sg-recorded-trials-'));
+  try {
+    const trace = (id: string, caseId: string, decision: string) =>
+      JSON.stringify({ schema: 'shadowgate.trace/v1', id, caseId, workflow: 'w', input: {}, steps: [], outcome: { status: 'completed', decision }, human: { decision: 'yes' } });
+    writeFileSync(join(folder, 'traces.jsonl'), `${[trace('s1', 'one', 'yes'), trace('s2a', 'two', 'yes'), trace('s2b', 'two', 'yes')].join('\n')}\n`);
+    writeFileSync(join(folder, 'candidate.jsonl'), `${[trace('c1a', 'one', 'yes'), trace('c2a', 'two', 'yes'), trace('c1b', 'one', 'no'), trace('c1c', 'one', 'yes'), trace('c2b', 'two', 'no')].join('\n')}\n`);
+    writeFileSync(join(folder, 'tools.yaml'), 'tools:\n  - name: noop\n    effect: read\n');
+    writeFileSync(join(folder, 'suite.yaml'), 'name: trials\ntraces: traces.jsonl\ntools: tools.yaml\ncandidate: { kind: recorded, traces: [candidate.jsonl] }\n');
+    const store = createMemoryStore();
+    const totals: number[] = [];
+    const outcome = await runSuite(await loadSuite(join(folder, 'suite.yaml')), { store, cwd: folder, onProgress: (e) => totals.push(e.total) });
+    const results = [...store.results(outcome.meta.runId)].map((r) => [r.traceId, r.trial, r.decision]).sort((a, b) => String(a).localeCompare(String(b)));
+    expect(results).toEqual([
+      ['s1', 0, 'yes'],
+      ['s1', 1, 'no'],
+      ['s1', 2, 'yes'],
+      ['s2a', 0, 'yes'],
+      ['s2b', 1, 'no'],
+    ]);
+    // No candidate trace is left without a partner, and the progress total knew the five results from the start.
+    expect(outcome.counts).toMatchObject({ total: 5, unpaired: 0 });
+    expect(outcome.warnings.filter((w) => w.includes('no partner'))).toEqual([]);
+    expect(totals[0]).toBe(5);
+    // Two cases, each its share of agreeing trials: 2/3 and 1/2.
+    expect(outcome.metrics.agreement).toMatchObject({ n: 2, successes: 2 / 3 + 1 / 2, trials: { successes: 3, n: 5 } });
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+});
