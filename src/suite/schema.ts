@@ -71,7 +71,7 @@ export const CommandCandidateSchema = z.strictObject({
 
 export const RecordedCandidateSchema = z.strictObject({
   kind: z.literal('recorded').describe('No execution: a second set of recorded traces (e.g. a shadow log).'),
-  traces: Globs.describe("Globs of JSONL trace files, paired with the suite's by `caseId` (and `trial`); traces without a partner are listed as unpaired; each must match a file, and each file named by braces (`{w1,w2}.jsonl`) must be there."),
+  traces: Globs.describe("Globs of JSONL trace files, paired with the suite's by `caseId` (and `trial`); several traces of a case are its trials (a case's one suite trace is played once per candidate trace of it; several on both sides pair up in order); traces without a partner are listed as unpaired; each must match a file, and each file named by braces (`{w1,w2}.jsonl`) must be there."),
 });
 
 export const CandidateSchema = z.discriminatedUnion('kind', [
