@@ -90,7 +90,7 @@ describe('files written whole or not at all', () => {
     realFs.writeFileSync(join(dir, 'blocker'), 'a file, not a folder\n');
     const { code, stderr } = await shadowgate(dir, 'run', 'suite.yaml', '--db', 'd.db', '--json', 'blocker/run.json');
     expect(code).toBe(2);
-    expect(stderr).toMatch(new RegExp(`^error: cannot write ${join(dir, 'blocker/run.json')}: (EEXIST|ENOTDIR)`));
+    expect(stderr).toContain(`error: cannot write ${join(dir, 'blocker/run.json')}: ${join(dir, 'blocker')} is not a folder\n`);
     expect(apis.seen).toHaveLength(0);
   });
 });
