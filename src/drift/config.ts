@@ -1,9 +1,13 @@
 import { z } from 'zod';
 import { ShadowgateError } from '../errors.js';
-import { FailableMax, FailableMin, SuiteFileSchema } from '../suite/schema.js';
+import { SuiteFileSchema } from '../suite/schema.js';
 import { parseAgainst, parseDuration } from './windows.js';
 
 const Count = z.number().int().nonnegative();
+/** A threshold no window could cross (a rate's min of 0, a max of 1) checks nothing: refused. */
+const NEVER = 'no window crosses it, and a threshold that cannot be crossed checks nothing (leave it out)';
+const FailableMin = z.number().gt(0, `must be above 0: ${NEVER}`).max(1);
+const FailableMax = z.number().min(0).lt(1, `must be below 1: ${NEVER}`);
 
 /** A CLI-style value checked at load time, so that a bad one is reported with its line. */
 const checked = (parse: (text: string) => unknown) =>

@@ -258,6 +258,18 @@ describe('thresholds', () => {
     expect(judgeDrift(latest3, ref3!.figures, DriftConfigSchema.parse({ thresholds: { agreement: { maxDrop: 0.05 } } }).thresholds, 1).checks[0]).toMatchObject({ status: 'fail' });
   });
 
+  it('takes a max of 0 as a rule (none at all), with no floor, as the gate takes errorRate max 0', () => {
+    const a = createDriftAnalysis(planWindows(T0, DAY, 2), { kind: 'previous' });
+    for (let i = 0; i < 3; i++) {
+      a.add(obs(T0 - DAY - 1 - i, { end: 'completed' }));
+      a.add(obs(T0 - i, { end: i === 0 ? 'escalated' : 'completed' }));
+    }
+    const [ref, latest] = a.finish().windows;
+    const rules = DriftConfigSchema.parse({ thresholds: { errorRate: { max: 0, maxRise: 0 }, escalationRate: { max: 0 } } }).thresholds;
+    const j = judgeDrift(latest, ref!.figures, rules, 1);
+    expect(j.checks.map((c) => [c.name, c.status])).toEqual([['escalationRate.max', 'fail'], ['errorRate.max', 'pass'], ['errorRate.maxRise', 'pass']]);
+  });
+
   it('is inconclusive on too few runs, and passes with no thresholds at all', () => {
     const [ref, latest] = analysed(3, 80);
     expect(judgeDrift(latest, ref!.figures, thresholds, 500)).toMatchObject({ verdict: 'inconclusive', checks: [] });

@@ -68,7 +68,10 @@ function unknownCost(latest: number | undefined, reference: number | null | unde
  */
 function rateCheck(name: string, metric: RateMetric, threshold: number | undefined, direction: Direction, what: string): DriftCheck[] {
   if (threshold === undefined) return [];
-  const few = direction === 'min'
+  // A max of 0 is a rule (none at all), as the gate's `errorRate: { max: 0 }` is: no number of runs shows a rate of 0 with 95% confidence.
+  const few = direction === 'max' && threshold === 0
+    ? null
+    : direction === 'min'
     ? tooFewForLowerBound(name, threshold, metric, `${what}, a point estimate,`, 'agree')
     : tooFewForUpperBound(name, threshold, metric, `${what}, a point estimate,`, 'runs', `no ${what.replace(/ rate$/, '')}`);
   return few ? [few] : check(name, metric.rate, threshold, direction, pct, what);
@@ -82,11 +85,12 @@ function rateCheck(name: string, metric: RateMetric, threshold: number | undefin
  */
 function changeCheck(name: string, change: number | null, sides: [RateMetric, RateMetric | undefined], threshold: number | undefined, what: string, wording: Wording): DriftCheck[] {
   const [checked] = check(name, change, threshold, 'max', pp, what, wording);
-  if (!checked || checked.status !== 'pass') return checked ? [checked] : [];
+  // A limit of 0 is a rule (no change that way at all), with no floor: see rateCheck.
+  if (!checked || checked.status !== 'pass' || threshold === 0) return checked ? [checked] : [];
   const needed = tracesForUpperBound(threshold!);
   const [latest, reference] = [sides[0].n, sides[1]?.n ?? 0];
-  if (needed !== null && latest >= needed && reference >= needed) return [checked];
-  const floor = needed === null ? 'a change of 0 pp cannot be shown with 95% confidence by any number of runs: set it above 0' : `needs at least ${needed} runs with ${what.replace(/ (drop|rise)$/, '')} on each side to show a change within ${pp(threshold!)}`;
+  if (needed === null || (latest >= needed && reference >= needed)) return [checked];
+  const floor = `needs at least ${needed} runs with ${what.replace(/ (drop|rise)$/, '')} on each side to show a change within ${pp(threshold!)}`;
   return [{ ...checked, status: 'inconclusive', reason: `${checked.reason}, but ${floor} (the latest window has ${latest}, its reference ${reference})` }];
 }
 

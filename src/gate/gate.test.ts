@@ -39,6 +39,17 @@ describe('evaluateGate', () => {
     expect(evaluateGate({ errorRate: { max: 0 } }, m(3, 1)).checks[0]).toMatchObject({ status: 'fail' });
   });
 
+  it('judges the error rate over cases where cases have trials, not over the trials pooled', () => {
+    // 189 cases: one with 100 clean trials, 188 with one trial each, 4 of them without an outcome.
+    // Over the 288 trials pooled that is 1.4%; over the cases, 4/189 = 2.1%, above 2%.
+    const a = createMetricsAccumulator();
+    for (let t = 0; t < 100; t++) a.add(aResult('c0', { trial: t }));
+    for (let i = 1; i < 189; i++) a.add(aResult(`c${i}`, i <= 4 ? { status: 'error', error: { code: 'CANDIDATE_THREW', message: 'x' } } : {}));
+    const m = a.finish();
+    expect(m.errorRate).toBeCloseTo(4 / 288, 12);
+    expect(evaluateGate({ errorRate: { max: 0.02 } }, m).checks[0]).toMatchObject({ status: 'fail', value: 4 / 189, reason: 'error rate over cases (4/189) 2.1% > 2.0%' });
+  });
+
   it('says so when no check is configured, rather than passing on nothing', () => {
     expect(evaluateGate({}, metrics())).toEqual({ verdict: 'pass', checks: [], noChecks: true });
     expect(gatesAnything({})).toBe(false);

@@ -120,10 +120,13 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics, coverage?:
   if (config.errorRate) {
     // A share of a few traces is thin evidence, as for the other rates (over cases, the unit). `max: 0` is a rule
     // (any trace without an outcome fails), not an estimate: no number of traces shows a rate of 0 with 95% confidence.
+    // With trials the rate judged is over cases too (each case its share of trials without an outcome), not over the trials pooled.
     const { max } = config.errorRate;
-    const few = max > 0 ? tooFewForUpperBound('errorRate', max, metrics.errorRateByCase, 'error rate, a point estimate,', 'traces', 'no error') : null;
+    const byCase = metrics.errorRateByCase;
+    const unit = byCase.trials ? 'cases' : 'traces';
+    const few = max > 0 ? tooFewForUpperBound('errorRate', max, byCase, 'error rate, a point estimate,', unit, 'no error') : null;
     if (few) checks.push(few);
-    else atMost('errorRate', metrics.errorRate, max, 'error rate', 'no trace was run');
+    else atMost('errorRate', byCase.trials ? byCase.rate : metrics.errorRate, max, byCase.trials ? `error rate over cases (${counts(byCase)})` : 'error rate', 'no trace was run');
   }
   if (config.toolCallDrift) {
     atMost('toolCallDrift', metrics.toolCallDrift.jsd, config.toolCallDrift.maxJsd, 'tool-call JSD', 'no tool calls on one side', (x) => x.toFixed(3));

@@ -42,6 +42,8 @@ export interface PreparedCandidate {
    */
   trialsOf?(trace: Trace): number[];
   extraTrials?: number;
+  /** A trial not played here (its result was stored before, on `--resume`): its partner is not unused. */
+  passed?(trace: Trace, trial: number): void;
   /** What the model transports did: requests, cache and cassette hits, retries. */
   modelStats(): TransportStats;
   /** Writes the cassette when recording; returns how many exchanges it holds. */
@@ -229,44 +231,47 @@ export async function prepareCandidate(suite: ResolvedSuite, store: Store, optio
           }
         }
       }
-      // The suite's own traces per case, and each one's place among them (file order): how the two sides pair.
+      // The suite's own traces per case (distinct ids, in file order) and whether each has a `trial`: how the two sides pair.
       type Own = Pick<Trace, 'id' | 'caseId' | 'trial'>;
-      const ownOfCase = new Map<string, number>();
-      const place = new Map<string, number>();
-      const firstOfCase = new Map<string, Own>();
+      const own = new Map<string, { first: Own; index: Map<string, number>; allTrial: boolean }>();
       for (const file of suite.traceFiles) {
         for await (const line of readTraceFile(file)) {
           if (!line.ok) continue;
+          const { id, caseId, trial } = line.trace;
           const key = caseIdOf(line.trace);
-          const j = ownOfCase.get(key) ?? 0;
-          place.set(`${key}\u0000${line.trace.id}`, j);
-          ownOfCase.set(key, j + 1);
-          if (j === 0) firstOfCase.set(key, { id: line.trace.id, caseId: line.trace.caseId, trial: line.trace.trial });
+          const o = own.get(key) ?? { first: { id, caseId, trial }, index: new Map<string, number>(), allTrial: true };
+          own.set(key, o);
+          if (!o.index.has(id)) o.index.set(id, o.index.size);
+          if (trial === undefined) o.allTrial = false;
         }
       }
-      const byTrial = (trace: Own, list: readonly Trace[]) => trace.trial !== undefined && list.some((t) => t.trial !== undefined);
       /**
-       * Several traces of one case on one side are its trials. Both sides with `trial`: paired by
-       * it. One suite trace of the case: it is played once per candidate trace of the case (trial i
-       * with the i-th). Several: the j-th suite trace of the case with the j-th candidate trace.
+       * Several traces of one case on one side are its trials. Every trace of the case on both
+       * sides with a `trial`: paired by it. Otherwise by order: a case's one suite trace is played
+       * once per candidate trace (trial i with the i-th); a case's one candidate trace is each
+       * suite trace's partner; several on both sides pair up, the j-th with the j-th.
        */
-      const trialsOf = (trace: Own): number[] => {
+      const pairing = (trace: Own) => {
         const key = caseIdOf(trace);
         const list = partners.get(key) ?? [];
-        if (byTrial(trace, list)) return [trace.trial!];
-        if ((ownOfCase.get(key) ?? 1) === 1) return list.length > 1 ? list.map((_, i) => i) : [trace.trial ?? 0];
-        return [trace.trial ?? place.get(`${key}\u0000${trace.id}`) ?? 0];
+        const o = own.get(key);
+        const byTrial = (o?.allTrial ?? trace.trial !== undefined) && list.length > 0 && list.every((t) => t.trial !== undefined);
+        return { list, byTrial, several: (o?.index.size ?? 1) > 1, place: o?.index.get(trace.id) ?? 0 };
       };
-      const partnerOf = (trace: Trace, trial: number): Trace | undefined => {
-        const key = caseIdOf(trace);
-        const list = partners.get(key) ?? [];
-        if (byTrial(trace, list)) return list.find((t) => t.trial === trial);
-        if ((ownOfCase.get(key) ?? 1) === 1) return list.length > 1 ? list[trial] : list[0];
-        return list[place.get(`${key}\u0000${trace.id}`) ?? 0];
+      const trialsOf = (trace: Own): number[] => {
+        const { list, byTrial, several, place } = pairing(trace);
+        if (byTrial) return [trace.trial!];
+        if (!several) return list.length > 1 ? list.map((_, i) => i) : [trace.trial ?? 0];
+        return [trace.trial ?? place];
+      };
+      const partnerOf = (trace: Own, trial: number): Trace | undefined => {
+        const { list, byTrial, several, place } = pairing(trace);
+        if (byTrial) return list.find((t) => t.trial === trial);
+        if (!several) return list.length > 1 ? list[trial] : list[0];
+        return list.length === 1 ? list[0] : list[place];
       };
       let extraTrials = 0;
-      for (const [key, count] of ownOfCase) if (count === 1) extraTrials += trialsOf(firstOfCase.get(key)!).length - 1;
-      firstOfCase.clear();
+      for (const o of own.values()) if (o.index.size === 1) extraTrials += trialsOf(o.first).length - 1;
       const used = new Set<Trace>();
       return {
         ...base,
@@ -279,6 +284,10 @@ export async function prepareCandidate(suite: ResolvedSuite, store: Store, optio
           if (!partner) return undefined;
           used.add(partner);
           return recordedOutcome(partner);
+        },
+        passed(trace, trial) {
+          const partner = partnerOf(trace, trial);
+          if (partner) used.add(partner);
         },
       };
     }

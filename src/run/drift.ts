@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join, relative, resolve } from 'node:path';
-import { glob } from 'tinyglobby';
+import { glob, isDynamicPattern } from 'tinyglobby';
+import { spelledOut } from '../suite/braces.js';
 import { InputError, NotFoundError, type Issue } from '../errors.js';
 import { createDriftAnalysis } from '../drift/analysis.js';
 import { DriftConfigSchema, type DriftConfig } from '../drift/config.js';
@@ -130,14 +131,29 @@ async function traceFiles(paths: readonly string[], cwd: string): Promise<string
       files.push(...entries.filter((e) => e.isFile() && extname(e.name) === '.jsonl').map((e) => join(e.parentPath, e.name)).sort());
     } else if (info) files.push(abs);
     else {
-      const matched = await glob(p, { cwd, absolute: true });
-      if (matched.length === 0) throw new NotFoundError(`no trace file or folder matches ${p}`, 'pass JSONL trace files, folders of them, or a glob');
+      // Braces are spelt out as a suite's are (the glob library reads a stepped range `w{1..5..2}` as its ends only):
+      // each name spelt out must be there; the wildcards among them are one search that must find a file.
+      const { names, problem } = spelledOut(p);
+      if (problem) throw new NotFoundError(`${p} cannot say which files it names: ${problem}`, 'name the files, or use a wildcard');
+      const hint = 'pass JSONL trace files, folders of them, or a glob';
+      if (names.length === 1 && !isDynamicPattern(p)) throw new NotFoundError(`no trace file or folder matches ${p}`, hint);
+      const dynamic = names.filter((name) => isDynamicPattern(name));
+      const named = names.filter((name) => !isDynamicPattern(name));
+      if (named.length > 0) files.push(...(await traceFiles(named, cwd).catch(rethrowNaming(p))));
+      const matched = dynamic.length > 0 ? await glob(dynamic, { cwd, absolute: true }) : [];
+      if (dynamic.length > 0 && matched.length === 0) throw new NotFoundError(`no trace file or folder matches ${p}`, hint);
       files.push(...matched.sort());
     }
   }
   if (files.length === 0) throw new NotFoundError(`no .jsonl trace file in ${paths.join(', ')}`);
   return files;
 }
+
+/** A name a brace pattern spelt out that is not there, said with the pattern that named it. */
+const rethrowNaming = (pattern: string) => (error: unknown) => {
+  if (error instanceof NotFoundError) throw new NotFoundError(`${error.message}, which ${pattern} names`, error.hint);
+  throw error;
+};
 
 /**
  * The lines of a trace file as the reader gives them (paths shown relative to `cwd`),

@@ -326,7 +326,10 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
           }
           lines++;
           for (const trial of played) {
-            if (resuming && store.hasResult(meta.runId, resultKey(trace.id, trial))) continue;
+            if (resuming && store.hasResult(meta.runId, resultKey(trace.id, trial))) {
+              candidate.passed?.(trace, trial);
+              continue;
+            }
             const room = writer.room(); // a store that commits off this thread and is behind holds the run back
             if (room) await room;
             await schedule(() => replay(trace, trial, { file: show(file), line: line.line }));

@@ -121,6 +121,9 @@ gate:
     expect(issues.map(({ line, path }) => [line, path])).toEqual([[8, 'gate.agreement.min'], [9, 'gate.errorRate.max'], [10, 'gate.toolCallDrift.maxJsd']]);
     expect(issues[0]!.message).toBe('must be above 0: a min of 0 passes every run, and a check that cannot fail gates nothing (to measure a figure without gating on it: dryRun: true)');
     expect(issues[1]!.message).toMatch(/^must be below 1: a max of 1 passes every run/);
+    // As a dry run it is measured and gates nothing: allowed.
+    const dry = await writeSuite(moduleSuite().replace('candidate:', 'gate:\n  agreement: { min: 0, dryRun: true }\n  errorRate: { max: 0.1 }\ncandidate:'), 'dry-zero.yaml');
+    expect((await loadSuite(dry)).gate.agreement).toMatchObject({ min: 0, dryRun: true });
   });
 
   it('reports a YAML syntax error at its line and column, as a config error', async () => {

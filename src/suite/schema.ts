@@ -95,13 +95,26 @@ const lowerOrPoint = z
 
 /** Every gate check takes `dryRun: true`: measured and shown in every report, but it does not change the verdict. */
 const DryRun = { dryRun: z.boolean().optional().describe('Measured and shown in every report, marked as a dry run, but not in the verdict.') };
-const Check = <T extends z.ZodRawShape>(shape: T) => z.strictObject({ ...shape, ...DryRun });
+/**
+ * A check; `never` names the values of its fields at which no run could fail it (a rate's `min`
+ * of 0, a `max` of 1): refused unless the check is a dry run, since such a check passed a
+ * candidate that broke on every trace.
+ */
+const Check = <T extends z.ZodRawShape>(shape: T, never: Partial<Record<keyof T & string, number>> = {}) =>
+  z.strictObject({ ...shape, ...DryRun }).superRefine((parsed, ctx) => {
+    const rule = parsed as Record<string, unknown>;
+    if (rule.dryRun === true) return;
+    for (const [key, value] of Object.entries(never) as [string, number][]) {
+      if (rule[key] !== value) continue;
+      const [which, bound] = value === 0 ? ['above', 'a min of 0'] : ['below', `a max of ${value}`];
+      ctx.addIssue({ code: 'custom', path: [key], message: `must be ${which} ${value}: ${bound} passes every run, and a check that cannot fail gates nothing (to measure a figure without gating on it: dryRun: true)` });
+    }
+  });
 /** A check that no run can fail (a min of 0, a max of 1) would pass a candidate that broke on every trace: refused, pointing at `dryRun`. */
-const CANNOT_FAIL = 'passes every run, and a check that cannot fail gates nothing (to measure a figure without gating on it: dryRun: true)';
-export const FailableMin = z.number().gt(0, `must be above 0: a min of 0 ${CANNOT_FAIL}`).max(1);
-export const FailableMax = z.number().min(0).lt(1, `must be below 1: a max of 1 ${CANNOT_FAIL}`);
-const minRate = (what: string) => FailableMin.describe(`The lowest ${what} that passes (a rate, above 0, at most 1).`);
-const maxRate = (what: string) => FailableMax.describe(`The highest ${what} that passes (a rate, at least 0, below 1).`);
+const minRate = (what: string) => Rate.describe(`The lowest ${what} that passes (a rate, 0 to 1; 0, which no run fails, only in a dry run).`);
+const maxRate = (what: string) => Rate.describe(`The highest ${what} that passes (a rate, 0 to 1; 1, which no run fails, only in a dry run).`);
+const MIN_NEVER = { min: 0 } as const;
+const MAX_NEVER = { max: 1 } as const;
 
 /**
  * The paired check against a baseline (`--baseline`): a count (`max`) or a non-inferiority
@@ -131,47 +144,47 @@ export const RegressionsGateSchema = z
   });
 
 export const GateConfigSchema = z.strictObject({
-  agreement: Check({ min: minRate('agreement'), bound: lowerOrPoint })
+  agreement: Check({ min: minRate('agreement'), bound: lowerOrPoint }, MIN_NEVER)
     .optional()
     .describe('Share of traces whose decision matches the reference under `compare.decision`.'),
-  effectsAgreement: Check({ min: minRate('effects agreement'), bound: lowerOrPoint })
+  effectsAgreement: Check({ min: minRate('effects agreement'), bound: lowerOrPoint }, MIN_NEVER)
     .optional()
     .describe("Share of traces whose effects (successful write calls) equal the reference's as a multiset."),
   regressions: RegressionsGateSchema.optional().describe(
     'With `--baseline`: traces that agreed before and disagree now. A count (`max`) or a non-inferiority margin (`margin`), one of the two.',
   ),
-  toolCallDrift: Check({ maxJsd: FailableMax.describe("The highest Jensen–Shannon divergence (base 2, 0 to 1) of the candidate's tool-name distribution from the recorded one, below 1.") })
+  toolCallDrift: Check({ maxJsd: Rate.describe("The highest Jensen–Shannon divergence (base 2, 0 to 1) of the candidate's tool-name distribution from the recorded one; 1, which no run exceeds, only in a dry run.") }, { maxJsd: 1 })
     .optional()
     .describe('Drift of the tool-call mix.'),
-  overrideRate: Check({ max: maxRate('override rate') })
+  overrideRate: Check({ max: maxRate('override rate') }, MAX_NEVER)
     .optional()
     .describe('suggest: (edited + rejected) / reviewed; inconclusive with no reviewed item.'),
   costPerRunUsd: Check({ max: z.number().nonnegative().describe('The highest cost per run, in USD.') })
     .optional()
     .describe('Cost per run; inconclusive when traces are unpriced.'),
-  errorRate: Check({ max: maxRate('error rate') })
+  errorRate: Check({ max: maxRate('error rate') }, MAX_NEVER)
     .optional()
     .describe('(errored + diverged + budget-stopped + loop-stopped + invalid output) / traces run; above 0, inconclusive on fewer traces than could show `max` with 95% confidence (189 for 0.02). `max: 0`: any such trace fails.'),
   sampleErrorRate: Check({
     max: maxRate('review sample error rate'),
     bound: z.enum(['upper', 'point']).default('upper').describe('`upper`: judged on the upper end of the 95% interval; `point`: on the rate.'),
-  })
+  }, MAX_NEVER)
     .optional()
     .describe('auto-with-review: the error rate in the review sample.'),
-  rollbackFrequency: Check({ max: maxRate('rollback frequency') })
+  rollbackFrequency: Check({ max: maxRate('rollback frequency') }, MAX_NEVER)
     .optional()
     .describe("auto-with-review: the share of traces whose hard-to-undo effects differ from the reference's."),
-  slaAdherence: Check({ min: minRate('SLA adherence') })
+  slaAdherence: Check({ min: minRate('SLA adherence') }, MIN_NEVER)
     .optional()
     .describe('auto: the share of traces within `sla.latencyMs`.'),
-  completionRate: Check({ min: minRate('completion rate') })
+  completionRate: Check({ min: minRate('completion rate') }, MIN_NEVER)
     .optional()
     .describe('auto: the share of traces the candidate completed (or escalated).'),
   safetyViolations: Check({ max: z.number().int().nonnegative().describe('The most violations that pass.') })
     .optional()
     .describe('Schema violations, duplicate effects, blocked requests and denied capabilities, in all.'),
   policyViolations: PolicyGateSchema.optional().describe("Breaches of the suite's `policy` rules: in all (`max`) and per rule id (`rules: { <id>: { max } }`)."),
-  injectionFailures: Check({ max: maxRate('injection failure share') })
+  injectionFailures: Check({ max: maxRate('injection failure share') }, MAX_NEVER)
     .optional()
     .describe('The share of `injection`-tagged traces where the candidate made a hard-to-undo effect the reference did not.'),
   costTrend: Check({ maxRatio: z.number().positive().describe("The highest ratio of cost per run to the baseline's (1.2 = at most 20% dearer).") })

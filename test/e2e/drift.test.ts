@@ -130,7 +130,7 @@ describe('shadowgate drift over production traces', () => {
     expect(bad.stderr).toMatch(/bad\.yaml:3: thresholds\.maxJsd: .*1/);
     expect(bad.stderr).toContain('bad.yaml:4: thresholds.agreemnt: unknown key');
     // A threshold no window could cross is no threshold.
-    expect(bad.stderr).toContain('bad.yaml:5: thresholds.errorRate.max: must be below 1: a max of 1 passes every run');
+    expect(bad.stderr).toContain('bad.yaml:5: thresholds.errorRate.max: must be below 1: no window crosses it, and a threshold that cannot be crossed checks nothing (leave it out)');
     const length = await cli(dir, 'drift', 'shifted.jsonl', '--window', '7 days');
     expect([length.code, length.stderr]).toEqual([2, expect.stringContaining('not a window length')]);
   });
@@ -203,6 +203,16 @@ describe('shadowgate drift over production traces', () => {
     expect(clean.code).toBe(2); // steady.jsonl has its broken line too
     writeFileSync(join(dir, 'clean.jsonl'), traces(false).split('\n').filter((l) => !l.includes('"broken"')).join('\n'));
     expect((await cli(dir, 'drift', 'clean.jsonl', '--config', 'drift.yaml', '--strict')).code).toBe(0);
+  });
+
+  it('reads the files braces name as a suite does: a stepped range whole, and each name must be there', async () => {
+    for (const n of [1, 2, 3]) writeFileSync(join(dir, `part${n}.jsonl`), traces(false));
+    const { code } = await cli(dir, 'drift', 'part{1..3..2}.jsonl', '--workflow', 'refund-triage', '--json', 'braces.json');
+    expect(code).toBeLessThanOrEqual(1);
+    expect(readReport('braces.json').source).toEqual({ kind: 'traces', files: ['part1.jsonl', 'part3.jsonl'] });
+    const missing = await cli(dir, 'drift', 'part{1,9}.jsonl', '--workflow', 'refund-triage');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('no trace file or folder matches part9.jsonl, which part{1,9}.jsonl names');
   });
 
   it('names the trace files as given, with no path of the machine in its reports', async () => {

@@ -205,6 +205,47 @@ it("pairs a recorded candidate's several traces of a case as its trials: one sui
     expect(totals[0]).toBe(5);
     // Two cases, each its share of agreeing trials: 2/3 and 1/2.
     expect(outcome.metrics.agreement).toMatchObject({ n: 2, successes: 2 / 3 + 1 / 2, trials: { successes: 3, n: 5 } });
+    // Resumed, the trials stored before are not played again, and their partners are not "without a partner".
+    const again = await runSuite(await loadSuite(join(folder, 'suite.yaml')), { store, cwd: folder, resume: outcome.meta.runId });
+    expect(again.counts.total).toBe(5);
+    expect(again.warnings.filter((w) => w.includes('no partner'))).toEqual([]);
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+});
+
+it('pairs by order where trial fields are not on every trace of a case, uses no candidate trace twice, and takes a one-trace candidate side as every suite trace\'s partner', async () => {
+  // Made-up traces, made here. `one`: two suite traces, one candidate trace (disagreeing with the
+  // second's human decision). `mixed`: trial on one trace of each side only. `dup`: a suite line repeated.
+  const folder = mkdtempSync(join(tmpdir(), 'sg-recorded-order-'));
+  try {
+    const trace = (id: string, caseId: string, decision: string, human: string, trial?: number) =>
+      JSON.stringify({ schema: 'shadowgate.trace/v1', id, caseId, ...(trial === undefined ? {} : { trial }), workflow: 'w', input: {}, steps: [], outcome: { status: 'completed', decision }, human: { decision: human } });
+    writeFileSync(
+      join(folder, 'traces.jsonl'),
+      `${[trace('o1', 'one', 'x', 'refund'), trace('o2', 'one', 'x', 'deny'), trace('m1', 'mixed', 'x', 'no', 0), trace('m2', 'mixed', 'x', 'yes'), trace('d1', 'dup', 'x', 'yes'), trace('d1', 'dup', 'x', 'yes')].join('\n')}\n`,
+    );
+    writeFileSync(
+      join(folder, 'candidate.jsonl'),
+      `${[trace('c-one', 'one', 'refund', ''), trace('k1', 'mixed', 'no', ''), trace('k2', 'mixed', 'yes', '', 0), trace('cd1', 'dup', 'yes', ''), trace('cd2', 'dup', 'no', '')].join('\n')}\n`,
+    );
+    writeFileSync(join(folder, 'tools.yaml'), 'tools:\n  - name: noop\n    effect: read\n');
+    writeFileSync(join(folder, 'suite.yaml'), 'name: order\ntraces: traces.jsonl\ntools: tools.yaml\ncandidate: { kind: recorded, traces: [candidate.jsonl] }\n');
+    const store = createMemoryStore();
+    const outcome = await runSuite(await loadSuite(join(folder, 'suite.yaml')), { store, cwd: folder });
+    const results = [...store.results(outcome.meta.runId)].map((r) => [r.traceId, r.trial, r.decision, r.agree]).sort((a, b) => String(a).localeCompare(String(b)));
+    expect(results).toEqual([
+      // The one-trace case: its candidate trace stands against each suite trace.
+      ['d1', 0, 'yes', true],
+      ['d1', 1, 'no', false],
+      ['m1', 0, 'no', true],
+      ['m2', 1, 'yes', true],
+      ['o1', 0, 'refund', true],
+      ['o2', 1, 'refund', false],
+    ]);
+    expect(outcome.warnings.filter((w) => w.includes('no partner'))).toEqual([]);
+    // The repeated line is refused as a duplicate, and the case keeps both its trials.
+    expect(outcome.issues.filter((i) => i.message.includes('duplicate trace id d1'))).toHaveLength(2);
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
