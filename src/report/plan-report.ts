@@ -24,6 +24,8 @@ export function renderPlan(plan: SuitePlan): string {
         `  regressions margin ${pts(c.margin)}: an unchanged candidate passes ${pct(plan.power)} of the time from ${count(c.passUnchanged)} traces: ${yes(c.enough)}; ` +
           `on ${count(plan.traces)} traces, a margin of ${pts(c.recommendedMargin)} passes it 95% of the time`,
       );
+    } else if (c.name === 'errorRate') {
+      lines.push(`  errorRate ≤ ${pct(c.max)}: shown with no error from ${count(c.minimumTraces)} traces: ${yes(c.enough)}`);
     } else {
       lines.push(`  ${c.name} ≥ ${pct(c.min)} on the lower bound: reachable from ${count(c.minimumTraces)} traces: ${yes(c.enough)}`);
     }

@@ -52,6 +52,13 @@ describe('buildPlan', () => {
     expect(plan.checks).toEqual([{ name: 'agreement', min: 0.9, minimumTraces: 35, enough: false }]);
   });
 
+  it("says whether the suite has the cases the error rate's floor needs, and leaves max 0 (a rule) out", () => {
+    const figures = { agreement: 0.95, agreementFrom: 'x', discordance: 0.05, discordanceFrom: 'y' };
+    expect(buildPlan({ suite: 's', gate: { errorRate: { max: 0.02 } }, traces: 150, unreadable: 0, figures }).checks).toEqual([{ name: 'errorRate', max: 0.02, minimumTraces: 189, enough: false }]);
+    expect(buildPlan({ suite: 's', gate: { errorRate: { max: 0.05 } }, traces: 150, unreadable: 0, figures }).checks).toEqual([{ name: 'errorRate', max: 0.05, minimumTraces: 73, enough: true }]);
+    expect(buildPlan({ suite: 's', gate: { errorRate: { max: 0 } }, traces: 150, unreadable: 0, figures }).checks).toEqual([]);
+  });
+
   it('is paired with a regressions check, at its alpha', () => {
     const plan = buildPlan({ suite: 's', gate: { regressions: { margin: 0.1, alpha: 0.01 } }, traces: 200, unreadable: 0, figures: { agreement: 0.9, agreementFrom: 'x', discordance: 0.1, discordanceFrom: 'y' } });
     expect(plan).toMatchObject({ design: 'paired', alpha: 0.01 });

@@ -2,7 +2,7 @@ import { readTraceFile } from '../trace/reader.js';
 import { caseIdOf } from '../trace/schema.js';
 import { marginForTraces, tracesForMargin } from '../metrics/non-inferiority.js';
 import { collapseTrials } from '../metrics/paired.js';
-import { oneSampleTracesNeeded, pairedTracesNeeded, tracesForLowerBound } from '../metrics/power.js';
+import { oneSampleTracesNeeded, pairedTracesNeeded, tracesForLowerBound, tracesForUpperBound } from '../metrics/power.js';
 import type { RunMetrics } from '../metrics/summary.js';
 import type { GateConfig } from '../suite/schema.js';
 import type { ResolvedSuite } from '../suite/load.js';
@@ -60,6 +60,8 @@ export interface SuitePlan {
 
 export type PlanCheck =
   | { name: 'agreement' | 'effectsAgreement'; min: number; minimumTraces: number | null; enough: boolean }
+  /** The error rate's floor: the cases that can show `max` with 95% confidence with no error (none for `max: 0`, a rule). */
+  | { name: 'errorRate'; max: number; minimumTraces: number; enough: boolean }
   | {
       name: 'regressions';
       margin: number;
@@ -97,6 +99,10 @@ export function buildPlan(input: { suite: string; gate: GateConfig; traces: numb
     if (!rule || rule.bound !== 'lower') continue;
     const minimumTraces = tracesForLowerBound(rule.min);
     checks.push({ name, min: rule.min, minimumTraces, enough: minimumTraces !== null && traces >= minimumTraces });
+  }
+  if (gate.errorRate && !gate.errorRate.dryRun && gate.errorRate.max > 0) {
+    const minimumTraces = tracesForUpperBound(gate.errorRate.max)!;
+    checks.push({ name: 'errorRate', max: gate.errorRate.max, minimumTraces, enough: traces >= minimumTraces });
   }
   if (gate.regressions?.margin !== undefined) {
     const passUnchanged = tracesForMargin({ discordance: figures.discordance, margin: gate.regressions.margin, power: PLAN_POWER });

@@ -99,8 +99,12 @@ describe('shadowgate plan', () => {
       const n = Math.ceil((z.p975 * Math.sqrt(p0 * (1 - p0)) + z.p80 * Math.sqrt(p1 * (1 - p1))) ** 2 / row.drop ** 2);
       expect(row).toMatchObject({ needed: n, oneSample: n, enough: plan.traces >= n });
     }
-    expect(plan.checks).toEqual([{ name: 'agreement', min: 0.85, minimumTraces: expect.any(Number), enough: true }]);
+    expect(plan.checks).toEqual([
+      { name: 'agreement', min: 0.85, minimumTraces: expect.any(Number), enough: true },
+      { name: 'errorRate', max: 0.02, minimumTraces: 189, enough: true },
+    ]);
     expect(result.stdout).toContain('plan for refund-triage: 480 traces (cases)');
+    expect(result.stdout).toContain('errorRate ≤ 2.0%: shown with no error from 189 traces: yes');
     expect(result.stdout).toMatch(/2 pts +[\d,]+ +[\d,]+ +no \(needs [\d,]+\)/);
   });
 
