@@ -201,6 +201,14 @@ describe('evaluateGate', () => {
     expect(evaluateGate({ costTrend: { maxRatio: 1.2 } }, auto).checks[0]).toMatchObject({ status: 'inconclusive', value: null });
   });
 
+  it('says why a cost trend has no ratio: a baseline of $0 a run, or a run with nothing priced', () => {
+    const priced = { ...metrics().cost, perRunUsd: 0.01 };
+    const zero = metrics({ cost: priced, phase: { auto: { costTrend: { ratio: null, change: 0.01 } } } as unknown as RunMetrics['phase'] });
+    expect(evaluateGate({ costTrend: { maxRatio: 1.2 } }, zero).checks[0]).toMatchObject({ status: 'inconclusive', reason: "the baseline's cost per run is $0: no ratio to it" });
+    const none = metrics({ phase: { auto: { costTrend: { ratio: null, change: null } } } as unknown as RunMetrics['phase'] });
+    expect(evaluateGate({ costTrend: { maxRatio: 1.2 } }, none).checks[0]).toMatchObject({ status: 'inconclusive', reason: "this run has no priced model usage: no cost per run to compare with the baseline's" });
+  });
+
   it('is inconclusive on the override rate with no reviewed item, never pass', () => {
     const result = evaluateGate({ overrideRate: { max: 0.2 } }, metrics());
     expect(result.verdict).toBe('inconclusive');

@@ -183,11 +183,16 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics, coverage?:
     else atLeast('completionRate', auto?.completionRate.rate ?? null, config.completionRate.min, 'completion rate', auto ? 'no trace was run' : 'the suite is not in the auto phase');
   }
   if (config.costTrend) {
+    const trend = auto?.costTrend;
     const missing = unpriced > 0
       ? unpricedReason
-      : auto?.costTrend?.baselineCostUnknown
-        ? `no cost per run of the baseline to compare with: ${auto.costTrend.baselineCostUnknown}`
-        : "needs --baseline, with every trace's model calls of known cost on both sides (auto phase)";
+      : trend?.baselineCostUnknown
+        ? `no cost per run of the baseline to compare with: ${trend.baselineCostUnknown}`
+        : trend && metrics.cost.perRunUsd === null
+          ? 'this run has no priced model usage: no cost per run to compare with the baseline\'s'
+          : trend && trend.change !== null
+            ? "the baseline's cost per run is $0: no ratio to it"
+            : "needs --baseline, with every trace's model calls of known cost on both sides (auto phase)";
     atMost('costTrend', unpriced > 0 ? null : (auto?.costTrend?.ratio ?? null), config.costTrend.maxRatio, 'cost per run against the baseline', missing, (x) => `${x.toFixed(2)}×`);
   }
   if (config.safetyViolations) {
