@@ -19,6 +19,14 @@ export interface CoverageCounts {
   infrastructureMissing?: number;
   /** The first few of those traces, by id. */
   infrastructureFirst?: string[];
+  /**
+   * A recorded candidate's traces of cases the run judged that no suite trace was paired with
+   * (a trial the suite's side does not have): the candidate's evidence left out, which no
+   * `coverage.min` accepts. Absent where there were none.
+   */
+  unjudgedCandidate?: number;
+  /** The first few of those, by id. */
+  unjudgedCandidateFirst?: string[];
   /** The first unreadable locations, `file:line`, in the order they were met. */
   firstLocations: string[];
 }
@@ -39,12 +47,13 @@ export function unreadableLocations(issues: readonly Issue[]): string[] {
  * issues, whose every location is a line that was not read into a result (bad JSON, a
  * field that fails the schema, a duplicate id), counted once however many issues it has. Pure.
  */
-export function coverageOf(lines: number, issues: readonly Issue[], infrastructure?: { traces: number; first: string[] }): CoverageCounts {
+export function coverageOf(lines: number, issues: readonly Issue[], infrastructure?: { traces: number; first: string[] }, unjudged?: { traces: number; first: string[] }): CoverageCounts {
   const locations = unreadableLocations(issues);
   return {
     lines: Math.max(lines, locations.length),
     unreadable: locations.length,
     ...(infrastructure !== undefined ? { infrastructureMissing: infrastructure.traces, infrastructureFirst: infrastructure.first.slice(0, FIRST_LOCATIONS) } : {}),
+    ...(unjudged && unjudged.traces > 0 ? { unjudgedCandidate: unjudged.traces, unjudgedCandidateFirst: unjudged.first.slice(0, FIRST_LOCATIONS) } : {}),
     firstLocations: locations.slice(0, FIRST_LOCATIONS),
   };
 }
@@ -72,10 +81,13 @@ export function mergeCoverage(shards: readonly { coverage?: CoverageCounts | nul
     ? shards.reduce((n, s) => n + (s.coverage!.infrastructureMissing ?? 0), 0)
     : undefined;
   const infraFirst = shards.flatMap((s) => s.coverage!.infrastructureFirst ?? []).slice(0, FIRST_LOCATIONS);
+  // Each shard reports the candidate traces of its own cases: summed.
+  const unjudged = shards.reduce((n, s) => n + (s.coverage!.unjudgedCandidate ?? 0), 0);
   return {
     lines: read + (infra ?? 0) + locations.length,
     unreadable: locations.length,
     ...(infra !== undefined ? { infrastructureMissing: infra, infrastructureFirst: infraFirst } : {}),
+    ...(unjudged > 0 ? { unjudgedCandidate: unjudged, unjudgedCandidateFirst: shards.flatMap((s) => s.coverage!.unjudgedCandidateFirst ?? []).slice(0, FIRST_LOCATIONS) } : {}),
     firstLocations: locations.slice(0, FIRST_LOCATIONS),
   };
 }
@@ -97,6 +109,11 @@ export function coverageCheck(c: CoverageCounts | null, min: number): GateCheck 
       : '',
   ].filter(Boolean);
   const share = `coverage ${pct(rate)} (${c.lines - lost}/${c.lines} lines read into a result)`;
+  if (c.unjudgedCandidate) {
+    const first = `${(c.unjudgedCandidateFirst ?? []).join(', ')}${c.unjudgedCandidate > (c.unjudgedCandidateFirst ?? []).length ? ', …' : ''}`;
+    const why = `${c.unjudgedCandidate} of the candidate's recorded trace(s) of cases this run judged have no partner among the suite's traces (${first}): trials the suite's side does not have, left out of every figure; give both sides the same trials, or none`;
+    return { name: 'coverage', value: rate, threshold: min, status: 'inconclusive', reason: [...parts, why].join('; ') };
+  }
   if (rate >= min) {
     return { name: 'coverage', value: rate, threshold: min, status: 'pass', reason: `${share} ≥ ${pct(min)}${parts.length ? `; ${parts.join('; ')}` : ''}` };
   }

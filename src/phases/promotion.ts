@@ -110,8 +110,8 @@ export interface PromotionAssessment {
   /** Runs of the candidate the evidence was drawn from, and runs of other candidates left aside. */
   runs: number;
   otherRuns: number;
-  /** Finished runs of the candidate that are no evidence (they could not read their input, or compared nothing): each step names its latest. */
-  setAside: number;
+  /** Finished runs of the candidate that are no evidence (they could not read their input, or compared nothing), newest first, by id. */
+  setAside: string[];
   matrix: ReversibilityMatrix;
   /** The ladder: shadow → suggest → auto-with-review → auto, each step with its verdict. */
   steps: PromotionStep[];
@@ -239,7 +239,7 @@ export function assessPromotion(input: {
     candidate: mine[0]?.candidate ?? null,
     runs: mine.length,
     otherRuns: input.runs.length - mine.length,
-    setAside: aside.length,
+    setAside: aside.map((r) => r.runId),
     matrix,
     steps,
     shadowPeriod,

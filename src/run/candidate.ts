@@ -32,8 +32,8 @@ export interface PreparedCandidate {
   play(trace: Trace, trial: number): Promise<CandidateOutcome | undefined>;
   /** Problems found while preparing (bad lines in a recorded candidate's traces). */
   issues: Issue[];
-  /** Candidate traces that no suite trace asked for (recorded candidates only). */
-  unusedPartners(): string[];
+  /** Candidate traces that no suite trace was paired with (recorded candidates only), with their case. */
+  unusedPartners(): { id: string; caseId: string }[];
   /**
    * Recorded candidates: the trials a suite trace is played as, one per candidate trace it is
    * paired with (several where the suite has one trace of a case and the candidate several: its
@@ -233,30 +233,36 @@ export async function prepareCandidate(suite: ResolvedSuite, store: Store, optio
       }
       // The suite's own traces per case (distinct ids, in file order) and whether each has a `trial`: how the two sides pair.
       type Own = Pick<Trace, 'id' | 'caseId' | 'trial'>;
-      const own = new Map<string, { first: Own; index: Map<string, number>; allTrial: boolean }>();
+      const own = new Map<string, { first: Own; index: Map<string, number>; trials: Set<number>; allTrial: boolean }>();
       for (const file of suite.traceFiles) {
         for await (const line of readTraceFile(file)) {
           if (!line.ok) continue;
           const { id, caseId, trial } = line.trace;
           const key = caseIdOf(line.trace);
-          const o = own.get(key) ?? { first: { id, caseId, trial }, index: new Map<string, number>(), allTrial: true };
+          const o = own.get(key) ?? { first: { id, caseId, trial }, index: new Map<string, number>(), trials: new Set<number>(), allTrial: true };
           own.set(key, o);
-          if (!o.index.has(id)) o.index.set(id, o.index.size);
-          if (trial === undefined) o.allTrial = false;
+          if (o.index.has(id)) continue; // a repeated id is refused by the run: it is no trial
+          o.index.set(id, o.index.size);
+          if (trial === undefined || o.trials.has(trial)) o.allTrial = false;
+          else o.trials.add(trial);
         }
       }
+      const distinctTrials = (list: readonly Trace[]) => list.every((t) => t.trial !== undefined) && new Set(list.map((t) => t.trial)).size === list.length;
       /**
-       * Several traces of one case on one side are its trials. Every trace of the case on both
-       * sides with a `trial`: paired by it. Otherwise by order: a case's one suite trace is played
-       * once per candidate trace (trial i with the i-th); a case's one candidate trace is each
-       * suite trace's partner; several on both sides pair up, the j-th with the j-th.
+       * Several traces of one case on one side are its trials. Several suite traces of a case and
+       * every trace of it on both sides with a `trial` of its own: paired by it. Otherwise by
+       * order: a case's one suite trace is played once per candidate trace (trial i with the
+       * i-th); a case's one candidate trace is each suite trace's partner; several on both sides
+       * pair up, the j-th with the j-th. A candidate trace of a judged case left without a partner
+       * is missing evidence (the run's coverage).
        */
       const pairing = (trace: Own) => {
         const key = caseIdOf(trace);
         const list = partners.get(key) ?? [];
         const o = own.get(key);
-        const byTrial = (o?.allTrial ?? trace.trial !== undefined) && list.length > 0 && list.every((t) => t.trial !== undefined);
-        return { list, byTrial, several: (o?.index.size ?? 1) > 1, place: o?.index.get(trace.id) ?? 0 };
+        const several = (o?.index.size ?? 1) > 1;
+        const byTrial = several && (o?.allTrial ?? false) && list.length > 0 && distinctTrials(list);
+        return { list, byTrial, several, place: o?.index.get(trace.id) ?? 0 };
       };
       const trialsOf = (trace: Own): number[] => {
         const { list, byTrial, several, place } = pairing(trace);
@@ -278,7 +284,7 @@ export async function prepareCandidate(suite: ResolvedSuite, store: Store, optio
         issues,
         trialsOf,
         extraTrials,
-        unusedPartners: () => [...partners.values()].flat().filter((t) => !used.has(t)).map((t) => t.id),
+        unusedPartners: () => [...partners.values()].flat().filter((t) => !used.has(t)).map((t) => ({ id: t.id, caseId: caseIdOf(t) })),
         async play(trace, trial) {
           const partner = partnerOf(trace, trial);
           if (!partner) return undefined;

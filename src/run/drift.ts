@@ -43,7 +43,8 @@ export async function loadDriftConfig(file: string): Promise<DriftConfig> {
  * with the number of lines.
  */
 export async function driftOverTraces(paths: readonly string[], options: DriftOptions): Promise<DriftReport> {
-  const files = await traceFiles(paths, options.cwd);
+  // A file named twice (`w{1,1}.jsonl`, a folder and a file in it) is read once: its runs are not counted twice.
+  const files = [...new Set(await traceFiles(paths, options.cwd))];
   const until = options.until ?? (await latestRecordedAt(files, options.workflow, options.cwd));
   if (until === null) {
     throw new InputError([{ file: paths.join(' '), message: `no trace${options.workflow ? ` of workflow ${options.workflow}` : ''} has a recordedAt` }], 'drift places traces in time by their recordedAt; pass traces that carry one');

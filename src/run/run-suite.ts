@@ -222,8 +222,12 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
 
   const issues: Issue[] = candidate.issues.map((i) => ({ ...i, file: show(i.file) }));
   const warnings: string[] = [];
+  const asked = options.trials ?? suite.trials;
+  if (suite.candidate.kind === 'recorded' && asked > 1) warnings.push(`trials ${asked} are not run for a recorded candidate: its trials are its recorded traces of each case`);
   // A recorded candidate plays a suite trace once per candidate trace it pairs with (its trials of the case).
   const trialsOf = (trace: Trace): number[] => candidate.trialsOf?.(trace) ?? Array.from({ length: trials }, (_, t) => t);
+  /** The cases of the suite this run played (recorded candidates): their candidate traces are theirs to pair. */
+  const judgedCases = new Set<string>();
   let total = counted * trials + (candidate.extraTrials ?? 0);
   let finished = resumed;
   // Trace lines in this run's share, read or not (a bad line is in every shard's); the candidate's bad lines count too.
@@ -240,7 +244,9 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
     const { trace, source } = pending.context;
     let { result } = pending;
     if (refused instanceof DuplicateResultError) {
-      issues.push({ ...source, path: 'id', message: `duplicate trace id ${result.traceId}; this line is skipped` });
+      // A repeated line played as several trials is refused once per trial: said once.
+      const message = `duplicate trace id ${result.traceId}; this line is skipped`;
+      if (!issues.some((i) => i.file === source.file && i.line === source.line && i.message === message)) issues.push({ ...source, path: 'id', message });
       total -= 1;
       return;
     }
@@ -325,6 +331,7 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
             continue;
           }
           lines++;
+          if (candidate.trialsOf) judgedCases.add(caseIdOf(trace));
           for (const trial of played) {
             if (resuming && store.hasResult(meta.runId, resultKey(trace.id, trial))) {
               candidate.passed?.(trace, trial);
@@ -355,9 +362,13 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
   if (suite.phase === 'auto-with-review' && suite.review?.stratify) await enqueueStratifiedSample(suite, store, meta, ownResults, now);
   options.onProgress?.({ done: finished, total: finished });
 
+  // A recorded candidate's traces left without a partner: of a case this run judged, its evidence left out (the coverage
+  // check says so); of a case the suite does not have, a warning; of a case of another shard, that shard's.
   const unused = candidate.unusedPartners();
-  if (unused.length > 0) {
-    warnings.push(`${unused.length} candidate trace(s) have no partner among the suite's traces: ${unused.slice(0, 5).join(', ')}${unused.length > 5 ? ', …' : ''}`);
+  const unjudged = unused.filter((t) => judgedCases.has(t.caseId));
+  const strangers = unused.filter((t) => !judgedCases.has(t.caseId) && !(options.shard && shardOf(t.caseId, options.shard.count) !== options.shard.index - 1));
+  if (strangers.length > 0) {
+    warnings.push(`${strangers.length} candidate trace(s) have no partner among the suite's traces: ${strangers.slice(0, 5).map((t) => t.id).join(', ')}${strangers.length > 5 ? ', …' : ''}`);
   }
   warnings.push(...decisionShapes.warnings());
   const metrics = accumulator.finish();
@@ -372,7 +383,7 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
   }
   const counts = accumulator.counts();
   // Traces without an outcome through no fault of the candidate are missing evidence: they lower coverage.
-  const coverage = coverageOf(lines, issues, counts.noOutcome.infrastructure);
+  const coverage = coverageOf(lines, issues, counts.noOutcome.infrastructure, { traces: unjudged.length, first: unjudged.map((t) => t.id) });
   const gate = completeRun(metrics, settings, ownResults, noiseFloor, coverage, counts);
   const end = now();
   const recorded = candidate.finish(end);

@@ -210,6 +210,9 @@ describe('shadowgate drift over production traces', () => {
     const { code } = await cli(dir, 'drift', 'part{1..3..2}.jsonl', '--workflow', 'refund-triage', '--json', 'braces.json');
     expect(code).toBeLessThanOrEqual(1);
     expect(readReport('braces.json').source).toEqual({ kind: 'traces', files: ['part1.jsonl', 'part3.jsonl'] });
+    // A file named twice, by braces or by a folder and a file in it, is read once.
+    await cli(dir, 'drift', 'part{1,1}.jsonl', 'part1.jsonl', '--workflow', 'refund-triage', '--json', 'twice.json');
+    expect(readReport('twice.json').source).toEqual({ kind: 'traces', files: ['part1.jsonl'] });
     const missing = await cli(dir, 'drift', 'part{1,9}.jsonl', '--workflow', 'refund-triage');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('no trace file or folder matches part9.jsonl, which part{1,9}.jsonl names');

@@ -269,8 +269,8 @@ describe('checks without the evidence they need', () => {
     // The run is there, and phase says why it is not credited rather than that there is none.
     expect(phased.steps[0].reason).toBe(`shadow → suggest: no shadow run is evidence: the latest, ${doc.runId}, its comparator compared nothing (compare.decision.fields names "acton", which no decision has)`);
     expect(phase.stdout).toContain(`no shadow run is evidence: the latest, ${doc.runId}`);
-    expect(phased.setAside).toBe(1);
-    expect(phase.stdout).toContain('0 run(s) of it in the store that are evidence, 1 that are not (named below)');
+    expect(phased.setAside).toEqual([doc.runId]);
+    expect(phase.stdout).toContain(`0 run(s) of it in the store that are evidence, 1 that are not (${doc.runId}: they could not read their input, or compared nothing)`);
   });
 
   it('an override-rate check with no reviewed item is inconclusive (exit 1)', async () => {

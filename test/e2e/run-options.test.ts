@@ -245,7 +245,45 @@ it('pairs by order where trial fields are not on every trace of a case, uses no 
     ]);
     expect(outcome.warnings.filter((w) => w.includes('no partner'))).toEqual([]);
     // The repeated line is refused as a duplicate, and the case keeps both its trials.
-    expect(outcome.issues.filter((i) => i.message.includes('duplicate trace id d1'))).toHaveLength(2);
+    expect(outcome.issues.filter((i) => i.message.includes('duplicate trace id d1'))).toHaveLength(1);
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+});
+
+it("pairs by trial only where the suite has several distinct trials of a case; a candidate trial left without a partner makes the gate inconclusive", async () => {
+  // Made-up traces, made here. `solo`: one suite trace with trial 0, three candidate trials (only trial 0 agrees).
+  // `pair`: suite trials 0 and 1, candidate trials 0, 1 and 2 (trial 2 has no partner). `same`: two suite traces both trial 0.
+  const folder = mkdtempSync(join(tmpdir(), 'sg-recorded-bytrial-'));
+  try {
+    const trace = (id: string, caseId: string, decision: string, trial: number) =>
+      JSON.stringify({ schema: 'shadowgate.trace/v1', id, caseId, trial, workflow: 'w', input: {}, steps: [], outcome: { status: 'completed', decision }, human: { decision: 'yes' } });
+    writeFileSync(join(folder, 'traces.jsonl'), `${[trace('solo', 'solo', 'x', 0), trace('p0', 'pair', 'x', 0), trace('p1', 'pair', 'x', 1), trace('sa', 'same', 'x', 0), trace('sb', 'same', 'x', 0)].join('\n')}\n`);
+    writeFileSync(
+      join(folder, 'candidate.jsonl'),
+      `${[trace('k0', 'solo', 'yes', 0), trace('k1', 'solo', 'no', 1), trace('k2', 'solo', 'no', 2), trace('q0', 'pair', 'yes', 0), trace('q1', 'pair', 'yes', 1), trace('q2', 'pair', 'no', 2), trace('ta', 'same', 'yes', 0), trace('tb', 'same', 'no', 1)].join('\n')}\n`,
+    );
+    writeFileSync(join(folder, 'tools.yaml'), 'tools:\n  - name: noop\n    effect: read\n');
+    writeFileSync(join(folder, 'suite.yaml'), 'name: bytrial\ntraces: traces.jsonl\ntools: tools.yaml\ncandidate: { kind: recorded, traces: [candidate.jsonl] }\ngate:\n  agreement: { min: 0.1, bound: point }\n');
+    const store = createMemoryStore();
+    const outcome = await runSuite(await loadSuite(join(folder, 'suite.yaml')), { store, cwd: folder });
+    const results = [...store.results(outcome.meta.runId)].map((r) => [r.traceId, r.trial, r.decision]).sort((a, b) => String(a).localeCompare(String(b)));
+    expect(results).toEqual([
+      ['p0', 0, 'yes'],
+      ['p1', 1, 'yes'],
+      // `same`: its trials are not distinct, so by order: the first with the first, the second with the second.
+      ['sa', 0, 'yes'],
+      ['sb', 0, 'no'],
+      // `solo`: its one suite trace played against each of the three candidate trials.
+      ['solo', 0, 'yes'],
+      ['solo', 1, 'no'],
+      ['solo', 2, 'no'],
+    ]);
+    // q2, a trial of a case the run judged, was judged against nothing: missing evidence, never a pass.
+    expect(outcome.coverage).toMatchObject({ unjudgedCandidate: 1, unjudgedCandidateFirst: ['q2'] });
+    expect(outcome.gate.verdict).toBe('inconclusive');
+    expect(outcome.gate.checks.find((c) => c.name === 'coverage')!.reason).toContain("1 of the candidate's recorded trace(s) of cases this run judged have no partner among the suite's traces (q2)");
+    expect(outcome.warnings.filter((w) => w.includes('no partner'))).toEqual([]);
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
