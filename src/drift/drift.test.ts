@@ -191,7 +191,7 @@ describe('thresholds', () => {
     const j = judgeDrift(latest, ref!.figures, thresholds, 30);
     expect(j.checks.map((c) => [c.name, c.status])).toEqual([['maxJsd', 'pass'], ['toolRatio.max', 'pass'], ['agreement.maxDrop', 'pass'], ['overrideRate.max', 'inconclusive']]);
     expect(j.verdict).toBe('inconclusive');
-    expect(j.reason).toBe('no data, or too few runs, for overrideRate.max in the latest window or its reference');
+    expect(j.reason).toBe('no data, or too few runs, for overrideRate.max (see each threshold\'s reason)');
     expect(j.checks[3]!.reason).toBe('no override rate in the window or its reference');
   });
 

@@ -161,6 +161,6 @@ export function judgeDrift(latest: WindowReport | undefined, reference: WindowFi
   const failed = checks.filter((x) => x.status === 'fail');
   const missing = checks.filter((x) => x.status === 'inconclusive');
   if (failed.length > 0) return { verdict: 'fail', reason: `crossed: ${failed.map((x) => x.name).join(', ')}`, checks };
-  if (missing.length > 0) return { verdict: 'inconclusive', reason: `no data, or too few runs, for ${missing.map((x) => x.name).join(', ')} in the latest window or its reference`, checks };
+  if (missing.length > 0) return { verdict: 'inconclusive', reason: `no data, or too few runs, for ${missing.map((x) => x.name).join(', ')} (see each threshold's reason)`, checks };
   return { verdict: 'pass', reason: `${checks.length} threshold(s), none crossed`, checks };
 }

@@ -298,6 +298,6 @@ describe('checks without the evidence they need', () => {
     expect(reviewed.code).toBe(0);
     const missing = await cli(dir, 'drift', 'unreviewed.jsonl', '--config', 'drift-override.yaml', '--db', 'db/r.db');
     expect(missing.code).toBe(1);
-    expect(missing.stdout).toContain('thresholds: INCONCLUSIVE (no data, or too few runs, for overrideRate.max in the latest window or its reference)');
+    expect(missing.stdout).toContain('thresholds: INCONCLUSIVE (no data, or too few runs, for overrideRate.max (see each threshold\'s reason))');
   });
 });
