@@ -17,6 +17,11 @@ export type DriftSource =
        * override rate counts the review queue's verdicts alone, not the run's own. Absent when none.
        */
       queueOnly?: number;
+      /**
+       * Results left out as a case's later trials (`--trials`, or recorded trials): each case counts
+       * once, by its first trial, so that a window's runs are cases, the unit of every floor. Absent when none.
+       */
+      laterTrials?: number;
     };
 
 /** What was read and left out, and why. */

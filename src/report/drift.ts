@@ -131,7 +131,12 @@ function headline(report: DriftReport): string {
 /** A note where some stored suggest runs' override rate counts the review queue alone (runs stored before they kept their settings). */
 export function queueOnlyText(report: DriftReport): string | null {
   const n = report.source.kind === 'runs' ? report.source.queueOnly : undefined;
-  return n ? `override rate: ${n} suggest run(s) stored before runs kept their review settings count the review queue's verdicts alone; run the suite again` : null;
+  const later = report.source.kind === 'runs' ? report.source.laterTrials : undefined;
+  const notes = [
+    n ? `override rate: ${n} suggest run(s) stored before runs kept their review settings count the review queue's verdicts alone; run the suite again` : '',
+    later ? `${later} result(s) of cases' later trials left out: each case counts once, by its first trial` : '',
+  ].filter(Boolean);
+  return notes.length > 0 ? notes.join('; ') : null;
 }
 
 export function skippedText(report: DriftReport): string | null {

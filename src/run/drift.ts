@@ -96,6 +96,7 @@ export function driftOverRuns(store: Store, db: string, options: DriftOptions): 
   const windows = planWindows(options.until ?? Math.max(...times), options.windowMs, options.windows);
   const analysis = createDriftAnalysis(windows, options.against);
   let queueOnly = 0;
+  let laterTrials = 0;
   runs.forEach((run, i) => {
     const at = times[i]!;
     if (!analysis.covers(at)) {
@@ -106,12 +107,17 @@ export function driftOverRuns(store: Store, db: string, options: DriftOptions): 
     const settings = run.phase === 'suggest' ? ((run.summary as { settings?: SuggestSettings } | null)?.settings ?? null) : null;
     if (run.phase === 'suggest' && !settings) queueOnly++;
     for (const result of store.results(run.runId)) {
+      // A case's trials are not independent runs: its first stands for it, as in the review sample.
+      if (result.trial > 0) {
+        laterTrials++;
+        continue;
+      }
       const queued = verdicts.get(resultKey(result.traceId, result.trial));
       const observation = observeResult(result, at, settings ? suggestVerdict(result, settings, queued) : (queued?.verdict ?? null));
       if (observation) analysis.add(observation);
     }
   });
-  const source: DriftSource = { kind: 'runs', db, runs: runs.length, ...(queueOnly > 0 ? { queueOnly } : {}) };
+  const source: DriftSource = { kind: 'runs', db, runs: runs.length, ...(queueOnly > 0 ? { queueOnly } : {}), ...(laterTrials > 0 ? { laterTrials } : {}) };
   return buildDriftReport(analysis.finish(), { ...context(options), source, skipped: { undated: 0, otherWorkflow: 0, invalid: 0 }, issues: [] });
 }
 

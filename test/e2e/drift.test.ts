@@ -283,6 +283,25 @@ describe('shadowgate drift over stored runs', () => {
     expect(report.windows[1]!.comparison!.newTools).toEqual(['escalate_to_human']);
   });
 
+  it("counts each case of a stored run once, by its first trial, so that a window's runs are cases (the unit of every floor)", async () => {
+    // 40 cases × 5 trials: 200 results, 40 cases; the later trials all broke down.
+    const db = join(dir, 'trials.db');
+    const store = createSqliteStore(db);
+    const meta = { suite: 'trials', suiteFile: 's.yaml', suiteHash: 'h', candidateHash: 'c', model: null, promptVersion: null, phase: 'shadow', reference: 'human', gitCommit: null, gitRef: null, candidateSource: null };
+    store.createRun({ ...meta, runId: 'trials-1', candidate: 'module:v1.mjs', startedAt: '2026-11-02T03:00:00Z', replica: 0 });
+    for (let c = 0; c < 40; c++) {
+      for (let t = 0; t < 5; t++) store.appendResult('trials-1', `c${c}#${t}`, aResult(`c${c}`, { trial: t, ...(t > 0 ? { status: 'error', error: { code: 'CANDIDATE_THREW', message: 'x' } } : {}) }));
+    }
+    store.finishRun('trials-1', '2026-11-02T03:00:00Z', {});
+    store.close();
+    const { stdout } = await cli(dir, 'drift', '--db', db, '--window', '1d', '--windows', '1', '--workflow', 'trials', '--json', 'trials.json');
+    const report = readReport('trials.json');
+    expect(report.source).toEqual({ kind: 'runs', db, runs: 1, laterTrials: 160 });
+    expect(report.windows[0]!.figures.traces).toBe(40);
+    expect(report.windows[0]!.figures.errorRate).toMatchObject({ n: 40, successes: 0 });
+    expect(stdout).toContain("160 result(s) of cases' later trials left out: each case counts once, by its first trial");
+  });
+
   it('says so when the store has no finished run (exit 2)', async () => {
     const { code, stderr } = await cli(dir, 'drift', '--db', join(dir, 'empty.db'));
     expect(code).toBe(2);
