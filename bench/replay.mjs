@@ -53,6 +53,7 @@ if (args[0] === '--child') {
   const concurrency = flag('--concurrency') ? Number(flag('--concurrency')) : 8;
   console.log(`node ${process.version}, ${process.platform}/${process.arch}, ${availableParallelism()} core(s), build ${DIST === join(ROOT, 'dist') ? 'dist' : DIST}`);
   if (!pool) console.log('this build has no worker pool (--workers): the candidate runs in the harness process, 1 worker');
+  if (sizes.some((n) => n < 5_000)) console.log('under 5,000 traces the start of each candidate process weighs on traces/s: compare builds or worker counts at 10,000 or more');
   console.log('traces           N  workers   seconds   traces/s   CPU s   main thread CPU s   peak RSS   children: CPU s   peak RSS');
   for (const kind of kinds) {
     for (const n of sizes) {
