@@ -18,8 +18,9 @@ export type DriftSource =
        */
       queueOnly?: number;
       /**
-       * Results left out as a case's later trials (`--trials`, or recorded trials): each case counts
-       * once, by its first trial, so that a window's runs are cases, the unit of every floor. Absent when none.
+       * Results left out as more results of a case already counted (`--trials`, recorded trials,
+       * several traces of one case): each case counts once, by its first trial, so that a window's
+       * runs are cases, the unit of every floor. Absent when none.
        */
       laterTrials?: number;
     };

@@ -112,7 +112,7 @@ export function coverageCheck(c: CoverageCounts | null, min: number): GateCheck 
   if (c.unjudgedCandidate) {
     const first = `${(c.unjudgedCandidateFirst ?? []).join(', ')}${c.unjudgedCandidate > (c.unjudgedCandidateFirst ?? []).length ? ', …' : ''}`;
     const why = `${c.unjudgedCandidate} of the candidate's recorded trace(s) of cases this run judged have no partner among the suite's traces (${first}): trials the suite's side does not have, left out of every figure; give both sides the same trials, or none`;
-    return { name: 'coverage', value: rate, threshold: min, status: 'inconclusive', reason: [...parts, why].join('; ') };
+    return { name: 'coverage', value: rate, threshold: min, status: 'inconclusive', reason: [...parts, why, share].join('; ') };
   }
   if (rate >= min) {
     return { name: 'coverage', value: rate, threshold: min, status: 'pass', reason: `${share} ≥ ${pct(min)}${parts.length ? `; ${parts.join('; ')}` : ''}` };

@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join, relative, resolve } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
@@ -44,7 +45,7 @@ export async function loadDriftConfig(file: string): Promise<DriftConfig> {
  */
 export async function driftOverTraces(paths: readonly string[], options: DriftOptions): Promise<DriftReport> {
   // A file named twice (`w{1,1}.jsonl`, a folder and a file in it) is read once: its runs are not counted twice.
-  const files = [...new Set(await traceFiles(paths, options.cwd))];
+  const files = uniqueFiles(await traceFiles(paths, options.cwd));
   const until = options.until ?? (await latestRecordedAt(files, options.workflow, options.cwd));
   if (until === null) {
     throw new InputError([{ file: paths.join(' '), message: `no trace${options.workflow ? ` of workflow ${options.workflow}` : ''} has a recordedAt` }], 'drift places traces in time by their recordedAt; pass traces that carry one');
@@ -106,12 +107,16 @@ export function driftOverRuns(store: Store, db: string, options: DriftOptions): 
     const verdicts = latestVerdicts(store, run.runId);
     const settings = run.phase === 'suggest' ? ((run.summary as { settings?: SuggestSettings } | null)?.settings ?? null) : null;
     if (run.phase === 'suggest' && !settings) queueOnly++;
+    // A case's trials are not independent runs: its first (lowest trial, then first stored) stands for it.
+    const firstTrial = new Map<string, number>();
+    for (const result of store.results(run.runId)) firstTrial.set(result.caseId, Math.min(result.trial, firstTrial.get(result.caseId) ?? Infinity));
+    const counted = new Set<string>();
     for (const result of store.results(run.runId)) {
-      // A case's trials are not independent runs: its first stands for it, as in the review sample.
-      if (result.trial > 0) {
+      if (result.trial !== firstTrial.get(result.caseId) || counted.has(result.caseId)) {
         laterTrials++;
         continue;
       }
+      counted.add(result.caseId);
       const queued = verdicts.get(resultKey(result.traceId, result.trial));
       const observation = observeResult(result, at, settings ? suggestVerdict(result, settings, queued) : (queued?.verdict ?? null));
       if (observation) analysis.add(observation);
@@ -154,6 +159,20 @@ async function traceFiles(paths: readonly string[], cwd: string): Promise<string
   }
   if (files.length === 0) throw new NotFoundError(`no .jsonl trace file in ${paths.join(', ')}`);
   return files;
+}
+
+/** Each file once, by what it is (a link to a file named too is that file), in the order first named. */
+function uniqueFiles(files: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return files.filter((file) => {
+    let real = file;
+    try {
+      real = realpathSync(file);
+    } catch {
+      // read as named: the reader says what is wrong with it
+    }
+    return !seen.has(real) && Boolean(seen.add(real));
+  });
 }
 
 /** A name a brace pattern spelt out that is not there, said with the pattern that named it. */

@@ -26,7 +26,7 @@ interface StoredSummary {
   shard?: unknown;
   issues?: number;
   counts?: { noOutcome?: { infrastructure?: { traces?: number } } };
-  gate?: { checks?: { name: string; status: string }[] };
+  gate?: { checks?: { name: string; status: string; reason?: string }[] };
 }
 
 /**
@@ -48,7 +48,10 @@ type StoredPhaseRun = PhaseRun & { perTool?: RunMetrics['toolCallDrift']['perToo
  * agreement or override figure to credit). Null: it is evidence.
  */
 function whyNotEvidence(summary: StoredSummary & { metrics: Partial<RunMetrics> }): string | null {
-  if (!readItsInput(summary)) return 'it did not read all its input (unreadable trace lines, or traces lost to the infrastructure)';
+  if (!readItsInput(summary)) {
+    const coverage = summary.gate?.checks?.find((c) => c.name === 'coverage');
+    return coverage?.reason ? `its coverage check was ${coverage.status}: ${coverage.reason}` : 'it did not read all its input (unreadable trace lines, or traces lost to the infrastructure)';
+  }
   const nothing = summary.metrics.comparedNothing;
   if (nothing) return `its comparator compared nothing (compare.decision.fields names ${nothing.fields.map((f) => JSON.stringify(f)).join(', ')}, which no decision has)`;
   return null;

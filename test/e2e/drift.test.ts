@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -210,8 +210,9 @@ describe('shadowgate drift over production traces', () => {
     const { code } = await cli(dir, 'drift', 'part{1..3..2}.jsonl', '--workflow', 'refund-triage', '--json', 'braces.json');
     expect(code).toBeLessThanOrEqual(1);
     expect(readReport('braces.json').source).toEqual({ kind: 'traces', files: ['part1.jsonl', 'part3.jsonl'] });
-    // A file named twice, by braces or by a folder and a file in it, is read once.
-    await cli(dir, 'drift', 'part{1,1}.jsonl', 'part1.jsonl', '--workflow', 'refund-triage', '--json', 'twice.json');
+    // A file named twice, by braces, again, or through a link to it, is read once.
+    symlinkSync(join(dir, 'part1.jsonl'), join(dir, 'part1-link.jsonl'));
+    await cli(dir, 'drift', 'part{1,1}.jsonl', 'part1.jsonl', 'part1-link.jsonl', '--workflow', 'refund-triage', '--json', 'twice.json');
     expect(readReport('twice.json').source).toEqual({ kind: 'traces', files: ['part1.jsonl'] });
     const missing = await cli(dir, 'drift', 'part{1,9}.jsonl', '--workflow', 'refund-triage');
     expect(missing.code).toBe(2);
@@ -292,14 +293,18 @@ describe('shadowgate drift over stored runs', () => {
     for (let c = 0; c < 40; c++) {
       for (let t = 0; t < 5; t++) store.appendResult('trials-1', `c${c}#${t}`, aResult(`c${c}`, { trial: t, ...(t > 0 ? { status: 'error', error: { code: 'CANDIDATE_THREW', message: 'x' } } : {}) }));
     }
+    // A case whose only result is its recorded trial 3 counts (by that trial); a case of two traces, both trial 0, counts once.
+    store.appendResult('trials-1', 'odd#3', aResult('odd', { trial: 3 }));
+    store.appendResult('trials-1', 'pair-a#0', aResult('pair-a', { caseId: 'pair' }));
+    store.appendResult('trials-1', 'pair-b#0', aResult('pair-b', { caseId: 'pair', status: 'error', error: { code: 'CANDIDATE_THREW', message: 'x' } }));
     store.finishRun('trials-1', '2026-11-02T03:00:00Z', {});
     store.close();
     const { stdout } = await cli(dir, 'drift', '--db', db, '--window', '1d', '--windows', '1', '--workflow', 'trials', '--json', 'trials.json');
     const report = readReport('trials.json');
-    expect(report.source).toEqual({ kind: 'runs', db, runs: 1, laterTrials: 160 });
-    expect(report.windows[0]!.figures.traces).toBe(40);
-    expect(report.windows[0]!.figures.errorRate).toMatchObject({ n: 40, successes: 0 });
-    expect(stdout).toContain("160 result(s) of cases' later trials left out: each case counts once, by its first trial");
+    expect(report.source).toEqual({ kind: 'runs', db, runs: 1, laterTrials: 161 });
+    expect(report.windows[0]!.figures.traces).toBe(42);
+    expect(report.windows[0]!.figures.errorRate).toMatchObject({ n: 42, successes: 0 });
+    expect(stdout).toContain('161 more result(s) of cases already counted left out: each case counts once, by its first trial');
   });
 
   it('says so when the store has no finished run (exit 2)', async () => {

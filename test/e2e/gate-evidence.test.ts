@@ -57,7 +57,7 @@ describe('unreadable trace lines', () => {
     expect((await cli(dir, 'run', 'suites/cut.yaml', '--db', 'db/phase.db')).code).toBe(1);
     expect((await cli(dir, 'phase', 'suites/cut.yaml', '--db', 'db/phase.db', '--json', 'out/phase-cut.json')).code).toBe(0);
     expect(readJson('out/phase-cut.json').suites[0].steps[0].evidence).toBeNull();
-    expect(readJson('out/phase-cut.json').suites[0].steps[0].reason).toMatch(/^shadow → suggest: no shadow run is evidence: the latest, \S+, it did not read all its input/);
+    expect(readJson('out/phase-cut.json').suites[0].steps[0].reason).toMatch(/^shadow → suggest: no shadow run is evidence: the latest, \S+, its coverage check was inconclusive: 250 of \d+ trace line\(s\) unreadable/);
     expect((await cli(dir, 'run', whole, '--db', 'db/phase.db', '--json', 'out/whole.json')).code).toBe(0);
     expect((await cli(dir, 'phase', whole, '--db', 'db/phase.db', '--json', 'out/phase-whole.json')).code).toBe(0);
     expect(readJson('out/phase-whole.json').suites[0].steps[0].evidence).toMatchObject({ runId: readJson('out/whole.json').runId });
@@ -270,7 +270,7 @@ describe('checks without the evidence they need', () => {
     expect(phased.steps[0].reason).toBe(`shadow → suggest: no shadow run is evidence: the latest, ${doc.runId}, its comparator compared nothing (compare.decision.fields names "acton", which no decision has)`);
     expect(phase.stdout).toContain(`no shadow run is evidence: the latest, ${doc.runId}`);
     expect(phased.setAside).toEqual([doc.runId]);
-    expect(phase.stdout).toContain(`0 run(s) of it in the store that are evidence, 1 that are not (${doc.runId}: they could not read their input, or compared nothing)`);
+    expect(phase.stdout).toContain(`0 run(s) of it in the store that are evidence, 1 that are not (${doc.runId}: their input not all read or judged, or nothing compared)`);
   });
 
   it('an override-rate check with no reviewed item is inconclusive (exit 1)', async () => {

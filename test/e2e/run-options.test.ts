@@ -283,6 +283,7 @@ it("pairs by trial only where the suite has several distinct trials of a case; a
     expect(outcome.coverage).toMatchObject({ unjudgedCandidate: 1, unjudgedCandidateFirst: ['q2'] });
     expect(outcome.gate.verdict).toBe('inconclusive');
     expect(outcome.gate.checks.find((c) => c.name === 'coverage')!.reason).toContain("1 of the candidate's recorded trace(s) of cases this run judged have no partner among the suite's traces (q2)");
+    expect(outcome.gate.checks.find((c) => c.name === 'coverage')!.reason).toContain('coverage 100.0% (5/5 lines read into a result)');
     expect(outcome.warnings.filter((w) => w.includes('no partner'))).toEqual([]);
   } finally {
     rmSync(folder, { recursive: true, force: true });
