@@ -62,8 +62,8 @@ export function finalizeRun(store: Store, runId: string, now: Date, lease: Pick<
     const merged = mergeShards(docs, shards.map((s) => `shard ${s.index}/${count} of run ${runId}`), now, runId);
     const { outcome } = merged;
     outcome.meta = { ...outcome.meta, startedAt: run.startedAt, replica: run.replica };
-    const { counts, metrics, gate, issues, warnings, modelCalls, settings } = outcome;
-    store.finishRun(runId, outcome.finishedAt, { counts, metrics, gate, issues: issues.length, warnings, modelCalls, shard: null, shards: count, settings: keptSettings(settings) }, held.token);
+    const { counts, metrics, gate, coverage, issues, warnings, modelCalls, settings } = outcome;
+    store.finishRun(runId, outcome.finishedAt, { counts, metrics, gate, coverage, issues: issues.length, warnings, modelCalls, shard: null, shards: count, settings: keptSettings(settings) }, held.token);
     return { ...merged, shards: count };
   } finally {
     held.release();

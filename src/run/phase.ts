@@ -26,18 +26,21 @@ interface StoredSummary {
   shard?: unknown;
   issues?: number;
   counts?: { noOutcome?: { infrastructure?: { traces?: number } } };
+  coverage?: { unjudgedCandidate?: number } | null;
   gate?: { checks?: { name: string; status: string; reason?: string }[] };
 }
 
 /**
  * Whether a run read all the evidence it was given: its coverage check passed (every trace
  * line read into a result, or the loss the suite accepts with `gate.coverage.min`), or, without
- * a coverage check, it reported no bad line and lost no trace to the infrastructure (a provider
- * that failed, a cassette miss: missing evidence). A run that could not read its input earns no promotion.
+ * a coverage check, it reported no bad line, lost no trace to the infrastructure (a provider
+ * that failed, a cassette miss: missing evidence) and left no recorded candidate trace of a
+ * judged case without a partner. A run that could not read its input earns no promotion.
  */
 function readItsInput(summary: StoredSummary): boolean {
   const coverage = summary.gate?.checks?.find((c) => c.name === 'coverage');
-  return coverage ? coverage.status === 'pass' : (summary.issues ?? 0) === 0 && (summary.counts?.noOutcome?.infrastructure?.traces ?? 0) === 0;
+  if (coverage) return coverage.status === 'pass';
+  return (summary.issues ?? 0) === 0 && (summary.counts?.noOutcome?.infrastructure?.traces ?? 0) === 0 && (summary.coverage?.unjudgedCandidate ?? 0) === 0;
 }
 
 type StoredPhaseRun = PhaseRun & { perTool?: RunMetrics['toolCallDrift']['perTool']; settings?: SuggestSettings };
@@ -50,7 +53,7 @@ type StoredPhaseRun = PhaseRun & { perTool?: RunMetrics['toolCallDrift']['perToo
 function whyNotEvidence(summary: StoredSummary & { metrics: Partial<RunMetrics> }): string | null {
   if (!readItsInput(summary)) {
     const coverage = summary.gate?.checks?.find((c) => c.name === 'coverage');
-    return coverage?.reason ? `its coverage check was ${coverage.status}: ${coverage.reason}` : 'it did not read all its input (unreadable trace lines, or traces lost to the infrastructure)';
+    return coverage?.reason ? `its coverage check was ${coverage.status}: ${coverage.reason}` : 'it did not read or judge all its input (unreadable trace lines, traces lost to the infrastructure, or recorded candidate traces without a partner)';
   }
   const nothing = summary.metrics.comparedNothing;
   if (nothing) return `its comparator compared nothing (compare.decision.fields names ${nothing.fields.map((f) => JSON.stringify(f)).join(', ')}, which no decision has)`;

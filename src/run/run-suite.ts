@@ -394,7 +394,7 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
     const summary: ShardSummary = { counts, settings, issues, coverage, warnings, modelCalls, runLevel: candidate.runLevelViolations() };
     store.finishShard(meta.runId, options.shard.index, finishedAt, summary, lease.token);
   } else {
-    store.finishRun(meta.runId, finishedAt, { counts, metrics, gate, issues: issues.length, warnings, modelCalls, shard: options.shard ?? null, settings: keptSettings(settings) }, lease.token);
+    store.finishRun(meta.runId, finishedAt, { counts, metrics, gate, coverage, issues: issues.length, warnings, modelCalls, shard: options.shard ?? null, settings: keptSettings(settings) }, lease.token);
   }
   return {
     meta, finishedAt, counts, metrics, gate, issues, coverage, warnings, resumed, trials, modelCalls, settings,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { InputError, UsageError } from '../../src/errors.js';
+import { assessSuitePhase } from '../../src/run/phase.js';
 import { runSuite } from '../../src/run/run-suite.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { loadSuite } from '../../src/suite/load.js';
@@ -285,6 +286,15 @@ it("pairs by trial only where the suite has several distinct trials of a case; a
     expect(outcome.gate.checks.find((c) => c.name === 'coverage')!.reason).toContain("1 of the candidate's recorded trace(s) of cases this run judged have no partner among the suite's traces (q2)");
     expect(outcome.gate.checks.find((c) => c.name === 'coverage')!.reason).toContain('coverage 100.0% (5/5 lines read into a result)');
     expect(outcome.warnings.filter((w) => w.includes('no partner'))).toEqual([]);
+    // Without a gate there is no coverage check, and still phase credits no run that left a candidate trial unjudged.
+    writeFileSync(join(folder, 'nogate.yaml'), 'name: bytrial\ntraces: traces.jsonl\ntools: tools.yaml\ncandidate: { kind: recorded, traces: [candidate.jsonl] }\n');
+    const ungated = await loadSuite(join(folder, 'nogate.yaml'));
+    const plain = createMemoryStore();
+    const run = await runSuite(ungated, { store: plain, cwd: folder });
+    expect(run.gate.checks.find((c) => c.name === 'coverage')).toBeUndefined();
+    const phase = assessSuitePhase(ungated, plain);
+    expect(phase.steps[0]!.evidence).toBeNull();
+    expect(phase.steps[0]!.reason).toContain(`the latest, ${run.meta.runId}, it did not read or judge all its input`);
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
