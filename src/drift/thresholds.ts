@@ -87,9 +87,10 @@ function changeCheck(name: string, change: number | null, sides: [RateMetric, Ra
   const [checked] = check(name, change, threshold, 'max', pp, what, wording);
   // A limit of 0 is a rule (no change that way at all), with no floor: see rateCheck.
   if (!checked || checked.status !== 'pass' || threshold === 0) return checked ? [checked] : [];
-  const needed = tracesForUpperBound(threshold!);
+  // Above 0 some number of runs always suffices.
+  const needed = tracesForUpperBound(threshold!)!;
   const [latest, reference] = [sides[0].n, sides[1]?.n ?? 0];
-  if (needed === null || (latest >= needed && reference >= needed)) return [checked];
+  if (latest >= needed && reference >= needed) return [checked];
   const floor = `needs at least ${needed} runs with ${what.replace(/ (drop|rise)$/, '')} on each side to show a change within ${pp(threshold!)}`;
   return [{ ...checked, status: 'inconclusive', reason: `${checked.reason}, but ${floor} (the latest window has ${latest}, its reference ${reference})` }];
 }

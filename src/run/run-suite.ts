@@ -228,6 +228,9 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
   const trialsOf = (trace: Trace): number[] => candidate.trialsOf?.(trace) ?? Array.from({ length: trials }, (_, t) => t);
   /** The cases of the suite this run played (recorded candidates): their candidate traces are theirs to pair. */
   const judgedCases = new Set<string>();
+  const duplicateLines = new Set<string>();
+  /** Whether a case is in this run's share of the traces (its shard's, or every case without one). */
+  const inShare = (caseId: string) => !options.shard || shardOf(caseId, options.shard.count) === options.shard.index - 1;
   let total = counted * trials + (candidate.extraTrials ?? 0);
   let finished = resumed;
   // Trace lines in this run's share, read or not (a bad line is in every shard's); the candidate's bad lines count too.
@@ -245,8 +248,10 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
     let { result } = pending;
     if (refused instanceof DuplicateResultError) {
       // A repeated line played as several trials is refused once per trial: said once.
-      const message = `duplicate trace id ${result.traceId}; this line is skipped`;
-      if (!issues.some((i) => i.file === source.file && i.line === source.line && i.message === message)) issues.push({ ...source, path: 'id', message });
+      if (!duplicateLines.has(`${source.file}:${source.line}`)) {
+        duplicateLines.add(`${source.file}:${source.line}`);
+        issues.push({ ...source, path: 'id', message: `duplicate trace id ${result.traceId}; this line is skipped` });
+      }
       total -= 1;
       return;
     }
@@ -326,7 +331,7 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
           }
           const { trace } = line;
           const played = trialsOf(trace);
-          if ((options.shard && shardOf(caseIdOf(trace), options.shard.count) !== options.shard.index - 1) || (options.filter && !options.filter(trace))) {
+          if (!inShare(caseIdOf(trace)) || (options.filter && !options.filter(trace))) {
             total -= played.length;
             continue;
           }
@@ -366,7 +371,7 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
   // check says so); of a case the suite does not have, a warning; of a case of another shard, that shard's.
   const unused = candidate.unusedPartners();
   const unjudged = unused.filter((t) => judgedCases.has(t.caseId));
-  const strangers = unused.filter((t) => !judgedCases.has(t.caseId) && !(options.shard && shardOf(t.caseId, options.shard.count) !== options.shard.index - 1));
+  const strangers = unused.filter((t) => !judgedCases.has(t.caseId) && inShare(t.caseId));
   if (strangers.length > 0) {
     warnings.push(`${strangers.length} candidate trace(s) have no partner among the suite's traces: ${strangers.slice(0, 5).map((t) => t.id).join(', ')}${strangers.length > 5 ? ', …' : ''}`);
   }

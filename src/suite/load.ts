@@ -241,38 +241,37 @@ function commandFiles(candidate: CandidateOf<'command'>): string[] {
 async function findFiles(patterns: string | string[], cwd: string, path: string, problem: (path: string, message: string) => void): Promise<string[]> {
   const list = Array.isArray(patterns) ? patterns : [patterns];
   const options = { cwd, absolute: true, onlyFiles: true, expandDirectories: false };
-  const positive = list.map((pattern, i) => ({ pattern, i })).filter(({ pattern }) => !pattern.startsWith('!'));
+  // Each pattern with its braces spelt out once (`{w1,w2}.jsonl`: two names), as the checks below and the search read it.
+  const entries = list.map((pattern, i) => {
+    const negated = pattern.startsWith('!');
+    return { pattern, i, negated, ...spelledOut(negated ? pattern.slice(1) : pattern) };
+  });
+  const positive = entries.filter((e) => !e.negated);
+  const at = (i: number) => (Array.isArray(patterns) ? `${path}.${i}` : path);
   // Why a pattern matches no file, or names one that is not there; none when it matches. A file named as it is needs no
   // search (a suite may name a thousand), nor do the names braces spell out (`{w1,w2}.jsonl`): only wildcards are globbed.
-  const unmatched = async (pattern: string): Promise<string[]> => {
-    const { names, problem } = spelledOut(pattern);
+  const unmatched = async ({ pattern, names, problem }: (typeof entries)[number]): Promise<string[]> => {
     if (problem) return [`${JSON.stringify(pattern)} cannot say which files it names: ${problem}; name them, or use a wildcard`];
     if (names.length === 1 && !isDynamicPattern(pattern)) return isFile(resolve(cwd, pattern)) ? [] : [`no file matches ${JSON.stringify(pattern)}`];
     const missing = names.filter((name) => !isDynamicPattern(name) && !isFile(resolve(cwd, name)));
     if (missing.length > 0) return missing.map((name) => `no file matches ${JSON.stringify(name)}, which ${JSON.stringify(pattern)} names`);
     return (await glob(names, options)).length > 0 ? [] : [`no file matches ${JSON.stringify(pattern)}`];
   };
-  // Braces are spelt out here, as the checks above read them, not left to the glob library, which reads some its own
-  // way: a list of paths (`{../a/x,../b/y}.jsonl`) matched nothing, and a stepped range (`w{1..5..2}`) only its ends.
-  const spelt = list.flatMap((pattern) => {
-    const negated = pattern.startsWith('!');
-    const { names, problem } = spelledOut(negated ? pattern.slice(1) : pattern);
-    return problem ? [pattern] : names.map((name) => (negated ? `!${name}` : name));
-  });
-  const [files, ...found] = await Promise.all([glob(spelt, options), ...positive.map(({ pattern }) => unmatched(pattern))]);
+  // The search reads the names spelt out, not the braces, which the glob library reads some its own way: a list of
+  // paths (`{../a/x,../b/y}.jsonl`) matched nothing, and a stepped range (`w{1..5..2}`) only its ends.
+  const spelt = entries.flatMap(({ pattern, negated, names, problem }) => (problem ? [pattern] : names.map((name) => (negated ? `!${name}` : name))));
+  const [files, ...found] = await Promise.all([glob(spelt, options), ...positive.map(unmatched)]);
   positive.forEach(({ i }, k) => {
-    for (const why of found[k]!) problem(Array.isArray(patterns) ? `${path}.${i}` : path, `${why} (relative to ${cwd})`);
+    for (const why of found[k]!) problem(at(i), `${why} (relative to ${cwd})`);
   });
   // A file the list names as it is, and that a negated pattern takes away: which one was meant cannot be told.
   if (positive.length < list.length) {
     const read = new Set(files);
-    positive.forEach(({ pattern, i }, k) => {
-      if (found[k]!.length > 0) return;
-      const { names, problem: unsaid } = spelledOut(pattern);
-      if (unsaid) return;
+    positive.forEach(({ names, problem: unsaid, i }, k) => {
+      if (found[k]!.length > 0 || unsaid) return;
       for (const name of names) {
         if (isDynamicPattern(name) || read.has(resolve(cwd, name))) continue;
-        problem(Array.isArray(patterns) ? `${path}.${i}` : path, `${JSON.stringify(name)} is named here and taken away by a negated pattern: name it, or leave it out, not both (relative to ${cwd})`);
+        problem(at(i), `${JSON.stringify(name)} is named here and taken away by a negated pattern: name it, or leave it out, not both (relative to ${cwd})`);
       }
     });
   }
