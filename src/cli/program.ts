@@ -460,10 +460,13 @@ async function runCommand(outside: CliIo, suiteFiles: string[], opts: RunFlags, 
   const store: Store = openStore(opts.db, io.cwd);
   let exit: number = EXIT.ok;
   try {
-    for (const suite of suites) {
+    // Every suite's baseline is found before any suite runs: one that is missing refuses the
+    // run before a first suite has spent its time and written its outputs.
+    const baselines = suites.map((suite) => (opts.baseline ? chooseBaseline(opts.baseline, store, io.cwd, suite, io.env) : { baseline: undefined, note: null }));
+    for (const [index, suite] of suites.entries()) {
       const spans = otel?.startRun(suite);
       const progress = createProgressReporter(io, suite.name);
-      const { baseline, note } = opts.baseline ? chooseBaseline(opts.baseline, store, io.cwd, suite, io.env) : { baseline: undefined, note: null };
+      const { baseline, note } = baselines[index]!;
       if (note) io.stdout.write(`${forTerminal(`${suite.name}: baseline ${note}`)}\n`);
       let outcome: RunOutcome;
       const notable: TraceResult[] = [];

@@ -51,6 +51,20 @@ describe('shadowgate gate', () => {
     expect(junit).toMatch(/<failure type="disagreement" message="decided \{&quot;action&quot;:&quot;refund&quot;[^"]*Left the recorded path at step 3: issue_refund/);
   });
 
+  it('with several suites, finds every suite\'s baseline before running any: one missing refuses the run with nothing run or written', async () => {
+    // db/b.db holds a run of refund-triage on main, and none of the second suite.
+    expect((await cli(dir, 'run', 'suites/refund-triage.yaml', '--db', 'db/b.db')).code).toBe(0);
+    writeFileSync(join(dir, 'suites/second.yaml'), readFileSync(join(dir, 'suites/refund-triage.yaml'), 'utf8').replace('name: refund-triage', 'name: second'));
+    const refused = await cli(dir, 'gate', 'suites/refund-triage.yaml', 'suites/second.yaml', '--baseline', 'ref:main', '--json', 'out/multi.json', '--db', 'db/b.db');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('no finished run of second at git ref main');
+    expect(existsSync(join(dir, 'out/multi.refund-triage.json'))).toBe(false);
+    const { createSqliteStore } = await import('../../src/store/sqlite.js');
+    const store = createSqliteStore(join(dir, 'db/b.db'));
+    expect(store.listRuns().map((r) => r.suite)).toEqual(['refund-triage']);
+    store.close();
+  });
+
   it('fails on an inconclusive verdict unless told not to', async () => {
     const suite = readFileSync(join(dir, 'suites/refund-triage.yaml'), 'utf8').replace('  errorRate: { max: 0.02 }', '  errorRate: { max: 0.02 }\n  regressions: { max: 0 }');
     writeFileSync(join(dir, 'suites/needs-baseline.yaml'), suite);
