@@ -100,4 +100,5 @@ export const PolicyGateSchema = z
       .describe('Breaches of one rule, by its id (a check named `policy:<id>`).'),
     dryRun: z.boolean().optional().describe('Measured and shown, but the verdict does not depend on it.'),
   })
-  .refine((g) => g.max !== undefined || g.rules !== undefined, { message: 'give max, rules or both' });
+  // `rules: {}` counts nothing: with no `max` beside it the check would pass on any run.
+  .refine((g) => g.max !== undefined || Object.keys(g.rules ?? {}).length > 0, { message: 'give max, or rules naming at least one rule id, or both' });

@@ -102,6 +102,12 @@ it('rejects a gate on a rule the policy does not have, and a malformed rule, nam
   const line = base.split('\n').findIndex((l) => l === '  policyViolations: { max: 0 }') + 3;
   expect(unknown.stderr).toContain(`suites/unknown.yaml:${line}: gate.policyViolations.rules.big-refunds: no policy rule has the id big-refunds (rules: refund-triage-tools, ${RULE})`);
 
+  // `rules: {}` with no max counts nothing: a check that would pass any run, refused at its line.
+  writeFileSync(join(dir, 'suites/empty-rules.yaml'), base.replace('  policyViolations: { max: 0 }', '  policyViolations: { rules: {} }'));
+  const empty = await cli(dir, 'gate', 'suites/empty-rules.yaml', '--db', 'db/p.db');
+  expect(empty.code).toBe(2);
+  expect(empty.stderr).toContain(`suites/empty-rules.yaml:${line - 2}: gate.policyViolations: give max, or rules naming at least one rule id, or both`);
+
   writeFileSync(join(dir, 'suites/malformed.yaml'), base.replace('      when: { arg: amount, gt: 500 }', '      when: { arg: amount, above: 500 }'));
   const malformed = await cli(dir, 'run', 'suites/malformed.yaml', '--db', 'db/p.db');
   expect(malformed.code).toBe(2);
