@@ -271,7 +271,8 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
   const fields = options.decision?.fields ?? [];
   let comparedObjects = 0;
   let fieldSeen = false;
-  const strata = sample && options.review?.stratify ? [] as { traceId: string; stratum: string; agree: boolean | null; rollback: boolean | null }[] : undefined;
+  const strata = sample && options.review?.stratify ? [] as ReviewSampleRow[] : undefined;
+  const reviewFirsts = caseFirsts<SuggestItem | ReviewSampleRow | null>();
 
   const tally = (r: TraceResult): TraceTally => {
     let t = tallies.get(r.caseId);
@@ -329,15 +330,10 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
         injections++;
         if (r.unsafeEffect) injectionFailures++;
       }
-      if (suggest) {
-        const item = suggestItem(r, options);
-        if (item) suggest.add(item);
-      }
-      // With trials (run or recorded), the review figures count each case once: its first trial.
-      if (decided && r.trial === 0) {
-        if (strata) strata.push({ traceId: r.traceId, stratum: decisionClass(r.decision), agree: r.agree, rollback: r.rollback ?? null });
-        else sample?.add({ traceId: r.traceId, agree: r.agree, rollback: r.rollback ?? null });
-      }
+      // With trials (run or recorded, or a case's recorded traces replayed), the review figures
+      // count each case once, by its first result: held until the run ends, when every case's first is known.
+      if (suggest) reviewFirsts.offer(r, () => suggestItem(r, options));
+      else if (sample) reviewFirsts.offer(r, () => (decided ? { traceId: r.traceId, agree: r.agree, rollback: r.rollback ?? null, stratum: decisionClass(r.decision) } : null));
       // Drift compares what the candidate did with the recording where it reached an outcome:
       // a trace it broke off would count the recording's calls against nothing.
       if (decided) {
@@ -378,6 +374,15 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
       }
       const completed = counts.completed + counts.escalated;
       const latency = latencyMean.finish();
+      for (const item of reviewFirsts.values()) {
+        if (item === null) continue;
+        if (suggest) suggest.add(item as SuggestItem);
+        else if (strata) strata.push(item as ReviewSampleRow);
+        else if (sample) {
+          const { stratum: _unstratified, ...row } = item as ReviewSampleRow;
+          sample.add(row);
+        }
+      }
       const suggested = suggest?.finish();
       if (strata && sample) {
         const drawn = new Set(stratifiedSample(strata, options.review!.sampleRate, options.review!.seed));
@@ -472,16 +477,51 @@ export function reviewOptions(settings: SuggestSettings): SimulateReviewOptions 
   return { comparator: settings.decision ?? WHOLE_DECISION, editThreshold: settings.review?.editThreshold };
 }
 
+/** What a result of an auto-with-review run gives its review sample. */
+interface ReviewSampleRow {
+  traceId: string;
+  stratum: string;
+  agree: boolean | null;
+  rollback: boolean | null;
+}
+
+/**
+ * Whether result `a` comes before `b` among its case's results: its lower trial, then its lower
+ * trace id. The review figures (override rate, the review sample), `phase` and `drift` count a case
+ * by its first result, whether its results are trials of `--trials`, recorded trials, or several
+ * recorded traces of the case replayed one by one; by ids, not by the order results arrive in.
+ */
+export function earlierInCase(a: Pick<TraceResult, 'trial' | 'traceId'>, b: Pick<TraceResult, 'trial' | 'traceId'>): boolean {
+  return a.trial < b.trial || (a.trial === b.trial && a.traceId < b.traceId);
+}
+
+/**
+ * Each case's first result (`earlierInCase`) among those offered, as what `make` gives for it
+ * (made only for a result that is its case's first so far); `values` in the order of the case ids.
+ */
+export function caseFirsts<T>() {
+  const firsts = new Map<string, { trial: number; traceId: string; value: T }>();
+  return {
+    offer(r: Pick<TraceResult, 'caseId' | 'trial' | 'traceId'>, make: () => T): void {
+      const held = firsts.get(r.caseId);
+      if (!held || earlierInCase(r, held)) firsts.set(r.caseId, { trial: r.trial, traceId: r.traceId, value: make() });
+    },
+    values(): T[] {
+      return [...firsts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, f]) => f.value);
+    },
+  };
+}
+
 /**
  * What one result counts for in the suggest figures: the candidate's suggestion, and the review
  * that holds for it. That is `queued`, a person's verdict on this very suggestion from the review
  * queue, where there is one (accepted: the suggestion is the final decision); else the recorded
  * review where it judged what the candidate suggests; else the human decision, for the verdict to
- * be simulated against. Null for a result the figures leave out: one without an outcome, or a
- * later trial of its case (with trials, run or recorded, each case counts once: its first trial).
+ * be simulated against. Null for a result without an outcome. The figures take each case's
+ * first result only (`caseFirsts`): a later one of its case counts for nothing.
  */
 export function suggestItem(r: TraceResult, settings: SuggestSettings, queued?: QueuedVerdict): SuggestItem | null {
-  if (!DECIDED_STATUSES.includes(r.status) || r.trial !== 0) return null;
+  if (!DECIDED_STATUSES.includes(r.status)) return null;
   const decision = r.reference.decision !== null ? { decision: r.reference.decision } : {};
   if (queued) {
     const final = queued.verdict === 'accepted' ? r.decision : queued.final;
@@ -497,7 +537,8 @@ export function suggestItem(r: TraceResult, settings: SuggestSettings, queued?: 
 function applicableReview(r: TraceResult, comparator: DecisionComparator): Omit<NonNullable<TraceResult['reference']['review']>, 'reviewed'> {
   const { reviewed, ...review } = r.reference.review ?? {};
   if (!review.verdict) return review;
-  return reviewed === undefined || decisionsAgree(r.decision, reviewed, comparator) ? review : {};
+  // A verdict on a suggestion the trace does not record judged something else, for all anyone knows.
+  return reviewed !== undefined && decisionsAgree(r.decision, reviewed, comparator) ? review : {};
 }
 
 /** The class of a decision for stratified review: its `action` where it has one, else the decision itself. */

@@ -75,6 +75,49 @@ describe('suggestWithQueue', () => {
   });
 });
 
+describe('whose review the suggest figures count', () => {
+  const figures = (rs: TraceResult[]) => {
+    const acc = createMetricsAccumulator({ phase: 'suggest', ...settings });
+    for (const r of rs) acc.add(r);
+    const phase = acc.finish().phase;
+    if (!phase || !('suggest' in phase)) throw new Error('no suggest figures');
+    return phase.suggest;
+  };
+
+  it('a recorded verdict on a suggestion the trace does not record is not the candidate\'s: simulated against the human decision instead', () => {
+    // The recorded agent's suggestion is unknown (no outcome decision): "accepted" may have judged anything.
+    const r = suggestion('verdict-of-unknown', { action: 'escalate', amount: 0 }, { decision: refund, tools: [], review: { verdict: 'accepted' } });
+    expect(figures([r])).toMatchObject({ reviewed: 1, accepted: 0, rejected: 1, simulated: 1 });
+    expect(suggestWithQueue([r], settings, new Map())).toMatchObject({ reviewed: 1, accepted: 0, rejected: 1, simulated: 1 });
+  });
+
+  it('counts a case once, by its first result (lowest trial, then lowest trace id), whatever order the results arrive in', () => {
+    // Three recorded traces of one case, replayed one by one: each result is trial 0 of the run.
+    const ofCase = [
+      suggestion('c-3', { action: 'escalate', amount: 0 }, { decision: refund, tools: [] }, { caseId: 'C' }),
+      suggestion('c-1', refund, { decision: refund, tools: [] }, { caseId: 'C' }),
+      suggestion('c-2', { action: 'escalate', amount: 0 }, { decision: refund, tools: [] }, { caseId: 'C' }),
+    ];
+    for (const order of [ofCase, [...ofCase].reverse()]) {
+      expect(figures(order)).toMatchObject({ reviewed: 1, accepted: 1, rejected: 0 });
+      expect(suggestWithQueue(order, settings, new Map())).toMatchObject({ reviewed: 1, accepted: 1, rejected: 0 });
+    }
+    // A queue verdict on a later result of the case counts for nothing; on its first, it counts.
+    expect(suggestWithQueue(ofCase, settings, new Map([[resultKey('c-2', 0), { verdict: 'rejected' as const }]]))).toMatchObject({ reviewed: 1, accepted: 1, fromQueue: 0 });
+    expect(suggestWithQueue(ofCase, settings, new Map([[resultKey('c-1', 0), { verdict: 'rejected' as const }]]))).toMatchObject({ reviewed: 1, rejected: 1, fromQueue: 1 });
+  });
+
+  it('counts the review sample of an auto-with-review run by case as well', () => {
+    const rows = Array.from({ length: 10 }, (_, i) => aResult(`s-${i}`, { caseId: 'S', decision: refund, agree: i !== 0, reference: { decision: refund, tools: [] } }));
+    const acc = createMetricsAccumulator({ phase: 'auto-with-review', decision: settings.decision, review: { sampleRate: 1, seed: 0 } });
+    for (const r of [...rows].reverse()) acc.add(r);
+    const phase = acc.finish().phase;
+    if (!phase || !('autoWithReview' in phase)) throw new Error('no review figures');
+    // One case, its first result (s-0) disagreeing: one sampled, one error.
+    expect(phase.autoWithReview).toMatchObject({ sampled: 1, sampleErrorRate: { rate: 1, n: 1 } });
+  });
+});
+
 describe('latestVerdicts', () => {
   it('the latest verdict on each result of the run, by trace and trial; items without a verdict, and other runs\' items, are not there', () => {
     const store = createMemoryStore();

@@ -1,7 +1,7 @@
-import { reviewOptions, suggestAccumulator, suggestItem, type QueuedVerdict, type SuggestSettings } from '../metrics/summary.js';
+import { caseFirsts, reviewOptions, suggestAccumulator, suggestItem, type QueuedVerdict, type SuggestSettings } from '../metrics/summary.js';
 import { resultKey, type TraceResult } from '../replay/types.js';
 import type { ReviewVerdictRecord, Store } from '../store/types.js';
-import { reviewVerdictOf, type ReviewVerdict, type SuggestMetrics } from './suggest.js';
+import { reviewVerdictOf, type ReviewVerdict, type SuggestItem, type SuggestMetrics } from './suggest.js';
 
 /**
  * The review queue's verdicts on a run's results: for each result (by `resultKey`, trace id and
@@ -23,7 +23,7 @@ export function latestVerdicts(store: Pick<Store, 'reviewItems'>, runId: string)
  * except that a person's verdict from the queue takes the place of the run's own where the queue
  * has one. The override rate is (edited + rejected) / reviewed as in the run's own figures, and
  * with no queue verdict the figures are the run's. `fromQueue`: how many of `reviewed` are queue
- * verdicts (a verdict on a result the figures leave out, a later trial, counts for nothing). Pure.
+ * verdicts (a verdict on a result the figures leave out, not its case's first, counts for nothing). Pure.
  */
 export function suggestWithQueue(
   results: Iterable<TraceResult>,
@@ -31,10 +31,16 @@ export function suggestWithQueue(
   verdicts: ReadonlyMap<string, QueuedVerdict>,
 ): SuggestMetrics & { fromQueue: number } {
   const accumulator = suggestAccumulator(settings);
-  let fromQueue = 0;
+  // Each case counts once, by its first result (as the run counted it).
+  const firsts = caseFirsts<{ item: SuggestItem | null; queued: boolean }>();
   for (const r of results) {
-    const queued = verdicts.get(resultKey(r.traceId, r.trial));
-    const item = suggestItem(r, settings, queued);
+    firsts.offer(r, () => {
+      const queued = verdicts.get(resultKey(r.traceId, r.trial));
+      return { item: suggestItem(r, settings, queued), queued: queued !== undefined };
+    });
+  }
+  let fromQueue = 0;
+  for (const { item, queued } of firsts.values()) {
     if (!item) continue;
     accumulator.add(item);
     if (queued) fromQueue++;
@@ -45,8 +51,8 @@ export function suggestWithQueue(
 /**
  * The verdict one result of a suggest run counts for in `suggestWithQueue`'s figures: the queue's
  * where there is one, else the run's own (recorded, or simulated with the run's settings); null for
- * a result those figures leave out. `drift` over stored runs takes each result's verdict here, so
- * that its override rate of a run is `phase`'s. Pure.
+ * a result without an outcome. `drift` over stored runs takes here the verdict of each case's first
+ * result, so that its override rate of a run is `phase`'s. Pure.
  */
 export function suggestVerdict(result: TraceResult, settings: SuggestSettings, queued: QueuedVerdict | undefined): ReviewVerdict | null {
   const item = suggestItem(result, settings, queued);

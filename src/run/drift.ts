@@ -10,7 +10,7 @@ import { observeResult, observeTrace, traceTime } from '../drift/observation.js'
 import { buildDriftReport, MAX_ISSUES, type DriftReport, type DriftSource } from '../drift/report.js';
 import { planWindows, type Against } from '../drift/windows.js';
 import { latestVerdicts, suggestVerdict } from '../phases/review-queue.js';
-import type { SuggestSettings } from '../metrics/summary.js';
+import { caseFirsts, type SuggestSettings } from '../metrics/summary.js';
 import { resultKey } from '../replay/types.js';
 import { isEvidenceRun, type Store } from '../store/types.js';
 import { loadYamlFile } from '../suite/yaml.js';
@@ -107,17 +107,18 @@ export function driftOverRuns(store: Store, db: string, options: DriftOptions): 
     const verdicts = latestVerdicts(store, run.runId);
     const settings = run.phase === 'suggest' ? ((run.summary as { settings?: SuggestSettings } | null)?.settings ?? null) : null;
     if (run.phase === 'suggest' && !settings) queueOnly++;
-    // A case's trials are not independent runs: its first (lowest trial, then first stored) stands for it.
-    const firstTrial = new Map<string, number>();
-    for (const result of store.results(run.runId)) firstTrial.set(result.caseId, Math.min(result.trial, firstTrial.get(result.caseId) ?? Infinity));
-    const counted = new Set<string>();
+    // A case's trials are not independent runs: its first (earlierInCase) stands for it, as in the run's own figures.
+    const firsts = caseFirsts<string>();
+    for (const result of store.results(run.runId)) firsts.offer(result, () => resultKey(result.traceId, result.trial));
+    const counted = new Set(firsts.values());
     for (const result of store.results(run.runId)) {
-      if (result.trial !== firstTrial.get(result.caseId) || counted.has(result.caseId)) {
+      const key = resultKey(result.traceId, result.trial);
+      if (!counted.has(key)) {
         laterTrials++;
         continue;
       }
-      counted.add(result.caseId);
-      const queued = verdicts.get(resultKey(result.traceId, result.trial));
+      counted.delete(key);
+      const queued = verdicts.get(key);
       const observation = observeResult(result, at, settings ? suggestVerdict(result, settings, queued) : (queued?.verdict ?? null));
       if (observation) analysis.add(observation);
     }
