@@ -9,7 +9,7 @@ const MARK = { met: '✓', 'not-met': '✗', 'no-evidence': '–' } as const;
 export function renderPhaseReport(r: SuitePhaseReport): string {
   const t = r.thresholds;
   const lines = [
-    `${r.suite} · candidate ${r.candidate} (${r.candidateHash.slice(0, 10)}) · ${r.runs} run(s) of it in the store${r.setAside.length ? ` that are evidence, ${r.setAside.length} that are not (${r.setAside.slice(0, 3).join(', ')}${r.setAside.length > 3 ? ', …' : ''}: their input not all read or judged, or nothing compared)` : ''}${r.otherRuns ? `, ${r.otherRuns} of other candidates left aside` : ''}`,
+    `${r.suite} · candidate ${r.candidate} (${r.candidateHash.slice(0, 10)}) · ${r.runs} run(s) of it in the store${r.setAside.length ? ` that are evidence, ${r.setAside.length} that are not (${r.setAside.slice(0, 3).join(', ')}${r.setAside.length > 3 ? ', …' : ''}: their input not all read or judged, nothing compared, or judged under other rules)` : ''}${r.otherRuns ? `, ${r.otherRuns} of other candidates left aside` : ''}`,
     '',
     `  reversibility: workflow cap ${workflowCapText(r.matrix)}${r.usageRunId ? ` in run ${r.usageRunId}` : ''}`,
     ...reversibilityTable(r.matrix),

@@ -22,7 +22,7 @@ export interface SuitePhaseReport extends PromotionAssessment {
 interface StoredSummary {
   metrics?: Partial<RunMetrics>;
   /** What the run's suggest figures were computed with; absent in runs stored before it was kept. */
-  settings?: SuggestSettings;
+  settings?: SuggestSettings & { evidenceHash?: string };
   shard?: unknown;
   issues?: number;
   counts?: { noOutcome?: { infrastructure?: { traces?: number } } };
@@ -61,14 +61,28 @@ function whyNotEvidence(summary: StoredSummary & { metrics: Partial<RunMetrics> 
 }
 
 /**
+ * Why a run was made under other rules than the suite's now (its `evidenceHash`: the traces read,
+ * the tool catalog, reference, comparator, mocks, budgets, policy, sandbox, pricing, trials or SLA),
+ * or by a shadowgate that did not keep them: a run of a suite of the same name whose figures need
+ * not mean what they would mean now. Null: the same rules.
+ */
+function otherRules(summary: StoredSummary, evidenceHash: string): string | null {
+  const kept = summary.settings?.evidenceHash;
+  if (kept === evidenceHash) return null;
+  return kept === undefined
+    ? 'it was stored by an older shadowgate, which did not keep the rules it was judged by: run the suite again'
+    : 'it was made under other rules than the suite file\'s now (traces, tool catalog, reference, compare, mocks, budgets, policy, sandbox, pricing, trials or sla differ; description, phase, gate, promotion and review may change): run the suite again';
+}
+
+/**
  * A finished run of a whole suite (not a shard, not an A/A replica) that read its input, with
  * its figures; a finished whole run that is no evidence, with why (`phase` names it rather than
  * saying there is no run); anything else (unfinished, a shard, a replica) is left out.
  */
-function asPhaseRun(run: RunRecord): StoredPhaseRun | SetAsideRun | null {
+function asPhaseRun(run: RunRecord, evidenceHash: string): StoredPhaseRun | SetAsideRun | null {
   const summary = run.summary as StoredSummary | null;
   if (!isEvidenceRun(run) || !summary?.metrics || summary.shard) return null;
-  const why = whyNotEvidence({ ...summary, metrics: summary.metrics });
+  const why = otherRules(summary, evidenceHash) ?? whyNotEvidence({ ...summary, metrics: summary.metrics });
   if (why) return { runId: run.runId, phase: run.phase, candidateHash: run.candidateHash, startedAt: run.startedAt, why } satisfies SetAsideRun;
   const { agreement, overrideRate, phase, toolCallDrift } = summary.metrics;
   return {
@@ -109,7 +123,7 @@ function withReviewQueue(run: StoredPhaseRun, store: Store): StoredPhaseRun {
  * `store` null: no store yet, so no evidence.
  */
 export function assessSuitePhase(suite: ResolvedSuite, store: Store | null): SuitePhaseReport {
-  const read = (store?.listRuns({ suite: suite.name }) ?? []).map(asPhaseRun).filter((r) => r !== null);
+  const read = (store?.listRuns({ suite: suite.name }) ?? []).map((r) => asPhaseRun(r, suite.evidenceHash)).filter((r) => r !== null);
   const stored = read.filter((r): r is StoredPhaseRun => !('why' in r));
   const setAside = read.filter((r): r is SetAsideRun => 'why' in r);
   // The override rate's rung is judged on the candidate's latest suggest run: the review queue counts in its figures.

@@ -107,6 +107,8 @@ export interface RunSettings {
    * results of traces that are not these. Absent in files of older runs.
    */
   tracesHash?: string;
+  /** The suite's `evidenceHash` (what decides what the figures mean), kept with the run for `phase`; absent in runs of older shadowgates. */
+  evidenceHash?: string;
 }
 
 export interface RunOutcome {
@@ -188,6 +190,7 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
     decision: compare.decision,
     ...(suite.review ? { review: suite.review } : {}),
     ...(suite.sla ? { slaMs: suite.sla.latencyMs } : {}),
+    evidenceHash: suite.evidenceHash,
     ...(options.baseline
       ? { baseline: { runId: options.baseline.runId, rows: options.baseline.rows, identity: baselineIdentity(options.baseline, suite.candidateHash), ...baselineCost(options.baseline) } }
       : {}),
@@ -409,10 +412,15 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
 
 /**
  * What a finished run keeps of its settings in its stored summary: what its suggest figures were
- * computed with, so that `phase` counts the review queue's later verdicts as the run counted its own.
+ * computed with, so that `phase` counts the review queue's later verdicts as the run counted its own,
+ * and the suite's evidence hash, so that `phase` credits it only under the same rules.
  */
-export function keptSettings(settings: RunSettings): SuggestSettings {
-  return { ...(settings.decision ? { decision: settings.decision } : {}), ...(settings.review ? { review: settings.review } : {}) };
+export function keptSettings(settings: RunSettings): SuggestSettings & Pick<RunSettings, 'evidenceHash'> {
+  return {
+    ...(settings.decision ? { decision: settings.decision } : {}),
+    ...(settings.review ? { review: settings.review } : {}),
+    ...(settings.evidenceHash ? { evidenceHash: settings.evidenceHash } : {}),
+  };
 }
 
 /**

@@ -31,6 +31,8 @@ export interface ResolvedSuite extends Omit<SuiteFile, 'candidate' | 'traces' | 
   candidate: ResolvedCandidate;
   /** sha256 of the suite's definition and tool catalog. */
   suiteHash: string;
+  /** sha256 of what decides what a run's figures mean (`evidenceHashOf`): `phase` credits a run only under the same. */
+  evidenceHash: string;
   /** sha256 of the candidate's definition and what runs (a module's import graph and package versions, a prompt, recorded traces): see `identify`. */
   candidateHash: string;
   /** What the candidate is, in a few words: `module:rules-v2.mjs`, `replay`. */
@@ -81,9 +83,28 @@ export async function loadSuite(file: string): Promise<ResolvedSuite> {
     catalog,
     // The suite without its candidate: runs of other candidates on the same suite share it.
     suiteHash: sha256(canonicalJson({ suite: { ...raw, candidate: undefined }, catalog })),
+    evidenceHash: evidenceHashOf(raw, catalog),
     ...identify(raw.candidate, candidate, dir),
     candidateSource: { raw: raw.candidate, dir },
   };
+}
+
+/**
+ * What may change between a suite's runs without changing what their figures mean: its free
+ * text, its phase and the checks and promotion thresholds that judge the figures, the review
+ * sample drawn, and the candidate (whose identity is its own hash).
+ */
+const NOT_EVIDENCE = ['description', 'phase', 'gate', 'promotion', 'review', 'candidate'] as const;
+
+/**
+ * The digest of everything else in a suite and its tool catalog: the traces it reads, the
+ * reference and comparator that decide agreement, the mocks, budgets, policy, sandbox, pricing,
+ * trials and SLA. Runs of a suite of the same name made under other such rules (a looser
+ * comparator, a chosen subset of traces) are no evidence for it now. Pure.
+ */
+export function evidenceHashOf(raw: Record<string, unknown>, catalog: ToolCatalog): string {
+  const rules = Object.fromEntries(Object.entries(raw).filter(([key]) => !(NOT_EVIDENCE as readonly string[]).includes(key)));
+  return sha256(canonicalJson({ rules, catalog }));
 }
 
 /**

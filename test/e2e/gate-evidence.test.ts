@@ -270,7 +270,32 @@ describe('checks without the evidence they need', () => {
     expect(phased.steps[0].reason).toBe(`shadow → suggest: no shadow run is evidence: the latest, ${doc.runId}, its comparator compared nothing (compare.decision.fields names "acton", which no decision has)`);
     expect(phase.stdout).toContain(`no shadow run is evidence: the latest, ${doc.runId}`);
     expect(phased.setAside).toEqual([doc.runId]);
-    expect(phase.stdout).toContain(`0 run(s) of it in the store that are evidence, 1 that are not (${doc.runId}: their input not all read or judged, or nothing compared)`);
+    expect(phase.stdout).toContain(`0 run(s) of it in the store that are evidence, 1 that are not (${doc.runId}: their input not all read or judged, nothing compared, or judged under other rules)`);
+  });
+
+  it('phase credits a run only under the rules the suite file has now: a looser comparator of the same suite name sets it aside; a changed gate or phase does not', async () => {
+    const file = suiteWithGate('rules', 'gate:\n  agreement: { min: 0.5, bound: lower }\n  errorRate: { max: 0.02 }\n');
+    const original = read(file);
+    // The run made under a looser comparator (the action alone), then the suite file as it is now.
+    writeFileSync(join(dir, file), original.replace('fields: [action, amount]', 'fields: [action]'));
+    expect((await cli(dir, 'run', file, '--json', 'out/loose.json', '--db', 'db/rules.db')).code).toBe(0);
+    const loose = readJson('out/loose.json').runId;
+    writeFileSync(join(dir, file), original);
+    const phase = await cli(dir, 'phase', file, '--db', 'db/rules.db', '--json', 'out/rules-phase.json');
+    const phased = readJson('out/rules-phase.json').suites[0];
+    expect(phased.runs).toBe(0);
+    expect(phased.setAside).toEqual([loose]);
+    expect(phased.steps[0].reason).toMatch(new RegExp(`^shadow → suggest: no shadow run is evidence: the latest, ${loose}, it was made under other rules than the suite file's now \\(traces, tool catalog, reference, compare,`));
+    expect(phase.stdout).toContain('judged under other rules');
+    // Its own run is credited, also after its gate, phase and description change.
+    expect((await cli(dir, 'run', file, '--json', 'out/strict.json', '--db', 'db/rules.db')).code).toBe(0);
+    const strict = readJson('out/strict.json').runId;
+    writeFileSync(join(dir, file), original.replace('phase: shadow', 'phase: suggest').replace('description: ', 'description: edited; ').replace('errorRate: { max: 0.02 }', 'errorRate: { max: 0.03 }'));
+    await cli(dir, 'phase', file, '--db', 'db/rules.db', '--json', 'out/rules-phase.json');
+    const again = readJson('out/rules-phase.json').suites[0];
+    expect(again.runs).toBe(1);
+    expect(again.setAside).toEqual([loose]);
+    expect(again.steps[0].evidence.runId).toBe(strict);
   });
 
   it('an override-rate check with no reviewed item is inconclusive (exit 1)', async () => {
