@@ -59,6 +59,32 @@ describe('moduleGraph', () => {
     });
   });
 
+  it("follows a package's own imports map (#rules) and its own name through its exports, under every condition, to its files", () => {
+    dir = mkdtempSync(join(tmpdir(), 'sg-graph-'));
+    write('agent/package.json', JSON.stringify({
+      name: 'agent-pkg',
+      type: 'module',
+      imports: { '#rules': { import: './rules.mjs', require: './rules.cjs' }, '#lib/*': './lib/*.mjs', '#dep': 'fake-dep' },
+      exports: { '.': './main.mjs', './policy': './policy.mjs' },
+    }));
+    write('agent/main.mjs', "import { decide } from '#rules';\nimport { h } from '#lib/helper';\nimport 'agent-pkg/policy';\nimport '#dep';\nimport '#nowhere';\nexport const run = () => decide();");
+    write('agent/rules.mjs', "export const decide = () => 'approve';");
+    write('agent/rules.cjs', "exports.decide = () => 'approve';");
+    write('agent/lib/helper.mjs', 'export const h = 1;');
+    write('agent/policy.mjs', 'export const limit = 500;');
+    write('agent/node_modules/fake-dep/package.json', '{"name":"fake-dep","version":"2.0.0"}');
+    const graph = moduleGraph(join(dir, 'agent/main.mjs'));
+    expect(Object.keys(graph.files).sort()).toEqual(['lib/helper.mjs', 'main.mjs', 'main.mjs → #nowhere', 'policy.mjs', 'rules.cjs', 'rules.mjs']);
+    expect(graph.files['main.mjs → #nowhere']).toBe('missing');
+    expect(graph.packages).toEqual({ 'fake-dep': '2.0.0' });
+    // A change behind either is a change of the candidate.
+    for (const file of ['agent/rules.mjs', 'agent/policy.mjs', 'agent/lib/helper.mjs']) {
+      const before = moduleGraph(join(dir, 'agent/main.mjs'));
+      write(file, `export const changed = ${JSON.stringify(file)};`);
+      expect(moduleGraph(join(dir, 'agent/main.mjs'))).not.toEqual(before);
+    }
+  });
+
   it("takes a package linked to local code (a workspace's) by its files, not its version, which does not change with them", () => {
     dir = mkdtempSync(join(tmpdir(), 'sg-graph-'));
     write('agents/main.mjs', "import { decide } from 'agent-core';\nexport const run = () => decide();");

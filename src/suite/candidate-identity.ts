@@ -124,6 +124,21 @@ export function moduleGraph(entry: string): ModuleGraph {
         const target = resolveRelative(file, path);
         if (target) queue.push(target);
         else files[`${key(file)} → ${specifier}`] = 'missing';
+      } else if (specifier.startsWith('#') || isSelfReference(file, specifier)) {
+        // A package's own imports map (`#rules`) or its own name (`my-agent/rules`): its files, as Node maps them.
+        const scope = packageScope(file)!;
+        const targets = specifier.startsWith('#') ? mapTargets(scope.manifest.imports, specifier) : mapTargets(scope.manifest.exports, `.${specifier.slice(packageName(specifier).length)}`);
+        if (targets.length === 0) files[`${key(file)} → ${specifier}`] = 'missing';
+        for (const target of targets) {
+          if (target.startsWith('./')) {
+            const local = resolveRelative(join(scope.dir, 'package.json'), target);
+            if (local) queue.push(local);
+            else files[`${key(file)} → ${specifier} → ${target}`] = 'missing';
+          } else if (!isBuiltin(target)) {
+            const name = packageName(target);
+            if (!(name in packages)) packages[name] = installedVersion(file, name);
+          }
+        }
       } else if (!isBuiltin(specifier)) {
         const name = packageName(specifier);
         if (!(name in packages)) packages[name] = installedVersion(file, name);
@@ -131,6 +146,65 @@ export function moduleGraph(entry: string): ModuleGraph {
     }
   }
   return { files, packages };
+}
+
+interface PackageScope {
+  dir: string;
+  manifest: { name?: unknown; imports?: unknown; exports?: unknown };
+}
+
+/** The package a file belongs to, as Node finds it: the nearest package.json up its folders (null where there is none, or it is not JSON). */
+function packageScope(file: string): PackageScope | null {
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (isFile(manifest)) {
+      try {
+        const parsed = JSON.parse(readFileSync(manifest, 'utf8')) as unknown;
+        return parsed !== null && typeof parsed === 'object' ? { dir, manifest: parsed as PackageScope['manifest'] } : null;
+      } catch {
+        return null;
+      }
+    }
+    if (dirname(dir) === dir || dir.split(sep).at(-1) === 'node_modules') return null;
+  }
+}
+
+/** An import of the package's own name, which Node maps through its own `exports`. */
+function isSelfReference(file: string, specifier: string): boolean {
+  const scope = packageScope(file);
+  return scope !== null && scope.manifest.name === packageName(specifier) && scope.manifest.exports !== undefined && scope.manifest.exports !== null;
+}
+
+/**
+ * Every target an `imports` or `exports` map of a package.json gives a specifier (`#rules`) or
+ * subpath (`./rules`, `.`), under any condition (`import`, `require`, `node`, `default`, …):
+ * whichever Node picks is among them. The exact key, else the pattern (`#lib/*`, `./*`) with the
+ * longest prefix, its `*` replaced. None where the map has no entry for it.
+ */
+function mapTargets(map: unknown, subpath: string): string[] {
+  if (map === undefined || map === null) return [];
+  // `exports: "./index.js"`, or a map of conditions alone, is the package's `.`.
+  const keyed = typeof map === 'object' && !Array.isArray(map) && Object.keys(map).some((k) => k.startsWith('.') || k.startsWith('#'));
+  const entries: Record<string, unknown> = keyed ? (map as Record<string, unknown>) : { '.': map };
+  if (Object.hasOwn(entries, subpath)) return leaves(entries[subpath], null);
+  let best: { prefix: string; value: unknown; rest: string } | null = null;
+  for (const [pattern, value] of Object.entries(entries)) {
+    const star = pattern.indexOf('*');
+    if (star < 0) continue;
+    const [prefix, suffix] = [pattern.slice(0, star), pattern.slice(star + 1)];
+    if (subpath.length >= pattern.length - 1 && subpath.startsWith(prefix) && subpath.endsWith(suffix) && (!best || prefix.length > best.prefix.length)) {
+      best = { prefix, value, rest: subpath.slice(prefix.length, subpath.length - suffix.length) };
+    }
+  }
+  return best ? leaves(best.value, best.rest) : [];
+}
+
+/** The string targets of a map entry (a string, an array of fallbacks, conditions nested at any depth), each `*` replaced by `rest`. */
+function leaves(value: unknown, rest: string | null): string[] {
+  if (typeof value === 'string') return [rest === null ? value : value.replaceAll('*', rest)];
+  if (Array.isArray(value)) return value.flatMap((v) => leaves(v, rest));
+  if (value !== null && typeof value === 'object') return Object.values(value).flatMap((v) => leaves(v, rest));
+  return [];
 }
 
 /** A file (or a link to one) is there; any failure to look (no entry, a name too long, a file taken for a folder) is none. */
