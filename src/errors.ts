@@ -3,6 +3,7 @@
  * code. Expected errors (bad input, bad config) are printed without a stack;
  * InternalError and anything unknown are printed as bugs.
  */
+import { forTerminal } from './report/escape.js';
 export type ErrorCode =
   | 'SG_CONFIG_INVALID'
   | 'SG_INPUT_INVALID'
@@ -49,7 +50,7 @@ export function formatIssue(issue: Issue): string {
 export class ConfigError extends ShadowgateError {
   readonly issues: Issue[];
   constructor(issues: Issue[], hint?: string) {
-    super('SG_CONFIG_INVALID', `invalid configuration:\n${issues.map((i) => `  ${formatIssue(i)}`).join('\n')}`, {
+    super('SG_CONFIG_INVALID', `invalid configuration:\n${issues.map((i) => `  ${forTerminal(formatIssue(i))}`).join('\n')}`, {
       hint,
     });
     this.issues = issues;
@@ -60,7 +61,7 @@ export class ConfigError extends ShadowgateError {
 export class InputError extends ShadowgateError {
   readonly issues: Issue[];
   constructor(issues: Issue[], hint?: string) {
-    super('SG_INPUT_INVALID', `invalid input:\n${issues.map((i) => `  ${formatIssue(i)}`).join('\n')}`, { hint });
+    super('SG_INPUT_INVALID', `invalid input:\n${issues.map((i) => `  ${forTerminal(formatIssue(i))}`).join('\n')}`, { hint });
     this.issues = issues;
   }
 }

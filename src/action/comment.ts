@@ -9,6 +9,7 @@
  */
 import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { forTerminal, noWorkflowCommands } from '../report/escape.js';
 
 /** The hidden first line that marks the comment as this Action's. */
 export const COMMENT_MARKER = '<!-- shadowgate-gate-report -->';
@@ -92,7 +93,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   main(process.env).catch((error: unknown) => {
-    process.stdout.write(`::error::shadowgate comment: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stdout.write(`::error::shadowgate comment: ${noWorkflowCommands(forTerminal(error instanceof Error ? error.message : String(error)), false)}\n`);
     process.exitCode = 1;
   });
 }

@@ -12,6 +12,7 @@ import { appendFileSync, readFileSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadSuite } from '../suite/load.js';
+import { forTerminal, noWorkflowCommands } from '../report/escape.js';
 
 /** The Action's `verdict` output: the gate's, or `error` when it could not run (exit 2 or 3). */
 export type ActionVerdict = 'pass' | 'fail' | 'inconclusive' | 'error';
@@ -83,7 +84,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   main(process.env).catch((error: unknown) => {
-    process.stderr.write(`::error::shadowgate action: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`::error::shadowgate action: ${noWorkflowCommands(forTerminal(error instanceof Error ? error.message : String(error)), false)}\n`);
     process.exitCode = 3;
   });
 }

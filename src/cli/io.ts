@@ -22,8 +22,18 @@ export function processIo(): CliIo {
  */
 export function terminalIo(io: CliIo): CliIo {
   if (TERMINAL in io) return io;
-  const guard = <S extends { write(text: string): unknown }>(stream: S): S =>
-    Object.assign(Object.create(stream) as S, { write: (text: string) => stream.write(safeTerminalText(String(text))) });
+  const guard = <S extends { write(text: string): unknown }>(stream: S): S => {
+    // Whether the next write starts a line: what a CI log reader takes as a workflow command depends on it.
+    let lineStart = true;
+    return Object.assign(Object.create(stream) as S, {
+      write: (text: string) => {
+        const raw = String(text);
+        const safe = safeTerminalText(raw, { lineStart });
+        if (raw.length > 0) lineStart = raw.endsWith('\n');
+        return stream.write(safe);
+      },
+    });
+  };
   return Object.assign({ ...io, stdout: guard(io.stdout), stderr: guard(io.stderr) }, { [TERMINAL]: true });
 }
 

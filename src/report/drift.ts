@@ -163,7 +163,7 @@ export function renderDriftTerminal(report: DriftReport): string {
   if (skipped) out.push('', skipped);
   const queueOnly = queueOnlyText(report);
   if (queueOnly) out.push('', queueOnly);
-  for (const issue of report.issues) out.push(`  ${formatIssue(issue)}`);
+  for (const issue of report.issues) out.push(`  ${forTerminal(formatIssue(issue))}`);
   // Workflow and tool names and file names come from traces: each line stays one line.
   return `${out.map(forTerminal).join('\n')}\n`;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { marked, type Token } from 'marked';
-import { forTerminal, forXml, mdCode, mdText, safeTerminalText } from './escape.js';
+import { terminalIo } from '../cli/io.js';
+import { forTerminal, forXml, mdCode, mdText, noWorkflowCommands, safeTerminalText } from './escape.js';
 
 const TITLE_AND_CLEAR = '\u001b]0;pwned\u0007\u001b[2J';
 
@@ -41,6 +42,20 @@ describe('safeTerminalText', () => {
     expect(safeTerminalText(`\rbar\n\u001b[31m- old\u001b[0m\n${TITLE_AND_CLEAR}\r\u202e`)).toBe(
       `\rbar\n\u001b[31m- old\u001b[0m\n${String.raw`\x1b]0;pwned\x07\x1b[2J\r\u202e`}`,
     );
+  });
+});
+
+describe('noWorkflowCommands', () => {
+  it('leaves no line that starts with :: after spaces, and no ##[ anywhere, for a CI log to take as a command', () => {
+    expect(noWorkflowCommands('    ::error title=x::PASS\n\u00a0::add-mask::FAIL\nok ::notice:: mid\n##[group]x a##[endgroup]')).toBe(
+      String.raw`    \x3a:error title=x::PASS` + '\n\u00a0' + String.raw`\x3a:add-mask::FAIL` + '\nok ::notice:: mid\n' + String.raw`#\x23[group]x a#\x23[endgroup]`,
+    );
+    // A write that continues a line is not a line start; the terminal writer knows which it is.
+    expect(noWorkflowCommands('::x', false)).toBe('::x');
+    let out = '';
+    const io = terminalIo({ stdout: { write: (t: string) => (out += t) }, stderr: { write: () => true }, env: {}, cwd: '.' });
+    for (const part of ['progress ', '::a\n', '::b', '\r::c\n']) io.stdout.write(part);
+    expect(out).toBe(`progress ::a\n${String.raw`\x3a:b`}\r${String.raw`\x3a:c`}\n`);
   });
 });
 

@@ -4,7 +4,8 @@
  * come from production and may be written by someone hostile; each medium has one function
  * here, and every report and command goes through it. Pure.
  *
- * - Terminal: {@link forTerminal} for a value, {@link safeTerminalText} for whole output.
+ * - Terminal: {@link forTerminal} for a value, {@link safeTerminalText} for whole output (which
+ *   also keeps a CI log's reader from taking a line for a workflow command: {@link noWorkflowCommands}).
  * - Markdown (report.md, the PR comment, the step summary): {@link mdCode} for a value,
  *   {@link mdText} for prose that embeds values (gate reasons name trace ids).
  * - HTML: every report page is a Handlebars template, and `{{value}}` escapes; no template
@@ -51,16 +52,31 @@ const SGR = /^\u001b\[[0-9;]*m/;
  * redrawing its line) and SGR colour codes. The last guard behind {@link forTerminal}: a value
  * interpolated unescaped can still split a line, but never control the terminal.
  */
-export function safeTerminalText(text: string): string {
+export function safeTerminalText(text: string, { lineStart = true }: { lineStart?: boolean } = {}): string {
   const start = text.startsWith('\r') ? 1 : 0;
-  return (
+  const escaped =
     text.slice(0, start) +
     text.slice(start).replace(UNSAFE, (ch, offset: number, whole: string) => {
       if (ch === '\n') return ch;
       if (ch === '\u001b' && SGR.test(whole.slice(offset, offset + 16))) return ch;
       return visible(ch);
-    })
-  );
+    });
+  return noWorkflowCommands(escaped, lineStart || start === 1);
+}
+
+/**
+ * A CI log's reader is a program too: GitHub Actions takes a line that starts with `::` (after
+ * any spaces) as a workflow command (`::add-mask::`, `::error::`, `::stop-commands::`) and
+ * `##[` anywhere in a line as one of its older form (`##[group]`), so that a trace id or tool
+ * name printed there could mask the verdict, fold it away or annotate the run. Such text keeps
+ * its look with one character shown as a visible escape (`\x3a::error::` is `:` `:error::`,
+ * `#\x23[` is `##[`). shadowgate prints no workflow command of its own through here.
+ * `lineStart`: whether `text` starts a line (the write before it ended one).
+ */
+export function noWorkflowCommands(text: string, lineStart = true): string {
+  return text
+    .replace(/(^|[\r\n])([^\S\r\n]*)::/g, (match, before: string, spaces: string, offset: number) => (offset === 0 && before === '' && !lineStart ? match : `${before}${spaces}\\x3a:`))
+    .replace(/##\[/g, '#\\x23[');
 }
 
 /**

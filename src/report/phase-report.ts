@@ -1,5 +1,6 @@
 import { PHASES } from '../phases/reversibility.js';
 import type { SuitePhaseReport } from '../run/phase.js';
+import { forTerminal } from './escape.js';
 import { pct } from './format.js';
 import { reversibilityTable, workflowCapText } from './reversibility-lines.js';
 
@@ -28,5 +29,6 @@ export function renderPhaseReport(r: SuitePhaseReport): string {
     lines.push(`  warning: ${r.file} runs in ${r.suitePhase}, above what the evidence and the matrix allow`);
   }
   lines.push(`  thresholds: agreement lower bound ≥ ${pct(t.agreementMin)}, override rate upper bound ≤ ${pct(t.overrideRateMax)}, review sample error rate upper bound ≤ ${pct(t.sampleErrorRateMax)}`);
-  return `${lines.join('\n')}\n`;
+  // Every line one line: reasons and the workflow cap name tools and runs, which come from traces.
+  return `${lines.map(forTerminal).join('\n')}\n`;
 }
