@@ -153,7 +153,7 @@ describe('a candidate that reaches out from inside a trace', () => {
         denied('fs-write', outside),
         denied('fs-write', outside),
         denied('signal', `process ${process.pid}`),
-        denied('signal', `process ${process.pid}`),
+        denied('signal', `the inspector of process ${process.pid}`),
         blocked('GET', `http://localhost:${port}/localhost`),
       ]);
     }
@@ -187,6 +187,46 @@ describe('a candidate that reaches for the handles under the sockets', () => {
     }
     expect(run.metrics.safetyViolations.blockedRequests).toBe(5 * 6);
     expect(run.gate.checks).toContainEqual(expect.objectContaining({ name: 'safetyViolations', status: 'fail', value: 5 * 6 }));
+  });
+});
+
+describe('a candidate that reaches past the wrapped APIs', () => {
+  it("gets out nowhere: c-ares's own channel, a signal under a redefined or two-faced pid, the inspector, another process's priority, the serializer, the channel's descriptor, trace events, chdir and shadowgate's /proc entries are refused and recorded", async () => {
+    const { code, run } = await runEscape('native');
+    expect(code).toBe(1);
+    const cwd = process.cwd();
+    for (const result of run.results) {
+      expect(result.decision!.attempts).toEqual([
+        'cares-servers: reached',
+        'cares-query: ECONNREFUSED',
+        'pid-redefined: ERR_ACCESS_DENIED',
+        'pid-two-faced: ERR_ACCESS_DENIED',
+        'own-inspector: ERR_ACCESS_DENIED',
+        'parent-priority: ERR_ACCESS_DENIED',
+        'serializer-hook: TypeError',
+        'channel-fd: ERR_ACCESS_DENIED',
+        'trace-events: ERR_ACCESS_DENIED',
+        'chdir: ERR_ACCESS_DENIED',
+        'parent-environ: ERR_ACCESS_DENIED',
+        'parent-cmdline-via-root: ERR_ACCESS_DENIED',
+      ]);
+      expect(result.violations!.map(({ kind, request, capability }) => request ? `${kind} ${request.method} ${request.url}` : `${kind} ${capability!.kind} ${capability!.target}`)).toEqual([
+        `blocked_request DNS queryTxt ${result.traceId}.exfiltrate.example`,
+        `denied_capability signal process ${process.pid}`,
+        'denied_capability signal process (an object)',
+        expect.stringMatching(/^denied_capability signal the inspector of process \d+$/),
+        `denied_capability signal the priority of process ${process.pid}`,
+        expect.stringMatching(/^denied_capability fs-write fd \d+$/),
+        'denied_capability fs-write trace_events node.perf.usertiming',
+        expect.stringMatching(/^denied_capability fs-write chdir /),
+        `denied_capability fs-read /proc/${process.pid}/environ`,
+        `denied_capability fs-read /proc/${process.pid}/cmdline`,
+      ]);
+    }
+    // Nothing moved shadowgate's working folder, and no trace log was written there.
+    expect(process.cwd()).toBe(cwd);
+    expect(existsSync(join(dir, 'node_trace.1.log'))).toBe(false);
+    expect(run.gate.checks).toContainEqual(expect.objectContaining({ name: 'safetyViolations', status: 'fail', value: 10 * 6 }));
   });
 });
 
@@ -413,7 +453,8 @@ describe("a candidate that talks to shadowgate's process", () => {
   it('cannot take it down or forge a result: every message is checked, a bad one is a protocol violation, its process is killed and replaced', async () => {
     const messages = ['null', 'attempt-null', 'stray-null', 'ack', 'garbage', 'forge-done'];
     const plan = Object.fromEntries(ids.map((id, i) => [id, messages[i]]));
-    const { code, stdout, run } = await runEscape('protocol', { env: { SG_PLAN: JSON.stringify(plan) }, argv: ['--workers', '1', '--concurrency', '1'] });
+    // Raw bytes reach the channel only from a subprocess handed its descriptor: subprocesses allowed here (a write from the candidate's own process: 'a candidate that reaches past the wrapped APIs').
+    const { code, stdout, run } = await runEscape('protocol', { env: { SG_PLAN: JSON.stringify(plan), PATH: process.env.PATH ?? '' }, allow: '[child-process]', argv: ['--workers', '1', '--concurrency', '1'] });
     expect(code).toBe(1);
     expect(run.results).toHaveLength(6);
     // Each trace's process was killed for the message its code sent: nothing it claimed became a result.

@@ -1,7 +1,9 @@
 import childProcess from 'node:child_process';
 import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
+import os from 'node:os';
 import { resolve as resolvePath } from 'node:path';
+import traceEvents from 'node:trace_events';
 import workerThreads from 'node:worker_threads';
 
 /** Records one refused use of a capability: what kind (fs-write, child-process, worker, addons, binding, signal) and on what. */
@@ -18,6 +20,8 @@ export type DenialSink = (capability: string, target: string) => void;
 export function recordDenials(sink: DenialSink): void {
   // One refusal passes through every wrapped function that called another (exec calls execFile): recorded once.
   const seen = new WeakSet<object>();
+  guardDescriptors();
+  guardOtherProcesses();
   // Write streams whose refusal was recorded when they were made: the refusal their open then meets is the same one.
   const streams = new Map<string, number>();
   const check = (group: string, args: unknown[]) => (error: unknown) => {
@@ -39,6 +43,15 @@ export function recordDenials(sink: DenialSink): void {
   // A write stream opens its file later and reports a refusal as an 'error' event: asked first.
   const createWriteStream = fs.createWriteStream;
   fs.createWriteStream = ((path: fs.PathLike, options?: unknown) => {
+    // A stream on a descriptor opens nothing: the descriptor's guard decides.
+    if (typeof (options as { fd?: unknown } | null | undefined)?.fd === 'number') {
+      try {
+        return createWriteStream(path, options as Parameters<typeof fs.createWriteStream>[1]);
+      } catch (error) {
+        check('fs-write', [path])(error);
+        throw error;
+      }
+    }
     const target = typeof path === 'string' ? path : path instanceof URL ? path.pathname : String(path);
     if (process.permission?.has('fs.write', target)) return createWriteStream(path, options as Parameters<typeof fs.createWriteStream>[1]);
     sink('fs-write', target);
@@ -74,18 +87,170 @@ export function recordDenials(sink: DenialSink): void {
       }
     };
   }
-  for (const name of ['kill', '_kill', '_debugProcess']) {
+  // This process's id as it is now: `process.pid` can be redefined, and a pid given as an object
+  // could read as one number when checked and another when used. Only a number or a numeric
+  // string, read once, and passed on as that number.
+  const ownPid = process.pid;
+  const pidOf = (pid: unknown): number => (typeof pid === 'number' || typeof pid === 'string' ? Number(pid) : Number.NaN);
+  const refuseSignal = (target: string) => {
+    sink('signal', target);
+    return Object.assign(new Error(`Access to this API has been restricted: ${target}`), { code: 'ERR_ACCESS_DENIED', permission: 'Signal' });
+  };
+  for (const name of ['kill', '_kill']) {
     const original = proc[name] as ((...a: unknown[]) => unknown) | undefined;
     if (typeof original !== 'function') continue;
     proc[name] = function (this: unknown, pid: unknown, ...rest: unknown[]) {
-      if (Number(pid) !== process.pid) {
-        sink('signal', `process ${String(pid)}`);
-        throw Object.assign(new Error(`Access to this API has been restricted: signals to process ${String(pid)}`), { code: 'ERR_ACCESS_DENIED', permission: 'Signal' });
-      }
-      return original.call(this, pid, ...rest);
+      const target = pidOf(pid);
+      if (target !== ownPid) throw refuseSignal(`process ${typeof pid === 'object' ? '(an object)' : String(pid)}`);
+      return original.call(this, target, ...rest);
     };
   }
+  // Opens the inspector's port of a process (this one's included): never.
+  if (typeof proc._debugProcess === 'function') {
+    proc._debugProcess = (pid: unknown) => {
+      throw refuseSignal(`the inspector of process ${typeof pid === 'object' ? '(an object)' : String(pid)}`);
+    };
+  }
+  const setPriority = os.setPriority;
+  (os as { setPriority: unknown }).setPriority = (...args: unknown[]) => {
+    // setPriority(priority) is this process's; setPriority(pid, priority) any process's.
+    if (args.length >= 2 && pidOf(args[0]) !== 0 && pidOf(args[0]) !== ownPid) throw refuseSignal(`the priority of process ${String(args[0])}`);
+    return (setPriority as (...a: unknown[]) => void)(...(args.length >= 2 ? [pidOf(args[0]), args[1]] : args));
+  };
+  // Write a file where the process's working folder is (trace_events), or move that folder: neither checked by Node 20's permission model.
+  (traceEvents as { createTracing: unknown }).createTracing = (options: unknown) => {
+    sink('fs-write', `trace_events ${describe((options as { categories?: unknown } | null)?.categories)}`);
+    throw Object.assign(new Error('Access to this API has been restricted: trace_events writes a file in the working folder'), { code: 'ERR_ACCESS_DENIED', permission: 'FileSystemWrite' });
+  };
+  proc.chdir = (dir: unknown) => {
+    sink('fs-write', `chdir ${describe(dir)}`);
+    throw Object.assign(new Error('Access to this API has been restricted: process.chdir'), { code: 'ERR_ACCESS_DENIED', permission: 'FileSystemWrite' });
+  };
   syncBuiltinESMExports();
+}
+
+/**
+ * Reads of another process's `/proc/<pid>` entries are refused: shadowgate's process holds the
+ * run's keys in the environment it was started with (`/proc/<ppid>/environ`), and its command
+ * line names the suite. The permission model allows reads everywhere; a path is checked where
+ * it lands (a link through `/proc/self/root`, or one made in the scratch folder, followed). What
+ * Node reads on its own (an `import` or `require` of such a path) is not seen here: see the
+ * threat model.
+ */
+function guardOtherProcesses(): void {
+  const ownPid = process.pid;
+  const realpath = fs.realpathSync.native;
+  const other = (value: unknown): string | null => {
+    const path = typeof value === 'string' ? value : value instanceof URL ? (value.protocol === 'file:' ? value.pathname : null) : Buffer.isBuffer(value) ? value.toString() : null;
+    if (path === null) return null;
+    let where = resolvePath(path);
+    if (!where.startsWith('/proc/') && !where.startsWith('/dev/') && !isLink(where)) return null;
+    try {
+      where = realpath(where);
+    } catch {
+      // Not there (yet): the path as written.
+    }
+    const pid = /^\/proc\/(\d+)(\/|$)/.exec(where)?.[1];
+    return pid !== undefined && Number(pid) !== ownPid ? where : null;
+  };
+  const isLink = (path: string) => {
+    try {
+      return fs.lstatSync(path).isSymbolicLink();
+    } catch {
+      return false;
+    }
+  };
+  for (const target of [fs as unknown as Record<string, unknown>, fs.promises as unknown as Record<string, unknown>]) {
+    for (const name of Object.keys(target)) {
+      const original = target[name];
+      if (typeof original !== 'function' || /^[A-Z]/.test(name) || name === 'promises' || name === 'lstatSync') continue;
+      const fn = original as (...a: unknown[]) => unknown;
+      const guarded = function (this: unknown, ...args: unknown[]) {
+        const blocked = other(args[0]);
+        if (blocked !== null) {
+          const error = Object.assign(new Error(`Access to this API has been restricted: ${blocked} is another process's`), { code: 'ERR_ACCESS_DENIED', permission: 'FileSystemRead', resource: blocked });
+          const callback = args.at(-1);
+          if (target === fs.promises) return Promise.reject(error);
+          if (!name.endsWith('Sync') && typeof callback === 'function') return void process.nextTick(callback as (e: Error) => void, error);
+          throw error;
+        }
+        return fn.apply(this, args);
+      };
+      for (const key of Reflect.ownKeys(fn)) {
+        if (key === 'length' || key === 'name' || key === 'prototype') continue;
+        const descriptor = Object.getOwnPropertyDescriptor(fn, key);
+        if (descriptor) Object.defineProperty(guarded, key, descriptor);
+      }
+      Object.defineProperty(guarded, 'name', { value: fn.name });
+      target[name] = guarded;
+    }
+  }
+}
+
+/**
+ * Writes to a file descriptor the candidate did not open are refused: the permission model
+ * checks a path when a file is opened, not a write to a descriptor, and this process holds
+ * descriptors it did not open for writing (shadowgate's channel, any inherited from the shell).
+ * Standard output and error stay writable, and so does whatever the candidate opens (fs.open,
+ * which write streams use too), until it closes it. Installed under `recordDenials`'s wrapping,
+ * which records each refusal.
+ */
+function guardDescriptors(): void {
+  const mine = new Set<number>([1, 2]);
+  const target = fs as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const openSync = target.openSync!;
+  const open = target.open!;
+  const closeSync = target.closeSync!;
+  const close = target.close!;
+  target.openSync = function (this: unknown, ...args: unknown[]) {
+    const fd = openSync.apply(this, args);
+    if (typeof fd === 'number') mine.add(fd);
+    return fd;
+  };
+  target.open = function (this: unknown, ...args: unknown[]) {
+    const last = args.length - 1;
+    const callback = args[last];
+    if (typeof callback === 'function') {
+      args[last] = (error: unknown, fd: unknown) => {
+        if (!error && typeof fd === 'number') mine.add(fd);
+        (callback as (e: unknown, fd: unknown) => void)(error, fd);
+      };
+    }
+    return open.apply(this, args);
+  };
+  target.closeSync = function (this: unknown, fd: unknown, ...rest: unknown[]) {
+    const result = closeSync.call(this, fd, ...rest);
+    if (typeof fd === 'number' && fd > 2) mine.delete(fd);
+    return result;
+  };
+  target.close = function (this: unknown, fd: unknown, ...rest: unknown[]) {
+    if (typeof fd === 'number' && fd > 2) mine.delete(fd);
+    return close.call(this, fd, ...rest);
+  };
+  // Recorded where it is met, as the permission model's own refusals are (recordDenials' wrapping).
+  const refusal = (fd: number) => {
+    return Object.assign(new Error(`Access to this API has been restricted: a write to file descriptor ${fd}, which the candidate did not open`), { code: 'ERR_ACCESS_DENIED', permission: 'FileSystemWrite', resource: `fd ${fd}` });
+  };
+  for (const name of ['write', 'writev', 'ftruncate', 'fchmod', 'fchown', 'futimes', 'writeFile', 'appendFile', 'writeSync', 'writevSync', 'ftruncateSync', 'fchmodSync', 'fchownSync', 'futimesSync', 'writeFileSync', 'appendFileSync']) {
+    const original = target[name];
+    if (typeof original !== 'function') continue;
+    target[name] = function (this: unknown, ...args: unknown[]) {
+      const fd = args[0];
+      if (typeof fd === 'number' && !mine.has(fd)) {
+        const error = refusal(fd);
+        const callback = args.at(-1);
+        if (!name.endsWith('Sync') && typeof callback === 'function') return void process.nextTick(callback as (e: Error) => void, error);
+        throw error;
+      }
+      return original.apply(this, args);
+    };
+  }
+  const createWriteStream = fs.createWriteStream;
+  fs.createWriteStream = ((path: fs.PathLike, options?: unknown) => {
+    const fd = (options as { fd?: unknown } | null | undefined)?.fd;
+    if (typeof fd === 'number' && !mine.has(fd)) throw refusal(fd);
+    return createWriteStream(path, options as Parameters<typeof fs.createWriteStream>[1]);
+  }) as typeof fs.createWriteStream;
 }
 
 const PERMISSIONS: Record<string, string> = {

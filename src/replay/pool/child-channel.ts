@@ -30,8 +30,8 @@ export function sealChannel(refused: (what: string) => void): { send: Send; unre
   for (const name of ['writeBuffer', 'writeUtf8String', 'writev', 'writeLatin1String', 'readStart', 'onread']) pin(pipe, name, pipe[name]);
   for (const name of ['allocUnsafe', 'concat']) pin(Buffer as unknown as Record<string, unknown>, name, (Buffer as unknown as Record<string, unknown>)[name]);
   for (const name of ['writeUInt32BE', 'readUInt32BE']) pin(Buffer.prototype as unknown as Record<string, unknown>, name, (Buffer.prototype as unknown as Record<string, unknown>)[name]);
-  Object.freeze(v8.Serializer.prototype);
-  Object.freeze(v8.Deserializer.prototype);
+  // Node's channel serializer extends the Default ones and calls their methods (`_writeHostObject` for every typed array).
+  for (const proto of [v8.Serializer.prototype, v8.Deserializer.prototype, v8.DefaultSerializer.prototype, v8.DefaultDeserializer.prototype]) Object.freeze(proto);
 
   const self = Object.freeze({ connected: true, channel: pipe, _handleQueue: null, emit: () => false });
   const send: Send = (message, callback) => (rawSend as (...a: unknown[]) => boolean).call(self, message, undefined, { swallowErrors: false }, callback);

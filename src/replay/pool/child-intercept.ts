@@ -133,7 +133,7 @@ function handleOf(owner: object): object | undefined {
 
 /** Every lookup and resolver query fails: a replay needs no name resolution, and a query is a way out. */
 function refuseDns(out: Outbound): void {
-  const refuse = (name: string, args: unknown[]) => out.refuse('DNS', `${name} ${typeof args[0] === 'string' ? args[0] : '?'}`, 'a DNS query, which the sandbox never sends');
+  const refuse = (name: string, args: unknown[]) => out.refuse('DNS', `${name} ${(args.find((a) => typeof a === 'string') as string | undefined) ?? '?'}`, 'a DNS query, which the sandbox never sends');
   const callbackStyle = (name: string) =>
     function (...args: unknown[]) {
       const error = refuse(name, args);
@@ -154,6 +154,21 @@ function refuseDns(out: Outbound): void {
   for (const name of queries(dns.promises)) promises[name] = promiseStyle(name);
   const promiseResolver = dns.promises.Resolver.prototype as unknown as Record<string, unknown>;
   for (const name of queries(dns.promises.Resolver.prototype)) promiseResolver[name] = promiseStyle(name);
+  // Under every resolver, c-ares's own channel (`resolver._handle`), which opens its own sockets:
+  // its queries (`queryA`, `queryTxt`, …, `getHostByAddr`) refused at the native prototype, which
+  // every resolver shares; its settings (servers, local address) send nothing, and stay.
+  const channel = Object.getPrototypeOf((new dns.Resolver() as unknown as { _handle: object })._handle) as Record<string, unknown>;
+  for (const name of Object.getOwnPropertyNames(channel)) {
+    if (typeof channel[name] !== 'function' || !/^(query|getHostBy)/.test(name)) continue;
+    Object.defineProperty(channel, name, {
+      value: function (...args: unknown[]) {
+        throw refuse(name, args);
+      },
+      writable: false,
+      configurable: false,
+    });
+  }
+  Object.freeze(channel);
 }
 
 /** Host and port from the many shapes of `socket.connect(...)`. */

@@ -34,9 +34,11 @@ const serialize = v8.serialize;
 // removed or the event never come, when its parent is gone (checked every second). A SIGKILL to
 // itself, so that no `exit` handler of the candidate's can keep it alive.
 const parent = process.ppid;
+// Read now: candidate code can redefine `process.pid` (to have this kill another process).
+const ownPid = process.pid;
 const orphaned = () => {
   try {
-    rawKill.call(process, process.pid, os.constants.signals.SIGKILL);
+    rawKill.call(process, ownPid, os.constants.signals.SIGKILL);
   } finally {
     exit(0);
   }
