@@ -65,6 +65,14 @@ describe('shadowgate gate', () => {
     store.close();
   });
 
+  it('refuses several suites of one name in one run: their reports and results would overwrite each other', async () => {
+    writeFileSync(join(dir, 'suites/same-name.yaml'), readFileSync(join(dir, 'suites/refund-triage-regression.yaml'), 'utf8').replace(/^name: .*$/m, 'name: refund-triage'));
+    const refused = await cli(dir, 'gate', 'suites/refund-triage.yaml', 'suites/same-name.yaml', '--report', 'reports/same', '--db', 'db/same.db');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('suites/refund-triage.yaml and suites/same-name.yaml are both suite refund-triage');
+    expect(existsSync(join(dir, 'reports/same'))).toBe(false);
+  });
+
   it('fails on an inconclusive verdict unless told not to', async () => {
     const suite = readFileSync(join(dir, 'suites/refund-triage.yaml'), 'utf8').replace('  errorRate: { max: 0.02 }', '  errorRate: { max: 0.02 }\n  regressions: { max: 0 }');
     writeFileSync(join(dir, 'suites/needs-baseline.yaml'), suite);
