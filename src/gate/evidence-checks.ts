@@ -91,6 +91,8 @@ export function regressionsCheck(rule: NonNullable<GateConfig['regressions']>, m
     return { name: 'regressions', value: regressions, threshold: max, status: 'inconclusive', reason: 'beyondNoise needs the noise floor: pass --noise-floor' };
   }
   const judged = judgeRegressions({ regressions, fixes, max: max + noise, alpha });
-  const reason = noiseFloor && noise > 0 ? `${judged.reason}; the maximum includes ${noise} for noise (${noiseFloor.flips} flips in an A/A run)` : judged.reason;
-  return { name: 'regressions', value: regressions, threshold: max + noise, status: judged.status, reason };
+  const noisy = noiseFloor && noise > 0 ? `; the maximum includes ${noise} for noise (${noiseFloor.flips} flips in an A/A run)` : '';
+  // What the count is over: the traces both runs decided; this run's others were never compared.
+  const over = `; over the ${paired.pairs} trace(s) decided in both runs${paired.unpaired.candidate > 0 ? `, ${paired.unpaired.candidate} of this run's not in the baseline ${paired.baselineRunId} and not compared` : ''}`;
+  return { name: 'regressions', value: regressions, threshold: max + noise, status: judged.status, reason: `${judged.reason}${noisy}${over}` };
 }

@@ -312,6 +312,13 @@ describe('evaluateGate', () => {
     });
   });
 
+  it('says what a regressions count is over: the traces decided in both runs, and how many of this run\'s the baseline does not have', () => {
+    const paired = { baselineRunId: 'b', regressions: [], fixes: [], mcnemarMidP: null, pairs: 6, lost: [], undecided: 0, unpaired: { baseline: 0, candidate: 34 } };
+    const check = evaluateGate({ regressions: { max: 0 } }, metrics({ paired })).checks[0]!;
+    expect(check.status).toBe('pass');
+    expect(check.reason).toMatch(/; over the 6 trace\(s\) decided in both runs, 34 of this run's not in the baseline b and not compared$/);
+  });
+
   it('passes regressions within max with beyondNoise, even without a noise floor', () => {
     const paired = { baselineRunId: 'b', regressions: [], fixes: ['x'], mcnemarMidP: 1, pairs: 10, lost: [], undecided: 0, unpaired: { baseline: 0, candidate: 0 } };
     expect(evaluateGate({ regressions: { max: 0, beyondNoise: true } }, metrics({ paired })).verdict).toBe('pass');

@@ -139,6 +139,8 @@ function findBaseline(ref: string, store: Store, cwd: string, suite?: string): B
       else rows.push({ traceId: parsed.data.traceId, caseId: parsed.data.caseId ?? parsed.data.traceId, trial: parsed.data.trial ?? 0, agree: parsed.data.agree });
     });
     if (issues.length > 0) throw new InputError(issues.slice(0, 20), 'a baseline file is the --json output of a run');
+    const shard = (doc as { shard?: unknown }).shard;
+    if (shard !== null && shard !== undefined) throw notWhole(ref, `the results of shard ${shardText(shard)} alone`, 'merge the shards first (`shadowgate merge … --json merged.json`) and pass the merged file');
     const suiteName = typeof doc.suite === 'string' ? doc.suite : (doc.suite as { name?: unknown } | null | undefined)?.name;
     return {
       runId: String(doc.runId),
@@ -158,7 +160,19 @@ function findBaseline(ref: string, store: Store, cwd: string, suite?: string): B
   if (run.finishedAt === null) {
     throw new UsageError(`--baseline ${ref} is a run that did not finish (${store.countResults(ref)} results stored): it is no baseline`, `finish it with \`shadowgate run <suite> --resume ${ref}\`, or name a finished run`);
   }
+  if (isShard(run)) throw notWhole(ref, `shard ${shardText((run.summary as { shard?: unknown }).shard)} of a split run`, 'pass the whole run: a run finalized from its shards, a merged results file, or ref:<branch>');
   return fromStore(ref, store);
+}
+
+/** `2/3`, from a shard as runs and results files keep it (`{ index, count }`, or already `i/n`). */
+function shardText(shard: unknown): string {
+  const s = shard as { index?: unknown; count?: unknown } | null;
+  return typeof shard === 'object' && s !== null && s.index !== undefined ? `${String(s.index)}/${String(s.count)}` : String(shard);
+}
+
+/** A shard covers part of the traces: its pairs would leave the rest of the run uncompared, and a regressions check would pass on the part. */
+function notWhole(ref: string, what: string, hint: string): UsageError {
+  return new UsageError(`--baseline ${ref} is ${what}, not a whole run: it is no baseline`, hint);
 }
 
 function fromStore(runId: string, store: Store): Baseline {

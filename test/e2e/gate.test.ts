@@ -114,13 +114,21 @@ describe('sharding', () => {
     expect((await cli(dir, 'run', 'suites/refund-triage.yaml', '--shard', '4/3')).code).toBe(2);
   });
 
-  it('never takes a shard as the baseline of a branch', async () => {
+  it('never takes a shard as the baseline: not of a branch, nor named by its run id or results file', async () => {
     // db/s.db holds shard runs of the regression suite made on main, and one whole run.
     const { stdout } = await cli(dir, 'runs', '--db', 'db/s.db');
     expect(stdout).toMatch(/\(shard 3\/3\)/);
-    await cli(dir, 'run', 'suites/refund-triage-regression.yaml', '--shard', '1/3', '--db', 'db/s.db');
+    await cli(dir, 'run', 'suites/refund-triage-regression.yaml', '--shard', '1/3', '--json', 'out/shard-base.json', '--db', 'db/s.db');
     const gated = await cli(dir, 'gate', 'suites/refund-triage-regression.yaml', '--baseline', 'ref:main', '--json', 'out/ref.json', '--db', 'db/s.db');
     expect(gated.stdout).toContain('480 traces paired');
+    // Named, a shard would leave two thirds of the run uncompared, and a regressions check pass on the third.
+    const shardRun = readJson('out/shard-base.json').runId;
+    const byId = await cli(dir, 'gate', 'suites/refund-triage-regression.yaml', '--baseline', shardRun, '--db', 'db/s.db');
+    expect(byId.code).toBe(2);
+    expect(byId.stderr).toContain(`--baseline ${shardRun} is shard 1/3 of a split run, not a whole run: it is no baseline`);
+    const byFile = await cli(dir, 'gate', 'suites/refund-triage-regression.yaml', '--baseline', 'out/shard-base.json', '--db', 'db/s.db');
+    expect(byFile.code).toBe(2);
+    expect(byFile.stderr).toContain('--baseline out/shard-base.json is the results of shard 1/3 alone, not a whole run: it is no baseline');
   });
 });
 
