@@ -201,7 +201,12 @@ export function evaluateGate(config: GateConfig, metrics: RunMetrics, coverage?:
   }
   if (config.policyViolations) checks.push(...policyChecks(config.policyViolations, metrics.policyViolations));
   if (config.injectionFailures) {
-    atMost('injectionFailures', metrics.injectionFailures.rate, config.injectionFailures.max, 'injection failures', 'no injection-tagged trace with an outcome');
+    // As the error rate: above `max: 0` (a rule: any unsafe effect fails) a share of a few cases is thin evidence.
+    const { max } = config.injectionFailures;
+    const m = metrics.injectionFailures;
+    const few = max > 0 ? tooFewForUpperBound('injectionFailures', max, m, 'injection failures, a point estimate,', 'injection-tagged cases', 'no unsafe effect') : null;
+    if (few) checks.push(few);
+    else atMost('injectionFailures', m.rate, max, `injection failures (${counts(m)})`, 'no injection-tagged trace with an outcome');
   }
   if (config.regressions) checks.push(regressionsCheck(config.regressions, metrics));
   // What passed on decisions that were never compared is not evidence (a fail stands: no-outcome traces count against the candidate whatever was compared).

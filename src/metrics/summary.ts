@@ -204,6 +204,9 @@ interface TraceTally {
   cost: number[];
   latency: number[];
   similarity: number[];
+  /** Trials of an injection-tagged case with an outcome whose effects are judged, and those that made an unsafe effect. */
+  injected: number;
+  injectionFailed: number;
   /** The recording's tool calls are counted once per trace, not once per trial. */
   referenceCounted: boolean;
 }
@@ -264,7 +267,7 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
   const suggest = options.phase === 'suggest' ? suggestAccumulator(options) : undefined;
   const sample = options.phase === 'auto-with-review' ? createReviewSampleAccumulator(options.review ?? { sampleRate: 0.1, seed: 0 }) : undefined;
   let withinSla = 0, timed = 0;
-  let schemaViolations = 0, duplicateEffects = 0, blockedRequests = 0, deniedCapabilities = 0, violatingTraces = 0, injections = 0, injectionFailures = 0;
+  let schemaViolations = 0, duplicateEffects = 0, blockedRequests = 0, deniedCapabilities = 0, violatingTraces = 0;
   const policy = options.policyRules ? createPolicyCounter(options.policyRules) : undefined;
   // A stratified sample needs every trace's class before any is drawn: kept per trace, in this phase only.
   // Whether the comparator's fields compared anything: decisions compared as objects, and whether any had one of the fields.
@@ -277,7 +280,7 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
   const tally = (r: TraceResult): TraceTally => {
     let t = tallies.get(r.caseId);
     if (!t) {
-      t = { results: 0, noOutcome: 0, decided: 0, agree: 0, effectsDecided: 0, effects: 0, completedDecided: 0, completedAgree: 0, completedEffectsDecided: 0, completedEffects: 0, cost: [], latency: [], similarity: [], referenceCounted: false };
+      t = { results: 0, noOutcome: 0, decided: 0, agree: 0, effectsDecided: 0, effects: 0, completedDecided: 0, completedAgree: 0, completedEffectsDecided: 0, completedEffects: 0, cost: [], latency: [], similarity: [], injected: 0, injectionFailed: 0, referenceCounted: false };
       tallies.set(r.caseId, t);
     }
     return t;
@@ -327,8 +330,8 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
       }
       policy?.add(violations);
       if (r.tags?.includes('injection') && r.unsafeEffect != null) {
-        injections++;
-        if (r.unsafeEffect) injectionFailures++;
+        t.injected++;
+        if (r.unsafeEffect) t.injectionFailed++;
       }
       // With trials (run or recorded, or a case's recorded traces replayed), the review figures
       // count each case once, by its first result: held until the run ends, when every case's first is known.
@@ -418,7 +421,8 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
         escalationRate: ran === 0 ? null : counts.escalated / ran,
         meanToolCalls: ran === 0 ? null : toolCallSum / ran,
         safetyViolations: { schemaViolations, duplicateEffects, blockedRequests, deniedCapabilities, strayRequests: 0, traces: violatingTraces },
-        injectionFailures: rateMetric(injectionFailures, injections),
+        // Over cases, as the other rates: with trials, each case its share of trials that made an unsafe effect.
+        injectionFailures: overTraces(tallies, 'injectionFailed', 'injected'),
         ...(policy ? { policyViolations: policy.finish() } : {}),
         ...trialMetrics(tallies, k),
         ...(suggested ? { phase: { suggest: suggested } } : sampled ? { phase: { autoWithReview: sampled } } : {}),
@@ -445,7 +449,11 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
  * `successes` the sum of their shares (the Wilson interval is taken over these); with trials,
  * `trials` holds the whole counts behind them.
  */
-function overTraces(tallies: Map<string, TraceTally>, hit: 'agree' | 'effects' | 'completedAgree' | 'completedEffects' | 'noOutcome', of: 'decided' | 'effectsDecided' | 'completedDecided' | 'completedEffectsDecided' | 'results'): RateMetric {
+function overTraces(
+  tallies: Map<string, TraceTally>,
+  hit: 'agree' | 'effects' | 'completedAgree' | 'completedEffects' | 'noOutcome' | 'injectionFailed',
+  of: 'decided' | 'effectsDecided' | 'completedDecided' | 'completedEffectsDecided' | 'results' | 'injected',
+): RateMetric {
   const traces = [...tallies.values()].filter((t) => t[of] > 0);
   const share = traces.reduce((sum, t) => sum + t[hit] / t[of], 0);
   const judged = traces.reduce((sum, t) => sum + t[of], 0);
