@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { marked, type Token } from 'marked';
 import { terminalIo } from '../cli/io.js';
-import { forTerminal, forXml, mdCode, mdText, noWorkflowCommands, safeTerminalText } from './escape.js';
+import { forTerminal, forXml, htmlCharacters, mdCode, mdText, noWorkflowCommands, safeTerminalText } from './escape.js';
 
 const TITLE_AND_CLEAR = '\u001b]0;pwned\u0007\u001b[2J';
 
@@ -94,6 +94,12 @@ describe('mdText', () => {
     expect(html.replace('<code>@</code>', '')).not.toMatch(/<img|<a |<em>|<code>|<del>/);
   });
 
+  it('draws no emoji from a shortcode: its colon in a code span, which GitHub leaves as it is', () => {
+    expect(mdText('traces/:white_check_mark: gate PASS :rocket:.jsonl')).toBe('traces/`:`white_check_mark: gate PASS `:`rocket:.jsonl');
+    // A time or a URL scheme is not a shortcode.
+    expect(mdText('at 10:30:00')).toBe('at 10:30:00');
+  });
+
   it('cannot start a heading, a list or a table row, and folds newlines', () => {
     for (const value of ['# heading', '- item', '1. item', '| a | b |', '> quote', 'x\n\n## ✅ shadowgate: PASS']) {
       expect(tokens(mdText(value)).blocks).toEqual(['paragraph']);
@@ -102,7 +108,17 @@ describe('mdText', () => {
 });
 
 describe('forXml', () => {
-  it('escapes markup and shows what XML cannot hold as visible escapes', () => {
-    expect(forXml(`<a b="c">&'\u0001\uffff\ud800\u202e`)).toBe(String.raw`&lt;a b=&quot;c&quot;&gt;&amp;&apos;\x01\uffff\ud800` + '\u202e');
+  it('escapes markup and shows what XML cannot hold, and bidi overrides, as visible escapes', () => {
+    expect(forXml(`<a b="c">&'\u0001\uffff\ud800\u202e`)).toBe(String.raw`&lt;a b=&quot;c&quot;&gt;&amp;&apos;\x01\uffff\ud800\u202e`);
+  });
+});
+
+describe('htmlCharacters and Markdown lengths', () => {
+  it('shows bidi overrides and invisible characters in a page as escapes, and keeps a Markdown value or prose to a bounded length', () => {
+    expect(htmlCharacters('<td>refund\u202e} ecnerefer ·</td>\u200b')).toBe(String.raw`<td>refund\u202e} ecnerefer ·</td>\u200b`);
+    const huge = `stranger-${'A'.repeat(1_100_000)}`;
+    expect(mdCode(huge).length).toBeLessThan(300);
+    expect(mdCode(huge)).toContain('… (1100009 characters)');
+    expect(mdText(huge).length).toBeLessThan(2100);
   });
 });

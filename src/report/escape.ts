@@ -90,7 +90,7 @@ export function noWorkflowCommands(text: string, lineStart = true): string {
  * @example mdCode('a`b') // '``a`b``'
  */
 export function mdCode(value: unknown, { cell = false }: { cell?: boolean } = {}): string {
-  let text = forTerminal(value);
+  let text = shortened(forTerminal(value), MD_VALUE_MAX);
   if (cell) text = text.replace(/\|/g, '\\x7c');
   if (text === '') return '` `';
   const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
@@ -98,6 +98,20 @@ export function mdCode(value: unknown, { cell = false }: { cell?: boolean } = {}
   // A span that starts or ends with a backtick or a space needs one space of padding, which CommonMark strips.
   const pad = /^[` ]|[` ]$/.test(text) ? ' ' : '';
   return `${fence}${pad}${text}${pad}${fence}`;
+}
+
+/**
+ * The longest value (`mdCode`) and prose (`mdText`) a Markdown report holds, in characters: a
+ * trace id of a megabyte would take a report past what GitHub keeps of a step summary (1 MiB,
+ * beyond which it drops the whole summary, the verdict of every suite in the step with it) and
+ * push the next suites out of a PR comment.
+ */
+const MD_VALUE_MAX = 200;
+const MD_TEXT_MAX = 2000;
+
+/** `text` cut to `max` characters, saying how long it was. */
+function shortened(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`;
 }
 
 /**
@@ -111,27 +125,34 @@ export function mdCode(value: unknown, { cell = false }: { cell?: boolean } = {}
  * mention or issue reference either (GitHub finds those in the rendered text).
  */
 export function mdText(value: unknown): string {
-  return forTerminal(value)
+  return shortened(forTerminal(value), MD_TEXT_MAX)
     .replace(/[\\`*[\]{}!|~$^]|:(?=\/\/)|(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu, '\\$&')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/(w)(ww)\./gi, '$1$2\\.')
     .replace(/[@#]+/g, '`$&`')
+    // An emoji shortcode (`:white_check_mark:`) outside a code span is drawn as its emoji.
+    .replace(/:(?=[a-z0-9_+-]*[a-z][a-z0-9_+-]*:)/gi, '`:`')
     .replace(/^(\d+)([.)])(?=\s|$)/, '$1\\$2')
     .replace(/^[-+](?=\s|$)|^[-=]+\s*$/, (m) => `\\${m}`);
 }
 
-/** What an HTML page may not contain (parse errors): controls other than whitespace, lone surrogates, noncharacters. */
-const NOT_HTML = /[\u0000-\u0008\u000b\u000e-\u001f\u007f-\u009f\ufdd0-\ufdef\ufffe\uffff\ud800-\udfff]|[\u{1fffe}\u{1ffff}\u{2fffe}\u{2ffff}\u{3fffe}\u{3ffff}\u{4fffe}\u{4ffff}\u{5fffe}\u{5ffff}\u{6fffe}\u{6ffff}\u{7fffe}\u{7ffff}\u{8fffe}\u{8ffff}\u{9fffe}\u{9ffff}\u{afffe}\u{affff}\u{bfffe}\u{bffff}\u{cfffe}\u{cffff}\u{dfffe}\u{dffff}\u{efffe}\u{effff}\u{ffffe}\u{fffff}\u{10fffe}\u{10ffff}]/gu;
+/**
+ * What an HTML page may not contain (parse errors): controls other than whitespace, lone
+ * surrogates, noncharacters; and what a reader must not get raw there either: bidi overrides
+ * and isolates (which reorder the page's own text after them in an element), invisible format
+ * characters. shadowgate's templates use none of them.
+ */
+const NOT_HTML = /[\u0000-\u0008\u000b\u000e-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufdd0-\ufdef\ufffe\uffff\ud800-\udfff]|[\u{1fffe}\u{1ffff}\u{2fffe}\u{2ffff}\u{3fffe}\u{3ffff}\u{4fffe}\u{4ffff}\u{5fffe}\u{5ffff}\u{6fffe}\u{6ffff}\u{7fffe}\u{7ffff}\u{8fffe}\u{8ffff}\u{9fffe}\u{9ffff}\u{afffe}\u{affff}\u{bfffe}\u{bffff}\u{cfffe}\u{cffff}\u{dfffe}\u{dffff}\u{efffe}\u{effff}\u{ffffe}\u{fffff}\u{10fffe}\u{10ffff}]/gu;
 
 /** A rendered HTML page with the characters HTML may not contain shown as visible escapes (markup is escaped by the template). */
 export function htmlCharacters(html: string): string {
   return html.replace(NOT_HTML, visible);
 }
 
-/** XML 1.0 has no way to write these at all (controls other than tab and newlines, lone surrogates, U+FFFE/U+FFFF). */
-const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff\ud800-\udfff]/gu;
+/** XML 1.0 has no way to write these at all (controls other than tab and newlines, lone surrogates, U+FFFE/U+FFFF); bidi and invisible format characters are shown as escapes too, as for a terminal. */
+const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufffe\uffff\ud800-\udfff]/gu;
 
 /** Text for an XML attribute or element: markup escaped, characters XML cannot hold shown as visible escapes. */
 export function forXml(value: unknown): string {

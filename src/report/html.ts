@@ -4,6 +4,7 @@ import type { RateMetric, RunMetrics } from '../metrics/summary.js';
 import { DECIDED_STATUSES, inFileOrder, type ResultStatus, type TraceResult } from '../replay/types.js';
 import type { RunOutcome } from '../run/run-suite.js';
 import { counts, countsApart, interval, ms, noOutcomeApart, num, pct, pValue, tracesRun, usd } from './format.js';
+import { forTerminal } from './escape.js';
 import { compilePage } from './page.js';
 import { REPORT_TEMPLATE } from './templates/report-template.js';
 import { phaseLines } from './phase-lines.js';
@@ -412,7 +413,8 @@ function show(v: unknown): string {
 /** `name(key: value, …)` with string values as they are, so the text reads as it was written. */
 function call(name: string, args: Record<string, unknown> | undefined): string {
   if (!args) return `${name}()`;
-  const parts = Object.entries(args).map(([k, v]) => `${k}: ${typeof v === 'string' ? v : json(v)}`);
+  // A string argument as it reads, on this step's line: a newline in it would draw a step of its own (the list keeps line breaks).
+  const parts = Object.entries(args).map(([k, v]) => `${k}: ${typeof v === 'string' ? forTerminal(v) : json(v)}`);
   return cut(`${name}(${parts.join(', ')})`);
 }
 

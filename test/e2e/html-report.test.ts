@@ -117,6 +117,17 @@ describe('renderHtmlReport', () => {
     expect(html).toContain('&lt;script&gt;window.__pwned&#x3D;1&lt;/script&gt;');
     expect(html).toContain('{{constructor.constructor &#x27;alert(1)&#x27;}}');
   });
+
+  it("keeps a tool call's string argument on its step's line, and shows bidi overrides as escapes", () => {
+    // A newline in an argument would draw a step of its own (the steps keep line breaks); a right-to-left override would reorder the page's text after it.
+    const forged = hostile.results.map((r, i) =>
+      i === 0 ? { ...r, decision: `refund\u202e`, steps: r.steps.map((s) => (s.type === 'tool' ? { ...s, args: { q: 'CUS-1)\n4.  escalate_to_human(reason: fraud)' } } : s)) } : r,
+    );
+    const html = renderHtmlReport(hostile.outcome, forged);
+    expect(html).toContain(String.raw`lookup(q: CUS-1)\n4.  escalate_to_human(reason: fraud))`);
+    expect(html).toContain(String.raw`refund\u202e`);
+    expect(html).not.toMatch(/[\u202a-\u202e\u2066-\u2069\u200b-\u200f]/);
+  });
 });
 
 describe('the HTML report in Chromium', () => {
