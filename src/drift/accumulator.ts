@@ -23,6 +23,8 @@ export interface WindowFigures {
   costUnknown: number;
   /** 95th percentile of the runs' latency (bounded sketch: within 1% past 4,096 values). */
   p95LatencyMs: number | null;
+  /** Runs with a recorded latency: what the 95th percentile is taken over. */
+  timed: number;
   /** Tool calls by tool name, and their sum. */
   tools: Record<string, number>;
   toolCalls: number;
@@ -35,7 +37,7 @@ export interface WindowFigures {
  */
 export function createWindowAccumulator() {
   let traces = 0, agreeN = 0, agree = 0, reviewed = 0, overridden = 0, ended = 0, escalated = 0, errored = 0;
-  let completed = 0, cost = 0, priced = 0, unpriced = 0, costUnknown = 0, toolCalls = 0;
+  let completed = 0, cost = 0, priced = 0, unpriced = 0, costUnknown = 0, toolCalls = 0, timed = 0;
   const latency = createQuantileSketch();
   const tools: Record<string, number> = {};
 
@@ -52,7 +54,10 @@ export function createWindowAccumulator() {
       }
       if (o.costUsd !== null) { cost += o.costUsd; priced++; } else unpriced++;
       if (o.costUnknown) costUnknown++;
-      if (o.latencyMs !== null) latency.add(o.latencyMs);
+      if (o.latencyMs !== null) {
+        latency.add(o.latencyMs);
+        timed++;
+      }
       for (const name of o.tools) tools[name] = (tools[name] ?? 0) + 1;
       toolCalls += o.tools.length;
     },
@@ -68,6 +73,7 @@ export function createWindowAccumulator() {
         unpriced,
         costUnknown,
         p95LatencyMs: latency.quantile(0.95),
+        timed,
         tools: Object.fromEntries(Object.entries(tools).sort(([a], [b]) => a.localeCompare(b))),
         toolCalls,
       };

@@ -258,6 +258,23 @@ describe('thresholds', () => {
     expect(judgeDrift(latest3, ref3!.figures, DriftConfigSchema.parse({ thresholds: { agreement: { maxDrop: 0.05 } } }).thresholds, 1).checks[0]).toMatchObject({ status: 'fail' });
   });
 
+  it('judges a p95 latency only over 20 runs with a latency on each side: below that it is the slowest run', () => {
+    const judged = (perWindow: number) => {
+      const a = createDriftAnalysis(planWindows(T0, DAY, 2), { kind: 'previous' });
+      for (let i = 0; i < perWindow; i++) {
+        a.add(obs(T0 - DAY - 1 - i, { latencyMs: 100 }));
+        a.add(obs(T0 - i, { latencyMs: 100 }));
+      }
+      const [ref, latest] = a.finish().windows;
+      return judgeDrift(latest, ref!.figures, DriftConfigSchema.parse({ thresholds: { p95LatencyMs: { max: 500, maxRatio: 1.5 } } }).thresholds, 1);
+    };
+    const one = judged(1);
+    expect(one.verdict).toBe('inconclusive');
+    expect(one.checks.map((c) => c.status)).toEqual(['inconclusive', 'inconclusive']);
+    expect(one.checks[0]!.reason).toBe('the latest window has 1 run(s) with a latency: a 95th percentile needs at least 20, below which it is the slowest run');
+    expect(judged(20).checks.map((c) => c.status)).toEqual(['pass', 'pass']);
+  });
+
   it('takes a max of 0 as a rule (none at all), with no floor, as the gate takes errorRate max 0', () => {
     const a = createDriftAnalysis(planWindows(T0, DAY, 2), { kind: 'previous' });
     for (let i = 0; i < 3; i++) {

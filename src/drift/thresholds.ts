@@ -117,6 +117,20 @@ function extremeTool(latest: WindowReport, minCalls: number): { tool: string; ra
  * the window lacks (a source that does not carry it): it is listed with its reason,
  * never passed. No thresholds: pass. Pure.
  */
+/** Fewer latencies than this have no 95th percentile of their own: it is their slowest one. */
+const P95_MIN_RUNS = 20;
+
+/** A p95 latency threshold, judged only where each window it reads has a 95th percentile to speak of. */
+function p95Check(name: string, value: number | null, sides: (WindowFigures | null)[], threshold: number | undefined, show: (x: number) => string): DriftCheck[] {
+  if (threshold === undefined) return [];
+  const thin = sides.map((w, i) => ({ w, i })).find(({ w }) => w !== null && w.timed < P95_MIN_RUNS);
+  if (thin) {
+    const which = thin.i === 0 ? 'the latest window' : 'its reference window';
+    return [{ name, value: null, threshold, status: 'inconclusive', reason: `${which} has ${thin.w!.timed} run(s) with a latency: a 95th percentile needs at least ${P95_MIN_RUNS}, below which it is the slowest run` }];
+  }
+  return check(name, value, threshold, 'max', show, 'p95 latency');
+}
+
 export function judgeDrift(latest: WindowReport | undefined, reference: WindowFigures | null, t: DriftThresholds, minTraces: number): DriftJudgement {
   const any = Object.values(t).some((v) => v !== undefined);
   if (!any) return { verdict: 'pass', reason: 'no thresholds configured', checks: [] };
@@ -156,8 +170,8 @@ export function judgeDrift(latest: WindowReport | undefined, reference: WindowFi
     ...changeCheck('errorRate.maxRise', c.errorRateChange ?? null, [f.errorRate, reference?.errorRate], t.errorRate?.maxRise, 'error rate rise', changeWording('error rate', 'rise')),
     ...check('costPerCompletedUsd.max', f.costPerCompletedUsd, t.costPerCompletedUsd?.max, 'max', usd, 'cost per completed run', unknownCost(f.costUnknown, null)),
     ...check('costPerCompletedUsd.maxRatio', c.costPerCompletedRatio ?? null, t.costPerCompletedUsd?.maxRatio, 'max', times, 'cost per completed run', unknownCost(f.costUnknown, reference?.costUnknown ?? null)),
-    ...check('p95LatencyMs.max', f.p95LatencyMs, t.p95LatencyMs?.max, 'max', ms, 'p95 latency'),
-    ...check('p95LatencyMs.maxRatio', c.p95LatencyRatio ?? null, t.p95LatencyMs?.maxRatio, 'max', times, 'p95 latency'),
+    ...p95Check('p95LatencyMs.max', f.p95LatencyMs, [f], t.p95LatencyMs?.max, ms),
+    ...p95Check('p95LatencyMs.maxRatio', c.p95LatencyRatio ?? null, [f, reference], t.p95LatencyMs?.maxRatio, times),
   ];
   const failed = checks.filter((x) => x.status === 'fail');
   const missing = checks.filter((x) => x.status === 'inconclusive');
