@@ -143,7 +143,12 @@ function sandboxHandler(session: ReplaySession, trial: number, route: ReturnType
       const url = new URL(request.url);
       const endpoint = access.endpoints.find((e) => isUnder(url, e.baseURL));
       if (endpoint && !isInference(endpoint, url, request.method)) throw this.blocked(request.method, redactUrl(request.url), 'not an inference endpoint');
-      if (endpoint) return modelRequest(session, trial, endpoint, request, access.pricing);
+      if (endpoint) {
+        const body = await request.text();
+        const outward = reachesOut(endpoint.provider, parseJson(body));
+        if (outward) throw this.blocked(request.method, redactUrl(request.url), `a model request that asks the provider to reach the network for it (${outward})`);
+        return modelRequest(session, trial, endpoint, request, body, access.pricing);
+      }
       const body = request.method === 'GET' || request.method === 'HEAD' ? null : await request.text();
       const match = route(request.method, url, body ? parseJson(body) : null);
       if (match) return toolResponse(session, match.tool, match.args);
@@ -177,13 +182,33 @@ function isInference(endpoint: ModelEndpoint, url: URL, method: string): boolean
   return method.toUpperCase() === 'POST' && INFERENCE_PATHS[endpoint.provider].some((path) => url.pathname === `${base}${path}`);
 }
 
+/**
+ * What in a model request would have the provider reach the network on the candidate's behalf,
+ * with the run's key paying: a server-side tool (OpenAI's remote `mcp`, `web_search`,
+ * `file_search`, `code_interpreter`, …: any tool but a `function` or `custom` one the candidate
+ * runs itself; Anthropic's `mcp_servers`, `web_search`, `web_fetch`, `code_execution`), or
+ * Chat Completions' `web_search_options`. Null: nothing of the kind.
+ */
+export function reachesOut(provider: ModelEndpoint['provider'], body: unknown): string | null {
+  if (body === null || typeof body !== 'object') return null;
+  const b = body as { tools?: unknown; mcp_servers?: unknown; web_search_options?: unknown };
+  if (provider === 'anthropic' && b.mcp_servers !== undefined) return 'mcp_servers';
+  if (provider === 'openai' && b.web_search_options !== undefined) return 'web_search_options';
+  for (const tool of Array.isArray(b.tools) ? b.tools : []) {
+    const type = (tool as { type?: unknown } | null)?.type;
+    if (type === undefined) continue;
+    const outward = provider === 'openai' ? !['function', 'custom'].includes(String(type)) : /^(web_search|web_fetch|code_execution|mcp)/.test(String(type));
+    if (outward) return `a tool of type ${JSON.stringify(type)}`;
+  }
+  return null;
+}
+
 /** A model request, with the run's credentials in place of the candidate's, through the provider layer. */
-async function modelRequest(session: ReplaySession, trial: number, endpoint: ModelEndpoint, request: Request, pricing: Record<string, Price>): Promise<Response> {
+async function modelRequest(session: ReplaySession, trial: number, endpoint: ModelEndpoint, request: Request, body: string, pricing: Record<string, Price>): Promise<Response> {
   const headers = new Headers(request.headers);
   for (const name of ['authorization', 'x-api-key', 'api-key', 'cookie']) headers.delete(name);
   if (endpoint.provider === 'anthropic') headers.set('x-api-key', endpoint.apiKey);
   else headers.set('authorization', `Bearer ${endpoint.apiKey}`);
-  const body = request.method === 'GET' || request.method === 'HEAD' ? undefined : await request.text();
   return recordingFetch(session, trial, endpoint.fetch, pricing)(request.url, { method: request.method, headers, body, signal: request.signal });
 }
 

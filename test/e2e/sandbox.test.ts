@@ -173,7 +173,7 @@ describe("a candidate's own model clients", () => {
     expect((again.results as Result[]).flatMap((r) => r.steps.map((s) => s.servedFrom))).toEqual(Array(6).fill('cache'));
   });
 
-  it('take only inference requests to a model API: anything else under its base URL is blocked, never sent with the run’s key', async () => {
+  it('take only inference requests to a model API, and none that has the provider reach the network: anything else is blocked, never sent with the run’s key', async () => {
     apis.reset();
     suiteFor('model-admin');
     const env = { OPENAI_API_KEY: 'sk-run-openai', ANTHROPIC_API_KEY: 'sk-run-anthropic' };
@@ -184,14 +184,18 @@ describe("a candidate's own model clients", () => {
     const run = JSON.parse(readFileSync(join(dir, 'out/admin.json'), 'utf8'));
     for (const result of run.results as (Result & { decision: { attempts: string[] } })[]) {
       expect(result.decision.attempts.map((a) => a.replace(/: .*/s, (m) => (m === ': 200' ? m : ': failed')))).toEqual([
-        'files: failed', 'stored: failed', 'models: failed', 'count: failed', 'chat: 200',
+        'files: failed', 'stored: failed', 'models: failed', 'count: failed', 'remote-mcp: failed', 'web-fetch: failed', 'mcp-servers: failed', 'chat: 200',
       ]);
-      const blocked = (method: string, url: string) => ({ kind: 'blocked_request', step: 0, request: { method, url }, message: `${method} ${url} blocked: not an inference endpoint` });
+      const blocked = (method: string, url: string, why = 'not an inference endpoint') => ({ kind: 'blocked_request', step: 0, request: { method, url }, message: `${method} ${url} blocked: ${why}` });
+      const outward = (what: string) => `a model request that asks the provider to reach the network for it (${what})`;
       expect(result.violations).toEqual([
         blocked('DELETE', 'https://api.openai.com/v1/files/file-abc'),
         blocked('GET', 'https://api.openai.com/v1/chat/completions'),
         blocked('GET', 'https://api.anthropic.com/v1/models'),
         blocked('POST', 'https://api.anthropic.com/v1/messages/count_tokens'),
+        blocked('POST', 'https://api.openai.com/v1/responses', outward('a tool of type "mcp"')),
+        blocked('POST', 'https://api.anthropic.com/v1/messages', outward('a tool of type "web_fetch_20250910"')),
+        blocked('POST', 'https://api.anthropic.com/v1/messages', outward('mcp_servers')),
       ]);
       expect(result.steps.map((s) => [s.type, s.model])).toEqual([['llm', expect.stringMatching(/^gpt-4.1-mini/)]]);
     }
