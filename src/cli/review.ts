@@ -117,7 +117,8 @@ export function exportReviews(store: Store, runId?: string): string[] {
 
 /**
  * Reviewed items as regression traces: the human's final decision (the suggestion,
- * when accepted) becomes the reference, ready to add to a suite. A rejection without a
+ * when accepted) becomes the reference, ready to add to a suite; the suggestion reviewed is the
+ * recorded outcome's decision, which the verdict judged. A rejection without a
  * `final` says the suggestion was wrong, not what was right: the item has no human
  * decision to hold a candidate to, so it is left out and counted (never replaced by the
  * recorded reference, which may be an agent's).
@@ -140,6 +141,9 @@ export function reviewsAsTraces(store: Store, runId?: string): { lines: string[]
         workflow: item.workflow,
         input: item.input,
         steps: item.steps,
+        // The suggestion the verdict judged, as the recorded outcome: a verdict counts for a later candidate only where it suggests the same.
+        // (`completed`: the queue keeps the suggestion, not whether the run that made it completed or escalated.)
+        ...(item.suggestion !== undefined && item.suggestion !== null ? { outcome: { status: 'completed', decision: item.suggestion } } : {}),
         human: { decision, verdict: last.verdict, reviewer: last.reviewer, reviewedAt: last.at, ...(last.final !== undefined ? { final: last.final } : {}) },
         tags: ['from-review'],
         metadata: { reviewOf: { runId: item.runId, traceId: item.traceId, trial: item.trial }, suggestion: item.suggestion, ...(last.reason ? { reason: last.reason } : {}) },
