@@ -126,6 +126,23 @@ gate:
     expect((await loadSuite(dry)).gate.agreement).toMatchObject({ min: 0, dryRun: true });
   });
 
+  it('refuses a recorded candidate made of the suite\'s own traces against the recorded reference: it would agree with itself', async () => {
+    const same = await writeSuite(`name: self
+reference: recorded
+traces: ["../traces/refunds/*.jsonl"]
+tools: ../fixtures/tools.yaml
+candidate:
+  kind: recorded
+  traces: ["../traces/refunds/w2.jsonl"]
+`);
+    const issues = await configIssues(loadSuite(same));
+    expect(issues.map(({ line, path, message }) => [line, path, message])).toEqual([
+      [7, 'candidate.traces', "../traces/refunds/w2.jsonl is among the suite's own traces, and the reference is the recorded outcome: the candidate would be compared with itself (use reference: human, or another set of traces)"],
+    ]);
+    // Against the human decisions it is the recorded agent's own measure: allowed.
+    expect((await loadSuite(await writeSuite((await import('node:fs')).readFileSync(same, 'utf8').replace('reference: recorded\n', ''), 'human.yaml'))).candidate.kind).toBe('recorded');
+  });
+
   it('reports a YAML syntax error at its line and column, as a config error', async () => {
     const file = await writeSuite(moduleSuite('name: refunds-again\n'));
     const error = await loadSuite(file).catch((e: unknown) => e);

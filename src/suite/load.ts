@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { basename, dirname, relative, resolve } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { spelledOut } from './braces.js';
 import { ConfigError, type Issue } from '../errors.js';
@@ -48,6 +48,15 @@ export interface CandidateSource {
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
+/** A file's real path (links followed), or the path as given where it cannot be read. */
+function realFile(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
 /** Loads a suite file, validates it and everything it names, and reports every problem at once. */
 export async function loadSuite(file: string): Promise<ResolvedSuite> {
   const suiteFile = resolve(file);
@@ -71,6 +80,12 @@ export async function loadSuite(file: string): Promise<ResolvedSuite> {
   }
 
   const candidate = await resolveCandidate(raw.candidate, dir, problem);
+  if (raw.reference === 'recorded' && candidate.kind === 'recorded') {
+    // The recorded agent held to its own recording agrees with itself on every trace it shares with it.
+    const own = new Set(traceFiles.map(realFile));
+    const shared = candidate.traceFiles.filter((f) => own.has(realFile(f)));
+    if (shared.length > 0) problem('candidate.traces', `${shared.map((f) => relative(dir, f)).join(', ')} ${shared.length === 1 ? 'is' : 'are'} among the suite's own traces, and the reference is the recorded outcome: the candidate would be compared with itself (use reference: human, or another set of traces)`);
+  }
   for (const p of policyProblems(raw.policy, raw.gate, existsSync(catalogFile) && issues.every((i) => i.file !== catalogFile) ? declaredArguments(catalog) : null)) problem(p.path, p.message);
   if (issues.length > 0) throw new ConfigError(issues, 'fix the listed keys; `shadowgate validate` checks a suite without running it');
 
