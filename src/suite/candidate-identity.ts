@@ -75,7 +75,7 @@ function installedVersion(from: string, name: string): string | null {
 }
 
 /** sha256 over a folder's files (paths and bytes, in sorted order; a link to a file as the file), node_modules, dot-folders and links to folders left out. */
-function folderDigest(root: string): string {
+export function folderDigest(root: string): string {
   const hash = createHash('sha256');
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {

@@ -143,6 +143,41 @@ candidate:
     expect((await loadSuite(await writeSuite((await import('node:fs')).readFileSync(same, 'utf8').replace('reference: recorded\n', ''), 'human.yaml'))).candidate.kind).toBe('recorded');
   });
 
+  it("takes as a command's identity what it runs: a Python program's local imports, a -m module, a folder it names, a file named in a shell line", async () => {
+    for (const sub of ['pkg/lib', 'lib']) await mkdir(join(dir, 'agent', sub), { recursive: true });
+    const files: Record<string, string> = {
+      'agent/main.py': 'import os\nfrom rules import decide\nfrom lib import helpers\n',
+      'agent/rules.py': 'def decide(): return "deny"\n',
+      'agent/lib/__init__.py': '',
+      'agent/lib/helpers.py': 'X = 1\n',
+      'agent/pkg/index.js': 'console.log(1);\n',
+      'agent/pkg/lib/more.js': 'module.exports = 1;\n',
+    };
+    for (const [f, text] of Object.entries(files)) await writeFile(join(dir, f), text);
+    const suite = (command: string) => writeSuite(`name: cmd
+traces: ["../traces/refunds/*.jsonl"]
+tools: ../fixtures/tools.yaml
+candidate:
+  kind: command
+  command: ${command}
+  cwd: ../agent
+`);
+    const hash = async (command: string) => (await loadSuite(await suite(command))).candidateHash;
+    for (const [command, changed] of [
+      ['[python3, main.py]', 'agent/rules.py'],
+      ['[python3, main.py]', 'agent/lib/helpers.py'],
+      ['[python3, -m, main]', 'agent/main.py'],
+      ['[node, pkg]', 'agent/pkg/lib/more.js'],
+      ['[sh, -c, "node pkg/index.js"]', 'agent/pkg/index.js'],
+    ] as const) {
+      const before = await hash(command);
+      await writeFile(join(dir, changed), `${files[changed]}# changed\n`);
+      expect(await hash(command), `${command} after ${changed} changed`).not.toBe(before);
+      await writeFile(join(dir, changed), files[changed]!);
+      expect(await hash(command)).toBe(before);
+    }
+  });
+
   it('reports a YAML syntax error at its line and column, as a config error', async () => {
     const file = await writeSuite(moduleSuite('name: refunds-again\n'));
     const error = await loadSuite(file).catch((e: unknown) => e);

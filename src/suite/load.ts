@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { basename, dirname, relative, resolve } from 'node:path';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { spelledOut } from './braces.js';
 import { ConfigError, type Issue } from '../errors.js';
@@ -10,7 +10,7 @@ import { declaredArguments, duplicateToolNames, toolSchemaProblems, ToolCatalogS
 import { SuiteFileSchema, type SuiteFile } from './schema.js';
 import { jsonSchemaProblems } from '../trace/schema-check.js';
 import { loadYamlFile } from './yaml.js';
-import { fileContents, isFile, moduleGraph } from './candidate-identity.js';
+import { fileContents, folderDigest, isFile, moduleGraph } from './candidate-identity.js';
 import { policyProblems } from '../policy/check.js';
 
 type CandidateOf<K> = Extract<SuiteFile['candidate'], { kind: K }>;
@@ -139,10 +139,12 @@ function identify(raw: SuiteFile['candidate'], candidate: ResolvedCandidate, dir
         module: candidate.kind === 'module' ? moduleGraph(candidate.module) : undefined,
         prompt: candidate.kind === 'tool-loop' ? fileText(candidate.prompt) : undefined,
         traces: candidate.kind === 'recorded' ? fileContents(candidate.traceFiles, dir) : undefined,
-        // A command's program is whatever files its arguments name (`agent.py`): their contents are its identity.
-        files: candidate.kind === 'command' ? fileContents(commandFiles(candidate), candidate.cwd!) : undefined,
+        // A command's program is whatever files its arguments name (`agent.py`, or within a shell line), with the local Python
+        // modules they import and a `-m` module: their contents are its identity; a folder it names (`node pkg`), all its files.
+        files: candidate.kind === 'command' ? fileContents(commandFiles(candidate).files, candidate.cwd!) : undefined,
+        folders: candidate.kind === 'command' ? Object.fromEntries(commandFiles(candidate).folders.map((f) => [relative(candidate.cwd!, f), folderDigest(f)])) : undefined,
         // A JavaScript or TypeScript program's imports run too: each one's import graph, as a module candidate's.
-        graphs: candidate.kind === 'command' ? commandFiles(candidate).filter((f) => /\.[cm]?[jt]s$/.test(f)).map(moduleGraph) : undefined,
+        graphs: candidate.kind === 'command' ? commandFiles(candidate).files.filter((f) => /\.[cm]?[jt]s$/.test(f)).map(moduleGraph) : undefined,
       }),
     ),
     candidateLabel:
@@ -264,9 +266,69 @@ async function resolveCandidate(
   }
 }
 
-/** The files a command's arguments name (relative to its folder), the program itself included. */
-function commandFiles(candidate: CandidateOf<'command'>): string[] {
-  return candidate.command.map((a) => resolve(candidate.cwd!, a)).filter(isFile);
+/**
+ * What a command runs, as far as its arguments say: each file an argument names (relative to its
+ * folder), the program itself included, and each word of an argument that is a file (a shell
+ * line, `sh -c "node pkg/index.js"`); a Python `-m` module's file; the local modules each Python
+ * file imports, recursively; and each folder an argument names other than the command's own
+ * (`node pkg`), whose files all count.
+ */
+function commandFiles(candidate: CandidateOf<'command'>): { files: string[]; folders: string[] } {
+  const cwd = candidate.cwd!;
+  const files = new Set<string>();
+  const folders = new Set<string>();
+  const words = candidate.command.flatMap((a) => [a, ...(/\s/.test(a) ? a.split(/[\s'"]+/).filter(Boolean) : [])]);
+  words.forEach((word, i) => {
+    if (words[i - 1] === '-m') {
+      const module = pythonModule(cwd, word);
+      if (module) files.add(module);
+    }
+    const path = resolve(cwd, word);
+    if (isFile(path)) files.add(path);
+    else if (path !== cwd && isFolder(path)) folders.add(path);
+  });
+  // A Python program's local imports run too.
+  const queue = [...files].filter((f) => f.endsWith('.py'));
+  while (queue.length > 0) {
+    const file = queue.shift()!;
+    for (const name of pythonImports(readFileSync(file, 'utf8'))) {
+      const found = pythonModule(dirname(file), name) ?? pythonModule(cwd, name);
+      if (found && !files.has(found)) {
+        files.add(found);
+        queue.push(found);
+      }
+    }
+  }
+  return { files: [...files].sort(), folders: [...folders].sort() };
+}
+
+/** `pkg.rules` → `<dir>/pkg/rules.py` or `<dir>/pkg/rules/__init__.py`, where there is one. */
+function pythonModule(dir: string, name: string): string | null {
+  const base = join(dir, ...name.replace(/^\.+/, '').split('.'));
+  return [`${base}.py`, join(base, '__init__.py')].find(isFile) ?? null;
+}
+
+/** The modules a Python source imports (`import a.b, c`, `from .d import e`), by dotted name. */
+function pythonImports(source: string): string[] {
+  const names: string[] = [];
+  for (const m of source.matchAll(/^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+([\w*, \t()]+)|import[ \t]+([\w., \t]+))/gm)) {
+    if (m[1] !== undefined) {
+      names.push(m[1]);
+      // `from . import rules`, `from pkg import rules`: each name may be a module of that package.
+      for (const sub of m[2]!.replace(/[()]/g, '').split(',').map((x) => x.trim().split(/\s+/)[0]!).filter((x) => x && x !== '*')) names.push(`${m[1].replace(/\.+$/, '')}${m[1].replace(/^\.+/, '') ? '.' : ''}${sub}`);
+    } else {
+      for (const part of m[3]!.split(',')) names.push(part.trim().split(/\s+/)[0]!);
+    }
+  }
+  return names.filter(Boolean);
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /**
