@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { constants } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createFakeApis } from '../providers/fake-apis.js';
@@ -191,7 +191,7 @@ describe('a candidate that reaches for the handles under the sockets', () => {
 });
 
 describe('a candidate that reaches past the wrapped APIs', () => {
-  it("gets out nowhere: c-ares's own channel, a signal under a redefined or two-faced pid, the inspector, another process's priority, the serializer, the channel's descriptor, trace events, chdir and shadowgate's /proc entries are refused and recorded", async () => {
+  it("gets out nowhere: c-ares's own channel, a signal under a redefined or two-faced pid, the inspector, another process's priority, the serializer, the channel's descriptor, trace events, chdir, the inspector, heap snapshots, reports, module loaders and shadowgate's /proc entries are refused and recorded", async () => {
     const { code, run } = await runEscape('native');
     expect(code).toBe(1);
     const cwd = process.cwd();
@@ -207,6 +207,11 @@ describe('a candidate that reaches past the wrapped APIs', () => {
         'channel-fd: ERR_ACCESS_DENIED',
         'trace-events: ERR_ACCESS_DENIED',
         'chdir: ERR_ACCESS_DENIED',
+        'inspector: ERR_ACCESS_DENIED',
+        'inspector-port: ERR_ACCESS_DENIED',
+        'heap-snapshot: ERR_ACCESS_DENIED',
+        'report: ERR_ACCESS_DENIED',
+        'loader: ERR_ACCESS_DENIED',
         'parent-environ: ERR_ACCESS_DENIED',
         'parent-cmdline-via-root: ERR_ACCESS_DENIED',
       ]);
@@ -219,6 +224,11 @@ describe('a candidate that reaches past the wrapped APIs', () => {
         expect.stringMatching(/^denied_capability fs-write fd \d+$/),
         'denied_capability fs-write trace_events node.perf.usertiming',
         expect.stringMatching(/^denied_capability fs-write chdir /),
+        'denied_capability inspector inspector.Session.connect',
+        'denied_capability inspector inspector.open',
+        `denied_capability fs-write ${tmpdir()}/escape.heapsnapshot`,
+        `denied_capability fs-write ${tmpdir()}/escape-report.json`,
+        'denied_capability worker module.register',
         `denied_capability fs-read /proc/${process.pid}/environ`,
         `denied_capability fs-read /proc/${process.pid}/cmdline`,
       ]);
@@ -226,7 +236,7 @@ describe('a candidate that reaches past the wrapped APIs', () => {
     // Nothing moved shadowgate's working folder, and no trace log was written there.
     expect(process.cwd()).toBe(cwd);
     expect(existsSync(join(dir, 'node_trace.1.log'))).toBe(false);
-    expect(run.gate.checks).toContainEqual(expect.objectContaining({ name: 'safetyViolations', status: 'fail', value: 10 * 6 }));
+    expect(run.gate.checks).toContainEqual(expect.objectContaining({ name: 'safetyViolations', status: 'fail', value: 15 * 6 }));
   });
 });
 

@@ -1,6 +1,8 @@
 import childProcess from 'node:child_process';
 import fs from 'node:fs';
-import { syncBuiltinESMExports } from 'node:module';
+import nodeModule, { syncBuiltinESMExports } from 'node:module';
+import inspector from 'node:inspector';
+import v8 from 'node:v8';
 import os from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import traceEvents from 'node:trace_events';
@@ -24,7 +26,7 @@ export function recordDenials(sink: DenialSink): void {
   guardOtherProcesses();
   // Write streams whose refusal was recorded when they were made: the refusal their open then meets is the same one.
   const streams = new Map<string, number>();
-  const check = (group: string, args: unknown[]) => (error: unknown) => {
+  const check = (group: string, args: unknown[], label?: string) => (error: unknown) => {
     const e = error as { code?: unknown; permission?: unknown; resource?: unknown } | null;
     if (e?.code !== 'ERR_ACCESS_DENIED' && e?.code !== 'ERR_DLOPEN_DISABLED') return;
     if (seen.has(e)) return;
@@ -35,7 +37,8 @@ export function recordDenials(sink: DenialSink): void {
       return;
     }
     const capability = e.code === 'ERR_DLOPEN_DISABLED' ? 'addons' : (PERMISSIONS[String(e.permission)] ?? group);
-    sink(capability, typeof e.resource === 'string' && e.resource !== '' ? e.resource : describe(args[0]));
+    // What the call names where it says (`inspector.open`, rather than the permission model's word for it, `StartIoThread`); else the path refused.
+    sink(capability, label ?? (typeof e.resource === 'string' && e.resource !== '' ? e.resource : describe(args[0])));
   };
   wrapAll(fs as unknown as Record<string, unknown>, 'fs-write', check);
   wrapAll(fs.promises as unknown as Record<string, unknown>, 'fs-write', check);
@@ -74,6 +77,27 @@ export function recordDenials(sink: DenialSink): void {
       }
     }
   };
+  // What else the permission model refuses, recorded as it is refused: the inspector (a debugger
+  // session or port), a heap snapshot or diagnostic report written to a file, a module loader
+  // (run in a worker), WASI.
+  const recorded = (target: Record<string, unknown> | undefined, name: string, group: string, label: string) => {
+    const original = target?.[name];
+    if (typeof original !== 'function') return;
+    target![name] = function (this: unknown, ...args: unknown[]) {
+      try {
+        return (original as (...a: unknown[]) => unknown).apply(this, args);
+      } catch (error) {
+        check(group, args, group === 'inspector' || group === 'worker' ? label : undefined)(error);
+        throw error;
+      }
+    };
+  };
+  recorded(inspector.Session.prototype as unknown as Record<string, unknown>, 'connect', 'inspector', 'inspector.Session.connect');
+  recorded(inspector.Session.prototype as unknown as Record<string, unknown>, 'connectToMainThread', 'inspector', 'inspector.Session.connectToMainThread');
+  recorded(inspector as unknown as Record<string, unknown>, 'open', 'inspector', 'inspector.open');
+  recorded(v8 as unknown as Record<string, unknown>, 'writeHeapSnapshot', 'fs-write', 'v8.writeHeapSnapshot');
+  recorded(process.report as unknown as Record<string, unknown> | undefined, 'writeReport', 'fs-write', 'process.report.writeReport');
+  recorded(nodeModule as unknown as Record<string, unknown>, 'register', 'worker', 'module.register');
   const proc = process as unknown as Record<string, unknown>;
   for (const name of ['dlopen', 'binding', '_linkedBinding']) {
     const original = proc[name] as ((...a: unknown[]) => unknown) | undefined;
@@ -258,6 +282,8 @@ const PERMISSIONS: Record<string, string> = {
   FileSystemRead: 'fs-read',
   ChildProcess: 'child-process',
   WorkerThreads: 'worker',
+  Inspector: 'inspector',
+  WASI: 'wasi',
 };
 
 /** Wraps each plain function of a module (not its classes): a refusal thrown, passed to a callback or rejected with is recorded. */
