@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import nodeModule, { syncBuiltinESMExports } from 'node:module';
 import inspector from 'node:inspector';
 import v8 from 'node:v8';
+import wasi from 'node:wasi';
 import os from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import traceEvents from 'node:trace_events';
@@ -98,6 +99,17 @@ export function recordDenials(sink: DenialSink): void {
   recorded(v8 as unknown as Record<string, unknown>, 'writeHeapSnapshot', 'fs-write', 'v8.writeHeapSnapshot');
   recorded(process.report as unknown as Record<string, unknown> | undefined, 'writeReport', 'fs-write', 'process.report.writeReport');
   recorded(nodeModule as unknown as Record<string, unknown>, 'register', 'worker', 'module.register');
+  const WASI = wasi.WASI;
+  (wasi as { WASI: unknown }).WASI = class extends WASI {
+    constructor(...args: ConstructorParameters<typeof WASI>) {
+      try {
+        super(...args);
+      } catch (error) {
+        check('wasi', args, 'new WASI')(error);
+        throw error;
+      }
+    }
+  };
   const proc = process as unknown as Record<string, unknown>;
   for (const name of ['dlopen', 'binding', '_linkedBinding']) {
     const original = proc[name] as ((...a: unknown[]) => unknown) | undefined;
