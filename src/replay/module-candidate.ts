@@ -190,15 +190,43 @@ function isInference(endpoint: ModelEndpoint, url: URL, method: string): boolean
  * Chat Completions' `web_search_options`. Null: nothing of the kind.
  */
 export function reachesOut(provider: ModelEndpoint['provider'], body: unknown): string | null {
-  if (body === null || typeof body !== 'object') return null;
-  const b = body as { tools?: unknown; mcp_servers?: unknown; web_search_options?: unknown };
+  // What cannot be read cannot be checked: an inference request is JSON.
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return 'a body that is not a JSON object';
+  const b = body as { tools?: unknown; mcp_servers?: unknown; web_search_options?: unknown; model?: unknown; prompt?: unknown; container?: unknown };
   if (provider === 'anthropic' && b.mcp_servers !== undefined) return 'mcp_servers';
+  if (provider === 'anthropic' && b.container !== undefined) return 'container';
   if (provider === 'openai' && b.web_search_options !== undefined) return 'web_search_options';
+  // A stored prompt may carry tools of its own; a search model searches with no tool asked for.
+  if (provider === 'openai' && b.prompt !== undefined && typeof b.prompt === 'object') return 'a stored prompt';
+  if (provider === 'openai' && typeof b.model === 'string' && /(^|-)search(-|$)/i.test(b.model)) return `the model ${b.model}, which searches the web`;
   for (const tool of Array.isArray(b.tools) ? b.tools : []) {
     const type = (tool as { type?: unknown } | null)?.type;
     if (type === undefined) continue;
     const outward = provider === 'openai' ? !['function', 'custom'].includes(String(type)) : /^(web_search|web_fetch|code_execution|mcp)/.test(String(type));
     if (outward) return `a tool of type ${JSON.stringify(type)}`;
+  }
+  // Content the provider would fetch from a URL (an image, a file, a document), anywhere in the request.
+  const fetched = urlFetched(body);
+  return fetched ? `content the provider would fetch from ${fetched}` : null;
+}
+
+/** The first http(s) URL a request asks the provider to fetch: `image_url`, `file_url`, or a `{ type: 'url', url }` source; data URLs are inline. */
+function urlFetched(value: unknown, depth = 0): string | null {
+  if (depth > 32 || value === null || typeof value !== 'object') return null;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const found = urlFetched(item, depth + 1);
+      if (found) return found;
+    }
+    return null;
+  }
+  const v = value as Record<string, unknown>;
+  const candidates = [v.image_url, v.file_url, (v.image_url as { url?: unknown } | null)?.url, v.type === 'url' ? v.url : undefined];
+  const url = candidates.find((c): c is string => typeof c === 'string' && /^https?:/i.test(c));
+  if (url) return redactUrl(url);
+  for (const key of Object.keys(v)) {
+    const found = urlFetched(v[key], depth + 1);
+    if (found) return found;
   }
   return null;
 }

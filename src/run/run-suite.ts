@@ -190,7 +190,8 @@ async function executeRun(suite: ResolvedSuite, options: RunOptions, leases: Set
     decision: compare.decision,
     ...(suite.review ? { review: suite.review } : {}),
     ...(suite.sla ? { slaMs: suite.sla.latencyMs } : {}),
-    evidenceHash: suite.evidenceHash,
+    // `--trials` other than the suite's runs under other rules than the file's: kept as such, so that `phase` sets the run aside.
+    evidenceHash: options.trials === undefined || options.trials === suite.trials ? suite.evidenceHash : createHash('sha256').update(`${suite.evidenceHash}\0trials ${options.trials}`).digest('hex'),
     ...(options.baseline
       ? { baseline: { runId: options.baseline.runId, rows: options.baseline.rows, identity: baselineIdentity(options.baseline, suite.candidateHash), ...baselineCost(options.baseline) } }
       : {}),

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { spelledOut } from './braces.js';
@@ -48,12 +48,12 @@ export interface CandidateSource {
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-/** A file's real path (links followed), or the path as given where it cannot be read. */
-function realFile(path: string): string {
+/** The digest of a file's bytes (links followed), or its path where it cannot be read. */
+function fileDigest(path: string): string {
   try {
-    return realpathSync(path);
+    return sha256(readFileSync(path).toString('latin1'));
   } catch {
-    return path;
+    return `unreadable:${path}`;
   }
 }
 
@@ -81,9 +81,9 @@ export async function loadSuite(file: string): Promise<ResolvedSuite> {
 
   const candidate = await resolveCandidate(raw.candidate, dir, problem);
   if (raw.reference === 'recorded' && candidate.kind === 'recorded') {
-    // The recorded agent held to its own recording agrees with itself on every trace it shares with it.
-    const own = new Set(traceFiles.map(realFile));
-    const shared = candidate.traceFiles.filter((f) => own.has(realFile(f)));
+    // The recorded agent held to its own recording agrees with itself on every trace it shares with it: the same file, a link to it, or a copy.
+    const own = new Set(traceFiles.map(fileDigest));
+    const shared = candidate.traceFiles.filter((f) => own.has(fileDigest(f)));
     if (shared.length > 0) problem('candidate.traces', `${shared.map((f) => relative(dir, f)).join(', ')} ${shared.length === 1 ? 'is' : 'are'} among the suite's own traces, and the reference is the recorded outcome: the candidate would be compared with itself (use reference: human, or another set of traces)`);
   }
   for (const p of policyProblems(raw.policy, raw.gate, existsSync(catalogFile) && issues.every((i) => i.file !== catalogFile) ? declaredArguments(catalog) : null)) problem(p.path, p.message);

@@ -214,6 +214,11 @@ describe('a candidate that reaches past the wrapped APIs', () => {
         'loader: ERR_ACCESS_DENIED',
         'wasi: ERR_ACCESS_DENIED',
         'parent-environ: ERR_ACCESS_DENIED',
+        'parent-environ-as-bytes: ERR_ACCESS_DENIED',
+        'parent-environ-as-escaped-url: ERR_ACCESS_DENIED',
+        'parent-environ-by-apply-hook: no function caught',
+        'heap-snapshot-near-limit: ERR_ACCESS_DENIED',
+        'write-under-push-hook: ERR_ACCESS_DENIED',
         'parent-cmdline-via-root: ERR_ACCESS_DENIED',
       ]);
       expect(result.violations!.map(({ kind, request, capability }) => request ? `${kind} ${request.method} ${request.url}` : `${kind} ${capability!.kind} ${capability!.target}`)).toEqual([
@@ -232,13 +237,17 @@ describe('a candidate that reaches past the wrapped APIs', () => {
         'denied_capability worker module.register',
         'denied_capability wasi new WASI',
         `denied_capability fs-read /proc/${process.pid}/environ`,
+        `denied_capability fs-read /proc/${process.pid}/environ`,
+        `denied_capability fs-read /proc/${process.pid}/environ`,
+        'denied_capability fs-write v8.setHeapSnapshotNearHeapLimit',
+        `denied_capability fs-write ${tmpdir()}/escape-push.txt`,
         `denied_capability fs-read /proc/${process.pid}/cmdline`,
       ]);
     }
     // Nothing moved shadowgate's working folder, and no trace log was written there.
     expect(process.cwd()).toBe(cwd);
     expect(existsSync(join(dir, 'node_trace.1.log'))).toBe(false);
-    expect(run.gate.checks).toContainEqual(expect.objectContaining({ name: 'safetyViolations', status: 'fail', value: 16 * 6 }));
+    expect(run.gate.checks).toContainEqual(expect.objectContaining({ name: 'safetyViolations', status: 'fail', value: 20 * 6 }));
   });
 });
 

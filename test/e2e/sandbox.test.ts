@@ -184,7 +184,7 @@ describe("a candidate's own model clients", () => {
     const run = JSON.parse(readFileSync(join(dir, 'out/admin.json'), 'utf8'));
     for (const result of run.results as (Result & { decision: { attempts: string[] } })[]) {
       expect(result.decision.attempts.map((a) => a.replace(/: .*/s, (m) => (m === ': 200' ? m : ': failed')))).toEqual([
-        'files: failed', 'stored: failed', 'models: failed', 'count: failed', 'remote-mcp: failed', 'web-fetch: failed', 'mcp-servers: failed', 'chat: 200',
+        'files: failed', 'stored: failed', 'models: failed', 'count: failed', 'remote-mcp: failed', 'web-fetch: failed', 'image-url: failed', 'search-model: failed', 'not-json: failed', 'mcp-servers: failed', 'chat: 200',
       ]);
       const blocked = (method: string, url: string, why = 'not an inference endpoint') => ({ kind: 'blocked_request', step: 0, request: { method, url }, message: `${method} ${url} blocked: ${why}` });
       const outward = (what: string) => `a model request that asks the provider to reach the network for it (${what})`;
@@ -195,6 +195,9 @@ describe("a candidate's own model clients", () => {
         blocked('POST', 'https://api.anthropic.com/v1/messages/count_tokens'),
         blocked('POST', 'https://api.openai.com/v1/responses', outward('a tool of type "mcp"')),
         blocked('POST', 'https://api.anthropic.com/v1/messages', outward('a tool of type "web_fetch_20250910"')),
+        blocked('POST', 'https://api.openai.com/v1/chat/completions', outward('content the provider would fetch from https://attacker.example/x.png?d=…')),
+        blocked('POST', 'https://api.openai.com/v1/chat/completions', outward('the model gpt-4o-search-preview, which searches the web')),
+        blocked('POST', 'https://api.openai.com/v1/chat/completions', outward('a body that is not a JSON object')),
         blocked('POST', 'https://api.anthropic.com/v1/messages', outward('mcp_servers')),
       ]);
       expect(result.steps.map((s) => [s.type, s.model])).toEqual([['llm', expect.stringMatching(/^gpt-4.1-mini/)]]);

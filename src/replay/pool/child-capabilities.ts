@@ -6,8 +6,13 @@ import v8 from 'node:v8';
 import wasi from 'node:wasi';
 import os from 'node:os';
 import { resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import traceEvents from 'node:trace_events';
 import workerThreads from 'node:worker_threads';
+
+// Taken when this module loads, before any candidate code: candidate code can replace
+// `Function.prototype.apply` and `call`, and so get hold of the functions the wrappers call.
+const apply = Reflect.apply;
 
 /** Records one refused use of a capability: what kind (fs-write, child-process, worker, addons, binding, signal) and on what. */
 export type DenialSink = (capability: string, target: string) => void;
@@ -86,7 +91,7 @@ export function recordDenials(sink: DenialSink): void {
     if (typeof original !== 'function') return;
     target![name] = function (this: unknown, ...args: unknown[]) {
       try {
-        return (original as (...a: unknown[]) => unknown).apply(this, args);
+        return apply(original as (...a: unknown[]) => unknown, this, args);
       } catch (error) {
         check(group, args, group === 'inspector' || group === 'worker' ? label : undefined)(error);
         throw error;
@@ -116,7 +121,7 @@ export function recordDenials(sink: DenialSink): void {
     if (typeof original !== 'function') continue;
     proc[name] = function (this: unknown, ...args: unknown[]) {
       try {
-        return original.apply(this, args);
+        return apply(original, this, args);
       } catch (error) {
         check(name === 'dlopen' ? 'addons' : 'binding', [name === 'dlopen' ? (args[1] ?? args[0]) : `process.${name}(${describe(args[0])})`])(error);
         throw error;
@@ -138,7 +143,7 @@ export function recordDenials(sink: DenialSink): void {
     proc[name] = function (this: unknown, pid: unknown, ...rest: unknown[]) {
       const target = pidOf(pid);
       if (target !== ownPid) throw refuseSignal(`process ${typeof pid === 'object' ? '(an object)' : String(pid)}`);
-      return original.call(this, target, ...rest);
+      return apply(original, this, [target, ...rest]);
     };
   }
   // Opens the inspector's port of a process (this one's included): never.
@@ -157,6 +162,11 @@ export function recordDenials(sink: DenialSink): void {
   (traceEvents as { createTracing: unknown }).createTracing = (options: unknown) => {
     sink('fs-write', `trace_events ${describe((options as { categories?: unknown } | null)?.categories)}`);
     throw Object.assign(new Error('Access to this API has been restricted: trace_events writes a file in the working folder'), { code: 'ERR_ACCESS_DENIED', permission: 'FileSystemWrite' });
+  };
+  // Writes a heap snapshot into the working folder when the heap fills: not checked by Node 20's permission model.
+  (v8 as { setHeapSnapshotNearHeapLimit: unknown }).setHeapSnapshotNearHeapLimit = () => {
+    sink('fs-write', 'v8.setHeapSnapshotNearHeapLimit');
+    throw Object.assign(new Error('Access to this API has been restricted: a heap snapshot written in the working folder'), { code: 'ERR_ACCESS_DENIED', permission: 'FileSystemWrite' });
   };
   proc.chdir = (dir: unknown) => {
     sink('fs-write', `chdir ${describe(dir)}`);
@@ -177,7 +187,7 @@ function guardOtherProcesses(): void {
   const ownPid = process.pid;
   const realpath = fs.realpathSync.native;
   const other = (value: unknown): string | null => {
-    const path = typeof value === 'string' ? value : value instanceof URL ? (value.protocol === 'file:' ? value.pathname : null) : Buffer.isBuffer(value) ? value.toString() : null;
+    const path = pathOf(value);
     if (path === null) return null;
     let where = resolvePath(path);
     if (!where.startsWith('/proc/') && !where.startsWith('/dev/') && !isLink(where)) return null;
@@ -210,7 +220,7 @@ function guardOtherProcesses(): void {
           if (!name.endsWith('Sync') && typeof callback === 'function') return void process.nextTick(callback as (e: Error) => void, error);
           throw error;
         }
-        return fn.apply(this, args);
+        return apply(fn, this, args);
       };
       for (const key of Reflect.ownKeys(fn)) {
         if (key === 'length' || key === 'name' || key === 'prototype') continue;
@@ -221,6 +231,26 @@ function guardOtherProcesses(): void {
       target[name] = guarded;
     }
   }
+}
+
+/**
+ * The file a path argument of `fs` names, in every form `fs` takes: a string, bytes (a Buffer or
+ * any typed array), a `file:` URL or an object shaped like one (percent-escapes decoded, as `fs`
+ * decodes them). Null for anything else (a descriptor, a FileHandle).
+ */
+function pathOf(value: unknown): string | null {
+  if (typeof value === 'string') return value;
+  if (ArrayBuffer.isView(value)) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString();
+  const url = value as { href?: unknown; protocol?: unknown } | null;
+  if (url !== null && typeof url === 'object' && url.href !== undefined && url.protocol !== undefined) {
+    // As `fs` reads it: the object's own hostname and pathname, not its href.
+    try {
+      return fileURLToPath(url as URL);
+    } catch {
+      return null;
+    }
+  }
+  return null;
 }
 
 /**
@@ -239,7 +269,7 @@ function guardDescriptors(): void {
   const closeSync = target.closeSync!;
   const close = target.close!;
   target.openSync = function (this: unknown, ...args: unknown[]) {
-    const fd = openSync.apply(this, args);
+    const fd = apply(openSync, this, args);
     if (typeof fd === 'number') mine.add(fd);
     return fd;
   };
@@ -252,16 +282,16 @@ function guardDescriptors(): void {
         (callback as (e: unknown, fd: unknown) => void)(error, fd);
       };
     }
-    return open.apply(this, args);
+    return apply(open, this, args);
   };
   target.closeSync = function (this: unknown, fd: unknown, ...rest: unknown[]) {
-    const result = closeSync.call(this, fd, ...rest);
+    const result = apply(closeSync, this, [fd, ...rest]);
     if (typeof fd === 'number' && fd > 2) mine.delete(fd);
     return result;
   };
   target.close = function (this: unknown, fd: unknown, ...rest: unknown[]) {
     if (typeof fd === 'number' && fd > 2) mine.delete(fd);
-    return close.call(this, fd, ...rest);
+    return apply(close, this, [fd, ...rest]);
   };
   // Recorded where it is met, as the permission model's own refusals are (recordDenials' wrapping).
   const refusal = (fd: number) => {
@@ -278,7 +308,7 @@ function guardDescriptors(): void {
         if (!name.endsWith('Sync') && typeof callback === 'function') return void process.nextTick(callback as (e: Error) => void, error);
         throw error;
       }
-      return original.apply(this, args);
+      return apply(original, this, args);
     };
   }
   const createWriteStream = fs.createWriteStream;
@@ -311,12 +341,12 @@ function wrapAll(target: Record<string, unknown>, group: string, check: (group: 
         const callback = args[last] as (...a: unknown[]) => unknown;
         args[last] = function (this: unknown, error: unknown, ...rest: unknown[]) {
           inspect(error);
-          return callback.call(this, error, ...rest);
+          return apply(callback, this, [error, ...rest]);
         };
       }
       let result: unknown;
       try {
-        result = fn.apply(this, args);
+        result = apply(fn, this, args);
       } catch (error) {
         inspect(error);
         throw error;

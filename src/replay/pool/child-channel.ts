@@ -1,5 +1,8 @@
 import v8 from 'node:v8';
 
+// Taken before candidate code can replace `Function.prototype.call`.
+const apply = Reflect.apply;
+
 type Send = (message: unknown, callback?: (error: Error | null) => void) => boolean;
 
 /**
@@ -34,7 +37,7 @@ export function sealChannel(refused: (what: string) => void): { send: Send; unre
   for (const proto of [v8.Serializer.prototype, v8.Deserializer.prototype, v8.DefaultSerializer.prototype, v8.DefaultDeserializer.prototype]) Object.freeze(proto);
 
   const self = Object.freeze({ connected: true, channel: pipe, _handleQueue: null, emit: () => false });
-  const send: Send = (message, callback) => (rawSend as (...a: unknown[]) => boolean).call(self, message, undefined, { swallowErrors: false }, callback);
+  const send: Send = (message, callback) => apply(rawSend as (...a: unknown[]) => boolean, self, [message, undefined, { swallowErrors: false }, callback]);
 
   const refuse = function (this: unknown) {
     refused('process.send');

@@ -29,6 +29,11 @@ const later = setImmediate;
 // Node's own signal call, under process.kill (which the sandbox wraps to refuse other processes).
 const rawKill = (process as unknown as { _kill: (pid: number, signal: number) => number })._kill;
 const serialize = v8.serialize;
+// Taken before candidate code can replace them (`Function.prototype.call`, `Array.prototype.push`, an index setter on `Array.prototype`).
+const apply = Reflect.apply;
+const defineProperty = Object.defineProperty;
+/** Adds `item` at the end of `list` as its own property: no prototype method or setter sees it. */
+const append = <T>(list: T[], item: T) => void defineProperty(list, list.length, { value: item, writable: true, enumerable: true, configurable: true });
 
 // This process ends when shadowgate's does: when the channel closes, and, should a listener be
 // removed or the event never come, when its parent is gone (checked every second). A SIGKILL to
@@ -38,14 +43,14 @@ const parent = process.ppid;
 const ownPid = process.pid;
 const orphaned = () => {
   try {
-    rawKill.call(process, ownPid, os.constants.signals.SIGKILL);
+    apply(rawKill, process, [ownPid, os.constants.signals.SIGKILL]);
   } finally {
     exit(0);
   }
 };
 process.on('disconnect', orphaned);
 setInterval(() => {
-  if (process.ppid !== parent || rawKill.call(process, parent, 0) !== 0) orphaned();
+  if (process.ppid !== parent || apply(rawKill, process, [parent, 0]) !== 0) orphaned();
 }, 1000).unref();
 
 const inFlight = new Map<number, AbortController>();
@@ -71,7 +76,8 @@ function report(attempt: Attempt): void {
 let outbox: ChildMessage[] = [];
 
 function trySend(message: ChildMessage): void {
-  if (outbox.push(message) === 1) later(flush);
+  append(outbox, message);
+  if (outbox.length === 1) later(flush);
 }
 
 function flush(): void {
@@ -167,7 +173,8 @@ function receive(message: ParentMessage): void {
       void load(message);
       return;
     case 'run':
-      if (queued.push(message) === 1) later(startQueued);
+      append(queued, message);
+      if (queued.length === 1) later(startQueued);
       return;
     case 'tool-reply': {
       const pending = pendingTools.get(message.call);
