@@ -448,11 +448,12 @@ async function runCommand(outside: CliIo, suiteFiles: string[], opts: RunFlags, 
   const suites: ResolvedSuite[] = [];
   for (const suiteFile of suiteFiles) suites.push(await loadSuite(resolve(io.cwd, suiteFile)));
   // Each suite's outputs are named after it (`--report <dir>/<name>`, `--json x.<name>.json`): two of one name would overwrite each other's.
+  // Told apart without case, as the file systems of macOS and Windows runners do.
   const named = new Map<string, string>();
   for (const [i, suite] of suites.entries()) {
-    const first = named.get(suite.name);
-    if (first !== undefined) throw new UsageError(`${first} and ${suiteFiles[i]} are both suite ${suite.name}`, 'a run of several suites writes each one\'s reports and results under its name: give each suite its own name, or run them one at a time');
-    named.set(suite.name, suiteFiles[i]!);
+    const first = named.get(suite.name.toLowerCase());
+    if (first !== undefined) throw new UsageError(`${first} and ${suiteFiles[i]} are both suite ${suite.name} (names are told apart without case)`, 'a run of several suites writes each one\'s reports and results under its name: give each suite its own name, or run them one at a time');
+    named.set(suite.name.toLowerCase(), suiteFiles[i]!);
   }
   // A gate with nothing to check would pass on nothing: refused before anything runs.
   const ungated = command === 'gate' ? suiteFiles.filter((_, i) => !gatesAnything(suites[i]!.gate)) : [];

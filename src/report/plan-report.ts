@@ -26,6 +26,8 @@ export function renderPlan(plan: SuitePlan): string {
       );
     } else if (c.name === 'errorRate') {
       lines.push(`  errorRate ≤ ${pct(c.max)}: shown with no error from ${count(c.minimumTraces)} traces: ${yes(c.enough)}`);
+    } else if (c.name === 'injectionFailures') {
+      lines.push(`  injectionFailures ≤ ${pct(c.max)}: shown with no unsafe effect from ${count(c.minimumTraces)} injection-tagged traces (the suite has ${count(c.injected)}): ${yes(c.enough)}`);
     } else {
       lines.push(`  ${c.name} ≥ ${pct(c.min)} on the lower bound: reachable from ${count(c.minimumTraces)} traces: ${yes(c.enough)}`);
     }

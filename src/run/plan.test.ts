@@ -57,6 +57,9 @@ describe('buildPlan', () => {
     expect(buildPlan({ suite: 's', gate: { errorRate: { max: 0.02 } }, traces: 150, unreadable: 0, figures }).checks).toEqual([{ name: 'errorRate', max: 0.02, minimumTraces: 189, enough: false }]);
     expect(buildPlan({ suite: 's', gate: { errorRate: { max: 0.05 } }, traces: 150, unreadable: 0, figures }).checks).toEqual([{ name: 'errorRate', max: 0.05, minimumTraces: 73, enough: true }]);
     expect(buildPlan({ suite: 's', gate: { errorRate: { max: 0 } }, traces: 150, unreadable: 0, figures }).checks).toEqual([]);
+    // The injection-failure share's floor is over the injection-tagged cases, not all of them.
+    expect(buildPlan({ suite: 's', gate: { injectionFailures: { max: 0.05 } }, traces: 500, injected: 19, unreadable: 0, figures }).checks).toEqual([{ name: 'injectionFailures', max: 0.05, minimumTraces: 73, injected: 19, enough: false }]);
+    expect(buildPlan({ suite: 's', gate: { injectionFailures: { max: 0 } }, traces: 500, injected: 19, unreadable: 0, figures }).checks).toEqual([]);
   });
 
   it('is paired with a regressions check, at its alpha', () => {

@@ -62,6 +62,8 @@ export type PlanCheck =
   | { name: 'agreement' | 'effectsAgreement'; min: number; minimumTraces: number | null; enough: boolean }
   /** The error rate's floor: the cases that can show `max` with 95% confidence with no error (none for `max: 0`, a rule). */
   | { name: 'errorRate'; max: number; minimumTraces: number; enough: boolean }
+  /** The injection-failure share's floor, over the injection-tagged cases (`injected`: how many the suite has). */
+  | { name: 'injectionFailures'; max: number; minimumTraces: number; injected: number; enough: boolean }
   | {
       name: 'regressions';
       margin: number;
@@ -80,7 +82,7 @@ export type PlanCheck =
 /** The one-sample design's level: the lower end of the gate's two-sided 95% Wilson interval. */
 const ONE_SAMPLE_ALPHA = 0.025;
 
-export function buildPlan(input: { suite: string; gate: GateConfig; traces: number; unreadable: number; figures: PlanFigures }): SuitePlan {
+export function buildPlan(input: { suite: string; gate: GateConfig; traces: number; injected?: number; unreadable: number; figures: PlanFigures }): SuitePlan {
   const { gate, traces, figures } = input;
   const design = gate.regressions ? 'paired' : 'one-sample';
   // The paired test is one-sided at the regressions check's alpha; the one-sample design is the
@@ -103,6 +105,11 @@ export function buildPlan(input: { suite: string; gate: GateConfig; traces: numb
   if (gate.errorRate && !gate.errorRate.dryRun && gate.errorRate.max > 0) {
     const minimumTraces = tracesForUpperBound(gate.errorRate.max)!;
     checks.push({ name: 'errorRate', max: gate.errorRate.max, minimumTraces, enough: traces >= minimumTraces });
+  }
+  if (gate.injectionFailures && !gate.injectionFailures.dryRun && gate.injectionFailures.max > 0) {
+    const minimumTraces = tracesForUpperBound(gate.injectionFailures.max)!;
+    const injected = input.injected ?? 0;
+    checks.push({ name: 'injectionFailures', max: gate.injectionFailures.max, minimumTraces, injected, enough: injected >= minimumTraces });
   }
   if (gate.regressions?.margin !== undefined) {
     const passUnchanged = tracesForMargin({ discordance: figures.discordance, margin: gate.regressions.margin, power: PLAN_POWER });
@@ -158,21 +165,26 @@ export function planFigures(suite: Pick<ResolvedSuite, 'name' | 'gate'>, store: 
   return { agreement, agreementFrom, discordance, discordanceFrom };
 }
 
-/** The cases in a suite's trace files (trials of a case count once), and the lines that could not be read. */
-export async function countSuiteCases(traceFiles: readonly string[]): Promise<{ cases: number; unreadable: number }> {
+/** The cases in a suite's trace files (trials of a case count once), those tagged `injection`, and the lines that could not be read. */
+export async function countSuiteCases(traceFiles: readonly string[]): Promise<{ cases: number; injected: number; unreadable: number }> {
   const cases = new Set<string>();
+  const injected = new Set<string>();
   let unreadable = 0;
   for (const file of traceFiles) {
     for await (const line of readTraceFile(file)) {
-      if (line.ok) cases.add(caseIdOf(line.trace));
-      else unreadable++;
+      if (!line.ok) {
+        unreadable++;
+        continue;
+      }
+      cases.add(caseIdOf(line.trace));
+      if (line.trace.tags?.includes('injection')) injected.add(caseIdOf(line.trace));
     }
   }
-  return { cases: cases.size, unreadable };
+  return { cases: cases.size, injected: injected.size, unreadable };
 }
 
 /** `shadowgate plan`: the suite's gate, its traces and the figures from the store or the baseline, as a plan. */
 export async function planSuite(suite: ResolvedSuite, store: Store, baseline?: Baseline): Promise<SuitePlan> {
-  const { cases, unreadable } = await countSuiteCases(suite.traceFiles);
-  return buildPlan({ suite: suite.name, gate: suite.gate, traces: cases, unreadable, figures: planFigures(suite, store, baseline) });
+  const { cases, injected, unreadable } = await countSuiteCases(suite.traceFiles);
+  return buildPlan({ suite: suite.name, gate: suite.gate, traces: cases, injected, unreadable, figures: planFigures(suite, store, baseline) });
 }

@@ -76,6 +76,10 @@ describe('moduleGraph', () => {
     const graph = moduleGraph(join(dir, 'agent/main.mjs'));
     expect(Object.keys(graph.files).sort()).toEqual(['lib/helper.mjs', 'main.mjs', 'main.mjs → #nowhere', 'policy.mjs', 'rules.cjs', 'rules.mjs']);
     expect(graph.files['main.mjs → #nowhere']).toBe('missing');
+    // With no package.json to map it through (or one that is not JSON), an import map entry is missing, not a crash.
+    write('lone/main.mjs', "import '#rules';");
+    write('lone/package.json', '{not json');
+    expect(moduleGraph(join(dir, 'lone/main.mjs')).files['main.mjs → #rules']).toBe('missing');
     expect(graph.packages).toEqual({ 'fake-dep': '2.0.0' });
     // A change behind either is a change of the candidate.
     for (const file of ['agent/rules.mjs', 'agent/policy.mjs', 'agent/lib/helper.mjs']) {

@@ -74,14 +74,14 @@ function installedVersion(from: string, name: string): string | null {
   }
 }
 
-/** sha256 over a folder's files (paths and bytes, in sorted order; a link to a file as the file), node_modules, dot-folders and links to folders left out. */
+/** sha256 over a folder's files (paths and bytes, in sorted order; a link to a file as the file), node_modules, __pycache__, dot-folders and links to folders left out. */
 export function folderDigest(root: string): string {
   const hash = createHash('sha256');
   const walk = (dir: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) {
-        if (entry.name !== 'node_modules' && !entry.name.startsWith('.')) walk(path);
+        if (entry.name !== 'node_modules' && entry.name !== '__pycache__' && !entry.name.startsWith('.')) walk(path);
       } else if (entry.isFile() || (entry.isSymbolicLink() && isFile(path))) {
         hash.update(`${relative(root, path).split(sep).join('/')}\0`).update(readFileSync(path)).update('\0');
       }
@@ -126,12 +126,13 @@ export function moduleGraph(entry: string): ModuleGraph {
         else files[`${key(file)} → ${specifier}`] = 'missing';
       } else if (specifier.startsWith('#') || isSelfReference(file, specifier)) {
         // A package's own imports map (`#rules`) or its own name (`my-agent/rules`): its files, as Node maps them.
-        const scope = packageScope(file)!;
-        const targets = specifier.startsWith('#') ? mapTargets(scope.manifest.imports, specifier) : mapTargets(scope.manifest.exports, `.${specifier.slice(packageName(specifier).length)}`);
+        // No package.json (or one that is not JSON): nothing to map `#…` through, which Node would refuse too.
+        const scope = packageScope(file);
+        const targets = !scope ? [] : specifier.startsWith('#') ? mapTargets(scope.manifest.imports, specifier) : mapTargets(scope.manifest.exports, `.${specifier.slice(packageName(specifier).length)}`);
         if (targets.length === 0) files[`${key(file)} → ${specifier}`] = 'missing';
-        for (const target of targets) {
+        for (const target of scope ? targets : []) {
           if (target.startsWith('./')) {
-            const local = resolveRelative(join(scope.dir, 'package.json'), target);
+            const local = resolveRelative(join(scope!.dir, 'package.json'), target);
             if (local) queue.push(local);
             else files[`${key(file)} → ${specifier} → ${target}`] = 'missing';
           } else if (!isBuiltin(target)) {

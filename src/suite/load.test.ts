@@ -144,14 +144,24 @@ candidate:
   });
 
   it("takes as a command's identity what it runs: a Python program's local imports, a -m module, a folder it names, a file named in a shell line", async () => {
-    for (const sub of ['pkg/lib', 'lib']) await mkdir(join(dir, 'agent', sub), { recursive: true });
+    for (const sub of ['pkg/lib', 'lib', 'py/sub', 'node-app']) await mkdir(join(dir, 'agent', sub), { recursive: true });
     const files: Record<string, string> = {
-      'agent/main.py': 'import os\nfrom rules import decide\nfrom lib import helpers\n',
+      'agent/main.py': 'import os; import py.sub.mod as m\nfrom rules import decide\nfrom lib import (\n  helpers,\n)\n',
       'agent/rules.py': 'def decide(): return "deny"\n',
       'agent/lib/__init__.py': '',
       'agent/lib/helpers.py': 'X = 1\n',
+      'agent/py/__init__.py': '',
+      'agent/py/sub/__init__.py': '',
+      'agent/py/sub/__main__.py': 'print(1)\n',
+      'agent/py/sub/mod.py': 'from ..shared import Y\nfrom .. import other\n',
+      'agent/py/shared.py': 'Y = 1\n',
+      'agent/py/other.py': 'Z = 1\n',
       'agent/pkg/index.js': 'console.log(1);\n',
       'agent/pkg/lib/more.js': 'module.exports = 1;\n',
+      'agent/node-app/package.json': '{"main": "start.js"}',
+      'agent/node-app/start.js': 'console.log(1);\n',
+      'agent/index.js': 'console.log(1);\n',
+      'agent/rules.yaml': 'limit: 500\n',
     };
     for (const [f, text] of Object.entries(files)) await writeFile(join(dir, f), text);
     const suite = (command: string) => writeSuite(`name: cmd
@@ -169,6 +179,13 @@ candidate:
       ['[python3, -m, main]', 'agent/main.py'],
       ['[node, pkg]', 'agent/pkg/lib/more.js'],
       ['[sh, -c, "node pkg/index.js"]', 'agent/pkg/index.js'],
+      ['[python3, main.py]', 'agent/py/__init__.py'],
+      ['[python3, main.py]', 'agent/py/shared.py'],
+      ['[python3, main.py]', 'agent/py/other.py'],
+      ['[python3, -m, py.sub]', 'agent/py/sub/__main__.py'],
+      ['[node, .]', 'agent/index.js'],
+      ['[node, node-app]', 'agent/node-app/start.js'],
+      ['[python3, main.py, --rules=rules.yaml]', 'agent/rules.yaml'],
     ] as const) {
       const before = await hash(command);
       await writeFile(join(dir, changed), `${files[changed]}# changed\n`);
@@ -176,6 +193,12 @@ candidate:
       await writeFile(join(dir, changed), files[changed]!);
       expect(await hash(command)).toBe(before);
     }
+    // A folder outside the command's own is not walked (`cd /`), and Python's byte-code caches are not the program.
+    expect(await hash('[sh, -c, "cd / && python3 main.py"]')).toMatch(/^[0-9a-f]{64}$/);
+    const before = await hash('[node, pkg]');
+    await mkdir(join(dir, 'agent/pkg/__pycache__'));
+    await writeFile(join(dir, 'agent/pkg/__pycache__/x.pyc'), 'cache');
+    expect(await hash('[node, pkg]')).toBe(before);
   });
 
   it('reports a YAML syntax error at its line and column, as a config error', async () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { spelledOut } from './braces.js';
 import { ConfigError, type Issue } from '../errors.js';
@@ -269,58 +269,100 @@ async function resolveCandidate(
 /**
  * What a command runs, as far as its arguments say: each file an argument names (relative to its
  * folder), the program itself included, and each word of an argument that is a file (a shell
- * line, `sh -c "node pkg/index.js"`); a Python `-m` module's file; the local modules each Python
- * file imports, recursively; and each folder an argument names other than the command's own
- * (`node pkg`), whose files all count.
+ * line, `sh -c "node pkg/index.js"`; `--rules=rules.yaml`); a Python `-m` module's file (a
+ * package's `__init__.py` and `__main__.py`); the local modules each Python file imports,
+ * recursively, with their packages' `__init__.py`; a folder named to `node` (`node .`, `node
+ * pkg`): its package's entry file; and each other folder an argument names within the command's
+ * own, whose files all count. A folder outside the command's (`cd /`) is not walked.
  */
 function commandFiles(candidate: CandidateOf<'command'>): { files: string[]; folders: string[] } {
   const cwd = candidate.cwd!;
   const files = new Set<string>();
   const folders = new Set<string>();
-  const words = candidate.command.flatMap((a) => [a, ...(/\s/.test(a) ? a.split(/[\s'"]+/).filter(Boolean) : [])]);
+  const within = (path: string) => path === cwd || (!relative(cwd, path).startsWith('..') && !isAbsolute(relative(cwd, path)));
+  const words = candidate.command.flatMap((a) => [a, ...(/[\s=]/.test(a) ? a.split(/[\s'"=;&|()]+/).filter(Boolean) : [])]);
   words.forEach((word, i) => {
-    if (words[i - 1] === '-m') {
-      const module = pythonModule(cwd, word);
-      if (module) files.add(module);
-    }
+    if (words[i - 1] === '-m') for (const f of pythonModule(cwd, word, true)) files.add(f);
     const path = resolve(cwd, word);
     if (isFile(path)) files.add(path);
-    else if (path !== cwd && isFolder(path)) folders.add(path);
+    else if (isFolder(path) && within(path)) {
+      const entry = /(^|\/)node$/.test(words[i - 1] ?? '') ? packageEntry(path) : null;
+      if (entry) files.add(entry);
+      if (path !== cwd) folders.add(path);
+    }
   });
   // A Python program's local imports run too.
   const queue = [...files].filter((f) => f.endsWith('.py'));
   while (queue.length > 0) {
     const file = queue.shift()!;
     for (const name of pythonImports(readFileSync(file, 'utf8'))) {
-      const found = pythonModule(dirname(file), name) ?? pythonModule(cwd, name);
-      if (found && !files.has(found)) {
-        files.add(found);
-        queue.push(found);
+      const found = name.startsWith('.') ? pythonModule(relativeBase(dirname(file), name), name.replace(/^\.+/, '')) : [...pythonModule(dirname(file), name), ...pythonModule(cwd, name)];
+      for (const f of found) {
+        if (files.has(f)) continue;
+        files.add(f);
+        queue.push(f);
       }
     }
   }
   return { files: [...files].sort(), folders: [...folders].sort() };
 }
 
-/** `pkg.rules` → `<dir>/pkg/rules.py` or `<dir>/pkg/rules/__init__.py`, where there is one. */
-function pythonModule(dir: string, name: string): string | null {
-  const base = join(dir, ...name.replace(/^\.+/, '').split('.'));
-  return [`${base}.py`, join(base, '__init__.py')].find(isFile) ?? null;
+/** The folder a relative import starts from: its file's folder for `.`, one up for `..`, and so on. */
+function relativeBase(dir: string, name: string): string {
+  const dots = /^\.*/.exec(name)![0].length;
+  return resolve(dir, ...Array<string>(Math.max(0, dots - 1)).fill('..'));
 }
 
-/** The modules a Python source imports (`import a.b, c`, `from .d import e`), by dotted name. */
+/**
+ * The files of module `pkg.rules` under `dir`: `pkg/rules.py` or `pkg/rules/__init__.py` (with
+ * `__main__.py` where `main`, as `python -m` runs), and the `__init__.py` of each package on the
+ * way, which runs first. None where there is no such module.
+ */
+function pythonModule(dir: string, name: string, main = false): string[] {
+  const parts = name.split('.').filter(Boolean);
+  if (parts.length === 0) return isFile(join(dir, '__init__.py')) ? [join(dir, '__init__.py')] : [];
+  const base = join(dir, ...parts);
+  const module = [`${base}.py`, join(base, '__init__.py')].find(isFile);
+  if (!module) return [];
+  const found = [module];
+  if (main && module.endsWith('__init__.py') && isFile(join(base, '__main__.py'))) found.push(join(base, '__main__.py'));
+  for (let i = 1; i < parts.length; i++) {
+    const init = join(dir, ...parts.slice(0, i), '__init__.py');
+    if (isFile(init)) found.push(init);
+  }
+  return found;
+}
+
+/** The modules a Python source imports (`import a.b, c`, `from .d import e`, `from x import (\n y,\n)`), by dotted name. */
 function pythonImports(source: string): string[] {
   const names: string[] = [];
-  for (const m of source.matchAll(/^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+([\w*, \t()]+)|import[ \t]+([\w., \t]+))/gm)) {
+  // A parenthesised import list on several lines, and statements after `;`, read as lines of their own.
+  const text = source.replace(/\(([^)]*)\)/g, (_m, inner: string) => `(${inner.replace(/\s+/g, ' ')})`).replace(/;/g, '\n');
+  for (const m of text.matchAll(/^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+([\w*, \t()]+)|import[ \t]+([\w., \t]+))/gm)) {
     if (m[1] !== undefined) {
       names.push(m[1]);
       // `from . import rules`, `from pkg import rules`: each name may be a module of that package.
-      for (const sub of m[2]!.replace(/[()]/g, '').split(',').map((x) => x.trim().split(/\s+/)[0]!).filter((x) => x && x !== '*')) names.push(`${m[1].replace(/\.+$/, '')}${m[1].replace(/^\.+/, '') ? '.' : ''}${sub}`);
+      const dots = /^\.*/.exec(m[1])![0];
+      const base = m[1].slice(dots.length);
+      for (const sub of m[2]!.replace(/[()]/g, '').split(',').map((x) => x.trim().split(/\s+/)[0]!).filter((x) => x && x !== '*')) names.push(`${dots}${base ? `${base}.` : ''}${sub}`);
     } else {
       for (const part of m[3]!.split(',')) names.push(part.trim().split(/\s+/)[0]!);
     }
   }
   return names.filter(Boolean);
+}
+
+/** The file `node <folder>` runs: its package.json `main`, else its `index.js`. */
+function packageEntry(folder: string): string | null {
+  let main = 'index.js';
+  try {
+    const manifest = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as { main?: unknown };
+    if (typeof manifest.main === 'string') main = manifest.main;
+  } catch {
+    // No package.json, or not JSON: Node runs index.js.
+  }
+  const entry = resolve(folder, main);
+  return [entry, `${entry}.js`, join(entry, 'index.js')].find(isFile) ?? null;
 }
 
 function isFolder(path: string): boolean {

@@ -227,7 +227,7 @@ export const SandboxSchema = z.strictObject({
 
 /** A suite file as its author writes it. */
 export const SuiteFileSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'suite names are letters, digits, _ . -').describe('The suite\'s name: letters, digits, `_ . -`; runs are stored under it.'),
+  name: z.string().regex(/^(?!\.{1,2}$)[A-Za-z0-9_.-]+$/, 'suite names are letters, digits, _ . - (not `.` or `..`, which name folders)').describe('The suite\'s name: letters, digits, `_ . -`; runs are stored under it.'),
   description: z.string().optional().describe('Free text.'),
   phase: PhaseSchema.default('shadow').describe('The rollout stage whose headline figures the run reports: `shadow`, `suggest`, `auto-with-review` or `auto`.'),
   traces: Globs.describe('Globs of JSONL trace files, relative to the suite file; each must match a file, and each file named by braces (`{w1,w2}.jsonl`) must be there (a negated one, `!…`, removes files).'),

@@ -71,6 +71,13 @@ describe('shadowgate gate', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('suites/refund-triage.yaml and suites/same-name.yaml are both suite refund-triage');
     expect(existsSync(join(dir, 'reports/same'))).toBe(false);
+    // Names that differ in case only name one folder on macOS and Windows; `..` names the folder above.
+    writeFileSync(join(dir, 'suites/same-name.yaml'), readFileSync(join(dir, 'suites/refund-triage-regression.yaml'), 'utf8').replace(/^name: .*$/m, 'name: Refund-Triage'));
+    expect((await cli(dir, 'gate', 'suites/refund-triage.yaml', 'suites/same-name.yaml', '--report', 'reports/same', '--db', 'db/same.db')).stderr).toContain('are both suite Refund-Triage (names are told apart without case)');
+    writeFileSync(join(dir, 'suites/dotdot.yaml'), readFileSync(join(dir, 'suites/refund-triage.yaml'), 'utf8').replace(/^name: .*$/m, 'name: ".."'));
+    const dotdot = await cli(dir, 'gate', 'suites/dotdot.yaml', '--db', 'db/same.db');
+    expect(dotdot.code).toBe(2);
+    expect(dotdot.stderr).toContain('name: suite names are letters, digits, _ . - (not `.` or `..`, which name folders)');
   });
 
   it('fails on an inconclusive verdict unless told not to', async () => {
