@@ -296,6 +296,12 @@ describe('checks without the evidence they need', () => {
     expect(again.runs).toBe(1);
     expect(again.setAside).toEqual([loose]);
     expect(again.steps[0].evidence.runId).toBe(strict);
+    // A run with --trials other than the file's ran under other rules too.
+    await cli(dir, 'run', file, '--trials', '2', '--json', 'out/trials.json', '--db', 'db/rules.db');
+    await cli(dir, 'phase', file, '--db', 'db/rules.db', '--json', 'out/rules-phase.json');
+    const third = readJson('out/rules-phase.json').suites[0];
+    expect(third.setAside).toEqual([readJson('out/trials.json').runId, loose]);
+    expect(third.steps[0].evidence.runId).toBe(strict);
   });
 
   it('an override-rate check with no reviewed item is inconclusive (exit 1)', async () => {
