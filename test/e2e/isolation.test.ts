@@ -213,6 +213,7 @@ describe('a candidate that reaches past the wrapped APIs', () => {
         'report: ERR_ACCESS_DENIED',
         'loader: ERR_ACCESS_DENIED',
         'wasi: ERR_ACCESS_DENIED',
+        'addon: ERR_DLOPEN_DISABLED',
         'parent-environ: ERR_ACCESS_DENIED',
         'parent-environ-as-bytes: ERR_ACCESS_DENIED',
         'parent-environ-as-escaped-url: ERR_ACCESS_DENIED',
@@ -236,6 +237,7 @@ describe('a candidate that reaches past the wrapped APIs', () => {
         `denied_capability fs-write ${tmpdir()}/escape-report.json`,
         'denied_capability worker module.register',
         'denied_capability wasi new WASI',
+        'denied_capability addons /nonexistent/escape.node',
         `denied_capability fs-read /proc/${process.pid}/environ`,
         `denied_capability fs-read /proc/${process.pid}/environ`,
         `denied_capability fs-read /proc/${process.pid}/environ`,
@@ -247,7 +249,7 @@ describe('a candidate that reaches past the wrapped APIs', () => {
     // Nothing moved shadowgate's working folder, and no trace log was written there.
     expect(process.cwd()).toBe(cwd);
     expect(existsSync(join(dir, 'node_trace.1.log'))).toBe(false);
-    expect(run.gate.checks).toContainEqual(expect.objectContaining({ name: 'safetyViolations', status: 'fail', value: 20 * 6 }));
+    expect(run.gate.checks).toContainEqual(expect.objectContaining({ name: 'safetyViolations', status: 'fail', value: 21 * 6 }));
   });
 });
 

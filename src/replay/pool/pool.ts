@@ -485,7 +485,8 @@ export function permissionFlags(writable: string[], allow: Omit<SandboxAllowance
     ...writable.map((dir) => `--allow-fs-write=${dir}`),
     ...(allow.childProcess ? ['--allow-child-process'] : []),
     ...(allow.worker ? ['--allow-worker'] : []),
-    ...(allow.addons ? ['--allow-addons'] : []),
+    // Without the loosening, native addons are off by Node's own switch as well, whatever this Node version's permission model covers.
+    ...(allow.addons ? ['--allow-addons'] : ['--no-addons']),
     '--disable-warning=ExperimentalWarning',
   ];
 }
