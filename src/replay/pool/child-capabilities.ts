@@ -222,13 +222,7 @@ function guardOtherProcesses(): void {
         }
         return apply(fn, this, args);
       };
-      for (const key of Reflect.ownKeys(fn)) {
-        if (key === 'length' || key === 'name' || key === 'prototype') continue;
-        const descriptor = Object.getOwnPropertyDescriptor(fn, key);
-        if (descriptor) Object.defineProperty(guarded, key, descriptor);
-      }
-      Object.defineProperty(guarded, 'name', { value: fn.name });
-      target[name] = guarded;
+      replaceWith(target, name, fn, guarded);
     }
   }
 }
@@ -358,15 +352,19 @@ function wrapAll(target: Record<string, unknown>, group: string, check: (group: 
       });
       return result;
     };
-    // Keep what hangs on the original (`realpath.native`, `promisify.custom`).
-    for (const key of Reflect.ownKeys(fn)) {
-      if (key === 'length' || key === 'name' || key === 'prototype') continue;
-      const descriptor = Object.getOwnPropertyDescriptor(fn, key);
-      if (descriptor) Object.defineProperty(wrapped, key, descriptor);
-    }
-    Object.defineProperty(wrapped, 'name', { value: fn.name });
-    target[name] = wrapped;
+    replaceWith(target, name, fn, wrapped);
   }
+}
+
+/** Puts `wrapped` at `target[name]` in place of `fn`, with its name and what hangs on it (`realpath.native`, `promisify.custom`). */
+function replaceWith(target: Record<string, unknown>, name: string, fn: (...a: unknown[]) => unknown, wrapped: (...a: unknown[]) => unknown): void {
+  for (const key of Reflect.ownKeys(fn)) {
+    if (key === 'length' || key === 'name' || key === 'prototype') continue;
+    const descriptor = Object.getOwnPropertyDescriptor(fn, key);
+    if (descriptor) Object.defineProperty(wrapped, key, descriptor);
+  }
+  Object.defineProperty(wrapped, 'name', { value: fn.name });
+  target[name] = wrapped;
 }
 
 function describe(value: unknown): string {
