@@ -19,7 +19,7 @@ export type DriftSource =
       queueOnly?: number;
       /**
        * Results left out as more results of a case already counted (`--trials`, recorded trials,
-       * several traces of one case): each case counts once, by its first trial, so that a window's
+       * several traces of one case): each case counts once, by its first result (lowest trial, then trace id), so that a window's
        * runs are cases, the unit of every floor. Absent when none.
        */
       laterTrials?: number;

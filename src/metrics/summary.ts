@@ -275,7 +275,8 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
   let comparedObjects = 0;
   let fieldSeen = false;
   const strata = sample && options.review?.stratify ? [] as ReviewSampleRow[] : undefined;
-  const reviewFirsts = caseFirsts<SuggestItem | ReviewSampleRow | null>();
+  const suggestFirsts = caseFirsts<SuggestItem | null>();
+  const sampleFirsts = caseFirsts<ReviewSampleRow | null>();
 
   const tally = (r: TraceResult): TraceTally => {
     let t = tallies.get(r.caseId);
@@ -335,8 +336,8 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
       }
       // With trials (run or recorded, or a case's recorded traces replayed), the review figures
       // count each case once, by its first result: held until the run ends, when every case's first is known.
-      if (suggest) reviewFirsts.offer(r, () => suggestItem(r, options));
-      else if (sample) reviewFirsts.offer(r, () => (decided ? { traceId: r.traceId, agree: r.agree, rollback: r.rollback ?? null, stratum: decisionClass(r.decision) } : null));
+      if (suggest) suggestFirsts.offer(r, () => suggestItem(r, options));
+      if (sample) sampleFirsts.offer(r, () => (decided ? { traceId: r.traceId, agree: r.agree, rollback: r.rollback ?? null, stratum: decisionClass(r.decision) } : null));
       // Drift compares what the candidate did with the recording where it reached an outcome:
       // a trace it broke off would count the recording's calls against nothing.
       if (decided) {
@@ -377,13 +378,13 @@ export function createMetricsAccumulator(options: AccumulatorOptions = {}) {
       }
       const completed = counts.completed + counts.escalated;
       const latency = latencyMean.finish();
-      for (const item of reviewFirsts.values()) {
-        if (item === null) continue;
-        if (suggest) suggest.add(item as SuggestItem);
-        else if (strata) strata.push(item as ReviewSampleRow);
-        else if (sample) {
-          const { stratum: _unstratified, ...row } = item as ReviewSampleRow;
-          sample.add(row);
+      for (const item of suggestFirsts.values()) if (item) suggest?.add(item);
+      for (const row of sampleFirsts.values()) {
+        if (!row) continue;
+        if (strata) strata.push(row);
+        else {
+          const { stratum: _unstratified, ...unstratified } = row;
+          sample?.add(unstratified);
         }
       }
       const suggested = suggest?.finish();

@@ -134,7 +134,7 @@ export function queueOnlyText(report: DriftReport): string | null {
   const later = report.source.kind === 'runs' ? report.source.laterTrials : undefined;
   const notes = [
     n ? `override rate: ${n} suggest run(s) stored before runs kept their review settings count the review queue's verdicts alone; run the suite again` : '',
-    later ? `${later} more result(s) of cases already counted left out: each case counts once, by its first trial` : '',
+    later ? `${later} more result(s) of cases already counted left out: each case counts once, by its first result (lowest trial, then trace id)` : '',
   ].filter(Boolean);
   return notes.length > 0 ? notes.join('; ') : null;
 }

@@ -304,7 +304,7 @@ describe('shadowgate drift over stored runs', () => {
     expect(report.source).toEqual({ kind: 'runs', db, runs: 1, laterTrials: 161 });
     expect(report.windows[0]!.figures.traces).toBe(42);
     expect(report.windows[0]!.figures.errorRate).toMatchObject({ n: 42, successes: 0 });
-    expect(stdout).toContain('161 more result(s) of cases already counted left out: each case counts once, by its first trial');
+    expect(stdout).toContain('161 more result(s) of cases already counted left out: each case counts once, by its first result (lowest trial, then trace id)');
   });
 
   it('says so when the store has no finished run (exit 2)', async () => {

@@ -72,28 +72,31 @@ export function recordDenials(sink: DenialSink): void {
     return stream;
   }) as typeof fs.createWriteStream;
 
-  const Worker = workerThreads.Worker;
-  (workerThreads as { Worker: unknown }).Worker = class extends Worker {
-    constructor(...args: ConstructorParameters<typeof Worker>) {
-      try {
-        super(...args);
-      } catch (error) {
-        check('worker', args)(error);
-        throw error;
+  // A class whose construction the permission model refuses: a subclass that records the refusal, then throws it on.
+  const recordedClass = <C extends abstract new (...args: never[]) => object>(Base: C, group: string, label?: string): C =>
+    class extends (Base as unknown as new (...args: unknown[]) => object) {
+      constructor(...args: unknown[]) {
+        try {
+          super(...args);
+        } catch (error) {
+          check(group, args, label)(error);
+          throw error;
+        }
       }
-    }
-  };
+    } as unknown as C;
+  (workerThreads as { Worker: unknown }).Worker = recordedClass(workerThreads.Worker, 'worker');
   // What else the permission model refuses, recorded as it is refused: the inspector (a debugger
   // session or port), a heap snapshot or diagnostic report written to a file, a module loader
   // (run in a worker), WASI.
-  const recorded = (target: Record<string, unknown> | undefined, name: string, group: string, label: string) => {
+  // `label`: what the record names where the refusal's resource is no path (the permission model's own word for it, `StartIoThread`, says less).
+  const recorded = (target: Record<string, unknown> | undefined, name: string, group: string, label?: string) => {
     const original = target?.[name];
     if (typeof original !== 'function') return;
     target![name] = function (this: unknown, ...args: unknown[]) {
       try {
         return apply(original as (...a: unknown[]) => unknown, this, args);
       } catch (error) {
-        check(group, args, group === 'inspector' || group === 'worker' ? label : undefined)(error);
+        check(group, args, label)(error);
         throw error;
       }
     };
@@ -101,20 +104,10 @@ export function recordDenials(sink: DenialSink): void {
   recorded(inspector.Session.prototype as unknown as Record<string, unknown>, 'connect', 'inspector', 'inspector.Session.connect');
   recorded(inspector.Session.prototype as unknown as Record<string, unknown>, 'connectToMainThread', 'inspector', 'inspector.Session.connectToMainThread');
   recorded(inspector as unknown as Record<string, unknown>, 'open', 'inspector', 'inspector.open');
-  recorded(v8 as unknown as Record<string, unknown>, 'writeHeapSnapshot', 'fs-write', 'v8.writeHeapSnapshot');
-  recorded(process.report as unknown as Record<string, unknown> | undefined, 'writeReport', 'fs-write', 'process.report.writeReport');
+  recorded(v8 as unknown as Record<string, unknown>, 'writeHeapSnapshot', 'fs-write');
+  recorded(process.report as unknown as Record<string, unknown> | undefined, 'writeReport', 'fs-write');
   recorded(nodeModule as unknown as Record<string, unknown>, 'register', 'worker', 'module.register');
-  const WASI = wasi.WASI;
-  (wasi as { WASI: unknown }).WASI = class extends WASI {
-    constructor(...args: ConstructorParameters<typeof WASI>) {
-      try {
-        super(...args);
-      } catch (error) {
-        check('wasi', args, 'new WASI')(error);
-        throw error;
-      }
-    }
-  };
+  (wasi as { WASI: unknown }).WASI = recordedClass(wasi.WASI, 'wasi', 'new WASI');
   const proc = process as unknown as Record<string, unknown>;
   for (const name of ['dlopen', 'binding', '_linkedBinding']) {
     const original = proc[name] as ((...a: unknown[]) => unknown) | undefined;
@@ -215,10 +208,7 @@ function guardOtherProcesses(): void {
         const blocked = other(args[0]);
         if (blocked !== null) {
           const error = Object.assign(new Error(`Access to this API has been restricted: ${blocked} is another process's`), { code: 'ERR_ACCESS_DENIED', permission: 'FileSystemRead', resource: blocked });
-          const callback = args.at(-1);
-          if (target === fs.promises) return Promise.reject(error);
-          if (!name.endsWith('Sync') && typeof callback === 'function') return void process.nextTick(callback as (e: Error) => void, error);
-          throw error;
+          return refuseCall(name, args, error, target === fs.promises);
         }
         return apply(fn, this, args);
       };
@@ -296,12 +286,7 @@ function guardDescriptors(): void {
     if (typeof original !== 'function') continue;
     target[name] = function (this: unknown, ...args: unknown[]) {
       const fd = args[0];
-      if (typeof fd === 'number' && !mine.has(fd)) {
-        const error = refusal(fd);
-        const callback = args.at(-1);
-        if (!name.endsWith('Sync') && typeof callback === 'function') return void process.nextTick(callback as (e: Error) => void, error);
-        throw error;
-      }
+      if (typeof fd === 'number' && !mine.has(fd)) return refuseCall(name, args, refusal(fd), false);
       return apply(original, this, args);
     };
   }
@@ -354,6 +339,14 @@ function wrapAll(target: Record<string, unknown>, group: string, check: (group: 
     };
     replaceWith(target, name, fn, wrapped);
   }
+}
+
+/** A refused call of `fs` function `name`, as that function fails: a rejected promise, an error to its callback, or thrown. */
+function refuseCall(name: string, args: unknown[], error: Error, promises: boolean): unknown {
+  if (promises) return Promise.reject(error);
+  const callback = args.at(-1);
+  if (!name.endsWith('Sync') && typeof callback === 'function') return void process.nextTick(callback as (e: Error) => void, error);
+  throw error;
 }
 
 /** Puts `wrapped` at `target[name]` in place of `fn`, with its name and what hangs on it (`realpath.native`, `promisify.custom`). */
